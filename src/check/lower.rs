@@ -1,0 +1,1201 @@
+//! Lowering: from the syntax trees of a spec and its imports to a [`Model`].
+//!
+//! Every rule that needs no kernel facts is checked here, and every problem
+//! is reported: lowering goes on after an error so that one run shows all of
+//! them. A model is returned only when there was no error.
+
+use super::api::{ApiLevel, FEATURES, REQUIRED};
+use super::model;
+use super::model::{
+    CallbackCode, Extern, Fragment, Function, InputFile, Model, Object, PatchInfo, Reference,
+    Shadow, State, Target,
+};
+use super::names::{c_identifier_problem, kernel_module_name, MODULE_NAME_MAX, MODULE_PREFIX};
+use super::release::{self, ReleaseRequest};
+use super::version::KernelVersion;
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::load::{read_text, Loaded};
+use crate::source::{FileId, Origin, SourceMap, Span};
+use crate::syntax::ast::*;
+use crate::syntax::suggest::did_you_mean;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// What lowering needs from outside the spec.
+#[derive(Debug, Clone, Default)]
+pub struct LowerOptions {
+    pub release: ReleaseRequest,
+}
+
+/// Architectures with livepatch support in mainline, and the first version of each.
+const ARCHES: &[(&str, KernelVersion)] = &[
+    ("x86_64", KernelVersion::new(4, 0)),
+    ("ppc64le", KernelVersion::new(4, 7)),
+    ("s390x", KernelVersion::new(5, 5)),
+    ("loongarch64", KernelVersion::new(6, 6)),
+    ("arm64", KernelVersion::new(6, 17)),
+];
+
+const REFERENCE_KINDS: &[&str] = &["cve", "commit", "bug", "url"];
+
+pub fn lower(
+    loaded: &Loaded,
+    sources: &mut SourceMap,
+    options: &LowerOptions,
+    diagnostics: &mut Diagnostics,
+) -> Option<Model> {
+    let mut lowerer = Lowerer {
+        sources,
+        diagnostics,
+        names: HashMap::new(),
+    };
+    let model = lowerer.run(loaded, options);
+    if lowerer.diagnostics.has_errors() {
+        None
+    } else {
+        model
+    }
+}
+
+struct Lowerer<'a> {
+    sources: &'a mut SourceMap,
+    diagnostics: &'a mut Diagnostics,
+    /// Every C name the patch module defines, with where it comes from.
+    names: HashMap<String, Span>,
+}
+
+impl Lowerer<'_> {
+    fn error(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn run(&mut self, loaded: &Loaded, options: &LowerOptions) -> Option<Model> {
+        let root = &loaded.trees[0];
+        self.check_placement(loaded);
+        let api_table = loaded
+            .api
+            .map(|i| self.api_table(&loaded.trees[i]))
+            .unwrap_or_default();
+
+        let patches: Vec<&PatchBlock> = items(root)
+            .filter_map(|i| {
+                if let Item::Patch(p) = i {
+                    Some(p)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let targets: Vec<&TargetBlock> = items(root)
+            .filter_map(|i| {
+                if let Item::Target(t) = i {
+                    Some(t)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let patch = self
+            .single(&patches, |p| p.span, Code::MissingPatch, "patch", root.file)
+            .map(|p| self.patch(p));
+        let target = self
+            .single(
+                &targets,
+                |t| t.keyword,
+                Code::MissingTarget,
+                "target",
+                root.file,
+            )
+            .and_then(|t| self.target(t, options));
+        let api = target.as_ref().and_then(|t| self.api_level(t, api_table));
+
+        let mut includes: Vec<String> = Vec::new();
+        let mut data = Vec::new();
+        let mut helpers = Vec::new();
+        let mut templates: HashMap<String, &TemplateBlock> = HashMap::new();
+        for &index in &loaded.order {
+            for item in &loaded.trees[index].items {
+                match item {
+                    Item::Include(include) => {
+                        if !includes.contains(&include.header.text) {
+                            includes.push(include.header.text.clone());
+                        }
+                    }
+                    Item::Data(d) => data.push(self.fragment(&d.body)),
+                    Item::Helper(h) => {
+                        if let Some(f) = self.helper(h) {
+                            helpers.push(f);
+                        }
+                    }
+                    Item::Template(t) => {
+                        if let Some(first) = templates.get(&t.name.text) {
+                            let first = first.name.span;
+                            self.duplicate(
+                                format!("template `{}` is defined twice", t.name.text),
+                                t.name.span,
+                                first,
+                            );
+                        } else {
+                            templates.insert(t.name.text.clone(), t);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+
+        let mut shadows = Vec::new();
+        let mut shadow_ids: HashMap<u64, (Span, String)> = HashMap::new();
+        let mut states = Vec::new();
+        let mut state_ids: HashMap<u64, (Span, String)> = HashMap::new();
+        let mut objects: Vec<Object> = Vec::new();
+        let mut object_spans: HashMap<String, Span> = HashMap::new();
+        for item in items(root) {
+            match item {
+                Item::Shadow(s) => {
+                    if let Some(shadow) = self.shadow(s, &templates, &mut shadow_ids) {
+                        shadows.push(shadow);
+                    }
+                }
+                Item::State(s) => {
+                    if let Some(state) = self.state(s, &mut state_ids) {
+                        states.push(state);
+                    }
+                }
+                Item::Object(o) => {
+                    if let Some(object) = self.object(o, &mut object_spans) {
+                        objects.push(object);
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        let patch = patch?;
+        if let (Some(api), Some(target)) = (&api, &target) {
+            self.gate_features(root, &patch, &states, api, target);
+        }
+        let changes = objects
+            .iter()
+            .any(|o| !o.funcs.is_empty() || !o.callbacks.is_empty())
+            || !shadows.is_empty();
+        if !changes {
+            let span = patches.first().map(|p| p.name.span);
+            let mut d = Diagnostic::error(
+                Code::EmptyPatch,
+                format!("patch `{}` changes nothing", patch.name),
+            )
+            .with_help("add an `object` block with a `replace` or a callback");
+            if let Some(span) = span {
+                d = d.at(span, "no replacement, callback or shadow variable");
+            }
+            self.error(d);
+        }
+        let inputs = self.inputs(loaded);
+        Some(Model {
+            patch,
+            target: target?,
+            api: api?,
+            includes,
+            data,
+            helpers,
+            objects,
+            shadows,
+            states,
+            inputs,
+        })
+    }
+
+    /// Reports items in imported files that only the spec itself may hold.
+    fn check_placement(&mut self, loaded: &Loaded) {
+        for (index, tree) in loaded.trees.iter().enumerate() {
+            let is_std = matches!(self.sources.origin(tree.file), Origin::Std(_));
+            for item in &tree.items {
+                if let Item::Api(entry) = item {
+                    if !is_std {
+                        self.error(
+                            Diagnostic::error(Code::ApiOutsideStd, "`api` entries belong to the standard library")
+                                .at(entry.span, "not allowed in a spec")
+                                .with_help("the API table is `std/api`; the target's `version` selects the API"),
+                        );
+                    }
+                }
+                let only_in_spec = matches!(
+                    item,
+                    Item::Patch(_)
+                        | Item::Target(_)
+                        | Item::Object(_)
+                        | Item::Shadow(_)
+                        | Item::State(_)
+                );
+                if index > 0 && only_in_spec {
+                    let keyword = item.keyword();
+                    let span = item.span();
+                    self.error(
+                        Diagnostic::error(Code::NotAllowedInImport, format!("an imported file cannot hold a `{keyword}` item"))
+                            .at(Span::new(span.file, span.start, span.start + keyword.len()), "only the spec itself may hold this")
+                            .with_help("imported files share includes, data, helpers and templates; move this into the spec"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The one item of a kind the spec must have exactly once.
+    fn single<'t, T>(
+        &mut self,
+        found: &[&'t T],
+        span: impl Fn(&T) -> Span,
+        code: Code,
+        keyword: &str,
+        file: FileId,
+    ) -> Option<&'t T> {
+        match found {
+            [] => {
+                let d = Diagnostic::error(code, format!("the spec has no `{keyword}` block"))
+                    .at(
+                        Span::new(file, 0, 0),
+                        format!("a `{keyword}` block is required"),
+                    )
+                    .with_help(match keyword {
+                        "patch" => "start the spec with `patch NAME { description \"...\" }`",
+                        _ => "add `target { release \"6.1.0-*-cloud-amd64\" arch x86_64 }`",
+                    });
+                self.error(d);
+                None
+            }
+            [one] => Some(*one),
+            [first, rest @ ..] => {
+                for other in rest {
+                    self.error(
+                        Diagnostic::error(
+                            code,
+                            format!("the spec has more than one `{keyword}` block"),
+                        )
+                        .at(span(other), "second block")
+                        .also(span(first), "first block here")
+                        .with_help(format!("merge the `{keyword}` blocks into one")),
+                    );
+                }
+                Some(*first)
+            }
+        }
+    }
+
+    fn patch(&mut self, block: &PatchBlock) -> PatchInfo {
+        let name = block.name.text.clone();
+        let module_name = format!("{MODULE_PREFIX}{name}");
+        if module_name.len() > MODULE_NAME_MAX {
+            self.error(
+                Diagnostic::error(Code::NameTooLong, format!("module name `{module_name}` is {} characters long", module_name.len()))
+                    .at(block.name.span, format!("at most {} characters", MODULE_NAME_MAX - MODULE_PREFIX.len()))
+                    .with_note(format!("the kernel limits module names to {MODULE_NAME_MAX} characters (MODULE_NAME_LEN is 56 with the NUL), and the module is `{MODULE_PREFIX}<name>`"))
+                    .with_help("choose a shorter patch name"),
+            );
+        }
+        self.claim(&kernel_module_name(&name), block.name.span);
+        let mut description: Option<&Str> = None;
+        let mut cumulative: Option<Span> = None;
+        let mut references = Vec::new();
+        let mut authors = Vec::new();
+        for entry in &block.entries {
+            match entry {
+                PatchEntry::Description(s) => {
+                    if let Some(first) = description {
+                        self.duplicate_property("description", s.span, first.span);
+                    } else {
+                        description = Some(s);
+                    }
+                }
+                PatchEntry::Reference { kind, value } => {
+                    self.reference(kind, value);
+                    references.push(Reference {
+                        kind: kind.text.clone(),
+                        value: value.value.clone(),
+                    });
+                }
+                PatchEntry::Author(s) => authors.push(s.value.clone()),
+                PatchEntry::Cumulative(span) => {
+                    if let Some(first) = cumulative {
+                        self.duplicate_property("cumulative", *span, first);
+                    } else {
+                        cumulative = Some(*span);
+                    }
+                }
+                PatchEntry::Bad(_) => {}
+            }
+        }
+        PatchInfo {
+            kernel_name: kernel_module_name(&module_name),
+            module_name,
+            name,
+            description: description.map(|s| s.value.clone()),
+            references,
+            authors,
+            cumulative: cumulative.is_some(),
+        }
+    }
+
+    fn reference(&mut self, kind: &Word, value: &Str) {
+        if !REFERENCE_KINDS.contains(&kind.text.as_str()) {
+            let mut d = Diagnostic::error(
+                Code::UnknownReferenceKind,
+                format!("unknown reference kind `{}`", kind.text),
+            )
+            .at(kind.span, "not a kind of reference")
+            .with_note(format!("the kinds are: {}", REFERENCE_KINDS.join(", ")));
+            if let Some(best) = did_you_mean(&kind.text, REFERENCE_KINDS) {
+                d = d.with_help(format!("did you mean `{best}`?"));
+            }
+            self.error(d);
+            return;
+        }
+        let v = value.value.as_str();
+        let problem = match kind.text.as_str() {
+            "cve" => {
+                let parts: Vec<&str> = v.split('-').collect();
+                let ok = parts.len() == 3
+                    && parts[0] == "CVE"
+                    && parts[1].len() == 4
+                    && parts[1].chars().all(|c| c.is_ascii_digit())
+                    && parts[2].len() >= 4
+                    && parts[2].chars().all(|c| c.is_ascii_digit());
+                (!ok).then_some("a CVE id looks like `CVE-2024-26581`")
+            }
+            "commit" => {
+                let ok = (7..=40).contains(&v.len()) && v.chars().all(|c| c.is_ascii_hexdigit());
+                (!ok).then_some("a commit id is 7 to 40 hexadecimal digits")
+            }
+            _ => (v.trim().is_empty()).then_some("a reference needs a value"),
+        };
+        if let Some(problem) = problem {
+            self.error(
+                Diagnostic::warning(
+                    Code::MalformedReference,
+                    format!("`{v}` does not look like a {} reference", kind.text),
+                )
+                .at(value.span, problem),
+            );
+        }
+    }
+
+    fn target(&mut self, block: &TargetBlock, options: &LowerOptions) -> Option<Target> {
+        let mut releases: Vec<String> = Vec::new();
+        let mut release_spans: Vec<Span> = Vec::new();
+        let mut arch: Option<&Word> = None;
+        let mut version: Option<&Word> = None;
+        let mut build_id: Option<&Str> = None;
+        for entry in &block.entries {
+            match entry {
+                TargetEntry::Release { values, .. } => {
+                    for v in values {
+                        releases.push(v.value.clone());
+                        release_spans.push(v.span);
+                    }
+                }
+                TargetEntry::Arch(w) => {
+                    if let Some(first) = arch {
+                        self.duplicate_property("arch", w.span, first.span);
+                    } else {
+                        arch = Some(w);
+                    }
+                }
+                TargetEntry::Version(w) => {
+                    if let Some(first) = version {
+                        self.duplicate_property("version", w.span, first.span);
+                    } else {
+                        version = Some(w);
+                    }
+                }
+                TargetEntry::BuildId(s) => {
+                    if let Some(first) = build_id {
+                        self.duplicate_property("build_id", s.span, first.span);
+                    } else {
+                        build_id = Some(s);
+                    }
+                    if !(s.value.len() >= 8 && s.value.chars().all(|c| c.is_ascii_hexdigit())) {
+                        self.error(
+                            Diagnostic::error(Code::InvalidVersion, format!("`{}` is not a build id", s.value))
+                                .at(s.span, "expected hexadecimal digits")
+                                .with_help("a build id is the hex string `readelf -n vmlinux` prints as `Build ID`"),
+                        );
+                    }
+                }
+                TargetEntry::Bad(_) => {}
+            }
+        }
+        if releases.is_empty() {
+            self.missing(
+                block.keyword,
+                "target",
+                "release",
+                "release \"6.1.0-*-cloud-amd64\"",
+            );
+        }
+        let arch_name = match arch {
+            None => {
+                self.missing(block.keyword, "target", "arch", "arch x86_64");
+                None
+            }
+            Some(w) if !ARCHES.iter().any(|(a, _)| *a == w.text) => {
+                let names: Vec<&str> = ARCHES.iter().map(|(a, _)| *a).collect();
+                let mut d = Diagnostic::error(
+                    Code::UnknownArch,
+                    format!("architecture `{}` has no livepatch support", w.text),
+                )
+                .at(w.span, "unknown or unsupported")
+                .with_note(format!("livepatch exists for: {}", names.join(", ")));
+                if let Some(best) = did_you_mean(&w.text, &names) {
+                    d = d.with_help(format!("did you mean `{best}`?"));
+                }
+                self.error(d);
+                None
+            }
+            Some(w) => Some(w.text.clone()),
+        };
+        if releases.is_empty() {
+            return None;
+        }
+        let (release, release_source) = match release::resolve(&releases, &options.release) {
+            Ok(found) => found,
+            Err(why) => {
+                let mut d = Diagnostic::error(
+                    Code::ReleaseNotResolved,
+                    format!("no kernel release chosen: {why}"),
+                )
+                .at(release_spans[0], "the spec's releases");
+                for s in &release_spans[1..] {
+                    d = d.also(*s, "");
+                }
+                if !options.release.candidates.is_empty() {
+                    let seen: Vec<String> = options
+                        .release
+                        .candidates
+                        .iter()
+                        .map(|(r, s)| format!("{r} ({s})"))
+                        .collect();
+                    d = d.with_note(format!("releases on this machine: {}", seen.join(", ")));
+                }
+                self.error(d.with_help(
+                    "pass `--release RELEASE` with a release the spec names or matches",
+                ));
+                return None;
+            }
+        };
+        let from_release = KernelVersion::from_release(&release);
+        let version = match version {
+            Some(w) => {
+                match KernelVersion::parse(&w.text) {
+                    Some(v) => {
+                        if let Some(r) = from_release.filter(|r| !r.same_series(v)) {
+                            self.error(
+                            Diagnostic::error(Code::InvalidVersion, format!("version {v} disagrees with release `{release}`, which is {r}"))
+                                .at(w.span, "does not match the release")
+                                .with_help("fix the version, or drop it: kgpc reads it from the release"),
+                        );
+                        }
+                        Some(v)
+                    }
+                    None => {
+                        self.error(
+                            Diagnostic::error(
+                                Code::InvalidVersion,
+                                format!("`{}` is not a kernel version", w.text),
+                            )
+                            .at(w.span, "expected MAJOR.MINOR such as 6.1"),
+                        );
+                        None
+                    }
+                }
+            }
+            None => {
+                if from_release.is_none() {
+                    self.error(
+                        Diagnostic::error(
+                            Code::InvalidVersion,
+                            format!("cannot tell the kernel version of release `{release}`"),
+                        )
+                        .at(release_spans[0], "no version at its start")
+                        .with_help("add `version MAJOR.MINOR` to the target block"),
+                    );
+                }
+                from_release
+            }
+        };
+        Some(Target {
+            releases,
+            release,
+            release_source,
+            arch: arch_name?,
+            version: version?,
+            build_id: build_id.map(|s| s.value.to_lowercase()),
+        })
+    }
+
+    /// Reads the API table of `std/api`.
+    fn api_table(&mut self, tree: &Ast) -> Vec<(String, KernelVersion)> {
+        let mut table = Vec::new();
+        for item in &tree.items {
+            let Item::Api(entry) = item else { continue };
+            if !FEATURES.iter().any(|(f, _)| *f == entry.feature.text) {
+                let names: Vec<&str> = FEATURES.iter().map(|(f, _)| *f).collect();
+                self.error(
+                    Diagnostic::error(
+                        Code::UnknownApiFeature,
+                        format!("unknown livepatch API feature `{}`", entry.feature.text),
+                    )
+                    .at(entry.feature.span, "not a feature kgpc knows")
+                    .with_note(format!("the features are: {}", names.join(", "))),
+                );
+                continue;
+            }
+            match KernelVersion::parse(&entry.since.text) {
+                Some(v) => table.push((entry.feature.text.clone(), v)),
+                None => self.error(
+                    Diagnostic::error(
+                        Code::InvalidVersion,
+                        format!("`{}` is not a kernel version", entry.since.text),
+                    )
+                    .at(entry.since.span, "expected MAJOR.MINOR"),
+                ),
+            }
+        }
+        table
+    }
+
+    fn api_level(
+        &mut self,
+        target: &Target,
+        table: Vec<(String, KernelVersion)>,
+    ) -> Option<ApiLevel> {
+        let level = ApiLevel {
+            version: target.version,
+            table,
+        };
+        let missing: Vec<&str> = REQUIRED.iter().copied().filter(|f| !level.has(f)).collect();
+        if !missing.is_empty() {
+            let minimum = level.minimum();
+            self.error(
+                Diagnostic::error(Code::UnsupportedKernel, format!("Linux {} is older than {minimum}, the oldest kernel kgpc generates code for", target.version))
+                    .with_note(format!("before {minimum} the livepatch API lacks: {}", missing.join(", ")))
+                    .with_note("generating register/enable code for older kernels would be untested guesswork, so kgpc refuses")
+                    .with_help(format!("target Linux {minimum} or later")),
+            );
+            return None;
+        }
+        Some(level)
+    }
+
+    /// Reports features the target kernel is too old for.
+    fn gate_features(
+        &mut self,
+        root: &Ast,
+        patch: &PatchInfo,
+        states: &[State],
+        api: &ApiLevel,
+        target: &Target,
+    ) {
+        let gate = |this: &mut Self, feature: &str, span: Option<Span>, what: &str| {
+            if api.has(feature) {
+                return;
+            }
+            let since = api
+                .since(feature)
+                .map_or("a later kernel".to_string(), |v| format!("Linux {v}"));
+            let mut d = Diagnostic::error(
+                Code::FeatureNeedsNewerKernel,
+                format!(
+                    "{what} need {since}, but the target is Linux {}",
+                    target.version
+                ),
+            )
+            .with_help(format!("target {since} or later, or remove the {what}"));
+            if let Some(span) = span {
+                d = d.at(span, format!("needs {since}"));
+            }
+            this.error(d);
+        };
+        if !states.is_empty() {
+            let span = items(root).find_map(|i| {
+                if let Item::State(s) = i {
+                    Some(s.name.span)
+                } else {
+                    None
+                }
+            });
+            gate(self, "states", span, "states");
+        }
+        if patch.cumulative {
+            let span = items(root).find_map(|i| match i {
+                Item::Patch(p) => p.entries.iter().find_map(|e| {
+                    if let PatchEntry::Cumulative(s) = e {
+                        Some(*s)
+                    } else {
+                        None
+                    }
+                }),
+                _ => None,
+            });
+            gate(self, "replace", span, "cumulative patches");
+        }
+    }
+
+    fn object(&mut self, block: &ObjectBlock, seen: &mut HashMap<String, Span>) -> Option<Object> {
+        let name = kernel_module_name(&block.name.text);
+        if let Some(first) = seen.get(&name) {
+            let first = *first;
+            self.duplicate(
+                format!("object `{name}` is defined twice"),
+                block.name.span,
+                first,
+            );
+            return None;
+        }
+        seen.insert(name.clone(), block.name.span);
+        let module = (name != "vmlinux").then(|| name.clone());
+        if name.len() > MODULE_NAME_MAX {
+            self.error(
+                Diagnostic::error(
+                    Code::NameTooLong,
+                    format!("module name `{name}` is longer than {MODULE_NAME_MAX} characters"),
+                )
+                .at(block.name.span, "no module can have this name"),
+            );
+        }
+        let mut object = Object {
+            module,
+            ident: name.clone(),
+            funcs: Vec::new(),
+            callbacks: Vec::new(),
+            externs: Vec::new(),
+        };
+        let mut funcs: HashMap<(String, u64), Span> = HashMap::new();
+        let mut callbacks: HashMap<CallbackKind, Span> = HashMap::new();
+        let mut externs: HashMap<String, Span> = HashMap::new();
+        for entry in &block.entries {
+            match entry {
+                ObjectEntry::Replace(r) => {
+                    let old = r.head.name();
+                    let sympos = r.sympos.as_ref().and_then(|n| n.value).unwrap_or(0);
+                    if let Some(first) = funcs.get(&(old.text.clone(), sympos)) {
+                        let first = *first;
+                        self.duplicate(
+                            format!(
+                                "`{}` of {} is replaced twice",
+                                old.text,
+                                object.display_name()
+                            ),
+                            old.span,
+                            first,
+                        );
+                        continue;
+                    }
+                    funcs.insert((old.text.clone(), sympos), old.span);
+                    if let Some(f) = self.replacement(r, &object, sympos) {
+                        object.funcs.push(f);
+                    }
+                }
+                ObjectEntry::Callback(c) => {
+                    if let Some(first) = callbacks.get(&c.kind) {
+                        let first = *first;
+                        let message = format!(
+                            "the `{}` callback of {} is defined twice",
+                            c.kind.keyword(),
+                            object.display_name()
+                        );
+                        self.duplicate(message, c.keyword, first);
+                        continue;
+                    }
+                    callbacks.insert(c.kind, c.keyword);
+                    let body = self.fragment(&c.body);
+                    object.callbacks.push(CallbackCode { kind: c.kind, body });
+                }
+                ObjectEntry::Extern(e) => {
+                    let name = e.name();
+                    if !self.identifier(name, "a symbol name") {
+                        continue;
+                    }
+                    if let Some(first) = externs.get(&name.text) {
+                        let first = *first;
+                        self.duplicate(
+                            format!("`{}` is declared twice", name.text),
+                            name.span,
+                            first,
+                        );
+                        continue;
+                    }
+                    externs.insert(name.text.clone(), name.span);
+                    let mut declaration = c_join(&e.words);
+                    if let Some(suffix) = &e.suffix {
+                        declaration.push_str(&suffix.text);
+                    }
+                    let origin = self.fragment_at(e.span, &declaration);
+                    object.externs.push(Extern {
+                        name: name.text.clone(),
+                        declaration,
+                        sympos: e.sympos.as_ref().and_then(|n| n.value).unwrap_or(0),
+                        origin,
+                    });
+                }
+                ObjectEntry::Bad(_) => {}
+            }
+        }
+        object.callbacks.sort_by_key(|c| c.kind);
+        Some(object)
+    }
+
+    fn replacement(
+        &mut self,
+        r: &Replacement,
+        object: &Object,
+        sympos: u64,
+    ) -> Option<model::Replacement> {
+        let old = r.head.name();
+        if !self.identifier(old, "a function name") {
+            return None;
+        }
+        let c_name = match &object.module {
+            None => format!("livepatch_{}", old.text),
+            Some(m) => format!("livepatch_{m}_{}", old.text),
+        };
+        let prototype = match &r.head {
+            ReplaceHead::Prototype(p) => p,
+            ReplaceHead::Name(w) => {
+                self.error(
+                    Diagnostic::error(Code::MissingPrototype, format!("the replacement of `{}` has no prototype", w.text))
+                        .at(w.span, "give the function's C prototype here")
+                        .with_note("kgpc needs the prototype to declare the new function with the same signature")
+                        .with_help(format!("write it as in the kernel source, for example `replace int {}(struct seq_file *m, void *v) {{`", w.text)),
+                );
+                return None;
+            }
+        };
+        self.claim(&c_name, old.span);
+        let body = match &r.body {
+            Body::Inline(code) => self.fragment(code),
+            Body::File(path) => self.body_file(path)?,
+        };
+        let origin = self.fragment_at(prototype.span, &prototype_text(prototype));
+        Some(model::Replacement {
+            old_name: old.text.clone(),
+            sympos,
+            source_file: r.in_file.as_ref().map(|s| s.value.clone()),
+            function: Function {
+                c_name,
+                return_type: return_type(prototype.return_words()),
+                params: prototype.params.text.clone(),
+                origin,
+                body,
+            },
+        })
+    }
+
+    fn body_file(&mut self, path: &Str) -> Option<Fragment> {
+        let base = self
+            .sources
+            .base_dir(path.span.file)
+            .map(std::path::Path::to_path_buf);
+        let full = base.map_or_else(
+            || std::path::PathBuf::from(&path.value),
+            |b| b.join(&path.value),
+        );
+        match read_text(&full) {
+            Ok(text) => {
+                let name = full.display().to_string();
+                self.sources
+                    .add(name.clone(), text.clone(), Origin::Disk(full));
+                Some(Fragment {
+                    text,
+                    file: name,
+                    line: 1,
+                })
+            }
+            Err(message) => {
+                self.error(
+                    Diagnostic::error(
+                        Code::UnreadableFile,
+                        format!("cannot read body file `{}`: {message}", full.display()),
+                    )
+                    .at(path.span, "named here")
+                    .with_help("body files are resolved against the directory of the spec"),
+                );
+                None
+            }
+        }
+    }
+
+    fn helper(&mut self, h: &Helper) -> Option<Function> {
+        let name = h.prototype.name();
+        if !self.identifier(name, "a function name") {
+            return None;
+        }
+        self.claim(&name.text, name.span);
+        let origin = self.fragment_at(h.prototype.span, &prototype_text(&h.prototype));
+        Some(Function {
+            c_name: name.text.clone(),
+            return_type: return_type(h.prototype.return_words()),
+            params: h.prototype.params.text.clone(),
+            origin,
+            body: self.fragment(&h.body),
+        })
+    }
+
+    fn shadow(
+        &mut self,
+        s: &ShadowBlock,
+        templates: &HashMap<String, &TemplateBlock>,
+        ids: &mut HashMap<u64, (Span, String)>,
+    ) -> Option<Shadow> {
+        if !self.identifier(&s.name, "a shadow variable name") {
+            return None;
+        }
+        for suffix in [
+            "_get",
+            "_alloc",
+            "_get_or_alloc",
+            "_free",
+            "_free_all",
+            "_ctor",
+            "_dtor",
+        ] {
+            self.claim(&format!("{}{suffix}", s.name.text), s.name.span);
+        }
+        let mut entries: Vec<&ShadowEntry> = Vec::new();
+        let mut template_name = None;
+        if let Some(like) = &s.like {
+            match templates.get(&like.text) {
+                Some(t) => {
+                    entries.extend(t.entries.iter());
+                    template_name = Some(like.text.clone());
+                }
+                None => {
+                    let names: Vec<&str> = templates.keys().map(String::as_str).collect();
+                    let mut d = Diagnostic::error(
+                        Code::UnknownTemplate,
+                        format!("no template named `{}`", like.text),
+                    )
+                    .at(like.span, "unknown template");
+                    if let Some(best) = did_you_mean(&like.text, &names) {
+                        d = d.with_help(format!("did you mean `{best}`?"));
+                    } else {
+                        d = d.with_help("templates come from `template` items, for example `import std/shadow_lock` brings `lock`");
+                    }
+                    self.error(d);
+                }
+            }
+        }
+        // Entries of the shadow itself come after the template's and override them.
+        let own_start = entries.len();
+        entries.extend(s.entries.iter());
+        let mut id: Option<&Number> = None;
+        let mut gfp = None;
+        let mut payload = None;
+        let mut ctor = None;
+        let mut dtor = None;
+        let mut keep = false;
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for (i, entry) in entries.iter().enumerate() {
+            let own = i >= own_start;
+            let (key, span) = match entry {
+                ShadowEntry::Id(n) => ("id", n.span),
+                ShadowEntry::Gfp(w) => ("gfp", w.span),
+                ShadowEntry::Payload(c) => ("payload", c.span),
+                ShadowEntry::Ctor(c) => ("ctor", c.span),
+                ShadowEntry::Dtor(c) => ("dtor", c.span),
+                ShadowEntry::Keep(span) => ("keep", *span),
+                ShadowEntry::Bad(_) => continue,
+            };
+            if own {
+                if let Some(first) = seen.get(key) {
+                    self.duplicate_property(key, span, *first);
+                    continue;
+                }
+                seen.insert(key, span);
+            }
+            match entry {
+                ShadowEntry::Id(n) => id = Some(n),
+                ShadowEntry::Gfp(w) => gfp = Some(w.text.clone()),
+                ShadowEntry::Payload(c) => payload = Some(c),
+                ShadowEntry::Ctor(c) => ctor = Some(c),
+                ShadowEntry::Dtor(c) => dtor = Some(c),
+                ShadowEntry::Keep(_) => keep = true,
+                ShadowEntry::Bad(_) => {}
+            }
+        }
+        let Some(id) = id else {
+            self.missing(s.name.span, "shadow", "id", "id 1");
+            return None;
+        };
+        let Some(payload) = payload else {
+            self.missing(
+                s.name.span,
+                "shadow",
+                "payload",
+                "payload { spinlock_t lock; }",
+            );
+            return None;
+        };
+        let id_value = id.value?;
+        if id_value == 0 {
+            self.error(
+                Diagnostic::error(Code::InvalidNumber, "shadow variable ids start at 1")
+                    .at(id.span, "0 is not a valid id here"),
+            );
+        }
+        if let Some((first, other)) = ids.get(&id_value) {
+            self.error(
+                Diagnostic::error(Code::DuplicateShadowId, format!("shadow variables `{}` and `{other}` share id {id_value}", s.name.text))
+                    .at(id.span, format!("id of `{}`", s.name.text))
+                    .also(*first, format!("id of `{other}`"))
+                    .with_note("klp_shadow_get() finds a variable by object and id, so the two would read each other's data")
+                    .with_help("give each shadow variable its own id"),
+            );
+        } else {
+            ids.insert(id_value, (id.span, s.name.text.clone()));
+        }
+        Some(Shadow {
+            name: s.name.text.clone(),
+            id: id_value,
+            owner: s
+                .owner
+                .text
+                .replace(" *", "*")
+                .replace('*', " *")
+                .trim()
+                .to_string(),
+            gfp: gfp.unwrap_or_else(|| "GFP_KERNEL".to_string()),
+            payload: self.fragment(payload),
+            ctor: ctor.map(|c| self.fragment(c)),
+            dtor: dtor.map(|c| self.fragment(c)),
+            free_on_unpatch: !keep,
+            template: template_name,
+        })
+    }
+
+    fn state(&mut self, s: &StateBlock, ids: &mut HashMap<u64, (Span, String)>) -> Option<State> {
+        if !self.identifier(&s.name, "a state name") {
+            return None;
+        }
+        let mut id: Option<&Number> = None;
+        let mut version: Option<&Number> = None;
+        for entry in &s.entries {
+            match entry {
+                StateEntry::Id(n) => match id {
+                    Some(first) => self.duplicate_property("id", n.span, first.span),
+                    None => id = Some(n),
+                },
+                StateEntry::Version(n) => match version {
+                    Some(first) => self.duplicate_property("version", n.span, first.span),
+                    None => version = Some(n),
+                },
+                StateEntry::Bad(_) => {}
+            }
+        }
+        let Some(id) = id else {
+            self.missing(s.name.span, "state", "id", "id 1");
+            return None;
+        };
+        let Some(version) = version else {
+            self.missing(s.name.span, "state", "version", "version 1");
+            return None;
+        };
+        let (id_value, version_value) = (id.value?, version.value?);
+        if id_value == 0 {
+            self.error(
+                Diagnostic::error(
+                    Code::InvalidNumber,
+                    "state id 0 ends the kernel's state array",
+                )
+                .at(id.span, "use an id of 1 or more"),
+            );
+        }
+        if version_value > u64::from(u32::MAX) {
+            self.error(
+                Diagnostic::error(Code::InvalidNumber, "a state version must fit in 32 bits")
+                    .at(version.span, "klp_state.version is an unsigned int"),
+            );
+        }
+        if let Some((first, other)) = ids.get(&id_value) {
+            self.error(
+                Diagnostic::error(
+                    Code::DuplicateStateId,
+                    format!("states `{}` and `{other}` share id {id_value}", s.name.text),
+                )
+                .at(id.span, format!("id of `{}`", s.name.text))
+                .also(*first, format!("id of `{other}`"))
+                .with_help("give each state its own id"),
+            );
+        } else {
+            ids.insert(id_value, (id.span, s.name.text.clone()));
+        }
+        Some(State {
+            name: s.name.text.clone(),
+            id: id_value,
+            version: version_value,
+        })
+    }
+
+    fn identifier(&mut self, word: &Word, what: &str) -> bool {
+        match c_identifier_problem(&word.text) {
+            None => true,
+            Some(problem) => {
+                self.error(
+                    Diagnostic::error(
+                        Code::InvalidName,
+                        format!("`{}` is not valid as {what}: {problem}", word.text),
+                    )
+                    .at(word.span, "not a C identifier"),
+                );
+                false
+            }
+        }
+    }
+
+    /// Records a C name the module defines; a second definition is an error.
+    fn claim(&mut self, name: &str, span: Span) {
+        const GENERATED: &[&str] = &[
+            "patch",
+            "objs",
+            "states",
+            "livepatch_init",
+            "livepatch_exit",
+        ];
+        if GENERATED.contains(&name) {
+            self.error(
+                Diagnostic::error(
+                    Code::ReservedName,
+                    format!("`{name}` is a name the generated module uses"),
+                )
+                .at(span, "collides with generated code")
+                .with_help("rename it"),
+            );
+            return;
+        }
+        if let Some(first) = self.names.get(name) {
+            let first = *first;
+            self.error(
+                Diagnostic::error(
+                    Code::ReservedName,
+                    format!("the C name `{name}` would be defined twice"),
+                )
+                .at(span, "defines it again")
+                .also(first, "first defined by this")
+                .with_help("rename one of them"),
+            );
+            return;
+        }
+        self.names.insert(name.to_string(), span);
+    }
+
+    fn duplicate(&mut self, message: String, span: Span, first: Span) {
+        self.error(
+            Diagnostic::error(Code::DuplicateDefinition, message)
+                .at(span, "defined again here")
+                .also(first, "first defined here")
+                .with_help("remove or rename one of the two"),
+        );
+    }
+
+    fn duplicate_property(&mut self, key: &str, span: Span, first: Span) {
+        self.error(
+            Diagnostic::error(Code::DuplicateProperty, format!("`{key}` is given twice"))
+                .at(span, "given again here")
+                .also(first, "first given here")
+                .with_help("keep one of them"),
+        );
+    }
+
+    fn missing(&mut self, span: Span, block: &str, key: &str, example: &str) {
+        self.error(
+            Diagnostic::error(
+                Code::MissingProperty,
+                format!("this `{block}` block has no `{key}`"),
+            )
+            .at(span, format!("`{key}` is required"))
+            .with_help(format!("add `{example}`")),
+        );
+    }
+
+    fn fragment(&self, code: &CCode) -> Fragment {
+        let (line, _) = self.sources.line_col(code.span.file, code.span.start);
+        Fragment {
+            text: code.text.clone(),
+            file: self.sources.name(code.span.file).to_string(),
+            line,
+        }
+    }
+
+    fn fragment_at(&self, span: Span, text: &str) -> Fragment {
+        let (line, _) = self.sources.line_col(span.file, span.start);
+        Fragment {
+            text: text.to_string(),
+            file: self.sources.name(span.file).to_string(),
+            line,
+        }
+    }
+
+    fn inputs(&self, loaded: &Loaded) -> Vec<InputFile> {
+        let mut files: Vec<FileId> = loaded.trees.iter().map(|t| t.file).collect();
+        for id in self.sources.ids() {
+            if !files.contains(&id) && matches!(self.sources.origin(id), Origin::Disk(_)) {
+                files.push(id);
+            }
+        }
+        files
+            .into_iter()
+            .map(|id| InputFile {
+                name: self.sources.name(id).to_string(),
+                sha256: sha256_hex(self.sources.text(id).as_bytes()),
+            })
+            .collect()
+    }
+}
+
+fn items(tree: &Ast) -> impl Iterator<Item = &Item> {
+    tree.items.iter()
+}
+
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Joins C words with single spaces, keeping `*` next to what follows it.
+fn c_join(words: &[Word]) -> String {
+    let mut out = String::new();
+    for w in words {
+        if !out.is_empty() && !out.ends_with('*') {
+            out.push(' ');
+        }
+        out.push_str(&w.text);
+    }
+    out
+}
+
+/// The return type of a prototype, without storage-class and inlining words.
+fn return_type(words: &[Word]) -> String {
+    const DROP: &[&str] = &[
+        "static",
+        "extern",
+        "inline",
+        "__always_inline",
+        "noinline",
+        "__init",
+        "__exit",
+        "notrace",
+        "__cold",
+    ];
+    let kept: Vec<Word> = words
+        .iter()
+        .filter(|w| !DROP.contains(&w.text.as_str()))
+        .cloned()
+        .collect();
+    c_join(&kept)
+}
+
+fn prototype_text(p: &Prototype) -> String {
+    format!("{}{}", c_join(&p.words), p.params.text)
+}

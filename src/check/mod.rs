@@ -1,0 +1,11 @@
+//! Checking: lowering syntax trees to a validated [`Model`].
+
+pub mod api;
+pub(crate) mod lower;
+pub mod model;
+pub mod names;
+pub mod release;
+pub mod version;
+
+pub use lower::{lower, LowerOptions};
+pub use model::Model;

@@ -1,0 +1,154 @@
+//! The checked model of a live patch: what the generator renders.
+//!
+//! Everything here has been validated: names are C identifiers within the
+//! kernel's limits, ids are unique, the target kernel is supported, and every
+//! C fragment knows the file and line it came from.
+
+use super::api::ApiLevel;
+use super::version::KernelVersion;
+use crate::syntax::ast::CallbackKind;
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub patch: PatchInfo,
+    pub target: Target,
+    pub api: ApiLevel,
+    /// Headers to include, such as `<linux/seq_file.h>`, in first-use order.
+    pub includes: Vec<String>,
+    pub data: Vec<Fragment>,
+    pub helpers: Vec<Function>,
+    pub objects: Vec<Object>,
+    pub shadows: Vec<Shadow>,
+    pub states: Vec<State>,
+    /// The spec and the files it read, with their SHA-256, spec first.
+    pub inputs: Vec<InputFile>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PatchInfo {
+    /// The name from the spec, such as `shadow-fix1`.
+    pub name: String,
+    /// The module's file name: `livepatch-<name>`.
+    pub module_name: String,
+    /// The module's name in the kernel (KBUILD_MODNAME): dashes become underscores.
+    pub kernel_name: String,
+    pub description: Option<String>,
+    pub references: Vec<Reference>,
+    pub authors: Vec<String>,
+    /// `klp_patch.replace`: the patch atomically replaces all earlier ones.
+    pub cumulative: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Reference {
+    pub kind: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// What the spec lists, literal releases and patterns.
+    pub releases: Vec<String>,
+    /// The release this compile is for.
+    pub release: String,
+    /// How `release` was chosen, for the header and the user.
+    pub release_source: String,
+    pub arch: String,
+    pub version: KernelVersion,
+    pub build_id: Option<String>,
+}
+
+/// A piece of C from the spec or a file it names, with its origin for `#line`.
+#[derive(Debug, Clone)]
+pub struct Fragment {
+    pub text: String,
+    /// The file name `#line` directives use.
+    pub file: String,
+    /// The 1-based line of the first line of `text`.
+    pub line: usize,
+}
+
+/// A C function of the patch module: a replacement or a helper.
+#[derive(Debug, Clone)]
+pub struct Function {
+    /// The C name in the patch module.
+    pub c_name: String,
+    /// Everything before the name, without storage-class words, such as `int` or `struct dummy *`.
+    pub return_type: String,
+    /// The parameter list with parentheses.
+    pub params: String,
+    /// Where the prototype was written.
+    pub origin: Fragment,
+    pub body: Fragment,
+}
+
+#[derive(Debug, Clone)]
+pub struct Object {
+    /// `None` for vmlinux, else the module's name with underscores.
+    pub module: Option<String>,
+    /// A C identifier naming the object in generated names.
+    pub ident: String,
+    pub funcs: Vec<Replacement>,
+    pub callbacks: Vec<CallbackCode>,
+    pub externs: Vec<Extern>,
+}
+
+impl Object {
+    pub fn display_name(&self) -> &str {
+        self.module.as_deref().unwrap_or("vmlinux")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Replacement {
+    /// The kernel function that is replaced.
+    pub old_name: String,
+    pub sympos: u64,
+    /// The source file the spec named to tell duplicated local symbols apart.
+    pub source_file: Option<String>,
+    pub function: Function,
+}
+
+#[derive(Debug, Clone)]
+pub struct CallbackCode {
+    pub kind: CallbackKind,
+    pub body: Fragment,
+}
+
+#[derive(Debug, Clone)]
+pub struct Extern {
+    pub name: String,
+    /// The full C declaration without `extern` and `;`, such as `char *saved_command_line`.
+    pub declaration: String,
+    pub sympos: u64,
+    pub origin: Fragment,
+}
+
+#[derive(Debug, Clone)]
+pub struct Shadow {
+    pub name: String,
+    pub id: u64,
+    /// The type of the object the variable is attached to, such as `struct dummy`.
+    pub owner: String,
+    pub gfp: String,
+    pub payload: Fragment,
+    pub ctor: Option<Fragment>,
+    pub dtor: Option<Fragment>,
+    /// Free every instance when the patch is disabled.
+    pub free_on_unpatch: bool,
+    /// The template it was made from, if any.
+    pub template: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub name: String,
+    pub id: u64,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    pub name: String,
+    pub sha256: String,
+}

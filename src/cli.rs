@@ -1,0 +1,117 @@
+//! The command line, described with clap.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const AFTER_HELP: &str = "\
+Examples:
+  kgpc check fix.kgp                      check a spec; write nothing
+  kgpc compile fix.kgp                    write ./<name>/livepatch-<name>.c, Kbuild and Makefile
+  kgpc compile fix.kgp -o out --release 6.1.0-57-cloud-amd64
+  make -C out KDIR=/usr/src/linux-headers-6.1.0-57-cloud-amd64
+  kgpc explain KGP0012                    explain a diagnostic code
+  kgpc completions bash > /etc/bash_completion.d/kgpc
+
+Exit status:
+  0  success (warnings may have been printed)
+  1  the spec has errors; nothing was written
+  2  the command line is wrong
+  3  the output could not be written (nothing was changed)
+
+Documentation: docs/language.md describes the .kgp language.";
+
+/// Compile declarative live-patch specs (.kgp) into Linux livepatch modules.
+#[derive(Parser, Debug)]
+#[command(name = "kgpc", version, about, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check a spec and generate the module's C source, Kbuild and Makefile.
+    #[command(after_help = "\
+Examples:
+  kgpc compile fix.kgp                  writes ./<name>/ (the patch's name)
+  kgpc compile fix.kgp -o build/fix     writes build/fix/
+  kgpc compile fix.kgp --release 6.1.0-57-cloud-amd64
+
+kgpc replaces only files it wrote itself (listed in <dir>/.kgpc-manifest).
+A directory holding other files, or generated files edited by hand, is
+refused unless --force is given. Kbuild's products (*.o, *.ko, ...) are kept.")]
+    Compile(CompileArgs),
+    /// Run every check on a spec and write nothing.
+    #[command(after_help = "\
+Examples:
+  kgpc check fix.kgp
+  kgpc check fix.kgp --message-format json    one JSON object per diagnostic")]
+    Check(CheckArgs),
+    /// Print the long explanation of a diagnostic code.
+    #[command(after_help = "\
+Examples:
+  kgpc explain KGP0012
+  kgpc explain --list")]
+    Explain(ExplainArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "\
+Examples:
+  kgpc completions bash > ~/.local/share/bash-completion/completions/kgpc
+  kgpc completions zsh > ~/.zfunc/_kgpc")]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SpecArgs {
+    /// The spec to read, or `-` for standard input.
+    pub spec: PathBuf,
+    /// The kernel release to compile for, such as 6.1.0-57-cloud-amd64.
+    ///
+    /// It must be one of the spec's releases or match one of its patterns.
+    /// Without it kgpc takes the spec's only literal release, else the running
+    /// kernel or a kernel in the kgpc cache that the spec matches.
+    #[arg(long, value_name = "RELEASE")]
+    pub release: Option<String>,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human, value_name = "FORMAT")]
+    pub message_format: MessageFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct CompileArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// The output directory [default: ./<patch name>/]
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Write even into a directory holding files kgpc did not write.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// The code, such as KGP0012.
+    #[arg(required_unless_present = "list")]
+    pub code: Option<String>,
+    /// List every code with its summary.
+    #[arg(long)]
+    pub list: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageFormat {
+    /// rustc-style text with source excerpts.
+    Human,
+    /// One JSON object per line (see docs/diagnostics.md).
+    Json,
+}

@@ -1,0 +1,121 @@
+//! The stable diagnostic codes and their long explanations.
+//!
+//! A code never changes meaning once released. The explanation of each code
+//! lives in `docs/diagnostics/KGPnnnn.md`, is embedded in the binary and is
+//! what `kgpc explain KGPnnnn` prints.
+
+macro_rules! codes {
+    ($($variant:ident = $code:literal, $title:literal;)*) => {
+        /// A stable diagnostic code.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The code as printed, for example `KGP0001`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $code,)*
+                }
+            }
+
+            /// A one-line summary of what the code is about.
+            pub fn title(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $title,)*
+                }
+            }
+
+            /// The long explanation printed by `kgpc explain`.
+            pub fn explanation(self) -> &'static str {
+                match self {
+                    $(Code::$variant => include_str!(concat!("../docs/diagnostics/", $code, ".md")),)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    SyntaxError = "KGP0001", "the spec does not follow the grammar";
+    UnknownItem = "KGP0002", "unknown top-level item";
+    UnknownEntry = "KGP0003", "unknown entry inside a block";
+    InvalidString = "KGP0004", "invalid escape sequence in a string";
+    MissingPatch = "KGP0005", "the spec has no `patch` block, or more than one";
+    MissingTarget = "KGP0006", "the spec has no `target` block, or more than one";
+    InvalidName = "KGP0007", "a name is not a valid identifier";
+    NameTooLong = "KGP0008", "a name exceeds a kernel length limit";
+    DuplicateProperty = "KGP0009", "a property is given twice in one block";
+    MissingProperty = "KGP0010", "a required property is missing";
+    DuplicateDefinition = "KGP0011", "something is defined twice";
+    DuplicateShadowId = "KGP0012", "two shadow variables share one id";
+    DuplicateStateId = "KGP0013", "two states share one id";
+    UnknownTemplate = "KGP0014", "a shadow variable names an unknown template";
+    ImportNotFound = "KGP0015", "an imported file does not exist";
+    ImportCycle = "KGP0016", "imports form a cycle";
+    NotAllowedInImport = "KGP0017", "an imported file holds an item only a spec may hold";
+    UnreadableFile = "KGP0018", "a file cannot be read";
+    UnsupportedKernel = "KGP0019", "the target kernel predates the supported livepatch API";
+    FeatureNeedsNewerKernel = "KGP0020", "a feature needs a newer kernel than the target";
+    InvalidVersion = "KGP0021", "a kernel version is malformed or disagrees with the release";
+    UnknownArch = "KGP0022", "the architecture is unknown or has no livepatch support";
+    ReleaseNotResolved = "KGP0023", "no concrete kernel release could be chosen";
+    MissingPrototype = "KGP0024", "a replaced function has no prototype";
+    InvalidNumber = "KGP0025", "a number is out of range";
+    UnknownReferenceKind = "KGP0026", "unknown kind of reference";
+    EmptyPatch = "KGP0027", "the patch changes nothing";
+    OutputNotOurs = "KGP0028", "the output directory holds files kgpc did not write";
+    UnknownApiFeature = "KGP0029", "unknown livepatch API feature";
+    ApiOutsideStd = "KGP0030", "`api` entries belong to the standard library";
+    ReservedName = "KGP0031", "a name collides with one kgpc generates";
+    MalformedReference = "KGP0032", "a reference does not look like its kind";
+    BodyFileEscapes = "KGP0033", "a file reference leaves the spec's directory";
+    OutputError = "KGP0034", "the output cannot be written";
+}
+
+impl Code {
+    /// Looks a code up by its printed form, ignoring case.
+    pub fn parse(text: &str) -> Option<Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_explained() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            assert!(
+                seen.insert(code.as_str()),
+                "{} is listed twice",
+                code.as_str()
+            );
+            let text = code.explanation();
+            assert!(
+                text.starts_with(&format!("# {}", code.as_str())),
+                "the explanation of {} must start with its heading",
+                code.as_str()
+            );
+            assert!(
+                text.contains("```"),
+                "the explanation of {} needs an example",
+                code.as_str()
+            );
+        }
+    }
+
+    #[test]
+    fn parse_accepts_any_case() {
+        assert_eq!(Code::parse("kgp0001"), Some(Code::SyntaxError));
+        assert_eq!(Code::parse("KGP9999"), None);
+    }
+}

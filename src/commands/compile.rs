@@ -1,0 +1,74 @@
+//! `kgpc compile` and `kgpc check`.
+
+use super::session::Session;
+use super::{EXIT_OK, EXIT_OUTPUT, EXIT_SPEC_ERRORS};
+use crate::cli::{CheckArgs, CompileArgs, MessageFormat};
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
+use crate::generate::{generate, GenerateOptions};
+use crate::output::{self, OutputError};
+use std::path::PathBuf;
+
+pub fn check(args: &CheckArgs) -> i32 {
+    let mut session = Session::new(args.spec.message_format);
+    let model = session.check(&args.spec);
+    if session.report("check the spec") {
+        return EXIT_SPEC_ERRORS;
+    }
+    if let (Some(model), MessageFormat::Human) = (model, args.spec.message_format) {
+        eprintln!(
+            "Checked {} for {} ({}): no errors.",
+            model.patch.module_name, model.target.release, model.target.release_source
+        );
+    }
+    EXIT_OK
+}
+
+pub fn compile(args: &CompileArgs) -> i32 {
+    let mut session = Session::new(args.spec.message_format);
+    let model = session.check(&args.spec);
+    let Some(model) = model.filter(|_| !session.diagnostics.has_errors()) else {
+        session.report("compile the spec");
+        return EXIT_SPEC_ERRORS;
+    };
+    let dir = args
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&model.patch.name));
+    let files = generate(
+        &model,
+        &GenerateOptions {
+            path_names: session.path_names(&dir),
+        },
+    );
+    let written = output::write(&dir, &files, args.force);
+    if let Err(error) = written {
+        let diagnostic = match error {
+            OutputError::NotOurs { dir, files } => Diagnostic::error(
+                Code::OutputNotOurs,
+                format!("`{}` holds files kgpc did not write: {}", dir.display(), files.join(", ")),
+            )
+            .with_help("choose another directory with `-o`, move the files away, or pass `--force` to overwrite"),
+            OutputError::Io { path, message } => {
+                Diagnostic::error(Code::OutputError, format!("cannot write `{}`: {message}", path.display()))
+                    .with_help("check that the directory is writable and the disk is not full")
+            }
+        };
+        session.diagnostics.push(diagnostic);
+        session.report("write the module");
+        return EXIT_OUTPUT;
+    }
+    session.report("compile the spec");
+    if args.spec.message_format == MessageFormat::Human {
+        let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        eprintln!(
+            "Compiled {} for {} ({}) into {}/: {}",
+            model.patch.module_name,
+            model.target.release,
+            model.target.release_source,
+            dir.display(),
+            names.join(", ")
+        );
+    }
+    EXIT_OK
+}

@@ -1,0 +1,29 @@
+//! The subcommands. Each returns the process exit status.
+
+mod compile;
+mod explain;
+mod session;
+
+use crate::cli::{Cli, Command};
+
+/// Exit status: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit status: the spec has errors.
+pub const EXIT_SPEC_ERRORS: i32 = 1;
+/// Exit status: the command line is wrong.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit status: the output could not be written.
+pub const EXIT_OUTPUT: i32 = 3;
+
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Compile(args) => compile::compile(&args),
+        Command::Check(args) => compile::check(&args),
+        Command::Explain(args) => explain::explain(&args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "kgpc", &mut std::io::stdout());
+            EXIT_OK
+        }
+    }
+}

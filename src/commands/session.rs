@@ -1,0 +1,247 @@
+//! One run over one spec: load, check, report. Shared by `check` and `compile`.
+
+use crate::check::release::ReleaseRequest;
+use crate::check::{lower, LowerOptions, Model};
+use crate::cli::{MessageFormat, SpecArgs};
+use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
+use crate::load::{load, Input};
+use crate::render;
+use crate::source::{Origin, SourceMap};
+use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+pub struct Session {
+    pub sources: SourceMap,
+    pub diagnostics: Diagnostics,
+    pub format: MessageFormat,
+}
+
+impl Session {
+    pub fn new(format: MessageFormat) -> Self {
+        Session {
+            sources: SourceMap::new(),
+            diagnostics: Diagnostics::default(),
+            format,
+        }
+    }
+
+    /// Loads and checks the spec; the model is `None` when there were errors.
+    pub fn check(&mut self, args: &SpecArgs) -> Option<Model> {
+        let input = if args.spec.as_os_str() == "-" {
+            let mut text = String::new();
+            if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+                self.diagnostics.push(Diagnostic::error(
+                    crate::codes::Code::UnreadableFile,
+                    format!(
+                        "cannot read the spec from standard input: {}",
+                        crate::load::describe_io(&e)
+                    ),
+                ));
+                return None;
+            }
+            Input::Text {
+                name: "<stdin>",
+                text,
+            }
+        } else {
+            Input::Path(&args.spec)
+        };
+        let loaded = load(input, &mut self.sources, &mut self.diagnostics)?;
+        let options = LowerOptions {
+            release: ReleaseRequest {
+                explicit: args.release.clone(),
+                candidates: release_candidates(),
+            },
+        };
+        lower(&loaded, &mut self.sources, &options, &mut self.diagnostics)
+    }
+
+    /// Prints every diagnostic and a summary line; returns whether there were errors.
+    pub fn report(&mut self, what: &str) -> bool {
+        self.diagnostics.sort();
+        let list: Vec<&Diagnostic> = self.diagnostics.iter().collect();
+        match self.format {
+            MessageFormat::Json => {
+                for d in &list {
+                    println!("{}", render::json(&self.sources, d));
+                }
+            }
+            MessageFormat::Human => {
+                let color =
+                    if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+                        ColorChoice::Auto
+                    } else {
+                        ColorChoice::Never
+                    };
+                let mut stderr = StandardStream::stderr(color);
+                let _ = render::human(&self.sources, &list, &mut stderr);
+                let errors = list
+                    .iter()
+                    .filter(|d| d.severity == Severity::Error)
+                    .count();
+                let warnings = list
+                    .iter()
+                    .filter(|d| d.severity == Severity::Warning)
+                    .count();
+                if errors > 0 {
+                    let also = if warnings > 0 {
+                        format!("; {} emitted", plural(warnings, "warning"))
+                    } else {
+                        String::new()
+                    };
+                    eprintln!(
+                        "error: could not {what} due to {}{also}",
+                        plural(errors, "error")
+                    );
+                } else if warnings > 0 {
+                    eprintln!("warning: {} emitted", plural(warnings, "warning"));
+                }
+            }
+        }
+        self.diagnostics.has_errors()
+    }
+
+    /// How `#line` directives and headers should name each source file when
+    /// the output goes to `out_dir`: disk files relative to it, standard
+    /// modules by their path in std-specs.
+    pub fn path_names(&self, out_dir: &Path) -> Vec<(String, String)> {
+        let out = absolute(out_dir);
+        self.sources
+            .ids()
+            .map(|id| {
+                let name = self.sources.name(id).to_string();
+                let shown = match self.sources.origin(id) {
+                    Origin::Disk(path) => relative(&absolute(path), &out).display().to_string(),
+                    Origin::Std(module) => format!("{module}.kgp"),
+                    Origin::Memory => name.clone(),
+                };
+                (name, shown)
+            })
+            .collect()
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// Releases this machine knows: the running kernel, then the kgpc kernel cache, newest first.
+fn release_candidates() -> Vec<(String, String)> {
+    let mut candidates = Vec::new();
+    if let Ok(release) = std::fs::read_to_string("/proc/sys/kernel/osrelease") {
+        candidates.push((release.trim().to_string(), "the running kernel".to_string()));
+    }
+    let mut cached: Vec<String> = std::fs::read_dir(cache_dir().join("kernels"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().join("release").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    cached.sort_by(|a, b| natural_key(b).cmp(&natural_key(a)));
+    candidates.extend(cached.into_iter().map(|r| {
+        (
+            r,
+            "the newest matching kernel in the kgpc cache".to_string(),
+        )
+    }));
+    candidates
+}
+
+/// The kgpc cache directory: `$KGPC_CACHE_DIR`, else `$XDG_CACHE_HOME/kgpc`, else `~/.cache/kgpc`.
+pub fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("KGPC_CACHE_DIR") {
+        return PathBuf::from(dir);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from(".cache"));
+    base.join("kgpc")
+}
+
+/// Sorts `6.1.0-10` after `6.1.0-9`.
+fn natural_key(text: &str) -> Vec<(u64, String)> {
+    let mut key = Vec::new();
+    let mut digits = String::new();
+    let mut other = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            if !other.is_empty() {
+                key.push((0, std::mem::take(&mut other)));
+            }
+            digits.push(c);
+        } else {
+            if !digits.is_empty() {
+                key.push((digits.parse().unwrap_or(u64::MAX), String::new()));
+                digits.clear();
+            }
+            other.push(c);
+        }
+    }
+    if !digits.is_empty() {
+        key.push((digits.parse().unwrap_or(u64::MAX), String::new()));
+    }
+    if !other.is_empty() {
+        key.push((0, other));
+    }
+    key
+}
+
+/// An absolute, lexically normalised path.
+fn absolute(path: &Path) -> PathBuf {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    let mut out = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `path` relative to the directory `base`.
+fn relative(path: &Path, base: &Path) -> PathBuf {
+    let path: Vec<_> = path.components().collect();
+    let base: Vec<_> = base.components().collect();
+    let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..base.len() {
+        out.push("..");
+    }
+    for part in &path[common..] {
+        out.push(part);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_and_natural_order() {
+        assert_eq!(
+            relative(Path::new("/a/b/fix.kgp"), Path::new("/a/b/out")),
+            PathBuf::from("../fix.kgp")
+        );
+        assert_eq!(
+            relative(Path::new("/a/x/c.c"), Path::new("/a/b")),
+            PathBuf::from("../x/c.c")
+        );
+        assert!(natural_key("6.1.0-10-cloud-amd64") > natural_key("6.1.0-9-cloud-amd64"));
+    }
+}

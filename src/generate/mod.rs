@@ -1,0 +1,84 @@
+//! Generation: from a checked [`Model`] to the files of a livepatch module.
+//!
+//! The files are rendered by handlebars templates kept in `templates/` and
+//! embedded in the binary. Rendering is strict (a missing field is an error,
+//! never an empty string) and never HTML-escapes: every value is escaped for
+//! C here, in [`view`], before it reaches a template.
+
+mod c_text;
+mod view;
+
+pub use c_text::{c_comment, c_string, reindent};
+
+use crate::check::Model;
+use handlebars::Handlebars;
+
+/// One generated file: its name in the output directory and its contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    pub name: String,
+    pub contents: String,
+}
+
+/// What the generator needs besides the model.
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    /// How `#line` directives and headers name each source file, by the name
+    /// the source map gives it. Files not listed keep their name.
+    pub path_names: Vec<(String, String)>,
+}
+
+/// Renders the module's C source, Kbuild and Makefile.
+pub fn generate(model: &Model, options: &GenerateOptions) -> Vec<GeneratedFile> {
+    let registry = registry();
+    let c_name = format!("{}.c", model.patch.module_name);
+    let context = view::build(model, options, &c_name);
+    let render = |name: &str| {
+        let mut text = registry
+            .render(name, &context)
+            .unwrap_or_else(|e| panic!("template {name} failed: {e}"));
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text
+    };
+    let c_source = view::restore_line_directives(&render("livepatch.c"), &c_name);
+    vec![
+        GeneratedFile {
+            name: c_name,
+            contents: c_source,
+        },
+        GeneratedFile {
+            name: "Kbuild".into(),
+            contents: render("Kbuild"),
+        },
+        GeneratedFile {
+            name: "Makefile".into(),
+            contents: render("Makefile"),
+        },
+    ]
+}
+
+fn registry() -> Handlebars<'static> {
+    let mut registry = Handlebars::new();
+    registry.set_strict_mode(true);
+    registry.register_escape_fn(handlebars::no_escape);
+    for (name, text) in [
+        ("livepatch.c", include_str!("templates/livepatch.c.hbs")),
+        ("Kbuild", include_str!("templates/Kbuild.hbs")),
+        ("Makefile", include_str!("templates/Makefile.hbs")),
+    ] {
+        registry
+            .register_template_string(name, text)
+            .unwrap_or_else(|e| panic!("template {name} is invalid: {e}"));
+    }
+    registry
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn templates_compile() {
+        super::registry();
+    }
+}

@@ -1,0 +1,20 @@
+//! kgpc: a compiler for declarative Linux kernel live-patch specs.
+//!
+//! The pipeline, one module per stage: [`syntax`] parses a `.kgp` file into a
+//! syntax tree, [`load`] follows its imports, [`check`] lowers the trees to a
+//! checked [`check::Model`], and [`generate`] renders the livepatch module's C
+//! source, Kbuild and Makefile. [`output`] writes them atomically. The
+//! command-line front end lives in [`cli`] and [`commands`].
+
+pub mod check;
+pub mod cli;
+pub mod codes;
+pub mod commands;
+pub mod diagnostic;
+pub mod generate;
+pub mod load;
+pub mod output;
+pub mod render;
+pub mod source;
+pub mod std_specs;
+pub mod syntax;

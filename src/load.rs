@@ -1,0 +1,252 @@
+//! Loading a spec and everything it imports.
+//!
+//! The result is a list of syntax trees, the spec first, then each imported
+//! file once, in the order of first import. `std/api` is always loaded,
+//! because the compiler reads its API table.
+
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::source::{FileId, Origin, SourceMap, Span};
+use crate::std_specs;
+use crate::syntax::ast::{Ast, ImportPath, Item};
+use crate::syntax::{parse, suggest::did_you_mean};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The trees of one spec and its imports.
+pub struct Loaded {
+    /// The spec first, then imported files.
+    pub trees: Vec<Ast>,
+    /// The tree of `std/api`, which holds the livepatch API table.
+    pub api: Option<usize>,
+    /// Indices into `trees` with every file after the files it imports: the
+    /// order in which their C code is emitted.
+    pub order: Vec<usize>,
+}
+
+/// Where the spec comes from.
+pub enum Input<'a> {
+    Path(&'a Path),
+    /// Text with a display name, for standard input and tests.
+    Text {
+        name: &'a str,
+        text: String,
+    },
+}
+
+/// Reads the spec at `input` and its imports into `sources`.
+pub fn load(
+    input: Input<'_>,
+    sources: &mut SourceMap,
+    diagnostics: &mut Diagnostics,
+) -> Option<Loaded> {
+    let root_key = match &input {
+        Input::Path(path) => {
+            Key::Disk(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
+        }
+        Input::Text { .. } => Key::Root,
+    };
+    let root = match input {
+        Input::Path(path) => match read_text(path) {
+            Ok(text) => sources.add(
+                path.display().to_string(),
+                text,
+                Origin::Disk(path.to_path_buf()),
+            ),
+            Err(message) => {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::UnreadableFile,
+                        format!("cannot read spec `{}`: {message}", path.display()),
+                    )
+                    .with_help("check the path; specs are UTF-8 text files ending in `.kgp`"),
+                );
+                return None;
+            }
+        },
+        Input::Text { name, text } => sources.add(name.to_string(), text, Origin::Memory),
+    };
+    let mut loader = Loader {
+        sources,
+        diagnostics,
+        trees: Vec::new(),
+        seen: HashMap::new(),
+        order: Vec::new(),
+    };
+    loader.visit(root, root_key.clone(), &mut vec![(root_key, None)]);
+    let api = match loader.seen.get(&Key::Std("std/api".into())) {
+        Some(index) => Some(*index),
+        None => {
+            let id = loader.std_file("std/api").expect("std/api is embedded");
+            loader.visit(
+                id,
+                Key::Std("std/api".into()),
+                &mut vec![(Key::Std("std/api".into()), None)],
+            );
+            loader.seen.get(&Key::Std("std/api".into())).copied()
+        }
+    };
+    Some(Loaded {
+        trees: loader.trees,
+        api,
+        order: loader.order,
+    })
+}
+
+/// Reads a UTF-8 file, describing what went wrong otherwise.
+pub fn read_text(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| describe_io(&e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "it is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// A short lower-case description of an I/O error.
+pub fn describe_io(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ if error.raw_os_error() == Some(21) => "it is a directory".to_string(),
+        _ => error.to_string().to_lowercase(),
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Root,
+    Std(String),
+    Disk(PathBuf),
+}
+
+struct Loader<'a> {
+    sources: &'a mut SourceMap,
+    diagnostics: &'a mut Diagnostics,
+    trees: Vec<Ast>,
+    /// Index into `trees` of every file loaded so far.
+    seen: HashMap<Key, usize>,
+    order: Vec<usize>,
+}
+
+impl Loader<'_> {
+    fn visit(&mut self, file: FileId, key: Key, chain: &mut Vec<(Key, Option<Span>)>) {
+        let (ast, found) = parse(file, self.sources.text(file));
+        self.diagnostics.extend(found);
+        let imports: Vec<(ImportPath, Span)> = ast
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Import(import) => Some((import.path.clone(), import.span)),
+                _ => None,
+            })
+            .collect();
+        let index = self.trees.len();
+        self.seen.insert(key.clone(), index);
+        self.trees.push(ast);
+        for (path, span) in imports {
+            let Some((child_key, child)) = self.resolve(file, &path) else {
+                continue;
+            };
+            if let Some(pos) = chain.iter().position(|(k, _)| *k == child_key) {
+                let mut d = Diagnostic::error(Code::ImportCycle, "imports form a cycle")
+                    .at(span, "this import closes the cycle");
+                for s in chain[pos..].iter().filter_map(|(_, s)| *s) {
+                    d = d.also(s, "imported here");
+                }
+                self.diagnostics.push(
+                    d.with_help("remove one of the imports; every file is loaded once anyway"),
+                );
+                continue;
+            }
+            if self.seen.contains_key(&child_key) {
+                continue;
+            }
+            let Some(child) = child else { continue };
+            chain.push((child_key.clone(), Some(span)));
+            self.visit(child, child_key, chain);
+            chain.pop();
+        }
+        self.order.push(index);
+    }
+
+    /// Finds an imported file. Returns its key, and its id when it still has to be loaded.
+    fn resolve(&mut self, from: FileId, path: &ImportPath) -> Option<(Key, Option<FileId>)> {
+        match path {
+            ImportPath::Std(word) => {
+                let key = Key::Std(word.text.clone());
+                if self.seen.contains_key(&key) {
+                    return Some((key, None));
+                }
+                match self.std_file(&word.text) {
+                    Some(id) => Some((key, Some(id))),
+                    None => {
+                        let mut d = Diagnostic::error(
+                            Code::ImportNotFound,
+                            format!("the standard library has no module `{}`", word.text),
+                        )
+                        .at(word.span, "unknown module")
+                        .with_note(format!(
+                            "standard modules: {}",
+                            std_specs::names().collect::<Vec<_>>().join(", ")
+                        ));
+                        if let Some(best) =
+                            did_you_mean(&word.text, std_specs::names().collect::<Vec<_>>())
+                        {
+                            d = d.with_help(format!("did you mean `{best}`?"));
+                        }
+                        self.diagnostics.push(d);
+                        None
+                    }
+                }
+            }
+            ImportPath::Relative(text) => {
+                let base = self.sources.base_dir(from).map(Path::to_path_buf);
+                let Some(base) = base else {
+                    self.diagnostics.push(
+                        Diagnostic::error(Code::ImportNotFound, format!("cannot import `{}` here", text.value))
+                            .at(text.span, "no directory to resolve it against")
+                            .with_help("relative imports need a spec read from a file, not from standard input"),
+                    );
+                    return None;
+                };
+                let path = base.join(&text.value);
+                let key = Key::Disk(std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone()));
+                if self.seen.contains_key(&key) {
+                    return Some((key, None));
+                }
+                match read_text(&path) {
+                    Ok(source) => {
+                        let id = self.sources.add(
+                            path.display().to_string(),
+                            source,
+                            Origin::Disk(path),
+                        );
+                        Some((key, Some(id)))
+                    }
+                    Err(message) => {
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                Code::ImportNotFound,
+                                format!("cannot import `{}`: {message}", path.display()),
+                            )
+                            .at(text.span, "imported here")
+                            .with_help("relative imports are resolved against the directory of the importing file"),
+                        );
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    fn std_file(&mut self, name: &str) -> Option<FileId> {
+        let text = std_specs::get(name)?;
+        Some(self.sources.add(
+            format!("<{name}>"),
+            text.to_string(),
+            Origin::Std(name.to_string()),
+        ))
+    }
+}

@@ -1,0 +1,373 @@
+//! The syntax tree of one `.kgp` file.
+//!
+//! The tree keeps every item in source order with its span, and the comments
+//! of the file with theirs, so that a formatter can reproduce the file. It
+//! holds what was written, not what it means: names are not resolved and
+//! duplicates are not rejected here. That is the job of `check`.
+
+use crate::source::{FileId, Span};
+
+/// A parsed file.
+#[derive(Debug, Clone)]
+pub struct Ast {
+    pub file: FileId,
+    pub items: Vec<Item>,
+    pub comments: Vec<Comment>,
+}
+
+/// A `# ...` comment, with the `#`.
+#[derive(Debug, Clone)]
+pub struct Comment {
+    pub text: String,
+    pub span: Span,
+}
+
+/// A word of the language: a name, keyword argument or C token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    pub text: String,
+    pub span: Span,
+}
+
+/// A string literal with its escapes already resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Str {
+    pub value: String,
+    pub span: Span,
+}
+
+/// An unsigned number written in decimal or as `0x...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Number {
+    /// `None` when the text does not fit in 64 bits (reported by the parser).
+    pub value: Option<u64>,
+    pub span: Span,
+}
+
+/// Raw C text: the inside of a `{ ... }` block or a parameter list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CCode {
+    pub text: String,
+    /// The span of `text` itself, without the surrounding braces.
+    pub span: Span,
+}
+
+/// An entry that did not parse, kept so that diagnostics can point at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bad {
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum Item {
+    Patch(PatchBlock),
+    Target(TargetBlock),
+    Import(Import),
+    Include(Include),
+    Object(ObjectBlock),
+    Shadow(ShadowBlock),
+    Template(TemplateBlock),
+    State(StateBlock),
+    Helper(Helper),
+    Data(Data),
+    Api(ApiEntry),
+    Bad(Bad),
+}
+
+impl Item {
+    /// The span of the whole item.
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Patch(x) => x.span,
+            Item::Target(x) => x.span,
+            Item::Import(x) => x.span,
+            Item::Include(x) => x.span,
+            Item::Object(x) => x.span,
+            Item::Shadow(x) => x.span,
+            Item::Template(x) => x.span,
+            Item::State(x) => x.span,
+            Item::Helper(x) => x.span,
+            Item::Data(x) => x.span,
+            Item::Api(x) => x.span,
+            Item::Bad(x) => x.span,
+        }
+    }
+
+    /// The keyword that starts the item, as written in the language.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Item::Patch(_) => "patch",
+            Item::Target(_) => "target",
+            Item::Import(_) => "import",
+            Item::Include(_) => "include",
+            Item::Object(_) => "object",
+            Item::Shadow(_) => "shadow",
+            Item::Template(_) => "template",
+            Item::State(_) => "state",
+            Item::Helper(_) => "helper",
+            Item::Data(_) => "data",
+            Item::Api(_) => "api",
+            Item::Bad(_) => "",
+        }
+    }
+}
+
+/// `patch NAME { ... }`: what the module is called and what it is for.
+#[derive(Debug, Clone)]
+pub struct PatchBlock {
+    pub span: Span,
+    pub name: Word,
+    pub entries: Vec<PatchEntry>,
+}
+
+#[derive(Debug, Clone)]
+pub enum PatchEntry {
+    Description(Str),
+    Reference { kind: Word, value: Str },
+    Author(Str),
+    Cumulative(Span),
+    Bad(Bad),
+}
+
+/// `target { ... }`: the kernel builds the patch is for.
+#[derive(Debug, Clone)]
+pub struct TargetBlock {
+    pub span: Span,
+    pub keyword: Span,
+    pub entries: Vec<TargetEntry>,
+}
+
+#[derive(Debug, Clone)]
+pub enum TargetEntry {
+    /// One `release` line; it may list several releases or patterns.
+    Release {
+        keyword: Span,
+        values: Vec<Str>,
+    },
+    Arch(Word),
+    Version(Word),
+    BuildId(Str),
+    Bad(Bad),
+}
+
+#[derive(Debug, Clone)]
+pub struct Import {
+    pub span: Span,
+    pub path: ImportPath,
+}
+
+#[derive(Debug, Clone)]
+pub enum ImportPath {
+    /// `import std/name`: a module of the embedded standard library.
+    Std(Word),
+    /// `import "file.kgp"`: a file relative to the importing file.
+    Relative(Str),
+}
+
+/// `include <linux/header.h>`.
+#[derive(Debug, Clone)]
+pub struct Include {
+    pub span: Span,
+    /// The header with its angle brackets.
+    pub header: Word,
+}
+
+/// `object NAME { ... }`: vmlinux or a module and what changes in it.
+#[derive(Debug, Clone)]
+pub struct ObjectBlock {
+    pub span: Span,
+    pub name: Word,
+    pub entries: Vec<ObjectEntry>,
+}
+
+#[derive(Debug, Clone)]
+pub enum ObjectEntry {
+    Replace(Replacement),
+    Callback(Callback),
+    Extern(ExternDecl),
+    Bad(Bad),
+}
+
+/// `replace PROTOTYPE-OR-NAME [in "file.c"] [sympos N] { body }`.
+#[derive(Debug, Clone)]
+pub struct Replacement {
+    pub span: Span,
+    pub keyword: Span,
+    pub head: ReplaceHead,
+    pub in_file: Option<Str>,
+    pub sympos: Option<Number>,
+    pub body: Body,
+}
+
+#[derive(Debug, Clone)]
+pub enum ReplaceHead {
+    Prototype(Prototype),
+    Name(Word),
+}
+
+impl ReplaceHead {
+    /// The name of the kernel function being replaced.
+    pub fn name(&self) -> &Word {
+        match self {
+            ReplaceHead::Prototype(p) => p.name(),
+            ReplaceHead::Name(w) => w,
+        }
+    }
+}
+
+/// A C function head: return type words, the name and the parameter list.
+#[derive(Debug, Clone)]
+pub struct Prototype {
+    pub span: Span,
+    /// The words before the parameters; the last one is the name.
+    pub words: Vec<Word>,
+    /// The parameter list with its parentheses.
+    pub params: CCode,
+}
+
+impl Prototype {
+    pub fn name(&self) -> &Word {
+        self.words
+            .last()
+            .expect("the grammar requires at least one word")
+    }
+
+    /// The words before the name, such as `static int *`.
+    pub fn return_words(&self) -> &[Word] {
+        &self.words[..self.words.len() - 1]
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    Inline(CCode),
+    /// `body "file.c"`: the statements of the body live in a file.
+    File(Str),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CallbackKind {
+    PrePatch,
+    PostPatch,
+    PreUnpatch,
+    PostUnpatch,
+}
+
+impl CallbackKind {
+    pub const ALL: [CallbackKind; 4] = [
+        CallbackKind::PrePatch,
+        CallbackKind::PostPatch,
+        CallbackKind::PreUnpatch,
+        CallbackKind::PostUnpatch,
+    ];
+
+    pub fn keyword(self) -> &'static str {
+        match self {
+            CallbackKind::PrePatch => "pre_patch",
+            CallbackKind::PostPatch => "post_patch",
+            CallbackKind::PreUnpatch => "pre_unpatch",
+            CallbackKind::PostUnpatch => "post_unpatch",
+        }
+    }
+
+    pub fn from_keyword(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.keyword() == text)
+    }
+}
+
+/// `pre_patch { ... }` and its three siblings.
+#[derive(Debug, Clone)]
+pub struct Callback {
+    pub span: Span,
+    pub kind: CallbackKind,
+    pub keyword: Span,
+    pub body: CCode,
+}
+
+/// `extern DECLARATION [sympos N];`: a symbol of the object that is not exported.
+#[derive(Debug, Clone)]
+pub struct ExternDecl {
+    pub span: Span,
+    /// Words of the declaration; the last one is the symbol's name.
+    pub words: Vec<Word>,
+    /// A parameter list or array bound after the name, as written.
+    pub suffix: Option<CCode>,
+    pub sympos: Option<Number>,
+}
+
+impl ExternDecl {
+    pub fn name(&self) -> &Word {
+        self.words
+            .last()
+            .expect("the grammar requires at least one word")
+    }
+}
+
+/// `shadow NAME for TYPE [like TEMPLATE] { ... }`.
+#[derive(Debug, Clone)]
+pub struct ShadowBlock {
+    pub span: Span,
+    pub name: Word,
+    /// The C type the variable is attached to, such as `struct dummy`.
+    pub owner: Word,
+    pub like: Option<Word>,
+    pub entries: Vec<ShadowEntry>,
+}
+
+/// `template NAME { ... }`: shadow-variable entries to reuse with `like`.
+#[derive(Debug, Clone)]
+pub struct TemplateBlock {
+    pub span: Span,
+    pub name: Word,
+    pub entries: Vec<ShadowEntry>,
+}
+
+#[derive(Debug, Clone)]
+pub enum ShadowEntry {
+    Id(Number),
+    Gfp(Word),
+    Payload(CCode),
+    Ctor(CCode),
+    Dtor(CCode),
+    Keep(Span),
+    Bad(Bad),
+}
+
+/// `state NAME { id N version M }`.
+#[derive(Debug, Clone)]
+pub struct StateBlock {
+    pub span: Span,
+    pub name: Word,
+    pub entries: Vec<StateEntry>,
+}
+
+#[derive(Debug, Clone)]
+pub enum StateEntry {
+    Id(Number),
+    Version(Number),
+    Bad(Bad),
+}
+
+/// `helper PROTOTYPE { body }`: a new function of the patch module.
+#[derive(Debug, Clone)]
+pub struct Helper {
+    pub span: Span,
+    pub prototype: Prototype,
+    pub body: CCode,
+}
+
+/// `data { ... }`: new static data of the patch module.
+#[derive(Debug, Clone)]
+pub struct Data {
+    pub span: Span,
+    pub body: CCode,
+}
+
+/// `api FEATURE since VERSION`: one row of the API table in `std/api`.
+#[derive(Debug, Clone)]
+pub struct ApiEntry {
+    pub span: Span,
+    pub feature: Word,
+    pub since: Word,
+}

@@ -1,0 +1,680 @@
+//! The one entry point to the grammar: [`parse`] turns source text into an
+//! [`Ast`] and diagnostics.
+//!
+//! pest has no error recovery, so the grammar recovers by itself: text that
+//! is not a known item or entry parses as `bad_item` or `bad_entry`. This file
+//! reports those, re-parsing the broken item on its own to tell what pest
+//! expected there. Nothing outside this file sees a pest type.
+
+use super::ast::*;
+use super::suggest::did_you_mean;
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
+use crate::source::{FileId, Span};
+use pest::iterators::Pair;
+use pest::Parser as _;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/kgp.pest"]
+struct KgpParser;
+
+/// The keywords that start a top-level item, in the order the reference lists them.
+pub const ITEM_KEYWORDS: &[&str] = &[
+    "patch", "target", "import", "include", "object", "shadow", "template", "state", "helper",
+    "data", "api",
+];
+
+/// Parses one file. Always returns a tree; what could not be parsed is in the diagnostics.
+pub fn parse(file: FileId, text: &str) -> (Ast, Vec<Diagnostic>) {
+    let mut builder = Builder {
+        file,
+        base: 0,
+        diagnostics: Vec::new(),
+    };
+    let mut ast = Ast {
+        file,
+        items: Vec::new(),
+        comments: Vec::new(),
+    };
+    match KgpParser::parse(Rule::file, text) {
+        Ok(mut pairs) => {
+            let root = pairs.next().expect("the file rule always yields one pair");
+            for pair in root.clone().into_inner().flatten() {
+                if pair.as_rule() == Rule::COMMENT {
+                    ast.comments.push(Comment {
+                        text: pair.as_str().to_string(),
+                        span: builder.span(&pair),
+                    });
+                }
+            }
+            for pair in children(root) {
+                if pair.as_rule() == Rule::EOI {
+                    continue;
+                }
+                if let Some(item) = builder.item(pair, text) {
+                    ast.items.push(item);
+                }
+            }
+        }
+        Err(error) => builder.diagnostics.push(builder.pest_error(&error, 0)),
+    }
+    (ast, builder.diagnostics)
+}
+
+/// The children of a pair without the comments, which `parse` collects separately.
+fn children(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
+    pair.into_inner().filter(|p| p.as_rule() != Rule::COMMENT)
+}
+
+struct Builder {
+    file: FileId,
+    /// Added to pest's offsets when a slice of the file is re-parsed.
+    base: usize,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Builder {
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.file, self.base + s.start(), self.base + s.end())
+    }
+
+    fn word(&self, pair: &Pair<'_, Rule>) -> Word {
+        Word {
+            text: pair.as_str().to_string(),
+            span: self.span(pair),
+        }
+    }
+
+    fn item(&mut self, pair: Pair<'_, Rule>, text: &str) -> Option<Item> {
+        let span = self.span(&pair);
+        Some(match pair.as_rule() {
+            Rule::patch_block => Item::Patch(self.patch(pair)),
+            Rule::target_block => Item::Target(self.target(pair)),
+            Rule::import_item => {
+                let inner = children(pair).next()?;
+                let path = match inner.as_rule() {
+                    Rule::string => ImportPath::Relative(self.string(inner)),
+                    _ => ImportPath::Std(self.word(&inner)),
+                };
+                Item::Import(Import { span, path })
+            }
+            Rule::include_item => {
+                let header = self.word(&children(pair).next()?);
+                Item::Include(Include { span, header })
+            }
+            Rule::object_block => Item::Object(self.object(pair)),
+            Rule::shadow_block => Item::Shadow(self.shadow(pair)),
+            Rule::template_block => {
+                let mut inner = children(pair);
+                let name = self.word(&inner.next()?);
+                let entries = inner.map(|p| self.shadow_entry(p, "template")).collect();
+                Item::Template(TemplateBlock {
+                    span,
+                    name,
+                    entries,
+                })
+            }
+            Rule::state_block => Item::State(self.state(pair)),
+            Rule::helper_item => {
+                let mut inner = children(pair);
+                let prototype = self.prototype(inner.next()?);
+                let body = self.c_block(inner.next()?);
+                Item::Helper(Helper {
+                    span,
+                    prototype,
+                    body,
+                })
+            }
+            Rule::data_item => {
+                let body = self.c_block(children(pair).next()?);
+                Item::Data(Data { span, body })
+            }
+            Rule::api_item => {
+                let mut inner = children(pair);
+                let feature = self.word(&inner.next()?);
+                let since = self.word(&inner.next()?);
+                Item::Api(ApiEntry {
+                    span,
+                    feature,
+                    since,
+                })
+            }
+            Rule::bad_item => {
+                self.bad_item(&pair, text);
+                Item::Bad(Bad {
+                    text: pair.as_str().to_string(),
+                    span,
+                })
+            }
+            _ => return None,
+        })
+    }
+
+    fn patch(&mut self, pair: Pair<'_, Rule>) -> PatchBlock {
+        let span = self.span(&pair);
+        let mut inner = children(pair);
+        let name = self.word(&inner.next().expect("patch has a name"));
+        let mut entries = Vec::new();
+        for entry in inner {
+            let entry_span = self.span(&entry);
+            entries.push(match entry.as_rule() {
+                Rule::description => PatchEntry::Description(self.first_string(entry)),
+                Rule::reference => {
+                    let mut parts = children(entry);
+                    let kind = self.word(&parts.next().expect("reference has a kind"));
+                    let value = self.string(parts.next().expect("reference has a value"));
+                    PatchEntry::Reference { kind, value }
+                }
+                Rule::author => PatchEntry::Author(self.first_string(entry)),
+                Rule::cumulative => PatchEntry::Cumulative(entry_span),
+                _ => PatchEntry::Bad(self.bad_entry(&entry, "patch")),
+            });
+        }
+        PatchBlock {
+            span,
+            name,
+            entries,
+        }
+    }
+
+    fn target(&mut self, pair: Pair<'_, Rule>) -> TargetBlock {
+        let span = self.span(&pair);
+        let keyword = Span::new(self.file, span.start, span.start + "target".len());
+        let mut entries = Vec::new();
+        for entry in children(pair) {
+            let entry_span = self.span(&entry);
+            entries.push(match entry.as_rule() {
+                Rule::release => {
+                    let keyword = Span::new(
+                        self.file,
+                        entry_span.start,
+                        entry_span.start + "release".len(),
+                    );
+                    let values = children(entry).map(|p| self.string(p)).collect();
+                    TargetEntry::Release { keyword, values }
+                }
+                Rule::arch => TargetEntry::Arch(self.first_word(entry)),
+                Rule::version => TargetEntry::Version(self.first_word(entry)),
+                Rule::build_id => TargetEntry::BuildId(self.first_string(entry)),
+                _ => TargetEntry::Bad(self.bad_entry(&entry, "target")),
+            });
+        }
+        TargetBlock {
+            span,
+            keyword,
+            entries,
+        }
+    }
+
+    fn object(&mut self, pair: Pair<'_, Rule>) -> ObjectBlock {
+        let span = self.span(&pair);
+        let mut inner = children(pair);
+        let name = self.word(&inner.next().expect("object has a name"));
+        let mut entries = Vec::new();
+        for entry in inner {
+            entries.push(match entry.as_rule() {
+                Rule::replacement => ObjectEntry::Replace(self.replacement(entry)),
+                Rule::callback => {
+                    let span = self.span(&entry);
+                    let mut parts = children(entry);
+                    let kind_pair = parts.next().expect("callback has a kind");
+                    let kind = CallbackKind::from_keyword(kind_pair.as_str())
+                        .expect("grammar lists the kinds");
+                    let keyword = self.span(&kind_pair);
+                    let body = self.c_block(parts.next().expect("callback has a body"));
+                    ObjectEntry::Callback(Callback {
+                        span,
+                        kind,
+                        keyword,
+                        body,
+                    })
+                }
+                Rule::extern_decl => ObjectEntry::Extern(self.extern_decl(entry)),
+                _ => ObjectEntry::Bad(self.bad_entry(&entry, "object")),
+            });
+        }
+        ObjectBlock {
+            span,
+            name,
+            entries,
+        }
+    }
+
+    fn replacement(&mut self, pair: Pair<'_, Rule>) -> Replacement {
+        let span = self.span(&pair);
+        let keyword = Span::new(self.file, span.start, span.start + "replace".len());
+        let mut inner = children(pair);
+        let head_pair = inner.next().expect("replace has a head");
+        let head = match head_pair.as_rule() {
+            Rule::prototype => ReplaceHead::Prototype(self.prototype(head_pair)),
+            _ => ReplaceHead::Name(self.word(&head_pair)),
+        };
+        let (mut in_file, mut sympos, mut body) = (None, None, None);
+        for part in inner {
+            match part.as_rule() {
+                Rule::in_file => in_file = Some(self.first_string(part)),
+                Rule::sympos => sympos = Some(self.first_number(part)),
+                Rule::body_file => body = Some(Body::File(self.first_string(part))),
+                _ => body = Some(Body::Inline(self.c_block(part))),
+            }
+        }
+        let body = body.expect("the grammar requires a body");
+        Replacement {
+            span,
+            keyword,
+            head,
+            in_file,
+            sympos,
+            body,
+        }
+    }
+
+    fn extern_decl(&mut self, pair: Pair<'_, Rule>) -> ExternDecl {
+        let span = self.span(&pair);
+        let mut words = Vec::new();
+        let mut suffix = None;
+        let mut sympos = None;
+        for part in children(pair) {
+            match part.as_rule() {
+                Rule::declarator => {
+                    for piece in children(part) {
+                        match piece.as_rule() {
+                            Rule::c_parens | Rule::c_brackets => {
+                                suffix = Some(CCode {
+                                    text: piece.as_str().to_string(),
+                                    span: self.span(&piece),
+                                });
+                            }
+                            _ => words.push(self.word(&piece)),
+                        }
+                    }
+                }
+                _ => sympos = Some(self.first_number(part)),
+            }
+        }
+        ExternDecl {
+            span,
+            words,
+            suffix,
+            sympos,
+        }
+    }
+
+    fn shadow(&mut self, pair: Pair<'_, Rule>) -> ShadowBlock {
+        let span = self.span(&pair);
+        let mut name = None;
+        let mut owner = None;
+        let mut like = None;
+        let mut entries = Vec::new();
+        for part in children(pair) {
+            match part.as_rule() {
+                Rule::ident if name.is_none() => name = Some(self.word(&part)),
+                Rule::c_type => {
+                    let text = part
+                        .as_str()
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    owner = Some(Word {
+                        text,
+                        span: self.span(&part),
+                    });
+                }
+                Rule::like => like = Some(self.first_word(part)),
+                _ => entries.push(self.shadow_entry(part, "shadow")),
+            }
+        }
+        ShadowBlock {
+            span,
+            name: name.expect("shadow has a name"),
+            owner: owner.expect("shadow has a type"),
+            like,
+            entries,
+        }
+    }
+
+    fn shadow_entry(&mut self, pair: Pair<'_, Rule>, block: &str) -> ShadowEntry {
+        match pair.as_rule() {
+            Rule::shadow_id => ShadowEntry::Id(self.first_number(pair)),
+            Rule::gfp => {
+                let word = self.first_word(pair);
+                let text = word
+                    .text
+                    .split('|')
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+                    .join(" | ");
+                ShadowEntry::Gfp(Word {
+                    text,
+                    span: word.span,
+                })
+            }
+            Rule::payload => ShadowEntry::Payload(self.first_c_block(pair)),
+            Rule::ctor => ShadowEntry::Ctor(self.first_c_block(pair)),
+            Rule::dtor => ShadowEntry::Dtor(self.first_c_block(pair)),
+            Rule::keep => ShadowEntry::Keep(self.span(&pair)),
+            _ => ShadowEntry::Bad(self.bad_entry(&pair, block)),
+        }
+    }
+
+    fn state(&mut self, pair: Pair<'_, Rule>) -> StateBlock {
+        let span = self.span(&pair);
+        let mut inner = children(pair);
+        let name = self.word(&inner.next().expect("state has a name"));
+        let entries = inner
+            .map(|entry| match entry.as_rule() {
+                Rule::shadow_id => StateEntry::Id(self.first_number(entry)),
+                Rule::state_version => StateEntry::Version(self.first_number(entry)),
+                _ => StateEntry::Bad(self.bad_entry(&entry, "state")),
+            })
+            .collect();
+        StateBlock {
+            span,
+            name,
+            entries,
+        }
+    }
+
+    fn prototype(&mut self, pair: Pair<'_, Rule>) -> Prototype {
+        let span = self.span(&pair);
+        let mut words = Vec::new();
+        let mut params = None;
+        for part in children(pair) {
+            match part.as_rule() {
+                Rule::c_parens => {
+                    params = Some(CCode {
+                        text: part.as_str().to_string(),
+                        span: self.span(&part),
+                    })
+                }
+                _ => words.push(self.word(&part)),
+            }
+        }
+        Prototype {
+            span,
+            words,
+            params: params.expect("a prototype has parameters"),
+        }
+    }
+
+    fn c_block(&mut self, pair: Pair<'_, Rule>) -> CCode {
+        let text = pair.into_inner().next().expect("a C block has a text");
+        CCode {
+            text: text.as_str().to_string(),
+            span: self.span(&text),
+        }
+    }
+
+    fn first_c_block(&mut self, pair: Pair<'_, Rule>) -> CCode {
+        let block = children(pair).next().expect("entry has a block");
+        self.c_block(block)
+    }
+
+    fn first_word(&mut self, pair: Pair<'_, Rule>) -> Word {
+        self.word(&children(pair).next().expect("entry has a word"))
+    }
+
+    fn first_string(&mut self, pair: Pair<'_, Rule>) -> Str {
+        self.string(children(pair).next().expect("entry has a string"))
+    }
+
+    fn first_number(&mut self, pair: Pair<'_, Rule>) -> Number {
+        let number = children(pair).next().expect("entry has a number");
+        let span = self.span(&number);
+        let text = number.as_str();
+        let value = match text.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16).ok(),
+            None => text.parse().ok(),
+        };
+        if value.is_none() {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::InvalidNumber,
+                    format!("number `{text}` does not fit in 64 bits"),
+                )
+                .at(span, "too large"),
+            );
+        }
+        Number { value, span }
+    }
+
+    /// Resolves the escapes of a string literal.
+    fn string(&mut self, pair: Pair<'_, Rule>) -> Str {
+        let span = self.span(&pair);
+        let raw = pair.into_inner().next().map_or("", |p| p.as_str());
+        let mut value = String::with_capacity(raw.len());
+        let mut chars = raw.char_indices();
+        while let Some((i, c)) = chars.next() {
+            if c != '\\' {
+                value.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some((_, 'n')) => value.push('\n'),
+                Some((_, 't')) => value.push('\t'),
+                Some((_, '"')) => value.push('"'),
+                Some((_, '\\')) => value.push('\\'),
+                other => {
+                    let end = other.map_or(i + 1, |(j, ch)| j + ch.len_utf8());
+                    let at = Span::new(self.file, span.start + 1 + i, span.start + 1 + end);
+                    let shown = other.map_or(String::new(), |(_, ch)| ch.to_string());
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            Code::InvalidString,
+                            format!("unknown escape `\\{shown}` in a string"),
+                        )
+                        .at(at, "not an escape kgpc knows")
+                        .with_help("the escapes are `\\\"`, `\\\\`, `\\n` and `\\t`"),
+                    );
+                }
+            }
+        }
+        Str { value, span }
+    }
+
+    /// Reports an entry that is not understood in a block.
+    fn bad_entry(&mut self, pair: &Pair<'_, Rule>, block: &str) -> Bad {
+        let span = self.span(pair);
+        let text = pair.as_str();
+        let first = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .next()
+            .unwrap_or("");
+        let known = entry_keywords(block);
+        let diagnostic = if let Some(rule) = entry_rule(block, first) {
+            self.reparse(rule, text, span.start)
+        } else {
+            let shown = if first.is_empty() {
+                text.chars().next().map(String::from).unwrap_or_default()
+            } else {
+                first.to_string()
+            };
+            let mut d = Diagnostic::error(
+                Code::UnknownEntry,
+                format!("unknown entry `{shown}` in a `{block}` block"),
+            )
+            .at(
+                Span::new(self.file, span.start, span.start + shown.len().max(1)),
+                "not understood here",
+            )
+            .with_note(format!("a `{block}` block holds: {}", known.join(", ")));
+            if let Some(best) = did_you_mean(first, known) {
+                d = d.with_help(format!("did you mean `{best}`?"));
+            }
+            d
+        };
+        self.diagnostics.push(diagnostic);
+        Bad {
+            text: text.to_string(),
+            span,
+        }
+    }
+
+    /// Reports a top-level item that did not parse.
+    fn bad_item(&mut self, pair: &Pair<'_, Rule>, _text: &str) {
+        let span = self.span(pair);
+        let text = pair.as_str();
+        let first = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .next()
+            .unwrap_or("");
+        let diagnostic = if ITEM_KEYWORDS.contains(&first) {
+            self.reparse(Rule::strict_item, text, span.start)
+        } else {
+            let shown = if first.is_empty() {
+                text.chars().next().map(String::from).unwrap_or_default()
+            } else {
+                first.to_string()
+            };
+            let mut d = Diagnostic::error(
+                Code::UnknownItem,
+                format!("expected an item, found `{shown}`"),
+            )
+            .at(
+                Span::new(self.file, span.start, span.start + shown.len().max(1)),
+                "not the start of an item",
+            )
+            .with_note(format!("a spec is made of: {}", ITEM_KEYWORDS.join(", ")));
+            if let Some(best) = did_you_mean(first, ITEM_KEYWORDS) {
+                d = d.with_help(format!("did you mean `{best}`?"));
+            }
+            d
+        };
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// Parses a broken piece on its own with a strict rule to learn what was expected.
+    fn reparse(&self, rule: Rule, text: &str, offset: usize) -> Diagnostic {
+        match KgpParser::parse(rule, text) {
+            Err(error) => self.pest_error(&error, offset),
+            Ok(pairs) => {
+                let parsed = pairs.last().map_or(0, |p| p.as_span().end());
+                let rest = text[parsed..].trim_start();
+                let start = offset + text.len() - rest.len();
+                let shown = rest.lines().next().unwrap_or("").trim_end();
+                Diagnostic::error(Code::SyntaxError, format!("unexpected `{shown}`")).at(
+                    Span::new(self.file, start, start + shown.len().max(1)),
+                    "nothing may follow here",
+                )
+            }
+        }
+    }
+
+    fn pest_error(&self, error: &pest::error::Error<Rule>, offset: usize) -> Diagnostic {
+        let (start, end) = match error.location {
+            pest::error::InputLocation::Pos(p) => (p, p),
+            pest::error::InputLocation::Span((s, e)) => (s, e),
+        };
+        let (message, label) = match &error.variant {
+            pest::error::ErrorVariant::ParsingError { positives, .. } => {
+                let mut names: Vec<&str> = positives.iter().filter_map(|r| rule_name(*r)).collect();
+                names.sort_unstable();
+                names.dedup();
+                let expected = match names.as_slice() {
+                    [] => "something else".to_string(),
+                    [one] => (*one).to_string(),
+                    [init @ .., last] => format!("{} or {}", init.join(", "), last),
+                };
+                (
+                    format!("expected {expected}"),
+                    format!("expected {expected} here"),
+                )
+            }
+            pest::error::ErrorVariant::CustomError { message } => {
+                (message.clone(), "here".to_string())
+            }
+        };
+        let start = offset + start;
+        let end = (offset + end).max(start);
+        Diagnostic::error(Code::SyntaxError, message).at(Span::new(self.file, start, end), label)
+    }
+}
+
+/// The entries a block may hold, for "unknown entry" messages.
+fn entry_keywords(block: &str) -> &'static [&'static str] {
+    match block {
+        "patch" => &["description", "reference", "author", "cumulative"],
+        "target" => &["release", "arch", "version", "build_id"],
+        "object" => &[
+            "replace",
+            "extern",
+            "pre_patch",
+            "post_patch",
+            "pre_unpatch",
+            "post_unpatch",
+        ],
+        "state" => &["id", "version"],
+        _ => &["id", "gfp", "payload", "ctor", "dtor", "keep"],
+    }
+}
+
+/// The rule of an entry keyword of a block, to re-parse a broken entry with.
+fn entry_rule(block: &str, keyword: &str) -> Option<Rule> {
+    Some(match (block, keyword) {
+        ("patch", "description") => Rule::description,
+        ("patch", "reference") => Rule::reference,
+        ("patch", "author") => Rule::author,
+        ("patch", "cumulative") => Rule::cumulative,
+        ("target", "release") => Rule::release,
+        ("target", "arch") => Rule::arch,
+        ("target", "version") => Rule::version,
+        ("target", "build_id") => Rule::build_id,
+        ("object", "replace") => Rule::replacement,
+        ("object", "extern") => Rule::extern_decl,
+        ("object", "pre_patch" | "post_patch" | "pre_unpatch" | "post_unpatch") => Rule::callback,
+        ("state", "id") => Rule::shadow_id,
+        ("state", "version") => Rule::state_version,
+        ("shadow" | "template", "id") => Rule::shadow_id,
+        ("shadow" | "template", "gfp") => Rule::gfp,
+        ("shadow" | "template", "payload") => Rule::payload,
+        ("shadow" | "template", "ctor") => Rule::ctor,
+        ("shadow" | "template", "dtor") => Rule::dtor,
+        ("shadow" | "template", "keep") => Rule::keep,
+        _ => return None,
+    })
+}
+
+/// How a rule is called in messages; `None` hides it.
+fn rule_name(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::string | Rule::string_inner => "a string",
+        Rule::ident => "a name",
+        Rule::patch_name | Rule::object_name => "a name",
+        Rule::number => "a number",
+        Rule::version_number => "a version such as `6.1`",
+        Rule::c_block => "`{`",
+        Rule::c_parens => "a parameter list",
+        Rule::header => "a header such as `<linux/slab.h>`",
+        Rule::std_path => "a standard module such as `std/shadow_lock`",
+        Rule::prototype => "a C prototype",
+        Rule::gfp_expr => "GFP flags",
+        Rule::star => "`*`",
+        Rule::body_file => "`body`",
+        Rule::in_file => "`in`",
+        Rule::sympos => "`sympos`",
+        Rule::like => "`like`",
+        Rule::c_type => "a C type",
+        Rule::EOI => "end of input",
+        Rule::description
+        | Rule::reference
+        | Rule::author
+        | Rule::cumulative
+        | Rule::release
+        | Rule::arch
+        | Rule::version
+        | Rule::build_id
+        | Rule::replacement
+        | Rule::callback
+        | Rule::extern_decl
+        | Rule::shadow_id
+        | Rule::gfp
+        | Rule::payload
+        | Rule::ctor
+        | Rule::dtor
+        | Rule::keep
+        | Rule::state_version
+        | Rule::bad_entry => "an entry or `}`",
+        _ => return None,
+    })
+}
