@@ -755,10 +755,12 @@ impl Lowerer<'_> {
         if !self.identifier(old, "a function name") {
             return None;
         }
-        let c_name = match &object.module {
-            None => format!("livepatch_{}", old.text),
-            Some(m) => format!("livepatch_{m}_{}", old.text),
-        };
+        // The new function is `livepatch_<name>`, with the object's name added
+        // when another object already replaces a function of that name.
+        let mut c_name = format!("livepatch_{}", old.text);
+        if self.names.contains_key(&c_name) {
+            c_name = format!("livepatch_{}_{}", object.ident, old.text);
+        }
         let prototype = match &r.head {
             ReplaceHead::Prototype(p) => p,
             ReplaceHead::Name(w) => {

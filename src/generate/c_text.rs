@@ -29,7 +29,9 @@ pub fn c_comment(text: &str) -> String {
 }
 
 /// Re-indents a block of C: strips the indentation common to its lines,
-/// indents each line by `depth` tabs, and writes leading eight-space runs as tabs.
+/// indents each line by `depth` tabs, and writes each level of the block's
+/// own indentation as a tab. A block indented in steps of two or four spaces,
+/// as specs often are, comes out indented with tabs like kernel code.
 ///
 /// Blank lines at the start and end are dropped. Returns the text and how
 /// many lines were dropped at the start, which `#line` directives need.
@@ -61,6 +63,15 @@ pub fn reindent(text: &str, depth: usize) -> (String, usize) {
         .map(|l| width(l))
         .min()
         .unwrap_or(0);
+    // Continuation lines of block comments (` * ...`) do not set the step.
+    let step = body
+        .iter()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('*'))
+        .map(|l| width(l) - common)
+        .filter(|w| *w > 0)
+        .min()
+        .unwrap_or(8);
+    let unit = if step == 2 || step == 4 { step } else { 8 };
     let mut out = String::new();
     for line in body {
         let trimmed = line.trim_start_matches([' ', '\t']).trim_end();
@@ -69,8 +80,8 @@ pub fn reindent(text: &str, depth: usize) -> (String, usize) {
             continue;
         }
         let indent = width(line) - common;
-        out.push_str(&"\t".repeat(depth + indent / 8));
-        out.push_str(&" ".repeat(indent % 8));
+        out.push_str(&"\t".repeat(depth + indent / unit));
+        out.push_str(&" ".repeat(indent % unit));
         out.push_str(trimmed);
         out.push('\n');
     }
@@ -96,9 +107,13 @@ mod tests {
     #[test]
     fn reindent_keeps_relative_indentation() {
         let (text, dropped) = reindent("\n        if (x) {\n            y();\n        }\n    ", 1);
-        assert_eq!(text, "\tif (x) {\n\t    y();\n\t}\n");
+        assert_eq!(text, "\tif (x) {\n\t\ty();\n\t}\n");
         assert_eq!(dropped, 1);
         let (text, _) = reindent("\n\t\tif (x)\n\t\t\ty();\n", 1);
         assert_eq!(text, "\tif (x)\n\t\ty();\n");
+        let (text, _) = reindent("  a(b,\n    c);\n", 0);
+        assert_eq!(text, "a(b,\n\tc);\n");
+        let (text, _) = reindent("    /*\n     * x\n     */\n    if (a)\n        b();\n", 1);
+        assert_eq!(text, "\t/*\n\t * x\n\t */\n\tif (a)\n\t\tb();\n");
     }
 }

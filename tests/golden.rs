@@ -1,0 +1,199 @@
+//! Golden tests: diagnostics and generated files compared with files kept in
+//! the repository.
+//!
+//! - `tests/ui/NAME.kgp` is checked with `kgpc check`; the exit status and
+//!   everything printed go to `tests/ui/NAME.out`. A first line
+//!   `# args: ...` adds command-line arguments.
+//! - `tests/emit/NAME.kgp` and every `examples/*.kgp` are compiled; each
+//!   generated file is compared with `tests/emit/NAME/FILE`.
+//!
+//! Run with `KGPC_BLESS=1` to write the expected files from the current
+//! output, then review the diff.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A release the specs' patterns match and that no machine has.
+const RELEASE: &str = "6.1.0-999-cloud-amd64";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn kgpc(dir: &Path, args: &[&str], cache: &Path) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_kgpc"))
+        .args(args)
+        .current_dir(dir)
+        .env("KGPC_CACHE_DIR", cache)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("kgpc runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn specs(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "kgp"))
+                .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('_'))
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
+/// Compares `actual` with the file at `expected`, or writes it when blessing.
+fn compare(expected: &Path, actual: &str, failures: &mut Vec<String>) {
+    if std::env::var_os("KGPC_BLESS").is_some() {
+        fs::create_dir_all(expected.parent().unwrap()).unwrap();
+        fs::write(expected, actual).unwrap();
+        return;
+    }
+    match fs::read_to_string(expected) {
+        Ok(text) if text == actual => {}
+        Ok(text) => failures.push(format!(
+            "{} differs:\n{}",
+            expected.display(),
+            pretty_assertions::StrComparison::new(&text, actual)
+        )),
+        Err(_) => failures.push(format!(
+            "{} is missing; run with KGPC_BLESS=1\n--- actual:\n{actual}",
+            expected.display()
+        )),
+    }
+}
+
+#[test]
+fn diagnostics_match_golden_files() {
+    let dir = root().join("tests/ui");
+    let cache = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    let cases = specs(&dir);
+    assert!(
+        cases.len() >= 30,
+        "expected a ui case per diagnostic code, found {}",
+        cases.len()
+    );
+    for spec in &cases {
+        let name = spec.file_name().unwrap().to_str().unwrap();
+        let text = fs::read_to_string(spec).unwrap_or_default();
+        let mut args = vec!["check".to_string(), name.to_string()];
+        if let Some(extra) = text.lines().next().and_then(|l| l.strip_prefix("# args:")) {
+            args.extend(extra.split_whitespace().map(String::from));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stdout, stderr) = kgpc(&dir, &args, cache.path());
+        let actual = format!("exit status: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}");
+        compare(&spec.with_extension("out"), &actual, &mut failures);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_diagnostic_code_has_a_golden_case() {
+    let dir = root().join("tests/ui");
+    let mut all = String::new();
+    for spec in specs(&dir) {
+        all.push_str(&fs::read_to_string(spec.with_extension("out")).unwrap_or_default());
+    }
+    let (_, list, _) = kgpc(&root(), &["explain", "--list"], Path::new("/nonexistent"));
+    let missing: Vec<&str> = list
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|code| !all.contains(&format!("[{code}]")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no tests/ui case shows: {}",
+        missing.join(", ")
+    );
+}
+
+#[test]
+fn generated_files_match_golden_files() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    let mut cases = specs(&root().join("tests/emit"));
+    cases.extend(specs(&root().join("examples")));
+    assert!(cases.len() >= 5);
+    for spec in &cases {
+        let stem = spec.file_stem().unwrap().to_str().unwrap();
+        // Compile a copy next to the output so that the paths in the output
+        // do not depend on where the checkout is.
+        let work = tempfile::tempdir().unwrap();
+        let source_dir = spec.parent().unwrap();
+        for entry in fs::read_dir(source_dir).unwrap().flatten() {
+            if entry.path().is_file() {
+                fs::copy(entry.path(), work.path().join(entry.file_name())).unwrap();
+            }
+        }
+        let spec_name = format!("{stem}.kgp");
+        let (code, _, stderr) = kgpc(
+            work.path(),
+            &["compile", &spec_name, "-o", "out", "--release", RELEASE],
+            cache.path(),
+        );
+        if code != 0 {
+            failures.push(format!("{} did not compile:\n{stderr}", spec.display()));
+            continue;
+        }
+        let mut names: Vec<String> = fs::read_dir(work.path().join("out"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names.len(),
+            4,
+            "{stem}: expected three files and the manifest, got {names:?}"
+        );
+        for name in names {
+            let actual = fs::read_to_string(work.path().join("out").join(&name)).unwrap();
+            compare(
+                &root().join("tests/emit").join(stem).join(&name),
+                &actual,
+                &mut failures,
+            );
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn output_is_deterministic() {
+    let cache = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    for spec in specs(&root().join("examples")) {
+        fs::copy(&spec, work.path().join(spec.file_name().unwrap())).unwrap();
+        let name = spec.file_name().unwrap().to_str().unwrap();
+        for out in ["a", "b"] {
+            let (code, _, stderr) = kgpc(
+                work.path(),
+                &["compile", name, "-o", out, "--release", RELEASE],
+                cache.path(),
+            );
+            assert_eq!(code, 0, "{stderr}");
+        }
+        for entry in fs::read_dir(work.path().join("a")).unwrap().flatten() {
+            let a = fs::read(entry.path()).unwrap();
+            let b = fs::read(work.path().join("b").join(entry.file_name())).unwrap();
+            assert_eq!(
+                a,
+                b,
+                "{name}: {:?} differs between two compiles",
+                entry.file_name()
+            );
+        }
+        fs::remove_dir_all(work.path().join("a")).unwrap();
+        fs::remove_dir_all(work.path().join("b")).unwrap();
+    }
+}
