@@ -53,6 +53,17 @@ Examples:
   kgpc explain KGP0012
   kgpc explain --list")]
     Explain(ExplainArgs),
+    /// Lay out specs in the one canonical way.
+    #[command(after_help = "\
+Examples:
+  kgpc fmt fix.kgp                 rewrite fix.kgp in place
+  kgpc fmt --check examples/*.kgp  exit 1 and show a diff if any file is not formatted
+  kgpc fmt < fix.kgp               format standard input to standard output
+
+Comments stay where they were; C blocks keep their text, only their
+indentation follows the block's depth. A file that does not parse is left
+untouched and its errors are printed.")]
+    Fmt(FmtArgs),
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
@@ -96,6 +107,15 @@ pub struct CompileArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct FmtArgs {
+    /// The files to format; none means standard input to standard output.
+    pub files: Vec<PathBuf>,
+    /// Change nothing; exit 1 and show a diff if a file is not formatted.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Args, Debug)]

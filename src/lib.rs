@@ -11,6 +11,7 @@ pub mod cli;
 pub mod codes;
 pub mod commands;
 pub mod diagnostic;
+pub mod format;
 pub mod generate;
 pub mod load;
 pub mod output;

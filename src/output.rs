@@ -82,7 +82,7 @@ pub fn write(dir: &Path, files: &[GeneratedFile], force: bool) -> Result<(), Out
 }
 
 /// Writes a file through a temporary file in the same directory and a rename.
-fn replace_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+pub(crate) fn replace_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut temp = tempfile::Builder::new().prefix(".kgpc-").tempfile_in(dir)?;
     temp.write_all(contents)?;

@@ -2,7 +2,8 @@
 
 mod compile;
 mod explain;
-mod session;
+mod fmt;
+pub(crate) mod session;
 
 use crate::cli::{Cli, Command};
 
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Compile(args) => compile::compile(&args),
         Command::Check(args) => compile::check(&args),
         Command::Explain(args) => explain::explain(&args),
+        Command::Fmt(args) => fmt::fmt(&args),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "kgpc", &mut std::io::stdout());

@@ -5,10 +5,10 @@
  * A "cumulative" fix with states,
  * shadows and externs
  *
- * Spec:      ../full.kgp (sha256 b9dc5b7c667c9948eec3f8a096041d493daebba72310fc4ff658dada3fa91309)
+ * Spec:      ../full.kgp (sha256 26010c8fea3fefe944705b9d7363fa0f31f77f377582f4109be32d4e67ff3409)
  * Reads:     std/shadow_lock.kgp (sha256 3034f755f4d65b6d79a87560be6519ec414d23aa21d5cea76e6adac4e6db8df8)
  * Reads:     ../_common.kgp (sha256 31189db8561d1815e4e6938018031979c0b87dbab9181ba7b29ab2254865fc2a)
- * Reads:     std/api.kgp (sha256 ae064a48f1108c2032943918861943b311424c01b80eed31bd4124e24bc048ca)
+ * Reads:     std/api.kgp (sha256 afca4b81a85459770a85f6046c70d65c924b7757e95d958e4bdc84bb63c00aa0)
  * Reads:     ../_meminfo.c (sha256 73781014e3e1f3d2984f719e98cd00acdef6fe8b6ff73be3bf432b739e8ba9b7)
  * Target:    6.1.0-999-cloud-amd64 (x86_64, Linux 6.1)
  *            chosen as given with --release
@@ -183,7 +183,7 @@ static unsigned long count_call(void)
 #line 55 "../full.kgp"
 static int livepatch_cmdline_proc_show(struct seq_file *m, void *v)
 {
-#line 57 "../full.kgp"
+#line 56 "../full.kgp"
 	count_call();
 	seq_printf(m, "%s [%lu]\n", saved_command_line, fix_calls);
 	return 0;
@@ -191,7 +191,7 @@ static int livepatch_cmdline_proc_show(struct seq_file *m, void *v)
 }
 
 /* Replaces meminfo_proc_show() in vmlinux. */
-#line 62 "../full.kgp"
+#line 61 "../full.kgp"
 static int livepatch_meminfo_proc_show(struct seq_file *m, void *v)
 {
 #line 1 "../_meminfo.c"
@@ -203,7 +203,7 @@ static int livepatch_meminfo_proc_show(struct seq_file *m, void *v)
 /* The pre_patch callback of vmlinux. */
 static int vmlinux_pre_patch(struct klp_object *obj)
 {
-#line 65 "../full.kgp"
+#line 64 "../full.kgp"
 	common_log("pre_patch");
 	return 0;
 #line 210 "livepatch-full-featured.c"

@@ -4,9 +4,9 @@
  *
  * Log every livepatch callback of vmlinux and two sample modules
  *
- * Spec:      ../livepatch-callbacks-demo.kgp (sha256 82955bc42df8f39e1aa0231a4937e157925c9042e6a6d5754176d55b6018dfcb)
+ * Spec:      ../livepatch-callbacks-demo.kgp (sha256 ab151fa2f5a82bac047812004791ce19adec92d39a3fa21fb88d7e9153c10384)
  * Reads:     std/callback_log.kgp (sha256 65d271d8184650eb117b941b17de490320f675967ca753bd29f63e156bcf0950)
- * Reads:     std/api.kgp (sha256 ae064a48f1108c2032943918861943b311424c01b80eed31bd4124e24bc048ca)
+ * Reads:     std/api.kgp (sha256 afca4b81a85459770a85f6046c70d65c924b7757e95d958e4bdc84bb63c00aa0)
  * Target:    6.1.0-999-cloud-amd64 (x86_64, Linux 6.1)
  *            chosen as given with --release
  *            the spec targets 6.1.0-*-cloud-amd64
@@ -75,7 +75,7 @@ static int vmlinux_pre_patch(struct klp_object *obj)
 /* The post_patch callback of vmlinux. */
 static void vmlinux_post_patch(struct klp_object *obj)
 {
-#line 35 "../livepatch-callbacks-demo.kgp"
+#line 36 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
 #line 81 "livepatch-callbacks-demo.c"
 }
@@ -83,7 +83,7 @@ static void vmlinux_post_patch(struct klp_object *obj)
 /* The pre_unpatch callback of vmlinux. */
 static void vmlinux_pre_unpatch(struct klp_object *obj)
 {
-#line 38 "../livepatch-callbacks-demo.kgp"
+#line 40 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
 #line 89 "livepatch-callbacks-demo.c"
 }
@@ -91,7 +91,7 @@ static void vmlinux_pre_unpatch(struct klp_object *obj)
 /* The post_unpatch callback of vmlinux. */
 static void vmlinux_post_unpatch(struct klp_object *obj)
 {
-#line 41 "../livepatch-callbacks-demo.kgp"
+#line 44 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
 #line 97 "livepatch-callbacks-demo.c"
 }
@@ -103,7 +103,7 @@ static struct klp_func vmlinux_funcs[] = {
 /* The pre_patch callback of livepatch_callbacks_mod. */
 static int livepatch_callbacks_mod_pre_patch(struct klp_object *obj)
 {
-#line 47 "../livepatch-callbacks-demo.kgp"
+#line 50 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
 	return pre_patch_ret;
 #line 110 "livepatch-callbacks-demo.c"
@@ -112,7 +112,7 @@ static int livepatch_callbacks_mod_pre_patch(struct klp_object *obj)
 /* The post_patch callback of livepatch_callbacks_mod. */
 static void livepatch_callbacks_mod_post_patch(struct klp_object *obj)
 {
-#line 51 "../livepatch-callbacks-demo.kgp"
+#line 55 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
 #line 118 "livepatch-callbacks-demo.c"
 }
@@ -120,7 +120,7 @@ static void livepatch_callbacks_mod_post_patch(struct klp_object *obj)
 /* The pre_unpatch callback of livepatch_callbacks_mod. */
 static void livepatch_callbacks_mod_pre_unpatch(struct klp_object *obj)
 {
-#line 54 "../livepatch-callbacks-demo.kgp"
+#line 59 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
 #line 126 "livepatch-callbacks-demo.c"
 }
@@ -128,7 +128,7 @@ static void livepatch_callbacks_mod_pre_unpatch(struct klp_object *obj)
 /* The post_unpatch callback of livepatch_callbacks_mod. */
 static void livepatch_callbacks_mod_post_unpatch(struct klp_object *obj)
 {
-#line 57 "../livepatch-callbacks-demo.kgp"
+#line 63 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
 #line 134 "livepatch-callbacks-demo.c"
 }
@@ -138,10 +138,10 @@ static struct klp_func livepatch_callbacks_mod_funcs[] = {
 };
 
 /* Replaces busymod_work_func() in livepatch_callbacks_busymod. */
-#line 63 "../livepatch-callbacks-demo.kgp"
+#line 69 "../livepatch-callbacks-demo.kgp"
 static void livepatch_busymod_work_func(struct work_struct *work)
 {
-#line 64 "../livepatch-callbacks-demo.kgp"
+#line 70 "../livepatch-callbacks-demo.kgp"
 	pr_info("%s exit\n", __func__);
 #line 147 "livepatch-callbacks-demo.c"
 }
@@ -149,7 +149,7 @@ static void livepatch_busymod_work_func(struct work_struct *work)
 /* The pre_patch callback of livepatch_callbacks_busymod. */
 static int livepatch_callbacks_busymod_pre_patch(struct klp_object *obj)
 {
-#line 67 "../livepatch-callbacks-demo.kgp"
+#line 74 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
 	return pre_patch_ret;
 #line 156 "livepatch-callbacks-demo.c"
@@ -158,7 +158,7 @@ static int livepatch_callbacks_busymod_pre_patch(struct klp_object *obj)
 /* The post_patch callback of livepatch_callbacks_busymod. */
 static void livepatch_callbacks_busymod_post_patch(struct klp_object *obj)
 {
-#line 71 "../livepatch-callbacks-demo.kgp"
+#line 79 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
 #line 164 "livepatch-callbacks-demo.c"
 }
@@ -166,7 +166,7 @@ static void livepatch_callbacks_busymod_post_patch(struct klp_object *obj)
 /* The pre_unpatch callback of livepatch_callbacks_busymod. */
 static void livepatch_callbacks_busymod_pre_unpatch(struct klp_object *obj)
 {
-#line 74 "../livepatch-callbacks-demo.kgp"
+#line 83 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
 #line 172 "livepatch-callbacks-demo.c"
 }
@@ -174,7 +174,7 @@ static void livepatch_callbacks_busymod_pre_unpatch(struct klp_object *obj)
 /* The post_unpatch callback of livepatch_callbacks_busymod. */
 static void livepatch_callbacks_busymod_post_unpatch(struct klp_object *obj)
 {
-#line 77 "../livepatch-callbacks-demo.kgp"
+#line 87 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
 #line 180 "livepatch-callbacks-demo.c"
 }

@@ -4,8 +4,8 @@
  *
  * Make /proc/cmdline report that the kernel has been live patched
  *
- * Spec:      ../livepatch-sample.kgp (sha256 fad2dcdb5fb7c4a6261f7c3ab1445575eb74ee58a9a892f57748b9a8c9571c60)
- * Reads:     std/api.kgp (sha256 ae064a48f1108c2032943918861943b311424c01b80eed31bd4124e24bc048ca)
+ * Spec:      ../livepatch-sample.kgp (sha256 e389dd31ff7233a8d74fcc9e1391d7104c0bf2dfcd1dc51682111e8e327576ab)
+ * Reads:     std/api.kgp (sha256 afca4b81a85459770a85f6046c70d65c924b7757e95d958e4bdc84bb63c00aa0)
  * Target:    6.1.0-999-cloud-amd64 (x86_64, Linux 6.1)
  *            chosen as given with --release
  *            the spec targets 6.1.0-*-cloud-amd64

@@ -5,7 +5,7 @@
  * Plug the memory leak of livepatch_shadow_mod's dummy_alloc()
  *
  * Spec:      ../livepatch-shadow-fix1.kgp (sha256 80978237e4f70a1898618022d8283e4bfae01212aa5cc496c124757960c112e1)
- * Reads:     std/api.kgp (sha256 ae064a48f1108c2032943918861943b311424c01b80eed31bd4124e24bc048ca)
+ * Reads:     std/api.kgp (sha256 afca4b81a85459770a85f6046c70d65c924b7757e95d958e4bdc84bb63c00aa0)
  * Target:    6.1.0-999-cloud-amd64 (x86_64, Linux 6.1)
  *            chosen as given with --release
  *            the spec targets 6.1.0-*-cloud-amd64

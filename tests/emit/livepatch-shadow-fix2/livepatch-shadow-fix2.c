@@ -5,7 +5,7 @@
  * Count the checks of livepatch_shadow_mod's dummies, on top of shadow-fix1
  *
  * Spec:      ../livepatch-shadow-fix2.kgp (sha256 e382cedfd7e7ab388113be760e7f7e583433b96fbe5c54443ce8611c96dd2451)
- * Reads:     std/api.kgp (sha256 ae064a48f1108c2032943918861943b311424c01b80eed31bd4124e24bc048ca)
+ * Reads:     std/api.kgp (sha256 afca4b81a85459770a85f6046c70d65c924b7757e95d958e4bdc84bb63c00aa0)
  * Target:    6.1.0-999-cloud-amd64 (x86_64, Linux 6.1)
  *            chosen as given with --release
  *            the spec targets 6.1.0-*-cloud-amd64

@@ -1,0 +1,97 @@
+//! `kgpc fmt`: format specs in place, check them, or filter standard input.
+
+use super::{EXIT_OK, EXIT_OUTPUT, EXIT_SPEC_ERRORS};
+use crate::cli::{FmtArgs, MessageFormat};
+use crate::codes::Code;
+use crate::commands::session::Session;
+use crate::diagnostic::Diagnostic;
+use crate::format::format;
+use crate::load::read_text;
+use crate::source::Origin;
+use crate::syntax::parse;
+use std::io::{Read, Write};
+use std::path::Path;
+
+pub fn fmt(args: &FmtArgs) -> i32 {
+    if args.files.is_empty() {
+        let mut text = String::new();
+        if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+            eprintln!(
+                "error: cannot read standard input: {}",
+                crate::load::describe_io(&e)
+            );
+            return EXIT_SPEC_ERRORS;
+        }
+        return match formatted("<stdin>", text.clone(), None) {
+            Some(out) if args.check => report_check("<stdin>", &text, &out),
+            Some(out) => {
+                let _ = std::io::stdout().write_all(out.as_bytes());
+                EXIT_OK
+            }
+            None => EXIT_SPEC_ERRORS,
+        };
+    }
+    let mut status = EXIT_OK;
+    for path in &args.files {
+        let text = match read_text(path) {
+            Ok(text) => text,
+            Err(message) => {
+                let mut session = Session::new(MessageFormat::Human);
+                session.diagnostics.push(Diagnostic::error(
+                    Code::UnreadableFile,
+                    format!("cannot read `{}`: {message}", path.display()),
+                ));
+                session.report("format it");
+                status = status.max(EXIT_SPEC_ERRORS);
+                continue;
+            }
+        };
+        let name = path.display().to_string();
+        let Some(out) = formatted(&name, text.clone(), Some(path)) else {
+            status = status.max(EXIT_SPEC_ERRORS);
+            continue;
+        };
+        if args.check {
+            status = status.max(report_check(&name, &text, &out));
+        } else if out != text {
+            if let Err(e) = crate::output::replace_file(path, out.as_bytes()) {
+                eprintln!(
+                    "error[{}]: cannot write `{name}`: {}",
+                    Code::OutputError.as_str(),
+                    crate::load::describe_io(&e)
+                );
+                status = EXIT_OUTPUT;
+            }
+        }
+    }
+    status
+}
+
+/// Parses and formats one file; prints its syntax errors and returns `None` if it has any.
+fn formatted(name: &str, text: String, path: Option<&Path>) -> Option<String> {
+    let mut session = Session::new(MessageFormat::Human);
+    let origin = path.map_or(Origin::Memory, |p| Origin::Disk(p.to_path_buf()));
+    let file = session.sources.add(name.to_string(), text, origin);
+    let (ast, diagnostics) = parse(file, session.sources.text(file));
+    if !diagnostics.is_empty() {
+        session.diagnostics.extend(diagnostics);
+        session.report(&format!("format `{name}`; it is left as it was"));
+        return None;
+    }
+    Some(format(&ast, session.sources.text(file)))
+}
+
+/// Shows what formatting would change; returns 1 if anything would.
+fn report_check(name: &str, before: &str, after: &str) -> i32 {
+    if before == after {
+        return EXIT_OK;
+    }
+    let diff = similar::TextDiff::from_lines(before, after);
+    print!(
+        "{}",
+        diff.unified_diff()
+            .context_radius(2)
+            .header(name, &format!("{name} (formatted)"))
+    );
+    EXIT_SPEC_ERRORS
+}

@@ -1,0 +1,413 @@
+//! The formatter: one canonical layout for `.kgp` files.
+//!
+//! It prints the syntax tree again: four spaces per level, one entry per
+//! line, one blank line between items (imports, includes and API rows stay grouped),
+//! strings re-escaped, and every comment where it was, either on its own
+//! line before the code that follows it or at the end of a line of code. C
+//! blocks keep their text; only their indentation follows the block's depth.
+//! Formatting formatted output changes nothing.
+
+use crate::source::Span;
+use crate::syntax::ast::*;
+
+const INDENT: &str = "    ";
+
+/// Formats a file that parsed without errors.
+pub fn format(ast: &Ast, text: &str) -> String {
+    let mut f = Formatter {
+        text,
+        comments: &ast.comments,
+        next_comment: 0,
+        out: String::new(),
+    };
+    let mut previous: Option<&Item> = None;
+    for item in &ast.items {
+        if let Some(prev) = previous {
+            let grouped = matches!(
+                (prev, item),
+                (Item::Import(_), Item::Import(_))
+                    | (Item::Include(_), Item::Include(_))
+                    | (Item::Api(_), Item::Api(_))
+            );
+            if !grouped || f.blank_line_between(prev.span(), item.span()) {
+                f.out.push('\n');
+            }
+        }
+        f.leading_comments(item.span().start, 0);
+        f.item(item);
+        previous = Some(item);
+    }
+    f.leading_comments(text.len(), 0);
+    f.out
+}
+
+struct Formatter<'a> {
+    text: &'a str,
+    comments: &'a [Comment],
+    next_comment: usize,
+    out: String,
+}
+
+impl Formatter<'_> {
+    /// Whether the source has an empty line between two spans.
+    fn blank_line_between(&self, a: Span, b: Span) -> bool {
+        has_blank_line(&self.text[a.end.min(b.start)..b.start])
+    }
+
+    /// Prints the comments that come before `offset` on lines of their own.
+    fn leading_comments(&mut self, offset: usize, depth: usize) {
+        let mut last_end: Option<usize> = None;
+        while let Some(c) = self
+            .comments
+            .get(self.next_comment)
+            .filter(|c| c.span.start < offset)
+        {
+            if let Some(end) = last_end {
+                if has_blank_line(&self.text[end..c.span.start]) {
+                    self.out.push('\n');
+                }
+            }
+            self.line(depth, c.text.trim_end());
+            last_end = Some(c.span.end);
+            self.next_comment += 1;
+        }
+        if let Some(end) = last_end {
+            if offset < self.text.len() && has_blank_line(&self.text[end..offset]) {
+                self.out.push('\n');
+            }
+        }
+    }
+
+    /// Appends a comment that sits on the same source line as `end`, if any.
+    fn trailing_comment(&mut self, end: usize) {
+        if let Some(c) = self.comments.get(self.next_comment) {
+            if c.span.start >= end && !self.text[end..c.span.start].contains('\n') {
+                if self.out.ends_with('\n') {
+                    self.out.pop();
+                }
+                self.out.push_str("  ");
+                self.out.push_str(c.text.trim_end());
+                self.out.push('\n');
+                self.next_comment += 1;
+            }
+        }
+    }
+
+    fn line(&mut self, depth: usize, text: &str) {
+        for _ in 0..depth {
+            self.out.push_str(INDENT);
+        }
+        self.out.push_str(text);
+        self.out.push('\n');
+    }
+
+    fn raw(&self, span: Span) -> &str {
+        &self.text[span.range()]
+    }
+
+    /// Opens a block: prints its first line and any comment on that line.
+    fn open(&mut self, depth: usize, head: &str, block: Span) {
+        self.line(depth, &format!("{head} {{"));
+        let brace = self.text[block.range()]
+            .find('{')
+            .map_or(block.start, |i| block.start + i + 1);
+        self.trailing_comment(brace);
+    }
+
+    fn close(&mut self, depth: usize, block: Span) {
+        self.leading_comments(block.end - 1, depth + 1);
+        self.line(depth, "}");
+        self.trailing_comment(block.end);
+    }
+
+    fn item(&mut self, item: &Item) {
+        match item {
+            Item::Patch(p) => {
+                self.open(0, &format!("patch {}", p.name.text), p.span);
+                for entry in &p.entries {
+                    let (span, text) = match entry {
+                        PatchEntry::Description(s) => {
+                            (s.span, format!("description {}", quote(&s.value)))
+                        }
+                        PatchEntry::Reference { kind, value } => (
+                            Span::new(kind.span.file, kind.span.start, value.span.end),
+                            format!("reference {} {}", kind.text, quote(&value.value)),
+                        ),
+                        PatchEntry::Author(s) => (s.span, format!("author {}", quote(&s.value))),
+                        PatchEntry::Cumulative(span) => (*span, "cumulative".to_string()),
+                        PatchEntry::Bad(b) => (b.span, b.text.trim().to_string()),
+                    };
+                    self.entry(1, span, &text);
+                }
+                self.close(0, p.span);
+            }
+            Item::Target(t) => {
+                self.open(0, "target", t.span);
+                for entry in &t.entries {
+                    let (span, text) = match entry {
+                        TargetEntry::Release { keyword, values } => {
+                            let end = values.last().map_or(keyword.end, |v| v.span.end);
+                            let list: Vec<String> =
+                                values.iter().map(|v| quote(&v.value)).collect();
+                            (
+                                Span::new(keyword.file, keyword.start, end),
+                                format!("release {}", list.join(" ")),
+                            )
+                        }
+                        TargetEntry::Arch(w) => (w.span, format!("arch {}", w.text)),
+                        TargetEntry::Version(w) => (w.span, format!("version {}", w.text)),
+                        TargetEntry::BuildId(s) => {
+                            (s.span, format!("build_id {}", quote(&s.value)))
+                        }
+                        TargetEntry::Bad(b) => (b.span, b.text.trim().to_string()),
+                    };
+                    self.entry(1, span, &text);
+                }
+                self.close(0, t.span);
+            }
+            Item::Import(i) => {
+                let text = match &i.path {
+                    ImportPath::Std(w) => format!("import {}", w.text),
+                    ImportPath::Relative(s) => format!("import {}", quote(&s.value)),
+                };
+                self.entry(0, i.span, &text);
+            }
+            Item::Include(i) => self.entry(0, i.span, &format!("include {}", i.header.text)),
+            Item::Object(o) => {
+                self.open(0, &format!("object {}", o.name.text), o.span);
+                let mut previous: Option<&ObjectEntry> = None;
+                for entry in &o.entries {
+                    let start = object_entry_span(entry).start;
+                    if let Some(prev) = previous {
+                        let both_externs = matches!(
+                            (prev, entry),
+                            (ObjectEntry::Extern(_), ObjectEntry::Extern(_))
+                        );
+                        if !both_externs
+                            || has_blank_line(&self.text[object_entry_span(prev).end..start])
+                        {
+                            self.out.push('\n');
+                        }
+                    }
+                    self.leading_comments(start, 1);
+                    match entry {
+                        ObjectEntry::Replace(r) => {
+                            let mut head = format!(
+                                "replace {}",
+                                match &r.head {
+                                    ReplaceHead::Prototype(p) => prototype(p),
+                                    ReplaceHead::Name(w) => w.text.clone(),
+                                }
+                            );
+                            if let Some(file) = &r.in_file {
+                                head.push_str(&format!(" in {}", quote(&file.value)));
+                            }
+                            if let Some(n) = &r.sympos {
+                                head.push_str(&format!(" sympos {}", self.raw(n.span)));
+                            }
+                            match &r.body {
+                                Body::Inline(code) => self.c_block(1, &head, code, r.span),
+                                Body::File(path) => self.entry(
+                                    1,
+                                    r.span,
+                                    &format!("{head} body {}", quote(&path.value)),
+                                ),
+                            }
+                        }
+                        ObjectEntry::Callback(c) => {
+                            self.c_block(1, c.kind.keyword(), &c.body, c.span)
+                        }
+                        ObjectEntry::Extern(e) => {
+                            let mut text = format!("extern {}", join_words(&e.words));
+                            if let Some(suffix) = &e.suffix {
+                                text.push_str(&one_line(&suffix.text));
+                            }
+                            if let Some(n) = &e.sympos {
+                                text.push_str(&format!(" sympos {}", self.raw(n.span)));
+                            }
+                            text.push(';');
+                            self.entry(1, e.span, &text);
+                        }
+                        ObjectEntry::Bad(b) => self.entry(1, b.span, b.text.trim()),
+                    }
+                    previous = Some(entry);
+                }
+                self.close(0, o.span);
+            }
+            Item::Shadow(s) => {
+                let mut head = format!("shadow {} for {}", s.name.text, s.owner.text);
+                if let Some(like) = &s.like {
+                    head.push_str(&format!(" like {}", like.text));
+                }
+                self.open(0, &head, s.span);
+                self.shadow_entries(&s.entries);
+                self.close(0, s.span);
+            }
+            Item::Template(t) => {
+                self.open(0, &format!("template {}", t.name.text), t.span);
+                self.shadow_entries(&t.entries);
+                self.close(0, t.span);
+            }
+            Item::State(s) => {
+                self.open(0, &format!("state {}", s.name.text), s.span);
+                for entry in &s.entries {
+                    let (span, text) = match entry {
+                        StateEntry::Id(n) => (n.span, format!("id {}", self.raw(n.span))),
+                        StateEntry::Version(n) => (n.span, format!("version {}", self.raw(n.span))),
+                        StateEntry::Bad(b) => (b.span, b.text.trim().to_string()),
+                    };
+                    self.entry(1, span, &text);
+                }
+                self.close(0, s.span);
+            }
+            Item::Helper(h) => self.c_block(
+                0,
+                &format!("helper {}", prototype(&h.prototype)),
+                &h.body,
+                h.span,
+            ),
+            Item::Data(d) => self.c_block(0, "data", &d.body, d.span),
+            Item::Api(a) => self.entry(
+                0,
+                a.span,
+                &format!("api {} since {}", a.feature.text, a.since.text),
+            ),
+            Item::Bad(b) => self.entry(0, b.span, b.text.trim_end()),
+        }
+    }
+
+    fn shadow_entries(&mut self, entries: &[ShadowEntry]) {
+        for entry in entries {
+            match entry {
+                ShadowEntry::Id(n) => self.entry(1, n.span, &format!("id {}", self.raw(n.span))),
+                ShadowEntry::Gfp(w) => self.entry(1, w.span, &format!("gfp {}", w.text)),
+                ShadowEntry::Keep(span) => self.entry(1, *span, "keep"),
+                ShadowEntry::Payload(c) => self.c_block(1, "payload", c, c.span),
+                ShadowEntry::Ctor(c) => self.c_block(1, "ctor", c, c.span),
+                ShadowEntry::Dtor(c) => self.c_block(1, "dtor", c, c.span),
+                ShadowEntry::Bad(b) => self.entry(1, b.span, b.text.trim()),
+            }
+        }
+    }
+
+    /// One line of code, with the comments before it and on it.
+    fn entry(&mut self, depth: usize, span: Span, text: &str) {
+        self.leading_comments(span.start, depth);
+        self.line(depth, text);
+        self.trailing_comment(span.end);
+    }
+
+    /// `HEAD { C }`: a C block on one line when it was written on one line,
+    /// else with its text re-indented one level deeper than the head.
+    fn c_block(&mut self, depth: usize, head: &str, code: &CCode, whole: Span) {
+        self.leading_comments(whole.start, depth);
+        let body = code.text.trim();
+        if !code.text.contains('\n') {
+            let inner = if body.is_empty() {
+                " ".to_string()
+            } else {
+                format!(" {body} ")
+            };
+            self.line(depth, &format!("{head} {{{inner}}}"));
+        } else {
+            self.line(depth, &format!("{head} {{"));
+            self.out.push_str(&indent_block(&code.text, depth + 1));
+            self.line(depth, "}");
+        }
+        self.trailing_comment(code.span.end + 1);
+    }
+}
+
+/// Whether text holds an empty line: two line breaks with only white space between.
+fn has_blank_line(text: &str) -> bool {
+    text.split('\n')
+        .skip(1)
+        .collect::<Vec<_>>()
+        .split_last()
+        .is_some_and(|(_, middle)| middle.iter().any(|l| l.trim().is_empty()))
+}
+
+fn object_entry_span(entry: &ObjectEntry) -> Span {
+    match entry {
+        ObjectEntry::Replace(r) => r.span,
+        ObjectEntry::Callback(c) => c.span,
+        ObjectEntry::Extern(e) => e.span,
+        ObjectEntry::Bad(b) => b.span,
+    }
+}
+
+/// Re-indents C text to `depth` levels, keeping its relative indentation as written.
+fn indent_block(text: &str, depth: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(first) = lines.iter().position(|l| !l.trim().is_empty()) else {
+        return String::new();
+    };
+    let last = lines
+        .iter()
+        .rposition(|l| !l.trim().is_empty())
+        .unwrap_or(first);
+    let width = |l: &str| {
+        l.chars()
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .fold(0, |w, c| if c == '\t' { (w / 8 + 1) * 8 } else { w + 1 })
+    };
+    let common = lines[first..=last]
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| width(l))
+        .min()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for line in &lines[first..=last] {
+        if line.trim().is_empty() {
+            out.push('\n');
+            continue;
+        }
+        // The indentation beyond the common part is kept, written as spaces.
+        let rest = line.trim_start_matches([' ', '\t']);
+        let extra = " ".repeat(width(line) - common);
+        out.push_str(&INDENT.repeat(depth));
+        out.push_str(&extra);
+        out.push_str(rest.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn quote(value: &str) -> String {
+    let mut out = String::from("\"");
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn join_words(words: &[Word]) -> String {
+    let mut out = String::new();
+    for w in words {
+        if !out.is_empty() && !out.ends_with('*') {
+            out.push(' ');
+        }
+        out.push_str(&w.text);
+    }
+    out
+}
+
+fn prototype(p: &Prototype) -> String {
+    format!("{}{}", join_words(&p.words), one_line(&p.params.text))
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("( ", "(")
+        .replace(" )", ")")
+}
