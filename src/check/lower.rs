@@ -180,7 +180,9 @@ impl Lowerer<'_> {
             .iter()
             .any(|o| !o.funcs.is_empty() || !o.callbacks.is_empty())
             || !shadows.is_empty();
-        if !changes {
+        // An empty patch is reported only when nothing else is wrong: after a
+        // syntax error it is usually a consequence, not a cause.
+        if !changes && !self.diagnostics.has_errors() {
             let span = patches.first().map(|p| p.name.span);
             let mut d = Diagnostic::error(
                 Code::EmptyPatch,
