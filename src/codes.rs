@@ -2,7 +2,8 @@
 //!
 //! A code never changes meaning once released. The explanation of each code
 //! lives in `docs/diagnostics/KGPnnnn.md`, is embedded in the binary and is
-//! what `kgpc explain KGPnnnn` prints.
+//! what `kgpc explain KGPnnnn` prints. KGP0029 and KGP0033 were dropped
+//! before the first release and are not reused.
 
 macro_rules! codes {
     ($($variant:ident = $code:literal, $title:literal;)*) => {
@@ -68,11 +69,9 @@ codes! {
     UnknownReferenceKind = "KGP0026", "unknown kind of reference";
     EmptyPatch = "KGP0027", "the patch changes nothing";
     OutputNotOurs = "KGP0028", "the output directory holds files kgpc did not write";
-    UnknownApiFeature = "KGP0029", "unknown livepatch API feature";
     ApiOutsideStd = "KGP0030", "`api` entries belong to the standard library";
     ReservedName = "KGP0031", "a name collides with one kgpc generates";
     MalformedReference = "KGP0032", "a reference does not look like its kind";
-    BodyFileEscapes = "KGP0033", "a file reference leaves the spec's directory";
     OutputError = "KGP0034", "the output cannot be written";
 }
 

@@ -36,6 +36,16 @@ pub fn write(dir: &Path, files: &[GeneratedFile], force: bool) -> Result<(), Out
         path: path.to_path_buf(),
         message: crate::load::describe_io(&e),
     };
+    if let Some(blocker) = dir
+        .ancestors()
+        .skip(1)
+        .find(|a| !a.as_os_str().is_empty() && a.exists() && !a.is_dir())
+    {
+        return Err(OutputError::Io {
+            path: blocker.to_path_buf(),
+            message: "it is a file, not a directory".into(),
+        });
+    }
     if !dir.exists() {
         let parent = match dir.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),

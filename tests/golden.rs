@@ -105,6 +105,8 @@ fn every_diagnostic_code_has_a_golden_case() {
     for spec in specs(&dir) {
         all.push_str(&fs::read_to_string(spec.with_extension("out")).unwrap_or_default());
     }
+    // Codes only `kgpc compile` raises are shown by tests/cli.rs.
+    all.push_str(&fs::read_to_string(root().join("tests/cli.rs")).unwrap_or_default());
     let (_, list, _) = kgpc(&root(), &["explain", "--list"], Path::new("/nonexistent"));
     let missing: Vec<&str> = list
         .lines()

@@ -74,3 +74,60 @@ impl ApiLevel {
             .unwrap_or(KernelVersion::new(5, 1))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::ast::Item;
+
+    /// The embedded `std/api` is the compiler's only API table: every row must
+    /// name a known feature with a valid version, and every feature must have a row.
+    #[test]
+    fn std_api_names_every_feature_once() {
+        let text = crate::std_specs::get("std/api").unwrap();
+        let (ast, diagnostics) = crate::syntax::parse(crate::source::FileId(0), text);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let rows: Vec<(String, String)> = ast
+            .items
+            .iter()
+            .filter_map(|i| {
+                if let Item::Api(a) = i {
+                    Some((a.feature.text.clone(), a.since.text.clone()))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        for (feature, since) in &rows {
+            assert!(
+                FEATURES.iter().any(|(f, _)| f == feature),
+                "std/api names unknown feature {feature}"
+            );
+            assert!(
+                KernelVersion::parse(since).is_some(),
+                "{feature}: bad version {since}"
+            );
+        }
+        for (feature, _) in FEATURES {
+            assert_eq!(
+                rows.iter().filter(|(f, _)| f == feature).count(),
+                1,
+                "{feature} needs exactly one row"
+            );
+        }
+        let level = ApiLevel {
+            version: KernelVersion::new(5, 0),
+            table: rows
+                .iter()
+                .map(|(f, v)| (f.clone(), KernelVersion::parse(v).unwrap()))
+                .collect(),
+        };
+        assert_eq!(level.minimum(), KernelVersion::new(5, 1));
+        assert!(!level.has("enable_patch"));
+        let level = ApiLevel {
+            version: KernelVersion::new(5, 4),
+            ..level
+        };
+        assert!(level.has("replace") && !level.has("states"));
+    }
+}

@@ -48,10 +48,11 @@ pub fn compile(args: &CompileArgs) -> i32 {
                 Code::OutputNotOurs,
                 format!("`{}` holds files kgpc did not write: {}", dir.display(), files.join(", ")),
             )
-            .with_help("choose another directory with `-o`, move the files away, or pass `--force` to overwrite"),
+            .with_note("kgpc replaces only the files listed in its `.kgpc-manifest`, and only if nobody edited them")
+            .with_help("choose another directory with `-o`, move those files away, or pass `--force` to write anyway (other files are kept; edited generated files are overwritten)"),
             OutputError::Io { path, message } => {
                 Diagnostic::error(Code::OutputError, format!("cannot write `{}`: {message}", path.display()))
-                    .with_help("check that the directory is writable and the disk is not full")
+                    .with_help("check that every parent of the output is a directory you can write to, and that the disk is not full")
             }
         };
         session.diagnostics.push(diagnostic);

@@ -492,13 +492,20 @@ impl Builder {
             };
             let mut d = Diagnostic::error(
                 Code::UnknownEntry,
-                format!("unknown entry `{shown}` in a `{block}` block"),
+                format!(
+                    "unknown entry `{shown}` in {} `{block}` block",
+                    article(block)
+                ),
             )
             .at(
                 Span::new(self.file, span.start, span.start + shown.len().max(1)),
                 "not understood here",
             )
-            .with_note(format!("a `{block}` block holds: {}", known.join(", ")));
+            .with_note(format!(
+                "{} `{block}` block holds: {}",
+                capital(article(block)),
+                known.join(", ")
+            ));
             if let Some(best) = did_you_mean(first, known) {
                 d = d.with_help(format!("did you mean `{best}`?"));
             }
@@ -677,4 +684,21 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         | Rule::bad_entry => "an entry or `}`",
         _ => return None,
     })
+}
+
+/// "a" or "an" before a keyword.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+fn capital(article: &str) -> &'static str {
+    if article == "an" {
+        "An"
+    } else {
+        "A"
+    }
 }

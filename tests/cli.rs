@@ -1,0 +1,662 @@
+//! Tests of the command line as a user meets it: subcommands other than
+//! `check`, input that is not a spec at all, and the writing of output.
+//!
+//! The messages of `kgpc check` are compared with golden files in
+//! `tests/golden.rs`; here only exit statuses, codes and invariants are
+//! checked, such as "never panics" and "never touches a user's file".
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// A release the specs below match and that no machine has.
+const RELEASE: &str = "6.1.0-999-cloud-amd64";
+
+const SPEC: &str = r#"patch sample {
+    description "Make /proc/cmdline report that the kernel has been live patched"
+}
+
+target {
+    release "6.1.0-*-cloud-amd64"
+    arch x86_64
+}
+
+include <linux/seq_file.h>
+
+object vmlinux {
+    replace int cmdline_proc_show(struct seq_file *m, void *v) {
+        seq_printf(m, "%s\n", "this has been live patched");
+        return 0;
+    }
+}
+"#;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// Asserts the exit status, showing everything printed when it differs.
+    fn expect(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "unexpected exit status\n--- stdout\n{}--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Asserts that kgpc failed with diagnostics, not with a crash.
+    fn expect_diagnostics(self) -> Run {
+        assert!(
+            !self.stderr.contains("panicked"),
+            "kgpc panicked:\n{}",
+            self.stderr
+        );
+        let run = self.expect(1);
+        assert!(
+            run.stderr.contains("error[KGP"),
+            "expected a diagnostic with a code:\n{}",
+            run.stderr
+        );
+        run
+    }
+}
+
+/// Runs kgpc in `dir` with an empty kernel cache, feeding `stdin` if given.
+fn kgpc_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let cache = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kgpc"))
+        .args(args)
+        .current_dir(dir)
+        .env("KGPC_CACHE_DIR", cache.path())
+        // No running kernel: results must not depend on the machine.
+        .env("KGPC_RUNNING_RELEASE", "")
+        .env("NO_COLOR", "1")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kgpc runs");
+    if let Some(bytes) = stdin {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn kgpc(args: &[&str]) -> Run {
+    kgpc_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, None)
+}
+
+/// Checks a spec file holding `bytes` in a fresh directory.
+fn check_bytes(bytes: &[u8]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("spec.kgp"), bytes).unwrap();
+    kgpc_in(
+        dir.path(),
+        &["check", "spec.kgp", "--release", RELEASE],
+        None,
+    )
+}
+
+/// The names in a directory, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+// ------------------------------------------------------------ compile output
+
+#[test]
+fn compile_writes_into_a_new_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("fix.kgp"), SPEC).unwrap();
+    kgpc_in(
+        dir.path(),
+        &["compile", "fix.kgp", "-o", "out", "--release", RELEASE],
+        None,
+    )
+    .expect(0);
+    assert_eq!(
+        listing(&dir.path().join("out")),
+        [".kgpc-manifest", "Kbuild", "Makefile", "livepatch-sample.c"]
+    );
+    // A second compile replaces kgpc's own files without complaint.
+    kgpc_in(
+        dir.path(),
+        &["compile", "fix.kgp", "-o", "out", "--release", RELEASE],
+        None,
+    )
+    .expect(0);
+}
+
+#[test]
+fn compile_refuses_a_directory_holding_foreign_files() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("fix.kgp"), SPEC).unwrap();
+    let out = dir.path().join("out");
+    fs::create_dir(&out).unwrap();
+    fs::write(out.join("notes.txt"), "mine, not kgpc's\n").unwrap();
+
+    let run = kgpc_in(
+        dir.path(),
+        &["compile", "fix.kgp", "-o", "out", "--release", RELEASE],
+        None,
+    )
+    .expect(3);
+    assert!(run.stderr.contains("error[KGP0028]"), "{}", run.stderr);
+    assert!(run.stderr.contains("notes.txt"), "{}", run.stderr);
+    assert!(run.stderr.contains("--force"), "{}", run.stderr);
+
+    // Nothing was written, and the user's file is untouched.
+    assert_eq!(listing(&out), ["notes.txt"]);
+    assert_eq!(
+        fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine, not kgpc's\n"
+    );
+    // No staging directory is left behind either.
+    assert_eq!(listing(dir.path()), ["fix.kgp", "out"]);
+}
+
+#[test]
+fn compile_refuses_generated_files_edited_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("fix.kgp"), SPEC).unwrap();
+    let args = ["compile", "fix.kgp", "-o", "out", "--release", RELEASE];
+    kgpc_in(dir.path(), &args, None).expect(0);
+    let c_file = dir.path().join("out/livepatch-sample.c");
+    fs::write(&c_file, "/* my own fix */\n").unwrap();
+
+    let run = kgpc_in(dir.path(), &args, None).expect(3);
+    assert!(run.stderr.contains("error[KGP0028]"), "{}", run.stderr);
+    assert!(run.stderr.contains("edited"), "{}", run.stderr);
+    assert_eq!(fs::read_to_string(&c_file).unwrap(), "/* my own fix */\n");
+
+    // --force overwrites it.
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    kgpc_in(dir.path(), &forced, None).expect(0);
+    assert_ne!(fs::read_to_string(&c_file).unwrap(), "/* my own fix */\n");
+}
+
+#[test]
+fn compile_below_a_regular_file_is_an_output_error() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("fix.kgp"), SPEC).unwrap();
+    fs::write(dir.path().join("plain"), "a regular file\n").unwrap();
+
+    let run = kgpc_in(
+        dir.path(),
+        &[
+            "compile",
+            "fix.kgp",
+            "-o",
+            "plain/out",
+            "--release",
+            RELEASE,
+        ],
+        None,
+    )
+    .expect(3);
+    assert!(run.stderr.contains("error[KGP0034]"), "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("plain")).unwrap(),
+        "a regular file\n"
+    );
+    assert_eq!(listing(dir.path()), ["fix.kgp", "plain"]);
+}
+
+#[test]
+fn compile_onto_a_regular_file_is_an_output_error() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("fix.kgp"), SPEC).unwrap();
+    fs::write(dir.path().join("plain"), "a regular file\n").unwrap();
+
+    let run = kgpc_in(
+        dir.path(),
+        &["compile", "fix.kgp", "-o", "plain", "--release", RELEASE],
+        None,
+    )
+    .expect(3);
+    assert!(run.stderr.contains("error[KGP0034]"), "{}", run.stderr);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("plain")).unwrap(),
+        "a regular file\n"
+    );
+}
+
+#[test]
+fn compile_with_spec_errors_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("fix.kgp"),
+        SPEC.replace("arch x86_64", "arch x86_46"),
+    )
+    .unwrap();
+    let run = kgpc_in(
+        dir.path(),
+        &["compile", "fix.kgp", "-o", "out", "--release", RELEASE],
+        None,
+    )
+    .expect_diagnostics();
+    assert!(run.stderr.contains("error[KGP0022]"), "{}", run.stderr);
+    assert_eq!(listing(dir.path()), ["fix.kgp"]);
+}
+
+// ------------------------------------------------------------ other subcommands
+
+#[test]
+fn explain_prints_the_explanation() {
+    let run = kgpc(&["explain", "KGP0012"]).expect(0);
+    assert!(run.stdout.starts_with("# KGP0012"), "{}", run.stdout);
+    assert!(run.stdout.contains("```kgp"), "{}", run.stdout);
+    // Codes are accepted in any case.
+    let lower = kgpc(&["explain", "kgp0012"]).expect(0);
+    assert_eq!(lower.stdout, run.stdout);
+}
+
+#[test]
+fn explain_rejects_an_unknown_code_with_help() {
+    let run = kgpc(&["explain", "KGP9999"]).expect(2);
+    assert!(run.stderr.contains("KGP9999"), "{}", run.stderr);
+    assert!(run.stderr.contains("help:"), "{}", run.stderr);
+    assert!(run.stderr.contains("--list"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+#[test]
+fn explain_lists_every_code_with_a_title() {
+    let run = kgpc(&["explain", "--list"]).expect(0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    // KGP0029 and KGP0033 were dropped before the first release.
+    let codes: Vec<String> = (1..=34)
+        .filter(|n| *n != 29 && *n != 33)
+        .map(|n| format!("KGP{n:04}"))
+        .collect();
+    assert_eq!(lines.len(), codes.len(), "{}", run.stdout);
+    for (line, code) in lines.iter().zip(&codes) {
+        assert!(line.starts_with(code.as_str()), "{line}");
+        assert!(line.len() > code.len() + 2, "{code} has no title");
+        // Every listed code is explained, with its title as the heading.
+        let title = line[code.len()..].trim();
+        let explained = kgpc(&["explain", &code]).expect(0);
+        assert_eq!(
+            explained.stdout.lines().next().unwrap(),
+            format!("# {code}: {title}"),
+        );
+    }
+}
+
+#[test]
+fn help_shows_examples() {
+    let run = kgpc(&["--help"]).expect(0);
+    assert!(run.stdout.contains("Examples"), "{}", run.stdout);
+    assert!(run.stdout.contains("Exit status"), "{}", run.stdout);
+}
+
+#[test]
+fn completions_are_printed() {
+    let run = kgpc(&["completions", "bash"]).expect(0);
+    assert!(run.stdout.contains("kgpc"), "{}", run.stdout);
+}
+
+#[test]
+fn a_wrong_command_line_exits_with_2() {
+    kgpc(&["check"]).expect(2);
+    kgpc(&["frobnicate"]).expect(2);
+    kgpc(&["check", "fix.kgp", "--message-format", "xml"]).expect(2);
+}
+
+// ------------------------------------------------------------ reading specs
+
+#[test]
+fn check_reads_the_spec_from_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = kgpc_in(
+        dir.path(),
+        &["check", "-", "--release", RELEASE],
+        Some(SPEC.as_bytes()),
+    )
+    .expect(0);
+    assert!(
+        run.stderr.contains("Checked livepatch-sample"),
+        "{}",
+        run.stderr
+    );
+
+    // Diagnostics name the input `<stdin>`.
+    let broken = SPEC.replace("description", "descripton");
+    let run = kgpc_in(
+        dir.path(),
+        &["check", "-", "--release", RELEASE],
+        Some(broken.as_bytes()),
+    )
+    .expect_diagnostics();
+    assert!(run.stderr.contains("error[KGP0003]"), "{}", run.stderr);
+    assert!(run.stderr.contains("<stdin>:2:5"), "{}", run.stderr);
+}
+
+#[test]
+fn a_spec_from_standard_input_cannot_import_relative_files() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("_common.kgp"), "include <linux/printk.h>\n").unwrap();
+    let spec = format!("import \"_common.kgp\"\n{SPEC}");
+    let run = kgpc_in(
+        dir.path(),
+        &["check", "-", "--release", RELEASE],
+        Some(spec.as_bytes()),
+    )
+    .expect_diagnostics();
+    assert!(run.stderr.contains("error[KGP0015]"), "{}", run.stderr);
+    // The standard library needs no directory.
+    let spec = format!("import std/shadow_lock\n{SPEC}");
+    kgpc_in(
+        dir.path(),
+        &["check", "-", "--release", RELEASE],
+        Some(spec.as_bytes()),
+    )
+    .expect(0);
+}
+
+#[test]
+fn non_utf8_standard_input_is_unreadable() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = kgpc_in(
+        dir.path(),
+        &["check", "-", "--release", RELEASE],
+        Some(b"patch caf\xe9 {\n}\n"),
+    )
+    .expect_diagnostics();
+    assert!(run.stderr.contains("error[KGP0018]"), "{}", run.stderr);
+}
+
+#[test]
+fn a_non_utf8_spec_is_unreadable() {
+    let mut latin1 = SPEC.as_bytes().to_vec();
+    // "café" in ISO 8859-1 inside the description.
+    let at = SPEC.find("live patched").unwrap();
+    latin1.splice(at..at, b"caf\xe9 ".iter().copied());
+    let run = check_bytes(&latin1).expect_diagnostics();
+    assert!(run.stderr.contains("error[KGP0018]"), "{}", run.stderr);
+    assert!(run.stderr.contains("not UTF-8"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("offset {}", at + 3)),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_missing_spec_is_unreadable() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = kgpc_in(dir.path(), &["check", "no-such-spec.kgp"], None).expect_diagnostics();
+    assert!(run.stderr.contains("error[KGP0018]"), "{}", run.stderr);
+    assert!(run.stderr.contains("no-such-spec.kgp"), "{}", run.stderr);
+    assert!(run.stderr.contains("help:"), "{}", run.stderr);
+}
+
+#[test]
+fn a_directory_is_not_a_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = kgpc_in(dir.path(), &["check", "."], None).expect_diagnostics();
+    assert!(run.stderr.contains("error[KGP0018]"), "{}", run.stderr);
+}
+
+#[test]
+fn an_empty_spec_lacks_patch_and_target() {
+    for text in ["", "\n", "   \n\t\n", "# only a comment\n"] {
+        let run = check_bytes(text.as_bytes()).expect_diagnostics();
+        assert!(
+            run.stderr.contains("error[KGP0005]"),
+            "{text:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("error[KGP0006]"),
+            "{text:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+/// A small deterministic generator, so that failures can be replayed.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u8 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) as u8
+    }
+}
+
+#[test]
+fn random_bytes_give_diagnostics_not_a_crash() {
+    let mut rng = Lcg(0x6b67_7063);
+    for round in 0..20 {
+        let mut bytes: Vec<u8> = (0..64 + round * 50).map(|_| rng.next()).collect();
+        bytes.push(0xff); // never valid UTF-8
+        let run = check_bytes(&bytes).expect_diagnostics();
+        assert!(run.stderr.contains("error[KGP0018]"), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn garbage_text_gives_diagnostics_not_a_crash() {
+    const ALPHABET: &[u8] = b"{}()[]<>\"'\\#*/|;:,.-_ \t\n\rabcxyz0189";
+    const WORDS: &[&str] = &[
+        "patch",
+        "target",
+        "object",
+        "replace",
+        "shadow",
+        "template",
+        "state",
+        "helper",
+        "data",
+        "api",
+        "import",
+        "include",
+        "like",
+        "for",
+        "id",
+        "sympos",
+        "in",
+        "body",
+        "release",
+        "arch",
+        "version",
+        "extern",
+        "pre_patch",
+        "std/",
+        "0x",
+        "é",
+        "\u{feff}",
+    ];
+    let mut rng = Lcg(42);
+    for round in 0..150 {
+        let mut text = String::new();
+        for _ in 0..(20 + round * 3) {
+            let r = rng.next();
+            if r < 60 {
+                text.push_str(WORDS[usize::from(rng.next()) % WORDS.len()]);
+                text.push(' ');
+            } else {
+                text.push(char::from(ALPHABET[usize::from(r) % ALPHABET.len()]));
+            }
+        }
+        let run = check_bytes(text.as_bytes());
+        assert!(
+            !run.stderr.contains("panicked"),
+            "kgpc panicked on {text:?}:\n{}",
+            run.stderr
+        );
+        assert_eq!(run.code, 1, "{text:?}:\n{}", run.stderr);
+    }
+}
+
+#[test]
+fn broken_specs_give_diagnostics_not_a_crash() {
+    let deep = format!(
+        "{}{}{}",
+        SPEC.replace("return 0;\n    }\n}", "return 0;"),
+        "{".repeat(50_000),
+        "}".repeat(50_000)
+    );
+    let cases: Vec<String> = vec![
+        "patch".into(),
+        "patch x".into(),
+        "patch x {".into(),
+        "patch x { description".into(),
+        "patch x { description \"unterminated }".into(),
+        "patch x { description \"ends in a backslash\\".into(),
+        "target { release }".into(),
+        "target { release \"\" arch x86_64 }".into(),
+        "object vmlinux { replace".into(),
+        "object vmlinux { replace int f(void".into(),
+        "object vmlinux { replace int f(void) {".into(),
+        "object vmlinux { replace int f(void) { /* } */".into(),
+        "object vmlinux { extern ; }".into(),
+        "shadow s for { }".into(),
+        "shadow s for struct x like { }".into(),
+        "state { id 1 }".into(),
+        "include <".into(),
+        "import".into(),
+        "import std/".into(),
+        "import \"\"".into(),
+        "import \"/\"".into(),
+        "api x since".into(),
+        "}}}}".into(),
+        "\u{feff}patch x { }".into(),
+        "\0\0\0".into(),
+        "patch x {\r\n description \"crlf\"\r\n}\r\n".into(),
+        SPEC.replace("6.1.0-*-cloud-amd64", ""),
+        SPEC.replace(
+            "    arch x86_64\n",
+            "    arch x86_64\n    version 99999999999.1\n",
+        ),
+        SPEC.replace(
+            "    arch x86_64\n",
+            "    arch x86_64\n    version 6.1.99999999999\n",
+        ),
+        SPEC.replace("}\n\ntarget", "}\n\ntarget {\n}\n\ntarget"),
+        deep,
+    ];
+    for text in cases {
+        let run = check_bytes(text.as_bytes());
+        let shown: String = text.chars().take(200).collect();
+        assert!(
+            !run.stderr.contains("panicked"),
+            "kgpc panicked on {shown:?}:\n{}",
+            run.stderr
+        );
+        assert_eq!(run.code, 1, "{shown:?}:\n{}", run.stderr);
+        assert!(
+            run.stderr.contains("error[KGP"),
+            "{shown:?}:\n{}",
+            run.stderr
+        );
+    }
+}
+
+/// The golden files of KGP0023 show the releases of the machine that blessed
+/// them; this test holds on any machine.
+#[test]
+fn a_release_must_be_chosen() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = SPEC.replace("6.1.0-*-cloud-amd64", "4.9.0-*-cloud-amd64");
+    fs::write(dir.path().join("fix.kgp"), &old).unwrap();
+    let run = kgpc_in(dir.path(), &["check", "fix.kgp"], None).expect_diagnostics();
+    assert!(run.stderr.contains("error[KGP0023]"), "{}", run.stderr);
+    assert!(run.stderr.contains("--release"), "{}", run.stderr);
+
+    // --release must match the spec.
+    fs::write(dir.path().join("fix.kgp"), SPEC).unwrap();
+    let run = kgpc_in(
+        dir.path(),
+        &["check", "fix.kgp", "--release", "6.1.0-999-amd64"],
+        None,
+    )
+    .expect_diagnostics();
+    assert!(run.stderr.contains("error[KGP0023]"), "{}", run.stderr);
+
+    // Without --release, the running kernel is taken when a pattern matches it.
+    let cache = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_kgpc"))
+        .args(["check", "fix.kgp"])
+        .current_dir(dir.path())
+        .env("KGPC_CACHE_DIR", cache.path())
+        .env("KGPC_RUNNING_RELEASE", "6.1.0-58-cloud-amd64")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("6.1.0-58-cloud-amd64 (the running kernel)"),
+        "{stderr}"
+    );
+
+    // A single literal release needs no --release.
+    let literal = SPEC.replace("6.1.0-*-cloud-amd64", "6.1.0-57-cloud-amd64");
+    fs::write(dir.path().join("fix.kgp"), literal).unwrap();
+    let run = kgpc_in(dir.path(), &["check", "fix.kgp"], None).expect(0);
+    assert!(
+        run.stderr
+            .contains("6.1.0-57-cloud-amd64 (the only release the spec names)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn json_diagnostics_are_one_object_per_line() {
+    let broken = SPEC
+        .replace("description", "descripton")
+        .replace("arch x86_64", "arch x86_46");
+    let dir = tempfile::tempdir().unwrap();
+    let run = kgpc_in(
+        dir.path(),
+        &[
+            "check",
+            "-",
+            "--release",
+            RELEASE,
+            "--message-format",
+            "json",
+        ],
+        Some(broken.as_bytes()),
+    )
+    .expect(1);
+    let codes: Vec<String> = run
+        .stdout
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).expect("a JSON object");
+            assert_eq!(value["severity"], "error", "{line}");
+            assert!(value["spans"][0]["line_start"].is_u64(), "{line}");
+            value["code"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(codes, ["KGP0003", "KGP0022"]);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+}
