@@ -448,7 +448,15 @@ impl Lowerer<'_> {
                 )
                 .at(w.span, "unknown or unsupported")
                 .with_note(format!("livepatch exists for: {}", names.join(", ")));
-                if let Some(best) = did_you_mean(&w.text, &names) {
+                // Debian and uname name some architectures differently from the kernel.
+                let alias = match w.text.as_str() {
+                    "amd64" | "x86-64" => Some("x86_64"),
+                    "aarch64" => Some("arm64"),
+                    "ppc64el" => Some("ppc64le"),
+                    "s390" => Some("s390x"),
+                    _ => None,
+                };
+                if let Some(best) = alias.or_else(|| did_you_mean(&w.text, &names)) {
                     d = d.with_help(format!("did you mean `{best}`?"));
                 }
                 self.error(d);
