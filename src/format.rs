@@ -9,6 +9,7 @@
 
 use crate::source::Span;
 use crate::syntax::ast::*;
+use crate::syntax::c_words::{join_words, one_line};
 
 const INDENT: &str = "    ";
 
@@ -389,25 +390,6 @@ fn quote(value: &str) -> String {
     out
 }
 
-fn join_words(words: &[Word]) -> String {
-    let mut out = String::new();
-    for w in words {
-        if !out.is_empty() && !out.ends_with('*') {
-            out.push(' ');
-        }
-        out.push_str(&w.text);
-    }
-    out
-}
-
 fn prototype(p: &Prototype) -> String {
     format!("{}{}", join_words(&p.words), one_line(&p.params.text))
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .replace("( ", "(")
-        .replace(" )", ")")
 }

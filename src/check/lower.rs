@@ -18,6 +18,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::load::{read_text, Loaded};
 use crate::source::{FileId, Origin, SourceMap, Span};
 use crate::syntax::ast::*;
+use crate::syntax::c_words::join_words;
 use crate::syntax::suggest::did_you_mean;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -730,7 +731,7 @@ impl Lowerer<'_> {
                         continue;
                     }
                     externs.insert(name.text.clone(), name.span);
-                    let mut declaration = c_join(&e.words);
+                    let mut declaration = join_words(&e.words);
                     if let Some(suffix) = &e.suffix {
                         declaration.push_str(&suffix.text);
                     }
@@ -1194,18 +1195,6 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Joins C words with single spaces, keeping `*` next to what follows it.
-fn c_join(words: &[Word]) -> String {
-    let mut out = String::new();
-    for w in words {
-        if !out.is_empty() && !out.ends_with('*') {
-            out.push(' ');
-        }
-        out.push_str(&w.text);
-    }
-    out
-}
-
 /// The return type of a prototype, without storage-class and inlining words.
 fn return_type(words: &[Word]) -> String {
     const DROP: &[&str] = &[
@@ -1224,9 +1213,9 @@ fn return_type(words: &[Word]) -> String {
         .filter(|w| !DROP.contains(&w.text.as_str()))
         .cloned()
         .collect();
-    c_join(&kept)
+    join_words(&kept)
 }
 
 fn prototype_text(p: &Prototype) -> String {
-    format!("{}{}", c_join(&p.words), p.params.text)
+    format!("{}{}", join_words(&p.words), p.params.text)
 }

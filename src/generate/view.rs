@@ -5,6 +5,7 @@ use super::c_text::{c_comment, c_string, reindent};
 use super::GenerateOptions;
 use crate::check::model::{Fragment, Function, Model, Object};
 use crate::syntax::ast::CallbackKind;
+use crate::syntax::c_words::one_line;
 use serde::Serialize;
 
 /// A placeholder the templates put where `#line` must return to the generated file.
@@ -418,15 +419,6 @@ fn header(model: &Model, name_of: &dyn Fn(&str) -> String, c_name: &str) -> Vec<
         "Compiler errors in {c_name} point at the spec through #line directives."
     ));
     lines
-}
-
-/// Joins a multi-line parameter list or declaration into one line.
-fn one_line(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .replace("( ", "(")
-        .replace(" )", ")")
 }
 
 /// Replaces each `#line KGPC_RESTORE` with a directive naming the generated

@@ -1,6 +1,7 @@
 //! Parsing: source text to a syntax tree with spans.
 
 pub mod ast;
+pub mod c_words;
 mod parser;
 pub mod suggest;
 
