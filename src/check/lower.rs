@@ -2,7 +2,9 @@
 //!
 //! Every rule that needs no kernel facts is checked here, and every problem
 //! is reported: lowering goes on after an error so that one run shows all of
-//! them. A model is returned only when there was no error.
+//! them. The model is returned even when there were errors, as far as it
+//! could be built, so that later checks can report their problems too; the
+//! caller must not generate code from it then.
 
 use super::api::{ApiLevel, FEATURES, REQUIRED};
 use super::model;
@@ -27,6 +29,9 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, Default)]
 pub struct LowerOptions {
     pub release: ReleaseRequest,
+    /// Kernel facts will supply the prototypes the spec leaves out. Without
+    /// them, a replacement without a prototype is an error.
+    pub prototypes_from_kernel: bool,
 }
 
 /// Architectures with livepatch support in mainline, and the first version of each.
@@ -50,13 +55,9 @@ pub fn lower(
         sources,
         diagnostics,
         names: HashMap::new(),
+        prototypes_from_kernel: options.prototypes_from_kernel,
     };
-    let model = lowerer.run(loaded, options);
-    if lowerer.diagnostics.has_errors() {
-        None
-    } else {
-        model
-    }
+    lowerer.run(loaded, options)
 }
 
 struct Lowerer<'a> {
@@ -64,6 +65,7 @@ struct Lowerer<'a> {
     diagnostics: &'a mut Diagnostics,
     /// Every C name the patch module defines, with where it comes from.
     names: HashMap<String, Span>,
+    prototypes_from_kernel: bool,
 }
 
 impl Lowerer<'_> {
@@ -538,6 +540,7 @@ impl Lowerer<'_> {
             releases,
             release,
             release_source,
+            span: release_spans[0],
             arch: arch_name?,
             version: version?,
             build_id: build_id.map(|s| s.value.to_lowercase()),
@@ -669,6 +672,7 @@ impl Lowerer<'_> {
         self.claim(&format!("{name}_funcs"), block.name.span);
         let mut object = Object {
             module,
+            span: block.name.span,
             ident: name.clone(),
             funcs: Vec::new(),
             callbacks: Vec::new(),
@@ -738,6 +742,8 @@ impl Lowerer<'_> {
                     let origin = self.fragment_at(e.span, &declaration);
                     object.externs.push(Extern {
                         name: name.text.clone(),
+                        span: name.span,
+                        sympos_span: e.sympos.as_ref().map(|n| n.span),
                         declaration,
                         sympos: e.sympos.as_ref().and_then(|n| n.value).unwrap_or(0),
                         origin,
@@ -768,13 +774,17 @@ impl Lowerer<'_> {
             c_name = format!("livepatch_{}_{}", object.ident, old.text);
         }
         let prototype = match &r.head {
-            ReplaceHead::Prototype(p) => p,
+            ReplaceHead::Prototype(p) => Some(p),
+            ReplaceHead::Name(_) if self.prototypes_from_kernel => None,
             ReplaceHead::Name(w) => {
                 self.error(
                     Diagnostic::error(Code::MissingPrototype, format!("the replacement of `{}` has no prototype", w.text))
                         .at(w.span, "give the function's C prototype here")
-                        .with_note("kgpc needs the prototype to declare the new function with the same signature")
-                        .with_help(format!("write the prototype as in the kernel source: `replace RETURN-TYPE {}(PARAMETERS) {{`", w.text)),
+                        .with_note("without the target's debug vmlinux, kgpc cannot read the signature from the kernel")
+                        .with_help(format!(
+                            "write the prototype as in the kernel source: `replace RETURN-TYPE {}(PARAMETERS) {{`",
+                            w.text
+                        )),
                 );
                 return None;
             }
@@ -784,15 +794,23 @@ impl Lowerer<'_> {
             Body::Inline(code) => self.fragment(code),
             Body::File(path) => self.body_file(path)?,
         };
-        let origin = self.fragment_at(prototype.span, &prototype_text(prototype));
+        let origin = match prototype {
+            Some(p) => self.fragment_at(p.span, &prototype_text(p)),
+            None => self.fragment_at(old.span, &old.text),
+        };
         Some(model::Replacement {
             old_name: old.text.clone(),
+            span: old.span,
             sympos,
+            sympos_span: r.sympos.as_ref().map(|n| n.span),
+            prototype_given: prototype.is_some(),
             source_file: r.in_file.as_ref().map(|s| s.value.clone()),
             function: Function {
                 c_name,
-                return_type: return_type(prototype.return_words()),
-                params: prototype.params.text.clone(),
+                return_type: prototype
+                    .map(|p| return_type(p.return_words()))
+                    .unwrap_or_default(),
+                params: prototype.map(|p| p.params.text.clone()).unwrap_or_default(),
                 origin,
                 body,
             },

@@ -6,6 +6,7 @@
 
 use super::api::ApiLevel;
 use super::version::KernelVersion;
+use crate::source::Span;
 use crate::syntax::ast::CallbackKind;
 
 #[derive(Debug, Clone)]
@@ -53,6 +54,8 @@ pub struct Target {
     pub release: String,
     /// How `release` was chosen, for the header and the user.
     pub release_source: String,
+    /// The spec's first release, where diagnostics about the target point.
+    pub span: Span,
     pub arch: String,
     pub version: KernelVersion,
     pub build_id: Option<String>,
@@ -86,6 +89,8 @@ pub struct Function {
 pub struct Object {
     /// `None` for vmlinux, else the module's name with underscores.
     pub module: Option<String>,
+    /// Where the spec names the object.
+    pub span: Span,
     /// A C identifier naming the object in generated names.
     pub ident: String,
     pub funcs: Vec<Replacement>,
@@ -103,7 +108,14 @@ impl Object {
 pub struct Replacement {
     /// The kernel function that is replaced.
     pub old_name: String,
+    /// Where the spec names the function.
+    pub span: Span,
     pub sympos: u64,
+    /// Where the spec gives `sympos`, if it does.
+    pub sympos_span: Option<Span>,
+    /// Whether the spec gives the prototype. Without it, `return_type` and
+    /// `params` stay empty until the kernel facts supply them.
+    pub prototype_given: bool,
     /// The source file the spec named to tell duplicated local symbols apart.
     pub source_file: Option<String>,
     pub function: Function,
@@ -118,6 +130,9 @@ pub struct CallbackCode {
 #[derive(Debug, Clone)]
 pub struct Extern {
     pub name: String,
+    /// Where the spec names the symbol.
+    pub span: Span,
+    pub sympos_span: Option<Span>,
     /// The full C declaration without `extern` and `;`, such as `char *saved_command_line`.
     pub declaration: String,
     pub sympos: u64,

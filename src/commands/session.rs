@@ -53,8 +53,10 @@ impl Session {
                 explicit: args.release.clone(),
                 candidates: release_candidates(),
             },
+            prototypes_from_kernel: false,
         };
-        lower(&loaded, &mut self.sources, &options, &mut self.diagnostics)
+        let model = lower(&loaded, &mut self.sources, &options, &mut self.diagnostics)?;
+        (!self.diagnostics.has_errors()).then_some(model)
     }
 
     /// Prints every diagnostic and a summary line; returns whether there were errors.

@@ -165,6 +165,7 @@ pub fn build(model: &Model, options: &GenerateOptions, c_name: &str) -> View {
         if !objects.iter().any(|o| o.module.is_none()) {
             let empty = Object {
                 module: None,
+                span: crate::source::Span::new(crate::source::FileId(0), 0, 0),
                 ident: "vmlinux".into(),
                 funcs: Vec::new(),
                 callbacks: Vec::new(),
