@@ -273,6 +273,47 @@ impl Formatter<'_> {
                 a.span,
                 &format!("api {} since {}", a.feature.text, a.since.text),
             ),
+            Item::Test(t) => {
+                self.open(0, "test", t.span);
+                for entry in &t.entries {
+                    let (span, text) = match entry {
+                        TestEntry::Load(s) => (s.span, format!("load {}", quote(&s.value))),
+                        TestEntry::PatchFirst(s) => {
+                            (s.span, format!("patch_first {}", quote(&s.value)))
+                        }
+                        TestEntry::Check {
+                            kind,
+                            keyword,
+                            command,
+                            expect,
+                        } => (
+                            Span::new(keyword.file, keyword.start, expect.span.end),
+                            format!(
+                                "{} {} contains {}",
+                                kind.keyword(),
+                                quote(&command.value),
+                                quote(&expect.value)
+                            ),
+                        ),
+                        TestEntry::Dmesg {
+                            phase,
+                            keyword,
+                            lines,
+                        } => {
+                            let end = lines.last().map_or(keyword.end, |l| l.span.end);
+                            let list: Vec<String> = lines.iter().map(|l| quote(&l.value)).collect();
+                            (
+                                Span::new(keyword.file, keyword.start, end),
+                                format!("dmesg {} {}", phase.keyword(), list.join(" ")),
+                            )
+                        }
+                        TestEntry::Refused(s) => (s.span, format!("refused {}", quote(&s.value))),
+                        TestEntry::Bad(b) => (b.span, b.text.trim().to_string()),
+                    };
+                    self.entry(1, span, &text);
+                }
+                self.close(0, t.span);
+            }
             Item::Bad(b) => self.entry(0, b.span, b.text.trim_end()),
         }
     }

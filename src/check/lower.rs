@@ -9,8 +9,9 @@
 use super::api::{ApiLevel, FEATURES, REQUIRED};
 use super::model;
 use super::model::{
-    CallbackCode, Extern, Fragment, Function, InputFile, Model, Object, PatchInfo, Reference,
-    Shadow, State, Target,
+    CallbackCode, DmesgExpectation, Extern, Fragment, Function, InputFile, Model, Object,
+    PatchInfo, Reference, Refusal, Shadow, State, Target, TestCheck, TestLoad, TestPlan,
+    TestSpecRef,
 };
 use super::names::{c_identifier_problem, kernel_module_name, MODULE_NAME_MAX, MODULE_PREFIX};
 use super::release::{self, ReleaseRequest};
@@ -197,6 +198,17 @@ impl Lowerer<'_> {
             }
             self.error(d);
         }
+        let tests: Vec<&TestBlock> = items(root)
+            .filter_map(|i| if let Item::Test(t) = i { Some(t) } else { None })
+            .collect();
+        for extra in tests.iter().skip(1) {
+            self.duplicate(
+                "the spec has more than one `test` block".to_string(),
+                extra.keyword,
+                tests[0].keyword,
+            );
+        }
+        let test = tests.first().map(|t| self.test(t));
         let inputs = self.inputs(loaded);
         Some(Model {
             patch,
@@ -209,6 +221,7 @@ impl Lowerer<'_> {
             shadows,
             states,
             inputs,
+            test,
         })
     }
 
@@ -226,14 +239,15 @@ impl Lowerer<'_> {
                         );
                     }
                 }
-                let only_in_spec = matches!(
-                    item,
-                    Item::Patch(_)
-                        | Item::Target(_)
-                        | Item::Object(_)
-                        | Item::Shadow(_)
-                        | Item::State(_)
-                );
+                let only_in_spec = matches!(item, Item::Test(_))
+                    || matches!(
+                        item,
+                        Item::Patch(_)
+                            | Item::Target(_)
+                            | Item::Object(_)
+                            | Item::Shadow(_)
+                            | Item::State(_)
+                    );
                 if index > 0 && only_in_spec {
                     let keyword = item.keyword();
                     let span = item.span();
@@ -1070,6 +1084,101 @@ impl Lowerer<'_> {
             id: id_value,
             version: version_value,
         })
+    }
+
+    fn test(&mut self, block: &TestBlock) -> TestPlan {
+        let base_dir = self
+            .sources
+            .base_dir(block.span.file)
+            .map(std::path::Path::to_path_buf);
+        let mut plan = TestPlan {
+            span: block.keyword,
+            loads: Vec::new(),
+            patches_first: Vec::new(),
+            checks: Vec::new(),
+            dmesg: Vec::new(),
+            refused: None,
+        };
+        let nonempty = |this: &mut Self, s: &Str, what: &str| {
+            if s.value.trim().is_empty() {
+                this.error(
+                    Diagnostic::error(Code::MissingProperty, format!("the {what} is empty"))
+                        .at(s.span, "nothing to run or look for")
+                        .with_help(
+                            "an empty text is in every output, so the check could never fail",
+                        ),
+                );
+            }
+        };
+        for entry in &block.entries {
+            match entry {
+                TestEntry::Load(s) => {
+                    nonempty(self, s, "module to load");
+                    plan.loads.push(TestLoad {
+                        what: s.value.clone(),
+                        base_dir: base_dir.clone(),
+                        span: s.span,
+                    });
+                }
+                TestEntry::PatchFirst(s) => {
+                    let path = base_dir
+                        .as_ref()
+                        .map_or_else(|| std::path::PathBuf::from(&s.value), |b| b.join(&s.value));
+                    if !path.is_file() {
+                        self.error(
+                            Diagnostic::error(Code::UnreadableFile, format!("cannot find the spec `{}`", path.display()))
+                                .at(s.span, "named here")
+                                .with_help("`patch_first` names another spec, relative to this spec's directory"),
+                        );
+                    }
+                    plan.patches_first.push(TestSpecRef { path, span: s.span });
+                }
+                TestEntry::Check {
+                    kind,
+                    keyword,
+                    command,
+                    expect,
+                } => {
+                    nonempty(self, command, "command");
+                    nonempty(self, expect, "text to look for");
+                    plan.checks.push(TestCheck {
+                        kind: *kind,
+                        command: command.value.clone(),
+                        expect: expect.value.clone(),
+                        span: Span::new(keyword.file, keyword.start, expect.span.end),
+                    });
+                }
+                TestEntry::Dmesg {
+                    phase,
+                    keyword,
+                    lines,
+                } => {
+                    for line in lines {
+                        nonempty(self, line, "kernel log text");
+                    }
+                    let end = lines.last().map_or(keyword.end, |l| l.span.end);
+                    plan.dmesg.push(DmesgExpectation {
+                        phase: *phase,
+                        lines: lines.iter().map(|l| l.value.clone()).collect(),
+                        span: Span::new(keyword.file, keyword.start, end),
+                    });
+                }
+                TestEntry::Refused(s) => {
+                    nonempty(self, s, "refusal text");
+                    match &plan.refused {
+                        Some(first) => self.duplicate_property("refused", s.span, first.span),
+                        None => {
+                            plan.refused = Some(Refusal {
+                                text: s.value.clone(),
+                                span: s.span,
+                            })
+                        }
+                    }
+                }
+                TestEntry::Bad(_) => {}
+            }
+        }
+        plan
     }
 
     fn identifier(&mut self, word: &Word, what: &str) -> bool {

@@ -8,6 +8,8 @@ use super::api::ApiLevel;
 use super::version::KernelVersion;
 use crate::source::Span;
 use crate::syntax::ast::CallbackKind;
+pub use crate::syntax::ast::{CheckKind, Phase};
+use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -23,6 +25,8 @@ pub struct Model {
     pub states: Vec<State>,
     /// The spec and the files it read, with their SHA-256, spec first.
     pub inputs: Vec<InputFile>,
+    /// What `kgpc test` checks, if the spec has a `test` block.
+    pub test: Option<TestPlan>,
 }
 
 #[derive(Debug, Clone)]
@@ -166,4 +170,61 @@ pub struct State {
 pub struct InputFile {
     pub name: String,
     pub sha256: String,
+}
+
+/// The spec's `test` block: what to prove in the booted target kernel.
+#[derive(Debug, Clone)]
+pub struct TestPlan {
+    pub span: Span,
+    /// Modules to load before the patch, in order.
+    pub loads: Vec<TestLoad>,
+    /// Other specs whose patches are loaded, and left enabled, before this one.
+    pub patches_first: Vec<TestSpecRef>,
+    pub checks: Vec<TestCheck>,
+    pub dmesg: Vec<DmesgExpectation>,
+    /// Set when the kernel must refuse the patch.
+    pub refused: Option<Refusal>,
+}
+
+/// `load "WHAT"`: a directory with a module's source and Kbuild, a `.ko`
+/// file, or the name of a module of the target kernel.
+#[derive(Debug, Clone)]
+pub struct TestLoad {
+    pub what: String,
+    /// The spec's directory, against which a relative path is resolved.
+    pub base_dir: Option<PathBuf>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct TestSpecRef {
+    /// The other spec, resolved against the spec's directory.
+    pub path: PathBuf,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct TestCheck {
+    pub kind: CheckKind,
+    /// A shell command run by the test's /init.
+    pub command: String,
+    /// Text the command's output must contain (or, for a fixed check before
+    /// and after the patch, must not contain).
+    pub expect: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct DmesgExpectation {
+    pub phase: Phase,
+    /// Substrings that must appear in the kernel log, in this order.
+    pub lines: Vec<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    /// Text the kernel log must contain when the patch is refused.
+    pub text: String,
+    pub span: Span,
 }

@@ -72,6 +72,7 @@ pub enum Item {
     Helper(Helper),
     Data(Data),
     Api(ApiEntry),
+    Test(TestBlock),
     Bad(Bad),
 }
 
@@ -90,6 +91,7 @@ impl Item {
             Item::Helper(x) => x.span,
             Item::Data(x) => x.span,
             Item::Api(x) => x.span,
+            Item::Test(x) => x.span,
             Item::Bad(x) => x.span,
         }
     }
@@ -108,6 +110,7 @@ impl Item {
             Item::Helper(_) => "helper",
             Item::Data(_) => "data",
             Item::Api(_) => "api",
+            Item::Test(_) => "test",
             Item::Bad(_) => "",
         }
     }
@@ -370,4 +373,70 @@ pub struct ApiEntry {
     pub span: Span,
     pub feature: Word,
     pub since: Word,
+}
+
+/// `test { ... }`: what `kgpc test` checks in the booted target kernel.
+#[derive(Debug, Clone)]
+pub struct TestBlock {
+    pub span: Span,
+    pub keyword: Span,
+    pub entries: Vec<TestEntry>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckKind {
+    /// The check fails before the patch, passes with it and fails after it is removed.
+    Fixed,
+    /// The check passes in every phase.
+    Always,
+}
+
+impl CheckKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            CheckKind::Fixed => "fixed",
+            CheckKind::Always => "always",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// After the patch is loaded and its transition has finished.
+    Loaded,
+    /// After the patch is disabled and its module removed.
+    Unloaded,
+}
+
+impl Phase {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Phase::Loaded => "loaded",
+            Phase::Unloaded => "unloaded",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum TestEntry {
+    /// `load "WHAT"`: a module to load before the patch.
+    Load(Str),
+    /// `patch_first "SPEC"`: another spec whose patch is loaded first.
+    PatchFirst(Str),
+    /// `fixed|always "COMMAND" contains "TEXT"`.
+    Check {
+        kind: CheckKind,
+        keyword: Span,
+        command: Str,
+        expect: Str,
+    },
+    /// `dmesg loaded|unloaded "TEXT"...`: lines expected in this order.
+    Dmesg {
+        phase: Phase,
+        keyword: Span,
+        lines: Vec<Str>,
+    },
+    /// `refused "TEXT"`: the kernel must refuse the patch, saying this.
+    Refused(Str),
+    Bad(Bad),
 }

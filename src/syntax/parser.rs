@@ -21,7 +21,7 @@ struct KgpParser;
 /// The keywords that start a top-level item, in the order the reference lists them.
 pub const ITEM_KEYWORDS: &[&str] = &[
     "patch", "target", "import", "include", "object", "shadow", "template", "state", "helper",
-    "data", "api",
+    "data", "api", "test",
 ];
 
 /// Parses one file. Always returns a tree; what could not be parsed is in the diagnostics.
@@ -140,6 +140,7 @@ impl Builder {
                     since,
                 })
             }
+            Rule::test_block => Item::Test(self.test(pair)),
             Rule::bad_item => {
                 self.bad_item(&pair, text);
                 Item::Bad(Bad {
@@ -372,6 +373,59 @@ impl Builder {
         StateBlock {
             span,
             name,
+            entries,
+        }
+    }
+
+    fn test(&mut self, pair: Pair<'_, Rule>) -> TestBlock {
+        let span = self.span(&pair);
+        let keyword = Span::new(self.file, span.start, span.start + "test".len());
+        let mut entries = Vec::new();
+        for entry in children(pair) {
+            entries.push(match entry.as_rule() {
+                Rule::test_load => TestEntry::Load(self.first_string(entry)),
+                Rule::test_patch_first => TestEntry::PatchFirst(self.first_string(entry)),
+                Rule::test_check => {
+                    let mut parts = children(entry);
+                    let kind_pair = parts.next().expect("a check has a kind");
+                    let kind = if kind_pair.as_str() == "fixed" {
+                        CheckKind::Fixed
+                    } else {
+                        CheckKind::Always
+                    };
+                    let keyword = self.span(&kind_pair);
+                    let command = self.string(parts.next().expect("a check has a command"));
+                    let expect = self.string(parts.next().expect("a check has a text"));
+                    TestEntry::Check {
+                        kind,
+                        keyword,
+                        command,
+                        expect,
+                    }
+                }
+                Rule::test_dmesg => {
+                    let mut parts = children(entry);
+                    let phase_pair = parts.next().expect("dmesg has a phase");
+                    let phase = if phase_pair.as_str() == "loaded" {
+                        Phase::Loaded
+                    } else {
+                        Phase::Unloaded
+                    };
+                    let keyword = self.span(&phase_pair);
+                    let lines = parts.map(|p| self.string(p)).collect();
+                    TestEntry::Dmesg {
+                        phase,
+                        keyword,
+                        lines,
+                    }
+                }
+                Rule::test_refused => TestEntry::Refused(self.first_string(entry)),
+                _ => TestEntry::Bad(self.bad_entry(&entry, "test")),
+            });
+        }
+        TestBlock {
+            span,
+            keyword,
             entries,
         }
     }
@@ -612,6 +666,7 @@ fn entry_keywords(block: &str) -> &'static [&'static str] {
             "post_unpatch",
         ],
         "state" => &["id", "version"],
+        "test" => &["load", "patch_first", "fixed", "always", "dmesg", "refused"],
         _ => &["id", "gfp", "payload", "ctor", "dtor", "keep"],
     }
 }
@@ -630,6 +685,11 @@ fn entry_rule(block: &str, keyword: &str) -> Option<Rule> {
         ("object", "replace") => Rule::replacement,
         ("object", "extern") => Rule::extern_decl,
         ("object", "pre_patch" | "post_patch" | "pre_unpatch" | "post_unpatch") => Rule::callback,
+        ("test", "load") => Rule::test_load,
+        ("test", "patch_first") => Rule::test_patch_first,
+        ("test", "fixed" | "always") => Rule::test_check,
+        ("test", "dmesg") => Rule::test_dmesg,
+        ("test", "refused") => Rule::test_refused,
         ("state", "id") => Rule::shadow_id,
         ("state", "version") => Rule::state_version,
         ("shadow" | "template", "id") => Rule::shadow_id,
@@ -681,7 +741,14 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         | Rule::dtor
         | Rule::keep
         | Rule::state_version
+        | Rule::test_load
+        | Rule::test_patch_first
+        | Rule::test_check
+        | Rule::test_dmesg
+        | Rule::test_refused
         | Rule::bad_entry => "an entry or `}`",
+        Rule::check_kind => "`fixed` or `always`",
+        Rule::dmesg_phase => "`loaded` or `unloaded`",
         _ => return None,
     })
 }

@@ -4,7 +4,7 @@
  *
  * Make /proc/cmdline report that the kernel has been live patched
  *
- * Spec:      ../livepatch-sample.kgp (sha256 e389dd31ff7233a8d74fcc9e1391d7104c0bf2dfcd1dc51682111e8e327576ab)
+ * Spec:      ../livepatch-sample.kgp (sha256 9f88236ce6bc64a53eebc7a1caba2d4e975f949ab9552620b83d8c29a609c75b)
  * Reads:     std/api.kgp (sha256 afca4b81a85459770a85f6046c70d65c924b7757e95d958e4bdc84bb63c00aa0)
  * Target:    6.1.0-999-cloud-amd64 (x86_64, Linux 6.1)
  *            chosen as given with --release
