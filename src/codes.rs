@@ -73,6 +73,7 @@ codes! {
     ReservedName = "KGP0031", "a name collides with one kgpc generates";
     MalformedReference = "KGP0032", "a reference does not look like its kind";
     OutputError = "KGP0034", "the output cannot be written";
+    PreprocessorComment = "KGP0035", "a comment holds a C preprocessor line";
 }
 
 impl Code {

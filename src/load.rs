@@ -160,7 +160,8 @@ impl Loader<'_> {
                     d = d.also(s, "imported here");
                 }
                 self.diagnostics.push(
-                    d.with_help("remove one of the imports; every file is loaded once anyway"),
+                    d.with_note("code from an import is emitted before the code that uses it, which no order can do for a cycle")
+                        .with_help("move what the files share into a third file that both import"),
                 );
                 continue;
             }

@@ -101,7 +101,13 @@ impl Lowerer<'_> {
             })
             .collect();
         let patch = self
-            .single(&patches, |p| p.span, Code::MissingPatch, "patch", root.file)
+            .single(
+                &patches,
+                |p| p.name.span,
+                Code::MissingPatch,
+                "patch",
+                root.file,
+            )
             .map(|p| self.patch(p));
         let target = self
             .single(
@@ -139,6 +145,7 @@ impl Lowerer<'_> {
                                 format!("template `{}` is defined twice", t.name.text),
                                 t.name.span,
                                 first,
+                                "rename one of the templates",
                             );
                         } else {
                             templates.insert(t.name.text.clone(), t);
@@ -206,6 +213,7 @@ impl Lowerer<'_> {
                 "the spec has more than one `test` block".to_string(),
                 extra.keyword,
                 tests[0].keyword,
+                "merge the `test` blocks into one",
             );
         }
         let test = tests.first().map(|t| self.test(t));
@@ -225,9 +233,29 @@ impl Lowerer<'_> {
         })
     }
 
-    /// Reports items in imported files that only the spec itself may hold.
+    /// Reports items in imported files that only the spec itself may hold,
+    /// and comments that were meant as C preprocessor lines.
     fn check_placement(&mut self, loaded: &Loaded) {
         for (index, tree) in loaded.trees.iter().enumerate() {
+            for comment in &tree.comments {
+                let directive = [
+                    "#include", "#define", "#ifdef", "#ifndef", "#if ", "#endif", "#pragma",
+                    "#undef",
+                ]
+                .into_iter()
+                .find(|d| comment.text.starts_with(d));
+                if let Some(directive) = directive {
+                    let end = comment.span.start + directive.trim_end().len();
+                    self.error(
+                        Diagnostic::warning(
+                            Code::PreprocessorComment,
+                            format!("`{}` here is a comment, not C", directive.trim_end()),
+                        )
+                        .at(Span::new(comment.span.file, comment.span.start, end), "`#` starts a comment in a spec")
+                        .with_help("write `include <linux/header.h>` for a header; other preprocessor lines belong in a `data { }` block"),
+                    );
+                }
+            }
             let is_std = matches!(self.sources.origin(tree.file), Origin::Std(_));
             for item in &tree.items {
                 if let Item::Api(entry) = item {
@@ -272,11 +300,8 @@ impl Lowerer<'_> {
     ) -> Option<&'t T> {
         match found {
             [] => {
-                let d = Diagnostic::error(code, format!("the spec has no `{keyword}` block"))
-                    .at(
-                        Span::new(file, 0, 0),
-                        format!("a `{keyword}` block is required"),
-                    )
+                let name = self.sources.name(file).to_string();
+                let d = Diagnostic::error(code, format!("`{name}` has no `{keyword}` block"))
                     .with_help(match keyword {
                         "patch" => "start the spec with `patch NAME { description \"...\" }`",
                         _ => "add `target { release \"6.1.0-*-cloud-amd64\" arch x86_64 }`",
@@ -407,7 +432,14 @@ impl Lowerer<'_> {
         for entry in &block.entries {
             match entry {
                 TargetEntry::Release { values, .. } => {
-                    for v in values {
+                    for v in values.iter().filter(|v| v.value.trim().is_empty()) {
+                        self.error(
+                            Diagnostic::error(Code::InvalidVersion, "a release cannot be empty")
+                                .at(v.span, "empty release")
+                                .with_help("write a release as `uname -r` prints it, or a pattern such as \"6.1.0-*-cloud-amd64\""),
+                        );
+                    }
+                    for v in values.iter().filter(|v| !v.value.trim().is_empty()) {
                         releases.push(v.value.clone());
                         release_spans.push(v.span);
                     }
@@ -493,9 +525,9 @@ impl Lowerer<'_> {
                 )
                 .at(release_spans[0], "the spec's releases");
                 for s in &release_spans[1..] {
-                    d = d.also(*s, "");
+                    d = d.also(*s, "also targeted");
                 }
-                if !options.release.candidates.is_empty() {
+                if options.release.explicit.is_none() && !options.release.candidates.is_empty() {
                     let seen: Vec<String> = options
                         .release
                         .candidates
@@ -600,7 +632,8 @@ impl Lowerer<'_> {
                 Diagnostic::error(Code::UnsupportedKernel, format!("Linux {} is older than {minimum}, the oldest kernel kgpc generates code for", target.version))
                     .with_note(format!("before {minimum} the livepatch API lacks: {}", missing.join(", ")))
                     .with_note("generating register/enable code for older kernels would be untested guesswork, so kgpc refuses")
-                    .with_help(format!("target Linux {minimum} or later")),
+                    .with_help(format!("target Linux {minimum} or later"))
+                    .at(target.span, format!("Linux {}", target.version)),
             );
             return None;
         }
@@ -616,6 +649,25 @@ impl Lowerer<'_> {
         api: &ApiLevel,
         target: &Target,
     ) {
+        if let Some((_, since)) = ARCHES.iter().find(|(a, _)| *a == target.arch) {
+            if target.version < *since {
+                self.error(
+                    Diagnostic::error(
+                        Code::FeatureNeedsNewerKernel,
+                        format!(
+                            "livepatch on {} needs Linux {since}, but the target is Linux {}",
+                            target.arch, target.version
+                        ),
+                    )
+                    .at(target.span, format!("Linux {}", target.version))
+                    .with_note(format!(
+                        "mainline added HAVE_LIVEPATCH for {} in Linux {since}",
+                        target.arch
+                    ))
+                    .with_help("check the architecture and the release"),
+                );
+            }
+        }
         let gate = |this: &mut Self, feature: &str, span: Option<Span>, what: &str| {
             if api.has(feature) {
                 return;
@@ -669,6 +721,7 @@ impl Lowerer<'_> {
                 format!("object `{name}` is defined twice"),
                 block.name.span,
                 first,
+                "merge the two blocks; module names with `-` and `_` are the same module",
             );
             return None;
         }
@@ -709,8 +762,7 @@ impl Lowerer<'_> {
                                 object.display_name()
                             ),
                             old.span,
-                            first,
-                        );
+                            first, "keep one replacement; if the object has two functions of this name, give each its `sympos`");
                         continue;
                     }
                     funcs.insert((old.text.clone(), sympos), old.span);
@@ -726,7 +778,12 @@ impl Lowerer<'_> {
                             c.kind.keyword(),
                             object.display_name()
                         );
-                        self.duplicate(message, c.keyword, first);
+                        self.duplicate(
+                            message,
+                            c.keyword,
+                            first,
+                            "merge the two bodies into one callback",
+                        );
                         continue;
                     }
                     callbacks.insert(c.kind, c.keyword);
@@ -745,6 +802,7 @@ impl Lowerer<'_> {
                             format!("`{}` is declared twice", name.text),
                             name.span,
                             first,
+                            "keep one declaration",
                         );
                         continue;
                     }
@@ -1190,7 +1248,8 @@ impl Lowerer<'_> {
                         Code::InvalidName,
                         format!("`{}` is not valid as {what}: {problem}", word.text),
                     )
-                    .at(word.span, "not a C identifier"),
+                    .at(word.span, if problem.contains("keyword") { "a C keyword" } else { "not a C identifier" })
+                    .with_help("names become C identifiers: letters, digits and `_`, not starting with a digit"),
                 );
                 false
             }
@@ -1234,12 +1293,12 @@ impl Lowerer<'_> {
         self.names.insert(name.to_string(), span);
     }
 
-    fn duplicate(&mut self, message: String, span: Span, first: Span) {
+    fn duplicate(&mut self, message: String, span: Span, first: Span, help: &str) {
         self.error(
             Diagnostic::error(Code::DuplicateDefinition, message)
                 .at(span, "defined again here")
                 .also(first, "first defined here")
-                .with_help("remove or rename one of the two"),
+                .with_help(help),
         );
     }
 
