@@ -64,6 +64,27 @@ Comments stay where they were; C blocks keep their text, only their
 indentation follows the block's depth. A file that does not parse is left
 untouched and its errors are printed.")]
     Fmt(FmtArgs),
+    /// Write a Markdown review of a spec, ready to paste into a pull request.
+    #[command(after_help = "\
+Examples:
+  kgpc review fix.kgp                      print the review
+  kgpc review fix.kgp -o review.md         write it to a file
+  kgpc review fix.kgp --message-format json   diagnostics and the report as JSON lines
+
+The review lists what the patch replaces, the symbols it uses, its shadow
+variables and their lifetime, callbacks, states, the checks run against the
+kernel and the risks a reviewer should weigh.")]
+    Review(ReviewArgs),
+    /// Compare two versions of a spec in terms of what the live patch does.
+    #[command(after_help = "\
+Examples:
+  kgpc diff v1/fix.kgp v2/fix.kgp
+  kgpc diff old.kgp new.kgp --release 6.1.0-57-cloud-amd64
+
+Lists functions added, removed or changed, shadow variables, states and
+replace semantics. A state version that goes down, or a state a cumulative
+successor drops, is an error: the kernel would refuse the new patch.")]
+    Diff(DiffArgs),
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
@@ -101,6 +122,24 @@ pub struct CompileArgs {
     /// Write even into a directory holding files kgpc did not write.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ReviewArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// Write the review to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The earlier spec.
+    pub old: PathBuf,
+    /// The later spec, and the options both are checked with.
+    #[command(flatten)]
+    pub new: SpecArgs,
 }
 
 #[derive(Args, Debug)]

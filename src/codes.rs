@@ -74,6 +74,9 @@ codes! {
     MalformedReference = "KGP0032", "a reference does not look like its kind";
     OutputError = "KGP0034", "the output cannot be written";
     PreprocessorComment = "KGP0035", "a comment holds a C preprocessor line";
+    DiffTargetsDiffer = "KGP0036", "the specs compared target different kernels";
+    StateVersionLowered = "KGP0037", "a state's version goes down";
+    StateDropped = "KGP0038", "a cumulative patch drops a state";
 }
 
 impl Code {

@@ -16,6 +16,7 @@ pub mod generate;
 pub mod load;
 pub mod output;
 pub mod render;
+pub mod review;
 pub mod source;
 pub mod std_specs;
 pub mod syntax;

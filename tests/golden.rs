@@ -107,6 +107,16 @@ fn every_diagnostic_code_has_a_golden_case() {
     }
     // Codes only `kgpc compile` raises are shown by tests/cli.rs.
     all.push_str(&fs::read_to_string(root().join("tests/cli.rs")).unwrap_or_default());
+    // Codes of `kgpc diff` are shown by the golden diffs in tests/review.
+    for entry in fs::read_dir(root().join("tests/review"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        if entry.path().extension().is_some_and(|e| e == "out") {
+            all.push_str(&fs::read_to_string(entry.path()).unwrap_or_default());
+        }
+    }
     let (_, list, _) = kgpc(&root(), &["explain", "--list"], Path::new("/nonexistent"));
     let missing: Vec<&str> = list
         .lines()

@@ -1139,6 +1139,7 @@ impl Lowerer<'_> {
         }
         Some(State {
             name: s.name.text.clone(),
+            span: s.name.span,
             id: id_value,
             version: version_value,
         })

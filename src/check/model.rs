@@ -162,6 +162,8 @@ pub struct Shadow {
 #[derive(Debug, Clone)]
 pub struct State {
     pub name: String,
+    /// Where the spec names the state.
+    pub span: Span,
     pub id: u64,
     pub version: u64,
 }

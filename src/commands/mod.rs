@@ -3,6 +3,7 @@
 mod compile;
 mod explain;
 mod fmt;
+mod review;
 pub(crate) mod session;
 
 use crate::cli::{Cli, Command};
@@ -22,6 +23,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Check(args) => compile::check(&args),
         Command::Explain(args) => explain::explain(&args),
         Command::Fmt(args) => fmt::fmt(&args),
+        Command::Review(args) => review::review(&args),
+        Command::Diff(args) => review::diff(&args),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "kgpc", &mut std::io::stdout());

@@ -104,6 +104,12 @@ impl Session {
         self.diagnostics.has_errors()
     }
 
+    /// The kernel the spec was checked against, for reports; `None` when no
+    /// kernel facts were read.
+    pub fn kernel_description(&self) -> Option<String> {
+        None
+    }
+
     /// How `#line` directives and headers should name each source file when
     /// the output goes to `out_dir`: disk files relative to it, standard
     /// modules by their path in std-specs.

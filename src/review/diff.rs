@@ -1,0 +1,285 @@
+//! `kgpc diff`: what changes between two versions of a spec, or between a
+//! cumulative patch and its successor, in terms of the live patch itself.
+//!
+//! The rules the kernel applies when one patch follows another are errors
+//! here: a state version may not go down, and a cumulative successor may not
+//! drop a state.
+
+use crate::check::model::{Function, Model, Shadow};
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
+use std::fmt::Write;
+
+/// The rendered difference and the problems found.
+pub struct SpecDiff {
+    pub text: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Compares two checked specs.
+pub fn diff(old: &Model, new: &Model) -> SpecDiff {
+    let mut diagnostics = Vec::new();
+    let (ot, nt) = (&old.target, &new.target);
+    if ot.arch != nt.arch || ot.release != nt.release {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::DiffTargetsDiffer,
+                format!("the specs target different kernels: {} ({}) and {} ({})", ot.release, ot.arch, nt.release, nt.arch),
+            )
+            .at(nt.span, "the new spec's target")
+            .also(ot.span, "the old spec's target")
+            .with_help("compare versions of one fix for one kernel; pass `--release` to compare both for the same release"),
+        );
+        return SpecDiff {
+            text: String::new(),
+            diagnostics,
+        };
+    }
+    let mut sections: Vec<(&str, Vec<String>)> = Vec::new();
+
+    let mut patch = Vec::new();
+    if old.patch.module_name != new.patch.module_name {
+        patch.push(format!(
+            "module: `{}` → `{}`",
+            old.patch.module_name, new.patch.module_name
+        ));
+    }
+    if old.patch.cumulative != new.patch.cumulative {
+        patch.push(format!(
+            "cumulative: {} → {}",
+            yes_no(old.patch.cumulative),
+            yes_no(new.patch.cumulative)
+        ));
+    }
+    if old.patch.description != new.patch.description {
+        patch.push("description changed".into());
+    }
+    sections.push(("Patch", patch));
+
+    let (of, nf) = (functions(old), functions(new));
+    let mut funcs = Vec::new();
+    for (name, f) in &nf {
+        match of.iter().find(|(n, _)| n == name) {
+            None => funcs.push(format!("added: {name}")),
+            Some((_, before)) => {
+                let mut what = Vec::new();
+                if before.return_type != f.return_type
+                    || one_line(&before.params) != one_line(&f.params)
+                {
+                    what.push("prototype".to_string());
+                }
+                if let Some(counts) = changed_lines(&before.body.text, &f.body.text) {
+                    what.push(format!("body ({counts})"));
+                }
+                if !what.is_empty() {
+                    funcs.push(format!("changed: {name}: {}", what.join(", ")));
+                }
+            }
+        }
+    }
+    for (name, _) in &of {
+        if !nf.iter().any(|(n, _)| n == name) {
+            funcs.push(format!("removed: {name}"));
+        }
+    }
+    sections.push(("Functions", funcs));
+
+    let mut shadows = Vec::new();
+    for s in &new.shadows {
+        match old.shadows.iter().find(|o| o.name == s.name) {
+            None => shadows.push(format!(
+                "added: `{}` (id {}) on `{}`",
+                s.name, s.id, s.owner
+            )),
+            Some(before) => {
+                let changes = shadow_changes(before, s);
+                if !changes.is_empty() {
+                    shadows.push(format!("changed: `{}`: {}", s.name, changes.join(", ")));
+                }
+            }
+        }
+    }
+    for s in &old.shadows {
+        if !new.shadows.iter().any(|n| n.name == s.name) {
+            shadows.push(format!("removed: `{}` (id {})", s.name, s.id));
+        }
+    }
+    sections.push(("Shadow variables", shadows));
+
+    let mut states = Vec::new();
+    for s in &new.states {
+        match old.states.iter().find(|o| o.id == s.id) {
+            None => states.push(format!(
+                "added: `{}` (id {:#x}, version {})",
+                s.name, s.id, s.version
+            )),
+            Some(before) if before.version != s.version => {
+                states.push(format!(
+                    "`{}` (id {:#x}): version {} → {}",
+                    s.name, s.id, before.version, s.version
+                ));
+                if s.version < before.version {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            Code::StateVersionLowered,
+                            format!("state `{}` goes from version {} down to {}", s.name, before.version, s.version),
+                        )
+                        .at(s.span, format!("version {}", s.version))
+                        .also(before.span, format!("version {}", before.version))
+                        .with_note("the kernel refuses a patch whose version of a state is lower than the installed one")
+                        .with_help(format!("keep version {} or raise it", before.version)),
+                    );
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    for s in &old.states {
+        if !new.states.iter().any(|n| n.id == s.id) {
+            states.push(format!("removed: `{}` (id {:#x})", s.name, s.id));
+            if new.patch.cumulative {
+                diagnostics.push(
+                    Diagnostic::error(Code::StateDropped, format!("the cumulative patch drops state `{}` (id {:#x})", s.name, s.id))
+                        .at(s.span, "the old spec's state")
+                        .with_note("the kernel refuses a replacing patch that does not carry every state of the patches it replaces")
+                        .with_help(format!("keep `state {} {{ id {:#x} version {} }}` in the new spec", s.name, s.id, s.version)),
+                );
+            }
+        }
+    }
+    sections.push(("States", states));
+
+    let externs = |m: &Model| -> Vec<String> {
+        m.objects
+            .iter()
+            .flat_map(|o| {
+                o.externs
+                    .iter()
+                    .map(move |e| format!("`{}` in {}", e.name, o.display_name()))
+            })
+            .collect()
+    };
+    let (oe, ne) = (externs(old), externs(new));
+    let mut symbols: Vec<String> = ne
+        .iter()
+        .filter(|e| !oe.contains(e))
+        .map(|e| format!("added: {e}"))
+        .collect();
+    symbols.extend(
+        oe.iter()
+            .filter(|e| !ne.contains(e))
+            .map(|e| format!("removed: {e}")),
+    );
+    sections.push(("Non-exported symbols", symbols));
+
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "# kgpc diff: `{}` → `{}`\n",
+        old.patch.module_name, new.patch.module_name
+    );
+    let mut any = false;
+    for (title, lines) in sections {
+        if lines.is_empty() {
+            continue;
+        }
+        any = true;
+        let _ = writeln!(text, "## {title}\n");
+        for line in lines {
+            let _ = writeln!(text, "- {line}");
+        }
+        text.push('\n');
+    }
+    if !any {
+        let _ = writeln!(text, "No difference in what the live patch does.");
+    }
+    SpecDiff { text, diagnostics }
+}
+
+/// Every replaced function with a name for it that says where it is.
+fn functions(m: &Model) -> Vec<(String, &Function)> {
+    m.objects
+        .iter()
+        .flat_map(|o| {
+            o.funcs.iter().map(move |f| {
+                (
+                    format!("`{}()` in {}", f.old_name, o.display_name()),
+                    &f.function,
+                )
+            })
+        })
+        .collect()
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+fn one_line(text: &str) -> String {
+    crate::syntax::c_words::one_line(text)
+}
+
+/// `+A −R lines` when two C texts differ in more than indentation.
+fn changed_lines(before: &str, after: &str) -> Option<String> {
+    let normal = |t: &str| {
+        t.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (b, a) = (normal(before), normal(after));
+    if a == b {
+        return None;
+    }
+    let diff = similar::TextDiff::from_lines(&b, &a);
+    let (mut added, mut removed) = (0, 0);
+    for change in diff.iter_all_changes() {
+        match change.tag() {
+            similar::ChangeTag::Insert => added += 1,
+            similar::ChangeTag::Delete => removed += 1,
+            similar::ChangeTag::Equal => {}
+        }
+    }
+    Some(format!("+{added} −{removed} lines"))
+}
+
+fn shadow_changes(before: &Shadow, after: &Shadow) -> Vec<String> {
+    let mut changes = Vec::new();
+    if before.id != after.id {
+        changes.push(format!("id {} → {}", before.id, after.id));
+    }
+    if before.owner != after.owner {
+        changes.push(format!(
+            "attached to `{}` → `{}`",
+            before.owner, after.owner
+        ));
+    }
+    if before.gfp != after.gfp {
+        changes.push(format!("gfp {} → {}", before.gfp, after.gfp));
+    }
+    if changed_lines(&before.payload.text, &after.payload.text).is_some() {
+        changes.push("payload".into());
+    }
+    let text = |f: &Option<crate::check::model::Fragment>| {
+        f.as_ref().map(|f| f.text.clone()).unwrap_or_default()
+    };
+    if changed_lines(&text(&before.ctor), &text(&after.ctor)).is_some() {
+        changes.push("constructor".into());
+    }
+    if changed_lines(&text(&before.dtor), &text(&after.dtor)).is_some() {
+        changes.push("destructor".into());
+    }
+    if before.free_on_unpatch != after.free_on_unpatch {
+        changes.push(if after.free_on_unpatch {
+            "now freed on disable".into()
+        } else {
+            "now kept (`keep`)".into()
+        });
+    }
+    changes
+}

@@ -1,0 +1,10 @@
+//! Reviewing specs: the Markdown report of `kgpc review` and the semantic
+//! diff of `kgpc diff`. Both read only the checked model, so what they say
+//! is what the generated module does.
+
+mod diff;
+pub mod report;
+mod usage;
+
+pub use diff::{diff, SpecDiff};
+pub use report::report;

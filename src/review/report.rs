@@ -1,0 +1,368 @@
+//! The Markdown report of `kgpc review`, ready to paste as a pull-request comment.
+
+use super::usage::{calls, lines_of_code, sites};
+use crate::check::model::{Model, Shadow};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::syntax::ast::CallbackKind;
+use std::fmt::Write;
+
+/// Bodies longer than this many lines are worth a reviewer's attention.
+const LARGE_BODY: usize = 80;
+
+/// What the review knows besides the model.
+pub struct ReviewContext<'a> {
+    /// The diagnostics of checking the spec (warnings and notes; a spec with errors is not reviewed).
+    pub diagnostics: Vec<&'a Diagnostic>,
+    /// The kernel the spec was checked against, such as the debug vmlinux's path; `None` when no kernel facts were read.
+    pub kernel: Option<String>,
+}
+
+/// Renders the review of a checked spec.
+pub fn report(model: &Model, context: &ReviewContext<'_>) -> String {
+    let mut out = String::new();
+    let p = &model.patch;
+    let t = &model.target;
+    let _ = writeln!(out, "# Live patch review: `{}`\n", p.module_name);
+    if let Some(d) = &p.description {
+        for line in d.lines() {
+            let _ = writeln!(out, "> {line}");
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "| | |\n|---|---|");
+    if let Some(spec) = model.inputs.first() {
+        let _ = writeln!(
+            out,
+            "| Spec | `{}` (sha256 `{}`) |",
+            spec.name,
+            &spec.sha256[..16]
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| Target | {} ({}, Linux {}), chosen as {} |",
+        t.release, t.arch, t.version, t.release_source
+    );
+    if t.releases.len() > 1 || t.releases.first() != Some(&t.release) {
+        let _ = writeln!(
+            out,
+            "| Releases | {} |",
+            t.releases
+                .iter()
+                .map(|r| format!("`{r}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for r in &p.references {
+        let _ = writeln!(out, "| Reference | {} {} |", r.kind, r.value);
+    }
+    if !p.authors.is_empty() {
+        let _ = writeln!(out, "| Authors | {} |", p.authors.join(", "));
+    }
+    let replace = if p.cumulative {
+        "cumulative: atomically replaces every live patch loaded before it (`klp_patch.replace`)"
+    } else {
+        "stacks on the live patches loaded before it"
+    };
+    let _ = writeln!(out, "| Loading | {replace} |");
+    out.push('\n');
+
+    replacements(&mut out, model);
+    symbols(&mut out, model);
+    shadows(&mut out, model);
+    callbacks(&mut out, model);
+    states(&mut out, model);
+    new_code(&mut out, model);
+    kernel_checks(&mut out, context);
+    risks(&mut out, model, context);
+    out
+}
+
+fn replacements(out: &mut String, model: &Model) {
+    let rows: Vec<String> = model
+        .objects
+        .iter()
+        .flat_map(|o| o.funcs.iter().map(move |f| (o, f)))
+        .map(|(o, f)| {
+            let pos = if f.sympos > 0 {
+                f.sympos.to_string()
+            } else {
+                "unique".into()
+            };
+            let source = f
+                .source_file
+                .as_deref()
+                .map_or(String::new(), |s| format!(" (`{s}`)"));
+            format!(
+                "| {} | `{}()`{source} | {pos} | `{}:{}` | {} lines |",
+                o.display_name(),
+                f.old_name,
+                f.function.origin.file,
+                f.function.origin.line,
+                lines_of_code(&f.function.body.text)
+            )
+        })
+        .collect();
+    let _ = writeln!(out, "## Replaced functions\n");
+    if rows.is_empty() {
+        let _ = writeln!(
+            out,
+            "None: the patch only runs callbacks or manages shadow variables.\n"
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "| Object | Function | Position | Spec | New code |\n|---|---|---|---|---|"
+    );
+    for row in rows {
+        let _ = writeln!(out, "{row}");
+    }
+    out.push('\n');
+}
+
+fn symbols(out: &mut String, model: &Model) {
+    let externs: Vec<String> = model
+        .objects
+        .iter()
+        .flat_map(|o| o.externs.iter().map(move |e| (o, e)))
+        .map(|(o, e)| {
+            let pos = if e.sympos > 0 {
+                e.sympos.to_string()
+            } else {
+                "unique".into()
+            };
+            format!(
+                "| {} | `{}` | {pos} | `{}:{}` |",
+                o.display_name(),
+                e.declaration,
+                e.origin.file,
+                e.origin.line
+            )
+        })
+        .collect();
+    if externs.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "## Non-exported symbols\n");
+    let _ = writeln!(
+        out,
+        "Resolved by livepatch relocations when the patch (or its module) loads.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| Object | Declaration | Position | Spec |\n|---|---|---|---|"
+    );
+    for row in externs {
+        let _ = writeln!(out, "{row}");
+    }
+    out.push('\n');
+}
+
+/// The bodies that call one of a shadow variable's accessors.
+fn users(model: &Model, shadow: &Shadow, accessors: &[&str]) -> Vec<String> {
+    sites(model)
+        .into_iter()
+        .filter(|site| {
+            accessors
+                .iter()
+                .any(|a| calls(&site.code.text, &format!("{}{a}", shadow.name)))
+        })
+        .map(|site| site.name)
+        .collect()
+}
+
+fn shadows(out: &mut String, model: &Model) {
+    if model.shadows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "## Shadow variables\n");
+    let _ = writeln!(out, "| Name | Id | Attached to | Allocated in | Freed in | When the patch is disabled |\n|---|---|---|---|---|---|");
+    for s in &model.shadows {
+        let allocated = users(model, s, &["_alloc", "_get_or_alloc"]);
+        let freed = users(model, s, &["_free", "_free_all"]);
+        let fate = if s.free_on_unpatch {
+            "all instances freed (`post_unpatch` of vmlinux)"
+        } else {
+            "kept (`keep`)"
+        };
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "nowhere".to_string()
+            } else {
+                v.join("; ")
+            }
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | `{}` | {} | {} | {fate} |",
+            s.name,
+            s.id,
+            s.owner,
+            list(&allocated),
+            list(&freed)
+        );
+    }
+    out.push('\n');
+}
+
+fn callbacks(out: &mut String, model: &Model) {
+    let rows: Vec<String> = model
+        .objects
+        .iter()
+        .flat_map(|o| o.callbacks.iter().map(move |c| (o, c)))
+        .map(|(o, c)| {
+            format!(
+                "| {} | `{}` | `{}:{}` |",
+                o.display_name(),
+                c.kind.keyword(),
+                c.body.file,
+                c.body.line
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "## Callbacks\n");
+    let _ = writeln!(
+        out,
+        "The kernel runs an object's callbacks only while the object is loaded.\n"
+    );
+    let _ = writeln!(out, "| Object | Callback | Spec |\n|---|---|---|");
+    for row in rows {
+        let _ = writeln!(out, "{row}");
+    }
+    out.push('\n');
+}
+
+fn states(out: &mut String, model: &Model) {
+    if model.states.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "## States\n");
+    let _ = writeln!(out, "The kernel refuses this patch if an installed patch has a higher version of one of these states; a cumulative successor must keep every state.\n");
+    let _ = writeln!(out, "| Name | Id | Version |\n|---|---|---|");
+    for s in &model.states {
+        let _ = writeln!(out, "| `{}` | {:#x} | {} |", s.name, s.id, s.version);
+    }
+    out.push('\n');
+}
+
+fn new_code(out: &mut String, model: &Model) {
+    let replaced: usize = model
+        .objects
+        .iter()
+        .flat_map(|o| &o.funcs)
+        .map(|f| lines_of_code(&f.function.body.text))
+        .sum();
+    let helpers: usize = model
+        .helpers
+        .iter()
+        .map(|h| lines_of_code(&h.body.text))
+        .sum();
+    let callbacks: usize = model
+        .objects
+        .iter()
+        .flat_map(|o| &o.callbacks)
+        .map(|c| lines_of_code(&c.body.text))
+        .sum();
+    let data: usize = model.data.iter().map(|d| lines_of_code(&d.text)).sum();
+    let _ = writeln!(out, "## New code\n");
+    let _ = writeln!(
+        out,
+        "{replaced} lines in replacements, {callbacks} in callbacks, {helpers} in {} helpers, {data} of data.\n",
+        model.helpers.len()
+    );
+}
+
+fn kernel_checks(out: &mut String, context: &ReviewContext<'_>) {
+    let _ = writeln!(out, "## Checks against the kernel\n");
+    match &context.kernel {
+        Some(kernel) => {
+            let _ = writeln!(out, "Checked against `{kernel}`.");
+            let findings = context
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity >= Severity::Warning)
+                .count();
+            let _ = writeln!(out, "{findings} findings; they are listed under risks.\n");
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "Not run: no debug vmlinux was given. Not checked: that the functions and symbols exist, their positions, \
+                 that each function can be patched (ftrace site, not `__init` or `notrace`), compiler clones, inlined copies, \
+                 prototypes, and functions that are always on some task's stack.\n"
+            );
+        }
+    }
+}
+
+fn risks(out: &mut String, model: &Model, context: &ReviewContext<'_>) {
+    let mut risks: Vec<String> = Vec::new();
+    for d in &context.diagnostics {
+        if d.severity >= Severity::Warning {
+            risks.push(format!("{} ({})", d.message, d.code.as_str()));
+        }
+    }
+    for s in &model.shadows {
+        let freed = !users(model, s, &["_free", "_free_all"]).is_empty();
+        if !s.free_on_unpatch && !freed {
+            risks.push(format!("Shadow variable `{}` is never freed: it says `keep` and no code calls `{}_free()`.", s.name, s.name));
+        }
+        if users(model, s, &["_alloc", "_get_or_alloc"]).is_empty() {
+            risks.push(format!("Shadow variable `{}` is never allocated by this patch; it relies on another patch to create it.", s.name));
+        }
+    }
+    for o in &model.objects {
+        for c in &o.callbacks {
+            if c.kind == CallbackKind::PrePatch && can_fail(&c.body.text) {
+                risks.push(format!(
+                    "The `pre_patch` callback of {} can fail: the kernel then refuses the patch{}.",
+                    o.display_name(),
+                    if o.module.is_some() {
+                        ", or the module when it loads later"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+        for f in &o.funcs {
+            let lines = lines_of_code(&f.function.body.text);
+            if lines > LARGE_BODY {
+                risks.push(format!("The replacement of `{}()` is large ({lines} lines): review it against the original closely.", f.old_name));
+            }
+        }
+        if o.module.is_some() && !o.funcs.is_empty() {
+            risks.push(format!(
+                "Module `{}` is patched when it loads; until then its old code is not involved.",
+                o.display_name()
+            ));
+        }
+    }
+    if model.patch.cumulative {
+        risks.push("The patch replaces every earlier live patch: what they changed and this one does not is reverted, and their unpatch callbacks do not run.".into());
+    }
+    if context.kernel.is_none() {
+        risks.push("Inlined copies, compiler clones and always-busy functions were not checked (no vmlinux).".into());
+    }
+    let _ = writeln!(out, "## Risks to weigh\n");
+    if risks.is_empty() {
+        let _ = writeln!(out, "None found.");
+    }
+    for r in risks {
+        let _ = writeln!(out, "- {r}");
+    }
+}
+
+/// Whether a `pre_patch` body can return something other than 0.
+fn can_fail(text: &str) -> bool {
+    text.split("return").skip(1).any(|rest| {
+        let value: String = rest.chars().take_while(|c| *c != ';').collect();
+        let value = value.trim();
+        !(value == "0" || value == "(0)")
+    })
+}

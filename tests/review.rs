@@ -1,0 +1,175 @@
+//! `kgpc review` and `kgpc diff`: their reports compared with golden files.
+//!
+//! - Every example and `tests/emit/full.kgp` is reviewed; the report goes to
+//!   `tests/review/NAME.md`.
+//! - Each line of `tests/review/diffs.txt` names two specs of
+//!   `tests/review/` and extra arguments; `kgpc diff` output goes to
+//!   `tests/review/OLD--NEW.out`.
+//!
+//! `KGPC_BLESS=1` rewrites the expected files.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn kgpc(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let cache = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_kgpc"))
+        .args(args)
+        .current_dir(dir)
+        .env("KGPC_CACHE_DIR", cache.path())
+        .env("KGPC_RUNNING_RELEASE", "6.1.0-1-cloud-amd64")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("kgpc runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn compare(expected: &Path, actual: &str, failures: &mut Vec<String>) {
+    if std::env::var_os("KGPC_BLESS").is_some() {
+        fs::write(expected, actual).unwrap();
+        return;
+    }
+    match fs::read_to_string(expected) {
+        Ok(text) if text == actual => {}
+        Ok(text) => failures.push(format!(
+            "{} differs:\n{}",
+            expected.display(),
+            pretty_assertions::StrComparison::new(&text, actual)
+        )),
+        Err(_) => failures.push(format!(
+            "{} is missing; run with KGPC_BLESS=1\n{actual}",
+            expected.display()
+        )),
+    }
+}
+
+#[test]
+fn reviews_match_golden_files() {
+    let mut failures = Vec::new();
+    let mut specs: Vec<String> = fs::read_dir(root().join("examples"))
+        .unwrap()
+        .flatten()
+        .map(|e| format!("examples/{}", e.file_name().to_string_lossy()))
+        .filter(|n| n.ends_with(".kgp"))
+        .collect();
+    specs.sort();
+    specs.push("tests/emit/full.kgp".into());
+    for spec in &specs {
+        let (code, stdout, stderr) = kgpc(
+            &root(),
+            &["review", spec, "--release", "6.1.0-999-cloud-amd64"],
+        );
+        assert_eq!(code, 0, "{spec}: {stderr}");
+        let stem = Path::new(spec)
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        compare(
+            &root().join("tests/review").join(format!("{stem}.md")),
+            &stdout,
+            &mut failures,
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn review_reports_risks_a_reviewer_must_weigh() {
+    let (_, report, _) = kgpc(
+        &root(),
+        &[
+            "review",
+            "examples/livepatch-callbacks-demo.kgp",
+            "--release",
+            "6.1.0-999-cloud-amd64",
+        ],
+    );
+    assert!(
+        report.contains("The `pre_patch` callback of vmlinux can fail"),
+        "{report}"
+    );
+    assert!(
+        report.contains("Not run: no debug vmlinux was given"),
+        "{report}"
+    );
+    let (_, report, _) = kgpc(
+        &root(),
+        &[
+            "review",
+            "examples/livepatch-shadow-fix2.kgp",
+            "--release",
+            "6.1.0-999-cloud-amd64",
+        ],
+    );
+    assert!(
+        report.contains("| `counter` | 2 | `struct dummy` | replacement of `dummy_check()`"),
+        "{report}"
+    );
+    assert!(
+        report.contains("relies on another patch to create it"),
+        "{report}"
+    );
+}
+
+#[test]
+fn review_as_json_is_one_object_per_line() {
+    let (code, stdout, _) = kgpc(
+        &root(),
+        &[
+            "review",
+            "examples/livepatch-sample.kgp",
+            "--release",
+            "6.1.0-999-cloud-amd64",
+            "--message-format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    let value: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert!(value["report"]
+        .as_str()
+        .unwrap()
+        .starts_with("# Live patch review: `livepatch-sample`"));
+}
+
+#[test]
+fn diffs_match_golden_files() {
+    let dir = root().join("tests/review");
+    let list = fs::read_to_string(dir.join("diffs.txt")).unwrap();
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for line in list
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let mut args = vec!["diff"];
+        args.extend(&words);
+        let (code, stdout, stderr) = kgpc(&dir, &args);
+        let name = format!(
+            "{}--{}.out",
+            words[0].trim_end_matches(".kgp"),
+            words[1].trim_end_matches(".kgp")
+        );
+        compare(
+            &dir.join(name),
+            &format!("exit status: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}"),
+            &mut failures,
+        );
+        cases += 1;
+    }
+    assert!(cases >= 3);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
