@@ -291,7 +291,8 @@ impl Builder {
                         }
                     }
                 }
-                _ => sympos = Some(self.first_number(part)),
+                Rule::sympos => sympos = Some(self.first_number(part)),
+                _ => {}
             }
         }
         ExternDecl {
@@ -608,7 +609,20 @@ impl Builder {
     /// Parses a broken piece on its own with a strict rule to learn what was expected.
     fn reparse(&self, rule: Rule, text: &str, offset: usize) -> Diagnostic {
         match KgpParser::parse(rule, text) {
-            Err(error) => self.pest_error(&error, offset),
+            Err(error) => {
+                let mut d = self.pest_error(&error, offset);
+                let at_end = d
+                    .primary
+                    .as_ref()
+                    .is_some_and(|l| l.span.start >= offset + text.trim_end().len());
+                if let Some(open) = unclosed_brace(text).filter(|_| at_end) {
+                    d = d.also(
+                        Span::new(self.file, offset + open, offset + open + 1),
+                        "this `{` is never closed",
+                    );
+                }
+                d
+            }
             Ok(pairs) => {
                 let parsed = pairs.last().map_or(0, |p| p.as_span().end());
                 let rest = text[parsed..].trim_start();
@@ -722,6 +736,7 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::sympos => "`sympos`",
         Rule::like => "`like`",
         Rule::c_type => "a C type",
+        Rule::semicolon => "`;`",
         Rule::EOI => "end of input",
         Rule::description
         | Rule::reference
@@ -768,4 +783,42 @@ fn capital(article: &str) -> &'static str {
     } else {
         "A"
     }
+}
+
+/// The offset of the outermost `{` of `text` that has no matching `}`,
+/// skipping braces in strings, character constants and comments.
+fn unclosed_brace(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut open: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' | b'\'' => {
+                let quote = bytes[i];
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'/' | b'#' if bytes[i] == b'#' || bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'{' => open.push(i),
+            b'}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    open.first().copied()
 }
