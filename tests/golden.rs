@@ -10,16 +10,15 @@
 //! Run with `KGPC_BLESS=1` to write the expected files from the current
 //! output, then review the diff.
 
+mod common;
+
+use common::{compare, root};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// A release the specs' patterns match and that no machine has.
 const RELEASE: &str = "6.1.0-999-cloud-amd64";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn kgpc(dir: &Path, args: &[&str], cache: &Path) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_kgpc"))
@@ -49,27 +48,6 @@ fn specs(dir: &Path) -> Vec<PathBuf> {
         .unwrap_or_default();
     found.sort();
     found
-}
-
-/// Compares `actual` with the file at `expected`, or writes it when blessing.
-fn compare(expected: &Path, actual: &str, failures: &mut Vec<String>) {
-    if std::env::var_os("KGPC_BLESS").is_some() {
-        fs::create_dir_all(expected.parent().unwrap()).unwrap();
-        fs::write(expected, actual).unwrap();
-        return;
-    }
-    match fs::read_to_string(expected) {
-        Ok(text) if text == actual => {}
-        Ok(text) => failures.push(format!(
-            "{} differs:\n{}",
-            expected.display(),
-            pretty_assertions::StrComparison::new(&text, actual)
-        )),
-        Err(_) => failures.push(format!(
-            "{} is missing; run with KGPC_BLESS=1\n--- actual:\n{actual}",
-            expected.display()
-        )),
-    }
 }
 
 #[test]

@@ -8,13 +8,12 @@
 //!
 //! `KGPC_BLESS=1` rewrites the expected files.
 
+mod common;
+
+use common::{compare, root};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn kgpc(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let cache = tempfile::tempdir().unwrap();
@@ -31,25 +30,6 @@ fn kgpc(dir: &Path, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
-}
-
-fn compare(expected: &Path, actual: &str, failures: &mut Vec<String>) {
-    if std::env::var_os("KGPC_BLESS").is_some() {
-        fs::write(expected, actual).unwrap();
-        return;
-    }
-    match fs::read_to_string(expected) {
-        Ok(text) if text == actual => {}
-        Ok(text) => failures.push(format!(
-            "{} differs:\n{}",
-            expected.display(),
-            pretty_assertions::StrComparison::new(&text, actual)
-        )),
-        Err(_) => failures.push(format!(
-            "{} is missing; run with KGPC_BLESS=1\n{actual}",
-            expected.display()
-        )),
-    }
 }
 
 #[test]
