@@ -12,7 +12,7 @@ mod common;
 
 use common::{compare, root};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 fn kgpc(dir: &Path, args: &[&str]) -> (i32, String, String) {
