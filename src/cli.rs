@@ -17,6 +17,8 @@ Exit status:
   1  the spec has errors; nothing was written
   2  the command line is wrong
   3  the output could not be written (nothing was changed)
+  4  build, test: the module could not be built, or the kernel or a tool is missing
+  5  test: the module was built but its test in the VM failed
 
 Documentation: docs/language.md describes the .kgp language.";
 
@@ -85,6 +87,43 @@ Lists functions added, removed or changed, shadow variables, states and
 replace semantics. A state version that goes down, or a state a cumulative
 successor drops, is an error: the kernel would refuse the new patch.")]
     Diff(DiffArgs),
+    /// Compile a spec and build the module with the kernel's build system.
+    #[command(after_help = "\
+Examples:
+  kgpc build fix.kgp                      writes ./<name>/ and builds livepatch-<name>.ko there
+  kgpc build fix.kgp --kdir /usr/src/linux-headers-6.1.0-57-cloud-amd64
+  kgpc build fix.kgp -o out --release 6.1.0-57-cloud-amd64
+
+The build tree is --kdir, else $KGPC_KDIR, else the kgpc cache's tree of the
+release (see `kgpc kernel fetch`), else /lib/modules/<release>/build.
+References to symbols the spec declares `extern` become livepatch
+relocations (.klp.rela.*, .klp.sym.*). Compiler errors in C bodies point at
+the spec.")]
+    Build(BuildArgs),
+    /// Build a spec's module and prove it in the target kernel under QEMU.
+    #[command(after_help = "\
+Examples:
+  kgpc test examples/livepatch-sample.kgp
+  kgpc test fix.kgp --release 6.1.0-57-cloud-amd64 --keep-work work/
+
+Boots the target kernel (from the kgpc cache) with a busybox initramfs made
+on the fly, under software emulation, loads the modules of the spec's test
+block and the patch, waits for the transition, runs the checks, disables and
+unloads the patch, checks again and scans the kernel log for warnings, BUGs,
+Oopses and call traces. The VM is always shut down.")]
+    Test(TestArgs),
+    /// Fetch and list target kernels in the kgpc cache.
+    #[command(after_help = "\
+Examples:
+  kgpc kernel fetch 6.1.0-57-cloud-amd64          image, headers, kbuild and debug vmlinux
+  kgpc kernel fetch 6.1.0-57-cloud-amd64 --no-dbg without the 283 MB debug package
+  kgpc kernel list
+  kgpc kernel path 6.1.0-57-cloud-amd64 --print vmlinuz
+
+The cache is $KGPC_CACHE_DIR, else $XDG_CACHE_HOME/kgpc, else ~/.cache/kgpc.
+Packages are downloaded with apt-get and unpacked with dpkg-deb; nothing is
+installed on the system.")]
+    Kernel(KernelArgs),
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
@@ -140,6 +179,87 @@ pub struct DiffArgs {
     /// The later spec, and the options both are checked with.
     #[command(flatten)]
     pub new: SpecArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// The output directory [default: ./<patch name>/]
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Write even into a directory holding files kgpc did not write.
+    #[arg(long)]
+    pub force: bool,
+    /// The kernel build tree [default: $KGPC_KDIR, the kgpc cache, /lib/modules/<release>/build]
+    #[arg(long, value_name = "DIR")]
+    pub kdir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TestArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// The kernel build tree [default: $KGPC_KDIR, the kgpc cache, /lib/modules/<release>/build]
+    #[arg(long, value_name = "DIR")]
+    pub kdir: Option<PathBuf>,
+    /// Build in this directory and keep it, with the initramfs and the console log.
+    #[arg(long, value_name = "DIR")]
+    pub keep_work: Option<PathBuf>,
+    /// Seconds the whole VM run may take before it is killed.
+    #[arg(long, default_value_t = 120, value_name = "SECS")]
+    pub timeout: u64,
+    /// Seconds a livepatch transition may take inside the VM.
+    #[arg(long, default_value_t = 20, value_name = "SECS")]
+    pub transition_timeout: u64,
+    /// The QEMU binary.
+    #[arg(long, default_value = "qemu-system-x86_64", value_name = "PROGRAM")]
+    pub qemu: PathBuf,
+    /// The statically linked busybox to put into the initramfs.
+    #[arg(long, default_value = "/bin/busybox", value_name = "FILE")]
+    pub busybox: PathBuf,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct KernelArgs {
+    #[command(subcommand)]
+    pub command: KernelCommand,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum KernelCommand {
+    /// Download a kernel's packages into the cache and unpack what kgpc needs.
+    Fetch {
+        /// The release, as `uname -r` prints it, such as 6.1.0-57-cloud-amd64.
+        release: String,
+        /// Skip the debug package (the vmlinux with DWARF that kernel checks read).
+        #[arg(long)]
+        no_dbg: bool,
+    },
+    /// List the kernels in the cache.
+    List,
+    /// Print a path of a cached kernel.
+    Path {
+        /// The release.
+        release: String,
+        /// What to print.
+        #[arg(long, value_enum, default_value_t = KernelPart::Kdir)]
+        print: KernelPart,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KernelPart {
+    /// The module build tree.
+    Kdir,
+    /// The bootable image.
+    Vmlinuz,
+    /// The debug vmlinux.
+    Vmlinux,
+    /// The modules of the image package.
+    Modules,
+    /// The unpacked root.
+    Root,
 }
 
 #[derive(Args, Debug)]

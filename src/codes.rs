@@ -77,6 +77,21 @@ codes! {
     DiffTargetsDiffer = "KGP0036", "the specs compared target different kernels";
     StateVersionLowered = "KGP0037", "a state's version goes down";
     StateDropped = "KGP0038", "a cumulative patch drops a state";
+    CompilerError = "KGP0200", "the C compiler rejected the module's code";
+    CompilerWarning = "KGP0201", "the C compiler warned about the module's code";
+    KernelBuildFailed = "KGP0202", "the kernel build system failed";
+    KernelNotFound = "KGP0203", "the target kernel is not available";
+    UndefinedSymbol = "KGP0204", "the module uses a symbol the kernel does not export";
+    KlpConversionFailed = "KGP0205", "the livepatch relocations cannot be written";
+    MissingTool = "KGP0206", "a program kgpc needs is not installed";
+    KernelFetchFailed = "KGP0207", "the kernel packages cannot be fetched";
+    NoTestBlock = "KGP0208", "the spec has no test block";
+    TestCheckFailed = "KGP0209", "a check of the test failed";
+    ModuleRefused = "KGP0210", "the kernel refused to load a module";
+    TransitionTimeout = "KGP0211", "a livepatch transition did not finish";
+    KernelProblem = "KGP0212", "the kernel logged a warning, BUG, Oops or panic";
+    VmFailed = "KGP0213", "the VM did not run the test to its end";
+    TestLoadNotFound = "KGP0214", "a module the test loads cannot be found or built";
 }
 
 impl Code {

@@ -6,6 +6,7 @@
 //! source, Kbuild and Makefile. [`output`] writes them atomically. The
 //! command-line front end lives in [`cli`] and [`commands`].
 
+pub mod build;
 pub mod check;
 pub mod cli;
 pub mod codes;
@@ -13,6 +14,7 @@ pub mod commands;
 pub mod diagnostic;
 pub mod format;
 pub mod generate;
+pub mod kernel_cache;
 pub mod load;
 pub mod output;
 pub mod render;
@@ -20,3 +22,4 @@ pub mod review;
 pub mod source;
 pub mod std_specs;
 pub mod syntax;
+pub mod vm;

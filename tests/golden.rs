@@ -83,8 +83,10 @@ fn every_diagnostic_code_has_a_golden_case() {
     for spec in specs(&dir) {
         all.push_str(&fs::read_to_string(spec.with_extension("out")).unwrap_or_default());
     }
-    // Codes only `kgpc compile` raises are shown by tests/cli.rs.
+    // Codes only `kgpc compile` raises are shown by tests/cli.rs, those of `kgpc build`,
+    // `kgpc test` and `kgpc kernel` by tests/vm.rs.
     all.push_str(&fs::read_to_string(root().join("tests/cli.rs")).unwrap_or_default());
+    all.push_str(&fs::read_to_string(root().join("tests/vm.rs")).unwrap_or_default());
     // Codes of `kgpc diff` are shown by the golden diffs in tests/review.
     for entry in fs::read_dir(root().join("tests/review"))
         .into_iter()
@@ -163,8 +165,11 @@ fn generated_files_match_golden_files() {
 fn output_is_deterministic() {
     let cache = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
+    // All first: a spec's test block may name another (`patch_first`).
     for spec in specs(&root().join("examples")) {
         fs::copy(&spec, work.path().join(spec.file_name().unwrap())).unwrap();
+    }
+    for spec in specs(&root().join("examples")) {
         let name = spec.file_name().unwrap().to_str().unwrap();
         for out in ["a", "b"] {
             let (code, _, stderr) = kgpc(

@@ -4,7 +4,7 @@
  *
  * Plug the memory leak of livepatch_shadow_mod's dummy_alloc()
  *
- * Spec:      ../livepatch-shadow-fix1.kgp (sha256 80978237e4f70a1898618022d8283e4bfae01212aa5cc496c124757960c112e1)
+ * Spec:      ../livepatch-shadow-fix1.kgp (sha256 39542615e07ecd43c3e32e4e2e9177f136ff244ebcf16228a03e25f1427fa44d)
  * Reads:     std/api.kgp (sha256 afca4b81a85459770a85f6046c70d65c924b7757e95d958e4bdc84bb63c00aa0)
  * Target:    6.1.0-999-cloud-amd64 (x86_64, Linux 6.1)
  *            chosen as given with --release

@@ -4,7 +4,7 @@
  *
  * Count the checks of livepatch_shadow_mod's dummies, on top of shadow-fix1
  *
- * Spec:      ../livepatch-shadow-fix2.kgp (sha256 e382cedfd7e7ab388113be760e7f7e583433b96fbe5c54443ce8611c96dd2451)
+ * Spec:      ../livepatch-shadow-fix2.kgp (sha256 aeb2e752b874d86724d832db5e8cbab187edaee69a135ae8c2ed6453f7eda737)
  * Reads:     std/api.kgp (sha256 afca4b81a85459770a85f6046c70d65c924b7757e95d958e4bdc84bb63c00aa0)
  * Target:    6.1.0-999-cloud-amd64 (x86_64, Linux 6.1)
  *            chosen as given with --release

@@ -1,0 +1,381 @@
+//! Livepatch relocations: the post-link rewrite of a built livepatch module.
+//!
+//! A spec's `extern` declarations name symbols the kernel does not export. The
+//! generated C records each with `KGPC_KLP_SYMBOL(object, symbol, sympos)`: a
+//! string `"<object>.<symbol>,<sympos>"` in the section `.kgpc.klp_syms`.
+//! Kbuild leaves the symbols undefined (modpost only warns, under
+//! `KBUILD_MODPOST_WARN=1`) and the module loader would refuse them. This pass
+//! turns them into what the kernel's livepatch module ELF format describes
+//! (Documentation/livepatch/module-elf-format.rst):
+//!
+//! - each recorded undefined symbol is renamed `.klp.sym.<object>.<symbol>,<sympos>`,
+//!   bound GLOBAL, typed NOTYPE and placed in section `SHN_LIVEPATCH`;
+//! - each relocation that references one of them moves from `.rela<section>` to
+//!   `.klp.rela.<object>.<section>`, an `SHT_RELA` section flagged `SHF_ALLOC |
+//!   SHF_RELA_LIVEPATCH`, with one such section per object and target section, so
+//!   that a module's relocation section never references a vmlinux symbol (the
+//!   kernel refuses that: "invalid access to vmlinux symbol");
+//! - `.kgpc.klp_syms` and its symbols are dropped.
+//!
+//! The symbol table keeps its order: symbols are renamed in place, and the only
+//! ones removed are the local records, which nothing references once converted.
+
+use object::build::elf::{Builder, SectionData, SectionId};
+use object::build::{ByteString, Id};
+use object::elf;
+use object::read::elf::{ElfFile64, FileHeader};
+use object::{Endianness, Object, ObjectSection};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+/// The section of the generated C that records the non-exported symbols.
+pub const RECORD_SECTION: &str = ".kgpc.klp_syms";
+/// `SHF_RELA_LIVEPATCH` from include/uapi/linux/elf.h.
+pub const SHF_RELA_LIVEPATCH: u64 = 0x0010_0000;
+/// `SHN_LIVEPATCH` from include/uapi/linux/elf.h.
+pub const SHN_LIVEPATCH: u16 = 0xff20;
+
+/// Sections the module loader processes before a module object's livepatch
+/// relocations are written (they are written only when that module arrives):
+/// a reference from them to a module's symbol would be used unrelocated.
+const EARLY_SECTIONS: &[&str] = &[
+    "__jump_table",
+    ".altinstructions",
+    ".altinstr_replacement",
+    ".parainstructions",
+    ".static_call_sites",
+    ".smp_locks",
+    "__ex_table",
+    "__bug_table",
+    ".retpoline_sites",
+    ".return_sites",
+    ".ibt_endbr_seal",
+    ".orc_unwind_ip",
+];
+
+/// A symbol the spec declared with `extern`, as recorded in the module.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct KlpSymbol {
+    /// `vmlinux` or a module's name (with underscores).
+    pub object: String,
+    pub name: String,
+    pub sympos: u64,
+}
+
+impl KlpSymbol {
+    /// The name of the livepatch symbol: `.klp.sym.<object>.<name>,<sympos>`.
+    pub fn klp_name(&self) -> String {
+        format!(".klp.sym.{}.{},{}", self.object, self.name, self.sympos)
+    }
+}
+
+/// What a conversion did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Conversion {
+    /// The records found in `.kgpc.klp_syms`, sorted.
+    pub records: Vec<KlpSymbol>,
+    /// The records that the module references, now livepatch symbols.
+    pub converted: Vec<KlpSymbol>,
+    /// The livepatch relocation sections written, with their number of relocations.
+    pub sections: Vec<(String, usize)>,
+}
+
+/// Why a module could not be converted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KlpError {
+    /// The file is not a 64-bit relocatable ELF object that `object` can edit.
+    Elf(String),
+    /// A record in `.kgpc.klp_syms` is malformed.
+    BadRecord(String),
+    /// A recorded symbol is defined in the module itself.
+    Defined(String),
+    /// A module object's symbol is referenced from a section the loader
+    /// processes before module livepatch relocations are written.
+    EarlySection { symbol: String, section: String },
+    /// The module holds livepatch relocations already, from another tool.
+    AlreadyConverted,
+}
+
+impl fmt::Display for KlpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KlpError::Elf(message) => write!(f, "cannot edit the module's ELF: {message}"),
+            KlpError::BadRecord(record) => write!(
+                f,
+                "malformed record `{record}` in {RECORD_SECTION}: expected `<object>.<symbol>,<sympos>`"
+            ),
+            KlpError::Defined(name) => write!(
+                f,
+                "`{name}` is declared `extern` but the module defines it itself"
+            ),
+            KlpError::EarlySection { symbol, section } => write!(
+                f,
+                "`{symbol}` is referenced from `{section}`, which the module loader processes before \
+                 the target module's livepatch relocations are written"
+            ),
+            KlpError::AlreadyConverted => write!(
+                f,
+                "the module already has livepatch relocations and no {RECORD_SECTION} records"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for KlpError {}
+
+/// Reads the records of `.kgpc.klp_syms` from a module, sorted; none if it has no such section.
+pub fn records(data: &[u8]) -> Result<Vec<KlpSymbol>, KlpError> {
+    let file = ElfFile64::<Endianness>::parse(data).map_err(|e| KlpError::Elf(e.to_string()))?;
+    let Some(section) = file.section_by_name(RECORD_SECTION) else {
+        return Ok(Vec::new());
+    };
+    let bytes = section.data().map_err(|e| KlpError::Elf(e.to_string()))?;
+    parse_records(bytes)
+}
+
+/// Parses NUL-separated `<object>.<symbol>,<sympos>` strings.
+pub fn parse_records(bytes: &[u8]) -> Result<Vec<KlpSymbol>, KlpError> {
+    let mut records = Vec::new();
+    for raw in bytes.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+        let text = String::from_utf8_lossy(raw).into_owned();
+        let bad = || KlpError::BadRecord(text.clone());
+        let (object, rest) = text.split_once('.').ok_or_else(bad)?;
+        let (name, sympos) = rest.rsplit_once(',').ok_or_else(bad)?;
+        let ident = |s: &str| {
+            !s.is_empty()
+                && !s.starts_with(|c: char| c.is_ascii_digit())
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        if !ident(object) || !ident(name) || object.len() > 55 || name.len() > 511 {
+            return Err(bad());
+        }
+        let sympos = sympos.trim().parse::<u64>().map_err(|_| bad())?;
+        records.push(KlpSymbol {
+            object: object.to_string(),
+            name: name.to_string(),
+            sympos,
+        });
+    }
+    records.sort();
+    records.dedup();
+    Ok(records)
+}
+
+/// Converts a built module. Returns `None` when it has no `.kgpc.klp_syms`
+/// section, which leaves nothing to do; else the new file and what changed.
+pub fn convert(data: &[u8]) -> Result<Option<(Vec<u8>, Conversion)>, KlpError> {
+    let file = ElfFile64::<Endianness>::parse(data).map_err(|e| KlpError::Elf(e.to_string()))?;
+    let header = file.elf_header();
+    if header.e_type(file.endian()) != elf::ET_REL {
+        return Err(KlpError::Elf("not a relocatable object (a .ko)".into()));
+    }
+    let has_records = file.section_by_name(RECORD_SECTION).is_some();
+    let has_klp = file
+        .sections()
+        .any(|s| s.name().is_ok_and(|n| n.starts_with(".klp.rela.")));
+    if !has_records {
+        return Ok(None);
+    }
+    if has_klp {
+        return Err(KlpError::AlreadyConverted);
+    }
+    drop(file);
+
+    let mut builder = Builder::read(data).map_err(|e| KlpError::Elf(e.to_string()))?;
+    let mut conversion = Conversion::default();
+
+    // The records, and the section that holds them, which goes away with its symbols.
+    let record_section = builder
+        .sections
+        .iter()
+        .find(|s| s.name.as_slice() == RECORD_SECTION.as_bytes())
+        .map(|s| s.id())
+        .ok_or_else(|| KlpError::Elf(format!("{RECORD_SECTION} vanished")))?;
+    let SectionData::Data(bytes) = &builder.sections.get(record_section).data else {
+        return Err(KlpError::Elf(format!("{RECORD_SECTION} holds no data")));
+    };
+    conversion.records = parse_records(bytes)?;
+    let by_name: HashMap<&str, &KlpSymbol> = conversion
+        .records
+        .iter()
+        .map(|r| (r.name.as_str(), r))
+        .collect();
+
+    // Rename the undefined symbols the records name.
+    let mut klp_symbols: HashMap<usize, KlpSymbol> = HashMap::new();
+    for symbol in &mut builder.symbols {
+        let name = String::from_utf8_lossy(symbol.name.as_slice()).into_owned();
+        let Some(record) = by_name.get(name.as_str()) else {
+            continue;
+        };
+        if symbol.st_type() == elf::STT_SECTION || symbol.st_type() == elf::STT_FILE {
+            continue;
+        }
+        if symbol.section.is_some() || symbol.st_shndx != elf::SHN_UNDEF {
+            return Err(KlpError::Defined(name));
+        }
+        symbol.name = ByteString::from(record.klp_name().into_bytes());
+        symbol.set_st_info(elf::STB_GLOBAL, elf::STT_NOTYPE);
+        symbol.st_shndx = SHN_LIVEPATCH;
+        symbol.st_value = 0;
+        symbol.st_size = 0;
+        klp_symbols.insert(symbol.id().index(), (*record).clone());
+    }
+    conversion.converted = {
+        let mut converted: Vec<KlpSymbol> = klp_symbols.values().cloned().collect();
+        converted.sort();
+        converted
+    };
+
+    // Drop the records and everything that points at them (debug information does).
+    builder.sections.get_mut(record_section).delete = true;
+    for section in &mut builder.sections {
+        if section.sh_info_section == Some(record_section) {
+            section.delete = true;
+        }
+    }
+    builder.delete_orphan_symbols();
+    builder.delete_orphan_relocations();
+
+    // Move the relocations that reference livepatch symbols, per object and target section.
+    let symtab = builder
+        .sections
+        .iter()
+        .find(|s| matches!(s.data, SectionData::Symbol))
+        .map(|s| s.id())
+        .ok_or_else(|| KlpError::Elf("the module has no symbol table".into()))?;
+    let mut moved: BTreeMap<(String, usize), Vec<object::build::elf::Relocation>> = BTreeMap::new();
+    let mut targets: HashMap<usize, SectionId> = HashMap::new();
+    let mut emptied = Vec::new();
+    let ids: Vec<SectionId> = builder.sections.iter().map(|s| s.id()).collect();
+    for id in ids {
+        let section = builder.sections.get(id);
+        if section.delete {
+            continue;
+        }
+        let Some(target) = section.sh_info_section else {
+            continue;
+        };
+        let target_section = builder.sections.get(target);
+        // The kernel writes only relocations of allocated sections; the others
+        // (debug information) may keep referencing the symbols.
+        if target_section.sh_flags & u64::from(elf::SHF_ALLOC) == 0 {
+            continue;
+        }
+        let target_name = String::from_utf8_lossy(target_section.name.as_slice()).into_owned();
+        let SectionData::Relocation(relocations) = &section.data else {
+            continue;
+        };
+        if !relocations.iter().any(|r| {
+            r.symbol
+                .is_some_and(|s| klp_symbols.contains_key(&s.index()))
+        }) {
+            continue;
+        }
+        let mut kept = Vec::new();
+        for relocation in relocations {
+            match relocation.symbol.and_then(|s| klp_symbols.get(&s.index())) {
+                Some(symbol) => {
+                    if symbol.object != "vmlinux" && is_early(&target_name) {
+                        return Err(KlpError::EarlySection {
+                            symbol: symbol.name.clone(),
+                            section: target_name,
+                        });
+                    }
+                    targets.insert(target.index(), target);
+                    moved
+                        .entry((symbol.object.clone(), target.index()))
+                        .or_default()
+                        .push(relocation.clone());
+                }
+                None => kept.push(relocation.clone()),
+            }
+        }
+        if kept.is_empty() {
+            emptied.push(id);
+        }
+        builder.sections.get_mut(id).data = SectionData::Relocation(kept);
+    }
+    for id in emptied {
+        builder.sections.get_mut(id).delete = true;
+    }
+
+    for ((object, target), relocations) in moved {
+        let target = targets[&target];
+        let target_name =
+            String::from_utf8_lossy(builder.sections.get(target).name.as_slice()).into_owned();
+        let name = format!(
+            ".klp.rela.{object}.{}",
+            target_name.strip_prefix('.').unwrap_or(&target_name)
+        );
+        conversion.sections.push((name.clone(), relocations.len()));
+        let section = builder.sections.add();
+        section.name = ByteString::from(name.into_bytes());
+        section.sh_type = elf::SHT_RELA;
+        section.sh_flags =
+            u64::from(elf::SHF_ALLOC) | u64::from(elf::SHF_INFO_LINK) | SHF_RELA_LIVEPATCH;
+        section.sh_link_section = Some(symtab);
+        section.sh_info_section = Some(target);
+        section.sh_addralign = 8;
+        section.sh_entsize = std::mem::size_of::<elf::Rela64<Endianness>>() as u64;
+        section.data = SectionData::Relocation(relocations);
+    }
+
+    let mut out = Vec::new();
+    builder
+        .write(&mut out)
+        .map_err(|e| KlpError::Elf(e.to_string()))?;
+    Ok(Some((out, conversion)))
+}
+
+fn is_early(section: &str) -> bool {
+    EARLY_SECTIONS
+        .iter()
+        .any(|s| section == *s || section.starts_with(&format!("{s}.")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_parse_and_reject_garbage() {
+        let records =
+            parse_records(b"vmlinux.saved_command_line,0\0binfmt_misc.enabled,2\0\0").unwrap();
+        assert_eq!(
+            records,
+            vec![
+                KlpSymbol {
+                    object: "binfmt_misc".into(),
+                    name: "enabled".into(),
+                    sympos: 2
+                },
+                KlpSymbol {
+                    object: "vmlinux".into(),
+                    name: "saved_command_line".into(),
+                    sympos: 0
+                },
+            ]
+        );
+        assert_eq!(
+            records[1].klp_name(),
+            ".klp.sym.vmlinux.saved_command_line,0"
+        );
+        for bad in [
+            &b"vmlinux"[..],
+            b"vmlinux.x",
+            b"vmlinux.x,y",
+            b".x,0",
+            b"a.b c,0",
+        ] {
+            assert!(parse_records(bad).is_err(), "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(convert(b"not an elf file").is_err());
+        assert!(convert(&[0x7f, b'E', b'L', b'F', 2, 1, 1]).is_err());
+        assert!(records(&[]).is_err());
+    }
+}

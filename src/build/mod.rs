@@ -1,0 +1,117 @@
+//! Building modules with the kernel's build system, and the post-link step that
+//! turns references to non-exported symbols into livepatch relocations.
+//!
+//! [`kbuild`] runs `make -C KDIR M=DIR modules` and reads its messages; [`klp`]
+//! rewrites the built `.ko`. [`build_module`] does both for one directory.
+
+pub mod kbuild;
+pub mod klp;
+
+use kbuild::{MakeError, MakeRun};
+use klp::{Conversion, KlpError};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// A module directory built successfully.
+#[derive(Debug)]
+pub struct Built {
+    /// The modules make left, sorted.
+    pub modules: Vec<PathBuf>,
+    pub make: MakeRun,
+    /// What the livepatch conversion did, for a module with `.kgpc.klp_syms`.
+    pub conversion: Option<Conversion>,
+}
+
+/// Why a module directory did not build.
+#[derive(Debug)]
+pub enum BuildFailure {
+    /// make could not be run.
+    Make(MakeError),
+    /// make failed; its messages are in the run's log.
+    Failed(MakeRun),
+    /// make succeeded and left no `.ko`.
+    NoModule(MakeRun),
+    /// modpost reported symbols that are neither exported nor declared `extern`.
+    Undefined { names: Vec<String>, make: MakeRun },
+    /// The livepatch conversion failed.
+    Klp {
+        module: PathBuf,
+        error: KlpError,
+        make: MakeRun,
+    },
+    /// A file could not be read or written.
+    Io(String),
+}
+
+/// Builds the modules of `dir` against `kdir`; converts every module that records
+/// non-exported symbols. Undefined symbols that no record covers are an error: the
+/// kernel would refuse the module with "Unknown symbol".
+pub fn build_module(kdir: &Path, dir: &Path) -> Result<Built, BuildFailure> {
+    let make = kbuild::make_modules(kdir, dir).map_err(BuildFailure::Make)?;
+    if !make.success {
+        return Err(BuildFailure::Failed(make));
+    }
+    let mut modules: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(|e| BuildFailure::Io(format!("cannot read {}: {e}", dir.display())))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ko"))
+        .collect();
+    modules.sort();
+    if modules.is_empty() {
+        return Err(BuildFailure::NoModule(make));
+    }
+    let mut conversion: Option<Conversion> = None;
+    let mut recorded = Vec::new();
+    for module in &modules {
+        let data = fs::read(module)
+            .map_err(|e| BuildFailure::Io(format!("cannot read {}: {e}", module.display())))?;
+        match klp::convert(&data) {
+            Ok(None) => {}
+            Ok(Some((bytes, done))) => {
+                write_atomically(module, &bytes)?;
+                recorded.extend(done.records.iter().map(|r| r.name.clone()));
+                match &mut conversion {
+                    Some(all) => {
+                        all.records.extend(done.records);
+                        all.converted.extend(done.converted);
+                        all.sections.extend(done.sections);
+                    }
+                    None => conversion = Some(done),
+                }
+            }
+            Err(error) => {
+                return Err(BuildFailure::Klp {
+                    module: module.clone(),
+                    error,
+                    make,
+                })
+            }
+        }
+    }
+    let undefined: Vec<String> = kbuild::modpost_undefined(&make.log)
+        .into_iter()
+        .filter(|name| !recorded.contains(name))
+        .collect();
+    if !undefined.is_empty() {
+        return Err(BuildFailure::Undefined {
+            names: undefined,
+            make,
+        });
+    }
+    Ok(Built {
+        modules,
+        make,
+        conversion,
+    })
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BuildFailure> {
+    let fail =
+        |e: std::io::Error| BuildFailure::Io(format!("cannot write {}: {e}", path.display()));
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    std::io::Write::write_all(&mut tmp, bytes).map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}

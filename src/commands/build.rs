@@ -1,0 +1,334 @@
+//! `kgpc build`: compile a spec and build the module with the kernel's build system.
+
+use super::session::Session;
+use super::{EXIT_BUILD, EXIT_OK, EXIT_OUTPUT, EXIT_SPEC_ERRORS};
+use crate::build::kbuild::{find_kdir, CompilerMessage, MakeError};
+use crate::build::{build_module, BuildFailure, Built};
+use crate::check::Model;
+use crate::cli::{BuildArgs, MessageFormat, SpecArgs};
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
+use crate::generate::{generate, GenerateOptions};
+use crate::output::{self, OutputError};
+use crate::source::Span;
+use std::path::{Path, PathBuf};
+
+pub fn build(args: &BuildArgs) -> i32 {
+    let mut session = Session::new(args.spec.message_format);
+    let request = BuildRequest {
+        spec: &args.spec,
+        output: args.output.clone(),
+        force: args.force,
+        kdir: args.kdir.as_deref(),
+    };
+    match build_spec(&mut session, &request) {
+        Ok(spec) => {
+            session.report("build the module");
+            if args.spec.message_format == MessageFormat::Human {
+                eprintln!("{}", spec.summary());
+            }
+            EXIT_OK
+        }
+        Err(status) => status,
+    }
+}
+
+pub(crate) struct BuildRequest<'a> {
+    pub spec: &'a SpecArgs,
+    pub output: Option<PathBuf>,
+    pub force: bool,
+    pub kdir: Option<&'a Path>,
+}
+
+/// A spec built into a module.
+pub(crate) struct BuiltSpec {
+    pub model: Model,
+    pub kdir: PathBuf,
+    pub module: PathBuf,
+    pub built: Built,
+}
+
+impl BuiltSpec {
+    pub fn summary(&self) -> String {
+        let mut text = format!(
+            "Built {} for {} in {:.1} s: {}",
+            self.model.patch.module_name,
+            self.model.target.release,
+            self.built.make.elapsed.as_secs_f64(),
+            self.module.display()
+        );
+        if let Some(conversion) = &self.built.conversion {
+            let relocations: usize = conversion.sections.iter().map(|(_, n)| n).sum();
+            let symbols: Vec<String> = conversion
+                .converted
+                .iter()
+                .map(|s| format!("{}:{}", s.object, s.name))
+                .collect();
+            text.push_str(&format!(
+                "\n  {relocations} livepatch relocation(s) in {} section(s) for {}",
+                conversion.sections.len(),
+                if symbols.is_empty() {
+                    "no symbol (the declared externs are not used)".to_string()
+                } else {
+                    symbols.join(", ")
+                }
+            ));
+        }
+        text
+    }
+}
+
+/// Checks, compiles and builds a spec. On failure the diagnostics have been
+/// reported and the exit status is returned.
+pub(crate) fn build_spec(session: &mut Session, request: &BuildRequest) -> Result<BuiltSpec, i32> {
+    let model = session.check(request.spec);
+    let Some(model) = model.filter(|_| !session.diagnostics.has_errors()) else {
+        session.report("build the module");
+        return Err(EXIT_SPEC_ERRORS);
+    };
+    let release = model.target.release.clone();
+    let kdir = match find_kdir(&release, request.kdir) {
+        Ok(kdir) => kdir,
+        Err(tried) => {
+            let tried: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+            session.diagnostics.push(
+                Diagnostic::error(
+                    Code::KernelNotFound,
+                    format!("no kernel build tree for {release}"),
+                )
+                .at(model.target.span, "the release this build is for")
+                .with_note(format!("looked in: {}", tried.join(", ")))
+                .with_help(format!(
+                    "fetch it with `kgpc kernel fetch {release}`, or name a build tree with --kdir"
+                )),
+            );
+            session.report("build the module");
+            return Err(EXIT_BUILD);
+        }
+    };
+
+    let dir = request
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&model.patch.name));
+    let files = generate(
+        &model,
+        &GenerateOptions {
+            path_names: session.path_names(&dir),
+        },
+    );
+    if let Err(error) = output::write(&dir, &files, request.force) {
+        let diagnostic = match error {
+            OutputError::NotOurs { dir, files } => Diagnostic::error(
+                Code::OutputNotOurs,
+                format!(
+                    "`{}` holds files kgpc did not write: {}",
+                    dir.display(),
+                    files.join(", ")
+                ),
+            )
+            .with_help("choose another directory with `-o`, or pass `--force`"),
+            OutputError::Io { path, message } => Diagnostic::error(
+                Code::OutputError,
+                format!("cannot write `{}`: {message}", path.display()),
+            ),
+        };
+        session.diagnostics.push(diagnostic);
+        session.report("write the module");
+        return Err(EXIT_OUTPUT);
+    }
+
+    match build_module(&kdir, &dir) {
+        Ok(built) => {
+            map_compiler_messages(session, &dir, &built.make.log, false);
+            let module = dir.join(format!("{}.ko", model.patch.module_name));
+            Ok(BuiltSpec {
+                model,
+                kdir,
+                module,
+                built,
+            })
+        }
+        Err(failure) => {
+            report_failure(session, &dir, &kdir, failure);
+            Err(EXIT_BUILD)
+        }
+    }
+}
+
+/// Reports a failed build: the build's output, then diagnostics.
+pub(crate) fn report_failure(
+    session: &mut Session,
+    dir: &Path,
+    kdir: &Path,
+    failure: BuildFailure,
+) {
+    let diagnostic = match failure {
+        BuildFailure::Make(MakeError::NoMake) => Diagnostic::error(
+            Code::MissingTool,
+            "`make` is not installed; the kernel's build system needs it",
+        )
+        .with_help(
+            "install make and the kernel's compiler (on Debian 12: apt-get install make gcc-12)",
+        ),
+        BuildFailure::Make(MakeError::Io(e)) => {
+            Diagnostic::error(Code::KernelBuildFailed, format!("cannot run make: {e}"))
+        }
+        BuildFailure::Failed(make) => {
+            print_log(dir, &make.log);
+            let mapped = map_compiler_messages(session, dir, &make.log, true);
+            let missing_gcc = make.log.contains("gcc-12: No such file")
+                || make.log.contains("gcc-12: not found")
+                || make.log.contains("gcc: not found");
+            let mut diagnostic = Diagnostic::error(
+                Code::KernelBuildFailed,
+                format!(
+                    "the kernel build failed (make -C {} M={} modules)",
+                    kdir.display(),
+                    dir.display()
+                ),
+            );
+            if missing_gcc {
+                diagnostic = diagnostic.with_help(
+                    "the kernel's compiler is missing: install the gcc version the kernel was built with (gcc-12 for Debian 12)",
+                );
+            } else if mapped == 0 {
+                diagnostic = diagnostic.with_note("the build's output is above");
+            } else {
+                diagnostic =
+                    diagnostic.with_note(format!("{mapped} compiler error(s) point at the spec"));
+            }
+            diagnostic
+        }
+        BuildFailure::NoModule(make) => {
+            print_log(dir, &make.log);
+            Diagnostic::error(
+                Code::KernelBuildFailed,
+                format!("make succeeded but left no .ko in {}", dir.display()),
+            )
+        }
+        BuildFailure::Undefined { names, make } => {
+            print_log(dir, &make.log);
+            Diagnostic::error(
+                Code::UndefinedSymbol,
+                format!(
+                    "the module uses {} the kernel does not export: {}",
+                    if names.len() == 1 { "a symbol" } else { "symbols" },
+                    names.join(", ")
+                ),
+            )
+            .with_note("the module loader would refuse the module with \"Unknown symbol\"")
+            .with_help(format!(
+                "declare {} with `extern` inside the `object` that defines it (vmlinux or its module), \
+                 so that kgpc turns the references into livepatch relocations",
+                if names.len() == 1 { "it" } else { "each" }
+            ))
+        }
+        BuildFailure::Klp {
+            module,
+            error,
+            make,
+        } => {
+            print_log(dir, &make.log);
+            Diagnostic::error(
+                Code::KlpConversionFailed,
+                format!("cannot convert {}: {error}", module.display()),
+            )
+        }
+        BuildFailure::Io(message) => Diagnostic::error(Code::KernelBuildFailed, message),
+    };
+    session.diagnostics.push(diagnostic);
+    session.report("build the module");
+}
+
+/// Prints a build log to standard error, naming files relative to where the user is.
+fn print_log(dir: &Path, log: &str) {
+    let dir_shown = dir.display().to_string();
+    for line in log.lines() {
+        // gcc names the spec as the #line directives do: relative to the output directory.
+        if line.starts_with("../") || line.starts_with("livepatch-") {
+            eprintln!("{}", shown_path(&Path::new(&dir_shown).join(line)));
+        } else {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// A path joined with `..` parts, normalised and relative to the current directory if below it.
+fn shown_path(path: &Path) -> String {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let absolute = if out.is_absolute() {
+        out
+    } else {
+        cwd.join(out)
+    };
+    absolute
+        .strip_prefix(&cwd)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| absolute.display().to_string())
+}
+
+/// Turns gcc's errors (or warnings) about spec files into diagnostics at the spec's lines;
+/// returns how many it mapped.
+fn map_compiler_messages(session: &mut Session, dir: &Path, log: &str, errors: bool) -> usize {
+    let names = session.path_names(dir);
+    let ids: Vec<_> = session.sources.ids().collect();
+    let mut mapped = 0;
+    for message in crate::build::kbuild::compiler_messages(log) {
+        if message.error != errors {
+            continue;
+        }
+        let Some(index) = names.iter().position(|(_, shown)| *shown == message.file) else {
+            continue;
+        };
+        let Some(span) = line_span(session, ids[index], &message) else {
+            continue;
+        };
+        let code = if errors {
+            Code::CompilerError
+        } else {
+            Code::CompilerWarning
+        };
+        let text = format!("C compiler: {}", message.text);
+        let diagnostic = if errors {
+            Diagnostic::error(code, text)
+        } else {
+            Diagnostic::warning(code, text)
+        };
+        session.diagnostics.push(diagnostic.at(span, "here"));
+        mapped += 1;
+    }
+    mapped
+}
+
+/// The text of line `message.line` of a source file, without its indentation.
+fn line_span(
+    session: &Session,
+    id: crate::source::FileId,
+    message: &CompilerMessage,
+) -> Option<Span> {
+    let text = session.sources.text(id);
+    let mut start = 0;
+    for _ in 1..message.line {
+        start += text[start..].find('\n')? + 1;
+    }
+    let end = start + text[start..].find('\n').unwrap_or(text.len() - start);
+    let line = &text[start..end];
+    let indent = line.len() - line.trim_start().len();
+    let content_end = start + line.trim_end().len();
+    Some(Span::new(
+        id,
+        (start + indent).min(content_end),
+        content_end,
+    ))
+}

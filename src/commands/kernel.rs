@@ -1,0 +1,85 @@
+//! `kgpc kernel`: fetch, list and locate target kernels in the kgpc cache.
+
+use super::session::{cache_dir, Session};
+use super::{EXIT_BUILD, EXIT_OK};
+use crate::cli::{KernelArgs, KernelCommand, KernelPart, MessageFormat};
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
+use crate::kernel_cache::{self, FetchError, FetchOptions, KernelPaths};
+
+pub fn kernel(args: &KernelArgs) -> i32 {
+    let cache = cache_dir();
+    match &args.command {
+        KernelCommand::Fetch { release, no_dbg } => {
+            let options = FetchOptions { dbg: !no_dbg };
+            match kernel_cache::fetch(&cache, release, &options) {
+                Ok(paths) => {
+                    eprintln!("kgpc kernel: {release} is in {}", paths.dir.display());
+                    println!("{}", paths.root().display());
+                    EXIT_OK
+                }
+                Err(error) => {
+                    let mut session = Session::new(MessageFormat::Human);
+                    session.diagnostics.push(fetch_diagnostic(&error));
+                    session.report("fetch the kernel");
+                    EXIT_BUILD
+                }
+            }
+        }
+        KernelCommand::List => {
+            for release in kernel_cache::cached_releases(&cache) {
+                let paths = KernelPaths::in_cache(&cache, &release);
+                let dbg = if paths.has_dbg() {
+                    " (with debug vmlinux)"
+                } else {
+                    ""
+                };
+                println!("{release}{dbg}");
+            }
+            EXIT_OK
+        }
+        KernelCommand::Path { release, print } => {
+            let paths = KernelPaths::in_cache(&cache, release);
+            let path = match print {
+                KernelPart::Kdir => paths.kdir(),
+                KernelPart::Vmlinuz => paths.vmlinuz(),
+                KernelPart::Vmlinux => paths.vmlinux(),
+                KernelPart::Modules => paths.modules(),
+                KernelPart::Root => paths.root(),
+            };
+            if !kernel_cache::valid_release(release) || !path.exists() {
+                let mut session = Session::new(MessageFormat::Human);
+                session.diagnostics.push(
+                    Diagnostic::error(
+                        Code::KernelNotFound,
+                        format!("the kgpc cache has no {} for {release}", path.display()),
+                    )
+                    .with_help(format!("fetch it with `kgpc kernel fetch {release}`")),
+                );
+                session.report("find the kernel");
+                return EXIT_BUILD;
+            }
+            println!("{}", path.display());
+            EXIT_OK
+        }
+    }
+}
+
+/// The diagnostic for a failed fetch.
+pub(crate) fn fetch_diagnostic(error: &FetchError) -> Diagnostic {
+    match error {
+        FetchError::MissingTool(tool) => Diagnostic::error(Code::MissingTool, error.to_string())
+            .with_help(format!(
+                "install it (on Debian: apt-get install {})",
+                match tool.split_whitespace().next().unwrap_or("") {
+                    "apt-get" | "apt-cache" => "apt",
+                    "dpkg-deb" => "dpkg",
+                    other => other,
+                }
+            )),
+        _ => Diagnostic::error(Code::KernelFetchFailed, error.to_string()).with_help(
+            "kgpc downloads kernels with apt from the distribution's archive: run it as root with \
+             network access, or point --kdir (and for tests the cache) at a kernel you have",
+        ),
+    }
+}

@@ -1,0 +1,524 @@
+//! The kernel cache: Debian kernel packages fetched with apt and unpacked into
+//! `<cache>/kernels/<release>/root/`, in the layout `scripts/fetch-kernel.sh` uses.
+//!
+//! ```text
+//! <cache>/debs/*.deb                          downloaded packages, kept for reuse
+//! <cache>/kernels/<release>/release           written last, when the tree is complete
+//! <cache>/kernels/<release>/root/.kgpc-complete       image, headers, kbuild unpacked
+//! <cache>/kernels/<release>/root/.kgpc-dbg-complete   debug vmlinux and System.map too
+//! <cache>/lock                                runs take turns (flock)
+//! ```
+//!
+//! Trees are unpacked under a temporary name and renamed into place, so a tree
+//! that exists is complete. Nothing is installed on the system: packages are
+//! downloaded with `apt-get download` and unpacked with `dpkg-deb`.
+
+use std::fmt;
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// Where one release lives in the cache.
+#[derive(Debug, Clone)]
+pub struct KernelPaths {
+    pub release: String,
+    pub dir: PathBuf,
+}
+
+impl KernelPaths {
+    pub fn new(release: &str) -> Self {
+        Self::in_cache(&crate::commands::session::cache_dir(), release)
+    }
+
+    pub fn in_cache(cache: &Path, release: &str) -> Self {
+        KernelPaths {
+            release: release.to_string(),
+            dir: cache.join("kernels").join(release),
+        }
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.join("root")
+    }
+    /// The module build tree (the headers package).
+    pub fn kdir(&self) -> PathBuf {
+        self.root()
+            .join(format!("usr/src/linux-headers-{}", self.release))
+    }
+    /// The bootable, compressed image.
+    pub fn vmlinuz(&self) -> PathBuf {
+        self.root().join(format!("boot/vmlinuz-{}", self.release))
+    }
+    /// The debug vmlinux with DWARF and symbols.
+    pub fn vmlinux(&self) -> PathBuf {
+        self.root()
+            .join(format!("usr/lib/debug/boot/vmlinux-{}", self.release))
+    }
+    /// The modules of the image package.
+    pub fn modules(&self) -> PathBuf {
+        self.root().join(format!("lib/modules/{}", self.release))
+    }
+    pub fn is_complete(&self) -> bool {
+        self.root().join(".kgpc-complete").is_file()
+    }
+    pub fn has_dbg(&self) -> bool {
+        self.root().join(".kgpc-dbg-complete").is_file()
+    }
+}
+
+/// Why a kernel could not be fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchError {
+    /// The release is not of a form kgpc can look up.
+    BadRelease(String),
+    /// A tool (apt-get, apt-cache, dpkg-deb, tar) is missing.
+    MissingTool(String),
+    /// apt knows no packages for the release, even after refreshing its lists.
+    UnknownRelease { release: String, detail: String },
+    /// The download failed: no network, or the archive no longer has the files.
+    Download { packages: String, detail: String },
+    /// Unpacking or writing the cache failed.
+    Unpack(String),
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FetchError::BadRelease(r) => write!(
+                f,
+                "`{r}` is not a kernel release such as 6.1.0-57-cloud-amd64"
+            ),
+            FetchError::MissingTool(t) => write!(f, "`{t}` is not installed; kgpc fetches kernels with apt-get and dpkg-deb"),
+            FetchError::UnknownRelease { release, detail } => write!(
+                f,
+                "apt knows no packages for kernel {release} (looked for linux-headers-{release}){detail}"
+            ),
+            FetchError::Download { packages, detail } => {
+                write!(f, "could not download {packages}: {detail}")
+            }
+            FetchError::Unpack(detail) => write!(f, "could not unpack the kernel: {detail}"),
+        }
+    }
+}
+
+/// Checks that `release` looks like `uname -r`, so it can go into package names and paths.
+pub fn valid_release(release: &str) -> bool {
+    !release.is_empty()
+        && release.len() <= 64
+        && release.starts_with(|c: char| c.is_ascii_digit())
+        && release
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".+~-_".contains(c))
+}
+
+/// Options of one fetch.
+#[derive(Debug, Clone, Default)]
+pub struct FetchOptions {
+    /// Also take the debug vmlinux and System.map from the `-dbg` package.
+    pub dbg: bool,
+}
+
+/// Progress goes to standard error through this.
+fn say(message: &str) {
+    eprintln!("kgpc kernel: {message}");
+}
+
+/// Makes sure the cache holds `release`, fetching what is missing.
+pub fn fetch(
+    cache: &Path,
+    release: &str,
+    options: &FetchOptions,
+) -> Result<KernelPaths, FetchError> {
+    if !valid_release(release) {
+        return Err(FetchError::BadRelease(release.to_string()));
+    }
+    let paths = KernelPaths::in_cache(cache, release);
+    if paths.is_complete() && (!options.dbg || paths.has_dbg()) {
+        return Ok(paths);
+    }
+    let io = |what: &str, e: std::io::Error| FetchError::Unpack(format!("{what}: {e}"));
+    let debs = cache.join("debs");
+    fs::create_dir_all(&debs).map_err(|e| io(&debs.display().to_string(), e))?;
+    fs::create_dir_all(&paths.dir).map_err(|e| io(&paths.dir.display().to_string(), e))?;
+    let _lock = Lock::take(&cache.join("lock"));
+    // Another run may have finished while this one waited.
+    if paths.is_complete() && (!options.dbg || paths.has_dbg()) {
+        return Ok(paths);
+    }
+
+    let mut apt = Apt { updated: false };
+    let (version, depends) = apt.headers(release)?;
+    if !paths.is_complete() {
+        let mut packages = vec![
+            format!("linux-image-{release}"),
+            format!("linux-headers-{release}={version}"),
+        ];
+        packages.extend(depends.iter().map(|d| format!("{d}={version}")));
+        let files = apt.download(&debs, &packages)?;
+        say(&format!(
+            "unpacking {release} into {}",
+            paths.root().display()
+        ));
+        let tmp = tempfile::Builder::new()
+            .prefix(".tmp.")
+            .tempdir_in(&paths.dir)
+            .map_err(|e| io("a temporary directory", e))?;
+        for file in &files {
+            run(Command::new("dpkg-deb")
+                .arg("-x")
+                .arg(debs.join(file))
+                .arg(tmp.path()))
+            .map_err(|e| FetchError::Unpack(format!("dpkg-deb -x {file}: {e}")))?;
+        }
+        // The arch headers' Makefile includes the common one by its absolute /usr/src path.
+        let makefile = tmp
+            .path()
+            .join(format!("usr/src/linux-headers-{release}/Makefile"));
+        let text = fs::read_to_string(&makefile)
+            .map_err(|e| io(&format!("the headers' Makefile {}", makefile.display()), e))?;
+        let fixed = text.replace(
+            "\ninclude /usr/src/",
+            &format!("\ninclude {}/usr/src/", paths.root().display()),
+        );
+        fs::write(&makefile, fixed).map_err(|e| io(&makefile.display().to_string(), e))?;
+        fs::write(tmp.path().join(".kgpc-complete"), "")
+            .map_err(|e| io("the completion mark", e))?;
+        let _ = fs::remove_dir_all(paths.root());
+        let kept = tmp.keep();
+        fs::rename(&kept, paths.root()).map_err(|e| io("renaming the tree into place", e))?;
+    }
+    if options.dbg && !paths.has_dbg() {
+        let files = apt.download(&debs, &[format!("linux-image-{release}-dbg={version}")])?;
+        say(&format!("unpacking the debug vmlinux of {release}"));
+        extract_dbg(&debs.join(&files[0]), &paths)?;
+    }
+    let release_file = paths.dir.join("release");
+    if !release_file.is_file() {
+        fs::write(&release_file, format!("{release}\n"))
+            .map_err(|e| io(&release_file.display().to_string(), e))?;
+    }
+    Ok(paths)
+}
+
+/// Takes the vmlinux and System.map from the start of the `-dbg` package's data: tar stops
+/// after them, and dpkg-deb then dies of a broken pipe, which is expected.
+fn extract_dbg(deb: &Path, paths: &KernelPaths) -> Result<(), FetchError> {
+    let tmp = tempfile::Builder::new()
+        .prefix(".tmp.")
+        .tempdir_in(&paths.dir)
+        .map_err(|e| FetchError::Unpack(e.to_string()))?;
+    let mut dpkg = spawn(
+        Command::new("dpkg-deb")
+            .arg("--fsys-tarfile")
+            .arg(deb)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    )?;
+    let Some(stdout) = dpkg.stdout.take() else {
+        let _ = dpkg.kill();
+        let _ = dpkg.wait();
+        return Err(FetchError::Unpack("no pipe from dpkg-deb".into()));
+    };
+    let tar = Command::new("tar")
+        .arg("-x")
+        .arg("-C")
+        .arg(tmp.path())
+        .args(["--occurrence=1", "--wildcards"])
+        .args(["*/boot/vmlinux-*", "*/boot/System.map-*"])
+        .stdin(stdout)
+        .status();
+    let _ = dpkg.kill();
+    let _ = dpkg.wait();
+    match tar {
+        Ok(status) if status.success() => {}
+        Ok(status) => {
+            return Err(FetchError::Unpack(format!(
+                "tar failed on {} ({status})",
+                deb.display()
+            )))
+        }
+        Err(e) => return Err(FetchError::MissingTool(format!("tar ({e})"))),
+    }
+    let dest = paths.root().join("usr/lib/debug/boot");
+    fs::create_dir_all(&dest).map_err(|e| FetchError::Unpack(e.to_string()))?;
+    for name in [
+        format!("vmlinux-{}", paths.release),
+        format!("System.map-{}", paths.release),
+    ] {
+        fs::rename(
+            tmp.path().join("usr/lib/debug/boot").join(&name),
+            dest.join(&name),
+        )
+        .map_err(|e| FetchError::Unpack(format!("{name} is not in {}: {e}", deb.display())))?;
+    }
+    fs::write(paths.root().join(".kgpc-dbg-complete"), "")
+        .map_err(|e| FetchError::Unpack(e.to_string()))
+}
+
+struct Apt {
+    updated: bool,
+}
+
+impl Apt {
+    fn command(program: &str) -> Command {
+        let mut command = Command::new(program);
+        command
+            .args(["-q", "-o", "APT::Sandbox::User=root"])
+            .env("LC_ALL", "C");
+        command
+    }
+
+    fn update(&mut self) -> Result<(), FetchError> {
+        if self.updated {
+            return Ok(());
+        }
+        self.updated = true;
+        say("refreshing apt's package lists (apt-get update)");
+        let output = output(Self::command("apt-get").args(["--error-on=any", "update"]))?;
+        if !output.0 {
+            return Err(FetchError::Download {
+                packages: "apt's package lists".into(),
+                detail: format!(
+                    "apt-get update failed (it needs root and network access to the archive):\n{}",
+                    output.1.trim_end()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The version of `linux-headers-RELEASE` and the packages it depends on.
+    fn headers(&mut self, release: &str) -> Result<(String, Vec<String>), FetchError> {
+        let package = format!("linux-headers-{release}");
+        for attempt in 0..2 {
+            let (ok, text) = output(
+                Command::new("apt-cache")
+                    .args(["show", "--no-all-versions"])
+                    .arg(&package)
+                    .env("LC_ALL", "C"),
+            )?;
+            let field = |name: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+                    .map(str::to_string)
+            };
+            if let (true, Some(version)) = (ok, field("Version")) {
+                let depends = field("Depends")
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter_map(|d| d.split_whitespace().next())
+                    .map(|d| d.split('|').next().unwrap_or(d).to_string())
+                    .filter(|d| d.starts_with("linux-"))
+                    .collect();
+                return Ok((version, depends));
+            }
+            if attempt == 0 {
+                self.update()?;
+            }
+        }
+        Err(FetchError::UnknownRelease {
+            release: release.to_string(),
+            detail: "; check that apt's sources name the distribution the kernel comes from, \
+                     and that the archive still has this ABI (apt-cache search linux-headers)"
+                .into(),
+        })
+    }
+
+    /// Downloads the packages into `debs` unless they are there, and returns their file names.
+    fn download(&mut self, debs: &Path, packages: &[String]) -> Result<Vec<String>, FetchError> {
+        for attempt in 0..2 {
+            let (ok, text) = output(
+                Self::command("apt-get")
+                    .args(["download", "--print-uris"])
+                    .args(packages),
+            )?;
+            if !ok {
+                return Err(FetchError::Download {
+                    packages: packages.join(" "),
+                    detail: format!("apt cannot locate them:\n{}", text.trim_end()),
+                });
+            }
+            let files: Vec<String> = text
+                .lines()
+                .filter_map(|l| l.split_whitespace().nth(1))
+                .map(str::to_string)
+                .collect();
+            if files.len() < packages.len() {
+                return Err(FetchError::Download {
+                    packages: packages.join(" "),
+                    detail: format!("apt names no file for some of them:\n{text}"),
+                });
+            }
+            let missing: Vec<&String> = files.iter().filter(|f| !debs.join(f).is_file()).collect();
+            if missing.is_empty() {
+                return Ok(files);
+            }
+            say(&format!(
+                "downloading {}",
+                missing
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
+            let partial = tempfile::Builder::new()
+                .prefix(".partial.")
+                .tempdir_in(debs)
+                .map_err(|e| FetchError::Unpack(e.to_string()))?;
+            let (ok, log) = output(
+                Self::command("apt-get")
+                    .arg("download")
+                    .args(packages)
+                    .current_dir(partial.path()),
+            )?;
+            if ok {
+                for entry in fs::read_dir(partial.path())
+                    .map_err(|e| FetchError::Unpack(e.to_string()))?
+                    .flatten()
+                {
+                    let _ = fs::rename(entry.path(), debs.join(entry.file_name()));
+                }
+                continue;
+            }
+            // The archive keeps only the newest kernels: old lists name files now gone.
+            if attempt == 0 && log.contains(" 404 ") && !self.updated {
+                self.update()?;
+                continue;
+            }
+            let hint = if log.contains(" 404 ") {
+                "Debian's archive no longer has them; pick a release it has"
+            } else {
+                "check the network access to the archive (apt's messages follow)"
+            };
+            return Err(FetchError::Download {
+                packages: packages.join(" "),
+                detail: format!("{hint}:\n{}", log.trim_end()),
+            });
+        }
+        Err(FetchError::Download {
+            packages: packages.join(" "),
+            detail: "they are still missing after a download".into(),
+        })
+    }
+}
+
+fn spawn(command: &mut Command) -> Result<Child, FetchError> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    command.spawn().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => FetchError::MissingTool(program),
+        _ => FetchError::Unpack(format!("cannot run {program}: {e}")),
+    })
+}
+
+/// Runs a command; returns whether it succeeded and what it printed (both streams).
+fn output(command: &mut Command) -> Result<(bool, String), FetchError> {
+    let child = spawn(
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )?;
+    let output = child
+        .wait_with_output()
+        .map_err(|e| FetchError::Unpack(e.to_string()))?;
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    Ok((output.status.success(), text))
+}
+
+fn run(command: &mut Command) -> Result<(), String> {
+    match output(command) {
+        Ok((true, _)) => Ok(()),
+        Ok((false, text)) => Err(text.trim_end().to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The cache lock that `scripts/fetch-kernel.sh` takes too: a `flock` process holds it
+/// until this value is dropped. Without `flock(1)` runs go on unlocked; every tree is
+/// still renamed into place whole.
+struct Lock(Option<Child>);
+
+impl Lock {
+    fn take(path: &Path) -> Lock {
+        let child = Command::new("flock")
+            .arg(path)
+            .args(["-c", "echo locked; read _"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn();
+        let Ok(mut child) = child else {
+            return Lock(None);
+        };
+        let locked = child.stdout.take().is_some_and(|out| {
+            let mut line = String::new();
+            BufReader::new(out).read_line(&mut line).is_ok() && line.trim() == "locked"
+        });
+        if !locked {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Lock(None);
+        }
+        Lock(Some(child))
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            if let Some(mut stdin) = child.stdin.take() {
+                let _ = stdin.write_all(b"\n");
+            }
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The releases in the cache that are complete, sorted.
+pub fn cached_releases(cache: &Path) -> Vec<String> {
+    let mut releases: Vec<String> = fs::read_dir(cache.join("kernels"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().join("root/.kgpc-complete").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    releases.sort();
+    releases
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn releases_are_checked_before_they_reach_a_command() {
+        assert!(valid_release("6.1.0-57-cloud-amd64"));
+        assert!(valid_release("5.15.0-91-generic"));
+        for bad in ["", "-rf", "6.1 0", "6.1/../x", "linux", "6.1;rm"] {
+            assert!(!valid_release(bad), "{bad}");
+        }
+        let cache = tempfile::tempdir().unwrap();
+        assert_eq!(
+            fetch(cache.path(), "../x", &FetchOptions::default()).unwrap_err(),
+            FetchError::BadRelease("../x".into())
+        );
+    }
+
+    #[test]
+    fn layout_matches_the_script() {
+        let paths = KernelPaths::in_cache(Path::new("/c"), "6.1.0-57-cloud-amd64");
+        assert_eq!(
+            paths.kdir(),
+            PathBuf::from(
+                "/c/kernels/6.1.0-57-cloud-amd64/root/usr/src/linux-headers-6.1.0-57-cloud-amd64"
+            )
+        );
+        assert_eq!(
+            paths.vmlinuz(),
+            PathBuf::from("/c/kernels/6.1.0-57-cloud-amd64/root/boot/vmlinuz-6.1.0-57-cloud-amd64")
+        );
+    }
+}

@@ -1,0 +1,247 @@
+//! Proving a patch in its kernel: an initramfs made on the fly, a QEMU boot
+//! under software emulation (TCG), and the judgement of what the guest saw.
+//!
+//! [`Plan`] says what to load and check; [`script`] writes the guest's `/init`;
+//! [`cpio`] packs it with busybox and the modules; [`run`] boots QEMU, always
+//! killing it on timeout; [`results`] reads the guest's report and judges it.
+
+pub mod cpio;
+pub mod modules;
+pub mod results;
+pub mod script;
+
+use std::fs;
+use std::io::{self, BufWriter};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A module file in the initramfs (`/m/<file>`) and its name in the kernel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestModule {
+    pub file: String,
+    pub kernel_name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckKind {
+    /// Must not show the text before the patch nor after it is gone; must show it while loaded.
+    Fixed,
+    /// Must show the text in every phase.
+    Always,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub kind: CheckKind,
+    pub command: String,
+    pub expect: String,
+}
+
+/// Kernel messages that must appear in this order after the patch is loaded (or unloaded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DmesgLines {
+    pub loaded: bool,
+    pub lines: Vec<String>,
+}
+
+/// What one test run does in the guest.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Target modules, loaded first in this order (dependencies before their users).
+    pub modules_first: Vec<GuestModule>,
+    /// Livepatch modules loaded before the patch and left enabled.
+    pub patches_first: Vec<GuestModule>,
+    pub patch: GuestModule,
+    pub checks: Vec<Check>,
+    pub dmesg: Vec<DmesgLines>,
+    /// The patch must be refused, and the kernel log must say this.
+    pub refused: Option<String>,
+    pub transition_timeout_secs: u64,
+}
+
+/// Where the VM's pieces come from.
+#[derive(Debug, Clone)]
+pub struct Machine {
+    pub qemu: PathBuf,
+    pub kernel: PathBuf,
+    pub busybox: PathBuf,
+    pub timeout: Duration,
+    /// Where the initramfs and the logs go.
+    pub work: PathBuf,
+}
+
+/// What a run left.
+#[derive(Debug)]
+pub struct Run {
+    /// The kernel's console (first serial port).
+    pub console: String,
+    /// The guest's `KGPC` lines (second serial port).
+    pub report_text: String,
+    pub elapsed: Duration,
+    pub timed_out: bool,
+    pub console_path: PathBuf,
+}
+
+/// Why the VM could not be run at all.
+#[derive(Debug)]
+pub enum VmError {
+    MissingQemu(PathBuf),
+    MissingBusybox(PathBuf),
+    MissingKernel(PathBuf),
+    Io(String),
+}
+
+impl std::fmt::Display for VmError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VmError::MissingQemu(p) => write!(f, "QEMU (`{}`) is not installed", p.display()),
+            VmError::MissingBusybox(p) => write!(
+                f,
+                "no statically linked busybox at `{}` for the test initramfs",
+                p.display()
+            ),
+            VmError::MissingKernel(p) => write!(f, "no kernel image at `{}`", p.display()),
+            VmError::Io(message) => f.write_str(message),
+        }
+    }
+}
+
+/// Packs busybox, the `/init` script and the modules into an uncompressed initramfs.
+pub fn initramfs(
+    path: &Path,
+    busybox: &Path,
+    init: &str,
+    modules: &[(String, PathBuf)],
+) -> Result<(), VmError> {
+    let io = |what: &str, e: io::Error| VmError::Io(format!("{what}: {e}"));
+    let busybox_data = fs::read(busybox).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => VmError::MissingBusybox(busybox.to_path_buf()),
+        _ => io(&busybox.display().to_string(), e),
+    })?;
+    if !is_static_elf(&busybox_data) {
+        return Err(VmError::MissingBusybox(busybox.to_path_buf()));
+    }
+    let file = fs::File::create(path).map_err(|e| io(&path.display().to_string(), e))?;
+    let mut cpio = cpio::CpioWriter::new(BufWriter::new(file));
+    let result = (|| -> io::Result<()> {
+        for dir in ["bin", "sbin", "dev", "proc", "sys", "tmp", "m"] {
+            cpio.dir(dir)?;
+        }
+        cpio.char_device("dev/console", 0o600, 5, 1)?;
+        cpio.char_device("dev/null", 0o666, 1, 3)?;
+        cpio.char_device("dev/ttyS1", 0o600, 4, 65)?;
+        cpio.file("bin/busybox", 0o755, &busybox_data)?;
+        cpio.file("init", 0o755, init.as_bytes())?;
+        for (name, source) in modules {
+            let data = fs::read(source)?;
+            cpio.file(&format!("m/{name}"), 0o644, &data)?;
+        }
+        cpio.finish()?;
+        Ok(())
+    })();
+    result.map_err(|e| io(&format!("writing {}", path.display()), e))
+}
+
+/// A statically linked ELF executable has no program interpreter.
+fn is_static_elf(data: &[u8]) -> bool {
+    use object::read::elf::{ElfFile64, ProgramHeader};
+    use object::Endianness;
+    let Ok(file) = ElfFile64::<Endianness>::parse(data) else {
+        return false;
+    };
+    let endian = file.endian();
+    !file
+        .elf_program_headers()
+        .iter()
+        .any(|ph| ph.p_type(endian) == object::elf::PT_INTERP)
+}
+
+/// Boots the machine with the initramfs; kills QEMU when the timeout passes.
+pub fn run(machine: &Machine, initrd: &Path) -> Result<Run, VmError> {
+    if !machine.kernel.is_file() {
+        return Err(VmError::MissingKernel(machine.kernel.clone()));
+    }
+    let console_path = machine.work.join("console.log");
+    let report_path = machine.work.join("report.log");
+    for path in [&console_path, &report_path] {
+        fs::write(path, "").map_err(|e| VmError::Io(format!("{}: {e}", path.display())))?;
+    }
+    let start = Instant::now();
+    let mut child = Command::new(&machine.qemu)
+        .args(["-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", "512M"])
+        .args([
+            "-no-reboot",
+            "-nodefaults",
+            "-display",
+            "none",
+            "-net",
+            "none",
+        ])
+        .arg("-serial")
+        .arg(format!("file:{}", console_path.display()))
+        .arg("-serial")
+        .arg(format!("file:{}", report_path.display()))
+        .arg("-kernel")
+        .arg(&machine.kernel)
+        .arg("-initrd")
+        .arg(initrd)
+        .arg("-append")
+        .arg("console=ttyS0 panic=-1 rdinit=/init")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => VmError::MissingQemu(machine.qemu.clone()),
+            _ => VmError::Io(format!("cannot run {}: {e}", machine.qemu.display())),
+        })?;
+    let mut timed_out = false;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) => {}
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(VmError::Io(format!("waiting for QEMU: {e}")));
+            }
+        }
+        if start.elapsed() > machine.timeout {
+            timed_out = true;
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let elapsed = start.elapsed();
+    let stderr = child
+        .stderr
+        .take()
+        .map(|mut e| {
+            let mut text = String::new();
+            let _ = io::Read::read_to_string(&mut e, &mut text);
+            text
+        })
+        .unwrap_or_default();
+    let read =
+        |path: &Path| String::from_utf8_lossy(&fs::read(path).unwrap_or_default()).into_owned();
+    let console = read(&console_path);
+    let report_text = read(&report_path);
+    if let Some(status) = status {
+        if !status.success() && report_text.is_empty() && console.is_empty() {
+            return Err(VmError::Io(format!(
+                "QEMU failed ({status}): {}",
+                stderr.trim()
+            )));
+        }
+    }
+    Ok(Run {
+        console,
+        report_text,
+        elapsed,
+        timed_out,
+        console_path,
+    })
+}

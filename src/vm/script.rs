@@ -1,0 +1,165 @@
+//! The `/init` of the test initramfs: a busybox shell script that gathers facts.
+//!
+//! The script decides nothing. It loads modules, waits for transitions, runs the
+//! checks in each phase and reports what happened as `KGPC ...` lines on the
+//! second serial port (`/dev/ttyS1`); the kernel's console is the first. The Rust
+//! side reads the lines back ([`super::results`]) and judges them.
+
+use super::{GuestModule, Plan};
+
+/// Quotes a string for the shell: `'...'` with `'` written as `'\''`.
+pub fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+const PRELUDE: &str = r#"#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /tmp
+exec 3>/dev/ttyS1
+say() { echo "KGPC $*" >&3; }
+MARK=0
+# Reports the kernel messages logged since the last mark, for phase $1.
+kmsg() {
+  dmesg > /tmp/kmsg
+  n=$(wc -l < /tmp/kmsg)
+  [ "$n" -lt "$MARK" ] && MARK=0
+  sed -n "$((MARK + 1)),${n}p" /tmp/kmsg | sed "s/^/KGPC KMSG $1 /" >&3
+  MARK=$n
+}
+# Runs check $1 of phase $2: the command $3.
+check() {
+  out=$(sh -c "$3" 2>&1 < /dev/null)
+  rc=$?
+  echo "$out" | head -c 4096 | sed "s/^/KGPC OUT $1 $2 /" >&3
+  say CHECK "$1" "$2" "$rc"
+}
+# Loads module file $1 as $2; reports its errors.
+load() {
+  insmod "$1" > /tmp/insmod 2>&1
+  rc=$?
+  sed "s/^/KGPC ERR $2 /" /tmp/insmod >&3
+  say INSMOD "$2" "$rc"
+  return $rc
+}
+# Waits until livepatch $1 has finished its transition.
+wait_transition() {
+  i=0
+  while [ "$(cat /sys/kernel/livepatch/$1/transition 2>/dev/null)" = 1 ] && [ $i -lt $LIMIT ]; do
+    sleep 0.1; i=$((i + 1))
+  done
+  if [ "$(cat /sys/kernel/livepatch/$1/transition 2>/dev/null)" = 1 ]; then
+    say TRANSITION "$1" timeout $i
+    return 1
+  fi
+  say TRANSITION "$1" done $i "$(cat /sys/kernel/livepatch/$1/enabled 2>/dev/null)"
+}
+# Disables livepatch $1 and waits until the kernel has freed it.
+disable() {
+  echo 0 > /sys/kernel/livepatch/$1/enabled
+  i=0
+  while [ -d /sys/kernel/livepatch/$1 ] && [ $i -lt $LIMIT ]; do
+    sleep 0.1; i=$((i + 1))
+  done
+  if [ -d /sys/kernel/livepatch/$1 ]; then
+    say DISABLE "$1" timeout $i
+    return 1
+  fi
+  say DISABLE "$1" done $i
+}
+finish() {
+  kmsg end
+  say END
+  sync
+  poweroff -f
+}
+say BOOT "$(uname -r)"
+"#;
+
+/// The script for a plan.
+pub fn init_script(plan: &Plan) -> String {
+    let mut s = String::from(PRELUDE);
+    s.push_str(&format!("LIMIT={}\n", plan.transition_timeout_secs * 10));
+    s.push_str("kmsg boot\n");
+    for module in &plan.modules_first {
+        s.push_str(&load_line(module, "setup"));
+    }
+    for module in &plan.patches_first {
+        s.push_str(&load_line(module, "setup"));
+        s.push_str(&format!(
+            "wait_transition {} || finish\n",
+            module.kernel_name
+        ));
+    }
+    s.push_str("kmsg setup\n");
+    phase(&mut s, plan, "before");
+    let patch = &plan.patch;
+    if plan.refused.is_some() {
+        s.push_str(&format!(
+            "insmod_rc=0; load /m/{} {} || insmod_rc=1\n",
+            patch.file, patch.kernel_name
+        ));
+        s.push_str("kmsg loaded\n");
+        s.push_str(&format!(
+            "if [ $insmod_rc = 0 ]; then wait_transition {n}; disable {n}; rmmod {n}; kmsg unloaded; finish; fi\n",
+            n = patch.kernel_name
+        ));
+        phase(&mut s, plan, "refused");
+        s.push_str("finish\n");
+        return s;
+    }
+    s.push_str(&format!(
+        "load /m/{} {} || {{ kmsg loaded; finish; }}\n",
+        patch.file, patch.kernel_name
+    ));
+    s.push_str(&format!(
+        "wait_transition {} || {{ kmsg loaded; finish; }}\n",
+        patch.kernel_name
+    ));
+    s.push_str("kmsg loaded\n");
+    phase(&mut s, plan, "loaded");
+    s.push_str(&format!(
+        "disable {} || {{ kmsg unloaded; finish; }}\n",
+        patch.kernel_name
+    ));
+    s.push_str(&format!(
+        "rmmod {n} > /tmp/rmmod 2>&1; rc=$?; sed \"s/^/KGPC ERR {n} /\" /tmp/rmmod >&3; say RMMOD {n} $rc\n",
+        n = patch.kernel_name
+    ));
+    s.push_str("kmsg unloaded\n");
+    phase(&mut s, plan, "unloaded");
+    s.push_str("finish\n");
+    s
+}
+
+fn load_line(module: &GuestModule, _phase: &str) -> String {
+    format!(
+        "load /m/{} {} || {{ kmsg setup; finish; }}\n",
+        module.file, module.kernel_name
+    )
+}
+
+fn phase(s: &mut String, plan: &Plan, name: &str) {
+    s.push_str(&format!("say PHASE {name}\n"));
+    for (index, check) in plan.checks.iter().enumerate() {
+        s.push_str(&format!(
+            "check {index} {name} {}\n",
+            shell_quote(&check.command)
+        ));
+    }
+    s.push_str(&format!("kmsg {name}-checks\n"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_survives_quotes() {
+        assert_eq!(shell_quote("it's"), r#"'it'\''s'"#);
+        assert_eq!(shell_quote("a $b `c`"), "'a $b `c`'");
+    }
+}

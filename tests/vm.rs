@@ -1,0 +1,523 @@
+//! `kgpc build` and `kgpc test` against the real target kernel: every example is built,
+//! booted under QEMU (TCG) and proven; every failure mode of building and testing is
+//! produced on purpose from `tests/vm/` and must give its diagnostic code and exit status.
+//!
+//! The kernel comes from the kgpc cache, filled by `scripts/fetch-kernel.sh` (run here, it
+//! reuses the cache). The VMs run two at a time; the timings are printed (`--nocapture`,
+//! or nextest's output of a failing test).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The number of VMs that run side by side.
+const JOBS: usize = 2;
+/// One spec's build and VM test must stay below this (the issue asks for 15 s on an idle
+/// machine; two jobs share the machine's cores here, hence the margin).
+const PER_SPEC: Duration = Duration::from_secs(40);
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The cached kernel's release: the one `scripts/fetch-kernel.sh` prints the image of.
+fn release() -> String {
+    let script = root().join("scripts/fetch-kernel.sh");
+    let output = Command::new(&script)
+        .args(["--print", "vmlinuz"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    assert!(
+        output.status.success(),
+        "{} failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let image = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let name = Path::new(&image)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    name.strip_prefix("vmlinuz-")
+        .unwrap_or_else(|| panic!("unexpected image name {image}"))
+        .to_string()
+}
+
+struct Outcome {
+    status: i32,
+    output: String,
+    elapsed: Duration,
+}
+
+fn kgpc(args: &[&str], env: &[(&str, &str)]) -> Outcome {
+    let start = Instant::now();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kgpc"));
+    command
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env_remove("KGPC_KDIR")
+        .stdin(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().expect("kgpc runs");
+    Outcome {
+        status: output.status.code().unwrap_or(-1),
+        output: format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+        elapsed: start.elapsed(),
+    }
+}
+
+/// A run of kgpc and what it must give.
+struct Case {
+    name: String,
+    args: Vec<String>,
+    status: i32,
+    /// Texts the output must contain, such as a diagnostic code `[KGP0210]`.
+    expect: Vec<String>,
+}
+
+fn case(name: &str, args: &[&str], status: i32, expect: &[&str]) -> Case {
+    Case {
+        name: name.to_string(),
+        args: args.iter().map(|a| a.to_string()).collect(),
+        status,
+        expect: expect.iter().map(|e| e.to_string()).collect(),
+    }
+}
+
+/// Runs the cases, `JOBS` at a time; returns the failures.
+fn run_all(cases: &[Case]) -> Vec<String> {
+    let next = AtomicUsize::new(0);
+    let failures = Mutex::new(Vec::new());
+    thread::scope(|scope| {
+        for _ in 0..JOBS.min(cases.len()) {
+            scope.spawn(|| {
+                while let Some(case) = cases.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let args: Vec<&str> = case.args.iter().map(String::as_str).collect();
+                    let outcome = kgpc(&args, &[]);
+                    let missing: Vec<&String> = case
+                        .expect
+                        .iter()
+                        .filter(|e| !outcome.output.contains(e.as_str()))
+                        .collect();
+                    eprintln!(
+                        "{} {} (exit {}) in {:.1} s",
+                        if outcome.status == case.status && missing.is_empty() {
+                            "ok"
+                        } else {
+                            "FAILED"
+                        },
+                        case.name,
+                        outcome.status,
+                        outcome.elapsed.as_secs_f64()
+                    );
+                    let mut problems = Vec::new();
+                    if outcome.status != case.status {
+                        problems.push(format!(
+                            "exit status {} instead of {}",
+                            outcome.status, case.status
+                        ));
+                    }
+                    if !missing.is_empty() {
+                        problems.push(format!("the output lacks {missing:?}"));
+                    }
+                    if outcome.elapsed > PER_SPEC {
+                        problems.push(format!(
+                            "took {:.1} s, more than {} s",
+                            outcome.elapsed.as_secs_f64(),
+                            PER_SPEC.as_secs()
+                        ));
+                    }
+                    if !problems.is_empty() {
+                        failures.lock().unwrap().push(format!(
+                            "==== {} ({}): {}\n{}",
+                            case.name,
+                            case.args.join(" "),
+                            problems.join("; "),
+                            outcome.output
+                        ));
+                    }
+                }
+            });
+        }
+    });
+    failures.into_inner().unwrap()
+}
+
+fn examples() -> Vec<PathBuf> {
+    let mut specs: Vec<PathBuf> = fs::read_dir(root().join("examples"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "kgp"))
+        .collect();
+    specs.sort();
+    specs
+}
+
+/// Every example passes in the VM, and every failure of a test in the VM is reported with
+/// its code: a failing check, a refused module with its reason, a stalled transition, a
+/// kernel warning, a panic and a VM that runs out of time.
+#[test]
+fn examples_pass_and_failures_are_caught_in_the_vm() {
+    let start = Instant::now();
+    let release = release();
+    let mut cases = Vec::new();
+    for spec in examples() {
+        let path = spec.strip_prefix(root()).unwrap().display().to_string();
+        cases.push(case(
+            &path,
+            &["test", &path, "--release", &release],
+            0,
+            &["Tested livepatch-"],
+        ));
+    }
+    assert!(cases.len() >= 9, "expected at least 9 examples");
+    let vm = |name: &str, status: i32, expect: &[&str], extra: &[&str]| {
+        let path = format!("tests/vm/{name}.kgp");
+        let mut args = vec!["test", &path, "--release", &release];
+        args.extend_from_slice(extra);
+        case(&path, &args, status, expect)
+    };
+    cases.push(vm(
+        "check-fails",
+        5,
+        &[
+            "error[KGP0209]",
+            "should not print \"Linux\" before the patch is loaded",
+        ],
+        &[],
+    ));
+    cases.push(vm(
+        "unknown-symbol",
+        5,
+        &[
+            "error[KGP0210]",
+            "symbol 'kgpc_no_such_symbol' not found",
+            "reason: a replaced function or extern symbol does not exist",
+        ],
+        &[],
+    ));
+    cases.push(vm(
+        "transition-stalls",
+        5,
+        &[
+            "error[KGP0211]",
+            "did not finish within 2 s",
+            "the kernel's console",
+        ],
+        &["--transition-timeout", "2"],
+    ));
+    cases.push(vm(
+        "warns",
+        5,
+        &[
+            "error[KGP0212]",
+            "WARNING:",
+            "kgpc test: a warning on purpose",
+        ],
+        &[],
+    ));
+    cases.push(vm(
+        "panics",
+        5,
+        &[
+            "error[KGP0213]",
+            "Kernel panic - not syncing: kgpc test: a panic on purpose",
+        ],
+        &[],
+    ));
+    cases.push(case(
+        "a VM that runs out of time",
+        &[
+            "test",
+            "examples/livepatch-sample.kgp",
+            "--release",
+            &release,
+            "--timeout",
+            "1",
+        ],
+        5,
+        &["error[KGP0213]", "did not finish within 1 s and was killed"],
+    ));
+    let failures = run_all(&cases);
+    eprintln!(
+        "{} VM runs in {:.1} s",
+        cases.len(),
+        start.elapsed().as_secs_f64()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+    // No QEMU of ours is left behind.
+    let leftover = Command::new("pgrep")
+        .args(["-f", "kgpc-test\\..*initramfs.cpio"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    assert!(
+        leftover.is_empty(),
+        "QEMU processes left behind: {leftover}"
+    );
+}
+
+/// Failures before the VM: compiler errors mapped to the spec, a warning, a broken build
+/// tree, a missing kernel, an undeclared non-exported symbol, a relocation kgpc refuses to
+/// write, a spec without a test block, a module that cannot be found, QEMU missing.
+#[test]
+fn build_failures_are_reported_with_their_codes() {
+    let release = release();
+    let broken = tempfile::tempdir().unwrap();
+    fs::write(
+        broken.path().join("Makefile"),
+        "modules:\n\t@echo 'this is not a kernel build tree' >&2; false\n",
+    )
+    .unwrap();
+    let broken_kdir = broken.path().display().to_string();
+    let out = tempfile::tempdir().unwrap();
+    let o = |name: &str| out.path().join(name).display().to_string();
+    let spec = |name: &str| format!("tests/vm/{name}.kgp");
+    let (e, w, d, u, x) = (o("e"), o("w"), o("d"), o("u"), o("x"));
+    let cases = vec![
+        case(
+            "compiler error",
+            &["build", &spec("compiler-error"), "--release", &release, "-o", &e],
+            4,
+            &[
+                "error[KGP0200]: C compiler: ",
+                "kgpc_undeclared_name",
+                "tests/vm/compiler-error.kgp:15:9",
+                "[KGP0202]",
+            ],
+        ),
+        case(
+            "compiler warning",
+            &["build", &spec("compiler-warning"), "--release", &release, "-o", &w],
+            0,
+            &["warning[KGP0201]: C compiler: unused variable", "tests/vm/compiler-warning.kgp:15:9"],
+        ),
+        case(
+            "broken build tree",
+            &["build", "examples/livepatch-sample.kgp", "--release", &release, "--kdir", &broken_kdir, "-o", &d],
+            4,
+            &["error[KGP0202]", "this is not a kernel build tree"],
+        ),
+        case(
+            "undeclared symbol",
+            &["build", &spec("undeclared-symbol"), "--release", &release, "-o", &u],
+            4,
+            &["error[KGP0204]: the module uses a symbol the kernel does not export: saved_command_line"],
+        ),
+        case(
+            "module symbol in __jump_table",
+            &["build", &spec("early-section"), "--release", &release, "-o", &x],
+            4,
+            &["error[KGP0205]", "`kgpc_some_key` is referenced from `__jump_table`"],
+        ),
+        case(
+            "no test block",
+            &["test", &spec("no-test-block"), "--release", &release],
+            1,
+            &["error[KGP0208]"],
+        ),
+        case(
+            "missing module",
+            &["test", &spec("missing-load"), "--release", &release],
+            4,
+            &["error[KGP0214]: the kernel has no module `kgpc_no_such_module`"],
+        ),
+        case(
+            "missing QEMU",
+            &["test", "examples/livepatch-sample.kgp", "--release", &release, "--qemu", "/nonexistent/qemu-system-x86_64"],
+            4,
+            &["error[KGP0206]: QEMU (`/nonexistent/qemu-system-x86_64`) is not installed"],
+        ),
+    ];
+    let failures = run_all(&cases);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // A release nothing on this machine has.
+    let cache = tempfile::tempdir().unwrap();
+    let outcome = kgpc(
+        &[
+            "build",
+            "examples/livepatch-sample.kgp",
+            "--release",
+            "6.1.0-999-cloud-amd64",
+            "-o",
+            &o("m"),
+        ],
+        &[("KGPC_CACHE_DIR", &cache.path().display().to_string())],
+    );
+    assert_eq!(outcome.status, 4, "{}", outcome.output);
+    assert!(
+        outcome
+            .output
+            .contains("error[KGP0203]: no kernel build tree for 6.1.0-999-cloud-amd64")
+            && outcome
+                .output
+                .contains("kgpc kernel fetch 6.1.0-999-cloud-amd64"),
+        "{}",
+        outcome.output
+    );
+}
+
+/// The relocations of a built module are the kernel's livepatch ELF format.
+#[test]
+fn extern_symbols_become_livepatch_relocations() {
+    use object::read::elf::{ElfFile64, SectionHeader, Sym};
+    use object::{Endianness, Object, ObjectSymbol};
+    let release = release();
+    let out = tempfile::tempdir().unwrap();
+    for (spec, object_name, symbol) in [
+        (
+            "examples/livepatch-cmdline-unexported.kgp",
+            "vmlinux",
+            "saved_command_line",
+        ),
+        ("examples/binfmt-misc-status.kgp", "binfmt_misc", "enabled"),
+    ] {
+        let dir = out.path().join(object_name);
+        let outcome = kgpc(
+            &[
+                "build",
+                spec,
+                "--release",
+                &release,
+                "-o",
+                &dir.display().to_string(),
+            ],
+            &[],
+        );
+        assert_eq!(outcome.status, 0, "{}", outcome.output);
+        assert!(
+            outcome.output.contains("1 livepatch relocation(s)"),
+            "{}",
+            outcome.output
+        );
+        let ko = fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == "ko"))
+            .expect("a .ko");
+        let data = fs::read(&ko).unwrap();
+        let file = ElfFile64::<Endianness>::parse(&*data).unwrap();
+        let endian = file.endian();
+        assert!(file.section_by_name(".kgpc.klp_syms").is_none());
+        let klp = file
+            .section_by_name(&format!(".klp.rela.{object_name}.text"))
+            .unwrap_or_else(|| panic!("no .klp.rela.{object_name}.text in {}", ko.display()));
+        let header = klp.elf_section_header();
+        assert_eq!(header.sh_type(endian), object::elf::SHT_RELA);
+        assert_eq!(
+            header.sh_flags(endian) & 0x0010_0002,
+            0x0010_0002,
+            "SHF_ALLOC | SHF_RELA_LIVEPATCH"
+        );
+        let name = format!(".klp.sym.{object_name}.{symbol},0");
+        let klp_symbol = file
+            .symbols()
+            .find(|s| s.name() == Ok(name.as_str()))
+            .unwrap_or_else(|| panic!("no symbol {name}"));
+        let raw = klp_symbol.elf_symbol();
+        assert_eq!(raw.st_shndx(endian), 0xff20, "SHN_LIVEPATCH");
+        assert_eq!(raw.st_bind(), object::elf::STB_GLOBAL);
+        assert_eq!(raw.st_type(), object::elf::STT_NOTYPE);
+        assert!(file.symbols().all(|s| s.name() != Ok(symbol)));
+        // Every relocation of a livepatch section uses a livepatch symbol, and no relocation
+        // of an allocated section outside them does.
+        let symbols = file.elf_symbol_table();
+        for header in file.elf_section_table().iter() {
+            let Ok(Some((relas, _))) = header.rela(endian, &*data) else {
+                continue;
+            };
+            let name = file
+                .elf_section_table()
+                .section_name(endian, header)
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .unwrap_or_default();
+            let is_klp = name.starts_with(".klp.rela.");
+            if header.sh_flags(endian) & u64::from(object::elf::SHF_ALLOC) == 0 && !is_klp {
+                let target = file
+                    .elf_section_table()
+                    .section(object::SectionIndex(header.sh_info(endian) as usize))
+                    .unwrap();
+                if target.sh_flags(endian) & u64::from(object::elf::SHF_ALLOC) == 0 {
+                    continue; // debug information
+                }
+            }
+            for rela in relas {
+                let index = rela.r_sym(endian, false) as usize;
+                let used = symbols.symbol(object::SymbolIndex(index)).unwrap();
+                let used_name = String::from_utf8_lossy(symbols.symbol_name(endian, used).unwrap());
+                assert_eq!(
+                    is_klp,
+                    used_name.starts_with(".klp.sym."),
+                    "{name}: a relocation against {used_name}"
+                );
+            }
+        }
+    }
+}
+
+/// `kgpc kernel fetch` without network access: a clear error and a non-zero exit.
+#[test]
+fn kernel_fetch_without_network_fails_clearly() {
+    let bin = tempfile::tempdir().unwrap();
+    // apt-cache knows nothing and apt-get cannot reach the archive, as on a machine offline.
+    let apt_get = bin.path().join("apt-get");
+    fs::write(
+        &apt_get,
+        "#!/bin/sh\necho \"W: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  Temporary failure resolving 'deb.debian.org'\" >&2\nexit 100\n",
+    )
+    .unwrap();
+    let apt_cache = bin.path().join("apt-cache");
+    fs::write(&apt_cache, "#!/bin/sh\nexit 0\n").unwrap();
+    for tool in [&apt_get, &apt_cache] {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(tool, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.path().display());
+    let outcome = kgpc(
+        &["kernel", "fetch", "6.1.0-1-cloud-amd64"],
+        &[
+            ("PATH", &path),
+            ("KGPC_CACHE_DIR", &cache.path().display().to_string()),
+        ],
+    );
+    assert_eq!(outcome.status, 4, "{}", outcome.output);
+    assert!(
+        outcome.output.contains("error[KGP0207]")
+            && outcome.output.contains("Temporary failure resolving"),
+        "{}",
+        outcome.output
+    );
+    let outcome = kgpc(
+        &["kernel", "fetch", "not-a-release"],
+        &[("KGPC_CACHE_DIR", &cache.path().display().to_string())],
+    );
+    assert_eq!(outcome.status, 4, "{}", outcome.output);
+    assert!(
+        outcome.output.contains("is not a kernel release"),
+        "{}",
+        outcome.output
+    );
+}
