@@ -265,16 +265,39 @@ fn examples_pass_and_failures_are_caught_in_the_vm() {
         cases.len(),
         failures.join("\n")
     );
-    // No QEMU of ours is left behind.
-    let leftover = Command::new("pgrep")
-        .args(["-f", "kgpc-test\\..*initramfs.cpio"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
+    // No QEMU of ours is left behind: a QEMU whose kgpc has exited is
+    // re-parented to init. (QEMUs of other kgpc runs still have their parent.)
+    let orphans = orphaned_test_vms();
     assert!(
-        leftover.is_empty(),
-        "QEMU processes left behind: {leftover}"
+        orphans.is_empty(),
+        "QEMU processes left behind: {orphans:?}"
     );
+}
+
+/// QEMU processes of `kgpc test` whose parent has gone.
+fn orphaned_test_vms() -> Vec<u32> {
+    let mut orphans = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        if !(cmdline.starts_with("qemu-system") && cmdline.contains("kgpc-test.")) {
+            continue;
+        }
+        // The parent pid is the fourth field of /proc/PID/stat, after the command in parentheses.
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let ppid = stat
+            .rsplit(')')
+            .next()
+            .and_then(|rest| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(1) {
+            orphans.push(pid);
+        }
+    }
+    orphans
 }
 
 /// Failures before the VM: compiler errors mapped to the spec, a warning, a broken build
