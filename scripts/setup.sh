@@ -6,8 +6,10 @@ set -euo pipefail
 # gcc-12 and make build the modules. libelf1 and libssl3 are what the prebuilt tools of
 # linux-kbuild-6.1 link against: fetch-kernel.sh unpacks that package without installing it, so
 # apt never resolves its dependencies. cpio, gzip and busybox-static make the test initramfs,
-# qemu-system-x86 boots it, xz-utils handles .xz data and kmod provides modinfo.
-PACKAGES=(gcc-12 make libelf1 libssl3 cpio gzip xz-utils busybox-static qemu-system-x86 kmod)
+# qemu-system-x86 boots it, xz-utils handles .xz data and kmod provides modinfo. binutils links
+# the kernel-facts test fixtures; dwarves' pahole is the peer bench/kernel-facts.sh compares with,
+# measured with time's /usr/bin/time.
+PACKAGES=(gcc-12 make libelf1 libssl3 cpio gzip xz-utils busybox-static qemu-system-x86 kmod dwarves binutils time)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

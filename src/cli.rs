@@ -124,6 +124,19 @@ The cache is $KGPC_CACHE_DIR, else $XDG_CACHE_HOME/kgpc, else ~/.cache/kgpc.
 Packages are downloaded with apt-get and unpacked with dpkg-deb; nothing is
 installed on the system.")]
     Kernel(KernelArgs),
+    /// Print what the kernel's debug information says about functions.
+    #[command(after_help = "\
+Examples:
+  kgpc inspect cmdline_proc_show
+  kgpc inspect --vmlinux /usr/lib/debug/boot/vmlinux-6.1.0-57-cloud-amd64 cmdline_proc_show
+  kgpc inspect --format json show_stat meminfo_proc_show
+  kgpc inspect --module nf_tables --modules /usr/lib/debug/lib/modules/6.1.0-57-cloud-amd64 nft_do_chain
+
+Without --vmlinux, kgpc looks for the debug vmlinux of --release (or the running
+kernel, or the newest kernel in the kgpc cache) in /usr/lib/debug/boot,
+/usr/lib/debug/lib/modules/RELEASE, /boot and the kgpc cache. The first run on a
+vmlinux indexes it (progress is shown on a terminal); later runs reuse the index.")]
+    Inspect(InspectArgs),
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
@@ -149,6 +162,48 @@ pub struct SpecArgs {
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = MessageFormat::Human, value_name = "FORMAT")]
     pub message_format: MessageFormat,
+    /// The target's vmlinux with debug information, to check the spec against.
+    ///
+    /// Without it kgpc looks for the chosen release's debug vmlinux in the usual
+    /// places and the kgpc cache, and skips the kernel checks if there is none.
+    #[arg(long, value_name = "PATH")]
+    pub vmlinux: Option<PathBuf>,
+    /// A directory holding the target's module objects (searched recursively).
+    #[arg(long, value_name = "DIR")]
+    pub modules: Option<PathBuf>,
+    /// Skip the checks against the target's vmlinux even when one is found.
+    #[arg(long, conflicts_with = "vmlinux")]
+    pub no_kernel_checks: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// The functions to describe.
+    #[arg(required = true, value_name = "FUNCTION")]
+    pub functions: Vec<String>,
+    /// The vmlinux with debug information.
+    #[arg(long, value_name = "PATH")]
+    pub vmlinux: Option<PathBuf>,
+    /// The release whose debug vmlinux to look for.
+    #[arg(long, value_name = "RELEASE")]
+    pub release: Option<String>,
+    /// Look in this module's object instead of vmlinux.
+    #[arg(long, value_name = "NAME")]
+    pub module: Option<String>,
+    /// A directory holding module objects (searched recursively).
+    #[arg(long, value_name = "DIR")]
+    pub modules: Option<PathBuf>,
+    /// How to print the facts.
+    #[arg(long, value_enum, default_value_t = InspectFormat::Human, value_name = "FORMAT")]
+    pub format: InspectFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InspectFormat {
+    /// Readable text.
+    Human,
+    /// A JSON array with one object per function symbol.
+    Json,
 }
 
 #[derive(Args, Debug)]

@@ -14,6 +14,7 @@ pub mod commands;
 pub mod diagnostic;
 pub mod format;
 pub mod generate;
+pub mod kernel;
 pub mod kernel_cache;
 pub mod load;
 pub mod output;

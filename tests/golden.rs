@@ -97,6 +97,8 @@ fn every_diagnostic_code_has_a_golden_case() {
             all.push_str(&fs::read_to_string(entry.path()).unwrap_or_default());
         }
     }
+    // Codes of the checks against a real kernel are shown by tests/kernel_facts.rs.
+    all.push_str(&fs::read_to_string(root().join("tests/kernel_facts.rs")).unwrap_or_default());
     let (_, list, _) = kgpc(&root(), &["explain", "--list"], Path::new("/nonexistent"));
     let missing: Vec<&str> = list
         .lines()

@@ -4,6 +4,7 @@ mod build;
 mod compile;
 mod explain;
 mod fmt;
+mod inspect;
 mod kernel;
 mod review;
 pub(crate) mod session;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Kernel(args) => kernel::kernel(&args),
         Command::Review(args) => review::review(&args),
         Command::Diff(args) => review::diff(&args),
+        Command::Inspect(args) => inspect::inspect(&args),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "kgpc", &mut std::io::stdout());

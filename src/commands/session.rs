@@ -1,7 +1,7 @@
 //! One run over one spec: load, check, report. Shared by `check` and `compile`.
 
 use crate::check::release::ReleaseRequest;
-use crate::check::{lower, LowerOptions, Model};
+use crate::check::{kernel_rules, lower, LowerOptions, Model};
 use crate::cli::{MessageFormat, SpecArgs};
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
 use crate::load::{load, Input};
@@ -48,14 +48,35 @@ impl Session {
             Input::Path(&args.spec)
         };
         let loaded = load(input, &mut self.sources, &mut self.diagnostics)?;
-        let options = LowerOptions {
-            release: ReleaseRequest {
-                explicit: args.release.clone(),
-                candidates: release_candidates(),
-            },
-            prototypes_from_kernel: false,
+        let request = ReleaseRequest {
+            explicit: args.release.clone(),
+            candidates: release_candidates(),
         };
-        let model = lower(&loaded, &mut self.sources, &options, &mut self.diagnostics)?;
+        // The kernel checks run when there is a vmlinux: `--vmlinux`, or the
+        // debug vmlinux of the release the spec resolves to.
+        let vmlinux = (!args.no_kernel_checks)
+            .then(|| {
+                kernel_rules::find_vmlinux(
+                    args.vmlinux.as_deref(),
+                    spec_release(&loaded, &request).as_deref(),
+                    &cache_dir(),
+                )
+            })
+            .flatten();
+        let options = LowerOptions {
+            release: request,
+            prototypes_from_kernel: vmlinux.is_some(),
+        };
+        let mut model = lower(&loaded, &mut self.sources, &options, &mut self.diagnostics)?;
+        if let (Some(vmlinux), false) = (vmlinux, self.diagnostics.has_errors()) {
+            let inputs = kernel_rules::KernelInputs {
+                vmlinux,
+                modules: args.modules.clone(),
+                cache_dir: cache_dir(),
+                progress: self.format == MessageFormat::Human,
+            };
+            kernel_rules::check(&mut model, &inputs, &mut self.diagnostics);
+        }
         (!self.diagnostics.has_errors()).then_some(model)
     }
 
@@ -138,8 +159,34 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
+/// The release the spec's target resolves to, read from the syntax tree
+/// before lowering (which reports any problem with it).
+fn spec_release(loaded: &crate::load::Loaded, request: &ReleaseRequest) -> Option<String> {
+    use crate::syntax::ast::{Item, TargetEntry};
+    let releases: Vec<String> = loaded
+        .trees
+        .first()?
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Target(t) => Some(t),
+            _ => None,
+        })
+        .flat_map(|t| &t.entries)
+        .filter_map(|e| match e {
+            TargetEntry::Release { values, .. } => Some(values),
+            _ => None,
+        })
+        .flatten()
+        .map(|v| v.value.clone())
+        .collect();
+    crate::check::release::resolve(&releases, request)
+        .ok()
+        .map(|(r, _)| r)
+}
+
 /// Releases this machine knows: the running kernel, then the kgpc kernel cache, newest first.
-fn release_candidates() -> Vec<(String, String)> {
+pub(crate) fn release_candidates() -> Vec<(String, String)> {
     let mut candidates = Vec::new();
     // KGPC_RUNNING_RELEASE stands in for the running kernel's release (empty: none), for tests
     // whose output must not depend on the machine.

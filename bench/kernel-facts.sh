@@ -1,0 +1,70 @@
+#!/bin/bash
+# Benchmark of kgpc's checks against the real kernel (issue 3), with pahole as the peer:
+#   - the first `kgpc check` of a spec, with an empty index cache (the full DWARF scan);
+#   - later checks, which map the on-disk index;
+#   - `pahole -F dwarf --sizes` on the same vmlinux (a full DWARF load).
+# Prints wall time and peak memory of each, the ratios and whether the targets are met:
+# first check <= 1/8 of pahole's wall time and <= 500 MB, later checks <= 50 ms.
+#
+# Usage: bench/kernel-facts.sh [VMLINUX]   (default: Debian 12's debug vmlinux, fetched and cached
+#        by scripts/fetch-kernel.sh --dbg). Needs /usr/bin/time and pahole (package dwarves).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+vmlinux=${1:-$(scripts/fetch-kernel.sh --dbg --print vmlinux)}
+release=$(basename "$vmlinux"); release=${release#vmlinux-}
+command -v pahole >/dev/null || { echo "bench: pahole is missing: apt-get install dwarves" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing: apt-get install time" >&2; exit 1; }
+cargo build --release --quiet
+kgpc=$PWD/target/release/kgpc
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cat >"$work/fix.kgp" <<SPEC
+patch bench { description "Benchmark spec" }
+target { release "$release" arch x86_64 }
+include <linux/seq_file.h>
+object vmlinux {
+    replace cmdline_proc_show {
+        seq_puts(m, "patched\n");
+        return 0;
+    }
+    replace int show_stat(struct seq_file *p, void *v) { return 0; }
+    extern char *saved_command_line;
+}
+SPEC
+
+# measure NAME COMMAND...: runs it under /usr/bin/time -v; sets wall (seconds) and rss (MB).
+measure() {
+  local log=$work/time.log
+  /usr/bin/time -v "$@" >/dev/null 2>"$log" || { cat "$log" >&2; exit 1; }
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s}' "$log")
+  rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$log")
+}
+
+echo "vmlinux: $vmlinux ($(($(stat -c %s "$vmlinux") >> 20)) MB), $(nproc) cores"
+export KGPC_CACHE_DIR=$work/cache
+measure "$kgpc" check "$work/fix.kgp" --vmlinux "$vmlinux"
+first_wall=$wall first_rss=$rss
+later=()
+for _ in 1 2 3 4 5; do
+  measure "$kgpc" check "$work/fix.kgp" --vmlinux "$vmlinux"
+  later+=("$wall")
+done
+later_wall=$(printf '%s\n' "${later[@]}" | sort -n | sed -n 3p)
+later_rss=$rss
+measure pahole -F dwarf --sizes "$vmlinux"
+pahole_wall=$wall pahole_rss=$rss
+
+awk -v fw="$first_wall" -v fr="$first_rss" -v lw="$later_wall" -v lr="$later_rss" \
+    -v pw="$pahole_wall" -v pr="$pahole_rss" 'BEGIN {
+  printf "%-40s %9s %9s\n", "", "wall", "peak RSS"
+  printf "%-40s %8.2fs %7d MB\n", "kgpc check, first (full DWARF scan)", fw, fr
+  printf "%-40s %7.0fms %7d MB\n", "kgpc check, later (median of 5)", lw * 1000, lr
+  printf "%-40s %8.2fs %7d MB\n", "pahole -F dwarf --sizes", pw, pr
+  printf "first check / pahole: %.3f of the wall time (target <= 0.125), %.3f of the memory\n", fw / pw, fr / pr
+  ok = (fw <= pw / 8) && (fr <= 500) && (lw <= 0.050)
+  printf "targets: first <= pahole/8: %s; first <= 500 MB: %s; later <= 50 ms: %s\n", \
+    (fw <= pw / 8 ? "met" : "MISSED"), (fr <= 500 ? "met" : "MISSED"), (lw <= 0.050 ? "met" : "MISSED")
+  exit ok ? 0 : 1
+}'

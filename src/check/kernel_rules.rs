@@ -1,0 +1,751 @@
+//! Checks of a spec against the real kernel: its debug vmlinux and module
+//! objects (issue 3's rules). Each finding is a diagnostic that points at
+//! the spec, with the kernel facts in its notes.
+//!
+//! 1. identity: release, build id, architecture, CONFIG_LIVEPATCH;
+//! 2. existence of each replaced function, with "did you mean";
+//! 3. position: duplicated local names, `in "file.c"` and `sympos`;
+//! 4. patchability: an ftrace call site, not `__init`, not noinstr;
+//! 5. compiler clones; 6. inlined copies; 7. prototypes;
+//! 8. `extern` symbols; 9. modules; 10. transitions that may never end.
+
+use super::model::{Model, Object, Replacement};
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::kernel::ctype::normalize;
+use crate::kernel::facts::{always_on_stack, is_clone_of, unpatchable_reason};
+use crate::kernel::index::flag;
+use crate::kernel::{locate, Kernel, OpenOptions, Symbol};
+use std::path::{Path, PathBuf};
+
+/// Where the kernel objects come from.
+#[derive(Clone, Debug)]
+pub struct KernelInputs {
+    pub vmlinux: PathBuf,
+    /// `--modules DIR`.
+    pub modules: Option<PathBuf>,
+    pub cache_dir: PathBuf,
+    pub progress: bool,
+}
+
+/// Runs every rule; fills in kernel-supplied prototypes and positions.
+pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnostics) {
+    let options = OpenOptions {
+        cache_dir: Some(inputs.cache_dir.clone()),
+        progress: inputs.progress,
+        object_name: Some("vmlinux".into()),
+    };
+    let vmlinux = match Kernel::open(&inputs.vmlinux, &options) {
+        Ok(k) => k,
+        Err(e) => {
+            diagnostics.push(
+                Diagnostic::error(Code::KernelUnreadable, "cannot read the target's vmlinux")
+                    .at(model.target.span, "the target whose vmlinux this is")
+                    .with_note(e.to_string())
+                    .with_help("pass the debug vmlinux with --vmlinux PATH (scripts/fetch-kernel.sh --dbg --print vmlinux fetches Debian's)"),
+            );
+            return;
+        }
+    };
+    identity(model, &vmlinux, diagnostics);
+    let release = model.target.release.clone();
+    let mut objects = std::mem::take(&mut model.objects);
+    for object in &mut objects {
+        if object.module.is_none() {
+            check_object(object, &vmlinux, diagnostics);
+            continue;
+        }
+        let name = object.display_name().to_string();
+        let dirs = locate::module_dirs(&release, inputs.modules.as_deref(), &inputs.cache_dir);
+        let Some(path) = locate::find_module(&name, &dirs) else {
+            let mut d = Diagnostic::warning(
+                Code::ModuleNotFound,
+                format!("no object of module `{name}` found; its functions were not checked against the kernel"),
+            )
+            .at(object.span, "this module")
+            .with_note(format!("looked for {name}.ko in {}", show_dirs(&dirs)));
+            if inputs.modules.is_none() {
+                d = d.with_help("pass the directory holding the module's .ko with --modules DIR");
+            }
+            if object.funcs.iter().any(|f| !f.prototype_given) {
+                d = Diagnostic::error(Code::MissingPrototype, d.message.clone())
+                    .at(object.span, "this module")
+                    .with_note(d.notes[0].clone())
+                    .with_help("give the prototypes of its replacements, or pass the module's directory with --modules DIR");
+            }
+            diagnostics.push(d);
+            continue;
+        };
+        let module_options = OpenOptions {
+            object_name: Some(name.clone()),
+            ..options.clone()
+        };
+        match Kernel::open(&path, &module_options) {
+            Ok(module) => check_object(object, &module, diagnostics),
+            Err(e) => diagnostics.push(
+                Diagnostic::error(
+                    Code::KernelUnreadable,
+                    format!("cannot read the object of module `{name}`"),
+                )
+                .at(object.span, "this module")
+                .with_note(e.to_string()),
+            ),
+        }
+    }
+    model.objects = objects;
+}
+
+fn show_dirs(dirs: &[PathBuf]) -> String {
+    dirs.iter()
+        .map(|d| d.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn describe(kernel: &Kernel) -> String {
+    format!("{} ({})", kernel.object_name, kernel.path.display())
+}
+
+/// Rule 1: the vmlinux is the target's.
+fn identity(model: &Model, vmlinux: &Kernel, diagnostics: &mut Diagnostics) {
+    let meta = vmlinux.meta();
+    let span = model.target.span;
+    match &meta.release {
+        Some(release) if *release != model.target.release => diagnostics.push(
+            Diagnostic::error(
+                Code::KernelMismatch,
+                format!(
+                    "the vmlinux is release `{release}`, not `{}`",
+                    model.target.release
+                ),
+            )
+            .at(span, "the target")
+            .with_note(format!(
+                "{} says: {}",
+                vmlinux.path.display(),
+                meta.banner.as_deref().unwrap_or("")
+            ))
+            .with_note(format!(
+                "release `{}` was chosen: {}",
+                model.target.release, model.target.release_source
+            ))
+            .with_help(format!(
+                "pass the debug vmlinux of `{}`, or choose `--release {release}`",
+                model.target.release
+            )),
+        ),
+        Some(_) => {}
+        None => diagnostics.push(
+            Diagnostic::warning(
+                Code::KernelMismatch,
+                "cannot tell the vmlinux's release: it has no linux_banner",
+            )
+            .at(span, "the target")
+            .with_note(format!("read {}", vmlinux.path.display())),
+        ),
+    }
+    if let Some(wanted) = &model.target.build_id {
+        let actual = meta.build_id.as_deref().unwrap_or("none");
+        if !wanted.eq_ignore_ascii_case(actual) {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::KernelMismatch,
+                    format!("the vmlinux's build id is {actual}, not the spec's {wanted}"),
+                )
+                .at(span, "the target")
+                .with_note(format!("read {}", vmlinux.path.display()))
+                .with_help("a build id names one exact build: use that build's vmlinux, or fix the build_id"),
+            );
+        }
+    }
+    if meta.arch != model.target.arch {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::KernelMismatch,
+                format!(
+                    "the vmlinux is for {}, not {}",
+                    meta.arch, model.target.arch
+                ),
+            )
+            .at(span, "the target")
+            .with_note(format!("read {}", vmlinux.path.display())),
+        );
+    }
+    if !meta.has_livepatch {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::KernelMismatch,
+                "the kernel was built without CONFIG_LIVEPATCH",
+            )
+            .at(span, "the target")
+            .with_note(format!(
+                "{} defines no klp_enable_patch",
+                vmlinux.path.display()
+            ))
+            .with_help("livepatch modules load only into kernels built with CONFIG_LIVEPATCH=y"),
+        );
+    }
+}
+
+fn file_matches(symbol: &Symbol, wanted: &str) -> bool {
+    let wanted = wanted.trim_start_matches("./");
+    let candidates = [
+        symbol.function.as_ref().map(|f| f.cu.as_str()),
+        symbol
+            .function
+            .as_ref()
+            .and_then(|f| f.decl_file.as_deref()),
+        symbol.stt_file.as_deref(),
+    ];
+    candidates.into_iter().flatten().any(|file| {
+        file == wanted
+            || file.ends_with(&format!("/{wanted}"))
+            || (!wanted.contains('/') && file.rsplit('/').next() == Some(wanted))
+            || wanted.ends_with(&format!("/{file}"))
+    })
+}
+
+fn where_is(s: &Symbol) -> String {
+    format!(
+        "sympos {}: {} at {:#x}",
+        s.position,
+        s.file().unwrap_or("unknown file"),
+        s.addr
+    )
+}
+
+/// Rules 2-7 and 10 for every replacement, rule 8 for every extern.
+fn check_object(object: &mut Object, kernel: &Kernel, diagnostics: &mut Diagnostics) {
+    let replaced: Vec<String> = object.funcs.iter().map(|f| f.old_name.clone()).collect();
+    for func in &mut object.funcs {
+        check_replacement(func, &replaced, kernel, diagnostics);
+    }
+    for ext in &object.externs {
+        check_extern(ext, kernel, diagnostics);
+    }
+}
+
+fn functions_named(kernel: &Kernel, name: &str) -> Vec<Symbol> {
+    kernel.index().symbols_named(name)
+}
+
+fn not_found(kernel: &Kernel, name: &str, code: Code, what: &str) -> Diagnostic {
+    let index = kernel.index();
+    let clones: Vec<String> = index
+        .symbols_with_prefix(&format!("{name}."))
+        .into_iter()
+        .filter(|c| is_clone_of(c, name))
+        .collect();
+    let inlined = index.inlined_into(name);
+    let mut d = Diagnostic::error(
+        code,
+        format!("no {what} `{name}` in {}", kernel.object_name),
+    )
+    .with_note(format!("looked in {}", describe(kernel)));
+    if !clones.is_empty() {
+        d = d
+            .with_note(format!(
+                "the compiler emitted only clones of it: {}",
+                clones.join(", ")
+            ))
+            .with_help("a clone has a changed calling convention; replace the functions that call it instead");
+    } else if !inlined.is_empty() {
+        d = d
+            .with_note(format!(
+                "it was inlined everywhere it is used: into {}",
+                list(&inlined, 12)
+            ))
+            .with_help("replace the functions that hold the inlined copies instead");
+    } else {
+        let suggestions = index.suggestions(name, 3);
+        if !suggestions.is_empty() {
+            d = d.with_help(format!(
+                "did you mean {}?",
+                suggestions
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    d
+}
+
+fn list(names: &[String], max: usize) -> String {
+    if names.len() <= max {
+        names.join(", ")
+    } else {
+        format!("{} and {} more", names[..max].join(", "), names.len() - max)
+    }
+}
+
+/// Picks the symbol a replacement or extern means (rule 3), or reports why it cannot.
+fn position(
+    kernel: &Kernel,
+    name: &str,
+    symbols: &[Symbol],
+    source_file: Option<&str>,
+    sympos: u64,
+    span: crate::source::Span,
+    sympos_span: Option<crate::source::Span>,
+    diagnostics: &mut Diagnostics,
+) -> Option<Symbol> {
+    let listing = || symbols.iter().map(where_is).collect::<Vec<_>>().join("\n");
+    if let Some(file) = source_file {
+        let matching: Vec<&Symbol> = symbols.iter().filter(|s| file_matches(s, file)).collect();
+        match matching.as_slice() {
+            [one] => {
+                if sympos != 0 && sympos != one.sympos() {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            Code::AmbiguousSymbol,
+                            format!(
+                                "`{name}` in \"{file}\" is at position {}, not {sympos}",
+                                one.sympos()
+                            ),
+                        )
+                        .at(sympos_span.unwrap_or(span), "this position")
+                        .with_note(format!(
+                            "the symbols named `{name}` in {}, in kallsyms order:\n{}",
+                            kernel.object_name,
+                            listing()
+                        ))
+                        .with_help("drop `sympos`: kgpc computes it from the file"),
+                    );
+                    return None;
+                }
+                return Some((*one).clone());
+            }
+            [] => {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::AmbiguousSymbol,
+                        format!(
+                            "no `{name}` of {} comes from \"{file}\"",
+                            kernel.object_name
+                        ),
+                    )
+                    .at(span, "this function")
+                    .with_note(format!("the symbols named `{name}`:\n{}", listing())),
+                );
+                return None;
+            }
+            several => {
+                if sympos == 0 {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            Code::AmbiguousSymbol,
+                            format!(
+                                "{} symbols named `{name}` come from \"{file}\"",
+                                several.len()
+                            ),
+                        )
+                        .at(span, "this function")
+                        .with_note(format!("the symbols named `{name}`:\n{}", listing()))
+                        .with_help("add `sympos N` to choose one"),
+                    );
+                    return None;
+                }
+            }
+        }
+    }
+    let count = symbols.len() as u64;
+    if sympos > count {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::AmbiguousSymbol,
+                format!(
+                    "there is no symbol `{name}` at position {sympos}: {} has {count}",
+                    kernel.object_name
+                ),
+            )
+            .at(sympos_span.unwrap_or(span), "this position")
+            .with_note(format!(
+                "the symbols named `{name}`, in kallsyms order:\n{}",
+                listing()
+            )),
+        );
+        return None;
+    }
+    if sympos == 0 && count > 1 {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::AmbiguousSymbol,
+                format!("`{name}` names {count} symbols in {}; say which one", kernel.object_name),
+            )
+            .at(span, "ambiguous")
+            .with_note(format!("in kallsyms order:\n{}", listing()))
+            .with_note("the kernel refuses a klp_func with old_sympos 0 when the name is not unique")
+            .with_help(format!("add `in \"FILE\"` naming the source file, or `sympos N`, after the prototype of `{name}`")),
+        );
+        return None;
+    }
+    symbols.get(sympos.saturating_sub(1) as usize).cloned()
+}
+
+fn check_replacement(
+    func: &mut Replacement,
+    replaced: &[String],
+    kernel: &Kernel,
+    diagnostics: &mut Diagnostics,
+) {
+    let name = func.old_name.clone();
+    let symbols: Vec<Symbol> = functions_named(kernel, &name)
+        .into_iter()
+        .filter(|s| s.has(flag::FUNC) || s.has(flag::EXEC))
+        .collect();
+    if symbols.is_empty() {
+        let code = if func.prototype_given {
+            Code::FunctionNotFound
+        } else {
+            Code::MissingPrototype
+        };
+        let mut d = not_found(kernel, &name, code, "function").at(func.span, "not in the kernel");
+        if !func.prototype_given {
+            d = d.with_note("without the function in the kernel's debug information, kgpc cannot read its prototype either");
+        }
+        diagnostics.push(d);
+        return;
+    }
+    // Positions count every symbol of the name, functions or not.
+    let all = functions_named(kernel, &name);
+    let Some(symbol) = position(
+        kernel,
+        &name,
+        &all,
+        func.source_file.as_deref(),
+        func.sympos,
+        func.span,
+        func.sympos_span,
+        diagnostics,
+    ) else {
+        return;
+    };
+    func.sympos = symbol.sympos();
+    let file = symbol.file().unwrap_or("unknown file").to_string();
+    let facts_note = format!(
+        "{} `{name}` is at {:#x}, {} bytes, from {file}",
+        kernel.object_name, symbol.addr, symbol.size
+    );
+
+    // Rule 4.
+    if let Some(reason) = unpatchable_reason(&symbol, kernel.meta().mcount_entries > 0) {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::NotPatchable,
+                format!("livepatch cannot replace `{name}`: {reason}"),
+            )
+            .at(func.span, "not patchable")
+            .with_note(facts_note.clone())
+            .with_help("replace the functions that call it instead"),
+        );
+    }
+    // Rule 5.
+    let clones: Vec<String> = kernel
+        .index()
+        .symbols_with_prefix(&format!("{name}."))
+        .into_iter()
+        .filter(|c| is_clone_of(c, &name))
+        .collect();
+    if !clones.is_empty() {
+        diagnostics.push(
+            Diagnostic::warning(
+                Code::CompilerClones,
+                format!("the compiler also emitted clones of `{name}`: {}", clones.join(", ")),
+            )
+            .at(func.span, "has clones")
+            .with_note("callers of a clone run the clone's old code; replacing the plain symbol does not change them")
+            .with_help(format!("find the clones' callers with `kgpc inspect {}` and replace them too, if the fix must reach them", clones[0])),
+        );
+    }
+    // Rule 6.
+    let inlined: Vec<String> = kernel
+        .index()
+        .inlined_into(&name)
+        .into_iter()
+        .filter(|caller| {
+            let base = caller.split('.').next().unwrap_or(caller);
+            !replaced.iter().any(|r| r == base)
+        })
+        .collect();
+    if !inlined.is_empty() {
+        diagnostics.push(
+            Diagnostic::warning(
+                Code::InlinedCopies,
+                format!(
+                    "`{name}` was also inlined into {} function{} the patch leaves alone",
+                    inlined.len(),
+                    if inlined.len() == 1 { "" } else { "s" }
+                ),
+            )
+            .at(func.span, "has inlined copies")
+            .with_note(format!("inlined into: {}", list(&inlined, 20)))
+            .with_note("replacing the symbol does not change the inlined copies")
+            .with_help("replace those callers in this object too, if the fix must reach them"),
+        );
+    }
+    // Rule 7.
+    match kernel.prototype(&symbol) {
+        Some(Ok(proto)) => {
+            if func.prototype_given {
+                compare_prototype(func, &proto, diagnostics);
+            } else {
+                func.function.return_type = proto.return_type.clone();
+                func.function.params = proto.params_text();
+            }
+        }
+        other => {
+            if !func.prototype_given {
+                let why = match other {
+                    Some(Err(why)) => why,
+                    _ => format!("{} has no DWARF or BTF for it", kernel.object_name),
+                };
+                diagnostics.push(
+                    Diagnostic::error(Code::MissingPrototype, format!("the replacement of `{name}` has no prototype, and the kernel's debug information gives none"))
+                        .at(func.span, "give the function's C prototype here")
+                        .with_note(why)
+                        .with_help(format!("write the prototype as in the kernel source: `replace RETURN-TYPE {name}(PARAMETERS) {{`")),
+                );
+            }
+        }
+    }
+    // Rule 10.
+    if let Some(why) = always_on_stack(&symbol) {
+        diagnostics.push(
+            Diagnostic::warning(
+                Code::TransitionMayStall,
+                format!("the transition to this patch may never complete: {why}"),
+            )
+            .at(func.span, "always on some task's stack")
+            .with_note("livepatch switches a task only when no replaced function is on its stack")
+            .with_help("replace a function it calls instead, or make sure the loop is left"),
+        );
+    }
+}
+
+/// Splits a parameter list `(int a, char *b)` at top-level commas.
+fn split_params(params: &str) -> Vec<String> {
+    let inner = params.trim().trim_start_matches('(').trim_end_matches(')');
+    let mut out = Vec::new();
+    let mut depth = 0;
+    let mut cur = String::new();
+    for c in inner.chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(cur.trim().to_string());
+                cur.clear();
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur.trim().to_string());
+    }
+    if out.len() == 1 && out[0] == "void" {
+        out.clear();
+    }
+    out
+}
+
+const TYPE_WORDS: &[&str] = &[
+    "void", "char", "short", "int", "long", "float", "double", "signed", "unsigned", "_Bool",
+    "bool", "const", "volatile", "struct", "union", "enum",
+];
+
+/// A parameter's type without its name: `struct seq_file *m` → `struct seq_file*`.
+pub fn param_type(param: &str) -> String {
+    let p = normalize(param);
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    if let Some(i) = p.find("(*") {
+        let rest = &p[i + 2..];
+        let end = rest.find(|c: char| !is_word(c)).unwrap_or(rest.len());
+        return format!("{}(*{}", &p[..i], &rest[end..]);
+    }
+    let (head, tail) = match p.find('[') {
+        Some(i) => (&p[..i], &p[i..]),
+        None => (p.as_str(), ""),
+    };
+    let start = head.rfind(|c: char| !is_word(c)).map_or(0, |i| i + 1);
+    let last = &head[start..];
+    let before = head[..start].trim_end();
+    let previous_word = before.rsplit(|c: char| !is_word(c)).next().unwrap_or("");
+    let strip = !last.is_empty()
+        && !TYPE_WORDS.contains(&last)
+        && !before.is_empty()
+        && !matches!(previous_word, "struct" | "union" | "enum");
+    let kept = if strip { before } else { head };
+    normalize(&format!("{kept}{tail}"))
+}
+
+fn compare_prototype(
+    func: &Replacement,
+    proto: &crate::kernel::Prototype,
+    diagnostics: &mut Diagnostics,
+) {
+    let name = &func.old_name;
+    let spec_params = split_params(&func.function.params);
+    let spec_types: Vec<String> = spec_params.iter().map(|p| param_type(p)).collect();
+    let kernel_types: Vec<String> = proto.param_types.iter().map(|t| normalize(t)).collect();
+    let note = format!(
+        "the kernel's debug information declares: {}",
+        proto.declaration()
+    );
+    if spec_types.len() != kernel_types.len()
+        || spec_params.iter().any(|p| p == "...") != proto.variadic
+    {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::PrototypeMismatch,
+                format!("`{name}` takes {} parameter{} in the kernel, not {}", kernel_types.len(), if kernel_types.len() == 1 { "" } else { "s" }, spec_types.len()),
+            )
+            .at(func.span, "wrong prototype")
+            .with_note(note)
+            .with_help("the new function is called with the old function's arguments: copy the kernel's prototype"),
+        );
+        return;
+    }
+    let ret_differs = normalize(&func.function.return_type) != normalize(&proto.return_type);
+    let differing: Vec<String> = spec_types
+        .iter()
+        .zip(&kernel_types)
+        .enumerate()
+        .filter(|(_, (a, b))| a != b)
+        .map(|(i, (a, b))| format!("parameter {}: `{a}` here, `{b}` in the kernel", i + 1))
+        .collect();
+    if ret_differs || !differing.is_empty() {
+        let mut d = Diagnostic::warning(
+            Code::PrototypeMismatch,
+            format!("the prototype of `{name}` differs from the kernel's"),
+        )
+        .at(func.span, "differs from the kernel")
+        .with_note(note);
+        if ret_differs {
+            d = d.with_note(format!(
+                "return type: `{}` here, `{}` in the kernel",
+                func.function.return_type, proto.return_type
+            ));
+        }
+        for line in differing {
+            d = d.with_note(line);
+        }
+        diagnostics.push(d.with_help("types that are the same under another name (a typedef) are fine; anything else is a bug"));
+    }
+}
+
+/// Rule 8.
+fn check_extern(ext: &super::model::Extern, kernel: &Kernel, diagnostics: &mut Diagnostics) {
+    let name = &ext.name;
+    let symbols = functions_named(kernel, name);
+    if symbols.is_empty() {
+        diagnostics.push(
+            not_found(kernel, name, Code::ExternProblem, "symbol")
+                .at(ext.span, "not in the kernel"),
+        );
+        return;
+    }
+    if symbols.iter().any(|s| s.has(flag::EXPORTED)) || kernel.index().is_exported(name) {
+        diagnostics.push(
+            Diagnostic::warning(
+                Code::ExternExported,
+                format!("`{name}` is exported; it needs no `extern` declaration"),
+            )
+            .at(ext.span, "exported by the kernel")
+            .with_note(format!(
+                "{} exports `{name}` (__ksymtab_{name})",
+                kernel.object_name
+            ))
+            .with_help("include the header that declares it, or declare it in a `data` block"),
+        );
+    }
+    let Some(symbol) = position(
+        kernel,
+        name,
+        &symbols,
+        None,
+        ext.sympos,
+        ext.span,
+        ext.sympos_span,
+        diagnostics,
+    ) else {
+        return;
+    };
+    let declared = if symbol.has(flag::FUNC) {
+        kernel.prototype(&symbol).and_then(Result::ok).map(|p| {
+            let types: Vec<String> = p.param_types.iter().map(|t| normalize(t)).collect();
+            (
+                p.declaration(),
+                format!("{}|{}", normalize(&p.return_type), types.join(",")),
+            )
+        })
+    } else {
+        kernel
+            .variable_declarations(name)
+            .into_iter()
+            .find_map(Result::ok)
+            .map(|d| (d.clone(), normalize(&d)))
+    };
+    let Some((declaration, kernel_key)) = declared else {
+        return;
+    };
+    let spec_key = if symbol.has(flag::FUNC) {
+        match ext.declaration.find('(') {
+            Some(i) => {
+                let head = &ext.declaration[..i];
+                let ret = head.trim_end().strip_suffix(name.as_str()).unwrap_or(head);
+                let types: Vec<String> = split_params(&ext.declaration[i..])
+                    .iter()
+                    .map(|p| param_type(p))
+                    .collect();
+                format!("{}|{}", normalize(ret), types.join(","))
+            }
+            None => String::new(),
+        }
+    } else {
+        normalize(&ext.declaration)
+    };
+    if spec_key != kernel_key {
+        diagnostics.push(
+            Diagnostic::warning(Code::ExternProblem, format!("the declaration of `{name}` differs from the kernel's"))
+                .at(ext.span, "differs from the kernel")
+                .with_note(format!("the kernel's debug information declares: {declaration}"))
+                .with_note(format!("the spec declares: {}", ext.declaration))
+                .with_help("types that are the same under another name (a typedef) are fine; anything else is a bug"),
+        );
+    }
+}
+
+/// The vmlinux to check a spec against: `--vmlinux`, else the release's debug vmlinux if one is found.
+pub fn find_vmlinux(
+    explicit: Option<&Path>,
+    release: Option<&str>,
+    cache_dir: &Path,
+) -> Option<PathBuf> {
+    if let Some(p) = explicit {
+        return Some(p.to_path_buf());
+    }
+    locate::find_vmlinux(release?, cache_dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameter_types_without_names() {
+        assert_eq!(param_type("struct seq_file *m"), "struct seq_file*");
+        assert_eq!(param_type("unsigned long"), "unsigned long");
+        assert_eq!(param_type("unsigned long flags"), "unsigned long");
+        assert_eq!(param_type("size_t n"), "size_t");
+        assert_eq!(param_type("size_t"), "size_t");
+        assert_eq!(param_type("struct foo"), "struct foo");
+        assert_eq!(param_type("int (*fn)(void *)"), "int(*)(void*)");
+        assert_eq!(param_type("char buf[16]"), "char[16]");
+        assert_eq!(split_params("(void)"), Vec::<String>::new());
+        assert_eq!(split_params("(int a, int (*f)(int, int))").len(), 2);
+    }
+}

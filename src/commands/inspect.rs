@@ -1,0 +1,193 @@
+//! `kgpc inspect`: what the kernel facts say about functions, before a spec
+//! is written.
+
+use super::session::{cache_dir, release_candidates};
+use super::{EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE};
+use crate::cli::{InspectArgs, InspectFormat};
+use crate::kernel::{locate, FunctionFacts, Kernel, OpenOptions};
+use std::path::PathBuf;
+
+pub fn inspect(args: &InspectArgs) -> i32 {
+    let path = match vmlinux_path(args) {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("error: {why}");
+            return EXIT_USAGE;
+        }
+    };
+    let options = OpenOptions {
+        cache_dir: Some(cache_dir()),
+        progress: true,
+        object_name: None,
+    };
+    let vmlinux = match Kernel::open(&path, &options) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: cannot read the kernel: {e}");
+            return EXIT_SPEC_ERRORS;
+        }
+    };
+    let kernel = match &args.module {
+        None => vmlinux,
+        Some(name) => {
+            let release = vmlinux.meta().release.clone().unwrap_or_default();
+            let dirs = locate::module_dirs(&release, args.modules.as_deref(), &cache_dir());
+            let Some(found) = locate::find_module(name, &dirs) else {
+                eprintln!(
+                    "error: no object of module `{name}` in {}",
+                    dirs.iter()
+                        .map(|d| d.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                return EXIT_SPEC_ERRORS;
+            };
+            match Kernel::open(
+                &found,
+                &OpenOptions {
+                    object_name: Some(name.replace('-', "_")),
+                    ..options
+                },
+            ) {
+                Ok(k) => k,
+                Err(e) => {
+                    eprintln!("error: cannot read the module: {e}");
+                    return EXIT_SPEC_ERRORS;
+                }
+            }
+        }
+    };
+    let mut all: Vec<FunctionFacts> = Vec::new();
+    let mut missing = Vec::new();
+    for name in &args.functions {
+        let found = kernel.function_facts(name);
+        if found.is_empty() {
+            missing.push(name.clone());
+        }
+        all.extend(found);
+    }
+    match args.format {
+        InspectFormat::Json => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&all).unwrap_or_else(|_| "[]".into())
+            );
+        }
+        InspectFormat::Human => {
+            for f in &all {
+                print!("{}", human(f));
+            }
+        }
+    }
+    for name in &missing {
+        let suggestions = kernel.index().suggestions(name, 3);
+        let inlined = kernel.index().inlined_into(name);
+        let mut line = format!(
+            "error: no function `{name}` in {} ({})",
+            kernel.object_name,
+            kernel.path.display()
+        );
+        let clones: Vec<String> = kernel
+            .index()
+            .symbols_with_prefix(&format!("{name}."))
+            .into_iter()
+            .filter(|c| crate::kernel::facts::is_clone_of(c, name))
+            .collect();
+        if !clones.is_empty() {
+            line.push_str(&format!(
+                "; the compiler emitted only clones: {}",
+                clones.join(", ")
+            ));
+        } else if !inlined.is_empty() {
+            line.push_str(&format!(
+                "; it exists only inlined, into {}",
+                inlined.join(", ")
+            ));
+        } else if !suggestions.is_empty() {
+            line.push_str(&format!("; did you mean {}?", suggestions.join(", ")));
+        }
+        eprintln!("{line}");
+    }
+    if missing.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_SPEC_ERRORS
+    }
+}
+
+fn vmlinux_path(args: &InspectArgs) -> Result<PathBuf, String> {
+    if let Some(p) = &args.vmlinux {
+        return Ok(p.clone());
+    }
+    let mut releases: Vec<(String, String)> = Vec::new();
+    if let Some(r) = &args.release {
+        releases.push((r.clone(), "given with --release".into()));
+    } else {
+        releases = release_candidates();
+    }
+    for (release, _) in &releases {
+        if let Some(p) = locate::find_vmlinux(release, &cache_dir()) {
+            return Ok(p);
+        }
+    }
+    let tried: Vec<String> = releases.iter().map(|(r, _)| r.clone()).collect();
+    Err(format!(
+        "no debug vmlinux found for {}; pass --vmlinux PATH (scripts/fetch-kernel.sh --dbg fetches Debian's)",
+        if tried.is_empty() {
+            "any release".to_string()
+        } else {
+            tried.join(", ")
+        }
+    ))
+}
+
+fn human(f: &FunctionFacts) -> String {
+    let mut out = format!("{} ({}", f.name, f.object);
+    if f.same_name > 1 {
+        out.push_str(&format!(", sympos {} of {}", f.sympos, f.same_name));
+    }
+    out.push_str(")\n");
+    let mut line = |k: &str, v: String| out.push_str(&format!("  {k:<13}{v}\n"));
+    line("address", format!("{} size {}", f.address, f.size));
+    if let Some(file) = &f.file {
+        line("file", file.clone());
+    }
+    if let Some(d) = &f.decl_file {
+        line("declared in", d.clone());
+    }
+    line(
+        "binding",
+        format!(
+            "{}{}",
+            if f.local { "local" } else { "global" },
+            if f.exported { ", exported" } else { "" }
+        ),
+    );
+    line(
+        "patchable",
+        match &f.reason {
+            None => "yes".into(),
+            Some(r) => format!("no: {r}"),
+        },
+    );
+    if let Some(p) = &f.prototype {
+        line("prototype", p.clone());
+    }
+    if !f.clones.is_empty() {
+        line("clones", f.clones.join(", "));
+    }
+    if !f.inlined_into.is_empty() {
+        line(
+            "inlined into",
+            format!(
+                "{} functions: {}",
+                f.inlined_into.len(),
+                f.inlined_into.join(", ")
+            ),
+        );
+    }
+    if let Some(w) = &f.always_on_stack {
+        line("transition", format!("may never complete: {w}"));
+    }
+    out
+}

@@ -1,0 +1,53 @@
+//! The on-disk index cache: one file per kernel object, named by its build
+//! id and size (a debug vmlinux and the stripped one share a build id), kept
+//! in `<kgpc cache>/index/`. Files are written atomically and checked when
+//! mapped; a damaged or stale file is simply rebuilt.
+
+use super::elf::ElfFile;
+use super::index::Index;
+use memmap2::Mmap;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The cache file for `elf`.
+pub fn path_for(dir: &Path, elf: &ElfFile, build_id: Option<&str>) -> PathBuf {
+    let size = elf.data().len();
+    let key = match build_id {
+        Some(id) => format!("{id}-{size}"),
+        None => {
+            // No build id: key on the file's identity and contents' edges.
+            let mut h = Sha256::new();
+            h.update(elf.path.display().to_string().as_bytes());
+            h.update(size.to_le_bytes());
+            if let Ok(m) = std::fs::metadata(&elf.path).and_then(|m| m.modified()) {
+                h.update(format!("{m:?}").as_bytes());
+            }
+            let data = elf.data();
+            h.update(&data[..data.len().min(4096)]);
+            let digest = h.finalize();
+            let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+            format!("nobuildid-{hex}")
+        }
+    };
+    dir.join("index").join(format!("{key}.kgpi"))
+}
+
+/// Maps a cached index, if there is a valid one.
+pub fn load(path: &Path) -> Option<Index<Mmap>> {
+    let file = std::fs::File::open(path).ok()?;
+    // SAFETY: cache files are written once, by rename, and never changed in
+    // place; `Index::new` checks every length before use.
+    let map = unsafe { Mmap::map(&file) }.ok()?;
+    Index::new(map)
+}
+
+/// Writes an index atomically; failures only cost the next run a rebuild.
+pub fn store(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

@@ -1,0 +1,199 @@
+//! The facts about one function that checks and `kgpc inspect` report:
+//! where it is, whether livepatch can hook it, its clones, where it was
+//! inlined and its prototype.
+
+use super::index::{flag, Symbol};
+use super::Kernel;
+use serde::Serialize;
+
+/// One function symbol and what the kernel facts say about it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct FunctionFacts {
+    pub name: String,
+    /// `vmlinux` or the module's name.
+    pub object: String,
+    pub address: String,
+    pub size: u64,
+    /// `old_sympos`: 0 when the name is unique in the object.
+    pub sympos: u64,
+    /// How many symbols of the object have this name.
+    pub same_name: u64,
+    /// The source file of its compilation unit, or its `STT_FILE` name.
+    pub file: Option<String>,
+    /// The file it is declared in, when that differs (a header).
+    pub decl_file: Option<String>,
+    pub local: bool,
+    pub exported: bool,
+    pub patchable: bool,
+    pub reason: Option<String>,
+    /// Compiler clones: `foo.isra.0`, `foo.constprop.0`, `foo.part.0`, `foo.cold`.
+    pub clones: Vec<String>,
+    /// Functions that hold inlined copies of it.
+    pub inlined_into: Vec<String>,
+    pub prototype: Option<String>,
+    /// Why a transition may never complete while it is patched.
+    pub always_on_stack: Option<String>,
+}
+
+/// Functions some task is always inside: a transition that patches them waits forever.
+const ALWAYS_ON_STACK: &[(&str, &str)] = &[
+    ("kthread", "every kernel thread runs inside kthread()"),
+    (
+        "worker_thread",
+        "every idle workqueue worker sleeps in worker_thread()",
+    ),
+    (
+        "smpboot_thread_fn",
+        "every per-CPU kernel thread loops in smpboot_thread_fn()",
+    ),
+    ("do_idle", "each CPU's idle task loops in do_idle()"),
+    (
+        "cpu_startup_entry",
+        "each CPU's idle task never returns from cpu_startup_entry()",
+    ),
+    (
+        "rcu_gp_kthread",
+        "the RCU grace-period thread never leaves rcu_gp_kthread()",
+    ),
+    ("kswapd", "kswapd never leaves its main loop"),
+    ("ksoftirqd_should_run", "ksoftirqd polls it in its loop"),
+    (
+        "rescuer_thread",
+        "workqueue rescuers sleep in rescuer_thread()",
+    ),
+    ("kthreadd", "kthreadd never leaves its main loop"),
+];
+
+/// Whether some task is always on this function's stack, and why.
+pub fn always_on_stack(symbol: &Symbol) -> Option<String> {
+    if let Some((_, why)) = ALWAYS_ON_STACK.iter().find(|(n, _)| *n == symbol.name) {
+        return Some((*why).to_string());
+    }
+    if symbol.has(flag::SCHED) {
+        return Some(format!(
+            "`{}` is a scheduler function (.sched.text): sleeping tasks are inside it",
+            symbol.name
+        ));
+    }
+    if symbol.has(flag::CPUIDLE) {
+        return Some(format!(
+            "`{}` is idle code (.cpuidle.text): idle CPUs are inside it",
+            symbol.name
+        ));
+    }
+    None
+}
+
+/// Why livepatch cannot hook this symbol, or `None` if it can.
+pub fn unpatchable_reason(symbol: &Symbol, has_mcount_table: bool) -> Option<String> {
+    if !symbol.has(flag::FUNC) {
+        return Some("it is not a function".into());
+    }
+    if symbol.has(flag::INIT) {
+        return Some(
+            "it is in .init.text, which the kernel frees once it has booted or loaded the module"
+                .into(),
+        );
+    }
+    if symbol.has(flag::EXIT) {
+        return Some("it is in .exit.text, which built-in code discards".into());
+    }
+    if symbol.has(flag::NOINSTR) {
+        return Some("it is noinstr (.noinstr.text): it has no ftrace call site".into());
+    }
+    if symbol.has(flag::ENTRY) {
+        return Some("it is low-level entry code (.entry.text)".into());
+    }
+    if !symbol.has(flag::MCOUNT) {
+        return Some(if has_mcount_table {
+            "it has no ftrace call site: it is notrace, an `inline` function emitted out of line, or assembly".into()
+        } else {
+            "the object has no ftrace call-site table (__mcount_loc): it was built without -mrecord-mcount or CONFIG_DYNAMIC_FTRACE".into()
+        });
+    }
+    None
+}
+
+/// Whether `name` is a compiler clone of `base`: `base.isra.0`, `base.cold`, ...
+pub fn is_clone_of(name: &str, base: &str) -> bool {
+    const PARTS: &[&str] = &[
+        "isra",
+        "constprop",
+        "part",
+        "cold",
+        "lto_priv",
+        "localalias",
+        "clone",
+        "specialized",
+    ];
+    let Some(rest) = name.strip_prefix(base).and_then(|r| r.strip_prefix('.')) else {
+        return false;
+    };
+    rest.split('.')
+        .all(|p| PARTS.contains(&p) || (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
+}
+
+impl Kernel {
+    /// The facts of every function symbol called `name` (several for duplicated locals).
+    pub fn function_facts(&self, name: &str) -> Vec<FunctionFacts> {
+        let index = self.index();
+        let has_table = index.meta.mcount_entries > 0;
+        let clones: Vec<String> = index
+            .symbols_with_prefix(&format!("{name}."))
+            .into_iter()
+            .filter(|c| is_clone_of(c, name))
+            .collect();
+        let inlined_into = index.inlined_into(name);
+        index
+            .symbols_named(name)
+            .into_iter()
+            .filter(|s| s.has(flag::FUNC))
+            .map(|s| {
+                let reason = unpatchable_reason(&s, has_table);
+                let prototype = self
+                    .prototype(&s)
+                    .and_then(Result::ok)
+                    .map(|p| p.declaration());
+                let file = s.file().map(str::to_string);
+                FunctionFacts {
+                    name: s.name.clone(),
+                    object: self.object_name.clone(),
+                    address: format!("{:#x}", s.addr),
+                    size: s.size,
+                    sympos: s.sympos(),
+                    same_name: s.same_name,
+                    decl_file: s
+                        .function
+                        .as_ref()
+                        .and_then(|f| f.decl_file.clone())
+                        .filter(|d| Some(d) != file.as_ref()),
+                    file,
+                    local: s.has(flag::LOCAL),
+                    exported: s.has(flag::EXPORTED),
+                    patchable: reason.is_none(),
+                    reason,
+                    clones: clones.clone(),
+                    inlined_into: inlined_into.clone(),
+                    prototype,
+                    always_on_stack: always_on_stack(&s),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clone_names() {
+        assert!(is_clone_of("foo.isra.0", "foo"));
+        assert!(is_clone_of("foo.constprop.0.isra.0", "foo"));
+        assert!(is_clone_of("foo.cold", "foo"));
+        assert!(is_clone_of("foo.part.0", "foo"));
+        assert!(!is_clone_of("foo_bar", "foo"));
+        assert!(!is_clone_of("foo.", "foo"));
+        assert!(!is_clone_of("foo.weird", "foo"));
+    }
+}

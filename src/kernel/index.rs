@@ -1,0 +1,453 @@
+//! The index: kernel facts in one flat little-endian byte layout, queried in
+//! place. The same bytes are kept on disk (see [`super::cache`]) and mapped
+//! again by later runs, so a check against a known vmlinux reads only the
+//! few records it asks about.
+//!
+//! Layout: the magic, a table of sections (offset, length), then the
+//! sections: strings (each a `u32` length and the bytes), metadata (JSON),
+//! symbols sorted by name then kallsyms order, DWARF functions, inlining
+//! edges sorted by callee, file-scope variables and exported names, both
+//! sorted by name.
+
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+
+pub const MAGIC: &[u8; 8] = b"KGPCIDX3";
+pub const NONE: u32 = u32::MAX;
+
+pub const SECTION_STRINGS: usize = 0;
+pub const SECTION_META: usize = 1;
+pub const SECTION_SYMBOLS: usize = 2;
+pub const SECTION_FUNCTIONS: usize = 3;
+pub const SECTION_INLINED: usize = 4;
+pub const SECTION_VARIABLES: usize = 5;
+pub const SECTION_EXPORTS: usize = 6;
+pub const SECTIONS: usize = 7;
+
+pub const SYMBOL_SIZE: usize = 40;
+pub const FUNCTION_SIZE: usize = 40;
+pub const INLINED_SIZE: usize = 8;
+pub const VARIABLE_SIZE: usize = 24;
+pub const EXPORT_SIZE: usize = 4;
+
+/// Symbol flags.
+pub mod flag {
+    pub const FUNC: u32 = 1;
+    pub const OBJECT: u32 = 1 << 1;
+    pub const LOCAL: u32 = 1 << 2;
+    pub const WEAK: u32 = 1 << 3;
+    /// The function has an ftrace call site.
+    pub const MCOUNT: u32 = 1 << 4;
+    pub const INIT: u32 = 1 << 5;
+    pub const EXIT: u32 = 1 << 6;
+    pub const EXEC: u32 = 1 << 7;
+    pub const NOINSTR: u32 = 1 << 8;
+    pub const SCHED: u32 = 1 << 9;
+    pub const CPUIDLE: u32 = 1 << 10;
+    pub const ENTRY: u32 = 1 << 11;
+    pub const KPROBES: u32 = 1 << 12;
+    pub const EXPORTED: u32 = 1 << 13;
+}
+
+/// Facts about the whole file.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Meta {
+    /// The file the index was built from, when it was built.
+    pub path: String,
+    pub size: u64,
+    pub build_id: Option<String>,
+    pub arch: String,
+    /// An object file or module (`ET_REL`): kallsyms order is symbol-table order.
+    pub relocatable: bool,
+    pub banner: Option<String>,
+    pub release: Option<String>,
+    pub has_dwarf: bool,
+    pub has_btf: bool,
+    pub symbol_count: u64,
+    /// Where the ftrace call-site table was found, and how many entries it has.
+    pub mcount_source: Option<String>,
+    pub mcount_entries: u64,
+    /// `klp_enable_patch` is defined: the kernel was built with CONFIG_LIVEPATCH.
+    pub has_livepatch: bool,
+    pub dwarf_units: u64,
+}
+
+/// A view of index bytes.
+pub struct Index<B: AsRef<[u8]>> {
+    bytes: B,
+    sections: [(usize, usize); SECTIONS],
+    pub meta: Meta,
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    b.get(at..at + 4)
+        .map_or(0, |s| u32::from_le_bytes(s.try_into().unwrap_or([0; 4])))
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    b.get(at..at + 8)
+        .map_or(0, |s| u64::from_le_bytes(s.try_into().unwrap_or([0; 8])))
+}
+
+/// A symbol as the index records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Symbol {
+    pub name: String,
+    /// The `STT_FILE` name before a local symbol.
+    pub stt_file: Option<String>,
+    pub addr: u64,
+    pub size: u64,
+    pub flags: u32,
+    pub function: Option<Function>,
+    /// The kallsyms position among symbols of the same name (1-based).
+    pub position: u64,
+    /// How many symbols of the object share the name.
+    pub same_name: u64,
+}
+
+impl Symbol {
+    pub fn has(&self, f: u32) -> bool {
+        self.flags & f != 0
+    }
+
+    /// `old_sympos` for this symbol: 0 when its name is unique.
+    pub fn sympos(&self) -> u64 {
+        if self.same_name > 1 {
+            self.position
+        } else {
+            0
+        }
+    }
+
+    /// The source file: the compilation unit's, else the `STT_FILE` name.
+    pub fn file(&self) -> Option<&str> {
+        self.function
+            .as_ref()
+            .map(|f| f.cu.as_str())
+            .filter(|c| !c.is_empty())
+            .or(self.stt_file.as_deref())
+    }
+}
+
+/// A function as DWARF describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Function {
+    pub name: String,
+    pub cu: String,
+    pub decl_file: Option<String>,
+    pub entry: u64,
+    pub die: u64,
+    pub unit: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Variable {
+    pub name: String,
+    pub cu: String,
+    pub die: u64,
+    pub unit: u64,
+}
+
+impl<B: AsRef<[u8]>> Index<B> {
+    /// Checks the layout; `None` if the bytes are not a whole index of this version.
+    pub fn new(bytes: B) -> Option<Index<B>> {
+        let b = bytes.as_ref();
+        if b.len() < 8 + SECTIONS * 16 || &b[..8] != MAGIC {
+            return None;
+        }
+        let mut sections = [(0usize, 0usize); SECTIONS];
+        for (i, s) in sections.iter_mut().enumerate() {
+            let off = usize::try_from(u64_at(b, 8 + i * 16)).ok()?;
+            let len = usize::try_from(u64_at(b, 16 + i * 16)).ok()?;
+            if off.checked_add(len)? > b.len() {
+                return None;
+            }
+            *s = (off, len);
+        }
+        let sizes = [
+            (SECTION_SYMBOLS, SYMBOL_SIZE),
+            (SECTION_FUNCTIONS, FUNCTION_SIZE),
+            (SECTION_INLINED, INLINED_SIZE),
+            (SECTION_VARIABLES, VARIABLE_SIZE),
+            (SECTION_EXPORTS, EXPORT_SIZE),
+        ];
+        if sizes.iter().any(|(s, n)| sections[*s].1 % n != 0) {
+            return None;
+        }
+        let (mo, ml) = sections[SECTION_META];
+        let meta: Meta = serde_json::from_slice(&b[mo..mo + ml]).ok()?;
+        Some(Index {
+            bytes,
+            sections,
+            meta,
+        })
+    }
+
+    fn section(&self, s: usize) -> &[u8] {
+        let (o, l) = self.sections[s];
+        &self.bytes.as_ref()[o..o + l]
+    }
+
+    fn count(&self, s: usize, size: usize) -> usize {
+        self.sections[s].1 / size
+    }
+
+    fn record(&self, s: usize, size: usize, i: usize) -> &[u8] {
+        &self.section(s)[i * size..(i + 1) * size]
+    }
+
+    /// The string at an offset of the string section.
+    pub fn str_at(&self, at: u32) -> &str {
+        if at == NONE {
+            return "";
+        }
+        let strings = self.section(SECTION_STRINGS);
+        let at = at as usize;
+        let len = u32_at(strings, at) as usize;
+        strings
+            .get(at + 4..at + 4 + len)
+            .and_then(|s| std::str::from_utf8(s).ok())
+            .unwrap_or("")
+    }
+
+    fn opt_str(&self, at: u32) -> Option<String> {
+        (at != NONE).then(|| self.str_at(at).to_string())
+    }
+
+    /// The first record whose key is not less than `key`, in a table sorted by name.
+    fn lower_bound(&self, s: usize, size: usize, key: &str) -> usize {
+        let (mut lo, mut hi) = (0, self.count(s, size));
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let name = self.str_at(u32_at(self.record(s, size, mid), 0));
+            if name.as_bytes().cmp(key.as_bytes()) == Ordering::Less {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// Records `i..` of a name-sorted table while their name is `name`.
+    fn named(&self, s: usize, size: usize, name: &str) -> std::ops::Range<usize> {
+        let start = self.lower_bound(s, size, name);
+        let mut end = start;
+        let n = self.count(s, size);
+        while end < n && self.str_at(u32_at(self.record(s, size, end), 0)) == name {
+            end += 1;
+        }
+        start..end
+    }
+
+    fn symbol(&self, i: usize) -> Symbol {
+        let r = self.record(SECTION_SYMBOLS, SYMBOL_SIZE, i);
+        let func = u32_at(r, 28);
+        Symbol {
+            name: self.str_at(u32_at(r, 0)).to_string(),
+            stt_file: self.opt_str(u32_at(r, 4)),
+            addr: u64_at(r, 8),
+            size: u64_at(r, 16),
+            flags: u32_at(r, 24),
+            function: (func != NONE)
+                .then(|| self.function(func as usize))
+                .flatten(),
+            position: 0,
+            same_name: 0,
+        }
+    }
+
+    fn function(&self, i: usize) -> Option<Function> {
+        if i >= self.count(SECTION_FUNCTIONS, FUNCTION_SIZE) {
+            return None;
+        }
+        let r = self.record(SECTION_FUNCTIONS, FUNCTION_SIZE, i);
+        Some(Function {
+            name: self.str_at(u32_at(r, 0)).to_string(),
+            cu: self.str_at(u32_at(r, 4)).to_string(),
+            decl_file: self.opt_str(u32_at(r, 8)),
+            entry: u64_at(r, 16),
+            die: u64_at(r, 24),
+            unit: u64_at(r, 32),
+        })
+    }
+
+    /// Every symbol of that name (functions and data), in kallsyms order,
+    /// each with its position.
+    pub fn symbols_named(&self, name: &str) -> Vec<Symbol> {
+        let range = self.named(SECTION_SYMBOLS, SYMBOL_SIZE, name);
+        let n = range.len() as u64;
+        range
+            .enumerate()
+            .map(|(k, i)| {
+                let mut s = self.symbol(i);
+                s.position = k as u64 + 1;
+                s.same_name = n;
+                s
+            })
+            .collect()
+    }
+
+    /// Symbols whose names start with `prefix`, such as `foo.` for clones.
+    pub fn symbols_with_prefix(&self, prefix: &str) -> Vec<String> {
+        let n = self.count(SECTION_SYMBOLS, SYMBOL_SIZE);
+        let mut i = self.lower_bound(SECTION_SYMBOLS, SYMBOL_SIZE, prefix);
+        let mut out: Vec<String> = Vec::new();
+        while i < n {
+            let name = self.str_at(u32_at(self.record(SECTION_SYMBOLS, SYMBOL_SIZE, i), 0));
+            if !name.starts_with(prefix) {
+                break;
+            }
+            if out.last().map(String::as_str) != Some(name) {
+                out.push(name.to_string());
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// The functions holding inlined copies of `name`.
+    pub fn inlined_into(&self, name: &str) -> Vec<String> {
+        self.named(SECTION_INLINED, INLINED_SIZE, name)
+            .map(|i| {
+                self.str_at(u32_at(self.record(SECTION_INLINED, INLINED_SIZE, i), 4))
+                    .to_string()
+            })
+            .collect()
+    }
+
+    pub fn variables_named(&self, name: &str) -> Vec<Variable> {
+        self.named(SECTION_VARIABLES, VARIABLE_SIZE, name)
+            .map(|i| {
+                let r = self.record(SECTION_VARIABLES, VARIABLE_SIZE, i);
+                Variable {
+                    name: self.str_at(u32_at(r, 0)).to_string(),
+                    cu: self.str_at(u32_at(r, 4)).to_string(),
+                    die: u64_at(r, 8),
+                    unit: u64_at(r, 16),
+                }
+            })
+            .collect()
+    }
+
+    pub fn is_exported(&self, name: &str) -> bool {
+        !self.named(SECTION_EXPORTS, EXPORT_SIZE, name).is_empty()
+    }
+
+    /// Every distinct symbol name, in order (for suggestions).
+    pub fn names(&self) -> impl Iterator<Item = (&str, u32)> + '_ {
+        let n = self.count(SECTION_SYMBOLS, SYMBOL_SIZE);
+        (0..n).map(move |i| {
+            let r = self.record(SECTION_SYMBOLS, SYMBOL_SIZE, i);
+            (self.str_at(u32_at(r, 0)), u32_at(r, 24))
+        })
+    }
+
+    /// The function symbols whose names are closest to `name`.
+    pub fn suggestions(&self, name: &str, limit: usize) -> Vec<String> {
+        let max = (name.len() / 3).clamp(1, 3);
+        let mut found: Vec<(usize, String)> = Vec::new();
+        let mut last = "";
+        for (candidate, flags) in self.names() {
+            if flags & flag::FUNC == 0 || candidate == last {
+                continue;
+            }
+            last = candidate;
+            if candidate.len().abs_diff(name.len()) > max || candidate.contains('.') {
+                continue;
+            }
+            let d = crate::syntax::suggest::distance(name, candidate);
+            if d <= max {
+                found.push((d, candidate.to_string()));
+            }
+        }
+        found.sort();
+        found.dedup();
+        found.into_iter().take(limit).map(|(_, n)| n).collect()
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        self.bytes.as_ref()
+    }
+
+    pub fn into_bytes(self) -> B {
+        self.bytes
+    }
+}
+
+/// Builds index bytes from records; strings are interned as they come.
+#[derive(Default)]
+pub struct Writer {
+    strings: Vec<u8>,
+    interned: std::collections::HashMap<Vec<u8>, u32>,
+}
+
+impl Writer {
+    pub fn intern(&mut self, s: &[u8]) -> u32 {
+        if let Some(at) = self.interned.get(s) {
+            return *at;
+        }
+        let at = self.strings.len() as u32;
+        self.strings
+            .extend_from_slice(&(s.len() as u32).to_le_bytes());
+        self.strings.extend_from_slice(s);
+        self.interned.insert(s.to_vec(), at);
+        at
+    }
+
+    pub fn intern_opt(&mut self, s: Option<&[u8]>) -> u32 {
+        s.map_or(NONE, |s| self.intern(s))
+    }
+
+    /// Lays out the sections: `tables` are symbols, functions, inlined, variables, exports.
+    pub fn finish(self, meta: &Meta, tables: [Vec<u8>; 5]) -> Vec<u8> {
+        let meta = serde_json::to_vec(meta).unwrap_or_default();
+        let mut parts: Vec<Vec<u8>> = vec![self.strings, meta];
+        parts.extend(tables);
+        let mut out = Vec::with_capacity(parts.iter().map(Vec::len).sum::<usize>() + 256);
+        out.extend_from_slice(MAGIC);
+        let mut offset = 8 + SECTIONS * 16;
+        for p in &parts {
+            out.extend_from_slice(&(offset as u64).to_le_bytes());
+            out.extend_from_slice(&(p.len() as u64).to_le_bytes());
+            offset += p.len();
+        }
+        for p in parts {
+            out.extend_from_slice(&p);
+        }
+        out
+    }
+}
+
+pub fn put_u32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+pub fn put_u64(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_garbage_and_truncation() {
+        assert!(Index::new(&b"not an index"[..]).is_none());
+        let mut w = Writer::default();
+        let name = w.intern(b"f");
+        let mut symbols = Vec::new();
+        put_u32(&mut symbols, name);
+        put_u32(&mut symbols, NONE);
+        put_u64(&mut symbols, 0x10);
+        put_u64(&mut symbols, 4);
+        put_u32(&mut symbols, flag::FUNC);
+        put_u32(&mut symbols, NONE);
+        put_u64(&mut symbols, 0);
+        let bytes = w.finish(&Meta::default(), [symbols, vec![], vec![], vec![], vec![]]);
+        let index = Index::new(&bytes[..]).expect("valid");
+        assert_eq!(index.symbols_named("f").len(), 1);
+        assert!(index.symbols_named("g").is_empty());
+        assert!(Index::new(&bytes[..bytes.len() - 3]).is_none());
+    }
+}

@@ -1,0 +1,203 @@
+//! Kernel facts: what a vmlinux or module object says about its functions,
+//! read from ELF, the ftrace call-site table, DWARF and BTF.
+//!
+//! One concern per file: [`elf`] (the file, symbols, sections), [`mcount`]
+//! (ftrace call sites), [`dwarf`] (the scan of every unit), [`dwarf_types`]
+//! and [`btf`] (prototypes on demand, through [`ctype`]), [`build`] (joining
+//! them into an [`index`]), [`cache`] (the index on disk, by build id),
+//! [`facts`] (per-function answers), [`locate`] (where objects are) and
+//! [`progress`].
+//!
+//! [`Kernel::open`] builds the index once per object and maps it from the
+//! cache on later runs; queries read the mapped index in place and open the
+//! DWARF only to render the prototypes they are asked for.
+
+pub mod btf;
+pub mod build;
+pub mod cache;
+pub mod ctype;
+pub mod dwarf;
+pub mod dwarf_types;
+pub mod elf;
+pub mod error;
+pub mod facts;
+pub mod index;
+pub mod locate;
+pub mod mcount;
+pub mod progress;
+
+pub use ctype::Prototype;
+pub use error::KernelError;
+pub use facts::FunctionFacts;
+pub use index::{Index, Meta, Symbol};
+
+use elf::{ElfFacts, ElfFile};
+use memmap2::Mmap;
+use object::{Object, ObjectSection};
+use std::path::{Path, PathBuf};
+
+/// Index bytes: mapped from the cache, or built in memory when the cache
+/// cannot be written.
+pub enum IndexBytes {
+    Mapped(Mmap),
+    Owned(Vec<u8>),
+}
+
+impl AsRef<[u8]> for IndexBytes {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            IndexBytes::Mapped(m) => m,
+            IndexBytes::Owned(v) => v,
+        }
+    }
+}
+
+/// How to open a kernel object.
+#[derive(Clone, Debug, Default)]
+pub struct OpenOptions {
+    /// The kgpc cache directory; `None` keeps the index in memory only.
+    pub cache_dir: Option<PathBuf>,
+    /// Show progress on a terminal while indexing.
+    pub progress: bool,
+    /// The name checks and reports use: `vmlinux` or the module's name.
+    pub object_name: Option<String>,
+}
+
+/// An opened vmlinux or module with its index.
+pub struct Kernel {
+    pub path: PathBuf,
+    pub object_name: String,
+    elf: ElfFile,
+    index: Index<IndexBytes>,
+    /// Whether the index came from the on-disk cache.
+    pub from_cache: bool,
+}
+
+impl Kernel {
+    pub fn open(path: &Path, options: &OpenOptions) -> Result<Kernel, KernelError> {
+        let elf = ElfFile::open(path)?;
+        let build_id = {
+            let file = elf.parse()?;
+            file.build_id()
+                .ok()
+                .flatten()
+                .map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+        };
+        let object_name = options.object_name.clone().unwrap_or_else(|| {
+            let stem = path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if stem.starts_with("vmlinux") {
+                "vmlinux".to_string()
+            } else {
+                stem.trim_end_matches(".ko")
+                    .trim_end_matches(".o")
+                    .replace('-', "_")
+            }
+        });
+        let cache_path = options
+            .cache_dir
+            .as_ref()
+            .map(|d| cache::path_for(d, &elf, build_id.as_deref()));
+        if let Some(cp) = &cache_path {
+            if let Some(index) = cache::load(cp) {
+                if index.meta.size == elf.data().len() as u64 && index.meta.build_id == build_id {
+                    let index = Index::new(IndexBytes::Mapped(index.into_bytes()))
+                        .ok_or_else(|| KernelError::new(cp, "the cached index is damaged"))?;
+                    return Ok(Kernel {
+                        path: path.to_path_buf(),
+                        object_name,
+                        elf,
+                        index,
+                        from_cache: true,
+                    });
+                }
+            }
+        }
+        let label = format!("kgpc: indexing {}", path.display());
+        let progress = progress::Progress::new(label, options.progress);
+        let built = build::build(&elf, &|done, total| progress.update(done, total));
+        progress.finish();
+        let bytes = built?;
+        if let Some(cp) = &cache_path {
+            let _ = cache::store(cp, &bytes);
+        }
+        let index = Index::new(IndexBytes::Owned(bytes))
+            .ok_or_else(|| KernelError::new(path, "kgpc built an index it cannot read (a bug)"))?;
+        Ok(Kernel {
+            path: path.to_path_buf(),
+            object_name,
+            elf,
+            index,
+            from_cache: false,
+        })
+    }
+
+    pub fn index(&self) -> &Index<IndexBytes> {
+        &self.index
+    }
+
+    pub fn meta(&self) -> &Meta {
+        &self.index.meta
+    }
+
+    /// The prototype of a function symbol, from DWARF, else BTF; `None` when neither describes it.
+    pub fn prototype(&self, symbol: &Symbol) -> Option<Result<Prototype, String>> {
+        let base = symbol.name.split('.').next().unwrap_or(&symbol.name);
+        if let Some(f) = &symbol.function {
+            let result = self.with_dwarf(|dwarf| {
+                let types = dwarf_types::UnitTypes::new(dwarf, f.unit)?;
+                types.prototype(f.die, base)
+            });
+            if let Some(r) = result {
+                return Some(r);
+            }
+        }
+        self.btf_prototype(base)
+    }
+
+    /// The prototype BTF gives for `name`.
+    pub fn btf_prototype(&self, name: &str) -> Option<Result<Prototype, String>> {
+        if !self.index.meta.has_btf {
+            return None;
+        }
+        let file = self.elf.parse().ok()?;
+        let data = file.section_by_name(".BTF")?.data().ok()?;
+        match btf::Btf::parse(data) {
+            Ok(btf) => btf.prototype(name),
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// The declaration DWARF gives for a file-scope variable, such as `char *saved_command_line`.
+    pub fn variable_declarations(&self, name: &str) -> Vec<Result<String, String>> {
+        self.index
+            .variables_named(name)
+            .into_iter()
+            .filter_map(|v| {
+                self.with_dwarf(|dwarf| {
+                    let types = dwarf_types::UnitTypes::new(dwarf, v.unit)?;
+                    types.variable(v.die, name)
+                })
+            })
+            .collect()
+    }
+
+    fn with_dwarf<T>(
+        &self,
+        f: impl FnOnce(&gimli::Dwarf<dwarf::R<'_>>) -> Result<T, String>,
+    ) -> Option<Result<T, String>> {
+        if !self.index.meta.has_dwarf {
+            return None;
+        }
+        let file = self.elf.parse().ok()?;
+        let facts = ElfFacts::read(&self.elf, &file).ok()?;
+        let sections = dwarf::DwarfSections::load(&facts, &file);
+        if !sections.present() {
+            return None;
+        }
+        let dwarf = sections.dwarf();
+        Some(f(&dwarf))
+    }
+}

@@ -1,0 +1,45 @@
+/* The "vmlinux" of kgpc's kernel-facts tests: linked by tests/kernel_facts.rs with
+ * fixture.lds, like the kernel, from core.c and other.c built with
+ * -pg -mfentry -mrecord-mcount -g. */
+struct seq_file;
+
+const char linux_banner[] = "Linux version 6.1.0-999-fixture (kgpc@tests) (gcc) #1 SMP\n";
+char *saved_command_line = "console=ttyS0";
+int exported_counter;
+/* What EXPORT_SYMBOL leaves in the symbol table. */
+const int __ksymtab_exported_counter = 0;
+
+__attribute__((no_instrument_function)) void __fentry__(void) { }
+int klp_enable_patch(void *patch) { return patch != 0; }
+
+/* A local name that other.c has too. */
+static __attribute__((noinline)) int dup_fn(int x) { return x + 1; }
+int use_core_dup(int x) { return dup_fn(x) * 2; }
+
+/* Inlined into two callers, never emitted on its own. */
+static inline __attribute__((always_inline)) int inlined_helper(int x) { return x * 3 + 1; }
+int caller_one(int x) { return inlined_helper(x) + 1; }
+int caller_two(int x) { return inlined_helper(x) - 1; }
+
+/* Its unlikely path goes to a clone of its own, cloned.cold. */
+void report(int x) __attribute__((cold));
+__attribute__((noinline)) int cloned(int x)
+{
+	if (__builtin_expect(x < 0, 0)) {
+		report(x);
+		report(x + 1);
+		return -1;
+	}
+	return x * 2;
+}
+int use_clone(int x) { return cloned(x) + 1; }
+
+/* Always called with the same constant: only only_clone.constprop.0 exists. */
+static __attribute__((noinline)) int only_clone(int x, int y) { return x * y + (x ^ y) + y; }
+int use_only_clone(int x) { return only_clone(x, 7) + only_clone(x + 1, 7); }
+
+__attribute__((section(".init.text"), noinline)) int init_fn(void) { return 1; }
+__attribute__((no_instrument_function, noinline)) int notrace_fn(int x) { return x - 1; }
+
+int show(struct seq_file *m, void *v) { return m == v; }
+int kthread(void *data) { for (;;) if (!data) return 0; }

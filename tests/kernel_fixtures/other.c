@@ -1,0 +1,5 @@
+/* The second unit of the fixture vmlinux. */
+static __attribute__((noinline)) int dup_fn(int x) { return x - 1; }
+int use_other_dup(int x) { return dup_fn(x) / 2; }
+
+__attribute__((cold, noinline)) void report(int x) { static volatile int last; last = x; }
