@@ -153,3 +153,39 @@ fn diffs_match_golden_files() {
     assert!(cases >= 3);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// With the target's debug vmlinux, the review says what was checked against
+/// the real kernel and lists the kernel's findings among the risks.
+#[test]
+fn review_with_the_debian_vmlinux_reports_kernel_checks() {
+    let out = Command::new(root().join("scripts/fetch-kernel.sh"))
+        .args(["--dbg", "--print", "vmlinux"])
+        .output()
+        .expect("scripts/fetch-kernel.sh runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let vmlinux = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let release = vmlinux.rsplit("vmlinux-").next().unwrap().to_string();
+    let (code, report, stderr) = kgpc(
+        &root(),
+        &[
+            "review",
+            "examples/livepatch-shadow-fix1.kgp",
+            "--release",
+            &release,
+            "--vmlinux",
+            &vmlinux,
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        report.contains(&format!("Checked against `{vmlinux}`")),
+        "{report}"
+    );
+    assert!(!report.contains("Not run"), "{report}");
+    // The sample's target module is not part of Debian's kernel: the kernel check says so.
+    assert!(report.contains("(KGP0110)"), "{report}");
+}

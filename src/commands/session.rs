@@ -15,6 +15,8 @@ pub struct Session {
     pub sources: SourceMap,
     pub diagnostics: Diagnostics,
     pub format: MessageFormat,
+    /// The vmlinux the last spec was checked against, if any.
+    pub checked_against: Option<PathBuf>,
 }
 
 impl Session {
@@ -23,6 +25,7 @@ impl Session {
             sources: SourceMap::new(),
             diagnostics: Diagnostics::default(),
             format,
+            checked_against: None,
         }
     }
 
@@ -69,6 +72,7 @@ impl Session {
         };
         let mut model = lower(&loaded, &mut self.sources, &options, &mut self.diagnostics)?;
         if let (Some(vmlinux), false) = (vmlinux, self.diagnostics.has_errors()) {
+            self.checked_against = Some(vmlinux.clone());
             let inputs = kernel_rules::KernelInputs {
                 vmlinux,
                 modules: args.modules.clone(),
@@ -128,7 +132,9 @@ impl Session {
     /// The kernel the spec was checked against, for reports; `None` when no
     /// kernel facts were read.
     pub fn kernel_description(&self) -> Option<String> {
-        None
+        self.checked_against
+            .as_ref()
+            .map(|p| p.display().to_string())
     }
 
     /// How `#line` directives and headers should name each source file when

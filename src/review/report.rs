@@ -281,13 +281,20 @@ fn kernel_checks(out: &mut String, context: &ReviewContext<'_>) {
     let _ = writeln!(out, "## Checks against the kernel\n");
     match &context.kernel {
         Some(kernel) => {
-            let _ = writeln!(out, "Checked against `{kernel}`.");
+            let _ = writeln!(out, "Checked against `{kernel}`: the release and build id, that each function and symbol exists \
+                 and where (sympos), that each function can be patched (ftrace site, not `__init` or `notrace`), compiler clones, \
+                 inlined copies, prototypes, exported symbols, and functions that are always on some task's stack.");
             let findings = context
                 .diagnostics
                 .iter()
                 .filter(|d| d.severity >= Severity::Warning)
                 .count();
-            let _ = writeln!(out, "{findings} findings; they are listed under risks.\n");
+            let noun = if findings == 1 {
+                "finding is"
+            } else {
+                "findings are"
+            };
+            let _ = writeln!(out, "{findings} {noun} listed under risks.\n");
         }
         None => {
             let _ = writeln!(
