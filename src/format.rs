@@ -206,6 +206,11 @@ impl Formatter<'_> {
                             if let Some(n) = &r.sympos {
                                 head.push_str(&format!(" sympos {}", self.raw(n.span)));
                             }
+                            if !r.allow_inlined.is_empty() {
+                                let list: Vec<String> =
+                                    r.allow_inlined.iter().map(|s| quote(&s.value)).collect();
+                                head.push_str(&format!(" allow_inlined {}", list.join(" ")));
+                            }
                             match &r.body {
                                 Body::Inline(code) => self.c_block(1, &head, code, r.span),
                                 Body::File(path) => self.entry(

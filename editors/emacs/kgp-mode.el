@@ -60,7 +60,7 @@
   "Keywords that start an entry inside a block of a spec.")
 
 (defconst kgp-clause-keywords
-  '("in" "sympos" "body" "for" "like" "since" "contains" "loaded"
+  '("in" "sympos" "body" "allow_inlined" "for" "like" "since" "contains" "loaded"
     "unloaded")
   "Keywords inside an item or entry.")
 

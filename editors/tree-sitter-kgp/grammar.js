@@ -82,11 +82,12 @@ module.exports = grammar({
     replacement: $ => seq(
       'replace',
       choice($.prototype, field('name', $.identifier)),
-      repeat(choice($.in_file, $.sympos)),
+      repeat(choice($.in_file, $.sympos, $.allow_inlined)),
       choice(field('body', $.c_block), $.body_file),
     ),
     in_file: $ => seq('in', $.string),
     sympos: $ => seq('sympos', $.number),
+    allow_inlined: $ => seq('allow_inlined', repeat1($.string)),
     body_file: $ => seq('body', $.string),
 
     callback: $ => seq($.callback_kind, field('body', $.c_block)),

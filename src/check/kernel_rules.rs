@@ -467,6 +467,7 @@ fn check_replacement(
         .filter(|caller| {
             let base = caller.split('.').next().unwrap_or(caller);
             !replaced.iter().any(|r| r == base)
+                && !func.allow_inlined.iter().any(|a| a == base || a == caller)
         })
         .collect();
     if !inlined.is_empty() {
@@ -482,7 +483,10 @@ fn check_replacement(
             .at(func.span, "has inlined copies")
             .with_note(format!("inlined into: {}", list(&inlined, 20)))
             .with_note("replacing the symbol does not change the inlined copies")
-            .with_help("replace those callers in this object too, if the fix must reach them"),
+            .with_help(format!(
+                "replace those callers in this object too, if the fix must reach them; if not, say so with `allow_inlined \"{}\"`",
+                inlined.first().map(|c| c.split('.').next().unwrap_or(c)).unwrap_or("CALLER")
+            )),
         );
     }
     // Rule 7.

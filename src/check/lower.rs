@@ -875,6 +875,7 @@ impl Lowerer<'_> {
             span: old.span,
             sympos,
             sympos_span: r.sympos.as_ref().map(|n| n.span),
+            allow_inlined: r.allow_inlined.iter().map(|s| s.value.clone()).collect(),
             prototype_given: prototype.is_some(),
             source_file: r.in_file.as_ref().map(|s| s.value.clone()),
             function: Function {

@@ -117,6 +117,8 @@ pub struct Replacement {
     pub sympos: u64,
     /// Where the spec gives `sympos`, if it does.
     pub sympos_span: Option<Span>,
+    /// Callers whose inlined copies the spec knowingly leaves alone.
+    pub allow_inlined: Vec<String>,
     /// Whether the spec gives the prototype. Without it, `return_type` and
     /// `params` stay empty until the kernel facts supply them.
     pub prototype_given: bool,

@@ -343,6 +343,13 @@ fn risks(out: &mut String, model: &Model, context: &ReviewContext<'_>) {
                 risks.push(format!("The replacement of `{}()` is large ({lines} lines): review it against the original closely.", f.old_name));
             }
         }
+        for f in o.funcs.iter().filter(|f| !f.allow_inlined.is_empty()) {
+            risks.push(format!(
+                "The copies of `{}()` inlined into {} keep the old code: the spec says so with `allow_inlined`.",
+                f.old_name,
+                f.allow_inlined.iter().map(|c| format!("`{c}()`")).collect::<Vec<_>>().join(", ")
+            ));
+        }
         if o.module.is_some() && !o.funcs.is_empty() {
             risks.push(format!(
                 "Module `{}` is patched when it loads; until then its old code is not involved.",

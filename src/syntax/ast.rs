@@ -192,7 +192,7 @@ pub enum ObjectEntry {
     Bad(Bad),
 }
 
-/// `replace PROTOTYPE-OR-NAME [in "file.c"] [sympos N] { body }`.
+/// `replace PROTOTYPE-OR-NAME [in "file.c"] [sympos N] [allow_inlined "caller"...] { body }`.
 #[derive(Debug, Clone)]
 pub struct Replacement {
     pub span: Span,
@@ -200,6 +200,9 @@ pub struct Replacement {
     pub head: ReplaceHead,
     pub in_file: Option<Str>,
     pub sympos: Option<Number>,
+    /// `allow_inlined "caller"...`: callers whose inlined copies of the
+    /// function the patch knowingly leaves alone.
+    pub allow_inlined: Vec<Str>,
     pub body: Body,
 }
 

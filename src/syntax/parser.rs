@@ -252,11 +252,13 @@ impl Builder {
             _ => ReplaceHead::Name(self.word(&head_pair)),
         };
         let (mut in_file, mut sympos, mut body) = (None, None, None);
+        let mut allow_inlined = Vec::new();
         for part in inner {
             match part.as_rule() {
                 Rule::in_file => in_file = Some(self.first_string(part)),
                 Rule::sympos => sympos = Some(self.first_number(part)),
                 Rule::body_file => body = Some(Body::File(self.first_string(part))),
+                Rule::allow_inlined => allow_inlined.extend(children(part).map(|p| self.string(p))),
                 _ => body = Some(Body::Inline(self.c_block(part))),
             }
         }
@@ -267,6 +269,7 @@ impl Builder {
             head,
             in_file,
             sympos,
+            allow_inlined,
             body,
         }
     }
@@ -733,6 +736,7 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::star => "`*`",
         Rule::body_file => "`body`",
         Rule::in_file => "`in`",
+        Rule::allow_inlined => "`allow_inlined`",
         Rule::sympos => "`sympos`",
         Rule::like => "`like`",
         Rule::c_type => "a C type",

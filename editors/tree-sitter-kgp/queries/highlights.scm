@@ -8,7 +8,7 @@
   "patch" "target" "import" "include" "object" "shadow" "template" "state" "helper" "data"
   "api"
   "description" "reference" "author" "release" "arch" "version" "build_id"
-  "replace" "in" "sympos" "body" "extern"
+  "replace" "in" "sympos" "body" "allow_inlined" "extern"
   "for" "like" "id" "gfp" "payload" "ctor" "dtor" "since"
   "pre_patch" "post_patch" "pre_unpatch" "post_unpatch"
   "test" "load" "patch_first" "fixed" "always" "contains" "dmesg" "loaded" "unloaded"

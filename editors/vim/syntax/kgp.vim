@@ -54,7 +54,7 @@ syntax keyword kgpEntry      id gfp keep
 syntax keyword kgpEntry      payload ctor dtor nextgroup=kgpCBlock skipwhite skipnl
 syntax keyword kgpCallback   pre_patch post_patch pre_unpatch post_unpatch
       \ nextgroup=kgpCBlock skipwhite skipnl
-syntax keyword kgpClause     in sympos body for like since
+syntax keyword kgpClause     in sympos body allow_inlined for like since
 " The entries of a test block.
 syntax keyword kgpEntry      load patch_first fixed always dmesg refused
 syntax match   kgpClause     "\<\%(contains\|loaded\|unloaded\)\>"

@@ -5,7 +5,7 @@
  * A "cumulative" fix with states,
  * shadows and externs
  *
- * Spec:      ../full.kgp (sha256 5906390b70f4dd18764324c9be2c35f81dcb73c732e9e0e1f3aea95d18a30757)
+ * Spec:      ../full.kgp (sha256 fb00703b2640fb3511b134830f1d8a841bdd365fe783121466203be41337376b)
  * Reads:     std/shadow_lock.kgp (sha256 3034f755f4d65b6d79a87560be6519ec414d23aa21d5cea76e6adac4e6db8df8)
  * Reads:     ../_common.kgp (sha256 31189db8561d1815e4e6938018031979c0b87dbab9181ba7b29ab2254865fc2a)
  * Reads:     std/api.kgp (sha256 afca4b81a85459770a85f6046c70d65c924b7757e95d958e4bdc84bb63c00aa0)
