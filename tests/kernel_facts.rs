@@ -481,7 +481,7 @@ fn rules_patchability_clones_inlining_and_transition() {
     );
     assert!(
         stderr.contains(
-            "warning[KGP0105]: the compiler also emitted clones of `cloned`: cloned.cold"
+            "note[KGP0105]: `cloned` has a cold part, cloned.cold, split off by the compiler"
         ),
         "{stderr}"
     );

@@ -448,15 +448,31 @@ fn check_replacement(
         .into_iter()
         .filter(|c| is_clone_of(c, &name))
         .collect();
-    if !clones.is_empty() {
+    // A `.cold` part holds the unlikely paths split off the function itself:
+    // only the old function (or its inlined copies) jumps there, so replacing
+    // the function leaves it unused. Other clones (`.isra`, `.constprop`,
+    // `.part`) have callers of their own that keep running the old code.
+    let (cold, callable): (Vec<String>, Vec<String>) =
+        clones.into_iter().partition(|c| c.ends_with(".cold"));
+    if !callable.is_empty() {
         diagnostics.push(
             Diagnostic::warning(
                 Code::CompilerClones,
-                format!("the compiler also emitted clones of `{name}`: {}", clones.join(", ")),
+                format!("the compiler also emitted clones of `{name}`: {}", callable.join(", ")),
             )
             .at(func.span, "has clones")
             .with_note("callers of a clone run the clone's old code; replacing the plain symbol does not change them")
-            .with_help(format!("find the clones' callers with `kgpc inspect {}` and replace them too, if the fix must reach them", clones[0])),
+            .with_help(format!("find the clones' callers with `kgpc inspect {}` and replace them too, if the fix must reach them", callable[0])),
+        );
+    }
+    if !cold.is_empty() {
+        diagnostics.push(
+            Diagnostic::note(
+                Code::CompilerClones,
+                format!("`{name}` has a cold part, {}, split off by the compiler", cold.join(", ")),
+            )
+            .at(func.span, "has a cold part")
+            .with_note("only the old function and its inlined copies jump there; the replacement does not use it"),
         );
     }
     // Rule 6.
