@@ -1,7 +1,12 @@
 #!/bin/bash
-# Sets up this machine and runs kgpc's main job on an example: compile
-# examples/livepatch-sample.kgp into a livepatch module's source and build it
-# with the kernel build system against Debian 12's cloud kernel headers.
+# Sets up this machine and runs kgpc's main job on an example: check
+# examples/livepatch-sample.kgp against Debian 12's cloud kernel (its debug
+# vmlinux), compile and build the livepatch module with the kernel's build
+# system, then prove it by loading it into that kernel under QEMU.
+#
+# It also installs what the tests need, so that `cargo nextest run` works
+# afterwards. The first run downloads about 330 MB of kernel packages and
+# builds tree-sitter-cli (several minutes); later runs reuse both.
 #
 # Usage: scripts/demo.sh [SPEC]   (default: examples/livepatch-sample.kgp)
 set -euo pipefail
@@ -9,14 +14,18 @@ cd "$(dirname "$0")/.."
 spec=${1:-examples/livepatch-sample.kgp}
 
 scripts/setup.sh
-kdir=$(scripts/fetch-kernel.sh)
-release=${kdir##*/linux-headers-}
+scripts/editor-tools.sh
+scripts/fetch-kernel.sh >/dev/null
+vmlinux=$(scripts/fetch-kernel.sh --dbg --print vmlinux)
+release=${vmlinux##*/vmlinux-}
 cargo build --release --locked --quiet
+kgpc=target/release/kgpc
 
 name=$(basename "$spec" .kgp)
 out=target/demo/$name
-target/release/kgpc compile "$spec" --release "$release" -o "$out"
-make -C "$out" KDIR="$kdir"
-echo
-echo "Built $(ls "$out"/*.ko) for $release from $spec."
-echo "Generated source: $out/$(cd "$out" && ls livepatch-*.c)"
+echo "== kgpc check: the spec against $release's debug vmlinux"
+$kgpc check "$spec" --release "$release" --vmlinux "$vmlinux"
+echo "== kgpc build: generated source and module in $out/"
+$kgpc build "$spec" --release "$release" -o "$out"
+echo "== kgpc test: the module in $release under QEMU"
+$kgpc test "$spec" --release "$release"

@@ -16,8 +16,12 @@ pub fn check(args: &CheckArgs) -> i32 {
         return EXIT_SPEC_ERRORS;
     }
     if let (Some(model), MessageFormat::Human) = (model, args.spec.message_format) {
+        let kernel = match &session.checked_against {
+            Some(vmlinux) => format!("against {}", vmlinux.display()),
+            None => "without kernel facts (no debug vmlinux found)".to_string(),
+        };
         eprintln!(
-            "Checked {} for {} ({}): no errors.",
+            "Checked {} for {} ({}), {kernel}: no errors.",
             model.patch.module_name, model.target.release, model.target.release_source
         );
     }
