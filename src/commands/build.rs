@@ -1,15 +1,13 @@
 //! `kgpc build`: compile a spec and build the module with the kernel's build system.
 
 use super::session::Session;
-use super::{EXIT_BUILD, EXIT_OK, EXIT_OUTPUT, EXIT_SPEC_ERRORS};
+use super::{EXIT_BUILD, EXIT_OK, EXIT_SPEC_ERRORS};
 use crate::build::kbuild::{find_kdir, CompilerMessage, MakeError};
 use crate::build::{build_module, BuildFailure, Built};
 use crate::check::Model;
 use crate::cli::{BuildArgs, MessageFormat, SpecArgs};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
-use crate::generate::{generate, GenerateOptions};
-use crate::output::{self, OutputError};
 use crate::source::Span;
 use std::path::{Path, PathBuf};
 
@@ -107,36 +105,8 @@ pub(crate) fn build_spec(session: &mut Session, request: &BuildRequest) -> Resul
         }
     };
 
-    let dir = request
-        .output
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(&model.patch.name));
-    let files = generate(
-        &model,
-        &GenerateOptions {
-            path_names: session.path_names(&dir),
-        },
-    );
-    if let Err(error) = output::write(&dir, &files, request.force) {
-        let diagnostic = match error {
-            OutputError::NotOurs { dir, files } => Diagnostic::error(
-                Code::OutputNotOurs,
-                format!(
-                    "`{}` holds files kgpc did not write: {}",
-                    dir.display(),
-                    files.join(", ")
-                ),
-            )
-            .with_help("choose another directory with `-o`, or pass `--force`"),
-            OutputError::Io { path, message } => Diagnostic::error(
-                Code::OutputError,
-                format!("cannot write `{}`: {message}", path.display()),
-            ),
-        };
-        session.diagnostics.push(diagnostic);
-        session.report("write the module");
-        return Err(EXIT_OUTPUT);
-    }
+    let (dir, _) =
+        super::compile::write_module(session, &model, request.output.as_deref(), request.force)?;
 
     match build_module(&kdir, &dir) {
         Ok(built) => {
