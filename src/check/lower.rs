@@ -980,7 +980,20 @@ impl Lowerer<'_> {
                         format!("no template named `{}`", like.text),
                     )
                     .at(like.span, "unknown template");
-                    if let Some(best) = did_you_mean(&like.text, &names) {
+                    // A template of the standard library that is not imported yet.
+                    let in_std = crate::std_specs::MODULES
+                        .iter()
+                        .find(|(_, text)| {
+                            text.lines()
+                                .any(|l| l.trim() == format!("template {} {{", like.text))
+                        })
+                        .map(|(module, _)| *module);
+                    if let Some(module) = in_std {
+                        d = d.with_help(format!(
+                            "`{}` is in `{module}`: add `import {module}`",
+                            like.text
+                        ));
+                    } else if let Some(best) = did_you_mean(&like.text, &names) {
                         d = d.with_help(format!("did you mean `{best}`?"));
                     } else {
                         d = d.with_help("templates come from `template` items, for example `import std/shadow_lock` brings `lock`");
