@@ -217,6 +217,8 @@ fn examples_pass_and_failures_are_caught_in_the_vm() {
         &[
             "error[KGP0211]",
             "did not finish within 2 s",
+            "tasks not yet switched:",
+            "sleepy_wait",
             "the kernel's console",
         ],
         &["--transition-timeout", "2"],

@@ -18,6 +18,9 @@ pub struct Report {
     pub rmmods: Vec<(String, i32, String)>,
     /// Kernel messages by segment, in order.
     pub kmsg: Vec<(String, String)>,
+    /// Tasks that had not switched when a transition timed out: pid, command
+    /// and the top of their kernel stack.
+    pub blockers: Vec<(String, String, Vec<String>)>,
     /// Phases that started.
     pub phases: Vec<String>,
 }
@@ -94,6 +97,19 @@ impl Report {
                         }
                     }
                 }
+                "BLOCKER" => {
+                    let (pid, comm) = rest.split_once(' ').unwrap_or((rest, ""));
+                    report
+                        .blockers
+                        .push((pid.to_string(), comm.to_string(), Vec::new()));
+                }
+                "STACK" => {
+                    let (pid, frame) = rest.split_once(' ').unwrap_or((rest, ""));
+                    if let Some(task) = report.blockers.iter_mut().rev().find(|(p, _, _)| p == pid)
+                    {
+                        task.2.push(frame.to_string());
+                    }
+                }
                 "KMSG" => {
                     let (segment, text) = rest.split_once(' ').unwrap_or((rest, ""));
                     report.kmsg.push((segment.to_string(), text.to_string()));
@@ -112,6 +128,24 @@ impl Report {
             .map(|(_, text)| text.as_str())
             .collect()
     }
+}
+
+/// The tasks that kept a transition from finishing, for its failure message.
+fn blocker_summary(blockers: &[(String, String, Vec<String>)]) -> String {
+    if blockers.is_empty() {
+        return String::new();
+    }
+    let mut text = String::from("; tasks not yet switched:");
+    for (pid, comm, stack) in blockers.iter().take(8) {
+        text.push_str(&format!("\n  {comm} (pid {pid})"));
+        for frame in stack.iter().take(4) {
+            text.push_str(&format!("\n      {}", frame.trim()));
+        }
+    }
+    if blockers.len() > 8 {
+        text.push_str(&format!("\n  and {} more", blockers.len() - 8));
+    }
+    text
 }
 
 /// What went wrong, each with the kind of failure it is.
@@ -235,10 +269,11 @@ pub fn judge(plan: &Plan, report: &Report, console: &str) -> Vec<Failure> {
             reason: refusal_reason(&all),
         });
     }
+    let blocked_by = blocker_summary(&report.blockers);
     for (name, done, tenths) in &report.transitions {
         if !done {
             failures.push(Failure::Transition(format!(
-                "the transition of {name} did not finish within {} s (waited {:.1} s)",
+                "the transition of {name} did not finish within {} s (waited {:.1} s){blocked_by}",
                 plan.transition_timeout_secs,
                 *tenths as f64 / 10.0
             )));
@@ -247,7 +282,7 @@ pub fn judge(plan: &Plan, report: &Report, console: &str) -> Vec<Failure> {
     for (name, done, tenths) in &report.disables {
         if !done {
             failures.push(Failure::Transition(format!(
-                "disabling {name} did not finish within {} s (waited {:.1} s)",
+                "disabling {name} did not finish within {} s (waited {:.1} s){blocked_by}",
                 plan.transition_timeout_secs,
                 *tenths as f64 / 10.0
             )));

@@ -45,6 +45,16 @@ load() {
   say INSMOD "$2" "$rc"
   return $rc
 }
+# Names the tasks whose patch state is not yet $1, with their kernel stacks.
+blockers() {
+  for d in /proc/[0-9]*; do
+    s=$(cat $d/patch_state 2>/dev/null) || continue
+    [ "$s" = -1 ] || [ "$s" = "$1" ] && continue
+    p=${d#/proc/}
+    say BLOCKER "$p" "$(cat $d/comm 2>/dev/null)"
+    head -n 8 $d/stack 2>/dev/null | sed "s/^/KGPC STACK $p /" >&3
+  done
+}
 # Waits until livepatch $1 has finished its transition.
 wait_transition() {
   i=0
@@ -52,6 +62,7 @@ wait_transition() {
     sleep 0.1; i=$((i + 1))
   done
   if [ "$(cat /sys/kernel/livepatch/$1/transition 2>/dev/null)" = 1 ]; then
+    blockers 1
     say TRANSITION "$1" timeout $i
     return 1
   fi
@@ -65,6 +76,7 @@ disable() {
     sleep 0.1; i=$((i + 1))
   done
   if [ -d /sys/kernel/livepatch/$1 ]; then
+    blockers 0
     say DISABLE "$1" timeout $i
     return 1
   fi
