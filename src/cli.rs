@@ -9,6 +9,10 @@ Examples:
   kgpc compile fix.kgp                    write ./<name>/livepatch-<name>.c, Kbuild and Makefile
   kgpc compile fix.kgp -o out --release 6.1.0-57-cloud-amd64
   make -C out KDIR=/usr/src/linux-headers-6.1.0-57-cloud-amd64
+  kgpc build fix.kgp                      compile and build livepatch-<name>.ko with kbuild
+  kgpc test fix.kgp                       prove the patch in the target kernel under QEMU
+  kgpc review fix.kgp > review.md         a Markdown review for the pull request
+  kgpc inspect cmdline_proc_show          what the kernel's debug information says
   kgpc explain KGP0012                    explain a diagnostic code
   kgpc completions bash > /etc/bash_completion.d/kgpc
 
