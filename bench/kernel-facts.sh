@@ -7,16 +7,16 @@
 # first check <= 1/8 of pahole's wall time and <= 500 MB, later checks <= 50 ms.
 #
 # Usage: bench/kernel-facts.sh [VMLINUX]   (default: Debian 12's debug vmlinux, fetched and cached
-#        by scripts/fetch-kernel.sh --dbg). Needs /usr/bin/time and pahole (package dwarves).
+#        by `kgpc kernel fetch`). Needs /usr/bin/time and pahole (package dwarves).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-vmlinux=${1:-$(scripts/fetch-kernel.sh --dbg --print vmlinux)}
-release=$(basename "$vmlinux"); release=${release#vmlinux-}
 command -v pahole >/dev/null || { echo "bench: pahole is missing: apt-get install dwarves" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing: apt-get install time" >&2; exit 1; }
 cargo build --release --quiet
 kgpc=$PWD/target/release/kgpc
+vmlinux=${1:-$("$kgpc" kernel fetch --print vmlinux)}
+release=$(basename "$vmlinux"); release=${release#vmlinux-}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

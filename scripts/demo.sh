@@ -15,11 +15,10 @@ spec=${1:-examples/livepatch-sample.kgp}
 
 scripts/setup.sh
 scripts/editor-tools.sh
-scripts/fetch-kernel.sh >/dev/null
-vmlinux=$(scripts/fetch-kernel.sh --dbg --print vmlinux)
-release=${vmlinux##*/vmlinux-}
 cargo build --release --locked --quiet
 kgpc=target/release/kgpc
+vmlinux=$($kgpc kernel fetch --print vmlinux)
+release=${vmlinux##*/vmlinux-}
 
 name=$(basename "$spec" .kgp)
 out=target/demo/$name

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # gcc-12 and make build the modules. libelf1 and libssl3 are what the prebuilt tools of
-# linux-kbuild-6.1 link against: fetch-kernel.sh unpacks that package without installing it, so
+# linux-kbuild-6.1 link against: `kgpc kernel fetch` unpacks that package without installing it, so
 # apt never resolves its dependencies. cpio, gzip and busybox-static make the test initramfs,
 # qemu-system-x86 boots it, xz-utils handles .xz data and kmod provides modinfo. binutils links
 # the kernel-facts test fixtures; dwarves' pahole is the peer bench/kernel-facts.sh compares with,

@@ -119,6 +119,7 @@ Oopses and call traces. The VM is always shut down.")]
     /// Fetch and list target kernels in the kgpc cache.
     #[command(after_help = "\
 Examples:
+  kgpc kernel fetch                               the current Debian 12 cloud kernel
   kgpc kernel fetch 6.1.0-57-cloud-amd64          image, headers, kbuild and debug vmlinux
   kgpc kernel fetch 6.1.0-57-cloud-amd64 --no-dbg without the 283 MB debug package
   kgpc kernel list
@@ -289,18 +290,22 @@ pub struct KernelArgs {
 pub enum KernelCommand {
     /// Download a kernel's packages into the cache and unpack what kgpc needs.
     Fetch {
-        /// The release, as `uname -r` prints it, such as 6.1.0-57-cloud-amd64.
-        release: String,
+        /// The release, as `uname -r` prints it, such as 6.1.0-57-cloud-amd64
+        /// [default: the one Debian's linux-image-cloud-amd64 depends on now]
+        release: Option<String>,
         /// Skip the debug package (the vmlinux with DWARF that kernel checks read).
         #[arg(long)]
         no_dbg: bool,
+        /// What to print once the kernel is in the cache.
+        #[arg(long, value_enum, default_value_t = KernelPart::Root)]
+        print: KernelPart,
     },
     /// List the kernels in the cache.
     List,
     /// Print a path of a cached kernel.
     Path {
-        /// The release.
-        release: String,
+        /// The release [default: the one `kgpc kernel fetch` resolved last].
+        release: Option<String>,
         /// What to print.
         #[arg(long, value_enum, default_value_t = KernelPart::Kdir)]
         print: KernelPart,

@@ -1,11 +1,12 @@
 //! The kernel cache: Debian kernel packages fetched with apt and unpacked into
-//! `<cache>/kernels/<release>/root/`, in the layout `scripts/fetch-kernel.sh` uses.
+//! `<cache>/kernels/<release>/root/`.
 //!
 //! ```text
 //! <cache>/debs/*.deb                          downloaded packages, kept for reuse
 //! <cache>/kernels/<release>/release           written last, when the tree is complete
 //! <cache>/kernels/<release>/root/.kgpc-complete       image, headers, kbuild unpacked
 //! <cache>/kernels/<release>/root/.kgpc-dbg-complete   debug vmlinux and System.map too
+//! <cache>/kernels/current                    the release `kernel fetch` resolved last
 //! <cache>/lock                                runs take turns (flock)
 //! ```
 //!
@@ -117,6 +118,84 @@ pub fn valid_release(release: &str) -> bool {
 pub struct FetchOptions {
     /// Also take the debug vmlinux and System.map from the `-dbg` package.
     pub dbg: bool,
+}
+
+/// The flavour whose current release `kgpc kernel fetch` takes when no release is given.
+pub const DEFAULT_FLAVOUR: &str = "cloud-amd64";
+
+/// The release the archive's `linux-image-FLAVOUR` meta-package depends on now,
+/// such as `6.1.0-57-cloud-amd64`, so that nothing pins one ABI.
+///
+/// Each `apt-cache` run parses all of apt's lists (most of a second where
+/// apt's binary cache is off), so the answer is kept in `kernels/current`
+/// and reused while apt's lists and sources are older than that file. When
+/// apt knows no such package, its lists are refreshed once; offline, the
+/// previous answer is used if its kernel is complete in the cache.
+pub fn current_release(cache: &Path, flavour: &str) -> Result<String, FetchError> {
+    let current = cache.join("kernels").join("current");
+    let previous = fs::read_to_string(&current)
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| valid_release(s));
+    if let Some(previous) = previous.as_ref().filter(|_| newer_than_apt_state(&current)) {
+        return Ok(previous.clone());
+    }
+    let meta = format!("linux-image-{flavour}");
+    let mut apt = Apt { updated: false };
+    for attempt in 0..2 {
+        let (ok, text) = output(
+            Command::new("apt-cache")
+                .args(["show", "--no-all-versions"])
+                .arg(&meta)
+                .env("LC_ALL", "C"),
+        )?;
+        let depends = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Depends: "))
+            .unwrap_or_default();
+        let release = depends
+            .split(',')
+            .filter_map(|d| d.split_whitespace().next())
+            .filter_map(|d| d.strip_prefix("linux-image-"))
+            .find(|r| r.ends_with(&format!("-{flavour}")) && valid_release(r));
+        if let (true, Some(release)) = (ok, release) {
+            let _ = fs::create_dir_all(cache.join("kernels"));
+            let _ = fs::write(&current, format!("{release}\n"));
+            return Ok(release.to_string());
+        }
+        if let Some(previous) = previous
+            .as_ref()
+            .filter(|p| KernelPaths::in_cache(cache, p).is_complete())
+        {
+            say(&format!(
+                "apt's lists name no {meta}; using the cached {previous}"
+            ));
+            return Ok(previous.clone());
+        }
+        if attempt == 0 {
+            apt.update()?;
+        }
+    }
+    Err(FetchError::UnknownRelease {
+        release: meta,
+        detail: "; check that apt's sources name Debian's archive".into(),
+    })
+}
+
+/// Whether `file` is newer than apt's package lists and sources.
+fn newer_than_apt_state(file: &Path) -> bool {
+    let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+    let Some(stamp) = modified(file) else {
+        return false;
+    };
+    [
+        "/var/lib/apt/lists",
+        "/etc/apt/sources.list",
+        "/etc/apt/sources.list.d",
+    ]
+    .iter()
+    .filter_map(|p| modified(Path::new(p)))
+    .all(|t| t <= stamp)
 }
 
 /// Progress goes to standard error through this.
@@ -435,7 +514,7 @@ fn run(command: &mut Command) -> Result<(), String> {
     }
 }
 
-/// The cache lock that `scripts/fetch-kernel.sh` takes too: a `flock` process holds it
+/// The cache lock: a `flock` process holds it
 /// until this value is dropped. Without `flock(1)` runs go on unlocked; every tree is
 /// still renamed into place whole.
 struct Lock(Option<Child>);
@@ -508,7 +587,7 @@ mod tests {
     }
 
     #[test]
-    fn layout_matches_the_script() {
+    fn layout_of_the_cache() {
         let paths = KernelPaths::in_cache(Path::new("/c"), "6.1.0-57-cloud-amd64");
         assert_eq!(
             paths.kdir(),

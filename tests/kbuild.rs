@@ -1,7 +1,9 @@
 //! Builds the module that `kgpc compile` generates for every `examples/*.kgp` with the real
 //! kernel build system, against the Debian 12 cloud kernel headers that
-//! `scripts/fetch-kernel.sh` fetches and caches (or the build tree named by `KGPC_KDIR`).
+//! `kgpc kernel fetch` fetches and caches (or the build tree named by `KGPC_KDIR`).
 //! A build passes when make succeeds, leaves a `livepatch-*.ko` and prints no warning or error.
+
+mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -29,7 +31,7 @@ fn examples_build_cleanly_with_kbuild() {
         specs.len()
     );
 
-    let kdir = kdir(root);
+    let kdir = kdir();
     let release = release(&kdir);
     let kgpc = Path::new(env!("CARGO_BIN_EXE_kgpc"));
     let work = tempfile::tempdir().expect("cannot create a temporary directory");
@@ -70,25 +72,11 @@ fn examples_build_cleanly_with_kbuild() {
     );
 }
 
-/// The kernel build tree: `KGPC_KDIR` if set, else the one `scripts/fetch-kernel.sh` prints.
-fn kdir(root: &Path) -> PathBuf {
+/// The kernel build tree: `KGPC_KDIR` if set, else Debian's from the kgpc cache.
+fn kdir() -> PathBuf {
     let kdir = match std::env::var_os("KGPC_KDIR").filter(|dir| !dir.is_empty()) {
         Some(dir) => PathBuf::from(dir),
-        None => {
-            let script = root.join("scripts/fetch-kernel.sh");
-            let output = Command::new(&script)
-                .stdin(Stdio::null())
-                .output()
-                .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-            assert!(
-                output.status.success(),
-                "{} failed ({}); set KGPC_KDIR to a kernel build tree to use that instead:\n{}",
-                script.display(),
-                output.status,
-                String::from_utf8_lossy(&output.stderr)
-            );
-            PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
-        }
+        None => common::debian_kernel("kdir"),
     };
     assert!(
         kdir.join("Makefile").is_file(),

@@ -5,17 +5,17 @@
 //! like the kernel with the ftrace table between `__start_mcount_loc` and
 //! `__stop_mcount_loc`, and `--emit-relocs`). The tests at the end run on the
 //! real Debian 12 debug vmlinux, fetched and cached by
-//! `scripts/fetch-kernel.sh --dbg`; none hard-codes an address of one build.
+//! `kgpc kernel fetch`; none hard-codes an address of one build.
+
+mod common;
+
+use common::root;
 
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -645,19 +645,8 @@ fn rule_modules() {
 
 fn real_vmlinux() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let out = Command::new(root().join("scripts/fetch-kernel.sh"))
-            .args(["--dbg", "--print", "vmlinux"])
-            .output()
-            .expect("scripts/fetch-kernel.sh runs");
-        assert!(
-            out.status.success(),
-            "fetch-kernel.sh --dbg failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-    })
-    .clone()
+    PATH.get_or_init(|| common::debian_kernel("vmlinux"))
+        .clone()
 }
 
 /// The cache the real vmlinux's index is kept in, shared by these tests.

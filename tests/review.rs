@@ -158,16 +158,7 @@ fn diffs_match_golden_files() {
 /// the real kernel and lists the kernel's findings among the risks.
 #[test]
 fn review_with_the_debian_vmlinux_reports_kernel_checks() {
-    let out = Command::new(root().join("scripts/fetch-kernel.sh"))
-        .args(["--dbg", "--print", "vmlinux"])
-        .output()
-        .expect("scripts/fetch-kernel.sh runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let vmlinux = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let vmlinux = common::debian_kernel("vmlinux").display().to_string();
     let release = vmlinux.rsplit("vmlinux-").next().unwrap().to_string();
     let (code, report, stderr) = kgpc(
         &root(),

@@ -2,12 +2,16 @@
 //! booted under QEMU (TCG) and proven; every failure mode of building and testing is
 //! produced on purpose from `tests/vm/` and must give its diagnostic code and exit status.
 //!
-//! The kernel comes from the kgpc cache, filled by `scripts/fetch-kernel.sh` (run here, it
+//! The kernel comes from the kgpc cache, filled by `kgpc kernel fetch` (run here, it
 //! reuses the cache). The VMs run two at a time; the timings are printed (`--nocapture`,
 //! or nextest's output of a failing test).
 
+mod common;
+
+use common::root;
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -20,32 +24,12 @@ const JOBS: usize = 2;
 /// machine; two jobs share the machine's cores here, hence the margin).
 const PER_SPEC: Duration = Duration::from_secs(40);
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The cached kernel's release: the one `scripts/fetch-kernel.sh` prints the image of.
+/// The release of Debian's current cloud kernel, whose image the kgpc cache holds.
 fn release() -> String {
-    let script = root().join("scripts/fetch-kernel.sh");
-    let output = Command::new(&script)
-        .args(["--print", "vmlinuz"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-    assert!(
-        output.status.success(),
-        "{} failed: {}",
-        script.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let image = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    let name = Path::new(&image)
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
+    let image = common::debian_kernel("vmlinuz");
+    let name = image.file_name().unwrap().to_string_lossy().into_owned();
     name.strip_prefix("vmlinuz-")
-        .unwrap_or_else(|| panic!("unexpected image name {image}"))
+        .unwrap_or_else(|| panic!("unexpected image name {}", image.display()))
         .to_string()
 }
 

@@ -42,7 +42,7 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
                 Diagnostic::error(Code::KernelUnreadable, "cannot read the target's vmlinux")
                     .at(model.target.span, "the target whose vmlinux this is")
                     .with_note(e.to_string())
-                    .with_help("pass the debug vmlinux with --vmlinux PATH (scripts/fetch-kernel.sh --dbg --print vmlinux fetches Debian's)"),
+                    .with_help("pass the debug vmlinux with --vmlinux PATH (`kgpc kernel fetch RELEASE` fetches Debian's)"),
             );
             return;
         }

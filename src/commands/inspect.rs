@@ -132,7 +132,7 @@ fn vmlinux_path(args: &InspectArgs) -> Result<PathBuf, String> {
     }
     let tried: Vec<String> = releases.iter().map(|(r, _)| r.clone()).collect();
     Err(format!(
-        "no debug vmlinux found for {}; pass --vmlinux PATH (scripts/fetch-kernel.sh --dbg fetches Debian's)",
+        "no debug vmlinux found for {}; pass --vmlinux PATH (`kgpc kernel fetch RELEASE` fetches Debian's)",
         if tried.is_empty() {
             "any release".to_string()
         } else {

@@ -10,12 +10,28 @@ use crate::kernel_cache::{self, FetchError, FetchOptions, KernelPaths};
 pub fn kernel(args: &KernelArgs) -> i32 {
     let cache = cache_dir();
     match &args.command {
-        KernelCommand::Fetch { release, no_dbg } => {
-            let options = FetchOptions { dbg: !no_dbg };
-            match kernel_cache::fetch(&cache, release, &options) {
+        KernelCommand::Fetch {
+            release,
+            no_dbg,
+            print,
+        } => {
+            let fetched = release
+                .clone()
+                .map_or_else(
+                    || kernel_cache::current_release(&cache, kernel_cache::DEFAULT_FLAVOUR),
+                    Ok,
+                )
+                .and_then(|release| {
+                    kernel_cache::fetch(&cache, &release, &FetchOptions { dbg: !no_dbg })
+                });
+            match fetched {
                 Ok(paths) => {
-                    eprintln!("kgpc kernel: {release} is in {}", paths.dir.display());
-                    println!("{}", paths.root().display());
+                    eprintln!(
+                        "kgpc kernel: {} is in {}",
+                        paths.release,
+                        paths.dir.display()
+                    );
+                    println!("{}", part(&paths, *print).display());
                     EXIT_OK
                 }
                 Err(error) => {
@@ -39,22 +55,31 @@ pub fn kernel(args: &KernelArgs) -> i32 {
             EXIT_OK
         }
         KernelCommand::Path { release, print } => {
-            let paths = KernelPaths::in_cache(&cache, release);
-            let path = match print {
-                KernelPart::Kdir => paths.kdir(),
-                KernelPart::Vmlinuz => paths.vmlinuz(),
-                KernelPart::Vmlinux => paths.vmlinux(),
-                KernelPart::Modules => paths.modules(),
-                KernelPart::Root => paths.root(),
-            };
-            if !kernel_cache::valid_release(release) || !path.exists() {
+            let release = release.clone().or_else(|| {
+                std::fs::read_to_string(cache.join("kernels/current"))
+                    .ok()
+                    .map(|s| s.trim().to_string())
+            });
+            let release = release.unwrap_or_default();
+            let paths = KernelPaths::in_cache(&cache, &release);
+            let path = part(&paths, *print);
+            if !kernel_cache::valid_release(&release) || !path.exists() {
+                let shown = if release.is_empty() {
+                    "the current kernel".to_string()
+                } else {
+                    release.clone()
+                };
                 let mut session = Session::new(MessageFormat::Human);
                 session.diagnostics.push(
                     Diagnostic::error(
                         Code::KernelNotFound,
-                        format!("the kgpc cache has no {} for {release}", path.display()),
+                        format!("the kgpc cache has no {} for {shown}", path.display()),
                     )
-                    .with_help(format!("fetch it with `kgpc kernel fetch {release}`")),
+                    .with_help(
+                        format!("fetch it with `kgpc kernel fetch {release}`")
+                            .trim_end()
+                            .to_string(),
+                    ),
                 );
                 session.report("find the kernel");
                 return EXIT_BUILD;
@@ -62,6 +87,17 @@ pub fn kernel(args: &KernelArgs) -> i32 {
             println!("{}", path.display());
             EXIT_OK
         }
+    }
+}
+
+/// The path of one part of a cached kernel.
+fn part(paths: &KernelPaths, part: KernelPart) -> std::path::PathBuf {
+    match part {
+        KernelPart::Kdir => paths.kdir(),
+        KernelPart::Vmlinuz => paths.vmlinuz(),
+        KernelPart::Vmlinux => paths.vmlinux(),
+        KernelPart::Modules => paths.modules(),
+        KernelPart::Root => paths.root(),
     }
 }
 

@@ -1,7 +1,9 @@
-//! Helpers shared by the golden tests.
+//! Helpers shared by the integration tests.
+#![allow(dead_code)] // Each test file uses some of them.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 /// The repository's root.
 pub fn root() -> PathBuf {
@@ -30,4 +32,26 @@ pub fn compare(expected: &Path, actual: &str, failures: &mut Vec<String>) {
             expected.display()
         )),
     }
+}
+
+/// A part (`kdir`, `vmlinuz`, `vmlinux`, ...) of Debian 12's current cloud
+/// kernel, fetched into the kgpc cache by `kgpc kernel fetch` the first time.
+/// Only `vmlinux` needs the 283 MB debug package.
+pub fn debian_kernel(part: &str) -> PathBuf {
+    let mut args = vec!["kernel", "fetch", "--print", part];
+    if part != "vmlinux" {
+        args.push("--no-dbg");
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_kgpc"))
+        .args(&args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("kgpc runs");
+    assert!(
+        output.status.success(),
+        "kgpc {} failed; it needs network access to Debian's archive the first time:\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
 }
