@@ -133,6 +133,22 @@ fn check_fixture(body: &str, extra: &[&str]) -> (i32, String) {
     (code, stderr)
 }
 
+/// Compiles a spec against the fixture kernel; returns the generated C.
+fn compile_fixture(body: &str) -> String {
+    let f = fixture();
+    let work = tempfile::tempdir().unwrap();
+    fs::write(work.path().join("fix.kgp"), format!("{FIXTURE_HEAD}{body}")).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let vmlinux = f.vmlinux.to_str().unwrap();
+    let (code, _, stderr) = kgpc(
+        work.path(),
+        cache.path(),
+        &["compile", "fix.kgp", "-o", "out", "--vmlinux", vmlinux],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    fs::read_to_string(work.path().join("out/livepatch-fixture.c")).unwrap()
+}
+
 #[test]
 fn inspect_reports_fixture_facts_exactly() {
     let f = fixture();
@@ -441,24 +457,9 @@ fn rule_position_of_duplicated_locals() {
         "{stderr}"
     );
     // `in "other.c"` resolves to position 2, which the generated module uses.
-    let f = fixture();
-    let work = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    fs::write(work.path().join("fix.kgp"), format!("{FIXTURE_HEAD}object vmlinux {{\n    replace int dup_fn(int x) in \"other.c\" {{ return x; }}\n}}\n")).unwrap();
-    let (code, _, stderr) = kgpc(
-        work.path(),
-        cache.path(),
-        &[
-            "compile",
-            "fix.kgp",
-            "-o",
-            "out",
-            "--vmlinux",
-            f.vmlinux.to_str().unwrap(),
-        ],
+    let c = compile_fixture(
+        "object vmlinux {\n    replace int dup_fn(int x) in \"other.c\" { return x; }\n}\n",
     );
-    assert_eq!(code, 0, "{stderr}");
-    let c = fs::read_to_string(work.path().join("out/livepatch-fixture.c")).unwrap();
     assert!(c.contains(".old_sympos = 2"), "{c}");
 }
 
@@ -527,30 +528,7 @@ fn rule_prototypes_from_dwarf_and_checked() {
         "{stderr}"
     );
     // Without a prototype, the generated function takes the kernel's.
-    let f = fixture();
-    let work = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    fs::write(
-        work.path().join("fix.kgp"),
-        format!(
-            "{FIXTURE_HEAD}object vmlinux {{\n    replace show {{\n        return 0;\n    }}\n}}\n"
-        ),
-    )
-    .unwrap();
-    let (code, _, stderr) = kgpc(
-        work.path(),
-        cache.path(),
-        &[
-            "compile",
-            "fix.kgp",
-            "-o",
-            "out",
-            "--vmlinux",
-            f.vmlinux.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(code, 0, "{stderr}");
-    let c = fs::read_to_string(work.path().join("out/livepatch-fixture.c")).unwrap();
+    let c = compile_fixture("object vmlinux {\n    replace show {\n        return 0;\n    }\n}\n");
     assert!(
         c.contains("int livepatch_show(struct seq_file *m, void *v)"),
         "{c}"

@@ -82,24 +82,8 @@ impl Lowerer<'_> {
             .map(|i| self.api_table(&loaded.trees[i]))
             .unwrap_or_default();
 
-        let patches: Vec<&PatchBlock> = items(root)
-            .filter_map(|i| {
-                if let Item::Patch(p) = i {
-                    Some(p)
-                } else {
-                    None
-                }
-            })
-            .collect();
-        let targets: Vec<&TargetBlock> = items(root)
-            .filter_map(|i| {
-                if let Item::Target(t) = i {
-                    Some(t)
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let patches: Vec<&PatchBlock> = root.patches().collect();
+        let targets: Vec<&TargetBlock> = root.targets().collect();
         let patch = self
             .single(
                 &patches,
@@ -205,9 +189,7 @@ impl Lowerer<'_> {
             }
             self.error(d);
         }
-        let tests: Vec<&TestBlock> = items(root)
-            .filter_map(|i| if let Item::Test(t) = i { Some(t) } else { None })
-            .collect();
+        let tests: Vec<&TestBlock> = root.tests().collect();
         for extra in tests.iter().skip(1) {
             self.duplicate(
                 "the spec has more than one `test` block".to_string(),
@@ -689,13 +671,7 @@ impl Lowerer<'_> {
             this.error(d);
         };
         if !states.is_empty() {
-            let span = items(root).find_map(|i| {
-                if let Item::State(s) = i {
-                    Some(s.name.span)
-                } else {
-                    None
-                }
-            });
+            let span = root.states().next().map(|s| s.name.span);
             gate(self, "states", span, "states");
         }
         if patch.cumulative {

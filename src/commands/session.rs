@@ -168,23 +168,11 @@ fn plural(n: usize, word: &str) -> String {
 /// The release the spec's target resolves to, read from the syntax tree
 /// before lowering (which reports any problem with it).
 fn spec_release(loaded: &crate::load::Loaded, request: &ReleaseRequest) -> Option<String> {
-    use crate::syntax::ast::{Item, TargetEntry};
-    let releases: Vec<String> = loaded
-        .trees
-        .first()?
-        .items
-        .iter()
-        .filter_map(|item| match item {
-            Item::Target(t) => Some(t),
-            _ => None,
-        })
-        .flat_map(|t| &t.entries)
-        .filter_map(|e| match e {
-            TargetEntry::Release { values, .. } => Some(values),
-            _ => None,
-        })
-        .flatten()
-        .map(|v| v.value.clone())
+    let target = loaded.trees.first()?.targets().next()?;
+    let releases: Vec<String> = target
+        .releases()
+        .map(|r| r.value.clone())
+        .filter(|r| !r.trim().is_empty())
         .collect();
     crate::check::release::resolve(&releases, request)
         .ok()

@@ -106,10 +106,7 @@ pub fn test(args: &TestArgs) -> i32 {
         let spec = SpecArgs {
             spec: first.path.clone(),
             release: Some(release.clone()),
-            message_format: args.spec.message_format,
-            vmlinux: args.spec.vmlinux.clone(),
-            modules: args.spec.modules.clone(),
-            no_kernel_checks: args.spec.no_kernel_checks,
+            ..args.spec.clone()
         };
         let request = BuildRequest {
             spec: &spec,

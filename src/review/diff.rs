@@ -8,6 +8,7 @@
 use crate::check::model::{Function, Model, Shadow};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
+use crate::syntax::c_words::one_line;
 use std::fmt::Write;
 
 /// The rendered difference and the problems found.
@@ -217,10 +218,6 @@ fn yes_no(b: bool) -> &'static str {
     } else {
         "no"
     }
-}
-
-fn one_line(text: &str) -> String {
-    crate::syntax::c_words::one_line(text)
 }
 
 /// `+A −R lines` when two C texts differ in more than indentation.

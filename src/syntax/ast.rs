@@ -15,6 +15,39 @@ pub struct Ast {
     pub comments: Vec<Comment>,
 }
 
+macro_rules! items_of_kind {
+    ($($method:ident: $variant:ident => $block:ty;)*) => {
+        impl Ast {
+            $(
+                #[doc = concat!("The `", stringify!($variant), "` items of the file, in order.")]
+                pub fn $method(&self) -> impl Iterator<Item = &$block> {
+                    self.items.iter().filter_map(|item| match item {
+                        Item::$variant(block) => Some(block),
+                        _ => None,
+                    })
+                }
+            )*
+        }
+    };
+}
+
+items_of_kind! {
+    patches: Patch => PatchBlock;
+    targets: Target => TargetBlock;
+    states: State => StateBlock;
+    tests: Test => TestBlock;
+}
+
+impl TargetBlock {
+    /// The releases and patterns of every `release` line, in order.
+    pub fn releases(&self) -> impl Iterator<Item = &Str> {
+        self.entries.iter().flat_map(|e| match e {
+            TargetEntry::Release { values, .. } => values.as_slice(),
+            _ => &[],
+        })
+    }
+}
+
 /// A `# ...` comment, with the `#`.
 #[derive(Debug, Clone)]
 pub struct Comment {
