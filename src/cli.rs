@@ -310,6 +310,27 @@ pub enum KernelCommand {
         #[arg(long, value_enum, default_value_t = KernelPart::Kdir)]
         print: KernelPart,
     },
+    /// Boot a cached kernel under QEMU and record which functions its kernel threads rest in.
+    #[command(
+        long_about = "Boot a cached kernel under QEMU and record which functions its kernel threads rest in.
+
+The guest waits for the boot to settle and reads every task's /proc/PID/stack
+three times, a second apart; what a sleeping kernel thread was in every time is
+kept as the census, beside the kernel-facts index in the kgpc cache, by build id.
+`kgpc check` warns (KGP0111) when a spec replaces a function some kernel thread
+rests in, and records the census itself the first time it needs one. Prints
+each kernel thread with the functions it rests in."
+    )]
+    Census {
+        /// The release [default: the one `kgpc kernel fetch` resolved last].
+        release: Option<String>,
+        /// The QEMU system emulator to run.
+        #[arg(long, default_value = crate::vm::DEFAULT_QEMU, value_name = "PROGRAM")]
+        qemu: PathBuf,
+        /// The statically linked busybox to put into the initramfs.
+        #[arg(long, default_value = crate::vm::DEFAULT_BUSYBOX, value_name = "FILE")]
+        busybox: PathBuf,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

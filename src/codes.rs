@@ -89,6 +89,7 @@ codes! {
     ExternExported = "KGP0109", "an extern symbol is exported and needs no declaration";
     ModuleNotFound = "KGP0110", "a target module's object was not found";
     TransitionMayStall = "KGP0111", "the patch transition may never complete";
+    CensusUnavailable = "KGP0115", "no census of tasks at rest: stalled transitions were not checked";
     CompilerError = "KGP0200", "the C compiler rejected the module's code";
     CompilerWarning = "KGP0201", "the C compiler warned about the module's code";
     KernelBuildFailed = "KGP0202", "the kernel build system failed";

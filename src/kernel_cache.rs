@@ -517,10 +517,10 @@ fn run(command: &mut Command) -> Result<(), String> {
 /// The cache lock: a `flock` process holds it
 /// until this value is dropped. Without `flock(1)` runs go on unlocked; every tree is
 /// still renamed into place whole.
-struct Lock(Option<Child>);
+pub(crate) struct Lock(Option<Child>);
 
 impl Lock {
-    fn take(path: &Path) -> Lock {
+    pub(crate) fn take(path: &Path) -> Lock {
         let child = Command::new("flock")
             .arg(path)
             .args(["-c", "echo locked; read _"])

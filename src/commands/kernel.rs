@@ -6,6 +6,7 @@ use crate::cli::{KernelArgs, KernelCommand, KernelPart, MessageFormat};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::kernel_cache::{self, FetchError, FetchOptions, KernelPaths};
+use std::path::Path;
 
 pub fn kernel(args: &KernelArgs) -> i32 {
     let cache = cache_dir();
@@ -54,13 +55,13 @@ pub fn kernel(args: &KernelArgs) -> i32 {
             }
             EXIT_OK
         }
+        KernelCommand::Census {
+            release,
+            qemu,
+            busybox,
+        } => census(&cache, &or_current(&cache, release), qemu, busybox),
         KernelCommand::Path { release, print } => {
-            let release = release.clone().or_else(|| {
-                std::fs::read_to_string(cache.join("kernels/current"))
-                    .ok()
-                    .map(|s| s.trim().to_string())
-            });
-            let release = release.unwrap_or_default();
+            let release = or_current(&cache, release);
             let paths = KernelPaths::in_cache(&cache, &release);
             let path = part(&paths, *print);
             if !kernel_cache::valid_release(&release) || !path.exists() {
@@ -86,6 +87,72 @@ pub fn kernel(args: &KernelArgs) -> i32 {
             }
             println!("{}", path.display());
             EXIT_OK
+        }
+    }
+}
+
+/// The release given, else the one `kgpc kernel fetch` resolved last (empty if none).
+fn or_current(cache: &Path, release: &Option<String>) -> String {
+    release
+        .clone()
+        .or_else(|| {
+            std::fs::read_to_string(cache.join("kernels/current"))
+                .ok()
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_default()
+}
+
+/// `kgpc kernel census`: boots the cached image and prints each kernel thread at rest.
+fn census(cache: &Path, release: &str, qemu: &Path, busybox: &Path) -> i32 {
+    let paths = KernelPaths::in_cache(cache, release);
+    let mut session = Session::new(MessageFormat::Human);
+    if !kernel_cache::valid_release(release) || !paths.vmlinuz().is_file() {
+        session.diagnostics.push(
+            Diagnostic::error(
+                Code::KernelNotFound,
+                format!("the kgpc cache has no kernel image of `{release}` to boot"),
+            )
+            .with_note(format!("looked for {}", paths.vmlinuz().display()))
+            .with_help(format!("fetch it with `kgpc kernel fetch {release}`").replace("  ", " ")),
+        );
+        session.report("record the census");
+        return EXIT_BUILD;
+    }
+    let request = crate::vm::census::Request {
+        release: release.to_string(),
+        build_id: None,
+        cache_dir: cache.to_path_buf(),
+        running: None,
+        qemu: qemu.to_path_buf(),
+        busybox: busybox.to_path_buf(),
+    };
+    match crate::vm::census::boot(&request, &paths.vmlinuz()) {
+        Ok(census) => {
+            for task in census.tasks.iter().filter(|t| t.kthread) {
+                let frames: Vec<String> = task
+                    .frames
+                    .iter()
+                    .map(|f| match &f.module {
+                        Some(m) => format!("{} [{m}]", f.function),
+                        None => f.function.clone(),
+                    })
+                    .collect();
+                println!("{} ({}): {}", task.comm, task.pid, frames.join(" "));
+            }
+            EXIT_OK
+        }
+        Err(why) => {
+            session.diagnostics.push(
+                Diagnostic::error(
+                    Code::CensusUnavailable,
+                    format!("cannot record the census of {release}"),
+                )
+                .with_note(why)
+                .with_help("install QEMU (apt-get install qemu-system-x86) and busybox-static, or name them with --qemu and --busybox"),
+            );
+            session.report("record the census");
+            EXIT_BUILD
         }
     }
 }

@@ -202,6 +202,7 @@ pub fn test(args: &TestArgs) -> i32 {
         kernel: kernel.vmlinuz(),
         busybox: args.busybox.clone(),
         timeout: Duration::from_secs(args.timeout.max(1)),
+        memory_mb: 512,
         work: work.clone(),
     };
     let vm_start = Instant::now();

@@ -15,6 +15,7 @@
 pub mod btf;
 pub mod build;
 pub mod cache;
+pub mod census;
 pub mod ctype;
 pub mod dwarf;
 pub mod dwarf_types;

@@ -5,6 +5,7 @@
 //! [`cpio`] packs it with busybox and the modules; [`run`] boots QEMU, always
 //! killing it on timeout; [`results`] reads the guest's report and judges it.
 
+pub mod census;
 pub mod cpio;
 pub mod modules;
 pub mod results;
@@ -15,6 +16,11 @@ use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// The QEMU `kgpc test` and the census boot run unless told otherwise.
+pub const DEFAULT_QEMU: &str = "qemu-system-x86_64";
+/// The statically linked busybox the initramfs is made of unless told otherwise.
+pub const DEFAULT_BUSYBOX: &str = "/bin/busybox";
 
 /// A module file in the initramfs (`/m/<file>`) and its name in the kernel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +73,8 @@ pub struct Machine {
     pub kernel: PathBuf,
     pub busybox: PathBuf,
     pub timeout: Duration,
+    /// The guest's memory in MiB.
+    pub memory_mb: u32,
     /// Where the initramfs and the logs go.
     pub work: PathBuf,
 }
@@ -169,7 +177,8 @@ pub fn run(machine: &Machine, initrd: &Path) -> Result<Run, VmError> {
     }
     let start = Instant::now();
     let mut child = Command::new(&machine.qemu)
-        .args(["-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", "512M"])
+        .args(["-accel", "tcg", "-cpu", "max", "-smp", "1", "-m"])
+        .arg(format!("{}M", machine.memory_mb))
         .args([
             "-no-reboot",
             "-nodefaults",

@@ -1,0 +1,299 @@
+//! The census boot: the target kernel is booted once under QEMU with an
+//! initramfs whose `/init` waits for the boot to settle and then reads every
+//! task's `/proc/PID/stat` and `/proc/PID/stack` a few times, one second
+//! apart, reporting them on the second serial port. The host joins the
+//! samples into a [`Census`] (see [`crate::kernel::census`]) and keeps it by
+//! build id.
+//!
+//! [`obtain`] is what `kgpc check` asks: the running system's `/proc` when it
+//! runs the target, else the kept census, else a boot of the cached image.
+
+use super::{initramfs, run, Machine};
+use crate::kernel::census::{self, parse_frame, parse_stat, Census, Seen};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Samples taken, and the seconds between them.
+const SAMPLES: u32 = 3;
+/// Seconds the guest waits after `/init` starts, for the kernel's own threads to settle.
+const SETTLE_SECS: u32 = 2;
+
+/// The guest's `/init`: builtins only while sampling, so the census perturbs nothing.
+pub fn init_script() -> String {
+    format!(
+        r#"#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+exec 3>/dev/ttyS1
+echo "KGPC BOOT $(uname -r)" >&3
+echo "KGPC NOTES $(od -An -v -tx1 /sys/kernel/notes | tr -d ' \n')" >&3
+sleep {SETTLE_SECS}
+n=1
+while [ $n -le {SAMPLES} ]; do
+  for d in /proc/[0-9]*; do
+    p=${{d#/proc/}}
+    [ "$p" = 1 ] && continue
+    read -r stat < $d/stat 2>/dev/null || continue
+    echo "KGPC TASK $n $stat" >&3
+    while read -r line; do echo "KGPC STACK $n $p $line" >&3; done < $d/stack 2>/dev/null
+  done
+  n=$((n + 1))
+  [ $n -le {SAMPLES} ] && sleep 1
+done
+echo "KGPC END" >&3
+sync
+poweroff -f
+"#
+    )
+}
+
+/// What the guest reported: its release, build id and samples.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub release: Option<String>,
+    pub build_id: Option<String>,
+    pub samples: Vec<Vec<Seen>>,
+    pub complete: bool,
+}
+
+/// Reads the `KGPC` lines of a census boot.
+pub fn parse_report(text: &str) -> Report {
+    let mut report = Report::default();
+    let mut samples: BTreeMap<u32, Vec<Seen>> = BTreeMap::new();
+    for line in text.lines() {
+        let line = line.trim_end_matches('\r');
+        let Some(rest) = line.strip_prefix("KGPC ") else {
+            continue;
+        };
+        let (kind, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+        match kind {
+            "BOOT" => report.release = Some(rest.trim().to_string()),
+            "NOTES" => {
+                let bytes: Vec<u8> = (0..rest.trim().len() / 2)
+                    .filter_map(|i| u8::from_str_radix(rest.get(2 * i..2 * i + 2)?, 16).ok())
+                    .collect();
+                report.build_id = census::build_id_of_notes(&bytes);
+            }
+            "TASK" => {
+                let Some((n, stat)) = rest.split_once(' ') else {
+                    continue;
+                };
+                let (Ok(n), Some((pid, comm, state, kthread))) = (n.parse(), parse_stat(stat))
+                else {
+                    continue;
+                };
+                samples.entry(n).or_default().push(Seen {
+                    pid,
+                    comm,
+                    state,
+                    kthread,
+                    frames: Vec::new(),
+                });
+            }
+            "STACK" => {
+                let mut parts = rest.splitn(3, ' ');
+                let (Some(n), Some(pid), Some(frame)) = (parts.next(), parts.next(), parts.next())
+                else {
+                    continue;
+                };
+                let (Ok(n), Ok(pid)) = (n.parse::<u32>(), pid.parse::<u32>()) else {
+                    continue;
+                };
+                let task = samples
+                    .get_mut(&n)
+                    .and_then(|s| s.iter_mut().rev().find(|t| t.pid == pid));
+                if let (Some(task), Some(frame)) = (task, parse_frame(frame)) {
+                    task.frames.push(frame);
+                }
+            }
+            "END" => report.complete = true,
+            _ => {}
+        }
+    }
+    report.samples = samples.into_values().collect();
+    report
+}
+
+/// Boots `machine.kernel` and records its census.
+pub fn record(machine: &Machine) -> Result<Census, String> {
+    let initrd = machine.work.join("census.cpio");
+    initramfs(&initrd, &machine.busybox, &init_script(), &[]).map_err(|e| e.to_string())?;
+    let boot = run(machine, &initrd).map_err(|e| e.to_string())?;
+    let report = parse_report(&boot.report_text);
+    if boot.timed_out || !report.complete || report.samples.is_empty() {
+        let tail: Vec<&str> = boot.console.lines().rev().take(8).collect();
+        return Err(format!(
+            "the census boot {} (the console's last lines: {})",
+            if boot.timed_out {
+                format!("did not finish within {} s", machine.timeout.as_secs())
+            } else {
+                "stopped before its end".to_string()
+            },
+            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+        ));
+    }
+    Ok(Census {
+        release: report.release.unwrap_or_default(),
+        build_id: report.build_id,
+        source: format!(
+            "a boot of {} under QEMU (TCG), {SAMPLES} samples of /proc/*/stack one second apart",
+            machine.kernel.display()
+        ),
+        samples: report.samples.len() as u32,
+        tasks: census::at_rest(&report.samples),
+    })
+}
+
+/// What a census request knows.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub release: String,
+    /// The build id of the vmlinux the spec is checked against.
+    pub build_id: Option<String>,
+    pub cache_dir: PathBuf,
+    /// The release of the running kernel, if known.
+    pub running: Option<String>,
+    pub qemu: PathBuf,
+    pub busybox: PathBuf,
+}
+
+/// A census, or why there is none.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Found(Census),
+    Unavailable { why: String, help: String },
+}
+
+/// The census for a check: the running system's, the kept one, or a new boot.
+pub fn obtain(request: &Request) -> Outcome {
+    let release = &request.release;
+    if request.running.as_deref() == Some(release.as_str()) {
+        return match census::read_live(Path::new("/proc"), release) {
+            Ok(c) => Outcome::Found(c),
+            Err(why) => Outcome::Unavailable {
+                why: format!("{release} is the running kernel, but {why}"),
+                help: "run kgpc check as root to read the running kernel's stacks".into(),
+            },
+        };
+    }
+    let Some(build_id) = request.build_id.as_deref() else {
+        return Outcome::Unavailable {
+            why: "the vmlinux has no build id to name its census by".into(),
+            help: "check against a vmlinux with a build id (Debian's debug vmlinux has one)".into(),
+        };
+    };
+    let path = census::path_for(&request.cache_dir, build_id);
+    if let Some(c) = census::load(&path) {
+        return Outcome::Found(c);
+    }
+    let image = crate::kernel_cache::KernelPaths::in_cache(&request.cache_dir, release).vmlinuz();
+    if !image.is_file() {
+        return Outcome::Unavailable {
+            why: format!(
+                "there is no census of {release}: it is not the running kernel, and the kgpc cache has no image of it to boot ({} is missing)",
+                image.display()
+            ),
+            help: format!(
+                "fetch the kernel with `kgpc kernel fetch {release}`; kgpc check then boots it once under QEMU to record the census"
+            ),
+        };
+    }
+    // Runs take turns: another one may be recording this census right now.
+    let _lock = crate::kernel_cache::Lock::take(&request.cache_dir.join("census.lock"));
+    if let Some(c) = census::load(&path) {
+        return Outcome::Found(c);
+    }
+    match boot(request, &image) {
+        Ok(c) if c.build_id.as_deref() == Some(build_id) => Outcome::Found(c),
+        Ok(c) => Outcome::Unavailable {
+            why: format!(
+                "the cached image of {release} is build {}, not the vmlinux's {build_id}",
+                c.build_id.as_deref().unwrap_or("without a build id")
+            ),
+            help: format!("fetch the vmlinux and image of one build: `kgpc kernel fetch {release}`"),
+        },
+        Err(why) => Outcome::Unavailable {
+            why,
+            help: format!(
+                "install QEMU and busybox-static, then record the census with `kgpc kernel census {release}`"
+            ),
+        },
+    }
+}
+
+/// Boots the image, keeps the census by the build id the guest reports, and says so.
+pub fn boot(request: &Request, image: &Path) -> Result<Census, String> {
+    let release = &request.release;
+    eprintln!(
+        "kgpc: recording the census of {release}: booting it under QEMU to read every task's stack at rest (takes some seconds)"
+    );
+    let start = Instant::now();
+    let work = tempfile::Builder::new()
+        .prefix("kgpc-census.")
+        .tempdir()
+        .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let machine = Machine {
+        qemu: request.qemu.clone(),
+        kernel: image.to_path_buf(),
+        busybox: request.busybox.clone(),
+        timeout: Duration::from_secs(120),
+        // The kernel turns transparent huge pages, and so khugepaged, off below 512 MiB.
+        memory_mb: 1024,
+        work: work.path().to_path_buf(),
+    };
+    let mut recorded = record(&machine)?;
+    if recorded.release != *release {
+        return Err(format!(
+            "the image {} booted as release `{}`, not `{release}`",
+            image.display(),
+            recorded.release
+        ));
+    }
+    recorded.release = release.clone();
+    let kept = match recorded.build_id.as_deref() {
+        Some(id) => {
+            let path = census::path_for(&request.cache_dir, id);
+            match census::store(&path, &recorded) {
+                Ok(()) => format!("kept in {}", path.display()),
+                Err(e) => format!("not kept ({}: {e})", path.display()),
+            }
+        }
+        None => "not kept: the guest reported no build id".to_string(),
+    };
+    eprintln!(
+        "kgpc: census of {release}: {} kernel threads at rest in {} samples, {:.1} s; {kept}",
+        recorded.kernel_threads(),
+        recorded.samples,
+        start.elapsed().as_secs_f64()
+    );
+    Ok(recorded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_are_read_back() {
+        let text = "KGPC BOOT 6.1.0-57-cloud-amd64\n\
+            KGPC NOTES 040000000300000003000000474e5500abcdef00\n\
+            KGPC TASK 1 31 (ksmd) S 2 0 0 0 -1 2129984 0\n\
+            KGPC STACK 1 31 [<0>] ksm_scan_thread+0x1d1/0x2f0\n\
+            KGPC STACK 1 31 [<0>] kthread+0xd7/0x100\n\
+            KGPC TASK 2 31 (ksmd) S 2 0 0 0 -1 2129984 0\n\
+            KGPC STACK 2 31 [<0>] ksm_scan_thread+0x1d1/0x2f0\n\
+            KGPC END\n";
+        let report = parse_report(text);
+        assert!(report.complete);
+        assert_eq!(report.release.as_deref(), Some("6.1.0-57-cloud-amd64"));
+        assert_eq!(report.build_id.as_deref(), Some("abcdef00"));
+        assert_eq!(report.samples.len(), 2);
+        let tasks = census::at_rest(&report.samples);
+        assert_eq!(tasks.len(), 1);
+        assert_eq!(tasks[0].frames.len(), 1);
+        assert_eq!(tasks[0].frames[0].function, "ksm_scan_thread");
+    }
+}
