@@ -289,7 +289,7 @@ mod tests {
         let report = parse_report(text);
         assert!(report.complete);
         assert_eq!(report.release.as_deref(), Some("6.1.0-57-cloud-amd64"));
-        assert_eq!(report.build_id.as_deref(), Some("abcdef00"));
+        assert_eq!(report.build_id.as_deref(), Some("abcdef"));
         assert_eq!(report.samples.len(), 2);
         let tasks = census::at_rest(&report.samples);
         assert_eq!(tasks.len(), 1);
