@@ -230,6 +230,7 @@ fn inspect_human_and_missing_functions() {
             "--vmlinux",
             v,
             "kthread",
+            "sched_fn",
             "inlined_helper",
             "only_clone",
             "shoe",
@@ -237,7 +238,16 @@ fn inspect_human_and_missing_functions() {
     );
     assert_eq!(code, 1);
     assert!(stdout.contains("kthread (vmlinux)"), "{stdout}");
-    assert!(stdout.contains("may never complete"), "{stdout}");
+    // Only the scheduler function: without a census a name says nothing.
+    assert_eq!(stdout.matches("may never complete").count(), 1, "{stdout}");
+    assert!(
+        stdout.contains("transition   may never complete: `sched_fn` is a scheduler function"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("warning: no census of tasks at rest: kernel threads that rest in these functions were not looked for"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("no function `inlined_helper`")
             && stderr.contains("only inlined, into caller_one, caller_two"),
@@ -466,7 +476,7 @@ fn rule_position_of_duplicated_locals() {
 #[test]
 fn rules_patchability_clones_inlining_and_transition() {
     let (code, stderr) = check_fixture(
-        "object vmlinux {\n    replace int init_fn(void) { return 0; }\n    replace int notrace_fn(int x) { return x; }\n    replace int cloned(int x) { return x; }\n    replace int kthread(void *data) { return 0; }\n}\n",
+        "object vmlinux {\n    replace int init_fn(void) { return 0; }\n    replace int notrace_fn(int x) { return x; }\n    replace int cloned(int x) { return x; }\n    replace int kthread(void *data) { return 0; }\n    replace int sched_fn(int x) { return x; }\n}\n",
         &[],
     );
     assert_eq!(code, 1);
@@ -486,10 +496,26 @@ fn rules_patchability_clones_inlining_and_transition() {
         ),
         "{stderr}"
     );
+    // The scheduler rule needs no census; a name alone draws nothing.
     assert!(
-        stderr.contains("warning[KGP0111]: the transition to this patch may never complete"),
+        stderr.contains("warning[KGP0111]: the transition to this patch may never complete: `sched_fn` is a scheduler function (.sched.text)"),
         "{stderr}"
     );
+    assert_eq!(stderr.matches("[KGP0111]").count(), 1, "{stderr}");
+    // The fixture's release is not running and has no image to boot: no census, said once.
+    assert!(
+        stderr.contains("warning[KGP0115]: no census of the target's tasks at rest: kgpc could not check that the transition completes"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("there is no census of 6.1.0-999-fixture: it is not the running kernel, and the kgpc cache has no image of it to boot"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("help: fetch the kernel with `kgpc kernel fetch 6.1.0-999-fixture`"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("[KGP0115]").count(), 1, "{stderr}");
     // Inlining: the fixture's inlined_helper has no symbol; check the rule
     // through a function that has a symbol and inlined copies.
     let (code, stderr) = check_fixture(

@@ -10,10 +10,11 @@
 //! 8. `extern` symbols; 9. modules; 10. transitions that may never end.
 
 use super::model::{Model, Object, Replacement};
+use super::stalls::Stalls;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::kernel::ctype::normalize;
-use crate::kernel::facts::{always_on_stack, is_clone_of, unpatchable_reason};
+use crate::kernel::facts::{is_clone_of, unpatchable_reason};
 use crate::kernel::index::flag;
 use crate::kernel::{locate, Kernel, OpenOptions, Symbol};
 use std::path::{Path, PathBuf};
@@ -26,6 +27,28 @@ pub struct KernelInputs {
     pub modules: Option<PathBuf>,
     pub cache_dir: PathBuf,
     pub progress: bool,
+    /// The release of the running kernel: its `/proc` is the census of that release.
+    pub running_release: Option<String>,
+}
+
+/// The census of the target's tasks at rest, when some object replaces functions.
+fn stalls(model: &Model, vmlinux: &Kernel, inputs: &KernelInputs) -> Stalls {
+    let outcome = if model.objects.iter().any(|o| !o.funcs.is_empty()) {
+        crate::vm::census::obtain(&crate::vm::census::Request {
+            release: model.target.release.clone(),
+            build_id: vmlinux.meta().build_id.clone(),
+            cache_dir: inputs.cache_dir.clone(),
+            running: inputs.running_release.clone(),
+            qemu: crate::vm::DEFAULT_QEMU.into(),
+            busybox: crate::vm::DEFAULT_BUSYBOX.into(),
+        })
+    } else {
+        crate::vm::census::Outcome::Unavailable {
+            why: "the patch replaces no function".into(),
+            help: String::new(),
+        }
+    };
+    Stalls { outcome }
 }
 
 /// Runs every rule; fills in kernel-supplied prototypes and positions.
@@ -48,11 +71,14 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
         }
     };
     identity(model, &vmlinux, diagnostics);
+    let stalls = stalls(model, &vmlinux, inputs);
     let release = model.target.release.clone();
+    let target_span = model.target.span;
     let mut objects = std::mem::take(&mut model.objects);
     for object in &mut objects {
+        stalls.object(object, target_span, diagnostics);
         if object.module.is_none() {
-            check_object(object, &vmlinux, diagnostics);
+            check_object(object, &vmlinux, &stalls, diagnostics);
             continue;
         }
         let name = object.display_name().to_string();
@@ -81,7 +107,7 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
             ..options.clone()
         };
         match Kernel::open(&path, &module_options) {
-            Ok(module) => check_object(object, &module, diagnostics),
+            Ok(module) => check_object(object, &module, &stalls, diagnostics),
             Err(e) => diagnostics.push(
                 Diagnostic::error(
                     Code::KernelUnreadable,
@@ -215,10 +241,15 @@ fn where_is(s: &Symbol) -> String {
 }
 
 /// Rules 2-7 and 10 for every replacement, rule 8 for every extern.
-fn check_object(object: &mut Object, kernel: &Kernel, diagnostics: &mut Diagnostics) {
+fn check_object(
+    object: &mut Object,
+    kernel: &Kernel,
+    stalls: &Stalls,
+    diagnostics: &mut Diagnostics,
+) {
     let replaced: Vec<String> = object.funcs.iter().map(|f| f.old_name.clone()).collect();
     for func in &mut object.funcs {
-        check_replacement(func, &replaced, kernel, diagnostics);
+        check_replacement(func, &replaced, kernel, stalls, diagnostics);
     }
     for ext in &object.externs {
         check_extern(ext, kernel, diagnostics);
@@ -388,6 +419,7 @@ fn check_replacement(
     func: &mut Replacement,
     replaced: &[String],
     kernel: &Kernel,
+    stalls: &Stalls,
     diagnostics: &mut Diagnostics,
 ) {
     let name = func.old_name.clone();
@@ -531,17 +563,7 @@ fn check_replacement(
         }
     }
     // Rule 10.
-    if let Some(why) = always_on_stack(&symbol) {
-        diagnostics.push(
-            Diagnostic::warning(
-                Code::TransitionMayStall,
-                format!("the transition to this patch may never complete: {why}"),
-            )
-            .at(func.span, "always on some task's stack")
-            .with_note("livepatch switches a task only when no replaced function is on its stack")
-            .with_help("replace a function it calls instead, or make sure the loop is left"),
-        );
-    }
+    stalls.replacement(func, &symbol, kernel, diagnostics);
 }
 
 /// Splits a parameter list `(int a, char *b)` at top-level commas.

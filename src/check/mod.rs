@@ -6,6 +6,7 @@ pub(crate) mod lower;
 pub mod model;
 pub mod names;
 pub mod release;
+pub mod stalls;
 pub mod version;
 
 pub use lower::{lower, LowerOptions};

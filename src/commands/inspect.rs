@@ -1,10 +1,11 @@
 //! `kgpc inspect`: what the kernel facts say about functions, before a spec
 //! is written.
 
-use super::session::{cache_dir, release_candidates};
+use super::session::{cache_dir, release_candidates, running_release};
 use super::{EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE};
 use crate::cli::{InspectArgs, InspectFormat};
 use crate::kernel::{locate, FunctionFacts, Kernel, OpenOptions};
+use crate::vm::census::Outcome;
 use std::path::PathBuf;
 
 pub fn inspect(args: &InspectArgs) -> i32 {
@@ -27,6 +28,8 @@ pub fn inspect(args: &InspectArgs) -> i32 {
             return EXIT_SPEC_ERRORS;
         }
     };
+    let vmlinux_release = vmlinux.meta().release.clone();
+    let vmlinux_build_id = vmlinux.meta().build_id.clone();
     let kernel = match &args.module {
         None => vmlinux,
         Some(name) => {
@@ -57,10 +60,25 @@ pub fn inspect(args: &InspectArgs) -> i32 {
             }
         }
     };
+    let outcome = crate::vm::census::obtain(&crate::vm::census::Request {
+        release: vmlinux_release.unwrap_or_default(),
+        build_id: vmlinux_build_id,
+        cache_dir: cache_dir(),
+        running: running_release(),
+        qemu: crate::vm::DEFAULT_QEMU.into(),
+        busybox: crate::vm::DEFAULT_BUSYBOX.into(),
+    });
+    let census = match &outcome {
+        Outcome::Found(c) => Some(c),
+        Outcome::Unavailable { why, help } => {
+            eprintln!("warning: no census of tasks at rest: kernel threads that rest in these functions were not looked for\n  note: {why}\n  help: {help}");
+            None
+        }
+    };
     let mut all: Vec<FunctionFacts> = Vec::new();
     let mut missing = Vec::new();
     for name in &args.functions {
-        let found = kernel.function_facts(name);
+        let found = kernel.function_facts(name, census);
         if found.is_empty() {
             missing.push(name.clone());
         }

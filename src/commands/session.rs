@@ -78,6 +78,7 @@ impl Session {
                 modules: args.modules.clone(),
                 cache_dir: cache_dir(),
                 progress: self.format == MessageFormat::Human,
+                running_release: running_release(),
             };
             kernel_rules::check(&mut model, &inputs, &mut self.diagnostics);
         }
@@ -179,17 +180,21 @@ fn spec_release(loaded: &crate::load::Loaded, request: &ReleaseRequest) -> Optio
         .map(|(r, _)| r)
 }
 
-/// Releases this machine knows: the running kernel, then the kgpc kernel cache, newest first.
-pub(crate) fn release_candidates() -> Vec<(String, String)> {
-    let mut candidates = Vec::new();
-    // KGPC_RUNNING_RELEASE stands in for the running kernel's release (empty: none), for tests
-    // whose output must not depend on the machine.
+/// The running kernel's release. KGPC_RUNNING_RELEASE stands in for it (empty: none), for
+/// tests whose output must not depend on the machine.
+pub(crate) fn running_release() -> Option<String> {
     let running = match std::env::var("KGPC_RUNNING_RELEASE") {
         Ok(release) => release,
         Err(_) => std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default(),
     };
-    if !running.trim().is_empty() {
-        candidates.push((running.trim().to_string(), "the running kernel".to_string()));
+    Some(running.trim().to_string()).filter(|r| !r.is_empty())
+}
+
+/// Releases this machine knows: the running kernel, then the kgpc kernel cache, newest first.
+pub(crate) fn release_candidates() -> Vec<(String, String)> {
+    let mut candidates = Vec::new();
+    if let Some(running) = running_release() {
+        candidates.push((running, "the running kernel".to_string()));
     }
     let mut cached: Vec<String> = std::fs::read_dir(cache_dir().join("kernels"))
         .into_iter()

@@ -57,6 +57,9 @@ pub struct Census {
     /// Where the stacks were read, in words: a boot under QEMU, or a running system.
     pub source: String,
     pub samples: u32,
+    /// The modules that were loaded (`/proc/modules`); a census boot loads none.
+    #[serde(default)]
+    pub modules: Vec<String>,
     pub tasks: Vec<Task>,
 }
 
@@ -229,6 +232,14 @@ pub fn sample_proc(proc: &Path) -> Result<Vec<Seen>, String> {
     Ok(sample)
 }
 
+/// The names of the loaded modules, from the text of `/proc/modules`.
+pub fn parse_modules(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
+}
+
 /// The census of the running system: three samples of `/proc`, 100 ms apart.
 pub fn read_live(proc: &Path, release: &str) -> Result<Census, String> {
     let mut samples = Vec::new();
@@ -241,9 +252,13 @@ pub fn read_live(proc: &Path, release: &str) -> Result<Census, String> {
     let build_id = std::fs::read(Path::new("/sys/kernel/notes"))
         .ok()
         .and_then(|n| build_id_of_notes(&n));
+    let modules = std::fs::read_to_string(proc.join("modules"))
+        .map(|m| parse_modules(&m))
+        .unwrap_or_default();
     Ok(Census {
         release: release.to_string(),
         build_id,
+        modules,
         source: format!("{}/*/stack of the running kernel", proc.display()),
         samples: samples.len() as u32,
         tasks: at_rest(&samples),

@@ -2,6 +2,7 @@
 //! where it is, whether livepatch can hook it, its clones, where it was
 //! inlined and its prototype.
 
+use super::census::{Census, Task};
 use super::index::{flag, Symbol};
 use super::Kernel;
 use serde::Serialize;
@@ -35,53 +36,38 @@ pub struct FunctionFacts {
     pub always_on_stack: Option<String>,
 }
 
-/// Functions some task is always inside: a transition that patches them waits forever.
-const ALWAYS_ON_STACK: &[(&str, &str)] = &[
-    ("kthread", "every kernel thread runs inside kthread()"),
-    (
-        "worker_thread",
-        "every idle workqueue worker sleeps in worker_thread()",
-    ),
-    (
-        "smpboot_thread_fn",
-        "every per-CPU kernel thread loops in smpboot_thread_fn()",
-    ),
-    ("do_idle", "each CPU's idle task loops in do_idle()"),
-    (
-        "cpu_startup_entry",
-        "each CPU's idle task never returns from cpu_startup_entry()",
-    ),
-    (
-        "rcu_gp_kthread",
-        "the RCU grace-period thread never leaves rcu_gp_kthread()",
-    ),
-    ("kswapd", "kswapd never leaves its main loop"),
-    ("ksoftirqd_should_run", "ksoftirqd polls it in its loop"),
-    (
-        "rescuer_thread",
-        "workqueue rescuers sleep in rescuer_thread()",
-    ),
-    ("kthreadd", "kthreadd never leaves its main loop"),
-];
-
-/// Whether some task is always on this function's stack, and why.
-pub fn always_on_stack(symbol: &Symbol) -> Option<String> {
-    if let Some((_, why)) = ALWAYS_ON_STACK.iter().find(|(n, _)| *n == symbol.name) {
-        return Some((*why).to_string());
-    }
+/// Why a transition that patches this symbol may never complete, or `None`:
+/// it is a scheduler function (every sleeping task is inside one, and
+/// `/proc/PID/stack` hides them from the census), or the census saw kernel
+/// threads resting in it.
+pub fn always_on_stack(symbol: &Symbol, object: &str, census: Option<&Census>) -> Option<String> {
     if symbol.has(flag::SCHED) {
         return Some(format!(
             "`{}` is a scheduler function (.sched.text): sleeping tasks are inside it",
             symbol.name
         ));
     }
-    if symbol.has(flag::CPUIDLE) {
-        return Some(format!(
-            "`{}` is idle code (.cpuidle.text): idle CPUs are inside it",
-            symbol.name
-        ));
+    let tasks = census?.resting_in(object, &symbol.name);
+    (!tasks.is_empty()).then(|| format!("{} in `{}`", rest(&tasks), symbol.name))
+}
+
+/// "kernel thread ksmd (pid 29) always rests" or "44 kernel threads (kthreadd, ... and 38 more) always rest".
+fn rest(tasks: &[&Task]) -> String {
+    const SHOWN: usize = 6;
+    if let [one] = tasks {
+        return format!("kernel thread {} (pid {}) always rests", one.comm, one.pid);
     }
-    None
+    let names: Vec<&str> = tasks.iter().take(SHOWN).map(|t| t.comm.as_str()).collect();
+    let more = if tasks.len() > SHOWN {
+        format!(" and {} more", tasks.len() - SHOWN)
+    } else {
+        String::new()
+    };
+    format!(
+        "{} kernel threads ({}{more}) always rest",
+        tasks.len(),
+        names.join(", ")
+    )
 }
 
 /// Why livepatch cannot hook this symbol, or `None` if it can.
@@ -134,8 +120,9 @@ pub fn is_clone_of(name: &str, base: &str) -> bool {
 }
 
 impl Kernel {
-    /// The facts of every function symbol called `name` (several for duplicated locals).
-    pub fn function_facts(&self, name: &str) -> Vec<FunctionFacts> {
+    /// The facts of every function symbol called `name` (several for duplicated locals),
+    /// with the stalls the census shows, if there is one.
+    pub fn function_facts(&self, name: &str, census: Option<&Census>) -> Vec<FunctionFacts> {
         let index = self.index();
         let has_table = index.meta.mcount_entries > 0;
         let clones: Vec<String> = index
@@ -175,7 +162,7 @@ impl Kernel {
                     clones: clones.clone(),
                     inlined_into: inlined_into.clone(),
                     prototype,
-                    always_on_stack: always_on_stack(&s),
+                    always_on_stack: always_on_stack(&s, &self.object_name, census),
                 }
             })
             .collect()

@@ -31,6 +31,7 @@ exec 3>/dev/ttyS1
 echo "KGPC BOOT $(uname -r)" >&3
 echo "KGPC NOTES $(od -An -v -tx1 /sys/kernel/notes | tr -d ' \n')" >&3
 sleep {SETTLE_SECS}
+while read -r m rest; do echo "KGPC MODULE $m" >&3; done < /proc/modules
 n=1
 while [ $n -le {SAMPLES} ]; do
   for d in /proc/[0-9]*; do
@@ -56,6 +57,7 @@ pub struct Report {
     pub release: Option<String>,
     pub build_id: Option<String>,
     pub samples: Vec<Vec<Seen>>,
+    pub modules: Vec<String>,
     pub complete: bool,
 }
 
@@ -109,6 +111,7 @@ pub fn parse_report(text: &str) -> Report {
                     task.frames.push(frame);
                 }
             }
+            "MODULE" => report.modules.push(rest.trim().to_string()),
             "END" => report.complete = true,
             _ => {}
         }
@@ -143,6 +146,7 @@ pub fn record(machine: &Machine) -> Result<Census, String> {
             machine.kernel.display()
         ),
         samples: report.samples.len() as u32,
+        modules: report.modules,
         tasks: census::at_rest(&report.samples),
     })
 }

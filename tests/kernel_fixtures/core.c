@@ -42,4 +42,7 @@ __attribute__((section(".init.text"), noinline)) int init_fn(void) { return 1; }
 __attribute__((no_instrument_function, noinline)) int notrace_fn(int x) { return x - 1; }
 
 int show(struct seq_file *m, void *v) { return m == v; }
+/* Named like the kernel's, but only the census of a real kernel says a task rests in it. */
 int kthread(void *data) { for (;;) if (!data) return 0; }
+/* A scheduler function, as __sched places it: sleeping tasks are inside it. */
+__attribute__((section(".sched.text"), noinline)) int sched_fn(int x) { return x + 2; }

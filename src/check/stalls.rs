@@ -1,0 +1,90 @@
+//! Rule 10: transitions that may never complete (KGP0111), from the census
+//! of tasks at rest, and the warning that they were not checked when there
+//! is no census (KGP0115).
+
+use super::model::{Object, Replacement};
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::kernel::census::Census;
+use crate::kernel::facts::always_on_stack;
+use crate::kernel::{Kernel, Symbol};
+use crate::source::Span;
+use crate::vm::census::Outcome;
+
+/// What rule 10 knows about the target's tasks.
+pub struct Stalls {
+    pub outcome: Outcome,
+}
+
+impl Stalls {
+    pub fn census(&self) -> Option<&Census> {
+        match &self.outcome {
+            Outcome::Found(c) => Some(c),
+            Outcome::Unavailable { .. } => None,
+        }
+    }
+
+    /// Says once per object, before its replacements are checked, what the census cannot tell.
+    pub fn object(&self, object: &Object, target: Span, diagnostics: &mut Diagnostics) {
+        if object.funcs.is_empty() {
+            return;
+        }
+        match (&self.outcome, &object.module) {
+            (Outcome::Unavailable { why, help }, None) => diagnostics.push(
+                Diagnostic::warning(
+                    Code::CensusUnavailable,
+                    "no census of the target's tasks at rest: kgpc could not check that the transition completes",
+                )
+                .at(target, "the target")
+                .with_note(why.clone())
+                .with_note("the `.sched.text` rule still ran; kernel threads resting in a replaced function were not looked for")
+                .with_help(help.clone()),
+            ),
+            (Outcome::Unavailable { .. }, Some(_)) => {}
+            (Outcome::Found(census), Some(module)) if !census.covers_module(module) => diagnostics
+                .push(
+                    Diagnostic::warning(
+                        Code::CensusUnavailable,
+                        format!("the census of {} saw no kernel thread of module `{module}`: stalls in its threads were not checked", census.release),
+                    )
+                    .at(object.span, "this module")
+                    .with_note(format!("`{module}` was not loaded when the census was taken ({})", census.source))
+                    .with_help(format!("run `kgpc check` on a system running {} with `{module}` loaded, as root, to check the module's own kernel threads too", census.release)),
+                ),
+            (Outcome::Found(_), _) => {}
+        }
+    }
+
+    /// KGP0111 for a replacement some task always sits in.
+    pub fn replacement(
+        &self,
+        func: &Replacement,
+        symbol: &Symbol,
+        kernel: &Kernel,
+        diagnostics: &mut Diagnostics,
+    ) {
+        let census = self.census();
+        let Some(why) = always_on_stack(symbol, &kernel.object_name, census) else {
+            return;
+        };
+        let mut d = Diagnostic::warning(
+            Code::TransitionMayStall,
+            format!("the transition to this patch may never complete: {why}"),
+        )
+        .at(func.span, "always on some task's stack")
+        .with_note("livepatch switches a task only when no replaced function is on its stack, and a kernel thread never returns to user space to be switched there");
+        if let Some(c) =
+            census.filter(|c| !c.resting_in(&kernel.object_name, &symbol.name).is_empty())
+        {
+            d = d.with_note(format!(
+                "the census of {}: {}; {} kernel threads at rest",
+                c.release,
+                c.source,
+                c.kernel_threads()
+            ));
+        }
+        diagnostics.push(
+            d.with_help("replace a function the loop calls instead, or make sure the loop is left"),
+        );
+    }
+}
