@@ -135,12 +135,16 @@ Examples:
   kgpc inspect cmdline_proc_show
   kgpc inspect --vmlinux /usr/lib/debug/boot/vmlinux-6.1.0-57-cloud-amd64 cmdline_proc_show
   kgpc inspect --format json show_stat meminfo_proc_show
+  kgpc inspect --module nfsd nfsd_setattr
   kgpc inspect --module nf_tables --modules /usr/lib/debug/lib/modules/6.1.0-57-cloud-amd64 nft_do_chain
 
 Without --vmlinux, kgpc looks for the debug vmlinux of --release (or the running
 kernel, or the newest kernel in the kgpc cache) in /usr/lib/debug/boot,
 /usr/lib/debug/lib/modules/RELEASE, /boot and the kgpc cache. The first run on a
-vmlinux indexes it (progress is shown on a terminal); later runs reuse the index.")]
+vmlinux indexes it (progress is shown on a terminal); later runs reuse the index.
+A module's debug object is taken from the release's -dbg package into the kgpc
+cache the first time it is asked for; addresses are what nm shows (for a module,
+the offset in its section).")]
     Inspect(InspectArgs),
     /// Print a shell completion script.
     #[command(after_help = "\
@@ -173,7 +177,9 @@ pub struct SpecArgs {
     /// places and the kgpc cache, and skips the kernel checks if there is none.
     #[arg(long, value_name = "PATH")]
     pub vmlinux: Option<PathBuf>,
-    /// A directory holding the target's module objects (searched recursively).
+    /// A directory holding the target's module objects (searched recursively)
+    /// [default: /usr/lib/debug/lib/modules/RELEASE, else the kgpc cache, which takes the
+    /// named modules' debug objects from the -dbg package when first needed].
     #[arg(long, value_name = "DIR")]
     pub modules: Option<PathBuf>,
     /// Skip the checks against the target's vmlinux even when one is found.

@@ -90,6 +90,7 @@ codes! {
     ModuleNotFound = "KGP0110", "a target module's object was not found";
     TransitionMayStall = "KGP0111", "the patch transition may never complete";
     CensusUnavailable = "KGP0115", "no census of tasks at rest: stalled transitions were not checked";
+    ModuleWithoutDebugInfo = "KGP0116", "a module was checked without its debug information";
     CompilerError = "KGP0200", "the C compiler rejected the module's code";
     CompilerWarning = "KGP0201", "the C compiler warned about the module's code";
     KernelBuildFailed = "KGP0202", "the kernel build system failed";

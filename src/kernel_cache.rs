@@ -6,6 +6,8 @@
 //! <cache>/kernels/<release>/release           written last, when the tree is complete
 //! <cache>/kernels/<release>/root/.kgpc-complete       image, headers, kbuild unpacked
 //! <cache>/kernels/<release>/root/.kgpc-dbg-complete   debug vmlinux and System.map too
+//! <cache>/kernels/<release>/root/usr/lib/debug/lib/modules/<release>/...ko
+//!                                             modules' debug objects, each taken when first needed
 //! <cache>/kernels/current                    the release `kernel fetch` resolved last
 //! <cache>/lock                                runs take turns (flock)
 //! ```
@@ -59,6 +61,11 @@ impl KernelPaths {
     /// The modules of the image package.
     pub fn modules(&self) -> PathBuf {
         self.root().join(format!("lib/modules/{}", self.release))
+    }
+    /// Where debug objects of modules taken from the `-dbg` package go.
+    pub fn module_debug_dir(&self) -> PathBuf {
+        self.root()
+            .join(format!("usr/lib/debug/lib/modules/{}", self.release))
     }
     pub fn is_complete(&self) -> bool {
         self.root().join(".kgpc-complete").is_file()
@@ -280,13 +287,37 @@ pub fn fetch(
     Ok(paths)
 }
 
-/// Takes the vmlinux and System.map from the start of the `-dbg` package's data: tar stops
-/// after them, and dpkg-deb then dies of a broken pipe, which is expected.
+/// Takes the vmlinux and System.map from the start of the `-dbg` package's data.
 fn extract_dbg(deb: &Path, paths: &KernelPaths) -> Result<(), FetchError> {
     let tmp = tempfile::Builder::new()
         .prefix(".tmp.")
         .tempdir_in(&paths.dir)
         .map_err(|e| FetchError::Unpack(e.to_string()))?;
+    extract_members(
+        deb,
+        tmp.path(),
+        &["*/boot/vmlinux-*".into(), "*/boot/System.map-*".into()],
+    )?;
+    let dest = paths.root().join("usr/lib/debug/boot");
+    fs::create_dir_all(&dest).map_err(|e| FetchError::Unpack(e.to_string()))?;
+    for name in [
+        format!("vmlinux-{}", paths.release),
+        format!("System.map-{}", paths.release),
+    ] {
+        fs::rename(
+            tmp.path().join("usr/lib/debug/boot").join(&name),
+            dest.join(&name),
+        )
+        .map_err(|e| FetchError::Unpack(format!("{name} is not in {}: {e}", deb.display())))?;
+    }
+    fs::write(paths.root().join(".kgpc-dbg-complete"), "")
+        .map_err(|e| FetchError::Unpack(e.to_string()))
+}
+
+/// Extracts the members of a package's data matching `patterns` (tar wildcards) into `dir`:
+/// tar stops once it has one of each, and dpkg-deb then dies of a broken pipe, which is
+/// expected.
+fn extract_members(deb: &Path, dir: &Path, patterns: &[String]) -> Result<(), FetchError> {
     let mut dpkg = spawn(
         Command::new("dpkg-deb")
             .arg("--fsys-tarfile")
@@ -302,37 +333,95 @@ fn extract_dbg(deb: &Path, paths: &KernelPaths) -> Result<(), FetchError> {
     let tar = Command::new("tar")
         .arg("-x")
         .arg("-C")
-        .arg(tmp.path())
+        .arg(dir)
         .args(["--occurrence=1", "--wildcards"])
-        .args(["*/boot/vmlinux-*", "*/boot/System.map-*"])
+        .args(patterns)
         .stdin(stdout)
+        .stderr(Stdio::null())
         .status();
     let _ = dpkg.kill();
     let _ = dpkg.wait();
     match tar {
-        Ok(status) if status.success() => {}
-        Ok(status) => {
-            return Err(FetchError::Unpack(format!(
-                "tar failed on {} ({status})",
-                deb.display()
-            )))
-        }
-        Err(e) => return Err(FetchError::MissingTool(format!("tar ({e})"))),
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(FetchError::Unpack(format!(
+            "tar found no {} in {} ({status})",
+            patterns.join(", "),
+            deb.display()
+        ))),
+        Err(e) => Err(FetchError::MissingTool(format!("tar ({e})"))),
     }
-    let dest = paths.root().join("usr/lib/debug/boot");
-    fs::create_dir_all(&dest).map_err(|e| FetchError::Unpack(e.to_string()))?;
-    for name in [
-        format!("vmlinux-{}", paths.release),
-        format!("System.map-{}", paths.release),
-    ] {
-        fs::rename(
-            tmp.path().join("usr/lib/debug/boot").join(&name),
-            dest.join(&name),
-        )
-        .map_err(|e| FetchError::Unpack(format!("{name} is not in {}: {e}", deb.display())))?;
+}
+
+/// The debug object of one module of the image, such as `kernel/fs/nfsd/nfsd.ko`, taken
+/// from the release's `-dbg` package the first time it is asked for (downloaded if the
+/// cache does not have it) and kept in the cache under `usr/lib/debug/lib/modules/`.
+pub fn module_debug_object(
+    cache: &Path,
+    release: &str,
+    module: &Path,
+) -> Result<PathBuf, FetchError> {
+    if !valid_release(release) {
+        return Err(FetchError::BadRelease(release.to_string()));
     }
-    fs::write(paths.root().join(".kgpc-dbg-complete"), "")
-        .map_err(|e| FetchError::Unpack(e.to_string()))
+    let paths = KernelPaths::in_cache(cache, release);
+    let dest = paths.module_debug_dir().join(module);
+    if dest.is_file() {
+        return Ok(dest);
+    }
+    let _lock = Lock::take(&cache.join("lock"));
+    if dest.is_file() {
+        return Ok(dest);
+    }
+    let deb = dbg_package(cache, release)?;
+    let start = std::time::Instant::now();
+    say(&format!(
+        "taking the debug object of {} from {}",
+        module.display(),
+        deb.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    let tmp = tempfile::Builder::new()
+        .prefix(".tmp.")
+        .tempdir_in(&paths.dir)
+        .map_err(|e| FetchError::Unpack(e.to_string()))?;
+    let member = format!("lib/modules/{release}/{}", module.display());
+    extract_members(&deb, tmp.path(), &[format!("*/{member}")])?;
+    let found = tmp.path().join("usr/lib/debug").join(&member);
+    if let Some(parent) = dest.parent() {
+        fs::create_dir_all(parent).map_err(|e| FetchError::Unpack(e.to_string()))?;
+    }
+    fs::rename(&found, &dest)
+        .map_err(|e| FetchError::Unpack(format!("{member} is not in {}: {e}", deb.display())))?;
+    say(&format!(
+        "{} is in {} ({:.1} s)",
+        module.display(),
+        dest.display(),
+        start.elapsed().as_secs_f64()
+    ));
+    Ok(dest)
+}
+
+/// The release's `-dbg` package in the cache's downloads, downloaded if it is not there.
+fn dbg_package(cache: &Path, release: &str) -> Result<PathBuf, FetchError> {
+    let debs = cache.join("debs");
+    let prefix = format!("linux-image-{release}-dbg_");
+    let kept = fs::read_dir(&debs)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|f| f.to_str())
+                .is_some_and(|f| f.starts_with(&prefix) && f.ends_with(".deb"))
+        });
+    if let Some(deb) = kept {
+        return Ok(deb);
+    }
+    fs::create_dir_all(&debs).map_err(|e| FetchError::Unpack(e.to_string()))?;
+    let mut apt = Apt { updated: false };
+    let (version, _) = apt.headers(release)?;
+    let files = apt.download(&debs, &[format!("linux-image-{release}-dbg={version}")])?;
+    Ok(debs.join(&files[0]))
 }
 
 struct Apt {

@@ -97,8 +97,11 @@ fn every_diagnostic_code_has_a_golden_case() {
             all.push_str(&fs::read_to_string(entry.path()).unwrap_or_default());
         }
     }
-    // Codes of the checks against a real kernel are shown by tests/kernel_facts.rs.
-    all.push_str(&fs::read_to_string(root().join("tests/kernel_facts.rs")).unwrap_or_default());
+    // Codes of the checks against a real kernel are shown by tests/kernel_facts.rs, those
+    // of the census and of module objects by tests/census.rs and tests/module_facts.rs.
+    for file in ["kernel_facts.rs", "census.rs", "module_facts.rs"] {
+        all.push_str(&fs::read_to_string(root().join("tests").join(file)).unwrap_or_default());
+    }
     let (_, list, _) = kgpc(&root(), &["explain", "--list"], Path::new("/nonexistent"));
     let missing: Vec<&str> = list
         .lines()

@@ -57,6 +57,7 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
         cache_dir: Some(inputs.cache_dir.clone()),
         progress: inputs.progress,
         object_name: Some("vmlinux".into()),
+        btf_base: None,
     };
     let vmlinux = match Kernel::open(&inputs.vmlinux, &options) {
         Ok(k) => k,
@@ -82,28 +83,52 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
             continue;
         }
         let name = object.display_name().to_string();
-        let dirs = locate::module_dirs(&release, inputs.modules.as_deref(), &inputs.cache_dir);
-        let Some(path) = locate::find_module(&name, &dirs) else {
-            let mut d = Diagnostic::warning(
-                Code::ModuleNotFound,
-                format!("no object of module `{name}` found; its functions were not checked against the kernel"),
-            )
-            .at(object.span, "this module")
-            .with_note(format!("looked for {name}.ko in {}", show_dirs(&dirs)));
-            if inputs.modules.is_none() {
-                d = d.with_help("pass the directory holding the module's .ko with --modules DIR");
+        let found = locate::module_object(
+            &name,
+            &release,
+            inputs.modules.as_deref(),
+            &inputs.cache_dir,
+        );
+        let path = match found {
+            Ok(found) => {
+                if let Some(note) = found.note {
+                    diagnostics.push(
+                        Diagnostic::note(
+                            Code::ModuleWithoutDebugInfo,
+                            format!("module `{name}` was checked without its debug information"),
+                        )
+                        .at(object.span, "this module")
+                        .with_note(note)
+                        .with_help("prototypes come from its BTF and source files are not known; pass its debug object's directory with --modules DIR for all the checks"),
+                    );
+                }
+                found.path
             }
-            if object.funcs.iter().any(|f| !f.prototype_given) {
-                d = Diagnostic::error(Code::MissingPrototype, d.message.clone())
-                    .at(object.span, "this module")
-                    .with_note(d.notes[0].clone())
-                    .with_help("give the prototypes of its replacements, or pass the module's directory with --modules DIR");
+            Err(dirs) => {
+                let mut d = Diagnostic::warning(
+                    Code::ModuleNotFound,
+                    format!("no object of module `{name}` found; its functions were not checked against the kernel"),
+                )
+                .at(object.span, "this module")
+                .with_note(format!("looked for {name}.ko in {}", show_dirs(&dirs)));
+                if inputs.modules.is_none() {
+                    d = d.with_help(
+                        "pass the directory holding the module's .ko with --modules DIR",
+                    );
+                }
+                if object.funcs.iter().any(|f| !f.prototype_given) {
+                    d = Diagnostic::error(Code::MissingPrototype, d.message.clone())
+                        .at(object.span, "this module")
+                        .with_note(d.notes[0].clone())
+                        .with_help("give the prototypes of its replacements, or pass the module's directory with --modules DIR");
+                }
+                diagnostics.push(d);
+                continue;
             }
-            diagnostics.push(d);
-            continue;
         };
         let module_options = OpenOptions {
             object_name: Some(name.clone()),
+            btf_base: Some(inputs.vmlinux.clone()),
             ..options.clone()
         };
         match Kernel::open(&path, &module_options) {
@@ -236,7 +261,7 @@ fn where_is(s: &Symbol) -> String {
         "sympos {}: {} at {:#x}",
         s.position,
         s.file().unwrap_or("unknown file"),
-        s.addr
+        s.value
     )
 }
 
@@ -458,7 +483,7 @@ fn check_replacement(
     let file = symbol.file().unwrap_or("unknown file").to_string();
     let facts_note = format!(
         "{} `{name}` is at {:#x}, {} bytes, from {file}",
-        kernel.object_name, symbol.addr, symbol.size
+        kernel.object_name, symbol.value, symbol.size
     );
 
     // Rule 4.

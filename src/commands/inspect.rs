@@ -20,6 +20,7 @@ pub fn inspect(args: &InspectArgs) -> i32 {
         cache_dir: Some(cache_dir()),
         progress: true,
         object_name: None,
+        btf_base: None,
     };
     let vmlinux = match Kernel::open(&path, &options) {
         Ok(k) => k,
@@ -34,21 +35,33 @@ pub fn inspect(args: &InspectArgs) -> i32 {
         None => vmlinux,
         Some(name) => {
             let release = vmlinux.meta().release.clone().unwrap_or_default();
-            let dirs = locate::module_dirs(&release, args.modules.as_deref(), &cache_dir());
-            let Some(found) = locate::find_module(name, &dirs) else {
-                eprintln!(
-                    "error: no object of module `{name}` in {}",
-                    dirs.iter()
-                        .map(|d| d.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                return EXIT_SPEC_ERRORS;
+            let found = match locate::module_object(
+                name,
+                &release,
+                args.modules.as_deref(),
+                &cache_dir(),
+            ) {
+                Ok(found) => found,
+                Err(dirs) => {
+                    eprintln!(
+                        "error: no object of module `{name}` in {}",
+                        dirs.iter()
+                            .map(|d| d.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    return EXIT_SPEC_ERRORS;
+                }
             };
+            if let Some(note) = &found.note {
+                eprintln!("note: {note}");
+            }
+            let found = found.path;
             match Kernel::open(
                 &found,
                 &OpenOptions {
                     object_name: Some(name.replace('-', "_")),
+                    btf_base: Some(path.clone()),
                     ..options
                 },
             ) {

@@ -1,5 +1,10 @@
 //! BTF, the fallback for prototypes when a file has no DWARF (a vmlinux
 //! extracted from a vmlinuz, or a module built without debug info).
+//!
+//! A module's `.BTF` is split BTF: its type ids go on after the last id of
+//! vmlinux's BTF, its string offsets after the end of vmlinux's strings, and
+//! its types refer to vmlinux's freely. [`Btf::parse_split`] reads it against
+//! that base.
 
 use super::ctype::{declare, Node, Prototype, TypeSource};
 
@@ -38,8 +43,10 @@ struct Type {
 pub struct Btf<'a> {
     types: &'a [u8],
     strings: &'a [u8],
-    /// Type id `i` is `list[i - 1]`.
+    /// Type id `i` is `list[i - 1]`, or `list[i - 1 - base's count]` in split BTF.
     list: Vec<Type>,
+    /// The BTF this one is split from: vmlinux's, for a module.
+    base: Option<Box<Btf<'a>>>,
 }
 
 fn u32_at(b: &[u8], at: usize) -> Option<u32> {
@@ -99,18 +106,41 @@ impl<'a> Btf<'a> {
             types,
             strings,
             list,
+            base: None,
         })
     }
 
+    /// Parses a module's split BTF against `base`, vmlinux's BTF.
+    pub fn parse_split(data: &'a [u8], base: Btf<'a>) -> Result<Btf<'a>, String> {
+        let mut btf = Btf::parse(data)?;
+        btf.base = Some(Box::new(base));
+        Ok(btf)
+    }
+
     fn string(&self, at: u32) -> &'a str {
-        let rest = self.strings.get(at as usize..).unwrap_or(&[]);
+        let (strings, at) = match &self.base {
+            Some(base) if (at as usize) < base.strings.len() => return base.string(at),
+            Some(base) => (self.strings, at as usize - base.strings.len()),
+            None => (self.strings, at as usize),
+        };
+        let rest = strings.get(at..).unwrap_or(&[]);
         let end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
         std::str::from_utf8(&rest[..end]).unwrap_or("")
     }
 
-    fn get(&self, id: u32) -> Option<Type> {
-        id.checked_sub(1)
-            .and_then(|i| self.list.get(i as usize).copied())
+    /// How many type ids this BTF and its base hold.
+    fn count(&self) -> u32 {
+        self.base.as_ref().map_or(0, |b| b.count()) + self.list.len() as u32
+    }
+
+    /// The type with this id and the bytes its kind-specific data is in.
+    fn get(&self, id: u32) -> Option<(Type, &'a [u8])> {
+        let first = self.base.as_ref().map_or(0, |b| b.count());
+        if id <= first {
+            return self.base.as_ref()?.get(id);
+        }
+        let t = self.list.get((id - first - 1) as usize)?;
+        Some((*t, self.types))
     }
 
     /// The prototype of the function `name`, if BTF describes it.
@@ -119,20 +149,20 @@ impl<'a> Btf<'a> {
             .list
             .iter()
             .find(|t| t.kind == KIND_FUNC && self.string(t.name) == name)?;
-        let proto = self
+        let (proto, data) = self
             .get(func.size_or_type)
-            .filter(|t| t.kind == KIND_FUNC_PROTO)?;
-        Some(self.render(proto, name))
+            .filter(|(t, _)| t.kind == KIND_FUNC_PROTO)?;
+        Some(self.render(proto, data, name))
     }
 
-    fn render(&self, proto: Type, name: &str) -> Result<Prototype, String> {
+    fn render(&self, proto: Type, data: &[u8], name: &str) -> Result<Prototype, String> {
         let mut params = Vec::new();
         let mut param_types = Vec::new();
         let mut variadic = false;
         for i in 0..proto.vlen as usize {
             let at = proto.extra + i * 8;
-            let pname = u32_at(self.types, at).unwrap_or(0);
-            let ty = u32_at(self.types, at + 4).unwrap_or(0);
+            let pname = u32_at(data, at).unwrap_or(0);
+            let ty = u32_at(data, at + 4).unwrap_or(0);
             if ty == 0 && pname == 0 {
                 variadic = true;
                 continue;
@@ -160,7 +190,7 @@ impl TypeSource for Btf<'_> {
     type Id = u32;
 
     fn node(&self, id: u32) -> Node<u32> {
-        let Some(t) = self.get(id) else {
+        let Some((t, data)) = self.get(id) else {
             return Node::Unknown(format!("BTF type {id} does not exist"));
         };
         let target = (t.size_or_type != 0).then_some(t.size_or_type);
@@ -183,15 +213,15 @@ impl TypeSource for Btf<'_> {
             KIND_VOLATILE => Node::Volatile(target),
             KIND_RESTRICT | KIND_TYPE_TAG => Node::Transparent(target),
             KIND_ARRAY => {
-                let elem = u32_at(self.types, t.extra).unwrap_or(0);
-                let n = u32_at(self.types, t.extra + 8).unwrap_or(0);
+                let elem = u32_at(data, t.extra).unwrap_or(0);
+                let n = u32_at(data, t.extra + 8).unwrap_or(0);
                 Node::Array((elem != 0).then_some(elem), Some(u64::from(n)))
             }
             KIND_FUNC_PROTO => {
                 let mut params = Vec::new();
                 let mut variadic = false;
                 for i in 0..t.vlen as usize {
-                    let ty = u32_at(self.types, t.extra + i * 8 + 4).unwrap_or(0);
+                    let ty = u32_at(data, t.extra + i * 8 + 4).unwrap_or(0);
                     if ty == 0 {
                         variadic = true;
                     } else {

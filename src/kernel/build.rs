@@ -162,7 +162,12 @@ pub fn build(elf: &ElfFile, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Vec<
         put_u64(&mut symbols, s.size);
         put_u32(&mut symbols, flags);
         put_u32(&mut symbols, func);
-        put_u64(&mut symbols, rank[i] as u64);
+        // What nm shows: in an object file, the offset in the symbol's section.
+        let value = match section {
+            Some(section) if facts.relocatable => s.addr.wrapping_sub(section.addr),
+            _ => s.addr,
+        };
+        put_u64(&mut symbols, value);
     }
 
     // Inlining edges, callers named by their symbols.

@@ -13,6 +13,7 @@ pub struct FunctionFacts {
     pub name: String,
     /// `vmlinux` or the module's name.
     pub object: String,
+    /// The value `nm` shows: the address in vmlinux, the offset in its section in a module.
     pub address: String,
     pub size: u64,
     /// `old_sympos`: 0 when the name is unique in the object.
@@ -145,7 +146,7 @@ impl Kernel {
                 FunctionFacts {
                     name: s.name.clone(),
                     object: self.object_name.clone(),
-                    address: format!("{:#x}", s.addr),
+                    address: format!("{:#x}", s.value),
                     size: s.size,
                     sympos: s.sympos(),
                     same_name: s.same_name,

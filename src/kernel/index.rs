@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
-pub const MAGIC: &[u8; 8] = b"KGPCIDX3";
+pub const MAGIC: &[u8; 8] = b"KGPCIDX4";
 pub const NONE: u32 = u32::MAX;
 
 pub const SECTION_STRINGS: usize = 0;
@@ -95,7 +95,10 @@ pub struct Symbol {
     pub name: String,
     /// The `STT_FILE` name before a local symbol.
     pub stt_file: Option<String>,
+    /// The address in the index's layout (object files' sections get bases of their own).
     pub addr: u64,
+    /// The value `nm` shows: the address in a linked file, the offset in its section in a module.
+    pub value: u64,
     pub size: u64,
     pub flags: u32,
     pub function: Option<Function>,
@@ -247,6 +250,7 @@ impl<B: AsRef<[u8]>> Index<B> {
             name: self.str_at(u32_at(r, 0)).to_string(),
             stt_file: self.opt_str(u32_at(r, 4)),
             addr: u64_at(r, 8),
+            value: u64_at(r, 32),
             size: u64_at(r, 16),
             flags: u32_at(r, 24),
             function: (func != NONE)

@@ -53,6 +53,19 @@ impl AsRef<[u8]> for IndexBytes {
     }
 }
 
+/// The BTF of a vmlinux, the base of its modules' split BTF.
+fn base_btf(elf: &ElfFile) -> Result<btf::Btf<'_>, String> {
+    let file = elf.parse().map_err(|e| e.to_string())?;
+    let section = file.section_by_name(".BTF").ok_or_else(|| {
+        format!(
+            "{} has no .BTF to read the module's split BTF against",
+            elf.path.display()
+        )
+    })?;
+    let data = section.data().map_err(|e| e.to_string())?;
+    btf::Btf::parse(data)
+}
+
 /// How to open a kernel object.
 #[derive(Clone, Debug, Default)]
 pub struct OpenOptions {
@@ -62,6 +75,8 @@ pub struct OpenOptions {
     pub progress: bool,
     /// The name checks and reports use: `vmlinux` or the module's name.
     pub object_name: Option<String>,
+    /// The vmlinux whose BTF a module's split BTF is read against.
+    pub btf_base: Option<PathBuf>,
 }
 
 /// An opened vmlinux or module with its index.
@@ -72,6 +87,7 @@ pub struct Kernel {
     index: Index<IndexBytes>,
     /// Whether the index came from the on-disk cache.
     pub from_cache: bool,
+    btf_base: Option<PathBuf>,
 }
 
 impl Kernel {
@@ -112,6 +128,7 @@ impl Kernel {
                         elf,
                         index,
                         from_cache: true,
+                        btf_base: options.btf_base.clone(),
                     });
                 }
             }
@@ -132,6 +149,7 @@ impl Kernel {
             elf,
             index,
             from_cache: false,
+            btf_base: options.btf_base.clone(),
         })
     }
 
@@ -158,14 +176,25 @@ impl Kernel {
         self.btf_prototype(base)
     }
 
-    /// The prototype BTF gives for `name`.
+    /// The prototype BTF gives for `name`; a module's split BTF is read against vmlinux's.
     pub fn btf_prototype(&self, name: &str) -> Option<Result<Prototype, String>> {
         if !self.index.meta.has_btf {
             return None;
         }
         let file = self.elf.parse().ok()?;
         let data = file.section_by_name(".BTF")?.data().ok()?;
-        match btf::Btf::parse(data) {
+        let base_elf = match (&self.btf_base, self.index.meta.relocatable) {
+            (Some(path), true) => Some(ElfFile::open(path).map_err(|e| e.to_string())),
+            _ => None,
+        };
+        let btf = match &base_elf {
+            None => btf::Btf::parse(data),
+            Some(Err(e)) => Err(e.clone()),
+            Some(Ok(base_elf)) => {
+                base_btf(base_elf).and_then(|base| btf::Btf::parse_split(data, base))
+            }
+        };
+        match btf {
             Ok(btf) => btf.prototype(name),
             Err(e) => Some(Err(e)),
         }
