@@ -243,3 +243,43 @@ fn a_running_target_is_read_from_proc() {
         "{stderr}"
     );
 }
+
+/// What the census predicts is what the kernel does: a patch of `ksm_scan_thread`, which
+/// `kgpc check` warns about, never finishes its transition in `kgpc test`, and the task
+/// holding it is ksmd.
+#[test]
+fn the_census_prediction_holds_in_the_kernel() {
+    let (release, _) = kernel();
+    let work = spec(
+        &release,
+        "    replace int ksm_scan_thread(void *nothing) {\n        return 0;\n    }\n",
+    );
+    let text = std::fs::read_to_string(work.path().join("fix.kgp")).unwrap();
+    std::fs::write(
+        work.path().join("fix.kgp"),
+        format!("{text}test {{\n    fixed \"cat /proc/cmdline\" contains \"never\"\n}}\n"),
+    )
+    .unwrap();
+    let cache = common::debian_kernel("root")
+        .ancestors()
+        .nth(3)
+        .expect("the kgpc cache")
+        .to_path_buf();
+    let (code, _, stderr) = kgpc(
+        work.path(),
+        &cache,
+        "",
+        &["test", "fix.kgp", "--transition-timeout", "3"],
+    );
+    assert!(stall_line(&stderr, "ksm_scan_thread").is_some(), "{stderr}");
+    assert_eq!(code, 5, "{stderr}");
+    let blockers = stderr
+        .split("error[KGP0211]")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no KGP0211 in\n{stderr}"));
+    assert!(
+        blockers.contains("tasks not yet switched:\n  ksmd (pid "),
+        "{stderr}"
+    );
+    assert!(blockers.contains("] ksm_scan_thread+"), "{stderr}");
+}
