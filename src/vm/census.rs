@@ -243,7 +243,7 @@ pub fn boot(request: &Request, image: &Path) -> Result<Census, String> {
         qemu: request.qemu.clone(),
         kernel: image.to_path_buf(),
         busybox: request.busybox.clone(),
-        timeout: Duration::from_secs(120),
+        timeout: Duration::from_secs(60),
         // The kernel turns transparent huge pages, and so khugepaged, off below 512 MiB.
         memory_mb: 1024,
         work: work.path().to_path_buf(),
