@@ -255,4 +255,46 @@ mod tests {
         header.extend_from_slice(&0u32.to_le_bytes());
         assert!(Btf::parse(&header).is_err(), "types past the end");
     }
+
+    /// A BTF blob of `types` (u32 words) and `strings`.
+    fn blob(types: &[u32], strings: &[u8]) -> Vec<u8> {
+        let type_len = (types.len() * 4) as u32;
+        let mut b = vec![0x9f, 0xeb, 1, 0];
+        for v in [24, 0, type_len, type_len, strings.len() as u32] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        for t in types {
+            b.extend_from_slice(&t.to_le_bytes());
+        }
+        b.extend_from_slice(strings);
+        b
+    }
+
+    #[test]
+    fn split_btf_continues_the_base_ids_and_strings() {
+        // Base: type 1 is `int`; its strings are "\0int\0".
+        let base = blob(&[1, KIND_INT << 24, 4, 32], b"\0int\0");
+        // Split: type 2 is `int (int x)`, type 3 the function `f`; its strings
+        // "\0f\0x\0" start at offset 5, after the base's.
+        let split = blob(
+            &[
+                0,
+                (KIND_FUNC_PROTO << 24) | 1,
+                1,
+                8,
+                1,
+                6,
+                KIND_FUNC << 24,
+                2,
+            ],
+            b"\0f\0x\0",
+        );
+        let base_btf = Btf::parse(&base).unwrap();
+        let btf = Btf::parse_split(&split, base_btf).unwrap();
+        let proto = btf.prototype("f").unwrap().unwrap();
+        assert_eq!(proto.declaration(), "int f(int x)");
+        // Read alone, the split BTF's references to the base do not resolve.
+        let alone = Btf::parse(&split).unwrap();
+        assert!(alone.prototype("f").is_none_or(|r| r.is_err()));
+    }
 }
