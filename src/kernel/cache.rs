@@ -1,10 +1,11 @@
 //! The on-disk index cache: one file per kernel object, named by its build
-//! id and size (a debug vmlinux and the stripped one share a build id), kept
-//! in `<kgpc cache>/index/`. Files are written atomically and checked when
+//! id and size (a debug vmlinux and the stripped one share a build id) and by
+//! the index format's magic (so kgpc versions sharing a cache keep their own
+//! files), kept in `<kgpc cache>/index/`. Files are written atomically and checked when
 //! mapped; a damaged or stale file is simply rebuilt.
 
 use super::elf::ElfFile;
-use super::index::Index;
+use super::index::{Index, MAGIC};
 use memmap2::Mmap;
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -30,7 +31,8 @@ pub fn path_for(dir: &Path, elf: &ElfFile, build_id: Option<&str>) -> PathBuf {
             format!("nobuildid-{hex}")
         }
     };
-    dir.join("index").join(format!("{key}.kgpi"))
+    let format = String::from_utf8_lossy(MAGIC).to_ascii_lowercase();
+    dir.join("index").join(format!("{key}.{format}.kgpi"))
 }
 
 /// Maps a cached index, if there is a valid one.
