@@ -43,9 +43,9 @@ impl Stalls {
             (Outcome::Unavailable { .. }, Some(_)) => {}
             (Outcome::Found(census), Some(module)) if !census.covers_module(module) => diagnostics
                 .push(
-                    Diagnostic::warning(
+                    Diagnostic::note(
                         Code::CensusUnavailable,
-                        format!("the census of {} saw no kernel thread of module `{module}`: stalls in its threads were not checked", census.release),
+                        format!("the census of {} had no module `{module}` loaded: stalls in its own kernel threads, if it has any, were not checked", census.release),
                     )
                     .at(object.span, "this module")
                     .with_note(format!("`{module}` was not loaded when the census was taken ({})", census.source))
