@@ -10,6 +10,7 @@
 //!                                             modules' debug objects, each taken when first needed
 //! <cache>/kernels/current                    the release `kernel fetch` resolved last
 //! <cache>/lock                                runs take turns (flock)
+//! <cache>/census.lock                         census boots take turns (see crate::vm::census)
 //! ```
 //!
 //! Trees are unpacked under a temporary name and renamed into place, so a tree

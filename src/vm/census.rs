@@ -174,20 +174,26 @@ pub enum Outcome {
 /// The census for a check: the running system's, the kept one, or a new boot.
 pub fn obtain(request: &Request) -> Outcome {
     let release = &request.release;
+    // The running system's own stacks come first; without root, the kept census or a boot.
+    let mut live = None;
     if request.running.as_deref() == Some(release.as_str()) {
-        return match census::read_live(Path::new("/proc"), release) {
-            Ok(c) => Outcome::Found(c),
-            Err(why) => Outcome::Unavailable {
-                why: format!("{release} is the running kernel, but {why}"),
-                help: "run kgpc check as root to read the running kernel's stacks".into(),
-            },
-        };
+        match census::read_live(Path::new("/proc"), release) {
+            Ok(c) => return Outcome::Found(c),
+            Err(why) => live = Some(format!("{release} is the running kernel, but {why}")),
+        }
     }
+    let unavailable = |why: String, help: String| Outcome::Unavailable {
+        why: match &live {
+            Some(live) => format!("{live}; and {why}"),
+            None => why,
+        },
+        help,
+    };
     let Some(build_id) = request.build_id.as_deref() else {
-        return Outcome::Unavailable {
-            why: "the vmlinux has no build id to name its census by".into(),
-            help: "check against a vmlinux with a build id (Debian's debug vmlinux has one)".into(),
-        };
+        return unavailable(
+            "the vmlinux has no build id to name its census by".into(),
+            "check against a vmlinux with a build id (Debian's debug vmlinux has one)".into(),
+        );
     };
     let path = census::path_for(&request.cache_dir, build_id);
     if let Some(c) = census::load(&path) {
@@ -195,15 +201,20 @@ pub fn obtain(request: &Request) -> Outcome {
     }
     let image = crate::kernel_cache::KernelPaths::in_cache(&request.cache_dir, release).vmlinuz();
     if !image.is_file() {
-        return Outcome::Unavailable {
-            why: format!(
-                "there is no census of {release}: it is not the running kernel, and the kgpc cache has no image of it to boot ({} is missing)",
-                image.display()
-            ),
-            help: format!(
+        let no_image = format!(
+            "the kgpc cache has no image of it to boot ({} is missing)",
+            image.display()
+        );
+        return unavailable(
+            if live.is_some() {
+                no_image
+            } else {
+                format!("there is no census of {release}: it is not the running kernel, and {no_image}")
+            },
+            format!(
                 "fetch the kernel with `kgpc kernel fetch {release}`; kgpc check then boots it once under QEMU to record the census"
             ),
-        };
+        );
     }
     // Runs take turns: another one may be recording this census right now.
     let _lock = crate::kernel_cache::Lock::take(&request.cache_dir.join("census.lock"));
@@ -212,19 +223,19 @@ pub fn obtain(request: &Request) -> Outcome {
     }
     match boot(request, &image) {
         Ok(c) if c.build_id.as_deref() == Some(build_id) => Outcome::Found(c),
-        Ok(c) => Outcome::Unavailable {
-            why: format!(
+        Ok(c) => unavailable(
+            format!(
                 "the cached image of {release} is build {}, not the vmlinux's {build_id}",
                 c.build_id.as_deref().unwrap_or("without a build id")
             ),
-            help: format!("fetch the vmlinux and image of one build: `kgpc kernel fetch {release}`"),
-        },
-        Err(why) => Outcome::Unavailable {
+            format!("fetch the vmlinux and image of one build: `kgpc kernel fetch {release}`"),
+        ),
+        Err(why) => unavailable(
             why,
-            help: format!(
+            format!(
                 "install QEMU and busybox-static, then record the census with `kgpc kernel census {release}`"
             ),
-        },
+        ),
     }
 }
 
