@@ -142,7 +142,18 @@ pub fn find_kdir(release: &str, explicit: Option<&Path>) -> Result<PathBuf, Vec<
             if let Some(dir) = std::env::var_os("KGPC_KDIR").filter(|d| !d.is_empty()) {
                 list.push(PathBuf::from(dir));
             }
-            list.push(crate::kernel_cache::KernelPaths::new(release).kdir());
+            // The cache's tree only once it is complete: never one another kgpc is unpacking.
+            let cache = crate::kernel_cache::cache_dir();
+            match crate::kernel_cache::ready(&cache, release) {
+                Ok(Some(paths)) => list.push(paths.kdir()),
+                Ok(None) => {
+                    tried.push(crate::kernel_cache::KernelPaths::in_cache(&cache, release).kdir())
+                }
+                Err(error) => {
+                    eprintln!("kgpc kernel: {error}");
+                    tried.push(crate::kernel_cache::KernelPaths::in_cache(&cache, release).kdir());
+                }
+            }
             list.push(PathBuf::from(format!("/lib/modules/{release}/build")));
             list
         }

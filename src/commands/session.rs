@@ -208,17 +208,7 @@ pub(crate) fn release_candidates() -> Vec<(String, String)> {
     candidates
 }
 
-/// The kgpc cache directory: `$KGPC_CACHE_DIR`, else `$XDG_CACHE_HOME/kgpc`, else `~/.cache/kgpc`.
-pub fn cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("KGPC_CACHE_DIR") {
-        return PathBuf::from(dir);
-    }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from(".cache"));
-    base.join("kgpc")
-}
+pub use crate::kernel_cache::cache_dir;
 
 /// Sorts `6.1.0-10` after `6.1.0-9`.
 fn natural_key(text: &str) -> Vec<(u64, String)> {

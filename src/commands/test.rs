@@ -71,7 +71,11 @@ pub fn test(args: &TestArgs) -> i32 {
         return EXIT_SPEC_ERRORS;
     };
     let release = model.target.release.clone();
-    let kernel = KernelPaths::new(&release);
+    // A tree another kgpc is still unpacking is waited for, never used half-made.
+    let kernel = crate::kernel_cache::ready(&crate::kernel_cache::cache_dir(), &release)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| KernelPaths::new(&release));
     if !kernel.vmlinuz().is_file() {
         session.diagnostics.push(
             Diagnostic::error(
