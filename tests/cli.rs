@@ -305,7 +305,7 @@ fn explain_lists_every_code_with_a_title() {
         assert!(line.len() > code.len() + 2, "{code} has no title");
         // Every listed code is explained, with its title as the heading.
         let title = line[code.len()..].trim();
-        let explained = kgpc(&["explain", &code]).expect(0);
+        let explained = kgpc(&["explain", code]).expect(0);
         assert_eq!(
             explained.stdout.lines().next().unwrap(),
             format!("# {code}: {title}"),

@@ -32,10 +32,11 @@ fn a_kernel_fetched_into_an_empty_cache_builds_without_the_hosts_files_and_waits
     for entry in fs::read_dir(&shared_debs).expect("the shared cache keeps its packages") {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.ends_with(".deb") && !name.contains("-dbg_") {
-            if fs::hard_link(&path, debs.join(&name)).is_err() {
-                fs::copy(&path, debs.join(&name)).unwrap();
-            }
+        if name.ends_with(".deb")
+            && !name.contains("-dbg_")
+            && fs::hard_link(&path, debs.join(&name)).is_err()
+        {
+            fs::copy(&path, debs.join(&name)).unwrap();
         }
     }
 
@@ -66,7 +67,11 @@ fn a_kernel_fetched_into_an_empty_cache_builds_without_the_hosts_files_and_waits
         .filter(|(_, target)| target.is_absolute())
         .map(|(link, target)| format!("{} -> {}", link.display(), target.display()))
         .collect();
-    assert_eq!(absolute_links, Vec::<String>::new(), "absolute links in the tree");
+    assert_eq!(
+        absolute_links,
+        Vec::<String>::new(),
+        "absolute links in the tree"
+    );
 
     let out = cache.path().join("out");
     let spec = common::root().join("examples/livepatch-sample.kgp");
@@ -107,8 +112,16 @@ fn a_kernel_fetched_into_an_empty_cache_builds_without_the_hosts_files_and_waits
                 .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".cmd"))
         })
         .count();
-    assert!(cmd_files > 0, "kbuild left no .cmd files in {}", out.display());
-    assert_eq!(read_from_host, Vec::<String>::new(), "the build read host files");
+    assert!(
+        cmd_files > 0,
+        "kbuild left no .cmd files in {}",
+        out.display()
+    );
+    assert_eq!(
+        read_from_host,
+        Vec::<String>::new(),
+        "the build read host files"
+    );
 
     // A tree that an older kgpc completed, while another kgpc holds the cache lock: a build
     // waits for the lock, then brings the tree up to date before it uses it.
@@ -129,7 +142,11 @@ fn a_kernel_fetched_into_an_empty_cache_builds_without_the_hosts_files_and_waits
         .spawn()
         .expect("kgpc runs");
     std::thread::sleep(std::time::Duration::from_secs(2));
-    assert_eq!(fs::read_to_string(&mark).unwrap(), "", "the build did not wait");
+    assert_eq!(
+        fs::read_to_string(&mark).unwrap(),
+        "",
+        "the build did not wait"
+    );
     assert!(!cache.path().join("out2/livepatch-sample.ko").exists());
     drop(lock);
     let output = waiting.wait_with_output().unwrap();

@@ -286,9 +286,9 @@ pub fn convert(data: &[u8]) -> Result<Option<(Vec<u8>, Conversion)>, KlpError> {
                     moved
                         .entry((symbol.object.clone(), target.index()))
                         .or_default()
-                        .push(relocation.clone());
+                        .push(*relocation);
                 }
-                None => kept.push(relocation.clone()),
+                None => kept.push(*relocation),
             }
         }
         if kept.is_empty() {

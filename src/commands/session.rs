@@ -198,7 +198,7 @@ pub(crate) fn release_candidates() -> Vec<(String, String)> {
         .filter(|e| e.path().join("release").is_file())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    cached.sort_by(|a, b| natural_key(b).cmp(&natural_key(a)));
+    cached.sort_by_key(|r| std::cmp::Reverse(natural_key(r)));
     candidates.extend(cached.into_iter().map(|r| {
         (
             r,

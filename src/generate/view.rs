@@ -255,10 +255,14 @@ pub fn build(model: &Model, options: &GenerateOptions, c_name: &str) -> View {
     }
 }
 
+/// Builds the view of one replaced function: the function, its C name, its
+/// `old_sympos` and the body file it came from, if any.
+type FunctionViewer<'a> = dyn Fn(&Function, &str, u64, Option<&String>) -> FunctionView + 'a;
+
 fn object_view(
     o: &Object,
     fragment: &dyn Fn(&Fragment, usize) -> FragmentView,
-    function: &dyn Fn(&Function, &str, u64, Option<&String>) -> FunctionView,
+    function: &FunctionViewer,
 ) -> ObjectView {
     let callbacks: Vec<CallbackView> = o
         .callbacks

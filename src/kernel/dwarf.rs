@@ -145,7 +145,7 @@ pub fn scan<'a>(
         .with_max_len(1)
         .map(|header| {
             let len = header.length_including_self() as u64;
-            let r = scan_unit(dwarf, header.clone());
+            let r = scan_unit(dwarf, *header);
             progress(done.fetch_add(len, Ordering::Relaxed) + len);
             r
         })
@@ -190,6 +190,9 @@ pub fn scan<'a>(
     Ok(facts)
 }
 
+/// A variable's DIE offset, its name and the offset of its type.
+type VariableDie<'a> = (u64, Option<&'a [u8]>, Option<u64>);
+
 fn reference(value: AttributeValue<R<'_>>, unit: u64) -> Option<u64> {
     match value {
         AttributeValue::UnitRef(UnitOffset(o)) => Some(unit + o as u64),
@@ -223,7 +226,7 @@ fn scan_unit<'a>(
     // (DIE, entry address, whether it is its own origin)
     let mut concrete: Vec<(u64, u64)> = Vec::new();
     let mut inlined: HashSet<(u64, u64)> = HashSet::new();
-    let mut variables: Vec<(u64, Option<&'a [u8]>, Option<u64>)> = Vec::new();
+    let mut variables: Vec<VariableDie<'a>> = Vec::new();
     let mut variable_names: HashMap<u64, &'a [u8]> = HashMap::new();
     let mut stack: Vec<(isize, Option<u64>)> = Vec::new();
 
