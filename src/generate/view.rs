@@ -19,6 +19,8 @@ pub struct View {
     header: Vec<String>,
     includes: Vec<String>,
     has_externs: bool,
+    /// The modules the patch patches, as C identifiers.
+    patched_modules: Vec<String>,
     data: Vec<FragmentView>,
     objects: Vec<ObjectView>,
     shadows: Vec<ShadowView>,
@@ -244,6 +246,12 @@ pub fn build(model: &Model, options: &GenerateOptions, c_name: &str) -> View {
         header: header(model, &name_of, c_name),
         includes: model.includes.clone(),
         has_externs: model.objects.iter().any(|o| !o.externs.is_empty()),
+        patched_modules: model
+            .objects
+            .iter()
+            .filter(|o| o.module.is_some())
+            .map(|o| o.ident.clone())
+            .collect(),
         data: model.data.iter().map(|d| fragment(d, 0)).collect(),
         objects,
         shadows,

@@ -55,20 +55,31 @@
 	__used __section(".kgpc.klp_syms") __aligned(1) =		\
 		#object "." #symbol "," #sympos
 
+/*
+ * Records a module this patch patches. The patch must load while the module
+ * is absent: `kgpc build` turns every reference to the module's symbols,
+ * exported or not, into a livepatch relocation and drops the module from the
+ * patch's dependencies.
+ */
+#define KGPC_KLP_OBJECT(object)						\
+	static const char __kgpc_klp_obj_##object[]			\
+	__used __section(".kgpc.klp_objects") __aligned(1) = #object
+KGPC_KLP_OBJECT(ext4);
+
 /* Data of the patch module. */
 #line 27 "../full.kgp"
 static unsigned long fix_calls;
-#line 62 "livepatch-full-featured.c"
+#line 73 "livepatch-full-featured.c"
 
 /* Symbols of vmlinux that are not exported. */
 KGPC_KLP_SYMBOL(vmlinux, saved_command_line, 0);
 #line 52 "../full.kgp"
 extern char *saved_command_line;
-#line 68 "livepatch-full-featured.c"
+#line 79 "livepatch-full-featured.c"
 KGPC_KLP_SYMBOL(vmlinux, some_static_helper, 2);
 #line 53 "../full.kgp"
 extern int some_static_helper(int arg);
-#line 72 "livepatch-full-featured.c"
+#line 83 "livepatch-full-featured.c"
 
 /*
  * Shadow variable `sock_lock` (id 16) attached to struct sock.
@@ -80,7 +91,7 @@ extern int some_static_helper(int arg);
 struct sock_lock_shadow {
 #line 22 "std/shadow_lock.kgp"
 	spinlock_t lock;
-#line 84 "livepatch-full-featured.c"
+#line 95 "livepatch-full-featured.c"
 };
 
 static int __maybe_unused sock_lock_ctor(void *obj_data, void *shadow_data, void *ctor_data)
@@ -91,7 +102,7 @@ static int __maybe_unused sock_lock_ctor(void *obj_data, void *shadow_data, void
 #line 25 "std/shadow_lock.kgp"
 	spin_lock_init(&shadow->lock);
 	return 0;
-#line 95 "livepatch-full-featured.c"
+#line 106 "livepatch-full-featured.c"
 }
 
 static inline struct sock_lock_shadow *sock_lock_get(struct sock *obj)
@@ -130,7 +141,7 @@ static inline void sock_lock_free_all(void)
 struct note_shadow {
 #line 38 "../full.kgp"
 	char text[16];
-#line 134 "livepatch-full-featured.c"
+#line 145 "livepatch-full-featured.c"
 };
 
 static inline struct note_shadow *note_get(struct seq_file *obj)
@@ -168,7 +179,7 @@ static void common_log(const char *what)
 {
 #line 7 "../_common.kgp"
 	pr_info("%s\n", what);
-#line 172 "livepatch-full-featured.c"
+#line 183 "livepatch-full-featured.c"
 }
 
 #line 47 "../full.kgp"
@@ -176,7 +187,7 @@ static unsigned long count_call(void)
 {
 #line 48 "../full.kgp"
 	return ++fix_calls;
-#line 180 "livepatch-full-featured.c"
+#line 191 "livepatch-full-featured.c"
 }
 
 /* Replaces cmdline_proc_show() in vmlinux (fs/proc/cmdline.c). */
@@ -187,7 +198,7 @@ static int livepatch_cmdline_proc_show(struct seq_file *m, void *v)
 	count_call();
 	seq_printf(m, "%s [%lu]\n", saved_command_line, fix_calls);
 	return 0;
-#line 191 "livepatch-full-featured.c"
+#line 202 "livepatch-full-featured.c"
 }
 
 /* Replaces meminfo_proc_show() in vmlinux. */
@@ -197,7 +208,7 @@ static int livepatch_meminfo_proc_show(struct seq_file *m, void *v)
 #line 1 "../_meminfo.c"
 	seq_puts(m, "patched meminfo\n");
 	return 0;
-#line 201 "livepatch-full-featured.c"
+#line 212 "livepatch-full-featured.c"
 }
 
 /* The pre_patch callback of vmlinux. */
@@ -206,7 +217,7 @@ static int vmlinux_pre_patch(struct klp_object *obj)
 #line 64 "../full.kgp"
 	common_log("pre_patch");
 	return 0;
-#line 210 "livepatch-full-featured.c"
+#line 221 "livepatch-full-featured.c"
 }
 
 /* The post_unpatch callback of vmlinux. */
@@ -214,7 +225,7 @@ static void vmlinux_post_unpatch(struct klp_object *obj)
 {
 #line 69 "../full.kgp"
 	common_log("post_unpatch");
-#line 218 "livepatch-full-featured.c"
+#line 229 "livepatch-full-featured.c"
 }
 
 /* Frees the patch's shadow variables once the patch is disabled. */
@@ -243,7 +254,7 @@ static int livepatch_ext4_sync_fs(struct super_block *sb, int wait)
 {
 #line 75 "../full.kgp"
 	return 0;
-#line 247 "livepatch-full-featured.c"
+#line 258 "livepatch-full-featured.c"
 }
 
 static struct klp_func ext4_funcs[] = {
