@@ -169,6 +169,18 @@ fn examples_pass_and_failures_are_caught_in_the_vm() {
         ));
     }
     assert!(cases.len() >= 9, "expected at least 9 examples");
+    // Two static functions of one name from two files, each chosen by `in "FILE"`.
+    cases.push(case(
+        "tests/vm/same-name-two-files.kgp",
+        &[
+            "test",
+            "tests/vm/same-name-two-files.kgp",
+            "--release",
+            &release,
+        ],
+        0,
+        &["Tested livepatch-same-name-two-files"],
+    ));
     let vm = |name: &str, status: i32, expect: &[&str], extra: &[&str]| {
         let path = format!("tests/vm/{name}.kgp");
         let mut args = vec!["test", &path, "--release", &release];

@@ -373,10 +373,17 @@ fn header(model: &Model, name_of: &dyn Fn(&str) -> String, c_name: &str) -> Vec<
     lines.push(String::new());
     for o in &model.objects {
         for f in &o.funcs {
-            let pos = if f.sympos > 0 {
-                format!(" (sympos {})", f.sympos)
-            } else {
+            let mut place = Vec::new();
+            if f.sympos > 0 {
+                place.push(format!("sympos {}", f.sympos));
+            }
+            if let Some(file) = &f.source_file {
+                place.push(format!("from {}", c_comment(file)));
+            }
+            let pos = if place.is_empty() {
                 String::new()
+            } else {
+                format!(" ({})", place.join(", "))
             };
             lines.push(format!(
                 "Replaces {}(){pos} in {}.",
