@@ -587,6 +587,42 @@ fn a_module_patch_loads_before_its_module() {
         !String::from_utf8_lossy(versions).contains("export_mod_answer"),
         "__versions keeps the module's symbol"
     );
+
+    // `kgpc build` learns the out-of-tree module's exports from its Module.symvers, as
+    // `kgpc test` does; without it, the exported symbol is unknown (KGP0204).
+    let symvers = keep.join("load-0/Module.symvers").display().to_string();
+    let out = work.path().join("build").display().to_string();
+    let built = kgpc(
+        &[
+            "build",
+            spec,
+            "--release",
+            &release,
+            "-o",
+            &out,
+            "--symvers",
+            &symvers,
+        ],
+        &[],
+    );
+    assert_eq!(built.status, 0, "{}", built.output);
+    assert!(
+        built
+            .output
+            .contains("no longer depends on the patched livepatch-export-mod"),
+        "{}",
+        built.output
+    );
+    let unknown = kgpc(
+        &["build", spec, "--release", &release, "-o", &out, "--force"],
+        &[],
+    );
+    assert_eq!(unknown.status, 4, "{}", unknown.output);
+    assert!(
+        unknown.output.contains("error[KGP0204]") && unknown.output.contains("export_mod_answer"),
+        "{}",
+        unknown.output
+    );
 }
 
 /// `kgpc kernel fetch` without network access: a clear error and a non-zero exit.
