@@ -111,11 +111,10 @@ impl Lowerer<'_> {
         for &index in &loaded.order {
             for item in &loaded.trees[index].items {
                 match item {
-                    Item::Include(include) => {
-                        if !includes.contains(&include.header.text) {
-                            includes.push(include.header.text.clone());
-                        }
+                    Item::Include(include) if !includes.contains(&include.header.text) => {
+                        includes.push(include.header.text.clone());
                     }
+                    Item::Include(_) => {}
                     Item::Data(d) => data.push(self.fragment(&d.body)),
                     Item::Helper(h) => {
                         if let Some(f) = self.helper(h) {

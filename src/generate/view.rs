@@ -263,10 +263,13 @@ pub fn build(model: &Model, options: &GenerateOptions, c_name: &str) -> View {
     }
 }
 
+/// Renders a replacement: the function, its old name, position and source file.
+type FunctionRenderer<'a> = dyn Fn(&Function, &str, u64, Option<&String>) -> FunctionView + 'a;
+
 fn object_view(
     o: &Object,
     fragment: &dyn Fn(&Fragment, usize) -> FragmentView,
-    function: &dyn Fn(&Function, &str, u64, Option<&String>) -> FunctionView,
+    function: &FunctionRenderer,
 ) -> ObjectView {
     let callbacks: Vec<CallbackView> = o
         .callbacks
