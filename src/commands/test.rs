@@ -89,8 +89,8 @@ pub fn test(args: &TestArgs) -> i32 {
 
     // The test's modules, built before the patch: the patch resolves the symbols they
     // export against their Module.symvers. Without a build tree, building the patch
-    // reports it.
-    let mut session = Session::new(args.spec.message_format);
+    // reports it. The checking session holds the spec's sources, which the
+    // diagnostics of a failing `load` point at.
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     let mut test_modules = Vec::new();
     let mut extra_symbols = Vec::new();
@@ -115,6 +115,7 @@ pub fn test(args: &TestArgs) -> i32 {
     let modules_time = start.elapsed();
 
     // The patch.
+    let mut session = Session::new(args.spec.message_format);
     let request = BuildRequest {
         spec: &args.spec,
         output: Some(work.join("patch")),
