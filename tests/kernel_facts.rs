@@ -461,6 +461,16 @@ fn rule_position_of_duplicated_locals() {
         "object vmlinux {\n    replace int dup_fn(int x) in \"other.c\" { return x; }\n}\n",
     );
     assert!(c.contains(".old_sympos = 2"), "{c}");
+    // Both, each by its file: two new functions with distinct C names, each at its position.
+    let c = compile_fixture(
+        "object vmlinux {\n    replace int dup_fn(int x) in \"core.c\" { return x; }\n    replace int dup_fn(int x) in \"other.c\" { return -x; }\n}\n",
+    );
+    for (name, sympos) in [("livepatch_dup_fn_core", 1), ("livepatch_dup_fn_other", 2)] {
+        assert!(
+            c.contains(&format!(".new_func = {name},\n\t\t.old_sympos = {sympos},")),
+            "{c}"
+        );
+    }
 }
 
 #[test]
@@ -591,6 +601,18 @@ fn rule_modules() {
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains("warning[KGP0110]: no object of module `fixture_mod` found"),
+        "{stderr}"
+    );
+    // Without the module's object, its `in "FILE"` cannot be resolved: an error, not a drop.
+    let (code, stderr) = check_fixture(
+        "object fixture_mod {\n    replace int mod_fn(int a, long b) in \"mod.c\" { return a; }\n}\n",
+        &[],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            "error[KGP0039]: kgpc cannot tell which `mod_fn` of fixture_mod comes from \"mod.c\""
+        ) && stderr.contains("no object of module `fixture_mod` was found"),
         "{stderr}"
     );
     let facts = {
@@ -782,6 +804,52 @@ fn real_vmlinux_rules() {
             "{stderr}"
         );
     }
+}
+
+/// Two static functions named `m_show`, in kernel/module/procfs.c and fs/namespace.c,
+/// each replaced by its file: distinct C names at the positions inspect reports, and
+/// a replacement whose `sympos` names one of them again is refused.
+#[test]
+fn real_vmlinux_same_named_functions_of_two_files() {
+    let v = real_vmlinux();
+    let facts = inspect_json(&v, &real_cache(), &["m_show"]);
+    let position = |file: &str| {
+        facts
+            .iter()
+            .find(|f| f["file"] == file)
+            .unwrap_or_else(|| panic!("m_show of {file}"))["sympos"]
+            .as_u64()
+            .unwrap()
+    };
+    let (modules, mounts) = (
+        position("kernel/module/procfs.c"),
+        position("fs/namespace.c"),
+    );
+    assert_ne!(modules, mounts);
+    let spec = "object vmlinux {\n    replace int m_show(struct seq_file *m, void *p) in \"kernel/module/procfs.c\" { return 0; }\n    replace int m_show(struct seq_file *m, void *v) in \"fs/namespace.c\" { return 0; }\n}\n";
+    let (code, stderr, out, _work) = check_real(spec, "compile");
+    assert_eq!(code, 0, "{stderr}");
+    let c = fs::read_to_string(out.join("livepatch-real.c")).unwrap();
+    for (name, sympos) in [
+        ("livepatch_m_show_kernel_module_procfs", modules),
+        ("livepatch_m_show_fs_namespace", mounts),
+    ] {
+        assert!(
+            c.contains(&format!(".new_func = {name},\n\t\t.old_sympos = {sympos},")),
+            "{c}"
+        );
+    }
+    let again = format!(
+        "object vmlinux {{\n    replace int m_show(struct seq_file *m, void *v) in \"fs/namespace.c\" {{ return 0; }}\n    replace int m_show(struct seq_file *m, void *v) sympos {mounts} {{ return 0; }}\n}}\n"
+    );
+    let (code, stderr, _, _w) = check_real(&again, "check");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error[KGP0011]: `m_show` at position {mounts} of vmlinux is replaced twice"
+        )),
+        "{stderr}"
+    );
 }
 
 #[test]

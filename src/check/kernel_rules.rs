@@ -67,6 +67,12 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
             if inputs.modules.is_none() {
                 d = d.with_help("pass the directory holding the module's .ko with --modules DIR");
             }
+            for func in &object.funcs {
+                let why = format!("no object of module `{name}` was found");
+                if let Some(d) = super::positions::file_without_facts(func, &name, &release, &why) {
+                    diagnostics.push(d);
+                }
+            }
             if object.funcs.iter().any(|f| !f.prototype_given) {
                 d = Diagnostic::error(Code::MissingPrototype, d.message.clone())
                     .at(object.span, "this module")
@@ -223,6 +229,7 @@ fn check_object(object: &mut Object, kernel: &Kernel, diagnostics: &mut Diagnost
     for ext in &object.externs {
         check_extern(ext, kernel, diagnostics);
     }
+    super::positions::same_function_twice(object, diagnostics);
 }
 
 fn functions_named(kernel: &Kernel, name: &str) -> Vec<Symbol> {
@@ -425,6 +432,7 @@ fn check_replacement(
         return;
     };
     func.sympos = symbol.sympos();
+    func.position_checked = true;
     let file = symbol.file().unwrap_or("unknown file").to_string();
     let facts_note = format!(
         "{} `{name}` is at {:#x}, {} bytes, from {file}",

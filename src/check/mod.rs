@@ -5,6 +5,7 @@ pub mod kernel_rules;
 pub(crate) mod lower;
 pub mod model;
 pub mod names;
+pub mod positions;
 pub mod release;
 pub mod version;
 
