@@ -163,6 +163,8 @@ fn inspect_reports_fixture_facts_exactly() {
             "notrace_fn",
             "show",
             "use_core_dup",
+            "tree_sum",
+            "caller_one",
         ],
     );
     let by = |name: &str| -> Vec<&Value> { facts.iter().filter(|v| v["name"] == name).collect() };
@@ -185,6 +187,14 @@ fn inspect_reports_fixture_facts_exactly() {
         .as_str()
         .unwrap()
         .contains("no ftrace call site"));
+    // Inlined into its own out-of-line copy only: that is no inlined copy elsewhere.
+    let tree_sum = by("tree_sum")[0];
+    assert_eq!(
+        tree_sum["inlined_into"],
+        serde_json::json!([]),
+        "{tree_sum}"
+    );
+    assert_eq!(by("caller_one")[0]["inlined_into"], serde_json::json!([]));
     let show = by("show")[0];
     assert_eq!(show["prototype"], "int show(struct seq_file *m, void *v)");
     assert_eq!(show["sympos"], 0);
@@ -694,6 +704,30 @@ fn real_vmlinux_inspect() {
     assert_eq!(init["patchable"], false);
     assert!(init["reason"].as_str().unwrap().contains(".init.text"));
     assert!(first("schedule")["always_on_stack"].is_string());
+}
+
+#[test]
+fn real_vmlinux_inlined_into_never_lists_the_function_itself() {
+    // gcc puts an inlined copy of inet6_create inside its own out-of-line
+    // instance; the only copies worth a warning are in other functions.
+    let v = real_vmlinux();
+    let facts = inspect_json(&v, &real_cache(), &["inet6_create", "cpumask_weight"]);
+    for f in &facts {
+        let name = f["name"].as_str().unwrap();
+        let callers = f["inlined_into"].as_array().unwrap();
+        assert!(
+            !callers.iter().any(|c| c.as_str() == Some(name)),
+            "{name} is listed as inlined into itself: {f}"
+        );
+    }
+    let inet6 = facts.iter().find(|f| f["name"] == "inet6_create").unwrap();
+    assert_eq!(inet6["inlined_into"], serde_json::json!([]), "{inet6}");
+    let (code, stderr, _, _w) = check_real(
+        "include <linux/net.h>\nobject vmlinux {\n    replace int inet6_create(struct net *net, struct socket *sock, int protocol, int kern) { return 0; }\n}\n",
+        "check",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("KGP0106"), "{stderr}");
 }
 
 #[test]

@@ -21,6 +21,15 @@ static inline __attribute__((always_inline)) int inlined_helper(int x) { return 
 int caller_one(int x) { return inlined_helper(x) + 1; }
 int caller_two(int x) { return inlined_helper(x) - 1; }
 
+/* Recursive: gcc inlines it into its own out-of-line copy, which is no inlined copy elsewhere. */
+struct node { struct node *left, *right; int v; };
+int tree_sum(struct node *n)
+{
+	if (!n)
+		return 0;
+	return n->v + tree_sum(n->left) + tree_sum(n->right);
+}
+
 /* Its unlikely path goes to a clone of its own, cloned.cold. */
 void report(int x) __attribute__((cold));
 __attribute__((noinline)) int cloned(int x)
