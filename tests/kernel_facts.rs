@@ -546,6 +546,34 @@ fn rule_prototypes_from_dwarf_and_checked() {
 }
 
 #[test]
+fn rule_prototypes_ignore_annotations_and_macro_array_sizes() {
+    // What is empty for gcc, an array parameter (a pointer to C) with its
+    // size written as a macro, and a variable's macro size all match.
+    let (code, stderr) = check_fixture(
+        "object vmlinux {\n    extern unsigned char fixture_mac[ETH_ALEN];\n    extern static __must_check int __always_unused set_mac(unsigned char addr[], int n);\n    replace static noinline int __must_check set_mac(unsigned char __user addr[ETH_ALEN], int __maybe_unused n) { return 0; }\n    replace int show(struct seq_file __rcu *m, void __iomem *v) { return 0; }\n}\n",
+        &[],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("KGP0107"), "{stderr}");
+    assert!(!stderr.contains("KGP0108"), "{stderr}");
+    // A different numeric size, element type or pointer level still differs.
+    let (_, stderr) = check_fixture(
+        "object vmlinux {\n    extern unsigned char fixture_mac[5];\n    replace int set_mac(int addr[ETH_ALEN], int n) { return 0; }\n    replace int show(struct seq_file __rcu **m, void *v) { return 0; }\n}\n",
+        &[],
+    );
+    for expected in [
+        "warning[KGP0108]: the declaration of `fixture_mac` differs from the kernel's",
+        "parameter 1: `int*` here, `unsigned char*` in the kernel",
+        "parameter 1: `struct seq_file**` here, `struct seq_file*` in the kernel",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in\n{stderr}"
+        );
+    }
+}
+
+#[test]
 fn rule_externs() {
     let (code, stderr) = check_fixture(
         "object vmlinux {\n    extern char *saved_command_line;\n    extern int exported_counter;\n    extern long saved_command_lines;\n    replace int show(struct seq_file *m, void *v) { return 0; }\n}\n",
@@ -728,6 +756,41 @@ fn real_vmlinux_inlined_into_never_lists_the_function_itself() {
     );
     assert_eq!(code, 0, "{stderr}");
     assert!(!stderr.contains("KGP0106"), "{stderr}");
+}
+
+#[test]
+fn real_vmlinux_prototypes_copied_from_the_source_match() {
+    // Each prototype and declaration is copied verbatim from linux-source-6.1
+    // (fs/read_write.c, fs/seq_file.c, arch/x86/mm/ioremap.c, mm/percpu.c,
+    // mm/gup.c, mm/mlock.c, kernel/kthread.c, fs/namespace.c, fs/buffer.c,
+    // net/core/gen_estimator.c, include/linux/buildid.h, kernel/audit.c).
+    let (code, stderr, _, _w) = check_real(
+        r#"object vmlinux {
+    replace ssize_t vfs_read(struct file *file, char __user *buf, size_t count, loff_t *pos) { return 0; }
+    replace ssize_t ksys_read(unsigned int fd, char __user *buf, size_t count) { return 0; }
+    replace int seq_open_private(struct file *filp, const struct seq_operations *ops,
+		int psize) { return 0; }
+    replace void seq_printf(struct seq_file *m, const char *f, ...) { }
+    replace void __iomem *ioremap(resource_size_t phys_addr, unsigned long size) { return NULL; }
+    replace void free_percpu(void __percpu *ptr) { }
+    replace bool __must_check try_grab_page(struct page *page, unsigned int flags) { return false; }
+    replace static __must_check int do_mlock(unsigned long start, size_t len, vm_flags_t flags) { return 0; }
+    replace struct kthread_worker *
+kthread_create_worker(unsigned int flags, const char namefmt[], ...) { return NULL; }
+    replace void kern_unmount_array(struct vfsmount *mnt[], unsigned int num) { }
+    replace void __bh_read_batch(int nr, struct buffer_head *bhs[],
+		     blk_opf_t op_flags, bool force_lock) { }
+    replace void gen_kill_estimator(struct net_rate_estimator __rcu **rate_est) { }
+    extern unsigned char vmlinux_build_id[BUILD_ID_SIZE_MAX];
+    extern struct list_head audit_inode_hash[AUDIT_INODE_BUCKETS];
+    extern void gen_kill_estimator(struct net_rate_estimator __rcu **rate_est);
+}
+"#,
+        "check",
+    );
+    assert!(!stderr.contains("KGP0107"), "{stderr}");
+    assert!(!stderr.contains("KGP0108"), "{stderr}");
+    assert_eq!(code, 0, "{stderr}");
 }
 
 #[test]

@@ -50,5 +50,9 @@ int use_only_clone(int x) { return only_clone(x, 7) + only_clone(x + 1, 7); }
 __attribute__((section(".init.text"), noinline)) int init_fn(void) { return 1; }
 __attribute__((no_instrument_function, noinline)) int notrace_fn(int x) { return x - 1; }
 
+/* An array parameter, and an array variable, whose size the kernel's source writes as a macro. */
+unsigned char fixture_mac[6];
+int set_mac(unsigned char addr[6], int n) { fixture_mac[0] = addr[0]; return addr[n]; }
+
 int show(struct seq_file *m, void *v) { return m == v; }
 int kthread(void *data) { for (;;) if (!data) return 0; }
