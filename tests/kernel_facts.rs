@@ -510,6 +510,38 @@ fn rules_patchability_clones_inlining_and_transition() {
 }
 
 #[test]
+fn rule_unpatchable_functions_point_at_what_to_replace() {
+    let (code, stderr) = check_fixture(
+        "object vmlinux {\n    replace long __do_sys_fixture(long x) { return x; }\n    replace int inlined_helper(int x) { return x; }\n}\n",
+        &[],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    // A system call's body: its wrappers, only those the kernel has.
+    assert!(
+        stderr.contains("error[KGP0104]: livepatch cannot replace `__do_sys_fixture`: it has no ftrace call site"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("help: replace its entry wrapper instead: `__x64_sys_fixture` (a replacement of a wrapper does the whole system call)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("declares: long int __x64_sys_fixture(const struct pt_regs *regs)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("__ia32_sys_fixture"), "{stderr}");
+    // Inlined everywhere, no symbol: the functions that hold it.
+    assert!(
+        stderr.contains("error[KGP0104]: livepatch cannot replace `inlined_helper`: it has no symbol of its own in vmlinux"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("help: replace the functions that hold its inlined copies instead: `caller_one`, `caller_two`"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn rule_prototypes_from_dwarf_and_checked() {
     let (code, stderr) = check_fixture(
         "object vmlinux {\n    replace int show(struct seq_file *m) { return 0; }\n}\n",
@@ -791,6 +823,29 @@ kthread_create_worker(unsigned int flags, const char namefmt[], ...) { return NU
     assert!(!stderr.contains("KGP0107"), "{stderr}");
     assert!(!stderr.contains("KGP0108"), "{stderr}");
     assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn real_vmlinux_unpatchable_functions_point_at_what_to_replace() {
+    let (code, stderr, _, _w) = check_real(
+        "include <linux/utsname.h>\nobject vmlinux {\n    replace long __do_sys_newuname(struct new_utsname *name) { return 0; }\n    replace long __se_sys_kill(long pid, long sig) { return 0; }\n    replace void set_local_port_range(struct net *net, int range[2]) { }\n}\n",
+        "check",
+    );
+    assert_eq!(code, 1, "{stderr}");
+    for expected in [
+        // A syscall body with a symbol but no ftrace call site.
+        "error[KGP0104]: livepatch cannot replace `__do_sys_newuname`: it has no ftrace call site",
+        "help: replace its entry wrappers instead: `__x64_sys_newuname`, `__ia32_sys_newuname`",
+        "declares: long int __x64_sys_newuname(const struct pt_regs *regs)",
+        // A syscall part inlined into its wrappers.
+        "error[KGP0104]: livepatch cannot replace `__se_sys_kill`: it has no symbol of its own in vmlinux",
+        "help: replace its entry wrappers instead: `__x64_sys_kill`, `__ia32_sys_kill`",
+        // A static function inlined into its only caller.
+        "error[KGP0104]: livepatch cannot replace `set_local_port_range`: it has no symbol of its own",
+        "help: replace the functions that hold its inlined copies instead: `ipv4_local_port_range`",
+    ] {
+        assert!(stderr.contains(expected), "missing {expected:?} in\n{stderr}");
+    }
 }
 
 #[test]

@@ -10,6 +10,7 @@
 //! 8. `extern` symbols; 9. modules; 10. transitions that may never end.
 
 use super::c_decl::{param_types, strip_annotations, types_match};
+use super::instead::replace_instead;
 use super::model::{Model, Object, Replacement};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -397,6 +398,29 @@ fn check_replacement(
         .filter(|s| s.has(flag::FUNC) || s.has(flag::EXEC))
         .collect();
     if symbols.is_empty() {
+        // A syscall's body or a function inlined everywhere exists, but
+        // only inside other functions: say which to replace.
+        let no_clones = !kernel
+            .index()
+            .symbols_with_prefix(&format!("{name}."))
+            .iter()
+            .any(|c| is_clone_of(c, &name));
+        if let Some(instead) = no_clones.then(|| replace_instead(kernel, &name)).flatten() {
+            let mut d = Diagnostic::error(
+                Code::NotPatchable,
+                format!(
+                    "livepatch cannot replace `{name}`: it has no symbol of its own in {}",
+                    kernel.object_name
+                ),
+            )
+            .at(func.span, "only inside other functions")
+            .with_note(format!("looked in {}", describe(kernel)));
+            for note in instead.notes {
+                d = d.with_note(note);
+            }
+            diagnostics.push(d.with_help(instead.help));
+            return;
+        }
         let code = if func.prototype_given {
             Code::FunctionNotFound
         } else {
@@ -432,15 +456,29 @@ fn check_replacement(
 
     // Rule 4.
     if let Some(reason) = unpatchable_reason(&symbol, kernel.meta().mcount_entries > 0) {
-        diagnostics.push(
-            Diagnostic::error(
-                Code::NotPatchable,
-                format!("livepatch cannot replace `{name}`: {reason}"),
-            )
-            .at(func.span, "not patchable")
-            .with_note(facts_note.clone())
-            .with_help("replace the functions that call it instead"),
-        );
+        let mut d = Diagnostic::error(
+            Code::NotPatchable,
+            format!("livepatch cannot replace `{name}`: {reason}"),
+        )
+        .at(func.span, "not patchable")
+        .with_note(facts_note.clone());
+        d = match replace_instead(kernel, &name) {
+            Some(instead) => {
+                for note in instead.notes {
+                    d = d.with_note(note);
+                }
+                if instead.holders {
+                    d.with_help(format!(
+                        "{}, and the functions that call its out-of-line copy",
+                        instead.help
+                    ))
+                } else {
+                    d.with_help(instead.help)
+                }
+            }
+            None => d.with_help("replace the functions that call it instead"),
+        };
+        diagnostics.push(d);
     }
     // Rule 5.
     let clones: Vec<String> = kernel

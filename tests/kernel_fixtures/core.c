@@ -54,5 +54,11 @@ __attribute__((no_instrument_function, noinline)) int notrace_fn(int x) { return
 unsigned char fixture_mac[6];
 int set_mac(unsigned char addr[6], int n) { fixture_mac[0] = addr[0]; return addr[n]; }
 
+/* A system call as SYSCALL_DEFINE1 builds it on x86_64 without compat: the
+ * body, without an ftrace call site, and its one entry wrapper. */
+struct pt_regs;
+__attribute__((no_instrument_function, noinline)) long __do_sys_fixture(long x) { return x + 2; }
+long __x64_sys_fixture(const struct pt_regs *regs) { return __do_sys_fixture((long)regs); }
+
 int show(struct seq_file *m, void *v) { return m == v; }
 int kthread(void *data) { for (;;) if (!data) return 0; }
