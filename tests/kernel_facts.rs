@@ -412,6 +412,63 @@ fn rule_identity_release_arch_and_build_id() {
 }
 
 #[test]
+fn release_comes_from_the_vmlinux_banner() {
+    // A pattern, no --release: the vmlinux's banner names the release, even
+    // where the running kernel also matches the pattern.
+    let f = fixture();
+    let work = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    fs::write(
+        work.path().join("fix.kgp"),
+        "patch fixture { description \"x\" }\ntarget { release \"6.1.0-*-fixture\" arch x86_64 }\nobject vmlinux {\n    replace int show(struct seq_file *m, void *v) { return 0; }\n}\n",
+    )
+    .unwrap();
+    let vmlinux = f.vmlinux.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_kgpc"))
+            .args(args)
+            .current_dir(work.path())
+            .env("KGPC_CACHE_DIR", cache.path())
+            .env("KGPC_RUNNING_RELEASE", "6.1.0-1-fixture")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = run(&["check", "fix.kgp", "--vmlinux", vmlinux]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("for 6.1.0-999-fixture (the banner of {vmlinux})")),
+        "{stderr}"
+    );
+    // --release still wins, and then the vmlinux is the wrong one.
+    let (code, stderr) = run(&[
+        "check",
+        "fix.kgp",
+        "--vmlinux",
+        vmlinux,
+        "--release",
+        "6.1.0-1-fixture",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            "error[KGP0101]: the vmlinux is release `6.1.0-999-fixture`, not `6.1.0-1-fixture`"
+        ),
+        "{stderr}"
+    );
+    // Without --vmlinux, the running kernel is chosen as before.
+    let (_, stderr) = run(&["check", "fix.kgp"]);
+    assert!(
+        stderr.contains("6.1.0-1-fixture (the running kernel)"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn rule_existence_with_suggestions_and_prototype_error() {
     let (code, stderr) = check_fixture(
         "object vmlinux {\n    replace int shoe(struct seq_file *m, void *v) { return 0; }\n    replace nothing_like_it { return 0; }\n    replace int only_clone(int x, int y) { return 0; }\n}\n",

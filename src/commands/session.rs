@@ -51,9 +51,17 @@ impl Session {
             Input::Path(&args.spec)
         };
         let loaded = load(input, &mut self.sources, &mut self.diagnostics)?;
+        let mut candidates = release_candidates();
+        // Given a vmlinux, the release its banner names comes before the
+        // machine's; --release and a spec's only literal release still win.
+        if let (Some(path), None, false) = (&args.vmlinux, &args.release, args.no_kernel_checks) {
+            if let Some(release) = crate::kernel::elf::release_of_file(path) {
+                candidates.insert(0, (release, format!("the banner of {}", path.display())));
+            }
+        }
         let request = ReleaseRequest {
             explicit: args.release.clone(),
-            candidates: release_candidates(),
+            candidates,
         };
         // The kernel checks run when there is a vmlinux: `--vmlinux`, or the
         // debug vmlinux of the release the spec resolves to.
