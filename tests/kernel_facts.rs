@@ -663,6 +663,80 @@ fn rule_prototypes_ignore_annotations_and_macro_array_sizes() {
 }
 
 #[test]
+fn summaries_say_which_objects_were_checked_against_what() {
+    let f = fixture();
+    let modules = f.modules.to_str().unwrap();
+    let spec = "object vmlinux {\n    replace int show(struct seq_file *m, void *v) { return 0; }\n}\nobject fixture_mod {\n    replace int mod_fn(int a, long b) { return a; }\n}\n";
+    let build_id = {
+        let out = Command::new("readelf")
+            .arg("-n")
+            .arg(&f.vmlinux)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix("Build ID: ").map(str::to_string))
+            .expect("a build id")
+    };
+    let vmlinux = f.vmlinux.to_str().unwrap();
+    // The module's object is not found: it is unchecked, in both forms.
+    let (code, stderr) = check_fixture(spec, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("vmlinux checked against {vmlinux} (build id {build_id}); fixture_mod unchecked: no object of module `fixture_mod` found in")),
+        "{stderr}"
+    );
+    let (code, json) = check_fixture(spec, &["--message-format", "json"]);
+    assert_eq!(code, 0, "{json}");
+    let work = tempfile::tempdir().unwrap();
+    fs::write(work.path().join("fix.kgp"), format!("{FIXTURE_HEAD}{spec}")).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let summary = |extra: &[&str]| -> Value {
+        let mut args = vec!["check", "fix.kgp", "--message-format", "json"];
+        args.extend_from_slice(extra);
+        let (_, stdout, _) = kgpc(work.path(), cache.path(), &args);
+        let last = stdout.lines().last().expect("a summary record").to_string();
+        serde_json::from_str::<Value>(&last).unwrap()["summary"].clone()
+    };
+    let s = summary(&["--vmlinux", vmlinux]);
+    assert_eq!(s["checked"], false, "{s}");
+    assert_eq!(s["release"], "6.1.0-999-fixture");
+    assert_eq!(s["kernel_checks"]["ran"], true);
+    assert_eq!(s["kernel_checks"]["vmlinux"]["build_id"], build_id.as_str());
+    let objects = s["kernel_checks"]["objects"].as_array().unwrap();
+    assert_eq!(objects[0]["name"], "vmlinux");
+    assert_eq!(objects[0]["checked"], true);
+    assert_eq!(objects[0]["file"], vmlinux);
+    assert_eq!(objects[1]["name"], "fixture_mod");
+    assert_eq!(objects[1]["checked"], false);
+    assert!(objects[1]["file"].is_null());
+    assert!(objects[1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("no object of module"));
+    // Found with --modules: checked against its file.
+    let s = summary(&["--vmlinux", vmlinux, "--modules", modules]);
+    assert_eq!(s["checked"], true, "{s}");
+    let module = &s["kernel_checks"]["objects"][1];
+    assert_eq!(module["checked"], true);
+    assert!(
+        module["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("extra/fixture-mod.ko"),
+        "{s}"
+    );
+    // --no-kernel-checks: skipped, and why.
+    let s = summary(&["--no-kernel-checks"]);
+    assert_eq!(s["kernel_checks"]["ran"], false);
+    assert_eq!(
+        s["kernel_checks"]["skipped"],
+        "--no-kernel-checks was given"
+    );
+    assert_eq!(s["kernel_checks"]["objects"], serde_json::json!([]));
+}
+
+#[test]
 fn rule_externs() {
     let (code, stderr) = check_fixture(
         "object vmlinux {\n    extern char *saved_command_line;\n    extern int exported_counter;\n    extern long saved_command_lines;\n    replace int show(struct seq_file *m, void *v) { return 0; }\n}\n",

@@ -10,6 +10,7 @@
 //! 8. `extern` symbols; 9. modules; 10. transitions that may never end.
 
 use super::c_decl::{param_types, strip_annotations, types_match};
+use super::coverage::{Coverage, KernelFile};
 use super::instead::replace_instead;
 use super::model::{Model, Object, Replacement};
 use crate::codes::Code;
@@ -30,8 +31,9 @@ pub struct KernelInputs {
     pub progress: bool,
 }
 
-/// Runs every rule; fills in kernel-supplied prototypes and positions.
-pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnostics) {
+/// Runs every rule; fills in kernel-supplied prototypes and positions, and
+/// returns what each object was checked against.
+pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnostics) -> Coverage {
     let options = OpenOptions {
         cache_dir: Some(inputs.cache_dir.clone()),
         progress: inputs.progress,
@@ -46,15 +48,25 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
                     .with_note(e.to_string())
                     .with_help("pass the debug vmlinux with --vmlinux PATH (`kgpc kernel fetch RELEASE` fetches Debian's)"),
             );
-            return;
+            return Coverage::skipped(format!(
+                "cannot read the vmlinux {}",
+                inputs.vmlinux.display()
+            ));
         }
     };
     identity(model, &vmlinux, diagnostics);
+    let vmlinux_file = file_of(&vmlinux);
+    let mut coverage = Coverage {
+        ran: true,
+        vmlinux: Some(vmlinux_file.clone()),
+        ..Coverage::default()
+    };
     let release = model.target.release.clone();
     let mut objects = std::mem::take(&mut model.objects);
     for object in &mut objects {
         if object.module.is_none() {
             check_object(object, &vmlinux, diagnostics);
+            coverage.checked("vmlinux", &vmlinux_file);
             continue;
         }
         let name = object.display_name().to_string();
@@ -76,6 +88,10 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
                     .with_help("give the prototypes of its replacements, or pass the module's directory with --modules DIR");
             }
             diagnostics.push(d);
+            coverage.unchecked(
+                &name,
+                format!("no object of module `{name}` found in {}", show_dirs(&dirs)),
+            );
             continue;
         };
         let module_options = OpenOptions {
@@ -83,18 +99,32 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
             ..options.clone()
         };
         match Kernel::open(&path, &module_options) {
-            Ok(module) => check_object(object, &module, diagnostics),
-            Err(e) => diagnostics.push(
-                Diagnostic::error(
-                    Code::KernelUnreadable,
-                    format!("cannot read the object of module `{name}`"),
-                )
-                .at(object.span, "this module")
-                .with_note(e.to_string()),
-            ),
+            Ok(module) => {
+                check_object(object, &module, diagnostics);
+                coverage.checked(&name, &file_of(&module));
+            }
+            Err(e) => {
+                coverage.unchecked(&name, format!("cannot read {}", path.display()));
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::KernelUnreadable,
+                        format!("cannot read the object of module `{name}`"),
+                    )
+                    .at(object.span, "this module")
+                    .with_note(e.to_string()),
+                );
+            }
         }
     }
     model.objects = objects;
+    coverage
+}
+
+fn file_of(kernel: &Kernel) -> KernelFile {
+    KernelFile {
+        file: kernel.path.display().to_string(),
+        build_id: kernel.meta().build_id.clone(),
+    }
 }
 
 fn show_dirs(dirs: &[PathBuf]) -> String {

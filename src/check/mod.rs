@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod c_decl;
+pub mod coverage;
 pub mod instead;
 pub mod kernel_rules;
 pub(crate) mod lower;
