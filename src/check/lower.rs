@@ -1069,13 +1069,9 @@ impl Lowerer<'_> {
             );
             return None;
         };
+        // Any id is valid, 0 too: klp_shadow_* only compare ids, and
+        // kpatch's shadow-newpid uses 0. (States may not; see below.)
         let id_value = id.value?;
-        if id_value == 0 {
-            self.error(
-                Diagnostic::error(Code::InvalidNumber, "shadow variable ids start at 1")
-                    .at(id.span, "0 is not a valid id here"),
-            );
-        }
         if let Some((first, other)) = ids.get(&id_value) {
             self.error(
                 Diagnostic::error(Code::DuplicateShadowId, format!("shadow variables `{}` and `{other}` share id {id_value}", s.name.text))
@@ -1144,7 +1140,8 @@ impl Lowerer<'_> {
                     Code::InvalidNumber,
                     "state id 0 ends the kernel's state array",
                 )
-                .at(id.span, "use an id of 1 or more"),
+                .at(id.span, "use an id of 1 or more")
+                .with_note("kernel/livepatch/state.c walks klp_patch.states until an entry whose id is 0; shadow variables may use id 0"),
             );
         }
         if version_value > u64::from(u32::MAX) {

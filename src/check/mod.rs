@@ -1,6 +1,9 @@
 //! Checking: lowering syntax trees to a validated [`Model`].
 
 pub mod api;
+pub mod c_decl;
+pub mod coverage;
+pub mod instead;
 pub mod kernel_rules;
 pub(crate) mod lower;
 pub mod model;

@@ -1,6 +1,6 @@
 //! `kgpc build`: compile a spec and build the module with the kernel's build system.
 
-use super::session::Session;
+use super::session::{Outcome, Session};
 use super::{EXIT_BUILD, EXIT_OK, EXIT_SPEC_ERRORS};
 use crate::build::kbuild::{find_kdir, CompilerMessage, MakeError};
 use crate::build::{build_module, BuildFailure, Built};
@@ -23,12 +23,22 @@ pub fn build(args: &BuildArgs) -> i32 {
     match build_spec(&mut session, &request) {
         Ok(spec) => {
             session.report("build the module");
+            session.finish(&Outcome {
+                command: "build",
+                module: Some(&spec.module),
+            });
             if args.spec.message_format == MessageFormat::Human {
-                eprintln!("{}", spec.summary());
+                eprintln!("{}\n  {}", spec.summary(), session.coverage.describe());
             }
             EXIT_OK
         }
-        Err(status) => status,
+        Err(status) => {
+            session.finish(&Outcome {
+                command: "build",
+                module: None,
+            });
+            status
+        }
     }
 }
 
