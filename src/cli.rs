@@ -260,6 +260,9 @@ pub struct BuildArgs {
     /// The kernel build tree [default: $KGPC_KDIR, the kgpc cache, /lib/modules/<release>/build]
     #[arg(long, value_name = "DIR")]
     pub kdir: Option<PathBuf>,
+    /// The Module.symvers of an out-of-tree module the patch patches or uses (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub symvers: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -278,6 +281,10 @@ pub struct TestArgs {
     /// Seconds a livepatch transition may take inside the VM.
     #[arg(long, default_value_t = 20, value_name = "SECS")]
     pub transition_timeout: u64,
+    /// Load the test block's modules after the patch, to prove that a patch for a
+    /// module loads while the module is absent and applies when it arrives.
+    #[arg(long)]
+    pub modules_after_patch: bool,
     /// The QEMU binary.
     #[arg(long, default_value = "qemu-system-x86_64", value_name = "PROGRAM")]
     pub qemu: PathBuf,

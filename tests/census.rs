@@ -250,6 +250,27 @@ fn a_running_target_is_read_from_proc() {
         stderr.contains("/proc/*/stack of the running kernel"),
         "{stderr}"
     );
+    // The JSON summary says what stalls were checked against.
+    let (_, stdout, _) = kgpc(
+        work.path(),
+        &cache,
+        &release,
+        &[
+            "check",
+            "fix.kgp",
+            "--vmlinux",
+            vmlinux.to_str().unwrap(),
+            "--message-format",
+            "json",
+        ],
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap();
+    assert_eq!(
+        summary["summary"]["kernel_checks"]["stalls"],
+        format!("the census of {release}: /proc/*/stack of the running kernel"),
+        "{stdout}"
+    );
 }
 
 /// What the census predicts is what the kernel does: a patch of `ksm_scan_thread`, which

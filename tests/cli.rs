@@ -305,7 +305,7 @@ fn explain_lists_every_code_with_a_title() {
         assert!(line.len() > code.len() + 2, "{code} has no title");
         // Every listed code is explained, with its title as the heading.
         let title = line[code.len()..].trim();
-        let explained = kgpc(&["explain", &code]).expect(0);
+        let explained = kgpc(&["explain", code]).expect(0);
         assert_eq!(
             explained.stdout.lines().next().unwrap(),
             format!("# {code}: {title}"),
@@ -637,6 +637,75 @@ fn a_release_must_be_chosen() {
     );
 }
 
+/// The last JSON record says what was checked against what, and what was written.
+#[test]
+fn json_output_ends_with_a_summary_record() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("fix.kgp"), SPEC).unwrap();
+    let last = |stdout: &str| -> serde_json::Value {
+        let line = stdout.lines().last().expect("a summary record");
+        serde_json::from_str::<serde_json::Value>(line).unwrap()["summary"].clone()
+    };
+    let run = kgpc_in(
+        dir.path(),
+        &[
+            "check",
+            "fix.kgp",
+            "--release",
+            RELEASE,
+            "--no-kernel-checks",
+            "--message-format",
+            "json",
+        ],
+        None,
+    )
+    .expect(0);
+    let summary = last(&run.stdout);
+    assert_eq!(summary["command"], "check");
+    assert_eq!(summary["status"], "ok");
+    assert_eq!(summary["release"], RELEASE);
+    assert_eq!(summary["release_source"], "given with --release");
+    assert_eq!(summary["checked"], false);
+    assert_eq!(summary["kernel_checks"]["ran"], false);
+    assert_eq!(
+        summary["kernel_checks"]["skipped"],
+        "--no-kernel-checks was given"
+    );
+    assert_eq!(summary["files"], serde_json::json!([]));
+    // Without a vmlinux: skipped, and why.
+    let cache = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kgpc"))
+        .args([
+            "compile",
+            "fix.kgp",
+            "--release",
+            RELEASE,
+            "-o",
+            "out",
+            "--message-format",
+            "json",
+        ])
+        .current_dir(dir.path())
+        .env("KGPC_CACHE_DIR", cache.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let summary = last(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(summary["command"], "compile");
+    assert!(
+        summary["kernel_checks"]["skipped"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("no debug vmlinux found for {RELEASE}")),
+        "{summary}"
+    );
+    assert_eq!(
+        summary["files"],
+        serde_json::json!(["out/livepatch-sample.c", "out/Kbuild", "out/Makefile"])
+    );
+    assert!(summary["module"].is_null());
+}
+
 #[test]
 fn json_diagnostics_are_one_object_per_line() {
     let broken = SPEC
@@ -656,9 +725,14 @@ fn json_diagnostics_are_one_object_per_line() {
         Some(broken.as_bytes()),
     )
     .expect(1);
-    let codes: Vec<String> = run
-        .stdout
-        .lines()
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let (summary, diagnostics) = lines.split_last().expect("output");
+    let summary: serde_json::Value = serde_json::from_str(summary).expect("a JSON object");
+    assert_eq!(summary["summary"]["status"], "error", "{summary}");
+    assert_eq!(summary["summary"]["errors"], 2, "{summary}");
+    assert_eq!(summary["summary"]["checked"], false, "{summary}");
+    let codes: Vec<String> = diagnostics
+        .iter()
         .map(|line| {
             let value: serde_json::Value = serde_json::from_str(line).expect("a JSON object");
             assert_eq!(value["severity"], "error", "{line}");

@@ -163,6 +163,8 @@ fn inspect_reports_fixture_facts_exactly() {
             "notrace_fn",
             "show",
             "use_core_dup",
+            "tree_sum",
+            "caller_one",
         ],
     );
     let by = |name: &str| -> Vec<&Value> { facts.iter().filter(|v| v["name"] == name).collect() };
@@ -185,6 +187,14 @@ fn inspect_reports_fixture_facts_exactly() {
         .as_str()
         .unwrap()
         .contains("no ftrace call site"));
+    // Inlined into its own out-of-line copy only: that is no inlined copy elsewhere.
+    let tree_sum = by("tree_sum")[0];
+    assert_eq!(
+        tree_sum["inlined_into"],
+        serde_json::json!([]),
+        "{tree_sum}"
+    );
+    assert_eq!(by("caller_one")[0]["inlined_into"], serde_json::json!([]));
     let show = by("show")[0];
     assert_eq!(show["prototype"], "int show(struct seq_file *m, void *v)");
     assert_eq!(show["sympos"], 0);
@@ -412,6 +422,63 @@ fn rule_identity_release_arch_and_build_id() {
 }
 
 #[test]
+fn release_comes_from_the_vmlinux_banner() {
+    // A pattern, no --release: the vmlinux's banner names the release, even
+    // where the running kernel also matches the pattern.
+    let f = fixture();
+    let work = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    fs::write(
+        work.path().join("fix.kgp"),
+        "patch fixture { description \"x\" }\ntarget { release \"6.1.0-*-fixture\" arch x86_64 }\nobject vmlinux {\n    replace int show(struct seq_file *m, void *v) { return 0; }\n}\n",
+    )
+    .unwrap();
+    let vmlinux = f.vmlinux.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_kgpc"))
+            .args(args)
+            .current_dir(work.path())
+            .env("KGPC_CACHE_DIR", cache.path())
+            .env("KGPC_RUNNING_RELEASE", "6.1.0-1-fixture")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = run(&["check", "fix.kgp", "--vmlinux", vmlinux]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("for 6.1.0-999-fixture (the banner of {vmlinux})")),
+        "{stderr}"
+    );
+    // --release still wins, and then the vmlinux is the wrong one.
+    let (code, stderr) = run(&[
+        "check",
+        "fix.kgp",
+        "--vmlinux",
+        vmlinux,
+        "--release",
+        "6.1.0-1-fixture",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            "error[KGP0101]: the vmlinux is release `6.1.0-999-fixture`, not `6.1.0-1-fixture`"
+        ),
+        "{stderr}"
+    );
+    // Without --vmlinux, the running kernel is chosen as before.
+    let (_, stderr) = run(&["check", "fix.kgp"]);
+    assert!(
+        stderr.contains("6.1.0-1-fixture (the running kernel)"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn rule_existence_with_suggestions_and_prototype_error() {
     let (code, stderr) = check_fixture(
         "object vmlinux {\n    replace int shoe(struct seq_file *m, void *v) { return 0; }\n    replace nothing_like_it { return 0; }\n    replace int only_clone(int x, int y) { return 0; }\n}\n",
@@ -471,6 +538,16 @@ fn rule_position_of_duplicated_locals() {
         "object vmlinux {\n    replace int dup_fn(int x) in \"other.c\" { return x; }\n}\n",
     );
     assert!(c.contains(".old_sympos = 2"), "{c}");
+    // Both, each by its file: two new functions with distinct C names, each at its position.
+    let c = compile_fixture(
+        "object vmlinux {\n    replace int dup_fn(int x) in \"core.c\" { return x; }\n    replace int dup_fn(int x) in \"other.c\" { return -x; }\n}\n",
+    );
+    for (name, sympos) in [("livepatch_dup_fn_core", 1), ("livepatch_dup_fn_other", 2)] {
+        assert!(
+            c.contains(&format!(".new_func = {name},\n\t\t.old_sympos = {sympos},")),
+            "{c}"
+        );
+    }
 }
 
 #[test]
@@ -526,6 +603,38 @@ fn rules_patchability_clones_inlining_and_transition() {
 }
 
 #[test]
+fn rule_unpatchable_functions_point_at_what_to_replace() {
+    let (code, stderr) = check_fixture(
+        "object vmlinux {\n    replace long __do_sys_fixture(long x) { return x; }\n    replace int inlined_helper(int x) { return x; }\n}\n",
+        &[],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    // A system call's body: its wrappers, only those the kernel has.
+    assert!(
+        stderr.contains("error[KGP0104]: livepatch cannot replace `__do_sys_fixture`: it has no ftrace call site"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("help: replace its entry wrapper instead: `__x64_sys_fixture` (a replacement of a wrapper does the whole system call)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("declares: long int __x64_sys_fixture(const struct pt_regs *regs)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("__ia32_sys_fixture"), "{stderr}");
+    // Inlined everywhere, no symbol: the functions that hold it.
+    assert!(
+        stderr.contains("error[KGP0104]: livepatch cannot replace `inlined_helper`: it has no symbol of its own in vmlinux"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("help: replace the functions that hold its inlined copies instead: `caller_one`, `caller_two`"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn rule_prototypes_from_dwarf_and_checked() {
     let (code, stderr) = check_fixture(
         "object vmlinux {\n    replace int show(struct seq_file *m) { return 0; }\n}\n",
@@ -559,6 +668,108 @@ fn rule_prototypes_from_dwarf_and_checked() {
         c.contains("int livepatch_show(struct seq_file *m, void *v)"),
         "{c}"
     );
+}
+
+#[test]
+fn rule_prototypes_ignore_annotations_and_macro_array_sizes() {
+    // What is empty for gcc, an array parameter (a pointer to C) with its
+    // size written as a macro, and a variable's macro size all match.
+    let (code, stderr) = check_fixture(
+        "object vmlinux {\n    extern unsigned char fixture_mac[ETH_ALEN];\n    extern static __must_check int __always_unused set_mac(unsigned char addr[], int n);\n    replace static noinline int __must_check set_mac(unsigned char __user addr[ETH_ALEN], int __maybe_unused n) { return 0; }\n    replace int show(struct seq_file __rcu *m, void __iomem *v) { return 0; }\n}\n",
+        &[],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("KGP0107"), "{stderr}");
+    assert!(!stderr.contains("KGP0108"), "{stderr}");
+    // A different numeric size, element type or pointer level still differs.
+    let (_, stderr) = check_fixture(
+        "object vmlinux {\n    extern unsigned char fixture_mac[5];\n    replace int set_mac(int addr[ETH_ALEN], int n) { return 0; }\n    replace int show(struct seq_file __rcu **m, void *v) { return 0; }\n}\n",
+        &[],
+    );
+    for expected in [
+        "warning[KGP0108]: the declaration of `fixture_mac` differs from the kernel's",
+        "parameter 1: `int*` here, `unsigned char*` in the kernel",
+        "parameter 1: `struct seq_file**` here, `struct seq_file*` in the kernel",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn summaries_say_which_objects_were_checked_against_what() {
+    let f = fixture();
+    let modules = f.modules.to_str().unwrap();
+    let spec = "object vmlinux {\n    replace int show(struct seq_file *m, void *v) { return 0; }\n}\nobject fixture_mod {\n    replace int mod_fn(int a, long b) { return a; }\n}\n";
+    let build_id = {
+        let out = Command::new("readelf")
+            .arg("-n")
+            .arg(&f.vmlinux)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix("Build ID: ").map(str::to_string))
+            .expect("a build id")
+    };
+    let vmlinux = f.vmlinux.to_str().unwrap();
+    // The module's object is not found: it is unchecked, in both forms.
+    let (code, stderr) = check_fixture(spec, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("vmlinux checked against {vmlinux} (build id {build_id}); fixture_mod unchecked: no object of module `fixture_mod` found in")),
+        "{stderr}"
+    );
+    let (code, json) = check_fixture(spec, &["--message-format", "json"]);
+    assert_eq!(code, 0, "{json}");
+    let work = tempfile::tempdir().unwrap();
+    fs::write(work.path().join("fix.kgp"), format!("{FIXTURE_HEAD}{spec}")).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let summary = |extra: &[&str]| -> Value {
+        let mut args = vec!["check", "fix.kgp", "--message-format", "json"];
+        args.extend_from_slice(extra);
+        let (_, stdout, _) = kgpc(work.path(), cache.path(), &args);
+        let last = stdout.lines().last().expect("a summary record").to_string();
+        serde_json::from_str::<Value>(&last).unwrap()["summary"].clone()
+    };
+    let s = summary(&["--vmlinux", vmlinux]);
+    assert_eq!(s["checked"], false, "{s}");
+    assert_eq!(s["release"], "6.1.0-999-fixture");
+    assert_eq!(s["kernel_checks"]["ran"], true);
+    assert_eq!(s["kernel_checks"]["vmlinux"]["build_id"], build_id.as_str());
+    let objects = s["kernel_checks"]["objects"].as_array().unwrap();
+    assert_eq!(objects[0]["name"], "vmlinux");
+    assert_eq!(objects[0]["checked"], true);
+    assert_eq!(objects[0]["file"], vmlinux);
+    assert_eq!(objects[1]["name"], "fixture_mod");
+    assert_eq!(objects[1]["checked"], false);
+    assert!(objects[1]["file"].is_null());
+    assert!(objects[1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("no object of module"));
+    // Found with --modules: checked against its file.
+    let s = summary(&["--vmlinux", vmlinux, "--modules", modules]);
+    assert_eq!(s["checked"], true, "{s}");
+    let module = &s["kernel_checks"]["objects"][1];
+    assert_eq!(module["checked"], true);
+    assert!(
+        module["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("extra/fixture-mod.ko"),
+        "{s}"
+    );
+    // --no-kernel-checks: skipped, and why.
+    let s = summary(&["--no-kernel-checks"]);
+    assert_eq!(s["kernel_checks"]["ran"], false);
+    assert_eq!(
+        s["kernel_checks"]["skipped"],
+        "--no-kernel-checks was given"
+    );
+    assert_eq!(s["kernel_checks"]["objects"], serde_json::json!([]));
 }
 
 #[test]
@@ -617,6 +828,18 @@ fn rule_modules() {
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains("warning[KGP0110]: no object of module `fixture_mod` found"),
+        "{stderr}"
+    );
+    // Without the module's object, its `in "FILE"` cannot be resolved: an error, not a drop.
+    let (code, stderr) = check_fixture(
+        "object fixture_mod {\n    replace int mod_fn(int a, long b) in \"mod.c\" { return a; }\n}\n",
+        &[],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            "error[KGP0039]: kgpc cannot tell which `mod_fn` of fixture_mod comes from \"mod.c\""
+        ) && stderr.contains("no object of module `fixture_mod` was found"),
         "{stderr}"
     );
     let facts = {
@@ -723,6 +946,88 @@ fn real_vmlinux_inspect() {
 }
 
 #[test]
+fn real_vmlinux_inlined_into_never_lists_the_function_itself() {
+    // gcc puts an inlined copy of inet6_create inside its own out-of-line
+    // instance; the only copies worth a warning are in other functions.
+    let v = real_vmlinux();
+    let facts = inspect_json(&v, &real_cache(), &["inet6_create", "cpumask_weight"]);
+    for f in &facts {
+        let name = f["name"].as_str().unwrap();
+        let callers = f["inlined_into"].as_array().unwrap();
+        assert!(
+            !callers.iter().any(|c| c.as_str() == Some(name)),
+            "{name} is listed as inlined into itself: {f}"
+        );
+    }
+    let inet6 = facts.iter().find(|f| f["name"] == "inet6_create").unwrap();
+    assert_eq!(inet6["inlined_into"], serde_json::json!([]), "{inet6}");
+    let (code, stderr, _, _w) = check_real(
+        "include <linux/net.h>\nobject vmlinux {\n    replace int inet6_create(struct net *net, struct socket *sock, int protocol, int kern) { return 0; }\n}\n",
+        "check",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("KGP0106"), "{stderr}");
+}
+
+#[test]
+fn real_vmlinux_prototypes_copied_from_the_source_match() {
+    // Each prototype and declaration is copied verbatim from linux-source-6.1
+    // (fs/read_write.c, fs/seq_file.c, arch/x86/mm/ioremap.c, mm/percpu.c,
+    // mm/gup.c, mm/mlock.c, kernel/kthread.c, fs/namespace.c, fs/buffer.c,
+    // net/core/gen_estimator.c, include/linux/buildid.h, kernel/audit.c).
+    let (code, stderr, _, _w) = check_real(
+        r#"object vmlinux {
+    replace ssize_t vfs_read(struct file *file, char __user *buf, size_t count, loff_t *pos) { return 0; }
+    replace ssize_t ksys_read(unsigned int fd, char __user *buf, size_t count) { return 0; }
+    replace int seq_open_private(struct file *filp, const struct seq_operations *ops,
+		int psize) { return 0; }
+    replace void seq_printf(struct seq_file *m, const char *f, ...) { }
+    replace void __iomem *ioremap(resource_size_t phys_addr, unsigned long size) { return NULL; }
+    replace void free_percpu(void __percpu *ptr) { }
+    replace bool __must_check try_grab_page(struct page *page, unsigned int flags) { return false; }
+    replace static __must_check int do_mlock(unsigned long start, size_t len, vm_flags_t flags) { return 0; }
+    replace struct kthread_worker *
+kthread_create_worker(unsigned int flags, const char namefmt[], ...) { return NULL; }
+    replace void kern_unmount_array(struct vfsmount *mnt[], unsigned int num) { }
+    replace void __bh_read_batch(int nr, struct buffer_head *bhs[],
+		     blk_opf_t op_flags, bool force_lock) { }
+    replace void gen_kill_estimator(struct net_rate_estimator __rcu **rate_est) { }
+    extern unsigned char vmlinux_build_id[BUILD_ID_SIZE_MAX];
+    extern struct list_head audit_inode_hash[AUDIT_INODE_BUCKETS];
+    extern void gen_kill_estimator(struct net_rate_estimator __rcu **rate_est);
+}
+"#,
+        "check",
+    );
+    assert!(!stderr.contains("KGP0107"), "{stderr}");
+    assert!(!stderr.contains("KGP0108"), "{stderr}");
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn real_vmlinux_unpatchable_functions_point_at_what_to_replace() {
+    let (code, stderr, _, _w) = check_real(
+        "include <linux/utsname.h>\nobject vmlinux {\n    replace long __do_sys_newuname(struct new_utsname *name) { return 0; }\n    replace long __se_sys_kill(long pid, long sig) { return 0; }\n    replace void set_local_port_range(struct net *net, int range[2]) { }\n}\n",
+        "check",
+    );
+    assert_eq!(code, 1, "{stderr}");
+    for expected in [
+        // A syscall body with a symbol but no ftrace call site.
+        "error[KGP0104]: livepatch cannot replace `__do_sys_newuname`: it has no ftrace call site",
+        "help: replace its entry wrappers instead: `__x64_sys_newuname`, `__ia32_sys_newuname`",
+        "declares: long int __x64_sys_newuname(const struct pt_regs *regs)",
+        // A syscall part inlined into its wrappers.
+        "error[KGP0104]: livepatch cannot replace `__se_sys_kill`: it has no symbol of its own in vmlinux",
+        "help: replace its entry wrappers instead: `__x64_sys_kill`, `__ia32_sys_kill`",
+        // A static function inlined into its only caller.
+        "error[KGP0104]: livepatch cannot replace `set_local_port_range`: it has no symbol of its own",
+        "help: replace the functions that hold its inlined copies instead: `ipv4_local_port_range`",
+    ] {
+        assert!(stderr.contains(expected), "missing {expected:?} in\n{stderr}");
+    }
+}
+
+#[test]
 fn real_vmlinux_rules() {
     let v = real_vmlinux();
     // A replacement without a prototype gets the kernel's; a duplicated
@@ -808,6 +1113,52 @@ fn real_vmlinux_rules() {
             "{stderr}"
         );
     }
+}
+
+/// Two static functions named `m_show`, in kernel/module/procfs.c and fs/namespace.c,
+/// each replaced by its file: distinct C names at the positions inspect reports, and
+/// a replacement whose `sympos` names one of them again is refused.
+#[test]
+fn real_vmlinux_same_named_functions_of_two_files() {
+    let v = real_vmlinux();
+    let facts = inspect_json(&v, &real_cache(), &["m_show"]);
+    let position = |file: &str| {
+        facts
+            .iter()
+            .find(|f| f["file"] == file)
+            .unwrap_or_else(|| panic!("m_show of {file}"))["sympos"]
+            .as_u64()
+            .unwrap()
+    };
+    let (modules, mounts) = (
+        position("kernel/module/procfs.c"),
+        position("fs/namespace.c"),
+    );
+    assert_ne!(modules, mounts);
+    let spec = "object vmlinux {\n    replace int m_show(struct seq_file *m, void *p) in \"kernel/module/procfs.c\" { return 0; }\n    replace int m_show(struct seq_file *m, void *v) in \"fs/namespace.c\" { return 0; }\n}\n";
+    let (code, stderr, out, _work) = check_real(spec, "compile");
+    assert_eq!(code, 0, "{stderr}");
+    let c = fs::read_to_string(out.join("livepatch-real.c")).unwrap();
+    for (name, sympos) in [
+        ("livepatch_m_show_kernel_module_procfs", modules),
+        ("livepatch_m_show_fs_namespace", mounts),
+    ] {
+        assert!(
+            c.contains(&format!(".new_func = {name},\n\t\t.old_sympos = {sympos},")),
+            "{c}"
+        );
+    }
+    let again = format!(
+        "object vmlinux {{\n    replace int m_show(struct seq_file *m, void *v) in \"fs/namespace.c\" {{ return 0; }}\n    replace int m_show(struct seq_file *m, void *v) sympos {mounts} {{ return 0; }}\n}}\n"
+    );
+    let (code, stderr, _, _w) = check_real(&again, "check");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error[KGP0011]: `m_show` at position {mounts} of vmlinux is replaced twice"
+        )),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -79,7 +79,7 @@ fn review_reports_risks_a_reviewer_must_weigh() {
         "{report}"
     );
     assert!(
-        report.contains("Not run: no debug vmlinux was given"),
+        report.contains("Not run: no debug vmlinux found for 6.1.0-999-cloud-amd64"),
         "{report}"
     );
     let (_, report, _) = kgpc(
@@ -116,7 +116,9 @@ fn review_as_json_is_one_object_per_line() {
     );
     assert_eq!(code, 0);
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 1, "{stdout}");
+    assert_eq!(lines.len(), 2, "{stdout}");
+    let summary: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(summary["summary"]["command"], "review", "{stdout}");
     let value: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
     assert!(value["report"]
         .as_str()
@@ -173,10 +175,22 @@ fn review_with_the_debian_vmlinux_reports_kernel_checks() {
     );
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        report.contains(&format!("Checked against `{vmlinux}`")),
+        report.contains(&format!(
+            "The target's release, build id and architecture were checked against `{vmlinux}` (build id `"
+        )),
         "{report}"
     );
     assert!(!report.contains("Not run"), "{report}");
-    // The sample's target module is not part of Debian's kernel: the kernel check says so.
+    // The sample's target module is not part of Debian's kernel: the review
+    // says its functions were not checked, and never that they were.
     assert!(report.contains("(KGP0110)"), "{report}");
+    assert!(
+        report.contains("| livepatch_shadow_mod | not checked: no object of module `livepatch_shadow_mod` found in "),
+        "{report}"
+    );
+    assert!(
+        report.contains("No object of the spec was checked"),
+        "{report}"
+    );
+    assert!(!report.contains("| livepatch_shadow_mod | `/"), "{report}");
 }

@@ -32,8 +32,13 @@ impl std::fmt::Display for MakeError {
 }
 
 /// Runs `make -C kdir M=dir modules` with `KBUILD_MODPOST_WARN=1` (modpost only warns about
-/// symbols it cannot resolve; kgpc checks them itself) and English messages.
-pub fn make_modules(kdir: &Path, dir: &Path) -> Result<MakeRun, MakeError> {
+/// symbols it cannot resolve; kgpc checks them itself) and English messages. The
+/// `Module.symvers` files of `extra_symbols` become `KBUILD_EXTRA_SYMBOLS`.
+pub fn make_modules(
+    kdir: &Path,
+    dir: &Path,
+    extra_symbols: &[PathBuf],
+) -> Result<MakeRun, MakeError> {
     let start = Instant::now();
     let dir = std::path::absolute(dir).map_err(MakeError::Io)?;
     // Both streams go to one file, which keeps the order of messages.
@@ -44,6 +49,18 @@ pub fn make_modules(kdir: &Path, dir: &Path) -> Result<MakeRun, MakeError> {
         .arg(format!("M={}", dir.display()))
         .arg("modules")
         .arg("KBUILD_MODPOST_WARN=1")
+        .args((!extra_symbols.is_empty()).then(|| {
+            let files: Vec<String> = extra_symbols
+                .iter()
+                .map(|p| {
+                    std::path::absolute(p)
+                        .unwrap_or_else(|_| p.clone())
+                        .display()
+                        .to_string()
+                })
+                .collect();
+            format!("KBUILD_EXTRA_SYMBOLS={}", files.join(" "))
+        }))
         .env("LC_ALL", "C")
         .stdin(Stdio::null())
         .stdout(file.try_clone().map_err(MakeError::Io)?)
@@ -142,7 +159,18 @@ pub fn find_kdir(release: &str, explicit: Option<&Path>) -> Result<PathBuf, Vec<
             if let Some(dir) = std::env::var_os("KGPC_KDIR").filter(|d| !d.is_empty()) {
                 list.push(PathBuf::from(dir));
             }
-            list.push(crate::kernel_cache::KernelPaths::new(release).kdir());
+            // The cache's tree only once it is complete: never one another kgpc is unpacking.
+            let cache = crate::kernel_cache::cache_dir();
+            match crate::kernel_cache::ready(&cache, release) {
+                Ok(Some(paths)) => list.push(paths.kdir()),
+                Ok(None) => {
+                    tried.push(crate::kernel_cache::KernelPaths::in_cache(&cache, release).kdir())
+                }
+                Err(error) => {
+                    eprintln!("kgpc kernel: {error}");
+                    tried.push(crate::kernel_cache::KernelPaths::in_cache(&cache, release).kdir());
+                }
+            }
             list.push(PathBuf::from(format!("/lib/modules/{release}/build")));
             list
         }

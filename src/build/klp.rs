@@ -4,32 +4,44 @@
 //! generated C records each with `KGPC_KLP_SYMBOL(object, symbol, sympos)`: a
 //! string `"<object>.<symbol>,<sympos>"` in the section `.kgpc.klp_syms`.
 //! Kbuild leaves the symbols undefined (modpost only warns, under
-//! `KBUILD_MODPOST_WARN=1`) and the module loader would refuse them. This pass
-//! turns them into what the kernel's livepatch module ELF format describes
-//! (Documentation/livepatch/module-elf-format.rst):
+//! `KBUILD_MODPOST_WARN=1`) and the module loader would refuse them.
 //!
-//! - each recorded undefined symbol is renamed `.klp.sym.<object>.<symbol>,<sympos>`,
+//! The generated C also records each module it patches with
+//! `KGPC_KLP_OBJECT(object)` in `.kgpc.klp_objects`. A patch for a module must
+//! load while that module is absent, so every undefined symbol that such a
+//! module exports (by `Module.symvers`) is treated like a recorded one, at
+//! position 0, and the module's name leaves `depends=` and its symbols leave
+//! `__versions` ([`super::depends`]).
+//!
+//! This pass turns those symbols into what the kernel's livepatch module ELF
+//! format describes (Documentation/livepatch/module-elf-format.rst):
+//!
+//! - each such undefined symbol is renamed `.klp.sym.<object>.<symbol>,<sympos>`,
 //!   bound GLOBAL, typed NOTYPE and placed in section `SHN_LIVEPATCH`;
 //! - each relocation that references one of them moves from `.rela<section>` to
 //!   `.klp.rela.<object>.<section>`, an `SHT_RELA` section flagged `SHF_ALLOC |
 //!   SHF_RELA_LIVEPATCH`, with one such section per object and target section, so
 //!   that a module's relocation section never references a vmlinux symbol (the
 //!   kernel refuses that: "invalid access to vmlinux symbol");
-//! - `.kgpc.klp_syms` and its symbols are dropped.
+//! - `.kgpc.klp_syms`, `.kgpc.klp_objects` and their symbols are dropped.
 //!
 //! The symbol table keeps its order: symbols are renamed in place, and the only
 //! ones removed are the local records, which nothing references once converted.
 
+use super::depends;
+use super::symvers::Exports;
 use object::build::elf::{Builder, SectionData, SectionId};
 use object::build::{ByteString, Id};
 use object::elf;
 use object::read::elf::{ElfFile64, FileHeader};
 use object::{Endianness, Object, ObjectSection};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 /// The section of the generated C that records the non-exported symbols.
 pub const RECORD_SECTION: &str = ".kgpc.klp_syms";
+/// The section of the generated C that names the modules the patch patches.
+pub const OBJECT_SECTION: &str = ".kgpc.klp_objects";
 /// `SHF_RELA_LIVEPATCH` from include/uapi/linux/elf.h.
 pub const SHF_RELA_LIVEPATCH: u64 = 0x0010_0000;
 /// `SHN_LIVEPATCH` from include/uapi/linux/elf.h.
@@ -74,8 +86,15 @@ impl KlpSymbol {
 pub struct Conversion {
     /// The records found in `.kgpc.klp_syms`, sorted.
     pub records: Vec<KlpSymbol>,
-    /// The records that the module references, now livepatch symbols.
+    /// The modules the patch patches, from `.kgpc.klp_objects`, sorted.
+    pub objects: Vec<String>,
+    /// The symbols that the module references, now livepatch symbols: records,
+    /// and exports of the patched modules.
     pub converted: Vec<KlpSymbol>,
+    /// The patched modules removed from `depends=` in `.modinfo`.
+    pub dropped_depends: Vec<String>,
+    /// The `__versions` entries removed with them.
+    pub dropped_versions: usize,
     /// The livepatch relocation sections written, with their number of relocations.
     pub sections: Vec<(String, usize)>,
 }
@@ -141,12 +160,7 @@ pub fn parse_records(bytes: &[u8]) -> Result<Vec<KlpSymbol>, KlpError> {
         let bad = || KlpError::BadRecord(text.clone());
         let (object, rest) = text.split_once('.').ok_or_else(bad)?;
         let (name, sympos) = rest.rsplit_once(',').ok_or_else(bad)?;
-        let ident = |s: &str| {
-            !s.is_empty()
-                && !s.starts_with(|c: char| c.is_ascii_digit())
-                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        };
-        if !ident(object) || !ident(name) || object.len() > 55 || name.len() > 511 {
+        if !is_identifier(object) || !is_identifier(name) || object.len() > 55 || name.len() > 511 {
             return Err(bad());
         }
         let sympos = sympos.trim().parse::<u64>().map_err(|_| bad())?;
@@ -161,15 +175,53 @@ pub fn parse_records(bytes: &[u8]) -> Result<Vec<KlpSymbol>, KlpError> {
     Ok(records)
 }
 
-/// Converts a built module. Returns `None` when it has no `.kgpc.klp_syms`
-/// section, which leaves nothing to do; else the new file and what changed.
-pub fn convert(data: &[u8]) -> Result<Option<(Vec<u8>, Conversion)>, KlpError> {
+/// Parses the NUL-separated module names of `.kgpc.klp_objects`, sorted.
+pub fn parse_objects(bytes: &[u8]) -> Result<Vec<String>, KlpError> {
+    let mut objects = Vec::new();
+    for raw in bytes.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+        let text = String::from_utf8_lossy(raw).into_owned();
+        if !is_identifier(&text) || text.len() > 55 || text == "vmlinux" {
+            return Err(KlpError::BadRecord(text));
+        }
+        objects.push(text);
+    }
+    objects.sort();
+    objects.dedup();
+    Ok(objects)
+}
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The data of the section named `name`, if the module has one.
+fn section_data(builder: &Builder, name: &str) -> Result<Option<(SectionId, Vec<u8>)>, KlpError> {
+    let Some(section) = builder
+        .sections
+        .iter()
+        .find(|s| !s.delete && s.name.as_slice() == name.as_bytes())
+    else {
+        return Ok(None);
+    };
+    match &section.data {
+        SectionData::Data(bytes) => Ok(Some((section.id(), bytes.to_vec()))),
+        _ => Err(KlpError::Elf(format!("{name} holds no data"))),
+    }
+}
+
+/// Converts a built module. Returns `None` when it has neither `.kgpc.klp_syms`
+/// nor `.kgpc.klp_objects`, which leaves nothing to do; else the new file and
+/// what changed. `exports` says which module exports an undefined symbol.
+pub fn convert(data: &[u8], exports: &Exports) -> Result<Option<(Vec<u8>, Conversion)>, KlpError> {
     let file = ElfFile64::<Endianness>::parse(data).map_err(|e| KlpError::Elf(e.to_string()))?;
     let header = file.elf_header();
     if header.e_type(file.endian()) != elf::ET_REL {
         return Err(KlpError::Elf("not a relocatable object (a .ko)".into()));
     }
-    let has_records = file.section_by_name(RECORD_SECTION).is_some();
+    let has_records = file.section_by_name(RECORD_SECTION).is_some()
+        || file.section_by_name(OBJECT_SECTION).is_some();
     let has_klp = file
         .sections()
         .any(|s| s.name().is_ok_and(|n| n.starts_with(".klp.rela.")));
@@ -184,42 +236,50 @@ pub fn convert(data: &[u8]) -> Result<Option<(Vec<u8>, Conversion)>, KlpError> {
     let mut builder = Builder::read(data).map_err(|e| KlpError::Elf(e.to_string()))?;
     let mut conversion = Conversion::default();
 
-    // The records, and the section that holds them, which goes away with its symbols.
-    let record_section = builder
-        .sections
-        .iter()
-        .find(|s| s.name.as_slice() == RECORD_SECTION.as_bytes())
-        .map(|s| s.id())
-        .ok_or_else(|| KlpError::Elf(format!("{RECORD_SECTION} vanished")))?;
-    let SectionData::Data(bytes) = &builder.sections.get(record_section).data else {
-        return Err(KlpError::Elf(format!("{RECORD_SECTION} holds no data")));
-    };
-    conversion.records = parse_records(bytes)?;
+    // The records, and the sections that hold them, which go away with their symbols.
+    let records = section_data(&builder, RECORD_SECTION)?;
+    let objects = section_data(&builder, OBJECT_SECTION)?;
+    if let Some((_, bytes)) = &records {
+        conversion.records = parse_records(bytes)?;
+    }
+    if let Some((_, bytes)) = &objects {
+        conversion.objects = parse_objects(bytes)?;
+    }
     let by_name: HashMap<&str, &KlpSymbol> = conversion
         .records
         .iter()
         .map(|r| (r.name.as_str(), r))
         .collect();
+    let patched: BTreeSet<String> = conversion.objects.iter().cloned().collect();
 
-    // Rename the undefined symbols the records name.
+    // Rename the undefined symbols the records name, and those the patched modules export.
     let mut klp_symbols: HashMap<usize, KlpSymbol> = HashMap::new();
     for symbol in &mut builder.symbols {
-        let name = String::from_utf8_lossy(symbol.name.as_slice()).into_owned();
-        let Some(record) = by_name.get(name.as_str()) else {
-            continue;
-        };
         if symbol.st_type() == elf::STT_SECTION || symbol.st_type() == elf::STT_FILE {
             continue;
         }
-        if symbol.section.is_some() || symbol.st_shndx != elf::SHN_UNDEF {
-            return Err(KlpError::Defined(name));
-        }
-        symbol.name = ByteString::from(record.klp_name().into_bytes());
+        let name = String::from_utf8_lossy(symbol.name.as_slice()).into_owned();
+        let undefined = symbol.section.is_none() && symbol.st_shndx == elf::SHN_UNDEF;
+        let klp = match by_name.get(name.as_str()) {
+            Some(_) if !undefined => return Err(KlpError::Defined(name)),
+            Some(record) => (*record).clone(),
+            None => match exports.owner(&name) {
+                Some(owner) if undefined && !name.is_empty() && patched.contains(owner) => {
+                    KlpSymbol {
+                        object: owner.to_string(),
+                        name: name.clone(),
+                        sympos: 0,
+                    }
+                }
+                _ => continue,
+            },
+        };
+        symbol.name = ByteString::from(klp.klp_name().into_bytes());
         symbol.set_st_info(elf::STB_GLOBAL, elf::STT_NOTYPE);
         symbol.st_shndx = SHN_LIVEPATCH;
         symbol.st_value = 0;
         symbol.st_size = 0;
-        klp_symbols.insert(symbol.id().index(), (*record).clone());
+        klp_symbols.insert(symbol.id().index(), klp);
     }
     conversion.converted = {
         let mut converted: Vec<KlpSymbol> = klp_symbols.values().cloned().collect();
@@ -228,10 +288,12 @@ pub fn convert(data: &[u8]) -> Result<Option<(Vec<u8>, Conversion)>, KlpError> {
     };
 
     // Drop the records and everything that points at them (debug information does).
-    builder.sections.get_mut(record_section).delete = true;
-    for section in &mut builder.sections {
-        if section.sh_info_section == Some(record_section) {
-            section.delete = true;
+    for (id, _) in records.iter().chain(objects.iter()) {
+        builder.sections.get_mut(*id).delete = true;
+        for section in &mut builder.sections {
+            if section.sh_info_section == Some(*id) {
+                section.delete = true;
+            }
         }
     }
     builder.delete_orphan_symbols();
@@ -286,9 +348,9 @@ pub fn convert(data: &[u8]) -> Result<Option<(Vec<u8>, Conversion)>, KlpError> {
                     moved
                         .entry((symbol.object.clone(), target.index()))
                         .or_default()
-                        .push(relocation.clone());
+                        .push(*relocation);
                 }
-                None => kept.push(relocation.clone()),
+                None => kept.push(*relocation),
             }
         }
         if kept.is_empty() {
@@ -321,11 +383,47 @@ pub fn convert(data: &[u8]) -> Result<Option<(Vec<u8>, Conversion)>, KlpError> {
         section.data = SectionData::Relocation(relocations);
     }
 
+    forget_patched_modules(&mut builder, &patched, &mut conversion)?;
+
     let mut out = Vec::new();
     builder
         .write(&mut out)
         .map_err(|e| KlpError::Elf(e.to_string()))?;
     Ok(Some((out, conversion)))
+}
+
+/// Removes the patched modules from `depends=` and their converted symbols from
+/// `__versions`, so that nothing makes the patch need a module it patches.
+fn forget_patched_modules(
+    builder: &mut Builder,
+    patched: &BTreeSet<String>,
+    conversion: &mut Conversion,
+) -> Result<(), KlpError> {
+    if let Some((id, bytes)) = section_data(builder, ".modinfo")? {
+        let (bytes, removed) = depends::drop_depends(&bytes, patched);
+        builder.sections.get_mut(id).data = SectionData::Data(bytes.into());
+        conversion.dropped_depends = removed;
+    }
+    let converted: BTreeSet<String> = conversion
+        .converted
+        .iter()
+        .filter(|s| s.object != "vmlinux")
+        .map(|s| s.name.clone())
+        .collect();
+    if let Some((id, bytes)) = section_data(builder, "__versions")? {
+        let (bytes, dropped) = depends::drop_versions(&bytes, &converted);
+        if dropped > 0 {
+            let size = bytes.len() as u64;
+            builder.sections.get_mut(id).data = SectionData::Data(bytes.into());
+            for symbol in &mut builder.symbols {
+                if symbol.section == Some(id) && symbol.st_value == 0 {
+                    symbol.st_size = size;
+                }
+            }
+        }
+        conversion.dropped_versions = dropped;
+    }
+    Ok(())
 }
 
 fn is_early(section: &str) -> bool {
@@ -374,8 +472,14 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        assert!(convert(b"not an elf file").is_err());
-        assert!(convert(&[0x7f, b'E', b'L', b'F', 2, 1, 1]).is_err());
+        let exports = Exports::default();
+        assert!(convert(b"not an elf file", &exports).is_err());
+        assert!(convert(&[0x7f, b'E', b'L', b'F', 2, 1, 1], &exports).is_err());
+        assert!(parse_objects(b"binfmt_misc\0vmlinux\0").is_err());
+        assert_eq!(
+            parse_objects(b"b\0a\0b\0").unwrap(),
+            vec!["a".to_string(), "b".to_string()]
+        );
         assert!(records(&[]).is_err());
     }
 }

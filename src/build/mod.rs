@@ -1,11 +1,16 @@
 //! Building modules with the kernel's build system, and the post-link step that
-//! turns references to non-exported symbols into livepatch relocations.
+//! turns references to non-exported symbols, and to the patched modules' symbols,
+//! into livepatch relocations.
 //!
 //! [`kbuild`] runs `make -C KDIR M=DIR modules` and reads its messages; [`klp`]
-//! rewrites the built `.ko`. [`build_module`] does both for one directory.
+//! rewrites the built `.ko`, with [`symvers`] saying who exports what and
+//! [`depends`] removing the patched modules from its dependencies.
+//! [`build_module`] does it all for one directory.
 
+pub mod depends;
 pub mod kbuild;
 pub mod klp;
+pub mod symvers;
 
 use kbuild::{MakeError, MakeRun};
 use klp::{Conversion, KlpError};
@@ -43,11 +48,17 @@ pub enum BuildFailure {
     Io(String),
 }
 
-/// Builds the modules of `dir` against `kdir`; converts every module that records
-/// non-exported symbols. Undefined symbols that no record covers are an error: the
-/// kernel would refuse the module with "Unknown symbol".
-pub fn build_module(kdir: &Path, dir: &Path) -> Result<Built, BuildFailure> {
-    let make = kbuild::make_modules(kdir, dir).map_err(BuildFailure::Make)?;
+/// Builds the modules of `dir` against `kdir`, resolving symbols also against the
+/// `Module.symvers` files of out-of-tree modules in `extra_symbols`; converts every
+/// module that records non-exported symbols or patched modules. Undefined symbols
+/// that no record covers are an error: the kernel would refuse the module with
+/// "Unknown symbol".
+pub fn build_module(
+    kdir: &Path,
+    dir: &Path,
+    extra_symbols: &[PathBuf],
+) -> Result<Built, BuildFailure> {
+    let make = kbuild::make_modules(kdir, dir, extra_symbols).map_err(BuildFailure::Make)?;
     if !make.success {
         return Err(BuildFailure::Failed(make));
     }
@@ -61,21 +72,26 @@ pub fn build_module(kdir: &Path, dir: &Path) -> Result<Built, BuildFailure> {
     if modules.is_empty() {
         return Err(BuildFailure::NoModule(make));
     }
+    let exports = symvers::Exports::read(kdir, extra_symbols);
     let mut conversion: Option<Conversion> = None;
     let mut recorded = Vec::new();
     for module in &modules {
         let data = fs::read(module)
             .map_err(|e| BuildFailure::Io(format!("cannot read {}: {e}", module.display())))?;
-        match klp::convert(&data) {
+        match klp::convert(&data, &exports) {
             Ok(None) => {}
             Ok(Some((bytes, done))) => {
                 write_atomically(module, &bytes)?;
                 recorded.extend(done.records.iter().map(|r| r.name.clone()));
+                recorded.extend(done.converted.iter().map(|r| r.name.clone()));
                 match &mut conversion {
                     Some(all) => {
                         all.records.extend(done.records);
+                        all.objects.extend(done.objects);
                         all.converted.extend(done.converted);
                         all.sections.extend(done.sections);
+                        all.dropped_depends.extend(done.dropped_depends);
+                        all.dropped_versions += done.dropped_versions;
                     }
                     None => conversion = Some(done),
                 }

@@ -9,6 +9,9 @@
 //! 5. compiler clones; 6. inlined copies; 7. prototypes;
 //! 8. `extern` symbols; 9. modules; 10. transitions that may never end.
 
+use super::c_decl::{param_types, strip_annotations, types_match};
+use super::coverage::{Coverage, KernelFile};
+use super::instead::replace_instead;
 use super::model::{Model, Object, Replacement};
 use super::stalls::Stalls;
 use crate::codes::Code;
@@ -51,8 +54,9 @@ fn stalls(model: &Model, vmlinux: &Kernel, inputs: &KernelInputs) -> Stalls {
     Stalls { outcome }
 }
 
-/// Runs every rule; fills in kernel-supplied prototypes and positions.
-pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnostics) {
+/// Runs every rule; fills in kernel-supplied prototypes and positions, and
+/// returns what each object was checked against.
+pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnostics) -> Coverage {
     let options = OpenOptions {
         cache_dir: Some(inputs.cache_dir.clone()),
         progress: inputs.progress,
@@ -68,11 +72,21 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
                     .with_note(e.to_string())
                     .with_help("pass the debug vmlinux with --vmlinux PATH (`kgpc kernel fetch RELEASE` fetches Debian's)"),
             );
-            return;
+            return Coverage::skipped(format!(
+                "cannot read the vmlinux {}",
+                inputs.vmlinux.display()
+            ));
         }
     };
     identity(model, &vmlinux, diagnostics);
     let stalls = stalls(model, &vmlinux, inputs);
+    let vmlinux_file = file_of(&vmlinux);
+    let mut coverage = Coverage {
+        ran: true,
+        vmlinux: Some(vmlinux_file.clone()),
+        stalls: Some(stalls.coverage()),
+        ..Coverage::default()
+    };
     let release = model.target.release.clone();
     let target_span = model.target.span;
     let mut objects = std::mem::take(&mut model.objects);
@@ -80,6 +94,7 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
         stalls.object(object, target_span, diagnostics);
         if object.module.is_none() {
             check_object(object, &vmlinux, &stalls, diagnostics);
+            coverage.checked("vmlinux", &vmlinux_file);
             continue;
         }
         let name = object.display_name().to_string();
@@ -116,6 +131,14 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
                         "pass the directory holding the module's .ko with --modules DIR",
                     );
                 }
+                for func in &object.funcs {
+                    let why = format!("no object of module `{name}` was found");
+                    if let Some(d) =
+                        super::positions::file_without_facts(func, &name, &release, &why)
+                    {
+                        diagnostics.push(d);
+                    }
+                }
                 if object.funcs.iter().any(|f| !f.prototype_given) {
                     d = Diagnostic::error(Code::MissingPrototype, d.message.clone())
                         .at(object.span, "this module")
@@ -123,6 +146,10 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
                         .with_help("give the prototypes of its replacements, or pass the module's directory with --modules DIR");
                 }
                 diagnostics.push(d);
+                coverage.unchecked(
+                    &name,
+                    format!("no object of module `{name}` found in {}", show_dirs(&dirs)),
+                );
                 continue;
             }
         };
@@ -132,18 +159,32 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
             ..options.clone()
         };
         match Kernel::open(&path, &module_options) {
-            Ok(module) => check_object(object, &module, &stalls, diagnostics),
-            Err(e) => diagnostics.push(
-                Diagnostic::error(
-                    Code::KernelUnreadable,
-                    format!("cannot read the object of module `{name}`"),
-                )
-                .at(object.span, "this module")
-                .with_note(e.to_string()),
-            ),
+            Ok(module) => {
+                check_object(object, &module, &stalls, diagnostics);
+                coverage.checked(&name, &file_of(&module));
+            }
+            Err(e) => {
+                coverage.unchecked(&name, format!("cannot read {}", path.display()));
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::KernelUnreadable,
+                        format!("cannot read the object of module `{name}`"),
+                    )
+                    .at(object.span, "this module")
+                    .with_note(e.to_string()),
+                );
+            }
         }
     }
     model.objects = objects;
+    coverage
+}
+
+fn file_of(kernel: &Kernel) -> KernelFile {
+    KernelFile {
+        file: kernel.path.display().to_string(),
+        build_id: kernel.meta().build_id.clone(),
+    }
 }
 
 fn show_dirs(dirs: &[PathBuf]) -> String {
@@ -279,6 +320,7 @@ fn check_object(
     for ext in &object.externs {
         check_extern(ext, kernel, diagnostics);
     }
+    super::positions::same_function_twice(object, diagnostics);
 }
 
 fn functions_named(kernel: &Kernel, name: &str) -> Vec<Symbol> {
@@ -337,6 +379,8 @@ fn list(names: &[String], max: usize) -> String {
 }
 
 /// Picks the symbol a replacement or extern means (rule 3), or reports why it cannot.
+// The arguments are one lookup's inputs; the redesign of the kernel rules groups them.
+#[allow(clippy::too_many_arguments)]
 fn position(
     kernel: &Kernel,
     name: &str,
@@ -453,6 +497,29 @@ fn check_replacement(
         .filter(|s| s.has(flag::FUNC) || s.has(flag::EXEC))
         .collect();
     if symbols.is_empty() {
+        // A syscall's body or a function inlined everywhere exists, but
+        // only inside other functions: say which to replace.
+        let no_clones = !kernel
+            .index()
+            .symbols_with_prefix(&format!("{name}."))
+            .iter()
+            .any(|c| is_clone_of(c, &name));
+        if let Some(instead) = no_clones.then(|| replace_instead(kernel, &name)).flatten() {
+            let mut d = Diagnostic::error(
+                Code::NotPatchable,
+                format!(
+                    "livepatch cannot replace `{name}`: it has no symbol of its own in {}",
+                    kernel.object_name
+                ),
+            )
+            .at(func.span, "only inside other functions")
+            .with_note(format!("looked in {}", describe(kernel)));
+            for note in instead.notes {
+                d = d.with_note(note);
+            }
+            diagnostics.push(d.with_help(instead.help));
+            return;
+        }
         let code = if func.prototype_given {
             Code::FunctionNotFound
         } else {
@@ -480,6 +547,7 @@ fn check_replacement(
         return;
     };
     func.sympos = symbol.sympos();
+    func.position_checked = true;
     let file = symbol.file().unwrap_or("unknown file").to_string();
     let facts_note = format!(
         "{} `{name}` is at {:#x}, {} bytes, from {file}",
@@ -488,15 +556,29 @@ fn check_replacement(
 
     // Rule 4.
     if let Some(reason) = unpatchable_reason(&symbol, kernel.meta().mcount_entries > 0) {
-        diagnostics.push(
-            Diagnostic::error(
-                Code::NotPatchable,
-                format!("livepatch cannot replace `{name}`: {reason}"),
-            )
-            .at(func.span, "not patchable")
-            .with_note(facts_note.clone())
-            .with_help("replace the functions that call it instead"),
-        );
+        let mut d = Diagnostic::error(
+            Code::NotPatchable,
+            format!("livepatch cannot replace `{name}`: {reason}"),
+        )
+        .at(func.span, "not patchable")
+        .with_note(facts_note.clone());
+        d = match replace_instead(kernel, &name) {
+            Some(instead) => {
+                for note in instead.notes {
+                    d = d.with_note(note);
+                }
+                if instead.holders {
+                    d.with_help(format!(
+                        "{}, and the functions that call its out-of-line copy",
+                        instead.help
+                    ))
+                } else {
+                    d.with_help(instead.help)
+                }
+            }
+            None => d.with_help("replace the functions that call it instead"),
+        };
+        diagnostics.push(d);
     }
     // Rule 5.
     let clones: Vec<String> = kernel
@@ -591,84 +673,23 @@ fn check_replacement(
     stalls.replacement(func, &symbol, kernel, diagnostics);
 }
 
-/// Splits a parameter list `(int a, char *b)` at top-level commas.
-fn split_params(params: &str) -> Vec<String> {
-    let inner = params.trim().trim_start_matches('(').trim_end_matches(')');
-    let mut out = Vec::new();
-    let mut depth = 0;
-    let mut cur = String::new();
-    for c in inner.chars() {
-        match c {
-            '(' | '[' => depth += 1,
-            ')' | ']' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(cur.trim().to_string());
-                cur.clear();
-                continue;
-            }
-            _ => {}
-        }
-        cur.push(c);
-    }
-    if !cur.trim().is_empty() {
-        out.push(cur.trim().to_string());
-    }
-    if out.len() == 1 && out[0] == "void" {
-        out.clear();
-    }
-    out
-}
-
-const TYPE_WORDS: &[&str] = &[
-    "void", "char", "short", "int", "long", "float", "double", "signed", "unsigned", "_Bool",
-    "bool", "const", "volatile", "struct", "union", "enum",
-];
-
-/// A parameter's type without its name: `struct seq_file *m` → `struct seq_file*`.
-pub fn param_type(param: &str) -> String {
-    let p = normalize(param);
-    let is_word = |c: char| c.is_alphanumeric() || c == '_';
-    if let Some(i) = p.find("(*") {
-        let rest = &p[i + 2..];
-        let end = rest.find(|c: char| !is_word(c)).unwrap_or(rest.len());
-        return format!("{}(*{}", &p[..i], &rest[end..]);
-    }
-    let (head, tail) = match p.find('[') {
-        Some(i) => (&p[..i], &p[i..]),
-        None => (p.as_str(), ""),
-    };
-    let start = head.rfind(|c: char| !is_word(c)).map_or(0, |i| i + 1);
-    let last = &head[start..];
-    let before = head[..start].trim_end();
-    let previous_word = before.rsplit(|c: char| !is_word(c)).next().unwrap_or("");
-    let strip = !last.is_empty()
-        && !TYPE_WORDS.contains(&last)
-        && !before.is_empty()
-        && !matches!(previous_word, "struct" | "union" | "enum");
-    let kept = if strip { before } else { head };
-    normalize(&format!("{kept}{tail}"))
-}
-
 fn compare_prototype(
     func: &Replacement,
     proto: &crate::kernel::Prototype,
     diagnostics: &mut Diagnostics,
 ) {
     let name = &func.old_name;
-    let spec_params = split_params(&func.function.params);
-    let spec_types: Vec<String> = spec_params.iter().map(|p| param_type(p)).collect();
+    let spec = param_types(&func.function.params);
     let kernel_types: Vec<String> = proto.param_types.iter().map(|t| normalize(t)).collect();
     let note = format!(
         "the kernel's debug information declares: {}",
         proto.declaration()
     );
-    if spec_types.len() != kernel_types.len()
-        || spec_params.iter().any(|p| p == "...") != proto.variadic
-    {
+    if spec.types.len() != kernel_types.len() || spec.variadic != proto.variadic {
         diagnostics.push(
             Diagnostic::error(
                 Code::PrototypeMismatch,
-                format!("`{name}` takes {} parameter{} in the kernel, not {}", kernel_types.len(), if kernel_types.len() == 1 { "" } else { "s" }, spec_types.len()),
+                format!("`{name}` takes {} parameter{} in the kernel, not {}", kernel_types.len(), if kernel_types.len() == 1 { "" } else { "s" }, spec.types.len()),
             )
             .at(func.span, "wrong prototype")
             .with_note(note)
@@ -676,12 +697,16 @@ fn compare_prototype(
         );
         return;
     }
-    let ret_differs = normalize(&func.function.return_type) != normalize(&proto.return_type);
-    let differing: Vec<String> = spec_types
+    let ret_differs = !types_match(
+        &strip_annotations(&func.function.return_type),
+        &proto.return_type,
+    );
+    let differing: Vec<String> = spec
+        .types
         .iter()
         .zip(&kernel_types)
         .enumerate()
-        .filter(|(_, (a, b))| a != b)
+        .filter(|(_, (a, b))| !types_match(a, b))
         .map(|(i, (a, b))| format!("parameter {}: `{a}` here, `{b}` in the kernel", i + 1))
         .collect();
     if ret_differs || !differing.is_empty() {
@@ -741,41 +766,41 @@ fn check_extern(ext: &super::model::Extern, kernel: &Kernel, diagnostics: &mut D
     ) else {
         return;
     };
-    let declared = if symbol.has(flag::FUNC) {
-        kernel.prototype(&symbol).and_then(Result::ok).map(|p| {
-            let types: Vec<String> = p.param_types.iter().map(|t| normalize(t)).collect();
-            (
-                p.declaration(),
-                format!("{}|{}", normalize(&p.return_type), types.join(",")),
-            )
-        })
-    } else {
-        kernel
-            .variable_declarations(name)
-            .into_iter()
-            .find_map(Result::ok)
-            .map(|d| (d.clone(), normalize(&d)))
-    };
-    let Some((declaration, kernel_key)) = declared else {
-        return;
-    };
-    let spec_key = if symbol.has(flag::FUNC) {
-        match ext.declaration.find('(') {
+    let matches = if symbol.has(flag::FUNC) {
+        let Some(Ok(proto)) = kernel.prototype(&symbol) else {
+            return;
+        };
+        let declaration = proto.declaration();
+        let same = match ext.declaration.find('(') {
             Some(i) => {
                 let head = &ext.declaration[..i];
                 let ret = head.trim_end().strip_suffix(name.as_str()).unwrap_or(head);
-                let types: Vec<String> = split_params(&ext.declaration[i..])
-                    .iter()
-                    .map(|p| param_type(p))
-                    .collect();
-                format!("{}|{}", normalize(ret), types.join(","))
+                let spec = param_types(&ext.declaration[i..]);
+                types_match(&strip_annotations(ret), &proto.return_type)
+                    && spec.variadic == proto.variadic
+                    && spec.types.len() == proto.param_types.len()
+                    && spec
+                        .types
+                        .iter()
+                        .zip(&proto.param_types)
+                        .all(|(a, b)| types_match(a, b))
             }
-            None => String::new(),
-        }
+            None => false,
+        };
+        (declaration, same)
     } else {
-        normalize(&ext.declaration)
+        let Some(declaration) = kernel
+            .variable_declarations(name)
+            .into_iter()
+            .find_map(Result::ok)
+        else {
+            return;
+        };
+        let same = types_match(&strip_annotations(&ext.declaration), &declaration);
+        (declaration, same)
     };
-    if spec_key != kernel_key {
+    let (declaration, same) = matches;
+    if !same {
         diagnostics.push(
             Diagnostic::warning(Code::ExternProblem, format!("the declaration of `{name}` differs from the kernel's"))
                 .at(ext.span, "differs from the kernel")
@@ -796,23 +821,4 @@ pub fn find_vmlinux(
         return Some(p.to_path_buf());
     }
     locate::find_vmlinux(release?, cache_dir)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parameter_types_without_names() {
-        assert_eq!(param_type("struct seq_file *m"), "struct seq_file*");
-        assert_eq!(param_type("unsigned long"), "unsigned long");
-        assert_eq!(param_type("unsigned long flags"), "unsigned long");
-        assert_eq!(param_type("size_t n"), "size_t");
-        assert_eq!(param_type("size_t"), "size_t");
-        assert_eq!(param_type("struct foo"), "struct foo");
-        assert_eq!(param_type("int (*fn)(void *)"), "int(*)(void*)");
-        assert_eq!(param_type("char buf[16]"), "char[16]");
-        assert_eq!(split_params("(void)"), Vec::<String>::new());
-        assert_eq!(split_params("(int a, int (*f)(int, int))").len(), 2);
-    }
 }

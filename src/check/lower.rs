@@ -111,11 +111,10 @@ impl Lowerer<'_> {
         for &index in &loaded.order {
             for item in &loaded.trees[index].items {
                 match item {
-                    Item::Include(include) => {
-                        if !includes.contains(&include.header.text) {
-                            includes.push(include.header.text.clone());
-                        }
+                    Item::Include(include) if !includes.contains(&include.header.text) => {
+                        includes.push(include.header.text.clone());
                     }
+                    Item::Include(_) => {}
                     Item::Data(d) => data.push(self.fragment(&d.body)),
                     Item::Helper(h) => {
                         if let Some(f) = self.helper(h) {
@@ -199,6 +198,24 @@ impl Lowerer<'_> {
             );
         }
         let test = tests.first().map(|t| self.test(t));
+        if let (false, Some(target)) = (self.prototypes_from_kernel, &target) {
+            let why = format!(
+                "no debug vmlinux of {} was found, or --no-kernel-checks was given",
+                target.release
+            );
+            for object in &objects {
+                for func in &object.funcs {
+                    if let Some(d) = super::positions::file_without_facts(
+                        func,
+                        object.display_name(),
+                        &target.release,
+                        &why,
+                    ) {
+                        self.error(d);
+                    }
+                }
+            }
+        }
         let inputs = self.inputs(loaded);
         Some(Model {
             patch,
@@ -721,7 +738,15 @@ impl Lowerer<'_> {
             callbacks: Vec::new(),
             externs: Vec::new(),
         };
-        let mut funcs: HashMap<(String, u64), Span> = HashMap::new();
+        // A function named by several replacements (from different files, or at
+        // different positions) gets C names that say which one each is.
+        let mut replaced: HashMap<&str, usize> = HashMap::new();
+        for entry in &block.entries {
+            if let ObjectEntry::Replace(r) = entry {
+                *replaced.entry(r.head.name().text.as_str()).or_default() += 1;
+            }
+        }
+        let mut funcs: HashMap<(String, u64, Option<String>), Span> = HashMap::new();
         let mut callbacks: HashMap<CallbackKind, Span> = HashMap::new();
         let mut externs: HashMap<String, Span> = HashMap::new();
         for entry in &block.entries {
@@ -729,7 +754,9 @@ impl Lowerer<'_> {
                 ObjectEntry::Replace(r) => {
                     let old = r.head.name();
                     let sympos = r.sympos.as_ref().and_then(|n| n.value).unwrap_or(0);
-                    if let Some(first) = funcs.get(&(old.text.clone(), sympos)) {
+                    let file = r.in_file.as_ref().map(|f| f.value.clone());
+                    let key = (old.text.clone(), sympos, file);
+                    if let Some(first) = funcs.get(&key) {
                         let first = *first;
                         self.duplicate(
                             format!(
@@ -738,11 +765,12 @@ impl Lowerer<'_> {
                                 object.display_name()
                             ),
                             old.span,
-                            first, "keep one replacement; if the object has two functions of this name, give each its `sympos`");
+                            first, "keep one replacement; if the object has two functions of this name, give each its `in \"FILE\"` or `sympos`");
                         continue;
                     }
-                    funcs.insert((old.text.clone(), sympos), old.span);
-                    if let Some(f) = self.replacement(r, &object, sympos) {
+                    funcs.insert(key, old.span);
+                    let shared = replaced.get(old.text.as_str()).is_some_and(|n| *n > 1);
+                    if let Some(f) = self.replacement(r, &object, sympos, shared) {
                         object.funcs.push(f);
                     }
                 }
@@ -809,17 +837,26 @@ impl Lowerer<'_> {
         r: &Replacement,
         object: &Object,
         sympos: u64,
+        shared: bool,
     ) -> Option<model::Replacement> {
         let old = r.head.name();
         if !self.identifier(old, "a function name") {
             return None;
         }
-        // The new function is `livepatch_<name>`, with the object's name added
-        // when another object already replaces a function of that name.
+        // The new function is `livepatch_<name>`, followed by its file or position
+        // when the object replaces several functions of that name, with the
+        // object's name added when another object already replaces one.
         let mut c_name = format!("livepatch_{}", old.text);
+        if shared {
+            if let Some(file) = &r.in_file {
+                c_name = format!("{c_name}_{}", file_ident(&file.value));
+            } else if sympos > 0 {
+                c_name = format!("{c_name}_sympos_{sympos}");
+            }
+        }
         let generated = ["livepatch_init", "livepatch_exit", "livepatch_post_unpatch"];
         if self.names.contains_key(&c_name) || generated.contains(&c_name.as_str()) {
-            c_name = format!("livepatch_{}_{}", object.ident, old.text);
+            c_name = c_name.replacen("livepatch_", &format!("livepatch_{}_", object.ident), 1);
         }
         let prototype = match &r.head {
             ReplaceHead::Prototype(p) => Some(p),
@@ -854,6 +891,8 @@ impl Lowerer<'_> {
             allow_inlined: r.allow_inlined.iter().map(|s| s.value.clone()).collect(),
             prototype_given: prototype.is_some(),
             source_file: r.in_file.as_ref().map(|s| s.value.clone()),
+            file_span: r.in_file.as_ref().map(|s| s.span),
+            position_checked: false,
             function: Function {
                 c_name,
                 return_type: prototype
@@ -1030,13 +1069,9 @@ impl Lowerer<'_> {
             );
             return None;
         };
+        // Any id is valid, 0 too: klp_shadow_* only compare ids, and
+        // kpatch's shadow-newpid uses 0. (States may not; see below.)
         let id_value = id.value?;
-        if id_value == 0 {
-            self.error(
-                Diagnostic::error(Code::InvalidNumber, "shadow variable ids start at 1")
-                    .at(id.span, "0 is not a valid id here"),
-            );
-        }
         if let Some((first, other)) = ids.get(&id_value) {
             self.error(
                 Diagnostic::error(Code::DuplicateShadowId, format!("shadow variables `{}` and `{other}` share id {id_value}", s.name.text))
@@ -1105,7 +1140,8 @@ impl Lowerer<'_> {
                     Code::InvalidNumber,
                     "state id 0 ends the kernel's state array",
                 )
-                .at(id.span, "use an id of 1 or more"),
+                .at(id.span, "use an id of 1 or more")
+                .with_note("kernel/livepatch/state.c walks klp_patch.states until an entry whose id is 0; shadow variables may use id 0"),
             );
         }
         if version_value > u64::from(u32::MAX) {
@@ -1395,4 +1431,27 @@ fn return_type(words: &[Word]) -> String {
 
 fn prototype_text(p: &Prototype) -> String {
     format!("{}{}", join_words(&p.words), p.params.text)
+}
+
+/// A source file's path as part of a C name: `kernel/module/procfs.c` gives
+/// `kernel_module_procfs`.
+fn file_ident(path: &str) -> String {
+    let path = path.trim_start_matches("./");
+    let stem = path.strip_suffix(".c").unwrap_or(path);
+    stem.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn file_names_become_identifier_parts() {
+        assert_eq!(
+            super::file_ident("kernel/module/procfs.c"),
+            "kernel_module_procfs"
+        );
+        assert_eq!(super::file_ident("./fs/namespace.c"), "fs_namespace");
+        assert_eq!(super::file_ident("a-b.h"), "a_b_h");
+    }
 }

@@ -1,10 +1,14 @@
 //! Checking: lowering syntax trees to a validated [`Model`].
 
 pub mod api;
+pub mod c_decl;
+pub mod coverage;
+pub mod instead;
 pub mod kernel_rules;
 pub(crate) mod lower;
 pub mod model;
 pub mod names;
+pub mod positions;
 pub mod release;
 pub mod stalls;
 pub mod version;

@@ -124,6 +124,10 @@ pub struct Replacement {
     pub prototype_given: bool,
     /// The source file the spec named to tell duplicated local symbols apart.
     pub source_file: Option<String>,
+    /// Where the spec names the source file.
+    pub file_span: Option<Span>,
+    /// Whether the kernel's facts chose `sympos` (from `source_file` if given).
+    pub position_checked: bool,
     pub function: Function,
 }
 

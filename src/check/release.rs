@@ -3,8 +3,8 @@
 //! A spec may list several releases and patterns (`6.1.0-*-cloud-amd64`), as
 //! one fix ships for many builds of a distribution kernel. Each compile
 //! resolves exactly one: the one asked for, the spec's only literal release,
-//! or the first candidate (the running kernel, then the kernel cache) that a
-//! pattern matches.
+//! or the first candidate (the banner of `--vmlinux`, the running kernel, then
+//! the kernel cache) that a pattern matches.
 
 /// What the caller offers for resolution.
 #[derive(Debug, Clone, Default)]

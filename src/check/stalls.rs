@@ -24,6 +24,14 @@ impl Stalls {
         }
     }
 
+    /// What the coverage records: the census stalls were checked against, or why there was none.
+    pub fn coverage(&self) -> String {
+        match &self.outcome {
+            Outcome::Found(c) => format!("the census of {}: {}", c.release, c.source),
+            Outcome::Unavailable { why, .. } => format!("not checked: {why}"),
+        }
+    }
+
     /// Says once per object, before its replacements are checked, what the census cannot tell.
     pub fn object(&self, object: &Object, target: Span, diagnostics: &mut Diagnostics) {
         if object.funcs.is_empty() {

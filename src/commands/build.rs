@@ -1,6 +1,6 @@
 //! `kgpc build`: compile a spec and build the module with the kernel's build system.
 
-use super::session::Session;
+use super::session::{Outcome, Session};
 use super::{EXIT_BUILD, EXIT_OK, EXIT_SPEC_ERRORS};
 use crate::build::kbuild::{find_kdir, CompilerMessage, MakeError};
 use crate::build::{build_module, BuildFailure, Built};
@@ -18,16 +18,27 @@ pub fn build(args: &BuildArgs) -> i32 {
         output: args.output.clone(),
         force: args.force,
         kdir: args.kdir.as_deref(),
+        extra_symbols: args.symvers.clone(),
     };
     match build_spec(&mut session, &request) {
         Ok(spec) => {
             session.report("build the module");
+            session.finish(&Outcome {
+                command: "build",
+                module: Some(&spec.module),
+            });
             if args.spec.message_format == MessageFormat::Human {
-                eprintln!("{}", spec.summary());
+                eprintln!("{}\n  {}", spec.summary(), session.coverage.describe());
             }
             EXIT_OK
         }
-        Err(status) => status,
+        Err(status) => {
+            session.finish(&Outcome {
+                command: "build",
+                module: None,
+            });
+            status
+        }
     }
 }
 
@@ -36,6 +47,8 @@ pub(crate) struct BuildRequest<'a> {
     pub output: Option<PathBuf>,
     pub force: bool,
     pub kdir: Option<&'a Path>,
+    /// `Module.symvers` files of out-of-tree modules, for modpost and the conversion.
+    pub extra_symbols: Vec<PathBuf>,
 }
 
 /// A spec built into a module.
@@ -62,15 +75,23 @@ impl BuiltSpec {
                 .iter()
                 .map(|s| format!("{}:{}", s.object, s.name))
                 .collect();
-            text.push_str(&format!(
-                "\n  {relocations} livepatch relocation(s) in {} section(s) for {}",
-                conversion.sections.len(),
-                if symbols.is_empty() {
-                    "no symbol (the declared externs are not used)".to_string()
-                } else {
-                    symbols.join(", ")
-                }
-            ));
+            if !conversion.records.is_empty() || !symbols.is_empty() {
+                text.push_str(&format!(
+                    "\n  {relocations} livepatch relocation(s) in {} section(s) for {}",
+                    conversion.sections.len(),
+                    if symbols.is_empty() {
+                        "no symbol (the declared externs are not used)".to_string()
+                    } else {
+                        symbols.join(", ")
+                    }
+                ));
+            }
+            if !conversion.dropped_depends.is_empty() {
+                text.push_str(&format!(
+                    "\n  no longer depends on the patched {}",
+                    conversion.dropped_depends.join(", ")
+                ));
+            }
         }
         text
     }
@@ -108,7 +129,7 @@ pub(crate) fn build_spec(session: &mut Session, request: &BuildRequest) -> Resul
     let (dir, _) =
         super::compile::write_module(session, &model, request.output.as_deref(), request.force)?;
 
-    match build_module(&kdir, &dir) {
+    match build_module(&kdir, &dir, &request.extra_symbols) {
         Ok(built) => {
             map_compiler_messages(session, &dir, &built.make.log, false);
             let module = dir.join(format!("{}.ko", model.patch.module_name));

@@ -1,6 +1,6 @@
 //! `kgpc compile` and `kgpc check`.
 
-use super::session::Session;
+use super::session::{Outcome, Session};
 use super::{EXIT_OK, EXIT_OUTPUT, EXIT_SPEC_ERRORS};
 use crate::check::Model;
 use crate::cli::{CheckArgs, CompileArgs, MessageFormat};
@@ -13,17 +13,21 @@ use std::path::{Path, PathBuf};
 pub fn check(args: &CheckArgs) -> i32 {
     let mut session = Session::new(args.spec.message_format);
     let model = session.check(&args.spec);
-    if session.report("check the spec") {
+    let failed = session.report("check the spec");
+    session.finish(&Outcome {
+        command: "check",
+        module: None,
+    });
+    if failed {
         return EXIT_SPEC_ERRORS;
     }
     if let (Some(model), MessageFormat::Human) = (model, args.spec.message_format) {
-        let kernel = match &session.checked_against {
-            Some(vmlinux) => format!("against {}", vmlinux.display()),
-            None => "without kernel facts (no debug vmlinux found)".to_string(),
-        };
         eprintln!(
-            "Checked {} for {} ({}), {kernel}: no errors.",
-            model.patch.module_name, model.target.release, model.target.release_source
+            "Checked {} for {} ({}): no errors; {}.",
+            model.patch.module_name,
+            model.target.release,
+            model.target.release_source,
+            session.coverage.describe()
         );
     }
     EXIT_OK
@@ -32,25 +36,35 @@ pub fn check(args: &CheckArgs) -> i32 {
 pub fn compile(args: &CompileArgs) -> i32 {
     let mut session = Session::new(args.spec.message_format);
     let model = session.check(&args.spec);
+    let outcome = Outcome {
+        command: "compile",
+        module: None,
+    };
     let Some(model) = model.filter(|_| !session.diagnostics.has_errors()) else {
         session.report("compile the spec");
+        session.finish(&outcome);
         return EXIT_SPEC_ERRORS;
     };
     let (dir, files) = match write_module(&mut session, &model, args.output.as_deref(), args.force)
     {
         Ok(written) => written,
-        Err(status) => return status,
+        Err(status) => {
+            session.finish(&outcome);
+            return status;
+        }
     };
     session.report("compile the spec");
+    session.finish(&outcome);
     if args.spec.message_format == MessageFormat::Human {
         let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
         eprintln!(
-            "Compiled {} for {} ({}) into {}/: {}",
+            "Compiled {} for {} ({}) into {}/: {}; {}.",
             model.patch.module_name,
             model.target.release,
             model.target.release_source,
             dir.display(),
-            names.join(", ")
+            names.join(", "),
+            session.coverage.describe()
         );
     }
     EXIT_OK
@@ -73,6 +87,10 @@ pub(crate) fn write_module(
         },
     );
     let Err(error) = output::write(&dir, &files, force) else {
+        session.written = files
+            .iter()
+            .map(|f| dir.join(&f.name).display().to_string())
+            .collect();
         return Ok((dir, files));
     };
     let diagnostic = match error {

@@ -1,6 +1,6 @@
 //! `kgpc review` and `kgpc diff`.
 
-use super::session::Session;
+use super::session::{Outcome, Session};
 use super::{EXIT_OK, EXIT_OUTPUT, EXIT_SPEC_ERRORS};
 use crate::cli::{DiffArgs, MessageFormat, ReviewArgs, SpecArgs};
 use crate::codes::Code;
@@ -12,6 +12,10 @@ pub fn review(args: &ReviewArgs) -> i32 {
     let model = session.check(&args.spec);
     let Some(model) = model.filter(|_| !session.diagnostics.has_errors()) else {
         session.report("review the spec");
+        session.finish(&Outcome {
+            command: "review",
+            module: None,
+        });
         return EXIT_SPEC_ERRORS;
     };
     let context = ReviewContext {
@@ -20,17 +24,22 @@ pub fn review(args: &ReviewArgs) -> i32 {
             .iter()
             .filter(|d| d.severity >= Severity::Warning)
             .collect(),
-        kernel: session.kernel_description(),
+        coverage: &session.coverage,
     };
     let text = review::report(&model, &context);
     session.report("review the spec");
-    emit(
+    let status = emit(
         &mut session,
         args.output.as_deref(),
         args.spec.message_format,
         "report",
         &text,
-    )
+    );
+    session.finish(&Outcome {
+        command: "review",
+        module: None,
+    });
+    status
 }
 
 pub fn diff(args: &DiffArgs) -> i32 {

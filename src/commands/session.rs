@@ -1,5 +1,6 @@
 //! One run over one spec: load, check, report. Shared by `check` and `compile`.
 
+use crate::check::coverage::Coverage;
 use crate::check::release::ReleaseRequest;
 use crate::check::{kernel_rules, lower, LowerOptions, Model};
 use crate::cli::{MessageFormat, SpecArgs};
@@ -8,6 +9,7 @@ use crate::load::{load, Input};
 use crate::render;
 use crate::source::{Origin, SourceMap};
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
+use serde::Serialize;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
@@ -15,8 +17,36 @@ pub struct Session {
     pub sources: SourceMap,
     pub diagnostics: Diagnostics,
     pub format: MessageFormat,
-    /// The vmlinux the last spec was checked against, if any.
-    pub checked_against: Option<PathBuf>,
+    /// What the last spec was checked against, or why it was not.
+    pub coverage: Coverage,
+    /// The last spec's module name, release and where the release came from.
+    pub target: Option<(String, String, String)>,
+    /// The files the run wrote, as paths.
+    pub written: Vec<String>,
+}
+
+/// How a command ended, for the JSON summary record.
+pub struct Outcome<'a> {
+    pub command: &'a str,
+    /// The built `.ko`, for `kgpc build`.
+    pub module: Option<&'a Path>,
+}
+
+/// The last JSON record of a run: what was checked against what and written.
+#[derive(Serialize)]
+struct Summary<'a> {
+    command: &'a str,
+    status: &'a str,
+    errors: usize,
+    warnings: usize,
+    patch: Option<&'a str>,
+    release: Option<&'a str>,
+    release_source: Option<&'a str>,
+    /// Every object of the spec was checked against a kernel file.
+    checked: bool,
+    kernel_checks: &'a Coverage,
+    files: &'a [String],
+    module: Option<String>,
 }
 
 impl Session {
@@ -25,8 +55,39 @@ impl Session {
             sources: SourceMap::new(),
             diagnostics: Diagnostics::default(),
             format,
-            checked_against: None,
+            coverage: Coverage::skipped("the spec was not checked"),
+            target: None,
+            written: Vec::new(),
         }
+    }
+
+    /// Prints the summary record last, with `--message-format json`.
+    pub fn finish(&self, outcome: &Outcome) {
+        if self.format != MessageFormat::Json {
+            return;
+        }
+        let count = |severity: Severity| {
+            self.diagnostics
+                .iter()
+                .filter(|d| d.severity == severity)
+                .count()
+        };
+        let errors = count(Severity::Error);
+        let target = self.target.as_ref();
+        let summary = Summary {
+            command: outcome.command,
+            status: if errors > 0 { "error" } else { "ok" },
+            errors,
+            warnings: count(Severity::Warning),
+            patch: target.map(|t| t.0.as_str()),
+            release: target.map(|t| t.1.as_str()),
+            release_source: target.map(|t| t.2.as_str()),
+            checked: self.coverage.complete(),
+            kernel_checks: &self.coverage,
+            files: &self.written,
+            module: outcome.module.map(|m| m.display().to_string()),
+        };
+        println!("{}", serde_json::json!({ "summary": summary }));
     }
 
     /// Loads and checks the spec; the model is `None` when there were errors.
@@ -51,28 +112,47 @@ impl Session {
             Input::Path(&args.spec)
         };
         let loaded = load(input, &mut self.sources, &mut self.diagnostics)?;
+        let mut candidates = release_candidates();
+        // Given a vmlinux, the release its banner names comes before the
+        // machine's; --release and a spec's only literal release still win.
+        if let (Some(path), None, false) = (&args.vmlinux, &args.release, args.no_kernel_checks) {
+            if let Some(release) = crate::kernel::elf::release_of_file(path) {
+                candidates.insert(0, (release, format!("the banner of {}", path.display())));
+            }
+        }
         let request = ReleaseRequest {
             explicit: args.release.clone(),
-            candidates: release_candidates(),
+            candidates,
         };
         // The kernel checks run when there is a vmlinux: `--vmlinux`, or the
         // debug vmlinux of the release the spec resolves to.
+        let release = spec_release(&loaded, &request);
         let vmlinux = (!args.no_kernel_checks)
             .then(|| {
                 kernel_rules::find_vmlinux(
                     args.vmlinux.as_deref(),
-                    spec_release(&loaded, &request).as_deref(),
+                    release.as_deref(),
                     &cache_dir(),
                 )
             })
             .flatten();
+        self.coverage = Coverage::skipped(match (&vmlinux, &release) {
+            _ if args.no_kernel_checks => "--no-kernel-checks was given".to_string(),
+            (Some(_), _) => "the spec has errors, so it was not checked against the kernel".to_string(),
+            (None, Some(release)) => format!("no debug vmlinux found for {release} (pass --vmlinux PATH, or fetch it with `kgpc kernel fetch {release}`)"),
+            (None, None) => "no release was resolved, so no debug vmlinux was looked for".to_string(),
+        });
         let options = LowerOptions {
             release: request,
             prototypes_from_kernel: vmlinux.is_some(),
         };
         let mut model = lower(&loaded, &mut self.sources, &options, &mut self.diagnostics)?;
+        self.target = Some((
+            model.patch.module_name.clone(),
+            model.target.release.clone(),
+            model.target.release_source.clone(),
+        ));
         if let (Some(vmlinux), false) = (vmlinux, self.diagnostics.has_errors()) {
-            self.checked_against = Some(vmlinux.clone());
             let inputs = kernel_rules::KernelInputs {
                 vmlinux,
                 modules: args.modules.clone(),
@@ -80,7 +160,7 @@ impl Session {
                 progress: self.format == MessageFormat::Human,
                 running_release: running_release(),
             };
-            kernel_rules::check(&mut model, &inputs, &mut self.diagnostics);
+            self.coverage = kernel_rules::check(&mut model, &inputs, &mut self.diagnostics);
         }
         (!self.diagnostics.has_errors()).then_some(model)
     }
@@ -128,14 +208,6 @@ impl Session {
             }
         }
         self.diagnostics.has_errors()
-    }
-
-    /// The kernel the spec was checked against, for reports; `None` when no
-    /// kernel facts were read.
-    pub fn kernel_description(&self) -> Option<String> {
-        self.checked_against
-            .as_ref()
-            .map(|p| p.display().to_string())
     }
 
     /// How `#line` directives and headers should name each source file when
@@ -203,7 +275,7 @@ pub(crate) fn release_candidates() -> Vec<(String, String)> {
         .filter(|e| e.path().join("release").is_file())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    cached.sort_by(|a, b| natural_key(b).cmp(&natural_key(a)));
+    cached.sort_by_key(|r| std::cmp::Reverse(natural_key(r)));
     candidates.extend(cached.into_iter().map(|r| {
         (
             r,
@@ -213,17 +285,7 @@ pub(crate) fn release_candidates() -> Vec<(String, String)> {
     candidates
 }
 
-/// The kgpc cache directory: `$KGPC_CACHE_DIR`, else `$XDG_CACHE_HOME/kgpc`, else `~/.cache/kgpc`.
-pub fn cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("KGPC_CACHE_DIR") {
-        return PathBuf::from(dir);
-    }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from(".cache"));
-    base.join("kgpc")
-}
+pub use crate::kernel_cache::cache_dir;
 
 /// Sorts `6.1.0-10` after `6.1.0-9`.
 fn natural_key(text: &str) -> Vec<(u64, String)> {

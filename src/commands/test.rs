@@ -4,6 +4,7 @@ use super::build::{build_spec, report_failure, BuildRequest, BuiltSpec};
 use super::session::Session;
 use super::{EXIT_BUILD, EXIT_OK, EXIT_SPEC_ERRORS, EXIT_TEST};
 use crate::build::build_module;
+use crate::build::kbuild::find_kdir;
 use crate::check::model::{TestLoad, TestPlan};
 use crate::cli::{MessageFormat, SpecArgs, TestArgs};
 use crate::codes::Code;
@@ -71,7 +72,11 @@ pub fn test(args: &TestArgs) -> i32 {
         return EXIT_SPEC_ERRORS;
     };
     let release = model.target.release.clone();
-    let kernel = KernelPaths::new(&release);
+    // A tree another kgpc is still unpacking is waited for, never used half-made.
+    let kernel = crate::kernel_cache::ready(&crate::kernel_cache::cache_dir(), &release)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| KernelPaths::new(&release));
     if !kernel.vmlinuz().is_file() {
         session.diagnostics.push(
             Diagnostic::error(
@@ -86,19 +91,48 @@ pub fn test(args: &TestArgs) -> i32 {
         return EXIT_BUILD;
     }
 
+    // The test's modules, built before the patch: the patch resolves the symbols they
+    // export against their Module.symvers. Without a build tree, building the patch
+    // reports it. The checking session holds the spec's sources, which the
+    // diagnostics of a failing `load` point at.
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    let mut test_modules = Vec::new();
+    let mut extra_symbols = Vec::new();
+    if let Ok(kdir) = find_kdir(&release, args.kdir.as_deref()) {
+        for (index, load) in plan.loads.iter().enumerate() {
+            match resolve_load(&mut session, load, index, &work, &kdir, &kernel) {
+                Ok((paths, symvers)) => {
+                    for path in paths {
+                        let file = format!("l{index}-{}", file_name(&path));
+                        test_modules.push(GuestModule {
+                            file: file.clone(),
+                            kernel_name: vm::modules::kernel_name(&path),
+                        });
+                        files.push((file, path));
+                    }
+                    extra_symbols.extend(symvers);
+                }
+                Err(status) => return status,
+            }
+        }
+    }
+    let modules_time = start.elapsed();
+
     // The patch.
+    let mut session = Session::new(args.spec.message_format);
     let request = BuildRequest {
         spec: &args.spec,
         output: Some(work.join("patch")),
         force: true,
         kdir: args.kdir.as_deref(),
+        extra_symbols: extra_symbols.clone(),
     };
-    let mut session = Session::new(args.spec.message_format);
     let patch = match build_spec(&mut session, &request) {
         Ok(patch) => patch,
         Err(status) => return status,
     };
-    let build_time = start.elapsed();
+    let patch_built = start.elapsed();
+    let build_time = patch_built - modules_time;
 
     // Patches to load first, each with its own diagnostics.
     let mut firsts: Vec<BuiltSpec> = Vec::new();
@@ -113,6 +147,7 @@ pub fn test(args: &TestArgs) -> i32 {
             output: Some(work.join(format!("first-{index}"))),
             force: true,
             kdir: Some(&patch.kdir),
+            extra_symbols: extra_symbols.clone(),
         };
         let mut first_session = Session::new(args.spec.message_format);
         match build_spec(&mut first_session, &request) {
@@ -134,24 +169,6 @@ pub fn test(args: &TestArgs) -> i32 {
         }
     }
 
-    // Modules to load first.
-    let mut files: Vec<(String, PathBuf)> = Vec::new();
-    let mut modules_first = Vec::new();
-    for (index, load) in plan.loads.iter().enumerate() {
-        match resolve_load(&mut session, load, index, &work, &patch.kdir, &kernel) {
-            Ok(paths) => {
-                for path in paths {
-                    let file = format!("l{index}-{}", file_name(&path));
-                    modules_first.push(GuestModule {
-                        file: file.clone(),
-                        kernel_name: vm::modules::kernel_name(&path),
-                    });
-                    files.push((file, path));
-                }
-            }
-            Err(status) => return status,
-        }
-    }
     let mut patches_first = Vec::new();
     for (index, first) in firsts.iter().enumerate() {
         let file = format!("p{index}-{}", file_name(&first.module));
@@ -163,10 +180,16 @@ pub fn test(args: &TestArgs) -> i32 {
     }
     let patch_file = file_name(&patch.module);
     files.push((patch_file.clone(), patch.module.clone()));
-    let prerequisites_time = start.elapsed() - build_time;
+    let prerequisites_time = modules_time + (start.elapsed() - patch_built);
+    let (modules_first, modules_after) = if args.modules_after_patch {
+        (Vec::new(), test_modules)
+    } else {
+        (test_modules, Vec::new())
+    };
 
     let vm_plan = Plan {
         modules_first,
+        modules_after,
         patches_first,
         patch: GuestModule {
             file: patch_file,
@@ -294,7 +317,8 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| "module.ko".to_string())
 }
 
-/// The `.ko` files a `load` names, dependencies first.
+/// The `.ko` files a `load` names, dependencies first, and the `Module.symvers` of
+/// a module built from its source.
 fn resolve_load(
     session: &mut Session,
     load: &TestLoad,
@@ -302,7 +326,7 @@ fn resolve_load(
     work: &Path,
     kdir: &Path,
     kernel: &KernelPaths,
-) -> Result<Vec<PathBuf>, i32> {
+) -> Result<(Vec<PathBuf>, Option<PathBuf>), i32> {
     let path = match &load.base_dir {
         Some(base) => base.join(&load.what),
         None => PathBuf::from(&load.what),
@@ -318,7 +342,7 @@ fn resolve_load(
     };
     if load.what.ends_with(".ko") {
         if path.is_file() {
-            return Ok(vec![path]);
+            return Ok((vec![path], None));
         }
         return Err(not_found(
             session,
@@ -337,8 +361,11 @@ fn resolve_load(
                 "check the directory's permissions",
             ));
         }
-        return match build_module(kdir, &dir) {
-            Ok(built) => Ok(built.modules),
+        return match build_module(kdir, &dir, &[]) {
+            Ok(built) => {
+                let symvers = dir.join("Module.symvers");
+                Ok((built.modules, symvers.is_file().then_some(symvers)))
+            }
             Err(failure) => {
                 report_failure(session, &dir, kdir, failure);
                 session.diagnostics.push(
@@ -361,7 +388,7 @@ fn resolve_load(
         ));
     }
     match vm::modules::with_dependencies(&kernel.modules(), &load.what) {
-        Ok(paths) => Ok(paths),
+        Ok(paths) => Ok((paths, None)),
         Err(message) => Err(not_found(
             session,
             message,

@@ -19,6 +19,8 @@ pub struct View {
     header: Vec<String>,
     includes: Vec<String>,
     has_externs: bool,
+    /// The modules the patch patches, as C identifiers.
+    patched_modules: Vec<String>,
     data: Vec<FragmentView>,
     objects: Vec<ObjectView>,
     shadows: Vec<ShadowView>,
@@ -244,6 +246,12 @@ pub fn build(model: &Model, options: &GenerateOptions, c_name: &str) -> View {
         header: header(model, &name_of, c_name),
         includes: model.includes.clone(),
         has_externs: model.objects.iter().any(|o| !o.externs.is_empty()),
+        patched_modules: model
+            .objects
+            .iter()
+            .filter(|o| o.module.is_some())
+            .map(|o| o.ident.clone())
+            .collect(),
         data: model.data.iter().map(|d| fragment(d, 0)).collect(),
         objects,
         shadows,
@@ -255,10 +263,13 @@ pub fn build(model: &Model, options: &GenerateOptions, c_name: &str) -> View {
     }
 }
 
+/// Renders a replacement: the function, its old name, position and source file.
+type FunctionRenderer<'a> = dyn Fn(&Function, &str, u64, Option<&String>) -> FunctionView + 'a;
+
 fn object_view(
     o: &Object,
     fragment: &dyn Fn(&Fragment, usize) -> FragmentView,
-    function: &dyn Fn(&Function, &str, u64, Option<&String>) -> FunctionView,
+    function: &FunctionRenderer,
 ) -> ObjectView {
     let callbacks: Vec<CallbackView> = o
         .callbacks
@@ -365,10 +376,17 @@ fn header(model: &Model, name_of: &dyn Fn(&str) -> String, c_name: &str) -> Vec<
     lines.push(String::new());
     for o in &model.objects {
         for f in &o.funcs {
-            let pos = if f.sympos > 0 {
-                format!(" (sympos {})", f.sympos)
-            } else {
+            let mut place = Vec::new();
+            if f.sympos > 0 {
+                place.push(format!("sympos {}", f.sympos));
+            }
+            if let Some(file) = &f.source_file {
+                place.push(format!("from {}", c_comment(file)));
+            }
+            let pos = if place.is_empty() {
                 String::new()
+            } else {
+                format!(" ({})", place.join(", "))
             };
             lines.push(format!(
                 "Replaces {}(){pos} in {}.",

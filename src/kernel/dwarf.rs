@@ -145,7 +145,7 @@ pub fn scan<'a>(
         .with_max_len(1)
         .map(|header| {
             let len = header.length_including_self() as u64;
-            let r = scan_unit(dwarf, header.clone());
+            let r = scan_unit(dwarf, *header);
             progress(done.fetch_add(len, Ordering::Relaxed) + len);
             r
         })
@@ -190,6 +190,9 @@ pub fn scan<'a>(
     Ok(facts)
 }
 
+/// A variable's DIE offset, its name and the offset of its type.
+type VariableDie<'a> = (u64, Option<&'a [u8]>, Option<u64>);
+
 fn reference(value: AttributeValue<R<'_>>, unit: u64) -> Option<u64> {
     match value {
         AttributeValue::UnitRef(UnitOffset(o)) => Some(unit + o as u64),
@@ -220,12 +223,13 @@ fn scan_unit<'a>(
         .map(|n| under(comp_dir.as_deref(), &String::from_utf8_lossy(n.slice())))
         .unwrap_or_default();
     let mut subs: HashMap<u64, SubInfo<'a>> = HashMap::new();
-    // (DIE, entry address, whether it is its own origin)
+    // (DIE, entry address)
     let mut concrete: Vec<(u64, u64)> = Vec::new();
     let mut inlined: HashSet<(u64, u64)> = HashSet::new();
-    let mut variables: Vec<(u64, Option<&'a [u8]>, Option<u64>)> = Vec::new();
+    let mut variables: Vec<VariableDie<'a>> = Vec::new();
     let mut variable_names: HashMap<u64, &'a [u8]> = HashMap::new();
-    let mut stack: Vec<(isize, Option<u64>)> = Vec::new();
+    // Enclosing subprograms: depth, entry address and the DIE they are an instance of.
+    let mut stack: Vec<(isize, Option<u64>, u64)> = Vec::new();
 
     let mut raw = unit.entries_raw(None)?;
     let mut base_depth: isize = 0;
@@ -235,7 +239,7 @@ fn scan_unit<'a>(
         let Some(abbrev) = raw.read_abbreviation()? else {
             continue;
         };
-        while stack.last().is_some_and(|(d, _)| *d >= depth) {
+        while stack.last().is_some_and(|(d, _, _)| *d >= depth) {
             stack.pop();
         }
         let global = unit_off + offset.0 as u64;
@@ -269,7 +273,7 @@ fn scan_unit<'a>(
                     }
                 }
                 if abbrev.has_children() {
-                    stack.push((depth, entry));
+                    stack.push((depth, entry, info.origin.unwrap_or(global)));
                 }
                 subs.insert(global, info);
                 if let Some(entry) = entry.filter(|e| *e != 0) {
@@ -285,9 +289,17 @@ fn scan_unit<'a>(
                         raw.skip_attributes(std::slice::from_ref(spec))?;
                     }
                 }
-                let caller = stack.iter().rev().find_map(|(_, e)| *e);
-                if let (Some(origin), Some(caller)) = (origin, caller) {
-                    inlined.insert((origin, caller));
+                // A function inlined into its own out-of-line copy (a recursive
+                // call, or gcc's copy of the body inside its concrete instance)
+                // is not a copy elsewhere: replacing the function replaces it.
+                let caller = stack
+                    .iter()
+                    .rev()
+                    .find_map(|(_, e, own)| e.map(|e| (e, *own)));
+                if let (Some(origin), Some((caller, own))) = (origin, caller) {
+                    if origin != own {
+                        inlined.insert((origin, caller));
+                    }
                 }
             }
             constants::DW_TAG_variable if depth == 1 => {

@@ -5,6 +5,9 @@ use super::ctype::{declare, Node, Prototype, TypeSource};
 use super::dwarf::R;
 use gimli::{constants, AttributeValue, DebugInfoOffset, Dwarf, Unit, UnitOffset};
 
+/// A child DIE: its tag, name, type and abstract origin.
+pub type Child = (constants::DwTag, Option<String>, Option<u64>, Option<u64>);
+
 /// Type lookups inside one compilation unit (GCC keeps a function's types in its unit).
 pub struct UnitTypes<'d, 'a> {
     dwarf: &'d Dwarf<R<'a>>,
@@ -53,10 +56,7 @@ impl<'d, 'a> UnitTypes<'d, 'a> {
     }
 
     /// The children of a DIE with their tags, names and types.
-    fn children(
-        &self,
-        global: u64,
-    ) -> Vec<(constants::DwTag, Option<String>, Option<u64>, Option<u64>)> {
+    fn children(&self, global: u64) -> Vec<Child> {
         let mut out = Vec::new();
         let Some(local) = self.local(global) else {
             return out;

@@ -362,6 +362,14 @@ pub fn le_u64s(data: &[u8]) -> Vec<u64> {
         .collect()
 }
 
+/// The release a kernel file's `linux_banner` names, read without indexing the file.
+pub fn release_of_file(path: &Path) -> Option<String> {
+    let elf = ElfFile::open(path).ok()?;
+    let file = elf.parse().ok()?;
+    let facts = ElfFacts::read(&elf, &file).ok()?;
+    release_of_banner(&facts.banner(&file)?)
+}
+
 /// The release in a banner: the word after `Linux version`.
 pub fn release_of_banner(banner: &str) -> Option<String> {
     banner

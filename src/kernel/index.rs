@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
-pub const MAGIC: &[u8; 8] = b"KGPCIDX4";
+pub const MAGIC: &[u8; 8] = b"KGPCIDX5";
 pub const NONE: u32 = u32::MAX;
 
 pub const SECTION_STRINGS: usize = 0;

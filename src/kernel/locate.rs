@@ -63,7 +63,12 @@ pub fn module_object(
     if let Some(path) = find_module(name, &dirs) {
         return Ok(ModuleObject { path, note: None });
     }
-    let image_dir = KernelPaths::in_cache(cache_dir, release).modules();
+    // A tree another kgpc is still unpacking is waited for.
+    let image_dir = crate::kernel_cache::ready(cache_dir, release)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| KernelPaths::in_cache(cache_dir, release))
+        .modules();
     dirs.push(image_dir.clone());
     if let Some(image) = find_module(name, std::slice::from_ref(&image_dir)) {
         let relative = image.strip_prefix(&image_dir).unwrap_or(&image);

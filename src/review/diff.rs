@@ -197,14 +197,20 @@ pub fn diff(old: &Model, new: &Model) -> SpecDiff {
     SpecDiff { text, diagnostics }
 }
 
-/// Every replaced function with a name for it that says where it is.
+/// Every replaced function with a name for it that says where it is: its object, and
+/// its source file or position, which tell same-named functions apart.
 fn functions(m: &Model) -> Vec<(String, &Function)> {
     m.objects
         .iter()
         .flat_map(|o| {
             o.funcs.iter().map(move |f| {
+                let which = match (&f.source_file, f.sympos) {
+                    (Some(file), _) => format!(" (`{file}`)"),
+                    (None, 0) => String::new(),
+                    (None, sympos) => format!(" (sympos {sympos})"),
+                };
                 (
-                    format!("`{}()` in {}", f.old_name, o.display_name()),
+                    format!("`{}()`{which} in {}", f.old_name, o.display_name()),
                     &f.function,
                 )
             })

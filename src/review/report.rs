@@ -1,6 +1,7 @@
 //! The Markdown report of `kgpc review`, ready to paste as a pull-request comment.
 
 use super::usage::{calls, lines_of_code, sites};
+use crate::check::coverage::Coverage;
 use crate::check::model::{Model, Shadow};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::syntax::ast::CallbackKind;
@@ -13,8 +14,8 @@ const LARGE_BODY: usize = 80;
 pub struct ReviewContext<'a> {
     /// The diagnostics of checking the spec (warnings and notes; a spec with errors is not reviewed).
     pub diagnostics: Vec<&'a Diagnostic>,
-    /// The kernel the spec was checked against, such as the debug vmlinux's path; `None` when no kernel facts were read.
-    pub kernel: Option<String>,
+    /// What each object was checked against, or why the kernel checks did not run.
+    pub coverage: &'a Coverage,
 }
 
 /// Renders the review of a checked spec.
@@ -277,34 +278,79 @@ fn new_code(out: &mut String, model: &Model) {
     );
 }
 
+const CHECKED: &str = "that each function and symbol exists and where (sympos), that each function can be patched \
+     (ftrace site, not `__init` or `notrace`), compiler clones, inlined copies, prototypes, exported symbols, and functions \
+     that are always on some task's stack";
+
 fn kernel_checks(out: &mut String, context: &ReviewContext<'_>) {
     let _ = writeln!(out, "## Checks against the kernel\n");
-    match &context.kernel {
-        Some(kernel) => {
-            let _ = writeln!(out, "Checked against `{kernel}`: the release and build id, that each function and symbol exists \
-                 and where (sympos), that each function can be patched (ftrace site, not `__init` or `notrace`), compiler clones, \
-                 inlined copies, prototypes, exported symbols, and functions that are always on some task's stack.");
-            let findings = context
-                .diagnostics
-                .iter()
-                .filter(|d| d.severity >= Severity::Warning)
-                .count();
-            let noun = if findings == 1 {
-                "finding is"
-            } else {
-                "findings are"
-            };
-            let _ = writeln!(out, "{findings} {noun} listed under risks.\n");
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "Not run: no debug vmlinux was given. Not checked: that the functions and symbols exist, their positions, \
-                 that each function can be patched (ftrace site, not `__init` or `notrace`), compiler clones, inlined copies, \
-                 prototypes, and functions that are always on some task's stack.\n"
-            );
+    let coverage = context.coverage;
+    if !coverage.ran {
+        let _ = writeln!(
+            out,
+            "Not run: {}. Not checked: the release and build id, {CHECKED}.\n",
+            coverage
+                .skipped
+                .as_deref()
+                .unwrap_or("no debug vmlinux was given")
+        );
+        return;
+    }
+    if let Some(v) = &coverage.vmlinux {
+        let _ = writeln!(
+            out,
+            "The target's release, build id and architecture were checked against `{}`{}.\n",
+            v.file,
+            v.build_id
+                .as_ref()
+                .map_or(String::new(), |id| format!(" (build id `{id}`)"))
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| Object | Checked against | Build id |\n|---|---|---|"
+    );
+    for o in &coverage.objects {
+        match (&o.file, o.checked) {
+            (Some(file), true) => {
+                let _ = writeln!(
+                    out,
+                    "| {} | `{file}` | {} |",
+                    o.name,
+                    o.build_id
+                        .as_ref()
+                        .map_or("none".to_string(), |id| format!("`{id}`"))
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    out,
+                    "| {} | not checked: {} | |",
+                    o.name,
+                    o.reason.as_deref().unwrap_or("no object found")
+                );
+            }
         }
     }
+    if coverage.objects.iter().any(|o| o.checked) {
+        let _ = writeln!(out, "\nFor each checked object: {CHECKED}.");
+    } else {
+        let _ = writeln!(
+            out,
+            "\nNo object of the spec was checked: {CHECKED} are not known."
+        );
+    }
+    let findings = context
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity >= Severity::Warning)
+        .count();
+    let noun = if findings == 1 {
+        "finding is"
+    } else {
+        "findings are"
+    };
+    let _ = writeln!(out, "{findings} {noun} listed under risks.\n");
 }
 
 fn risks(out: &mut String, model: &Model, context: &ReviewContext<'_>) {
@@ -360,9 +406,10 @@ fn risks(out: &mut String, model: &Model, context: &ReviewContext<'_>) {
     if model.patch.cumulative {
         risks.push("The patch replaces every earlier live patch: what they changed and this one does not is reverted, and their unpatch callbacks do not run.".into());
     }
-    if context.kernel.is_none() {
+    if !context.coverage.ran {
         risks.push("Inlined copies, compiler clones and always-busy functions were not checked (no vmlinux).".into());
     }
+
     let _ = writeln!(out, "## Risks to weigh\n");
     if risks.is_empty() {
         let _ = writeln!(out, "None found.");

@@ -199,7 +199,12 @@ pub fn obtain(request: &Request) -> Outcome {
     if let Some(c) = census::load(&path) {
         return Outcome::Found(c);
     }
-    let image = crate::kernel_cache::KernelPaths::in_cache(&request.cache_dir, release).vmlinuz();
+    // A tree another kgpc is still unpacking is waited for, never booted half-made.
+    let image = crate::kernel_cache::ready(&request.cache_dir, release)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| crate::kernel_cache::KernelPaths::in_cache(&request.cache_dir, release))
+        .vmlinuz();
     if !image.is_file() {
         let no_image = format!(
             "the kgpc cache has no image of it to boot ({} is missing)",

@@ -56,6 +56,9 @@ pub struct DmesgLines {
 pub struct Plan {
     /// Target modules, loaded first in this order (dependencies before their users).
     pub modules_first: Vec<GuestModule>,
+    /// Target modules loaded once the patch is enabled, in this order: the kernel
+    /// patches each as it arrives.
+    pub modules_after: Vec<GuestModule>,
     /// Livepatch modules loaded before the patch and left enabled.
     pub patches_first: Vec<GuestModule>,
     pub patch: GuestModule,

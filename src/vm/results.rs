@@ -451,6 +451,7 @@ mod tests {
     fn plan() -> Plan {
         Plan {
             modules_first: vec![],
+            modules_after: vec![],
             patches_first: vec![],
             patch: GuestModule {
                 file: "livepatch-sample.ko".into(),

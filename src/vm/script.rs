@@ -114,6 +114,9 @@ pub fn init_script(plan: &Plan) -> String {
             "insmod_rc=0; load /m/{} {} || insmod_rc=1\n",
             patch.file, patch.kernel_name
         ));
+        for module in &plan.modules_after {
+            s.push_str(&load_line(module, "loaded"));
+        }
         s.push_str("kmsg loaded\n");
         s.push_str(&format!(
             "if [ $insmod_rc = 0 ]; then wait_transition {n}; disable {n}; rmmod {n}; kmsg unloaded; finish; fi\n",
@@ -131,6 +134,9 @@ pub fn init_script(plan: &Plan) -> String {
         "wait_transition {} || {{ kmsg loaded; finish; }}\n",
         patch.kernel_name
     ));
+    for module in &plan.modules_after {
+        s.push_str(&load_line(module, "loaded"));
+    }
     s.push_str("kmsg loaded\n");
     phase(&mut s, plan, "loaded");
     s.push_str(&format!(
@@ -147,9 +153,11 @@ pub fn init_script(plan: &Plan) -> String {
     s
 }
 
-fn load_line(module: &GuestModule, _phase: &str) -> String {
+/// Loads a module; if the kernel refuses it, reports the kernel log as part of `phase`
+/// and ends the test.
+fn load_line(module: &GuestModule, phase: &str) -> String {
     format!(
-        "load /m/{} {} || {{ kmsg setup; finish; }}\n",
+        "load /m/{} {} || {{ kmsg {phase}; finish; }}\n",
         module.file, module.kernel_name
     )
 }
@@ -168,6 +176,33 @@ fn phase(s: &mut String, plan: &Plan, name: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn modules_after_the_patch_load_once_its_transition_is_done() {
+        let module = |name: &str| GuestModule {
+            file: format!("{name}.ko"),
+            kernel_name: name.replace('-', "_"),
+        };
+        let plan = Plan {
+            modules_first: vec![module("first-mod")],
+            modules_after: vec![module("after-mod")],
+            patches_first: vec![],
+            patch: module("livepatch-x"),
+            checks: vec![],
+            dmesg: vec![],
+            refused: None,
+            transition_timeout_secs: 5,
+        };
+        let script = init_script(&plan);
+        let at = |text: &str| {
+            script
+                .find(text)
+                .unwrap_or_else(|| panic!("no `{text}` in:\n{script}"))
+        };
+        assert!(at("load /m/first-mod.ko") < at("load /m/livepatch-x.ko"));
+        assert!(at("wait_transition livepatch_x") < at("load /m/after-mod.ko after_mod"));
+        assert!(at("load /m/after-mod.ko after_mod || { kmsg loaded;") < at("say PHASE loaded"));
+    }
 
     #[test]
     fn quoting_survives_quotes() {

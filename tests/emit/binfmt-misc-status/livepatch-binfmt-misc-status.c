@@ -35,11 +35,22 @@
 	__used __section(".kgpc.klp_syms") __aligned(1) =		\
 		#object "." #symbol "," #sympos
 
+/*
+ * Records a module this patch patches. The patch must load while the module
+ * is absent: `kgpc build` turns every reference to the module's symbols,
+ * exported or not, into a livepatch relocation and drops the module from the
+ * patch's dependencies.
+ */
+#define KGPC_KLP_OBJECT(object)						\
+	static const char __kgpc_klp_obj_##object[]			\
+	__used __section(".kgpc.klp_objects") __aligned(1) = #object
+KGPC_KLP_OBJECT(binfmt_misc);
+
 /* Symbols of binfmt_misc that are not exported. */
 KGPC_KLP_SYMBOL(binfmt_misc, enabled, 0);
 #line 25 "../binfmt-misc-status.kgp"
 extern int enabled;
-#line 43 "livepatch-binfmt-misc-status.c"
+#line 54 "livepatch-binfmt-misc-status.c"
 
 /* Replaces bm_status_read() in binfmt_misc. */
 #line 27 "../binfmt-misc-status.kgp"
@@ -49,7 +60,7 @@ static ssize_t livepatch_bm_status_read(struct file *file, char __user *buf, siz
 	const char *s = enabled ? "enabled (live patched)\n" : "disabled (live patched)\n";
 
 	return simple_read_from_buffer(buf, nbytes, ppos, s, strlen(s));
-#line 53 "livepatch-binfmt-misc-status.c"
+#line 64 "livepatch-binfmt-misc-status.c"
 }
 
 static struct klp_func binfmt_misc_funcs[] = {

@@ -5,7 +5,7 @@
  * A "cumulative" fix with states,
  * shadows and externs
  *
- * Spec:      ../full.kgp (sha256 fb00703b2640fb3511b134830f1d8a841bdd365fe783121466203be41337376b)
+ * Spec:      ../full.kgp (sha256 978574c42ef5f6f674851fb2482f55557b8a641725ccbb441748da17f7dd4da9)
  * Reads:     std/shadow_lock.kgp (sha256 3034f755f4d65b6d79a87560be6519ec414d23aa21d5cea76e6adac4e6db8df8)
  * Reads:     ../_common.kgp (sha256 31189db8561d1815e4e6938018031979c0b87dbab9181ba7b29ab2254865fc2a)
  * Reads:     std/api.kgp (sha256 afca4b81a85459770a85f6046c70d65c924b7757e95d958e4bdc84bb63c00aa0)
@@ -21,6 +21,8 @@
  * Author:    John * / Hacker <john@example.org>
  *
  * Replaces cmdline_proc_show() in vmlinux.
+ * Replaces m_show() (sympos 1, from kernel/module/procfs.c) in vmlinux.
+ * Replaces m_show() (sympos 2, from fs/namespace.c) in vmlinux.
  * Replaces meminfo_proc_show() (sympos 1) in vmlinux.
  * Runs a pre_patch callback for vmlinux.
  * Runs a post_unpatch callback for vmlinux.
@@ -55,20 +57,31 @@
 	__used __section(".kgpc.klp_syms") __aligned(1) =		\
 		#object "." #symbol "," #sympos
 
+/*
+ * Records a module this patch patches. The patch must load while the module
+ * is absent: `kgpc build` turns every reference to the module's symbols,
+ * exported or not, into a livepatch relocation and drops the module from the
+ * patch's dependencies.
+ */
+#define KGPC_KLP_OBJECT(object)						\
+	static const char __kgpc_klp_obj_##object[]			\
+	__used __section(".kgpc.klp_objects") __aligned(1) = #object
+KGPC_KLP_OBJECT(ext4);
+
 /* Data of the patch module. */
 #line 27 "../full.kgp"
 static unsigned long fix_calls;
-#line 62 "livepatch-full-featured.c"
+#line 75 "livepatch-full-featured.c"
 
 /* Symbols of vmlinux that are not exported. */
 KGPC_KLP_SYMBOL(vmlinux, saved_command_line, 0);
 #line 52 "../full.kgp"
 extern char *saved_command_line;
-#line 68 "livepatch-full-featured.c"
+#line 81 "livepatch-full-featured.c"
 KGPC_KLP_SYMBOL(vmlinux, some_static_helper, 2);
 #line 53 "../full.kgp"
 extern int some_static_helper(int arg);
-#line 72 "livepatch-full-featured.c"
+#line 85 "livepatch-full-featured.c"
 
 /*
  * Shadow variable `sock_lock` (id 16) attached to struct sock.
@@ -80,7 +93,7 @@ extern int some_static_helper(int arg);
 struct sock_lock_shadow {
 #line 22 "std/shadow_lock.kgp"
 	spinlock_t lock;
-#line 84 "livepatch-full-featured.c"
+#line 97 "livepatch-full-featured.c"
 };
 
 static int __maybe_unused sock_lock_ctor(void *obj_data, void *shadow_data, void *ctor_data)
@@ -91,7 +104,7 @@ static int __maybe_unused sock_lock_ctor(void *obj_data, void *shadow_data, void
 #line 25 "std/shadow_lock.kgp"
 	spin_lock_init(&shadow->lock);
 	return 0;
-#line 95 "livepatch-full-featured.c"
+#line 108 "livepatch-full-featured.c"
 }
 
 static inline struct sock_lock_shadow *sock_lock_get(struct sock *obj)
@@ -130,7 +143,7 @@ static inline void sock_lock_free_all(void)
 struct note_shadow {
 #line 38 "../full.kgp"
 	char text[16];
-#line 134 "livepatch-full-featured.c"
+#line 147 "livepatch-full-featured.c"
 };
 
 static inline struct note_shadow *note_get(struct seq_file *obj)
@@ -168,7 +181,7 @@ static void common_log(const char *what)
 {
 #line 7 "../_common.kgp"
 	pr_info("%s\n", what);
-#line 172 "livepatch-full-featured.c"
+#line 185 "livepatch-full-featured.c"
 }
 
 #line 47 "../full.kgp"
@@ -176,10 +189,10 @@ static unsigned long count_call(void)
 {
 #line 48 "../full.kgp"
 	return ++fix_calls;
-#line 180 "livepatch-full-featured.c"
+#line 193 "livepatch-full-featured.c"
 }
 
-/* Replaces cmdline_proc_show() in vmlinux (fs/proc/cmdline.c). */
+/* Replaces cmdline_proc_show() in vmlinux. */
 #line 55 "../full.kgp"
 static int livepatch_cmdline_proc_show(struct seq_file *m, void *v)
 {
@@ -187,34 +200,52 @@ static int livepatch_cmdline_proc_show(struct seq_file *m, void *v)
 	count_call();
 	seq_printf(m, "%s [%lu]\n", saved_command_line, fix_calls);
 	return 0;
-#line 191 "livepatch-full-featured.c"
+#line 204 "livepatch-full-featured.c"
+}
+
+/* Replaces m_show() in vmlinux (kernel/module/procfs.c). */
+#line 63 "../full.kgp"
+static int livepatch_m_show_kernel_module_procfs(struct seq_file *m, void *p)
+{
+#line 64 "../full.kgp"
+	return 0;
+#line 213 "livepatch-full-featured.c"
+}
+
+/* Replaces m_show() in vmlinux (fs/namespace.c). */
+#line 67 "../full.kgp"
+static int livepatch_m_show_fs_namespace(struct seq_file *m, void *v)
+{
+#line 68 "../full.kgp"
+	return 0;
+#line 222 "livepatch-full-featured.c"
 }
 
 /* Replaces meminfo_proc_show() in vmlinux. */
-#line 61 "../full.kgp"
+#line 71 "../full.kgp"
 static int livepatch_meminfo_proc_show(struct seq_file *m, void *v)
 {
 #line 1 "../_meminfo.c"
 	seq_puts(m, "patched meminfo\n");
 	return 0;
-#line 201 "livepatch-full-featured.c"
+#line 232 "livepatch-full-featured.c"
 }
 
 /* The pre_patch callback of vmlinux. */
 static int vmlinux_pre_patch(struct klp_object *obj)
 {
-#line 64 "../full.kgp"
+#line 74 "../full.kgp"
 	common_log("pre_patch");
 	return 0;
-#line 210 "livepatch-full-featured.c"
+#line 241 "livepatch-full-featured.c"
 }
 
 /* The post_unpatch callback of vmlinux. */
 static void vmlinux_post_unpatch(struct klp_object *obj)
 {
-#line 69 "../full.kgp"
+#line 79 "../full.kgp"
 	common_log("post_unpatch");
-#line 218 "livepatch-full-featured.c"
+#line 249 "livepatch-full-featured.c"
 }
 
 /* Frees the patch's shadow variables once the patch is disabled. */
@@ -230,6 +261,16 @@ static struct klp_func vmlinux_funcs[] = {
 		.new_func = livepatch_cmdline_proc_show,
 	},
 	{
+		.old_name = "m_show",
+		.new_func = livepatch_m_show_kernel_module_procfs,
+		.old_sympos = 1,
+	},
+	{
+		.old_name = "m_show",
+		.new_func = livepatch_m_show_fs_namespace,
+		.old_sympos = 2,
+	},
+	{
 		.old_name = "meminfo_proc_show",
 		.new_func = livepatch_meminfo_proc_show,
 		.old_sympos = 1,
@@ -238,12 +279,12 @@ static struct klp_func vmlinux_funcs[] = {
 };
 
 /* Replaces ext4_sync_fs() in ext4. */
-#line 74 "../full.kgp"
+#line 84 "../full.kgp"
 static int livepatch_ext4_sync_fs(struct super_block *sb, int wait)
 {
-#line 75 "../full.kgp"
+#line 85 "../full.kgp"
 	return 0;
-#line 247 "livepatch-full-featured.c"
+#line 288 "livepatch-full-featured.c"
 }
 
 static struct klp_func ext4_funcs[] = {

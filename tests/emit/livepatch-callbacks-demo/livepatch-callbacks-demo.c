@@ -38,12 +38,24 @@
 #include <linux/moduleparam.h>
 #include <linux/workqueue.h>
 
+/*
+ * Records a module this patch patches. The patch must load while the module
+ * is absent: `kgpc build` turns every reference to the module's symbols,
+ * exported or not, into a livepatch relocation and drops the module from the
+ * patch's dependencies.
+ */
+#define KGPC_KLP_OBJECT(object)						\
+	static const char __kgpc_klp_obj_##object[]			\
+	__used __section(".kgpc.klp_objects") __aligned(1) = #object
+KGPC_KLP_OBJECT(livepatch_callbacks_mod);
+KGPC_KLP_OBJECT(livepatch_callbacks_busymod);
+
 /* Data of the patch module. */
 #line 24 "../livepatch-callbacks-demo.kgp"
 static int pre_patch_ret;
 module_param(pre_patch_ret, int, 0644);
 MODULE_PARM_DESC(pre_patch_ret, "pre_patch_ret (default=0)");
-#line 47 "livepatch-callbacks-demo.c"
+#line 59 "livepatch-callbacks-demo.c"
 
 #line 21 "std/callback_log.kgp"
 static void callback_log(const char *callback, struct klp_object *obj)
@@ -60,7 +72,7 @@ static void callback_log(const char *callback, struct klp_object *obj)
 		pr_info("%s: vmlinux\n", callback);
 	else
 		pr_info("%s: %s -> %s\n", callback, obj->mod->name, states[obj->mod->state]);
-#line 64 "livepatch-callbacks-demo.c"
+#line 76 "livepatch-callbacks-demo.c"
 }
 
 /* The pre_patch callback of vmlinux. */
@@ -69,7 +81,7 @@ static int vmlinux_pre_patch(struct klp_object *obj)
 #line 31 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
 	return pre_patch_ret;
-#line 73 "livepatch-callbacks-demo.c"
+#line 85 "livepatch-callbacks-demo.c"
 }
 
 /* The post_patch callback of vmlinux. */
@@ -77,7 +89,7 @@ static void vmlinux_post_patch(struct klp_object *obj)
 {
 #line 36 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
-#line 81 "livepatch-callbacks-demo.c"
+#line 93 "livepatch-callbacks-demo.c"
 }
 
 /* The pre_unpatch callback of vmlinux. */
@@ -85,7 +97,7 @@ static void vmlinux_pre_unpatch(struct klp_object *obj)
 {
 #line 40 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
-#line 89 "livepatch-callbacks-demo.c"
+#line 101 "livepatch-callbacks-demo.c"
 }
 
 /* The post_unpatch callback of vmlinux. */
@@ -93,7 +105,7 @@ static void vmlinux_post_unpatch(struct klp_object *obj)
 {
 #line 44 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
-#line 97 "livepatch-callbacks-demo.c"
+#line 109 "livepatch-callbacks-demo.c"
 }
 
 static struct klp_func vmlinux_funcs[] = {
@@ -106,7 +118,7 @@ static int livepatch_callbacks_mod_pre_patch(struct klp_object *obj)
 #line 50 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
 	return pre_patch_ret;
-#line 110 "livepatch-callbacks-demo.c"
+#line 122 "livepatch-callbacks-demo.c"
 }
 
 /* The post_patch callback of livepatch_callbacks_mod. */
@@ -114,7 +126,7 @@ static void livepatch_callbacks_mod_post_patch(struct klp_object *obj)
 {
 #line 55 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
-#line 118 "livepatch-callbacks-demo.c"
+#line 130 "livepatch-callbacks-demo.c"
 }
 
 /* The pre_unpatch callback of livepatch_callbacks_mod. */
@@ -122,7 +134,7 @@ static void livepatch_callbacks_mod_pre_unpatch(struct klp_object *obj)
 {
 #line 59 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
-#line 126 "livepatch-callbacks-demo.c"
+#line 138 "livepatch-callbacks-demo.c"
 }
 
 /* The post_unpatch callback of livepatch_callbacks_mod. */
@@ -130,7 +142,7 @@ static void livepatch_callbacks_mod_post_unpatch(struct klp_object *obj)
 {
 #line 63 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
-#line 134 "livepatch-callbacks-demo.c"
+#line 146 "livepatch-callbacks-demo.c"
 }
 
 static struct klp_func livepatch_callbacks_mod_funcs[] = {
@@ -143,7 +155,7 @@ static void livepatch_busymod_work_func(struct work_struct *work)
 {
 #line 70 "../livepatch-callbacks-demo.kgp"
 	pr_info("%s exit\n", __func__);
-#line 147 "livepatch-callbacks-demo.c"
+#line 159 "livepatch-callbacks-demo.c"
 }
 
 /* The pre_patch callback of livepatch_callbacks_busymod. */
@@ -152,7 +164,7 @@ static int livepatch_callbacks_busymod_pre_patch(struct klp_object *obj)
 #line 74 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
 	return pre_patch_ret;
-#line 156 "livepatch-callbacks-demo.c"
+#line 168 "livepatch-callbacks-demo.c"
 }
 
 /* The post_patch callback of livepatch_callbacks_busymod. */
@@ -160,7 +172,7 @@ static void livepatch_callbacks_busymod_post_patch(struct klp_object *obj)
 {
 #line 79 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
-#line 164 "livepatch-callbacks-demo.c"
+#line 176 "livepatch-callbacks-demo.c"
 }
 
 /* The pre_unpatch callback of livepatch_callbacks_busymod. */
@@ -168,7 +180,7 @@ static void livepatch_callbacks_busymod_pre_unpatch(struct klp_object *obj)
 {
 #line 83 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
-#line 172 "livepatch-callbacks-demo.c"
+#line 184 "livepatch-callbacks-demo.c"
 }
 
 /* The post_unpatch callback of livepatch_callbacks_busymod. */
@@ -176,7 +188,7 @@ static void livepatch_callbacks_busymod_post_unpatch(struct klp_object *obj)
 {
 #line 87 "../livepatch-callbacks-demo.kgp"
 	callback_log(__func__, obj);
-#line 180 "livepatch-callbacks-demo.c"
+#line 192 "livepatch-callbacks-demo.c"
 }
 
 static struct klp_func livepatch_callbacks_busymod_funcs[] = {

@@ -27,6 +27,17 @@
 #include <linux/slab.h>
 #include <linux/jiffies.h>
 
+/*
+ * Records a module this patch patches. The patch must load while the module
+ * is absent: `kgpc build` turns every reference to the module's symbols,
+ * exported or not, into a livepatch relocation and drops the module from the
+ * patch's dependencies.
+ */
+#define KGPC_KLP_OBJECT(object)						\
+	static const char __kgpc_klp_obj_##object[]			\
+	__used __section(".kgpc.klp_objects") __aligned(1) = #object
+KGPC_KLP_OBJECT(livepatch_shadow_mod);
+
 /* Data of the patch module. */
 #line 23 "../livepatch-shadow-fix1.kgp"
 #define EXPIRE_PERIOD 4
@@ -35,7 +46,7 @@ struct dummy {
 	struct list_head list;
 	unsigned long jiffies_expire;
 };
-#line 39 "livepatch-shadow-fix1.c"
+#line 50 "livepatch-shadow-fix1.c"
 
 /*
  * Shadow variable `leak` (id 1) attached to struct dummy.
@@ -46,7 +57,7 @@ struct dummy {
 struct leak_shadow {
 #line 35 "../livepatch-shadow-fix1.kgp"
 	int *leak;
-#line 50 "livepatch-shadow-fix1.c"
+#line 61 "livepatch-shadow-fix1.c"
 };
 
 static int __maybe_unused leak_ctor(void *obj_data, void *shadow_data, void *ctor_data)
@@ -61,7 +72,7 @@ static int __maybe_unused leak_ctor(void *obj_data, void *shadow_data, void *cto
 		return -EINVAL;
 	shadow->leak = *leak;
 	return 0;
-#line 65 "livepatch-shadow-fix1.c"
+#line 76 "livepatch-shadow-fix1.c"
 }
 
 static void leak_dtor(void *obj_data, void *shadow_data)
@@ -72,7 +83,7 @@ static void leak_dtor(void *obj_data, void *shadow_data)
 #line 46 "../livepatch-shadow-fix1.kgp"
 	kfree(shadow->leak);
 	pr_info("%s: dummy @ %p, prevented leak @ %p\n", __func__, obj, shadow->leak);
-#line 76 "livepatch-shadow-fix1.c"
+#line 87 "livepatch-shadow-fix1.c"
 }
 
 static inline struct leak_shadow *leak_get(struct dummy *obj)
@@ -135,7 +146,7 @@ static struct dummy *livepatch_dummy_alloc(void)
 
 	pr_info("%s: dummy @ %p, prevented leak @ %p\n", __func__, d, leak);
 	return d;
-#line 139 "livepatch-shadow-fix1.c"
+#line 150 "livepatch-shadow-fix1.c"
 }
 
 /* Replaces dummy_free() in livepatch_shadow_mod. */
@@ -149,7 +160,7 @@ static void livepatch_dummy_free(struct dummy *d)
 	else
 		pr_info("%s: dummy @ %p leaked!\n", __func__, d);
 	kfree(d);
-#line 153 "livepatch-shadow-fix1.c"
+#line 164 "livepatch-shadow-fix1.c"
 }
 
 static struct klp_func livepatch_shadow_mod_funcs[] = {

@@ -27,13 +27,24 @@
 #include <linux/slab.h>
 #include <linux/jiffies.h>
 
+/*
+ * Records a module this patch patches. The patch must load while the module
+ * is absent: `kgpc build` turns every reference to the module's symbols,
+ * exported or not, into a livepatch relocation and drops the module from the
+ * patch's dependencies.
+ */
+#define KGPC_KLP_OBJECT(object)						\
+	static const char __kgpc_klp_obj_##object[]			\
+	__used __section(".kgpc.klp_objects") __aligned(1) = #object
+KGPC_KLP_OBJECT(livepatch_shadow_mod);
+
 /* Data of the patch module. */
 #line 22 "../livepatch-shadow-fix2.kgp"
 struct dummy {
 	struct list_head list;
 	unsigned long jiffies_expire;
 };
-#line 37 "livepatch-shadow-fix2.c"
+#line 48 "livepatch-shadow-fix2.c"
 
 /*
  * Shadow variable `leak` (id 1) attached to struct dummy.
@@ -44,7 +55,7 @@ struct dummy {
 struct leak_shadow {
 #line 33 "../livepatch-shadow-fix2.kgp"
 	int *leak;
-#line 48 "livepatch-shadow-fix2.c"
+#line 59 "livepatch-shadow-fix2.c"
 };
 
 static void leak_dtor(void *obj_data, void *shadow_data)
@@ -55,7 +66,7 @@ static void leak_dtor(void *obj_data, void *shadow_data)
 #line 36 "../livepatch-shadow-fix2.kgp"
 	kfree(shadow->leak);
 	pr_info("%s: dummy @ %p, prevented leak @ %p\n", __func__, obj, shadow->leak);
-#line 59 "livepatch-shadow-fix2.c"
+#line 70 "livepatch-shadow-fix2.c"
 }
 
 static inline struct leak_shadow *leak_get(struct dummy *obj)
@@ -94,7 +105,7 @@ static inline void leak_free_all(void)
 struct counter_shadow {
 #line 46 "../livepatch-shadow-fix2.kgp"
 	int count;
-#line 98 "livepatch-shadow-fix2.c"
+#line 109 "livepatch-shadow-fix2.c"
 };
 
 static inline struct counter_shadow *counter_get(struct dummy *obj)
@@ -150,7 +161,7 @@ static bool livepatch_dummy_check(struct dummy *d, unsigned long jiffies)
 		counter->count += 1;
 
 	return time_after(jiffies, d->jiffies_expire);
-#line 154 "livepatch-shadow-fix2.c"
+#line 165 "livepatch-shadow-fix2.c"
 }
 
 /* Replaces dummy_free() in livepatch_shadow_mod. */
@@ -174,7 +185,7 @@ static void livepatch_dummy_free(struct dummy *d)
 	}
 
 	kfree(d);
-#line 178 "livepatch-shadow-fix2.c"
+#line 189 "livepatch-shadow-fix2.c"
 }
 
 static struct klp_func livepatch_shadow_mod_funcs[] = {

@@ -13,13 +13,19 @@
 //! <cache>/census.lock                         census boots take turns (see crate::vm::census)
 //! ```
 //!
-//! Trees are unpacked under a temporary name and renamed into place, so a tree
-//! that exists is complete. Nothing is installed on the system: packages are
-//! downloaded with `apt-get download` and unpacked with `dpkg-deb`.
+//! Trees are unpacked under a temporary name, made self-contained (nothing in
+//! them may point into the host's `/usr/src` or `/lib/modules`; see
+//! [`host_paths`]), marked complete with the cache's format and renamed into
+//! place. Readers use a tree only through [`ready`], which waits for a fetch
+//! under way and brings a tree of an older format up to date. Nothing is
+//! installed on the system: packages are downloaded with `apt-get download`
+//! and unpacked with `dpkg-deb`.
+
+pub mod host_paths;
 
 use std::fmt;
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -32,7 +38,7 @@ pub struct KernelPaths {
 
 impl KernelPaths {
     pub fn new(release: &str) -> Self {
-        Self::in_cache(&crate::commands::session::cache_dir(), release)
+        Self::in_cache(&cache_dir(), release)
     }
 
     pub fn in_cache(cache: &Path, release: &str) -> Self {
@@ -68,12 +74,34 @@ impl KernelPaths {
         self.root()
             .join(format!("usr/lib/debug/lib/modules/{}", self.release))
     }
+    /// The mark written when the tree is complete and self-contained.
+    fn complete_mark(&self) -> PathBuf {
+        self.root().join(".kgpc-complete")
+    }
+    /// Whether the tree is complete, in the cache's current format.
     pub fn is_complete(&self) -> bool {
-        self.root().join(".kgpc-complete").is_file()
+        fs::read_to_string(self.complete_mark()).is_ok_and(|mark| mark == TREE_FORMAT)
+    }
+    /// Whether the tree was completed by an older kgpc, whose trees may still
+    /// refer to the host.
+    fn is_outdated(&self) -> bool {
+        self.complete_mark().is_file() && !self.is_complete()
     }
     pub fn has_dbg(&self) -> bool {
         self.root().join(".kgpc-dbg-complete").is_file()
     }
+}
+
+/// The kgpc cache directory: `$KGPC_CACHE_DIR`, else `$XDG_CACHE_HOME/kgpc`, else `~/.cache/kgpc`.
+pub fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("KGPC_CACHE_DIR") {
+        return PathBuf::from(dir);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from(".cache"));
+    base.join("kgpc")
 }
 
 /// Why a kernel could not be fetched.
@@ -120,6 +148,10 @@ pub fn valid_release(release: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || ".+~-_".contains(c))
 }
+
+/// The contents of a tree's completion mark. Trees whose mark differs were made
+/// by another version of kgpc and are brought up to date before use.
+const TREE_FORMAT: &str = "kgpc kernel tree 2: self-contained\n";
 
 /// Options of one fetch.
 #[derive(Debug, Clone, Default)]
@@ -234,6 +266,13 @@ pub fn fetch(
         return Ok(paths);
     }
 
+    if paths.is_outdated() {
+        bring_up_to_date(&paths)?;
+    }
+    if paths.is_complete() && (!options.dbg || paths.has_dbg()) {
+        return Ok(paths);
+    }
+
     let mut apt = Apt { updated: false };
     let (version, depends) = apt.headers(release)?;
     if !paths.is_complete() {
@@ -258,18 +297,8 @@ pub fn fetch(
                 .arg(tmp.path()))
             .map_err(|e| FetchError::Unpack(format!("dpkg-deb -x {file}: {e}")))?;
         }
-        // The arch headers' Makefile includes the common one by its absolute /usr/src path.
-        let makefile = tmp
-            .path()
-            .join(format!("usr/src/linux-headers-{release}/Makefile"));
-        let text = fs::read_to_string(&makefile)
-            .map_err(|e| io(&format!("the headers' Makefile {}", makefile.display()), e))?;
-        let fixed = text.replace(
-            "\ninclude /usr/src/",
-            &format!("\ninclude {}/usr/src/", paths.root().display()),
-        );
-        fs::write(&makefile, fixed).map_err(|e| io(&makefile.display().to_string(), e))?;
-        fs::write(tmp.path().join(".kgpc-complete"), "")
+        self_contained(tmp.path(), &paths.root())?;
+        fs::write(tmp.path().join(".kgpc-complete"), TREE_FORMAT)
             .map_err(|e| io("the completion mark", e))?;
         let _ = fs::remove_dir_all(paths.root());
         let kept = tmp.keep();
@@ -286,6 +315,69 @@ pub fn fetch(
             .map_err(|e| io(&release_file.display().to_string(), e))?;
     }
     Ok(paths)
+}
+
+/// Points everything in the unpacked `tree` that refers to the host into the
+/// tree (whose final place is `root`), then refuses the tree if anything still
+/// refers to the host.
+fn self_contained(tree: &Path, root: &Path) -> Result<(), FetchError> {
+    let unpack = |e: std::io::Error| FetchError::Unpack(format!("{}: {e}", tree.display()));
+    host_paths::make_self_contained(tree, root).map_err(unpack)?;
+    let left = host_paths::host_references(tree).map_err(unpack)?;
+    if left.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<String> = left.iter().take(10).map(|r| format!("  {r}")).collect();
+    Err(FetchError::Unpack(format!(
+        "the unpacked kernel still refers to files outside the cache, which a build would read \
+         from the host; kgpc cannot rewrite {} reference(s):\n{}",
+        left.len(),
+        shown.join("\n")
+    )))
+}
+
+/// Rewrites, in place, a tree an older kgpc completed: its headers' Makefile may
+/// still include the host's `/usr/src`. The caller holds the cache lock.
+fn bring_up_to_date(paths: &KernelPaths) -> Result<(), FetchError> {
+    say(&format!(
+        "making the cached {} self-contained (it was unpacked by an older kgpc)",
+        paths.release
+    ));
+    let root = paths.root();
+    self_contained(&root, &root)?;
+    write_atomically(&paths.complete_mark(), TREE_FORMAT.as_bytes())
+        .map_err(|e| FetchError::Unpack(format!("the completion mark: {e}")))
+}
+
+/// The complete tree of `release` in the cache, if there is one. A fetch under
+/// way in another kgpc is waited for, and a tree of an older format is brought
+/// up to date, so the tree returned is never one still being unpacked.
+pub fn ready(cache: &Path, release: &str) -> Result<Option<KernelPaths>, FetchError> {
+    if !valid_release(release) {
+        return Ok(None);
+    }
+    let paths = KernelPaths::in_cache(cache, release);
+    if paths.is_complete() {
+        return Ok(Some(paths));
+    }
+    if !paths.dir.is_dir() {
+        return Ok(None);
+    }
+    // Something of this release is in the cache but not complete: a fetch may
+    // be under way, which holds the lock until the tree is in place.
+    let _lock = Lock::take(&cache.join("lock"));
+    if paths.is_outdated() {
+        bring_up_to_date(&paths)?;
+    }
+    Ok(paths.is_complete().then_some(paths))
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// Takes the vmlinux and System.map from the start of the `-dbg` package's data.
@@ -604,43 +696,34 @@ fn run(command: &mut Command) -> Result<(), String> {
     }
 }
 
-/// The cache lock: a `flock` process holds it
-/// until this value is dropped. Without `flock(1)` runs go on unlocked; every tree is
-/// still renamed into place whole.
-pub(crate) struct Lock(Option<Child>);
+/// The cache lock, an exclusive `flock` on `<cache>/lock`, held until this
+/// value is dropped; the kernel releases it if kgpc dies. When the lock file
+/// cannot be opened, runs go on unlocked: every tree is still renamed into
+/// place whole.
+pub(crate) struct Lock {
+    _held: Option<fs::File>,
+}
 
 impl Lock {
     pub(crate) fn take(path: &Path) -> Lock {
-        let child = Command::new("flock")
-            .arg(path)
-            .args(["-c", "echo locked; read _"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn();
-        let Ok(mut child) = child else {
-            return Lock(None);
+        let Ok(file) = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+        else {
+            return Lock { _held: None };
         };
-        let locked = child.stdout.take().is_some_and(|out| {
-            let mut line = String::new();
-            BufReader::new(out).read_line(&mut line).is_ok() && line.trim() == "locked"
-        });
-        if !locked {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Lock(None);
-        }
-        Lock(Some(child))
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            if let Some(mut stdin) = child.stdin.take() {
-                let _ = stdin.write_all(b"\n");
+        match file.try_lock() {
+            Ok(()) => return Lock { _held: Some(file) },
+            Err(fs::TryLockError::WouldBlock) => {
+                say("waiting for another kgpc to finish with the kernel cache");
             }
-            let _ = child.wait();
+            Err(fs::TryLockError::Error(_)) => return Lock { _held: None },
+        }
+        match file.lock() {
+            Ok(()) => Lock { _held: Some(file) },
+            Err(_) => Lock { _held: None },
         }
     }
 }
@@ -652,6 +735,7 @@ pub fn cached_releases(cache: &Path) -> Vec<String> {
         .flatten()
         .flatten()
         .filter(|e| e.path().join("root/.kgpc-complete").is_file())
+        .filter(|e| valid_release(&e.file_name().to_string_lossy()))
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     releases.sort();
