@@ -51,7 +51,10 @@ fn stalls(model: &Model, vmlinux: &Kernel, inputs: &KernelInputs) -> Stalls {
             help: String::new(),
         }
     };
-    Stalls { outcome }
+    Stalls {
+        outcome,
+        told: std::cell::Cell::new(false),
+    }
 }
 
 /// Runs every rule; fills in kernel-supplied prototypes and positions, and
@@ -91,8 +94,8 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
     let target_span = model.target.span;
     let mut objects = std::mem::take(&mut model.objects);
     for object in &mut objects {
-        stalls.object(object, target_span, diagnostics);
         if object.module.is_none() {
+            stalls.object(object, target_span, diagnostics);
             check_object(object, &vmlinux, &stalls, diagnostics);
             coverage.checked("vmlinux", &vmlinux_file);
             continue;
@@ -160,6 +163,7 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
         };
         match Kernel::open(&path, &module_options) {
             Ok(module) => {
+                stalls.object(object, target_span, diagnostics);
                 check_object(object, &module, &stalls, diagnostics);
                 coverage.checked(&name, &file_of(&module));
             }

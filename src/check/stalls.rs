@@ -14,6 +14,8 @@ use crate::vm::census::Outcome;
 /// What rule 10 knows about the target's tasks.
 pub struct Stalls {
     pub outcome: Outcome,
+    /// Whether the run was told already that there is no census.
+    pub told: std::cell::Cell<bool>,
 }
 
 impl Stalls {
@@ -32,23 +34,28 @@ impl Stalls {
         }
     }
 
-    /// Says once per object, before its replacements are checked, what the census cannot tell.
+    /// Says, before an object's replacements are checked, what the census cannot tell: that
+    /// there is none (once per run), or that it did not have the module loaded.
     pub fn object(&self, object: &Object, target: Span, diagnostics: &mut Diagnostics) {
         if object.funcs.is_empty() {
             return;
         }
         match (&self.outcome, &object.module) {
-            (Outcome::Unavailable { why, help }, None) => diagnostics.push(
-                Diagnostic::warning(
-                    Code::CensusUnavailable,
-                    "no census of the target's tasks at rest: kgpc could not check that the transition completes",
-                )
-                .at(target, "the target")
-                .with_note(why.clone())
-                .with_note("the `.sched.text` rule still ran; kernel threads resting in a replaced function were not looked for")
-                .with_help(help.clone()),
-            ),
-            (Outcome::Unavailable { .. }, Some(_)) => {}
+            (Outcome::Unavailable { why, help }, _) => {
+                if self.told.replace(true) {
+                    return;
+                }
+                diagnostics.push(
+                    Diagnostic::warning(
+                        Code::CensusUnavailable,
+                        "no census of the target's tasks at rest: kgpc could not check that the transition completes",
+                    )
+                    .at(target, "the target")
+                    .with_note(why.clone())
+                    .with_note("the `.sched.text` rule still ran; kernel threads resting in a replaced function were not looked for")
+                    .with_help(help.clone()),
+                );
+            }
             (Outcome::Found(census), Some(module)) if !census.covers_module(module) => diagnostics
                 .push(
                     Diagnostic::note(
