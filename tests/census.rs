@@ -88,6 +88,21 @@ fn check_boots_the_census_once_and_names_the_threads_resting_in_replaced_loops()
     body.push_str("}\nobject nfsd {\n    replace nfsd_setattr {\n        return 0;\n    }\n");
     let work = spec(&release, &body);
 
+    // A release without an image in the cache cannot be booted.
+    let (code, _, stderr) = kgpc(
+        work.path(),
+        cache.path(),
+        "",
+        &["kernel", "census", "6.1.0-999-cloud-amd64"],
+    );
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains(
+            "error[KGP0203]: the kgpc cache has no kernel image of `6.1.0-999-cloud-amd64` to boot"
+        ),
+        "{stderr}"
+    );
+
     // A census boot that cannot run says so, with its own code.
     let (code, _, stderr) = kgpc(
         work.path(),

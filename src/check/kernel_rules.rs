@@ -37,14 +37,12 @@ pub struct KernelInputs {
 /// The census of the target's tasks at rest, when some object replaces functions.
 fn stalls(model: &Model, vmlinux: &Kernel, inputs: &KernelInputs) -> Stalls {
     let outcome = if model.objects.iter().any(|o| !o.funcs.is_empty()) {
-        crate::vm::census::obtain(&crate::vm::census::Request {
-            release: model.target.release.clone(),
-            build_id: vmlinux.meta().build_id.clone(),
-            cache_dir: inputs.cache_dir.clone(),
-            running: inputs.running_release.clone(),
-            qemu: crate::vm::DEFAULT_QEMU.into(),
-            busybox: crate::vm::DEFAULT_BUSYBOX.into(),
-        })
+        crate::vm::census::obtain(&crate::vm::census::Request::new(
+            model.target.release.clone(),
+            vmlinux.meta().build_id.clone(),
+            inputs.cache_dir.clone(),
+            inputs.running_release.clone(),
+        ))
     } else {
         crate::vm::census::Outcome::Unavailable {
             why: "the patch replaces no function".into(),

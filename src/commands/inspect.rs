@@ -73,14 +73,12 @@ pub fn inspect(args: &InspectArgs) -> i32 {
             }
         }
     };
-    let outcome = crate::vm::census::obtain(&crate::vm::census::Request {
-        release: vmlinux_release.unwrap_or_default(),
-        build_id: vmlinux_build_id,
-        cache_dir: cache_dir(),
-        running: running_release(),
-        qemu: crate::vm::DEFAULT_QEMU.into(),
-        busybox: crate::vm::DEFAULT_BUSYBOX.into(),
-    });
+    let outcome = crate::vm::census::obtain(&crate::vm::census::Request::new(
+        vmlinux_release.unwrap_or_default(),
+        vmlinux_build_id,
+        cache_dir(),
+        running_release(),
+    ));
     let census = match &outcome {
         Outcome::Found(c) => Some(c),
         Outcome::Unavailable { why, help } => {

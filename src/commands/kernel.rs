@@ -105,7 +105,11 @@ fn or_current(cache: &Path, release: &Option<String>) -> String {
 
 /// `kgpc kernel census`: boots the cached image and prints each kernel thread at rest.
 fn census(cache: &Path, release: &str, qemu: &Path, busybox: &Path) -> i32 {
-    let paths = KernelPaths::in_cache(cache, release);
+    // A tree another kgpc is still unpacking is waited for, never booted half-made.
+    let paths = kernel_cache::ready(cache, release)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| KernelPaths::in_cache(cache, release));
     let mut session = Session::new(MessageFormat::Human);
     if !kernel_cache::valid_release(release) || !paths.vmlinuz().is_file() {
         session.diagnostics.push(
@@ -114,7 +118,10 @@ fn census(cache: &Path, release: &str, qemu: &Path, busybox: &Path) -> i32 {
                 format!("the kgpc cache has no kernel image of `{release}` to boot"),
             )
             .with_note(format!("looked for {}", paths.vmlinuz().display()))
-            .with_help(format!("fetch it with `kgpc kernel fetch {release}`").replace("  ", " ")),
+            .with_help(format!(
+                "fetch it with `{}`",
+                format!("kgpc kernel fetch {release}").trim_end()
+            )),
         );
         session.report("record the census");
         return EXIT_BUILD;

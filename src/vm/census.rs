@@ -164,6 +164,25 @@ pub struct Request {
     pub busybox: PathBuf,
 }
 
+impl Request {
+    /// A request that boots, when it must, with the default QEMU and busybox.
+    pub fn new(
+        release: String,
+        build_id: Option<String>,
+        cache_dir: PathBuf,
+        running: Option<String>,
+    ) -> Request {
+        Request {
+            release,
+            build_id,
+            cache_dir,
+            running,
+            qemu: super::DEFAULT_QEMU.into(),
+            busybox: super::DEFAULT_BUSYBOX.into(),
+        }
+    }
+}
+
 /// A census, or why there is none.
 #[derive(Debug, Clone)]
 pub enum Outcome {
