@@ -8,9 +8,10 @@
 //! [`obtain`] is what `kgpc check` asks: the running system's `/proc` when it
 //! runs the target, else the kept census, else a boot of the cached image.
 
-use super::{initramfs, run, Machine};
+use super::{initramfs, run_watched, Machine};
 use crate::kernel::census::{self, parse_frame, parse_stat, Census, Seen};
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -120,11 +121,43 @@ pub fn parse_report(text: &str) -> Report {
     report
 }
 
-/// Boots `machine.kernel` and records its census.
+/// Where a census boot is, from the report so far: booting, settling, or taking sample N.
+fn stage(report: &str) -> String {
+    let taken = report
+        .lines()
+        .filter_map(|l| l.strip_prefix("KGPC TASK "))
+        .filter_map(|l| l.split(' ').next())
+        .max()
+        .unwrap_or("");
+    if !taken.is_empty() {
+        format!("reading every task's stack, sample {taken} of {SAMPLES}")
+    } else if report.contains("KGPC BOOT ") {
+        "booted; letting the kernel's threads settle".into()
+    } else {
+        "booting".into()
+    }
+}
+
+/// Boots `machine.kernel` and records its census; on a terminal, shows where the boot is.
 pub fn record(machine: &Machine) -> Result<Census, String> {
     let initrd = machine.work.join("census.cpio");
     initramfs(&initrd, &machine.busybox, &init_script(), &[]).map_err(|e| e.to_string())?;
-    let boot = run(machine, &initrd).map_err(|e| e.to_string())?;
+    let terminal = std::io::stderr().is_terminal();
+    let watch = |elapsed: Duration, report: &Path| {
+        if terminal {
+            let text = std::fs::read_to_string(report).unwrap_or_default();
+            eprint!(
+                "\r\x1b[2Kkgpc: census: {}, {:.0} s",
+                stage(&text),
+                elapsed.as_secs_f64()
+            );
+        }
+    };
+    let boot = run_watched(machine, &initrd, &watch);
+    if terminal {
+        eprint!("\r\x1b[2K");
+    }
+    let boot = boot.map_err(|e| e.to_string())?;
     let report = parse_report(&boot.report_text);
     if boot.timed_out || !report.complete || report.samples.is_empty() {
         let tail: Vec<&str> = boot.console.lines().rev().take(8).collect();
@@ -330,6 +363,12 @@ mod tests {
         assert_eq!(report.release.as_deref(), Some("6.1.0-57-cloud-amd64"));
         assert_eq!(report.build_id.as_deref(), Some("abcdef"));
         assert_eq!(report.samples.len(), 2);
+        assert_eq!(stage(text), "reading every task's stack, sample 2 of 3");
+        assert_eq!(
+            stage("KGPC BOOT 6.1.0\n"),
+            "booted; letting the kernel's threads settle"
+        );
+        assert_eq!(stage(""), "booting");
         let tasks = census::at_rest(&report.samples);
         assert_eq!(tasks.len(), 1);
         assert_eq!(tasks[0].frames.len(), 1);

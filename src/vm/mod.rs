@@ -170,6 +170,16 @@ fn is_static_elf(data: &[u8]) -> bool {
 
 /// Boots the machine with the initramfs; kills QEMU when the timeout passes.
 pub fn run(machine: &Machine, initrd: &Path) -> Result<Run, VmError> {
+    run_watched(machine, initrd, &|_, _| {})
+}
+
+/// [`run`], calling `watch` with the time so far and the guest's report file a few
+/// times a second while QEMU runs.
+pub fn run_watched(
+    machine: &Machine,
+    initrd: &Path,
+    watch: &dyn Fn(Duration, &Path),
+) -> Result<Run, VmError> {
     if !machine.kernel.is_file() {
         return Err(VmError::MissingKernel(machine.kernel.clone()));
     }
@@ -179,6 +189,7 @@ pub fn run(machine: &Machine, initrd: &Path) -> Result<Run, VmError> {
         fs::write(path, "").map_err(|e| VmError::Io(format!("{}: {e}", path.display())))?;
     }
     let start = Instant::now();
+    let mut next_watch = Duration::ZERO;
     let mut child = Command::new(&machine.qemu)
         .args(["-accel", "tcg", "-cpu", "max", "-smp", "1", "-m"])
         .arg(format!("{}M", machine.memory_mb))
@@ -226,6 +237,10 @@ pub fn run(machine: &Machine, initrd: &Path) -> Result<Run, VmError> {
             break None;
         }
         std::thread::sleep(Duration::from_millis(20));
+        if start.elapsed() >= next_watch {
+            watch(start.elapsed(), &report_path);
+            next_watch = start.elapsed() + Duration::from_millis(250);
+        }
     };
     let elapsed = start.elapsed();
     let stderr = child
