@@ -866,6 +866,19 @@ fn rule_modules() {
     assert_eq!(facts[0]["object"], "fixture_mod");
     assert_eq!(facts[0]["prototype"], "int mod_local(int x)");
     assert_eq!(facts[0]["patchable"], true);
+    // A module's address is what nm shows for it: the offset in its section.
+    let nm = Command::new("nm")
+        .arg(f.dir.join("module.o"))
+        .output()
+        .unwrap();
+    let nm = String::from_utf8_lossy(&nm.stdout);
+    let value = nm
+        .lines()
+        .find(|l| l.ends_with(" mod_local"))
+        .and_then(|l| l.split(' ').next())
+        .map(|v| u64::from_str_radix(v, 16).unwrap())
+        .expect("nm lists mod_local");
+    assert_eq!(facts[0]["address"], format!("{value:#x}"));
 }
 
 // ---- The real Debian 12 debug vmlinux ----
