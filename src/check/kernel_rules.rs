@@ -35,8 +35,14 @@ pub struct KernelInputs {
 }
 
 /// The census of the target's tasks at rest, when some object replaces functions.
-fn stalls(model: &Model, vmlinux: &Kernel, inputs: &KernelInputs) -> Stalls {
-    let outcome = if model.objects.iter().any(|o| !o.funcs.is_empty()) {
+fn stalls(model: &Model, vmlinux: &Kernel, inputs: &KernelInputs, mismatch: bool) -> Stalls {
+    let outcome = if mismatch {
+        crate::vm::census::Outcome::Unavailable {
+            why: "the vmlinux is not the target's, so no census of the target was looked for"
+                .into(),
+            help: "check against the target's own vmlinux".into(),
+        }
+    } else if model.objects.iter().any(|o| !o.funcs.is_empty()) {
         crate::vm::census::obtain(&crate::vm::census::Request::new(
             model.target.release.clone(),
             vmlinux.meta().build_id.clone(),
@@ -80,7 +86,8 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
         }
     };
     identity(model, &vmlinux, diagnostics);
-    let stalls = stalls(model, &vmlinux, inputs);
+    // A wrong vmlinux (KGP0101) is not worth a census boot.
+    let stalls = stalls(model, &vmlinux, inputs, diagnostics.has_errors());
     let vmlinux_file = file_of(&vmlinux);
     let mut coverage = Coverage {
         ran: true,
