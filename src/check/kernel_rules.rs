@@ -7,8 +7,11 @@
 //! 3. position: duplicated local names, `in "file.c"` and `sympos`;
 //! 4. patchability: an ftrace call site, not `__init`, not noinstr;
 //! 5. compiler clones; 6. inlined copies; 7. prototypes;
-//! 8. `extern` symbols; 9. modules; 10. transitions that may never end.
+//! 8. `extern` symbols; 9. modules; 10. transitions that may never end;
+//! 11. symbols the bodies use that the kernel does not export
+//!     ([`super::body_symbols`]).
 
+use super::body_symbols;
 use super::model::{Model, Object, Replacement};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -49,10 +52,13 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
     };
     identity(model, &vmlinux, diagnostics);
     let release = model.target.release.clone();
+    let names = body_symbols::SpecNames::of(model);
+    body_symbols::check_shared(model, &names, &vmlinux, diagnostics);
     let mut objects = std::mem::take(&mut model.objects);
     for object in &mut objects {
         if object.module.is_none() {
             check_object(object, &vmlinux, diagnostics);
+            body_symbols::check_object(object, &names, &[&vmlinux], diagnostics);
             continue;
         }
         let name = object.display_name().to_string();
@@ -80,6 +86,7 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
                     .with_help("give the prototypes of its replacements, or pass the module's directory with --modules DIR");
             }
             diagnostics.push(d);
+            body_symbols::check_object(object, &names, &[&vmlinux], diagnostics);
             continue;
         };
         let module_options = OpenOptions {
@@ -87,7 +94,10 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
             ..options.clone()
         };
         match Kernel::open(&path, &module_options) {
-            Ok(module) => check_object(object, &module, diagnostics),
+            Ok(module) => {
+                check_object(object, &module, diagnostics);
+                body_symbols::check_object(object, &names, &[&module, &vmlinux], diagnostics);
+            }
             Err(e) => diagnostics.push(
                 Diagnostic::error(
                     Code::KernelUnreadable,

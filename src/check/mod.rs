@@ -1,6 +1,8 @@
 //! Checking: lowering syntax trees to a validated [`Model`].
 
 pub mod api;
+pub mod body_symbols;
+pub(crate) mod c_uses;
 pub mod kernel_rules;
 pub(crate) mod lower;
 pub mod model;
