@@ -90,6 +90,7 @@ codes! {
     ExternExported = "KGP0109", "an extern symbol is exported and needs no declaration";
     ModuleNotFound = "KGP0110", "a target module's object was not found";
     TransitionMayStall = "KGP0111", "the patch transition may never complete";
+    UnexportedSymbolUsed = "KGP0112", "a body uses a symbol the kernel does not export";
     CompilerError = "KGP0200", "the C compiler rejected the module's code";
     CompilerWarning = "KGP0201", "the C compiler warned about the module's code";
     KernelBuildFailed = "KGP0202", "the kernel build system failed";

@@ -7,8 +7,11 @@
 //! 3. position: duplicated local names, `in "file.c"` and `sympos`;
 //! 4. patchability: an ftrace call site, not `__init`, not noinstr;
 //! 5. compiler clones; 6. inlined copies; 7. prototypes;
-//! 8. `extern` symbols; 9. modules; 10. transitions that may never end.
+//! 8. `extern` symbols; 9. modules; 10. transitions that may never end;
+//! 11. symbols the bodies use that the kernel does not export
+//!     ([`super::body_symbols`]).
 
+use super::body_symbols;
 use super::c_decl::{param_types, strip_annotations, types_match};
 use super::coverage::{Coverage, KernelFile};
 use super::instead::replace_instead;
@@ -62,11 +65,14 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
         ..Coverage::default()
     };
     let release = model.target.release.clone();
+    let names = body_symbols::SpecNames::of(model);
+    body_symbols::check_shared(model, &names, &vmlinux, diagnostics);
     let mut objects = std::mem::take(&mut model.objects);
     for object in &mut objects {
         if object.module.is_none() {
             check_object(object, &vmlinux, diagnostics);
             coverage.checked("vmlinux", &vmlinux_file);
+            body_symbols::check_object(object, &names, &[&vmlinux], diagnostics);
             continue;
         }
         let name = object.display_name().to_string();
@@ -98,6 +104,7 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
                 &name,
                 format!("no object of module `{name}` found in {}", show_dirs(&dirs)),
             );
+            body_symbols::check_object(object, &names, &[&vmlinux], diagnostics);
             continue;
         };
         let module_options = OpenOptions {
@@ -108,6 +115,7 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
             Ok(module) => {
                 check_object(object, &module, diagnostics);
                 coverage.checked(&name, &file_of(&module));
+                body_symbols::check_object(object, &names, &[&module, &vmlinux], diagnostics);
             }
             Err(e) => {
                 coverage.unchecked(&name, format!("cannot read {}", path.display()));
