@@ -796,3 +796,31 @@ fn kernel_fetch_without_network_fails_clearly() {
         outcome.output
     );
 }
+
+#[test]
+fn kgpc_test_ends_its_json_output_with_a_summary_record() {
+    let release = release();
+    let outcome = kgpc(
+        &[
+            "test",
+            "examples/livepatch-sample.kgp",
+            "--release",
+            &release,
+            "--message-format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(outcome.status, 0, "{}", outcome.output);
+    let summary = outcome
+        .output
+        .lines()
+        .rfind(|l| l.starts_with("{\"summary\""))
+        .unwrap_or_else(|| panic!("no summary record:\n{}", outcome.output));
+    let record: serde_json::Value = serde_json::from_str(summary).unwrap();
+    let summary = &record["summary"];
+    assert_eq!(summary["command"], "test", "{summary}");
+    assert_eq!(summary["status"], "ok", "{summary}");
+    assert_eq!(summary["release"], release.as_str(), "{summary}");
+    assert_eq!(summary["checked"], true, "{summary}");
+}
