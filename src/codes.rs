@@ -90,6 +90,7 @@ codes! {
     ExternExported = "KGP0109", "an extern symbol is exported and needs no declaration";
     ModuleNotFound = "KGP0110", "a target module's object was not found";
     TransitionMayStall = "KGP0111", "the patch transition may never complete";
+    UnexportedSymbolUsed = "KGP0112", "a body uses a symbol the kernel does not export";
     CensusUnavailable = "KGP0115", "no census of tasks at rest: stalled transitions were not checked";
     ModuleWithoutDebugInfo = "KGP0116", "a module was checked without its debug information";
     CompilerError = "KGP0200", "the C compiler rejected the module's code";

@@ -30,7 +30,7 @@ fn fixture() -> &'static Fixture {
     FIXTURE.get_or_init(|| {
         let tmp = tempfile::tempdir().expect("temp dir");
         let dir = tmp.path().to_path_buf();
-        for f in ["core.c", "other.c", "module.c", "fixture.lds"] {
+        for f in ["core.c", "other.c", "fixture.h", "module.c", "fixture.lds"] {
             fs::copy(root().join("tests/kernel_fixtures").join(f), dir.join(f))
                 .expect("copy fixture");
         }
@@ -881,6 +881,76 @@ fn rule_modules() {
     assert_eq!(facts[0]["address"], format!("{value:#x}"));
 }
 
+/// Rule 11 (KGP0112), the golden case: every kind of use a body makes, checked
+/// against the fixture kernel and its module; `KGPC_BLESS=1` rewrites the output.
+#[test]
+fn rule_body_symbols_golden() {
+    let f = fixture();
+    let work = tempfile::tempdir().unwrap();
+    let spec = root().join("tests/kernel_fixtures/body-symbols.kgp");
+    fs::copy(&spec, work.path().join("body-symbols.kgp")).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = kgpc(
+        work.path(),
+        cache.path(),
+        &[
+            "check",
+            "body-symbols.kgp",
+            "--vmlinux",
+            f.vmlinux.to_str().unwrap(),
+            "--modules",
+            f.modules.to_str().unwrap(),
+        ],
+    );
+    let actual = format!("exit status: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}");
+    let mut failures = Vec::new();
+    common::compare(&spec.with_extension("out"), &actual, &mut failures);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // What the golden output must say, so that blessing cannot hide a regression.
+    assert_eq!(code, 1, "{stderr}");
+    for expected in [
+        "error[KGP0112]: `use_core_dup` is not exported by vmlinux",
+        "declare it in `object vmlinux`: `extern int use_core_dup(int x);`",
+        "error[KGP0112]: `inlined_helper` exists only inlined in vmlinux",
+        "copy `inlined_helper` from core.c into the spec as a `helper`",
+        "error[KGP0112]: `dup_fn` is not exported by vmlinux",
+        "`extern int dup_fn(int x) sympos N;`",
+        "error[KGP0112]: `use_other_dup` is not exported by vmlinux",
+        "vmlinux defines `use_other_dup` in other.c and does not export it",
+        "error[KGP0112]: `linux_banner` is not exported by vmlinux",
+        "vmlinux defines `linux_banner` in core.c",
+        "error[KGP0112]: `mod_local` is not exported by fixture_mod",
+        "error[KGP0112]: `mod_fn` is not exported by fixture_mod",
+        "declare it in `object fixture_mod`: `extern int mod_fn(int a, long int b);`",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in\n{stderr}"
+        );
+    }
+    // Declared, exported, generated and header-inline names, parameters,
+    // locals and members draw nothing.
+    for quiet in [
+        "saved_command_line",
+        "exported_counter",
+        "header_inline",
+        "twice",
+        "show_data",
+        "`m`",
+        "`v`",
+        "`local`",
+        "count",
+    ] {
+        assert!(
+            !stderr
+                .lines()
+                .any(|l| l.starts_with("error") && l.contains(quiet)),
+            "{quiet} was reported:\n{stderr}"
+        );
+    }
+    assert_eq!(stderr.matches("error[KGP0112]").count(), 7, "{stderr}");
+}
+
 // ---- The real Debian 12 debug vmlinux ----
 
 fn real_vmlinux() -> PathBuf {
@@ -1192,4 +1262,115 @@ fn real_vmlinux_later_checks_use_the_index() {
         "took {:?}",
         start.elapsed()
     );
+}
+
+/// Rule 11 on the real kernel: non-exported functions and variables a body uses
+/// without declaring them, and a static that exists only inlined, are reported at
+/// their uses; header inlines, exported functions and macros are not.
+#[test]
+fn real_vmlinux_body_symbols() {
+    let (code, stderr, _, _w) = check_real(
+        "include <linux/slab.h>\ninclude <linux/list.h>\ninclude <linux/sched/stat.h>\nobject vmlinux {\n    replace int cmdline_proc_show(struct seq_file *m, void *v) {\n        struct list_head head;\n        void *p = kmalloc(16, GFP_KERNEL);\n        INIT_LIST_HEAD(&head);\n        list_add(p, &head);\n        spin_lock(&init_task.alloc_lock);\n        spin_unlock(&init_task.alloc_lock);\n        pr_info(\"%d\\n\", current->pid);\n        show_val_kb(m, \"x\", 1);\n        kfree(p);\n        return nr_processes() + nr_threads + min(1, 2);\n    }\n}\n",
+        "check",
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let reported: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error[KGP0112]"))
+        .collect();
+    assert_eq!(reported.len(), 3, "{stderr}");
+    for expected in [
+        "error[KGP0112]: `show_val_kb` exists only inlined in vmlinux",
+        "`show_val_kb` is a static function of fs/proc/meminfo.c",
+        "copy `show_val_kb` from fs/proc/meminfo.c into the spec as a `helper`",
+        "error[KGP0112]: `nr_processes` is not exported by vmlinux",
+        "vmlinux defines `nr_processes` in kernel/fork.c and does not export it",
+        "declare it in `object vmlinux`: `extern int nr_processes(void);`",
+        "error[KGP0112]: `nr_threads` is not exported by vmlinux",
+        "declare it in `object vmlinux`: `extern int nr_threads;`",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in\n{stderr}"
+        );
+    }
+}
+
+/// The specs the VM tests build: `kgpc check` finds, without building, the same two
+/// undeclared symbols that `kgpc build` finds in the module (tests/vm.rs).
+#[test]
+fn real_vmlinux_body_symbols_of_the_vm_specs() {
+    let v = real_vmlinux();
+    let release = real_release(&v);
+    for (spec, expected) in [
+        (
+            "tests/vm/undeclared-among-many.kgp",
+            &["nr_blockdev_pages", "task_curr"][..],
+        ),
+        (
+            "tests/vm/undeclared-symbol.kgp",
+            &["saved_command_line"][..],
+        ),
+    ] {
+        let (code, _, stderr) = kgpc(
+            &root(),
+            &real_cache(),
+            &[
+                "check",
+                spec,
+                "--vmlinux",
+                v.to_str().unwrap(),
+                "--release",
+                &release,
+            ],
+        );
+        assert_eq!(code, 1, "{spec}: {stderr}");
+        let mut reported: Vec<&str> = stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("error[KGP0112]: `"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        reported.sort();
+        assert_eq!(reported, expected, "{spec}: {stderr}");
+    }
+}
+
+/// No example and no golden spec draws KGP0112 against the real kernel: every name
+/// their bodies use is exported, declared, generated or a header's inline.
+#[test]
+fn real_vmlinux_no_false_body_symbols() {
+    let v = real_vmlinux();
+    let release = real_release(&v);
+    let mut specs = Vec::new();
+    for dir in ["examples", "tests/emit"] {
+        for entry in fs::read_dir(root().join(dir)).unwrap().flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.extension().is_some_and(|e| e == "kgp") && !name.starts_with('_') {
+                specs.push(path);
+            }
+        }
+    }
+    specs.sort();
+    assert!(specs.len() >= 10, "{specs:?}");
+    for spec in specs {
+        let dir = spec.parent().unwrap();
+        let (_, _, stderr) = kgpc(
+            dir,
+            &real_cache(),
+            &[
+                "check",
+                spec.to_str().unwrap(),
+                "--vmlinux",
+                v.to_str().unwrap(),
+                "--release",
+                &release,
+            ],
+        );
+        assert!(
+            !stderr.contains("KGP0112") && !stderr.contains("KGP0100"),
+            "{}:\n{stderr}",
+            spec.display()
+        );
+    }
 }

@@ -340,16 +340,21 @@ fn build_failures_are_reported_with_their_codes() {
             4,
             &["error[KGP0202]", "this is not a kernel build tree"],
         ),
+        // kgpc check would refuse the use (KGP0112) before the build.
         case(
             "undeclared symbol",
-            &["build", &spec("undeclared-symbol"), "--release", &release, "-o", &u],
+            &["build", &spec("undeclared-symbol"), "--release", &release, "-o", &u, "--no-kernel-checks"],
             4,
-            &["error[KGP0204]: the module uses a symbol the kernel does not export: saved_command_line"],
+            &[
+                "error[KGP0204]: livepatch-undeclared-symbol.ko uses `saved_command_line`, which vmlinux does not export",
+                "tests/vm/undeclared-symbol.kgp:15:41",
+                "declare it in `object vmlinux`: `extern char *saved_command_line;`",
+            ],
         ),
+        // kgpc check refuses the made-up symbol (KGP0108) once binfmt_misc's debug
+        // object is in the kgpc cache.
         case(
             "module symbol in __jump_table",
-            // kgpc check reads binfmt_misc's debug object and refuses the made-up symbol
-            // (KGP0108) before the build; the conversion's own refusal is what this shows.
             &["build", &spec("early-section"), "--release", &release, "-o", &x, "--no-kernel-checks"],
             4,
             &["error[KGP0205]", "`kgpc_some_key` is referenced from `__jump_table`"],
@@ -397,6 +402,126 @@ fn build_failures_are_reported_with_their_codes() {
             && outcome
                 .output
                 .contains("kgpc kernel fetch 6.1.0-999-cloud-amd64"),
+        "{}",
+        outcome.output
+    );
+}
+
+/// The twelve non-exported functions of tests/vm/undeclared-among-many.kgp: with two of
+/// them undeclared, `kgpc build` names exactly those two (modpost lists only ten
+/// undefined symbols and suppresses the rest), with their objects and declarations; with
+/// the two declarations added, the module keeps no undefined symbol that the kernel does
+/// not export, and it loads and works in the VM.
+#[test]
+fn every_undeclared_symbol_is_named_and_the_declared_ones_load() {
+    use object::read::elf::{ElfFile64, Sym};
+    use object::{Endianness, Object, ObjectSymbol};
+    let release = release();
+    let out = tempfile::tempdir().unwrap();
+    let failed = out.path().join("failed").display().to_string();
+    let spec = "tests/vm/undeclared-among-many.kgp";
+    // Without the kernel checks, which would report the same two uses (KGP0112).
+    let outcome = kgpc(
+        &[
+            "build",
+            spec,
+            "--release",
+            &release,
+            "-o",
+            &failed,
+            "--no-kernel-checks",
+        ],
+        &[],
+    );
+    assert_eq!(outcome.status, 4, "{}", outcome.output);
+    let errors: Vec<&str> = outcome
+        .output
+        .lines()
+        .filter(|l| l.starts_with("error[KGP0204]"))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "error[KGP0204]: livepatch-undeclared-among-many.ko uses `nr_blockdev_pages`, which vmlinux does not export",
+            "error[KGP0204]: livepatch-undeclared-among-many.ko uses `task_curr`, which vmlinux does not export",
+        ],
+        "{}",
+        outcome.output
+    );
+    for expected in [
+        "vmlinux defines `nr_blockdev_pages` in block/bdev.c and does not export it",
+        "declare it in `object vmlinux`: `extern long int nr_blockdev_pages(void);`",
+        "vmlinux defines `task_curr` in kernel/sched/core.c and does not export it",
+        "declare it in `object vmlinux`: `extern int task_curr(const struct task_struct *p);`",
+        "tests/vm/undeclared-among-many.kgp:48:20",
+        "tests/vm/undeclared-among-many.kgp:48:41",
+    ] {
+        assert!(
+            outcome.output.contains(expected),
+            "missing {expected:?} in\n{}",
+            outcome.output
+        );
+    }
+    // modpost alone would not have said so: it suppressed some of the twelve.
+    assert!(
+        outcome
+            .output
+            .contains("suppressed 2 unresolved symbol warnings"),
+        "{}",
+        outcome.output
+    );
+
+    // The same spec with the two declarations added.
+    let text = fs::read_to_string(root().join(spec)).unwrap();
+    let declared = text.replace(
+        "    extern int nr_processes(void);\n",
+        "    extern int nr_processes(void);\n    extern long nr_blockdev_pages(void);\n    extern int task_curr(const struct task_struct *p);\n",
+    );
+    assert_ne!(text, declared);
+    let fixed = out.path().join("declared.kgp");
+    fs::write(&fixed, declared).unwrap();
+    let fixed = fixed.display().to_string();
+    let built = out.path().join("built").display().to_string();
+    let outcome = kgpc(&["build", &fixed, "--release", &release, "-o", &built], &[]);
+    assert_eq!(outcome.status, 0, "{}", outcome.output);
+    assert!(
+        outcome.output.contains("12 livepatch relocation(s)"),
+        "{}",
+        outcome.output
+    );
+    // Every undefined symbol left is one the kernel exports (read here from the build
+    // tree's Module.symvers).
+    let symvers = fs::read_to_string(common::debian_kernel("kdir").join("Module.symvers")).unwrap();
+    let exported: std::collections::HashSet<&str> = symvers
+        .lines()
+        .filter_map(|l| l.split('\t').nth(1))
+        .collect();
+    let data = fs::read(out.path().join("built/livepatch-undeclared-among-many.ko")).unwrap();
+    let file = ElfFile64::<Endianness>::parse(&*data).unwrap();
+    let undefined: Vec<String> = file
+        .symbols()
+        .filter(|s| s.elf_symbol().st_shndx(file.endian()) == object::elf::SHN_UNDEF)
+        .filter_map(|s| s.name().ok().map(str::to_string))
+        .filter(|n| !n.is_empty())
+        .collect();
+    assert!(
+        undefined
+            .iter()
+            .any(|n| n == "_printk" || n == "seq_printf"),
+        "{undefined:?}"
+    );
+    let unresolved: Vec<&String> = undefined
+        .iter()
+        .filter(|n| !exported.contains(n.as_str()) && *n != "__this_module")
+        .collect();
+    assert!(unresolved.is_empty(), "not exported: {unresolved:?}");
+    // And the kernel accepts it.
+    let outcome = kgpc(&["test", &fixed, "--release", &release], &[]);
+    assert_eq!(outcome.status, 0, "{}", outcome.output);
+    assert!(
+        outcome
+            .output
+            .contains("Tested livepatch-undeclared-among-many"),
         "{}",
         outcome.output
     );
@@ -670,4 +795,32 @@ fn kernel_fetch_without_network_fails_clearly() {
         "{}",
         outcome.output
     );
+}
+
+#[test]
+fn kgpc_test_ends_its_json_output_with_a_summary_record() {
+    let release = release();
+    let outcome = kgpc(
+        &[
+            "test",
+            "examples/livepatch-sample.kgp",
+            "--release",
+            &release,
+            "--message-format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(outcome.status, 0, "{}", outcome.output);
+    let summary = outcome
+        .output
+        .lines()
+        .rfind(|l| l.starts_with("{\"summary\""))
+        .unwrap_or_else(|| panic!("no summary record:\n{}", outcome.output));
+    let record: serde_json::Value = serde_json::from_str(summary).unwrap();
+    let summary = &record["summary"];
+    assert_eq!(summary["command"], "test", "{summary}");
+    assert_eq!(summary["status"], "ok", "{summary}");
+    assert_eq!(summary["release"], release.as_str(), "{summary}");
+    assert_eq!(summary["checked"], true, "{summary}");
 }

@@ -32,8 +32,9 @@ impl std::fmt::Display for MakeError {
 }
 
 /// Runs `make -C kdir M=dir modules` with `KBUILD_MODPOST_WARN=1` (modpost only warns about
-/// symbols it cannot resolve; kgpc checks them itself) and English messages. The
-/// `Module.symvers` files of `extra_symbols` become `KBUILD_EXTRA_SYMBOLS`.
+/// symbols it cannot resolve; kgpc reads them from the built module's symbol table
+/// itself) and English messages. The `Module.symvers` files of `extra_symbols` become
+/// `KBUILD_EXTRA_SYMBOLS`.
 pub fn make_modules(
     kdir: &Path,
     dir: &Path,
@@ -81,23 +82,6 @@ pub fn make_modules(
         log,
         elapsed: start.elapsed(),
     })
-}
-
-/// The symbols modpost reported as undefined: `WARNING: modpost: "sym" [m.ko] undefined!`
-/// (or `ERROR:` without `KBUILD_MODPOST_WARN`).
-pub fn modpost_undefined(log: &str) -> Vec<String> {
-    let mut names: Vec<String> = log
-        .lines()
-        .filter(|line| line.contains("modpost:") && line.trim_end().ends_with("undefined!"))
-        .filter_map(|line| {
-            let start = line.find('"')? + 1;
-            let end = start + line[start..].find('"')?;
-            Some(line[start..end].to_string())
-        })
-        .collect();
-    names.sort();
-    names.dedup();
-    names
 }
 
 /// A message of the C compiler: `FILE:LINE[:COL]: error|warning: TEXT`.
@@ -195,7 +179,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn modpost_and_compiler_lines() {
+    fn compiler_lines() {
         let log = "\
   MODPOST /tmp/x/Module.symvers
 WARNING: modpost: \"saved_command_line\" [/tmp/x/livepatch-a.ko] undefined!
@@ -205,7 +189,6 @@ livepatch-a.c:40:1: warning: no return statement [-Wreturn-type]
 ../fix.kgp:3: warning: something without a column
 make[2]: *** [scripts/Makefile.build:250: /tmp/x/livepatch-a.o] Error 1
 ";
-        assert_eq!(modpost_undefined(log), vec!["other", "saved_command_line"]);
         let messages = compiler_messages(log);
         assert_eq!(messages.len(), 3);
         assert_eq!(messages[0].file, "../fix.kgp");

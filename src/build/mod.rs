@@ -4,13 +4,14 @@
 //!
 //! [`kbuild`] runs `make -C KDIR M=DIR modules` and reads its messages; [`klp`]
 //! rewrites the built `.ko`, with [`symvers`] saying who exports what and
-//! [`depends`] removing the patched modules from its dependencies.
-//! [`build_module`] does it all for one directory.
+//! [`depends`] removing the patched modules from its dependencies; [`undefined`]
+//! reads what it leaves unresolved. [`build_module`] does it all for one directory.
 
 pub mod depends;
 pub mod kbuild;
 pub mod klp;
 pub mod symvers;
+pub mod undefined;
 
 use kbuild::{MakeError, MakeRun};
 use klp::{Conversion, KlpError};
@@ -36,8 +37,13 @@ pub enum BuildFailure {
     Failed(MakeRun),
     /// make succeeded and left no `.ko`.
     NoModule(MakeRun),
-    /// modpost reported symbols that are neither exported nor declared `extern`.
-    Undefined { names: Vec<String>, make: MakeRun },
+    /// A module's symbol table has undefined symbols that are neither exported
+    /// nor declared `extern` (every one, sorted).
+    Undefined {
+        module: PathBuf,
+        names: Vec<String>,
+        make: MakeRun,
+    },
     /// The livepatch conversion failed.
     Klp {
         module: PathBuf,
@@ -51,8 +57,8 @@ pub enum BuildFailure {
 /// Builds the modules of `dir` against `kdir`, resolving symbols also against the
 /// `Module.symvers` files of out-of-tree modules in `extra_symbols`; converts every
 /// module that records non-exported symbols or patched modules. Undefined symbols
-/// that no record covers are an error: the kernel would refuse the module with
-/// "Unknown symbol".
+/// left in a module's symbol table that no export resolves are an error: the
+/// kernel would refuse the module with "Unknown symbol".
 pub fn build_module(
     kdir: &Path,
     dir: &Path,
@@ -74,16 +80,13 @@ pub fn build_module(
     }
     let exports = symvers::Exports::read(kdir, extra_symbols);
     let mut conversion: Option<Conversion> = None;
-    let mut recorded = Vec::new();
     for module in &modules {
         let data = fs::read(module)
             .map_err(|e| BuildFailure::Io(format!("cannot read {}: {e}", module.display())))?;
-        match klp::convert(&data, &exports) {
-            Ok(None) => {}
+        let data = match klp::convert(&data, &exports) {
+            Ok(None) => data,
             Ok(Some((bytes, done))) => {
                 write_atomically(module, &bytes)?;
-                recorded.extend(done.records.iter().map(|r| r.name.clone()));
-                recorded.extend(done.converted.iter().map(|r| r.name.clone()));
                 match &mut conversion {
                     Some(all) => {
                         all.records.extend(done.records);
@@ -95,6 +98,7 @@ pub fn build_module(
                     }
                     None => conversion = Some(done),
                 }
+                bytes
             }
             Err(error) => {
                 return Err(BuildFailure::Klp {
@@ -103,17 +107,20 @@ pub fn build_module(
                     make,
                 })
             }
+        };
+        let names = undefined::unresolved(&data, &exports).map_err(|e| {
+            BuildFailure::Io(format!(
+                "cannot read the symbols of {}: {e}",
+                module.display()
+            ))
+        })?;
+        if !names.is_empty() {
+            return Err(BuildFailure::Undefined {
+                module: module.clone(),
+                names,
+                make,
+            });
         }
-    }
-    let undefined: Vec<String> = kbuild::modpost_undefined(&make.log)
-        .into_iter()
-        .filter(|name| !recorded.contains(name))
-        .collect();
-    if !undefined.is_empty() {
-        return Err(BuildFailure::Undefined {
-            names: undefined,
-            make,
-        });
     }
     Ok(Built {
         modules,

@@ -7,8 +7,11 @@
 //! 3. position: duplicated local names, `in "file.c"` and `sympos`;
 //! 4. patchability: an ftrace call site, not `__init`, not noinstr;
 //! 5. compiler clones; 6. inlined copies; 7. prototypes;
-//! 8. `extern` symbols; 9. modules; 10. transitions that may never end.
+//! 8. `extern` symbols; 9. modules; 10. transitions that may never end;
+//! 11. symbols the bodies use that the kernel does not export
+//!     ([`super::body_symbols`]).
 
+use super::body_symbols;
 use super::c_decl::{param_types, strip_annotations, types_match};
 use super::coverage::{Coverage, KernelFile};
 use super::instead::replace_instead;
@@ -97,12 +100,15 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
     };
     let release = model.target.release.clone();
     let target_span = model.target.span;
+    let names = body_symbols::SpecNames::of(model);
+    body_symbols::check_shared(model, &names, &vmlinux, diagnostics);
     let mut objects = std::mem::take(&mut model.objects);
     for object in &mut objects {
         if object.module.is_none() {
             stalls.object(object, target_span, diagnostics);
             check_object(object, &vmlinux, &stalls, diagnostics);
             coverage.checked("vmlinux", &vmlinux_file);
+            body_symbols::check_object(object, &names, &[&vmlinux], diagnostics);
             continue;
         }
         let name = object.display_name().to_string();
@@ -158,6 +164,7 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
                     &name,
                     format!("no object of module `{name}` found in {}", show_dirs(&dirs)),
                 );
+                body_symbols::check_object(object, &names, &[&vmlinux], diagnostics);
                 continue;
             }
         };
@@ -171,6 +178,7 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
                 stalls.object(object, target_span, diagnostics);
                 check_object(object, &module, &stalls, diagnostics);
                 coverage.checked(&name, &file_of(&module));
+                body_symbols::check_object(object, &names, &[&module, &vmlinux], diagnostics);
             }
             Err(e) => {
                 coverage.unchecked(&name, format!("cannot read {}", path.display()));

@@ -917,12 +917,15 @@ impl Lowerer<'_> {
         match read_text(&full) {
             Ok(text) => {
                 let name = full.display().to_string();
-                self.sources
+                let len = text.len();
+                let file = self
+                    .sources
                     .add(name.clone(), text.clone(), Origin::Disk(full));
                 Some(Fragment {
                     text,
                     file: name,
                     line: 1,
+                    span: Span::new(file, 0, len),
                 })
             }
             Err(message) => {
@@ -1368,6 +1371,7 @@ impl Lowerer<'_> {
             text: code.text.clone(),
             file: self.sources.name(code.span.file).to_string(),
             line,
+            span: code.span,
         }
     }
 
@@ -1377,6 +1381,7 @@ impl Lowerer<'_> {
             text: text.to_string(),
             file: self.sources.name(span.file).to_string(),
             line,
+            span,
         }
     }
 

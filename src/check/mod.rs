@@ -1,7 +1,9 @@
 //! Checking: lowering syntax trees to a validated [`Model`].
 
 pub mod api;
+pub mod body_symbols;
 pub mod c_decl;
+pub(crate) mod c_uses;
 pub mod coverage;
 pub mod instead;
 pub mod kernel_rules;

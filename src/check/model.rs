@@ -73,6 +73,9 @@ pub struct Fragment {
     pub file: String,
     /// The 1-based line of the first line of `text`.
     pub line: usize,
+    /// Where `text` is in the sources; for a fragment copied from the spec
+    /// (a body, a data block), `text` is exactly the text of this span.
+    pub span: Span,
 }
 
 /// A C function of the patch module: a replacement or a helper.

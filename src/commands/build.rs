@@ -4,10 +4,13 @@ use super::session::{Outcome, Session};
 use super::{EXIT_BUILD, EXIT_OK, EXIT_SPEC_ERRORS};
 use crate::build::kbuild::{find_kdir, CompilerMessage, MakeError};
 use crate::build::{build_module, BuildFailure, Built};
+use crate::check::body_symbols;
+use crate::check::kernel_rules::find_vmlinux;
 use crate::check::Model;
 use crate::cli::{BuildArgs, MessageFormat, SpecArgs};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
+use crate::kernel::{locate, Kernel, OpenOptions};
 use crate::source::Span;
 use std::path::{Path, PathBuf};
 
@@ -140,11 +143,105 @@ pub(crate) fn build_spec(session: &mut Session, request: &BuildRequest) -> Resul
                 built,
             })
         }
+        Err(BuildFailure::Undefined {
+            module,
+            names,
+            make,
+        }) => {
+            print_log(&dir, &make.log);
+            let kernels = open_kernels(session, &model, request.spec);
+            let kernels: Vec<&Kernel> = kernels.iter().collect();
+            for d in undefined_diagnostics(&module, &names, &kernels, Some(&model)) {
+                session.diagnostics.push(d);
+            }
+            session.report("build the module");
+            Err(EXIT_BUILD)
+        }
         Err(failure) => {
             report_failure(session, &dir, &kdir, failure);
             Err(EXIT_BUILD)
         }
     }
+}
+
+/// The objects that may define a module's undefined symbols: the modules the
+/// spec patches, then vmlinux. They are read even under `--no-kernel-checks`:
+/// this only explains an error the build found.
+fn open_kernels(session: &Session, model: &Model, args: &SpecArgs) -> Vec<Kernel> {
+    let cache_dir = super::session::cache_dir();
+    let release = &model.target.release;
+    let vmlinux = session
+        .coverage
+        .vmlinux
+        .as_ref()
+        .map(|checked| std::path::PathBuf::from(&checked.file))
+        .or_else(|| find_vmlinux(args.vmlinux.as_deref(), Some(release), &cache_dir));
+    let options = |name: &str| OpenOptions {
+        cache_dir: Some(cache_dir.clone()),
+        progress: false,
+        object_name: Some(name.to_string()),
+        btf_base: (name != "vmlinux").then(|| vmlinux.clone()).flatten(),
+    };
+    let mut kernels = Vec::new();
+    for object in &model.objects {
+        let Some(name) = &object.module else {
+            continue;
+        };
+        if let Ok(found) = locate::module_object(name, release, args.modules.as_deref(), &cache_dir)
+        {
+            kernels.extend(Kernel::open(&found.path, &options(name)).ok());
+        }
+    }
+    if let Some(path) = &vmlinux {
+        kernels.extend(Kernel::open(path, &options("vmlinux")).ok());
+    }
+    kernels
+}
+
+/// One KGP0204 per undefined symbol of `module`: where the spec uses it, which
+/// object defines it and the declaration to add, as far as `kernels` tell.
+pub(crate) fn undefined_diagnostics(
+    module: &Path,
+    names: &[String],
+    kernels: &[&Kernel],
+    model: Option<&Model>,
+) -> Vec<Diagnostic> {
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let files = body_symbols::inline_files(kernels, &refs);
+    let module_name = module
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let read: Vec<String> = kernels.iter().map(|k| k.object_name.clone()).collect();
+    names
+        .iter()
+        .map(|name| {
+            let origin = body_symbols::find(kernels, name, true, &files);
+            let message = match &origin {
+                Some(o) => format!("{module_name} uses `{name}`, which {} does not export", o.object()),
+                None => format!("{module_name} uses `{name}`, which no export of the kernel provides"),
+            };
+            let mut d = Diagnostic::error(Code::UndefinedSymbol, message);
+            if let Some(span) = model.and_then(|m| body_symbols::first_use(m, name)) {
+                d = d.at(span, "used here");
+            }
+            d = match &origin {
+                Some(o) => d.with_note(o.note(name)),
+                None if read.is_empty() => d.with_note(
+                    "without the target's debug vmlinux kgpc cannot tell which object defines it (`kgpc kernel fetch RELEASE` fetches Debian's)",
+                ),
+                None => d.with_note(format!("neither {} defines it without exporting it", read.join(" nor "))),
+            };
+            d = d.with_note("the module loader would refuse the module with \"Unknown symbol\"");
+            match &origin {
+                Some(o) => d.with_help(o.help(name)),
+                None => d.with_help(
+                    "declare it with `extern` inside the `object` that defines it (vmlinux or its module), \
+                     so that kgpc turns the references into livepatch relocations",
+                ),
+            }
+        })
+        .collect()
 }
 
 /// Reports a failed build: the build's output, then diagnostics.
@@ -198,22 +295,17 @@ pub(crate) fn report_failure(
                 format!("make succeeded but left no .ko in {}", dir.display()),
             )
         }
-        BuildFailure::Undefined { names, make } => {
+        BuildFailure::Undefined {
+            module,
+            names,
+            make,
+        } => {
             print_log(dir, &make.log);
-            Diagnostic::error(
-                Code::UndefinedSymbol,
-                format!(
-                    "the module uses {} the kernel does not export: {}",
-                    if names.len() == 1 { "a symbol" } else { "symbols" },
-                    names.join(", ")
-                ),
-            )
-            .with_note("the module loader would refuse the module with \"Unknown symbol\"")
-            .with_help(format!(
-                "declare {} with `extern` inside the `object` that defines it (vmlinux or its module), \
-                 so that kgpc turns the references into livepatch relocations",
-                if names.len() == 1 { "it" } else { "each" }
-            ))
+            for d in undefined_diagnostics(&module, &names, &[], None) {
+                session.diagnostics.push(d);
+            }
+            session.report("build the module");
+            return;
         }
         BuildFailure::Klp {
             module,

@@ -1,7 +1,7 @@
 //! `kgpc test`: build a spec's module and prove it in the target kernel under QEMU.
 
 use super::build::{build_spec, report_failure, BuildRequest, BuiltSpec};
-use super::session::Session;
+use super::session::{Outcome, Session};
 use super::{EXIT_BUILD, EXIT_OK, EXIT_SPEC_ERRORS, EXIT_TEST};
 use crate::build::build_module;
 use crate::build::kbuild::find_kdir;
@@ -19,8 +19,19 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub fn test(args: &TestArgs) -> i32 {
-    let start = Instant::now();
     let mut session = Session::new(args.spec.message_format);
+    let status = run(args, &mut session);
+    // The built module lives in the test's work directory, gone unless kept.
+    session.finish(&Outcome {
+        command: "test",
+        module: None,
+    });
+    status
+}
+
+/// Checks, builds and proves the spec; every problem is in the session's diagnostics.
+fn run(args: &TestArgs, session: &mut Session) -> i32 {
+    let start = Instant::now();
     let human = args.spec.message_format == MessageFormat::Human;
 
     // The work directory: kept if asked for, else removed at the end.
@@ -100,7 +111,7 @@ pub fn test(args: &TestArgs) -> i32 {
     let mut extra_symbols = Vec::new();
     if let Ok(kdir) = find_kdir(&release, args.kdir.as_deref()) {
         for (index, load) in plan.loads.iter().enumerate() {
-            match resolve_load(&mut session, load, index, &work, &kdir, &kernel) {
+            match resolve_load(session, load, index, &work, &kdir, &kernel) {
                 Ok((paths, symvers)) => {
                     for path in paths {
                         let file = format!("l{index}-{}", file_name(&path));
@@ -118,8 +129,9 @@ pub fn test(args: &TestArgs) -> i32 {
     }
     let modules_time = start.elapsed();
 
-    // The patch.
-    let mut session = Session::new(args.spec.message_format);
+    // The patch, checked again by the build in a new session, whose diagnostics and
+    // summary are the ones the run reports.
+    *session = Session::new(args.spec.message_format);
     let request = BuildRequest {
         spec: &args.spec,
         output: Some(work.join("patch")),
@@ -127,7 +139,7 @@ pub fn test(args: &TestArgs) -> i32 {
         kdir: args.kdir.as_deref(),
         extra_symbols: extra_symbols.clone(),
     };
-    let patch = match build_spec(&mut session, &request) {
+    let patch = match build_spec(session, &request) {
         Ok(patch) => patch,
         Err(status) => return status,
     };

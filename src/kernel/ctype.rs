@@ -121,7 +121,13 @@ fn declare_at<S: TypeSource>(
             if target_is_pointer {
                 declare_at(src, t, &join(word, inner), depth + 1)
             } else {
-                Ok(format!("{word} {}", declare_at(src, t, inner, depth + 1)?))
+                // gcc qualifies a `const char x[]` twice, the array and its elements.
+                let rest = declare_at(src, t, inner, depth + 1)?;
+                if rest.starts_with(&format!("{word} ")) {
+                    Ok(rest)
+                } else {
+                    Ok(format!("{word} {rest}"))
+                }
             }
         }
         Node::Array(t, n) => {
@@ -285,7 +291,13 @@ mod tests {
                 variadic: true,
             }, // 7
             Node::Pointer(Some(7)),        // 8
+            Node::Array(Some(1), Some(59)), // 9 const char [59]
+            Node::Const(Some(9)),          // 10 const (const char [59])
         ]);
+        assert_eq!(
+            declare(&g, Some(10), "linux_banner").unwrap(),
+            "const char linux_banner[59]"
+        );
         assert_eq!(declare(&g, Some(2), "s").unwrap(), "const char *s");
         assert_eq!(
             declare(&g, Some(4), "names").unwrap(),

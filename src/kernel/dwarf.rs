@@ -432,17 +432,17 @@ fn scan_unit<'a>(
 }
 
 /// The file names of a unit's line program, for `DW_AT_decl_file`.
-struct FileNames<'u, 'a> {
+pub(crate) struct FileNames<'u, 'a> {
     dwarf: &'u Dwarf<R<'a>>,
     unit: &'u Unit<R<'a>>,
 }
 
 impl<'u, 'a> FileNames<'u, 'a> {
-    fn new(dwarf: &'u Dwarf<R<'a>>, unit: &'u Unit<R<'a>>) -> Self {
+    pub(crate) fn new(dwarf: &'u Dwarf<R<'a>>, unit: &'u Unit<R<'a>>) -> Self {
         FileNames { dwarf, unit }
     }
 
-    fn name(&self, index: u64) -> Option<String> {
+    pub(crate) fn name(&self, index: u64) -> Option<String> {
         let program = self.unit.line_program.as_ref()?;
         let header = program.header();
         let file = header.file(index)?;

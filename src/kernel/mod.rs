@@ -5,7 +5,8 @@
 //! (ftrace call sites), [`dwarf`] (the scan of every unit), [`dwarf_types`]
 //! and [`btf`] (prototypes on demand, through [`ctype`]), [`build`] (joining
 //! them into an [`index`]), [`cache`] (the index on disk, by build id),
-//! [`facts`] (per-function answers), [`locate`] (where objects are) and
+//! [`facts`] (per-function answers), [`origins`] (where inline-only
+//! functions were declared), [`locate`] (where objects are) and
 //! [`progress`].
 //!
 //! [`Kernel::open`] builds the index once per object and maps it from the
@@ -25,6 +26,7 @@ pub mod facts;
 pub mod index;
 pub mod locate;
 pub mod mcount;
+pub mod origins;
 pub mod progress;
 
 pub use ctype::Prototype;

@@ -258,10 +258,7 @@ pub fn obtain(request: &Request) -> Outcome {
         .unwrap_or_else(|| crate::kernel_cache::KernelPaths::in_cache(&request.cache_dir, release))
         .vmlinuz();
     if !image.is_file() {
-        let no_image = format!(
-            "the kgpc cache has no image of it to boot ({} is missing)",
-            image.display()
-        );
+        let no_image = "the kgpc cache has no image of it to boot".to_string();
         return unavailable(
             if live.is_some() {
                 no_image
