@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The release of the fetched kernel and its directory in the shared kgpc cache.
 fn kernel() -> (String, PathBuf) {
@@ -34,19 +33,7 @@ fn fresh_cache(release: &str, kernel_dir: &Path) -> tempfile::TempDir {
 }
 
 fn kgpc(dir: &Path, cache: &Path, running: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kgpc"))
-        .args(args)
-        .current_dir(dir)
-        .env("KGPC_CACHE_DIR", cache)
-        .env("KGPC_RUNNING_RELEASE", running)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("kgpc runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::kgpc_in(dir, cache, running, args)
 }
 
 /// Writes a spec replacing `body`'s functions for `release` into a new directory.

@@ -88,21 +88,9 @@ fn run(cmd: &mut Command) {
     );
 }
 
-/// Runs kgpc in `dir` with its own cache; returns status, stdout, stderr.
+/// Runs kgpc in `dir` with its own cache and no running kernel.
 fn kgpc(dir: &Path, cache: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kgpc"))
-        .args(args)
-        .current_dir(dir)
-        .env("KGPC_CACHE_DIR", cache)
-        .env("KGPC_RUNNING_RELEASE", "")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("kgpc runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::kgpc_in(dir, cache, "", args)
 }
 
 fn inspect_json(vmlinux: &Path, cache: &Path, names: &[&str]) -> Vec<Value> {

@@ -28,52 +28,13 @@ enum Token<'a> {
     Other,
 }
 
-/// Words of C that are never a symbol.
-const KEYWORDS: &[&str] = &[
-    "auto",
-    "break",
-    "case",
-    "char",
-    "const",
-    "continue",
-    "default",
-    "do",
-    "double",
-    "else",
-    "enum",
-    "extern",
-    "float",
-    "for",
-    "goto",
-    "if",
-    "inline",
-    "int",
-    "long",
-    "register",
-    "restrict",
-    "return",
-    "short",
-    "signed",
-    "sizeof",
-    "static",
-    "struct",
-    "switch",
-    "typedef",
-    "union",
-    "unsigned",
-    "void",
-    "volatile",
-    "while",
-    "_Bool",
-    "bool",
-    "true",
-    "false",
+/// Words of GNU C and the kernel that are never a symbol, beside C's keywords.
+const EXTENSION_WORDS: &[&str] = &[
     "typeof",
     "__typeof__",
     "asm",
     "__asm__",
     "__volatile__",
-    "_Static_assert",
     "__attribute__",
     "__builtin_expect",
     "__builtin_constant_p",
@@ -82,6 +43,11 @@ const KEYWORDS: &[&str] = &[
     "__alignof__",
     "NULL",
 ];
+
+/// Whether `name` is a word of the language, never a symbol.
+fn is_keyword(name: &str) -> bool {
+    super::names::C_KEYWORDS.contains(&name) || EXTENSION_WORDS.contains(&name)
+}
 
 /// Words after which a name is an expression, not a declared name.
 const EXPRESSION_WORDS: &[&str] = &["return", "case", "sizeof", "else", "do", "goto"];
@@ -110,7 +76,7 @@ pub fn uses(text: &str, params: &HashSet<String>) -> Vec<Use> {
         let Token::Ident(name, offset) = *token else {
             continue;
         };
-        if KEYWORDS.contains(&name) || QUALIFIERS.contains(&name) {
+        if is_keyword(name) || QUALIFIERS.contains(&name) {
             continue;
         }
         let prev = previous(&tokens, i);
@@ -193,7 +159,7 @@ pub fn parameter_names(params: &str) -> HashSet<String> {
         }
     }
     names.extend(last);
-    names.retain(|n| !KEYWORDS.contains(&n.as_str()));
+    names.retain(|n| !is_keyword(n));
     names
 }
 

@@ -7,7 +7,7 @@ pub const MODULE_NAME_MAX: usize = 55;
 pub const MODULE_PREFIX: &str = "livepatch-";
 
 /// Words of C that cannot name anything.
-const C_KEYWORDS: &[&str] = &[
+pub(crate) const C_KEYWORDS: &[&str] = &[
     "auto",
     "break",
     "case",

@@ -55,3 +55,21 @@ pub fn debian_kernel(part: &str) -> PathBuf {
     );
     PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
 }
+
+/// Runs kgpc in `dir` with the cache `cache`, as if the running kernel were
+/// `running` (empty: none); returns its exit status, stdout and stderr.
+pub fn kgpc_in(dir: &Path, cache: &Path, running: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kgpc"))
+        .args(args)
+        .current_dir(dir)
+        .env("KGPC_CACHE_DIR", cache)
+        .env("KGPC_RUNNING_RELEASE", running)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("kgpc runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
