@@ -22,5 +22,6 @@ pub mod render;
 pub mod review;
 pub mod source;
 pub mod std_specs;
+pub mod stdio;
 pub mod syntax;
 pub mod vm;

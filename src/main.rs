@@ -2,5 +2,5 @@ use clap::Parser;
 
 fn main() {
     let cli = kgpc::cli::Cli::parse();
-    std::process::exit(kgpc::commands::run(cli));
+    std::process::exit(kgpc::stdio::exit_status(kgpc::commands::run(cli)));
 }

@@ -151,7 +151,7 @@ pub fn find_kdir(release: &str, explicit: Option<&Path>) -> Result<PathBuf, Vec<
                     tried.push(crate::kernel_cache::KernelPaths::in_cache(&cache, release).kdir())
                 }
                 Err(error) => {
-                    eprintln!("kgpc kernel: {error}");
+                    crate::errln!("kgpc kernel: {error}");
                     tried.push(crate::kernel_cache::KernelPaths::in_cache(&cache, release).kdir());
                 }
             }

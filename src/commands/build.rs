@@ -31,7 +31,7 @@ pub fn build(args: &BuildArgs) -> i32 {
                 module: Some(&spec.module),
             });
             if args.spec.message_format == MessageFormat::Human {
-                eprintln!("{}\n  {}", spec.summary(), session.coverage.describe());
+                crate::errln!("{}\n  {}", spec.summary(), session.coverage.describe());
             }
             EXIT_OK
         }
@@ -330,9 +330,9 @@ fn print_log(dir: &Path, log: &str) {
     for line in log.lines() {
         // gcc names the spec as the #line directives do: relative to the output directory.
         if line.starts_with("../") || line.starts_with("livepatch-") {
-            eprintln!("{}", shown_path(&Path::new(&dir_shown).join(line)));
+            crate::errln!("{}", shown_path(&Path::new(&dir_shown).join(line)));
         } else {
-            eprintln!("{line}");
+            crate::errln!("{line}");
         }
     }
 }

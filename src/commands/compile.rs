@@ -22,7 +22,7 @@ pub fn check(args: &CheckArgs) -> i32 {
         return EXIT_SPEC_ERRORS;
     }
     if let (Some(model), MessageFormat::Human) = (model, args.spec.message_format) {
-        eprintln!(
+        crate::errln!(
             "Checked {} for {} ({}): no errors; {}.",
             model.patch.module_name,
             model.target.release,
@@ -57,7 +57,7 @@ pub fn compile(args: &CompileArgs) -> i32 {
     session.finish(&outcome);
     if args.spec.message_format == MessageFormat::Human {
         let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
-        eprintln!(
+        crate::errln!(
             "Compiled {} for {} ({}) into {}/: {}; {}.",
             model.patch.module_name,
             model.target.release,

@@ -9,14 +9,14 @@ use crate::format::format;
 use crate::load::read_text;
 use crate::source::Origin;
 use crate::syntax::parse;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 pub fn fmt(args: &FmtArgs) -> i32 {
     if args.files.is_empty() {
         let mut text = String::new();
         if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-            eprintln!(
+            crate::errln!(
                 "error: cannot read standard input: {}",
                 crate::load::describe_io(&e)
             );
@@ -25,7 +25,7 @@ pub fn fmt(args: &FmtArgs) -> i32 {
         return match formatted("<stdin>", text.clone(), None) {
             Some(out) if args.check => report_check("<stdin>", &text, &out),
             Some(out) => {
-                let _ = std::io::stdout().write_all(out.as_bytes());
+                crate::out!("{out}");
                 EXIT_OK
             }
             None => EXIT_SPEC_ERRORS,
@@ -55,7 +55,7 @@ pub fn fmt(args: &FmtArgs) -> i32 {
             status = status.max(report_check(&name, &text, &out));
         } else if out != text {
             if let Err(e) = crate::output::replace_file(path, out.as_bytes()) {
-                eprintln!(
+                crate::errln!(
                     "error[{}]: cannot write `{name}`: {}",
                     Code::OutputError.as_str(),
                     crate::load::describe_io(&e)
@@ -87,7 +87,7 @@ fn report_check(name: &str, before: &str, after: &str) -> i32 {
         return EXIT_OK;
     }
     let diff = similar::TextDiff::from_lines(before, after);
-    print!(
+    crate::out!(
         "{}",
         diff.unified_diff()
             .context_radius(2)

@@ -12,7 +12,7 @@ pub fn inspect(args: &InspectArgs) -> i32 {
     let path = match vmlinux_path(args) {
         Ok(p) => p,
         Err(why) => {
-            eprintln!("error: {why}");
+            crate::errln!("error: {why}");
             return EXIT_USAGE;
         }
     };
@@ -25,7 +25,7 @@ pub fn inspect(args: &InspectArgs) -> i32 {
     let vmlinux = match Kernel::open(&path, &options) {
         Ok(k) => k,
         Err(e) => {
-            eprintln!("error: cannot read the kernel: {e}");
+            crate::errln!("error: cannot read the kernel: {e}");
             return EXIT_SPEC_ERRORS;
         }
     };
@@ -43,7 +43,7 @@ pub fn inspect(args: &InspectArgs) -> i32 {
             ) {
                 Ok(found) => found,
                 Err(dirs) => {
-                    eprintln!(
+                    crate::errln!(
                         "error: no object of module `{name}` in {}",
                         dirs.iter()
                             .map(|d| d.display().to_string())
@@ -54,7 +54,7 @@ pub fn inspect(args: &InspectArgs) -> i32 {
                 }
             };
             if let Some(note) = &found.note {
-                eprintln!("note: {note}");
+                crate::errln!("note: {note}");
             }
             let found = found.path;
             match Kernel::open(
@@ -67,7 +67,7 @@ pub fn inspect(args: &InspectArgs) -> i32 {
             ) {
                 Ok(k) => k,
                 Err(e) => {
-                    eprintln!("error: cannot read the module: {e}");
+                    crate::errln!("error: cannot read the module: {e}");
                     return EXIT_SPEC_ERRORS;
                 }
             }
@@ -82,7 +82,7 @@ pub fn inspect(args: &InspectArgs) -> i32 {
     let census = match &outcome {
         Outcome::Found(c) => Some(c),
         Outcome::Unavailable { why, help } => {
-            eprintln!("warning: no census of tasks at rest: kernel threads that rest in these functions were not looked for\n  note: {why}\n  help: {help}");
+            crate::errln!("warning: no census of tasks at rest: kernel threads that rest in these functions were not looked for\n  note: {why}\n  help: {help}");
             None
         }
     };
@@ -97,14 +97,14 @@ pub fn inspect(args: &InspectArgs) -> i32 {
     }
     match args.format {
         InspectFormat::Json => {
-            println!(
+            crate::outln!(
                 "{}",
                 serde_json::to_string_pretty(&all).unwrap_or_else(|_| "[]".into())
             );
         }
         InspectFormat::Human => {
             for f in &all {
-                print!("{}", human(f));
+                crate::out!("{}", human(f));
             }
         }
     }
@@ -135,7 +135,7 @@ pub fn inspect(args: &InspectArgs) -> i32 {
         } else if !suggestions.is_empty() {
             line.push_str(&format!("; did you mean {}?", suggestions.join(", ")));
         }
-        eprintln!("{line}");
+        crate::errln!("{line}");
     }
     if missing.is_empty() {
         EXIT_OK

@@ -27,12 +27,12 @@ pub fn kernel(args: &KernelArgs) -> i32 {
                 });
             match fetched {
                 Ok(paths) => {
-                    eprintln!(
+                    crate::errln!(
                         "kgpc kernel: {} is in {}",
                         paths.release,
                         paths.dir.display()
                     );
-                    println!("{}", part(&paths, *print).display());
+                    crate::outln!("{}", part(&paths, *print).display());
                     EXIT_OK
                 }
                 Err(error) => {
@@ -51,7 +51,7 @@ pub fn kernel(args: &KernelArgs) -> i32 {
                 } else {
                     ""
                 };
-                println!("{release}{dbg}");
+                crate::outln!("{release}{dbg}");
             }
             EXIT_OK
         }
@@ -85,7 +85,7 @@ pub fn kernel(args: &KernelArgs) -> i32 {
                 session.report("find the kernel");
                 return EXIT_BUILD;
             }
-            println!("{}", path.display());
+            crate::outln!("{}", path.display());
             EXIT_OK
         }
     }
@@ -145,7 +145,7 @@ fn census(cache: &Path, release: &str, qemu: &Path, busybox: &Path) -> i32 {
                         None => f.function.clone(),
                     })
                     .collect();
-                println!("{} ({}): {}", task.comm, task.pid, frames.join(" "));
+                crate::outln!("{} ({}): {}", task.comm, task.pid, frames.join(" "));
             }
             EXIT_OK
         }

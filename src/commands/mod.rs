@@ -39,7 +39,9 @@ pub fn run(cli: Cli) -> i32 {
         Command::Inspect(args) => inspect::inspect(&args),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "kgpc", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "kgpc", &mut script);
+            crate::out!("{}", String::from_utf8_lossy(&script));
             EXIT_OK
         }
     }

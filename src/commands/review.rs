@@ -99,8 +99,8 @@ fn emit(
         return EXIT_OK;
     }
     match format {
-        MessageFormat::Human => print!("{text}"),
-        MessageFormat::Json => println!("{}", serde_json::json!({ key: text })),
+        MessageFormat::Human => crate::out!("{text}"),
+        MessageFormat::Json => crate::outln!("{}", serde_json::json!({ key: text })),
     }
     EXIT_OK
 }

@@ -87,7 +87,7 @@ impl Session {
             files: &self.written,
             module: outcome.module.map(|m| m.display().to_string()),
         };
-        println!("{}", serde_json::json!({ "summary": summary }));
+        crate::outln!("{}", serde_json::json!({ "summary": summary }));
     }
 
     /// Loads and checks the spec; the model is `None` when there were errors.
@@ -172,7 +172,7 @@ impl Session {
         match self.format {
             MessageFormat::Json => {
                 for d in &list {
-                    println!("{}", render::json(&self.sources, d));
+                    crate::outln!("{}", render::json(&self.sources, d));
                 }
             }
             MessageFormat::Human => {
@@ -198,12 +198,12 @@ impl Session {
                     } else {
                         String::new()
                     };
-                    eprintln!(
+                    crate::errln!(
                         "error: could not {what} due to {}{also}",
                         plural(errors, "error")
                     );
                 } else if warnings > 0 {
-                    eprintln!("warning: {} emitted", plural(warnings, "warning"));
+                    crate::errln!("warning: {} emitted", plural(warnings, "warning"));
                 }
             }
         }

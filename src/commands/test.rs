@@ -282,12 +282,12 @@ fn run(args: &TestArgs, session: &mut Session) -> i32 {
         )
     });
     if show_console && human {
-        eprintln!("---- the kernel's console (last 60 lines) ----");
+        crate::errln!("---- the kernel's console (last 60 lines) ----");
         let lines: Vec<&str> = run.console.lines().collect();
         for line in &lines[lines.len().saturating_sub(60)..] {
-            eprintln!("{}", line.trim_end_matches('\r'));
+            crate::errln!("{}", line.trim_end_matches('\r'));
         }
-        eprintln!("---- end of the console ----");
+        crate::errln!("---- end of the console ----");
     }
     for failure in &failures {
         session
@@ -297,7 +297,7 @@ fn run(args: &TestArgs, session: &mut Session) -> i32 {
     let failed = session.report("prove the patch in the VM");
     if human {
         let checks = plan.checks.len() + plan.dmesg.len() + usize::from(plan.refused.is_some());
-        eprintln!(
+        crate::errln!(
             "{} {} on {}: {} ({} test entries); build {:.1} s, modules first {:.1} s, VM {:.1} s, total {:.1} s",
             if failed { "FAILED" } else { "Tested" },
             patch.model.patch.module_name,
@@ -310,7 +310,7 @@ fn run(args: &TestArgs, session: &mut Session) -> i32 {
             start.elapsed().as_secs_f64()
         );
         if kept {
-            eprintln!(
+            crate::errln!(
                 "Work directory: {} (console.log, report.log, initramfs.cpio)",
                 work.display()
             );

@@ -240,7 +240,7 @@ fn newer_than_apt_state(file: &Path) -> bool {
 
 /// Progress goes to standard error through this.
 fn say(message: &str) {
-    eprintln!("kgpc kernel: {message}");
+    crate::errln!("kgpc kernel: {message}");
 }
 
 /// Makes sure the cache holds `release`, fetching what is missing.

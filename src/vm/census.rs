@@ -146,7 +146,7 @@ pub fn record(machine: &Machine) -> Result<Census, String> {
     let watch = |elapsed: Duration, report: &Path| {
         if terminal {
             let text = std::fs::read_to_string(report).unwrap_or_default();
-            eprint!(
+            crate::err!(
                 "\r\x1b[2Kkgpc: census: {}, {:.0} s",
                 stage(&text),
                 elapsed.as_secs_f64()
@@ -155,7 +155,7 @@ pub fn record(machine: &Machine) -> Result<Census, String> {
     };
     let boot = run_watched(machine, &initrd, &watch);
     if terminal {
-        eprint!("\r\x1b[2K");
+        crate::err!("\r\x1b[2K");
     }
     let boot = boot.map_err(|e| e.to_string())?;
     let report = parse_report(&boot.report_text);
@@ -296,7 +296,7 @@ pub fn obtain(request: &Request) -> Outcome {
 /// Boots the image, keeps the census by the build id the guest reports, and says so.
 pub fn boot(request: &Request, image: &Path) -> Result<Census, String> {
     let release = &request.release;
-    eprintln!(
+    crate::errln!(
         "kgpc: recording the census of {release}: booting it under QEMU to read every task's stack at rest (takes some seconds)"
     );
     let start = Instant::now();
@@ -332,7 +332,7 @@ pub fn boot(request: &Request, image: &Path) -> Result<Census, String> {
         }
         None => "not kept: the guest reported no build id".to_string(),
     };
-    eprintln!(
+    crate::errln!(
         "kgpc: census of {release}: {} kernel threads at rest in {} samples, {:.1} s; {kept}",
         recorded.kernel_threads(),
         recorded.samples,
