@@ -43,6 +43,7 @@ fn reviews_match_golden_files() {
         .collect();
     specs.sort();
     specs.push("tests/emit/full.kgp".into());
+    specs.push("tests/review/hostile-markdown.kgp".into());
     for spec in &specs {
         let (code, stdout, stderr) = kgpc(
             &root(),
@@ -99,6 +100,69 @@ fn review_reports_risks_a_reviewer_must_weigh() {
         report.contains("relies on another patch to create it"),
         "{report}"
     );
+}
+
+/// Spec text holding `|`, newlines, headings and HTML comments stays inside
+/// its line and cell: the review has its own sections and nothing else, no
+/// HTML comment opens, and every table row has its table's columns.
+#[test]
+fn spec_text_cannot_forge_or_hide_review_sections() {
+    let (code, report, stderr) = kgpc(
+        &root(),
+        &[
+            "review",
+            "tests/review/hostile-markdown.kgp",
+            "--release",
+            "6.1.0-999-cloud-amd64",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let headings: Vec<&str> = report.lines().filter(|l| l.starts_with('#')).collect();
+    assert_eq!(
+        headings,
+        [
+            "# Live patch review: `livepatch-hostile-markdown`",
+            "## Replaced functions",
+            "## New code",
+            "## Checks against the kernel",
+            "## Risks to weigh",
+        ],
+        "{report}"
+    );
+    let unescaped = |line: &str, what: char| {
+        let mut count = 0;
+        let mut escaped = false;
+        for c in line.chars() {
+            count += usize::from(c == what && !escaped);
+            escaped = c == '\\' && !escaped;
+        }
+        count
+    };
+    let mut columns = None;
+    for line in report.lines() {
+        assert_eq!(
+            unescaped(line, '<'),
+            0,
+            "an HTML tag or comment opens: {line}"
+        );
+        if line.starts_with('|') {
+            let cells = unescaped(line, '|');
+            assert_eq!(
+                *columns.get_or_insert(cells),
+                cells,
+                "a cell was split: {line}"
+            );
+        } else {
+            columns = None;
+        }
+        if line.starts_with('>') {
+            let quoted = line.trim_start_matches('>').trim_start();
+            assert!(
+                !quoted.starts_with(['#', '-', '=', '<', '>', '*', '+']),
+                "a quoted line opens a block: {line}"
+            );
+        }
+    }
 }
 
 #[test]

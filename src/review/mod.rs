@@ -3,6 +3,7 @@
 //! is what the generated module does.
 
 mod diff;
+mod markdown;
 pub mod report;
 mod usage;
 

@@ -1,5 +1,6 @@
 //! The Markdown report of `kgpc review`, ready to paste as a pull-request comment.
 
+use super::markdown::{code, line, message, text};
 use super::usage::{calls, lines_of_code, sites};
 use crate::check::coverage::Coverage;
 use crate::check::model::{Model, Shadow};
@@ -23,10 +24,10 @@ pub fn report(model: &Model, context: &ReviewContext<'_>) -> String {
     let mut out = String::new();
     let p = &model.patch;
     let t = &model.target;
-    let _ = writeln!(out, "# Live patch review: `{}`\n", p.module_name);
+    let _ = writeln!(out, "# Live patch review: {}\n", code(&p.module_name));
     if let Some(d) = &p.description {
-        for line in d.lines() {
-            let _ = writeln!(out, "> {line}");
+        for l in d.split(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}']) {
+            let _ = writeln!(out, "> {}", line(l));
         }
         out.push('\n');
     }
@@ -34,15 +35,18 @@ pub fn report(model: &Model, context: &ReviewContext<'_>) -> String {
     if let Some(spec) = model.inputs.first() {
         let _ = writeln!(
             out,
-            "| Spec | `{}` (sha256 `{}`) |",
-            spec.name,
+            "| Spec | {} (sha256 `{}`) |",
+            code(&spec.name),
             &spec.sha256[..16]
         );
     }
     let _ = writeln!(
         out,
         "| Target | {} ({}, Linux {}), chosen as {} |",
-        t.release, t.arch, t.version, t.release_source
+        text(&t.release),
+        text(&t.arch.to_string()),
+        t.version,
+        text(&t.release_source.to_string())
     );
     if t.releases.len() > 1 || t.releases.first() != Some(&t.release) {
         let _ = writeln!(
@@ -50,16 +54,22 @@ pub fn report(model: &Model, context: &ReviewContext<'_>) -> String {
             "| Releases | {} |",
             t.releases
                 .iter()
-                .map(|r| format!("`{r}`"))
+                .map(|r| code(r))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
     }
     for r in &p.references {
-        let _ = writeln!(out, "| Reference | {} {} |", r.kind, r.value);
+        let _ = writeln!(
+            out,
+            "| Reference | {} {} |",
+            text(&r.kind.to_string()),
+            text(&r.value)
+        );
     }
     if !p.authors.is_empty() {
-        let _ = writeln!(out, "| Authors | {} |", p.authors.join(", "));
+        let authors: Vec<String> = p.authors.iter().map(|a| text(a)).collect();
+        let _ = writeln!(out, "| Authors | {} |", authors.join(", "));
     }
     let replace = if p.cumulative {
         "cumulative: atomically replaces every live patch loaded before it (`klp_patch.replace`)"
@@ -94,13 +104,15 @@ fn replacements(out: &mut String, model: &Model) {
             let source = f
                 .source_file
                 .as_deref()
-                .map_or(String::new(), |s| format!(" (`{s}`)"));
+                .map_or(String::new(), |s| format!(" ({})", code(s)));
             format!(
-                "| {} | `{}()`{source} | {pos} | `{}:{}` | {} lines |",
-                o.display_name(),
-                f.old_name,
-                f.function.origin.file,
-                f.function.origin.line,
+                "| {} | {}{source} | {pos} | {} | {} lines |",
+                text(o.display_name()),
+                code(&format!("{}()", f.old_name)),
+                code(&format!(
+                    "{}:{}",
+                    f.function.origin.file, f.function.origin.line
+                )),
                 lines_of_code(&f.function.body.text)
             )
         })
@@ -135,11 +147,10 @@ fn symbols(out: &mut String, model: &Model) {
                 "unique".into()
             };
             format!(
-                "| {} | `{}` | {pos} | `{}:{}` |",
-                o.display_name(),
-                e.declaration,
-                e.origin.file,
-                e.origin.line
+                "| {} | {} | {pos} | {} |",
+                text(o.display_name()),
+                code(&e.declaration),
+                code(&format!("{}:{}", e.origin.file, e.origin.line))
             )
         })
         .collect();
@@ -192,15 +203,15 @@ fn shadows(out: &mut String, model: &Model) {
             if v.is_empty() {
                 "nowhere".to_string()
             } else {
-                v.join("; ")
+                v.iter().map(|u| message(u)).collect::<Vec<_>>().join("; ")
             }
         };
         let _ = writeln!(
             out,
-            "| `{}` | {} | `{}` | {} | {} | {fate} |",
-            s.name,
+            "| {} | {} | {} | {} | {} | {fate} |",
+            code(&s.name),
             s.id,
-            s.owner,
+            code(&s.owner.to_string()),
             list(&allocated),
             list(&freed)
         );
@@ -215,11 +226,10 @@ fn callbacks(out: &mut String, model: &Model) {
         .flat_map(|o| o.callbacks.iter().map(move |c| (o, c)))
         .map(|(o, c)| {
             format!(
-                "| {} | `{}` | `{}:{}` |",
-                o.display_name(),
+                "| {} | `{}` | {} |",
+                text(o.display_name()),
                 c.kind.keyword(),
-                c.body.file,
-                c.body.line
+                code(&format!("{}:{}", c.body.file, c.body.line))
             )
         })
         .collect();
@@ -246,7 +256,7 @@ fn states(out: &mut String, model: &Model) {
     let _ = writeln!(out, "The kernel refuses this patch if an installed patch has a higher version of one of these states; a cumulative successor must keep every state.\n");
     let _ = writeln!(out, "| Name | Id | Version |\n|---|---|---|");
     for s in &model.states {
-        let _ = writeln!(out, "| `{}` | {:#x} | {} |", s.name, s.id, s.version);
+        let _ = writeln!(out, "| {} | {:#x} | {} |", code(&s.name), s.id, s.version);
     }
     out.push('\n');
 }
@@ -289,21 +299,23 @@ fn kernel_checks(out: &mut String, context: &ReviewContext<'_>) {
         let _ = writeln!(
             out,
             "Not run: {}. Not checked: the release and build id, {CHECKED}.\n",
-            coverage
-                .skipped
-                .as_deref()
-                .unwrap_or("no debug vmlinux was given")
+            message(
+                coverage
+                    .skipped
+                    .as_deref()
+                    .unwrap_or("no debug vmlinux was given")
+            )
         );
         return;
     }
     if let Some(v) = &coverage.vmlinux {
         let _ = writeln!(
             out,
-            "The target's release, build id and architecture were checked against `{}`{}.\n",
-            v.file,
+            "The target's release, build id and architecture were checked against {}{}.\n",
+            code(&v.file),
             v.build_id
                 .as_ref()
-                .map_or(String::new(), |id| format!(" (build id `{id}`)"))
+                .map_or(String::new(), |id| format!(" (build id {})", code(id)))
         );
     }
     let _ = writeln!(
@@ -315,19 +327,20 @@ fn kernel_checks(out: &mut String, context: &ReviewContext<'_>) {
             (Some(file), true) => {
                 let _ = writeln!(
                     out,
-                    "| {} | `{file}` | {} |",
-                    o.name,
+                    "| {} | {} | {} |",
+                    text(&o.name),
+                    code(file),
                     o.build_id
                         .as_ref()
-                        .map_or("none".to_string(), |id| format!("`{id}`"))
+                        .map_or("none".to_string(), |id| code(id))
                 );
             }
             _ => {
                 let _ = writeln!(
                     out,
                     "| {} | not checked: {} | |",
-                    o.name,
-                    o.reason.as_deref().unwrap_or("no object found")
+                    text(&o.name),
+                    message(o.reason.as_deref().unwrap_or("no object found"))
                 );
             }
         }
@@ -357,16 +370,20 @@ fn risks(out: &mut String, model: &Model, context: &ReviewContext<'_>) {
     let mut risks: Vec<String> = Vec::new();
     for d in &context.diagnostics {
         if d.severity >= Severity::Warning {
-            risks.push(format!("{} ({})", d.message, d.code.as_str()));
+            risks.push(format!("{} ({})", message(&d.message), d.code.as_str()));
         }
     }
     for s in &model.shadows {
         let freed = !users(model, s, &["_free", "_free_all"]).is_empty();
         if !s.free_on_unpatch && !freed {
-            risks.push(format!("Shadow variable `{}` is never freed: it says `keep` and no code calls `{}_free()`.", s.name, s.name));
+            risks.push(format!(
+                "Shadow variable {} is never freed: it says `keep` and no code calls {}.",
+                code(&s.name),
+                code(&format!("{}_free()", s.name))
+            ));
         }
         if users(model, s, &["_alloc", "_get_or_alloc"]).is_empty() {
-            risks.push(format!("Shadow variable `{}` is never allocated by this patch; it relies on another patch to create it.", s.name));
+            risks.push(format!("Shadow variable {} is never allocated by this patch; it relies on another patch to create it.", code(&s.name)));
         }
     }
     for o in &model.objects {
@@ -374,7 +391,7 @@ fn risks(out: &mut String, model: &Model, context: &ReviewContext<'_>) {
             if c.kind == CallbackKind::PrePatch && can_fail(&c.body.text) {
                 risks.push(format!(
                     "The `pre_patch` callback of {} can fail: the kernel then refuses the patch{}.",
-                    o.display_name(),
+                    text(o.display_name()),
                     if o.module.is_some() {
                         ", or the module when it loads later"
                     } else {
@@ -386,20 +403,20 @@ fn risks(out: &mut String, model: &Model, context: &ReviewContext<'_>) {
         for f in &o.funcs {
             let lines = lines_of_code(&f.function.body.text);
             if lines > LARGE_BODY {
-                risks.push(format!("The replacement of `{}()` is large ({lines} lines): review it against the original closely.", f.old_name));
+                risks.push(format!("The replacement of {} is large ({lines} lines): review it against the original closely.", code(&format!("{}()", f.old_name))));
             }
         }
         for f in o.funcs.iter().filter(|f| !f.allow_inlined.is_empty()) {
             risks.push(format!(
-                "The copies of `{}()` inlined into {} keep the old code: the spec says so with `allow_inlined`.",
-                f.old_name,
-                f.allow_inlined.iter().map(|c| format!("`{c}()`")).collect::<Vec<_>>().join(", ")
+                "The copies of {} inlined into {} keep the old code: the spec says so with `allow_inlined`.",
+                code(&format!("{}()", f.old_name)),
+                f.allow_inlined.iter().map(|c| code(&format!("{c}()"))).collect::<Vec<_>>().join(", ")
             ));
         }
         if o.module.is_some() && !o.funcs.is_empty() {
             risks.push(format!(
-                "Module `{}` is patched when it loads; until then its old code is not involved.",
-                o.display_name()
+                "Module {} is patched when it loads; until then its old code is not involved.",
+                code(o.display_name())
             ));
         }
     }
