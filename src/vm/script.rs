@@ -37,13 +37,24 @@ check() {
   echo "$out" | head -c 4096 | sed "s/^/KGPC OUT $1 $2 /" >&3
   say CHECK "$1" "$2" "$rc"
 }
+# Reports each line of file $2 as an error of module $1.
+errors() {
+  while IFS= read -r line; do printf 'KGPC ERR %s %s\n' "$1" "$line"; done < "$2" >&3
+}
 # Loads module file $1 as $2; reports its errors.
 load() {
   insmod "$1" > /tmp/insmod 2>&1
   rc=$?
-  sed "s/^/KGPC ERR $2 /" /tmp/insmod >&3
+  errors "$2" /tmp/insmod
   say INSMOD "$2" "$rc"
   return $rc
+}
+# Unloads module $1; reports its errors.
+unload() {
+  rmmod "$1" > /tmp/rmmod 2>&1
+  rc=$?
+  errors "$1" /tmp/rmmod
+  say RMMOD "$1" "$rc"
 }
 # Names the tasks whose patch state is not yet $1, with their kernel stacks.
 blockers() {
@@ -58,24 +69,24 @@ blockers() {
 # Waits until livepatch $1 has finished its transition.
 wait_transition() {
   i=0
-  while [ "$(cat /sys/kernel/livepatch/$1/transition 2>/dev/null)" = 1 ] && [ $i -lt $LIMIT ]; do
+  while [ "$(cat "/sys/kernel/livepatch/$1/transition" 2>/dev/null)" = 1 ] && [ $i -lt $LIMIT ]; do
     sleep 0.1; i=$((i + 1))
   done
-  if [ "$(cat /sys/kernel/livepatch/$1/transition 2>/dev/null)" = 1 ]; then
+  if [ "$(cat "/sys/kernel/livepatch/$1/transition" 2>/dev/null)" = 1 ]; then
     blockers 1
     say TRANSITION "$1" timeout $i
     return 1
   fi
-  say TRANSITION "$1" done $i "$(cat /sys/kernel/livepatch/$1/enabled 2>/dev/null)"
+  say TRANSITION "$1" done $i "$(cat "/sys/kernel/livepatch/$1/enabled" 2>/dev/null)"
 }
 # Disables livepatch $1 and waits until the kernel has freed it.
 disable() {
-  echo 0 > /sys/kernel/livepatch/$1/enabled
+  echo 0 > "/sys/kernel/livepatch/$1/enabled"
   i=0
-  while [ -d /sys/kernel/livepatch/$1 ] && [ $i -lt $LIMIT ]; do
+  while [ -d "/sys/kernel/livepatch/$1" ] && [ $i -lt $LIMIT ]; do
     sleep 0.1; i=$((i + 1))
   done
-  if [ -d /sys/kernel/livepatch/$1 ]; then
+  if [ -d "/sys/kernel/livepatch/$1" ]; then
     blockers 0
     say DISABLE "$1" timeout $i
     return 1
@@ -103,50 +114,43 @@ pub fn init_script(plan: &Plan) -> String {
         s.push_str(&load_line(module, "setup"));
         s.push_str(&format!(
             "wait_transition {} || finish\n",
-            module.kernel_name
+            shell_quote(&module.kernel_name)
         ));
     }
     s.push_str("kmsg setup\n");
     phase(&mut s, plan, "before");
     let patch = &plan.patch;
+    let n = shell_quote(&patch.kernel_name);
     if plan.refused.is_some() {
         s.push_str(&format!(
-            "insmod_rc=0; load /m/{} {} || insmod_rc=1\n",
-            patch.file, patch.kernel_name
+            "insmod_rc=0; load {} {n} || insmod_rc=1\n",
+            guest_path(patch)
         ));
         for module in &plan.modules_after {
             s.push_str(&load_line(module, "loaded"));
         }
         s.push_str("kmsg loaded\n");
         s.push_str(&format!(
-            "if [ $insmod_rc = 0 ]; then wait_transition {n}; disable {n}; rmmod {n}; kmsg unloaded; finish; fi\n",
-            n = patch.kernel_name
+            "if [ $insmod_rc = 0 ]; then wait_transition {n}; disable {n}; rmmod {n}; kmsg unloaded; finish; fi\n"
         ));
         phase(&mut s, plan, "refused");
         s.push_str("finish\n");
         return s;
     }
     s.push_str(&format!(
-        "load /m/{} {} || {{ kmsg loaded; finish; }}\n",
-        patch.file, patch.kernel_name
+        "load {} {n} || {{ kmsg loaded; finish; }}\n",
+        guest_path(patch)
     ));
     s.push_str(&format!(
-        "wait_transition {} || {{ kmsg loaded; finish; }}\n",
-        patch.kernel_name
+        "wait_transition {n} || {{ kmsg loaded; finish; }}\n"
     ));
     for module in &plan.modules_after {
         s.push_str(&load_line(module, "loaded"));
     }
     s.push_str("kmsg loaded\n");
     phase(&mut s, plan, "loaded");
-    s.push_str(&format!(
-        "disable {} || {{ kmsg unloaded; finish; }}\n",
-        patch.kernel_name
-    ));
-    s.push_str(&format!(
-        "rmmod {n} > /tmp/rmmod 2>&1; rc=$?; sed \"s/^/KGPC ERR {n} /\" /tmp/rmmod >&3; say RMMOD {n} $rc\n",
-        n = patch.kernel_name
-    ));
+    s.push_str(&format!("disable {n} || {{ kmsg unloaded; finish; }}\n"));
+    s.push_str(&format!("unload {n}\n"));
     s.push_str("kmsg unloaded\n");
     phase(&mut s, plan, "unloaded");
     s.push_str("finish\n");
@@ -157,9 +161,15 @@ pub fn init_script(plan: &Plan) -> String {
 /// and ends the test.
 fn load_line(module: &GuestModule, phase: &str) -> String {
     format!(
-        "load /m/{} {} || {{ kmsg {phase}; finish; }}\n",
-        module.file, module.kernel_name
+        "load {} {} || {{ kmsg {phase}; finish; }}\n",
+        guest_path(module),
+        shell_quote(&module.kernel_name)
     )
+}
+
+/// Where a module's file is in the guest, quoted for the shell.
+fn guest_path(module: &GuestModule) -> String {
+    shell_quote(&format!("/m/{}", module.file))
 }
 
 fn phase(s: &mut String, plan: &Plan, name: &str) {
@@ -199,9 +209,84 @@ mod tests {
                 .find(text)
                 .unwrap_or_else(|| panic!("no `{text}` in:\n{script}"))
         };
-        assert!(at("load /m/first-mod.ko") < at("load /m/livepatch-x.ko"));
-        assert!(at("wait_transition livepatch_x") < at("load /m/after-mod.ko after_mod"));
-        assert!(at("load /m/after-mod.ko after_mod || { kmsg loaded;") < at("say PHASE loaded"));
+        assert!(at("load '/m/first-mod.ko'") < at("load '/m/livepatch-x.ko'"));
+        assert!(at("wait_transition 'livepatch_x'") < at("load '/m/after-mod.ko' 'after_mod'"));
+        assert!(
+            at("load '/m/after-mod.ko' 'after_mod' || { kmsg loaded;") < at("say PHASE loaded")
+        );
+    }
+
+    /// The plan's part of the script, run by a real shell with every guest
+    /// function replaced by one that prints its arguments: hostile module
+    /// names reach the functions as one word each, and run nothing.
+    #[test]
+    fn hostile_module_names_are_single_words_to_the_shell() {
+        let hostile = [
+            "x'; touch pwned; '",
+            "$(touch pwned)",
+            "a b\n; touch pwned",
+            "`touch pwned`",
+            "\"; touch pwned; \"",
+        ];
+        let module = |name: &str| GuestModule {
+            file: format!("{name}.ko"),
+            kernel_name: name.to_string(),
+        };
+        let plan = Plan {
+            modules_first: vec![module(hostile[0]), module(hostile[1])],
+            modules_after: vec![module(hostile[2])],
+            patches_first: vec![module(hostile[3])],
+            patch: module(hostile[4]),
+            checks: vec![],
+            dmesg: vec![],
+            refused: None,
+            transition_timeout_secs: 5,
+        };
+        let script = init_script(&plan);
+        let body = script
+            .strip_prefix(PRELUDE)
+            .expect("the script starts with the prelude");
+        let stubs = "for f in load unload wait_transition disable rmmod; do \
+                     eval \"$f() { printf '%s\\\\0' $f \\\"\\$@\\\"; }\"; done; \
+                     kmsg() { :; }; finish() { :; }; say() { :; }; check() { :; }\n";
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{stubs}{body}"))
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !dir.path().join("pwned").exists(),
+            "a module name ran a command"
+        );
+        let words: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .split_terminator('\0')
+            .map(str::to_string)
+            .collect();
+        let call = |f: &str, args: &[String]| {
+            let mut v = vec![f.to_string()];
+            v.extend(args.iter().cloned());
+            v
+        };
+        let load = |name: &str| call("load", &[format!("/m/{name}.ko"), name.to_string()]);
+        let mut expected = Vec::new();
+        expected.extend(load(hostile[0]));
+        expected.extend(load(hostile[1]));
+        expected.extend(load(hostile[3]));
+        expected.extend(call("wait_transition", &[hostile[3].to_string()]));
+        expected.extend(load(hostile[4]));
+        expected.extend(call("wait_transition", &[hostile[4].to_string()]));
+        expected.extend(load(hostile[2]));
+        expected.extend(call("disable", &[hostile[4].to_string()]));
+        expected.extend(call("unload", &[hostile[4].to_string()]));
+        assert_eq!(words, expected);
     }
 
     #[test]
