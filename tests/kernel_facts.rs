@@ -364,6 +364,53 @@ fn bad_kernel_files_get_clear_errors() {
     );
 }
 
+/// The fixture's cached index with one bit flipped, for every byte of it:
+/// each load refuses the file and rebuilds an index equal to the clean one,
+/// so a damaged cache never gives a different fact.
+#[test]
+fn a_damaged_index_is_rebuilt_never_believed() {
+    use kgpc::kernel::{cache, Kernel, OpenOptions};
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let options = OpenOptions {
+        cache_dir: Some(dir.path().to_path_buf()),
+        ..OpenOptions::default()
+    };
+    let clean = Kernel::open(&f.vmlinux, &options).unwrap();
+    assert!(!clean.from_cache);
+    let clean = clean.index().bytes().to_vec();
+    let files: Vec<PathBuf> = fs::read_dir(dir.path().join("index"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let [file] = files.as_slice() else {
+        panic!("one index file: {files:?}")
+    };
+    assert_eq!(fs::read(file).unwrap(), clean);
+    assert!(Kernel::open(&f.vmlinux, &options).unwrap().from_cache);
+    for at in 0..clean.len() {
+        let mut damaged = clean.clone();
+        damaged[at] ^= 1 << (at % 8);
+        fs::write(file, &damaged).unwrap();
+        assert!(
+            cache::load(file).is_none(),
+            "byte {at} flipped was accepted"
+        );
+        let kernel = Kernel::open(&f.vmlinux, &options).unwrap();
+        assert!(!kernel.from_cache, "byte {at}: the damaged index was used");
+        assert!(
+            kernel.index().bytes() == clean,
+            "byte {at}: the rebuilt index differs"
+        );
+        assert_eq!(
+            fs::read(file).unwrap(),
+            clean,
+            "byte {at}: the cache was not repaired"
+        );
+    }
+    eprintln!("{} flipped bytes refused and rebuilt", clean.len());
+}
+
 /// Overwrites a section's bytes with 0xff, using readelf to find it.
 fn corrupt_section(bytes: &mut [u8], file: &Path, name: &str) {
     let out = Command::new("readelf")

@@ -2,7 +2,8 @@
 //! id and size (a debug vmlinux and the stripped one share a build id) and by
 //! the index format's magic (so kgpc versions sharing a cache keep their own
 //! files), kept in `<kgpc cache>/index/`. Files are written atomically and checked when
-//! mapped; a damaged or stale file is simply rebuilt.
+//! mapped, against the checksum the index carries over its contents
+//! ([`Index::new`]); a damaged or stale file is simply rebuilt.
 
 use super::elf::ElfFile;
 use super::index::{Index, MAGIC};
@@ -39,7 +40,7 @@ pub fn path_for(dir: &Path, elf: &ElfFile, build_id: Option<&str>) -> PathBuf {
 pub fn load(path: &Path) -> Option<Index<Mmap>> {
     let file = std::fs::File::open(path).ok()?;
     // SAFETY: cache files are written once, by rename, and never changed in
-    // place; `Index::new` checks every length before use.
+    // place; `Index::new` checks the checksum and every length before use.
     let map = unsafe { Mmap::map(&file) }.ok()?;
     Index::new(map)
 }

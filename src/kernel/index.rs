@@ -3,16 +3,24 @@
 //! again by later runs, so a check against a known vmlinux reads only the
 //! few records it asks about.
 //!
-//! Layout: the magic, a table of sections (offset, length), then the
+//! Layout: the magic, the checksum of everything after it
+//! ([`super::checksum`]), a table of sections (offset, length), then the
 //! sections: strings (each a `u32` length and the bytes), metadata (JSON),
 //! symbols sorted by name then kallsyms order, DWARF functions, inlining
 //! edges sorted by callee, file-scope variables and exported names, both
-//! sorted by name.
+//! sorted by name. The checksum is checked before anything else is read,
+//! so a damaged file (a flipped byte in the cache) is refused, and rebuilt,
+//! rather than read as different facts.
 
+use super::checksum::checksum;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
-pub const MAGIC: &[u8; 8] = b"KGPCIDX5";
+pub const MAGIC: &[u8; 8] = b"KGPCIDX6";
+/// Where the checksum is, a little-endian `u64`.
+const CHECKSUM: std::ops::Range<usize> = 8..16;
+/// Where the table of sections starts.
+const TABLE: usize = CHECKSUM.end;
 pub const NONE: u32 = u32::MAX;
 
 pub const SECTION_STRINGS: usize = 0;
@@ -152,16 +160,20 @@ pub struct Variable {
 }
 
 impl<B: AsRef<[u8]>> Index<B> {
-    /// Checks the layout; `None` if the bytes are not a whole index of this version.
+    /// Checks the checksum and the layout; `None` if the bytes are not a
+    /// whole, undamaged index of this version.
     pub fn new(bytes: B) -> Option<Index<B>> {
         let b = bytes.as_ref();
-        if b.len() < 8 + SECTIONS * 16 || &b[..8] != MAGIC {
+        if b.len() < TABLE + SECTIONS * 16 || &b[..8] != MAGIC {
+            return None;
+        }
+        if checksum(&b[TABLE..]) != u64_at(b, CHECKSUM.start) {
             return None;
         }
         let mut sections = [(0usize, 0usize); SECTIONS];
         for (i, s) in sections.iter_mut().enumerate() {
-            let off = usize::try_from(u64_at(b, 8 + i * 16)).ok()?;
-            let len = usize::try_from(u64_at(b, 16 + i * 16)).ok()?;
+            let off = usize::try_from(u64_at(b, TABLE + i * 16)).ok()?;
+            let len = usize::try_from(u64_at(b, TABLE + 8 + i * 16)).ok()?;
             if off.checked_add(len)? > b.len() {
                 return None;
             }
@@ -374,8 +386,13 @@ impl<B: AsRef<[u8]>> Index<B> {
         self.bytes.as_ref()
     }
 
-    pub fn into_bytes(self) -> B {
-        self.bytes
+    /// The same index over other storage of the same bytes (checked once).
+    pub fn map_bytes<C: AsRef<[u8]>>(self, f: impl FnOnce(B) -> C) -> Index<C> {
+        Index {
+            bytes: f(self.bytes),
+            sections: self.sections,
+            meta: self.meta,
+        }
     }
 }
 
@@ -410,7 +427,8 @@ impl Writer {
         parts.extend(tables);
         let mut out = Vec::with_capacity(parts.iter().map(Vec::len).sum::<usize>() + 256);
         out.extend_from_slice(MAGIC);
-        let mut offset = 8 + SECTIONS * 16;
+        out.extend_from_slice(&[0; CHECKSUM.end - CHECKSUM.start]);
+        let mut offset = TABLE + SECTIONS * 16;
         for p in &parts {
             out.extend_from_slice(&(offset as u64).to_le_bytes());
             out.extend_from_slice(&(p.len() as u64).to_le_bytes());
@@ -419,6 +437,8 @@ impl Writer {
         for p in parts {
             out.extend_from_slice(&p);
         }
+        let sum = checksum(&out[TABLE..]);
+        out[CHECKSUM].copy_from_slice(&sum.to_le_bytes());
         out
     }
 }
@@ -453,5 +473,13 @@ mod tests {
         assert_eq!(index.symbols_named("f").len(), 1);
         assert!(index.symbols_named("g").is_empty());
         assert!(Index::new(&bytes[..bytes.len() - 3]).is_none());
+        // Every flipped bit anywhere is refused.
+        for at in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut damaged = bytes.clone();
+                damaged[at] ^= 1 << bit;
+                assert!(Index::new(&damaged[..]).is_none(), "bit {bit} of byte {at}");
+            }
+        }
     }
 }

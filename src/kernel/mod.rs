@@ -4,7 +4,8 @@
 //! One concern per file: [`elf`] (the file, symbols, sections), [`mcount`]
 //! (ftrace call sites), [`dwarf`] (the scan of every unit), [`dwarf_types`]
 //! and [`btf`] (prototypes on demand, through [`ctype`]), [`build`] (joining
-//! them into an [`index`]), [`cache`] (the index on disk, by build id),
+//! them into an [`index`]), [`cache`] (the index on disk, by build id,
+//! checked with [`checksum`]),
 //! [`facts`] (per-function answers), [`origins`] (where inline-only
 //! functions were declared), [`locate`] (where objects are) and
 //! [`progress`].
@@ -17,6 +18,7 @@ pub mod btf;
 pub mod build;
 pub mod cache;
 pub mod census;
+pub mod checksum;
 pub mod ctype;
 pub mod dwarf;
 pub mod dwarf_types;
@@ -122,8 +124,7 @@ impl Kernel {
         if let Some(cp) = &cache_path {
             if let Some(index) = cache::load(cp) {
                 if index.meta.size == elf.data().len() as u64 && index.meta.build_id == build_id {
-                    let index = Index::new(IndexBytes::Mapped(index.into_bytes()))
-                        .ok_or_else(|| KernelError::new(cp, "the cached index is damaged"))?;
+                    let index = index.map_bytes(IndexBytes::Mapped);
                     return Ok(Kernel {
                         path: path.to_path_buf(),
                         object_name,
