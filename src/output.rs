@@ -114,7 +114,10 @@ fn manifest_text(files: &[GeneratedFile]) -> String {
 
 /// Files in `dir` kgpc must not overwrite or that are not its own.
 fn foreign_files(dir: &Path, files: &[GeneratedFile]) -> std::io::Result<Vec<String>> {
-    let manifest = fs::read_to_string(dir.join(MANIFEST)).unwrap_or_default();
+    let manifest = crate::read::read_regular(&dir.join(MANIFEST), crate::read::DATA_LIMIT)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or_default();
     let recorded: Vec<(&str, &str)> = manifest
         .lines()
         .filter(|l| !l.starts_with('#'))
@@ -131,7 +134,8 @@ fn foreign_files(dir: &Path, files: &[GeneratedFile]) -> std::io::Result<Vec<Str
         }
         match recorded.iter().find(|(n, _)| *n == name) {
             Some((_, hash)) => {
-                let current = fs::read(entry.path())
+                // A FIFO or device in its place is not kgpc's file either.
+                let current = crate::read::read_regular(&entry.path(), crate::read::DATA_LIMIT)
                     .map(|b| sha256_hex(&b))
                     .unwrap_or_default();
                 if current != *hash {
