@@ -1430,6 +1430,7 @@ impl Lowerer<'_> {
             .map(|id| InputFile {
                 name: self.sources.name(id).to_string(),
                 sha256: sha256_hex(self.sources.text(id).as_bytes()),
+                standard: matches!(self.sources.origin(id), Origin::Std(_)),
             })
             .collect()
     }

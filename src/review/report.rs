@@ -39,6 +39,7 @@ pub fn report(model: &Model, context: &ReviewContext<'_>) -> String {
             &spec.sha256[..16]
         );
     }
+    reads(&mut out, model);
     let _ = writeln!(
         out,
         "| Target | {} ({}, Linux {}), chosen as {} |",
@@ -78,6 +79,37 @@ pub fn report(model: &Model, context: &ReviewContext<'_>) -> String {
     kernel_checks(&mut out, context);
     risks(&mut out, model, context);
     out
+}
+
+/// Every file the spec reads besides itself, as the generated C's header lists them.
+fn reads(out: &mut String, model: &Model) {
+    for input in model.inputs.iter().skip(1) {
+        let name = table_code(input.name.trim_start_matches('<').trim_end_matches('>'));
+        let what = if input.standard {
+            "the standard library, built into kgpc; "
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "| Reads | {name} ({what}sha256 `{}`) |",
+            &input.sha256[..16]
+        );
+    }
+}
+
+/// Text as a Markdown code span inside a table cell: a fence longer than any
+/// run of backticks in it, `|` escaped and line breaks as spaces.
+fn table_code(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    let text = text.replace('|', "\\|").replace(['\n', '\r'], " ");
+    format!("{fence}{pad}{text}{pad}{fence}")
 }
 
 fn replacements(out: &mut String, model: &Model) {
@@ -426,4 +458,17 @@ fn can_fail(text: &str) -> bool {
         let value = value.trim();
         !(value == "0" || value == "(0)")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table_code;
+
+    #[test]
+    fn file_names_stay_in_their_table_cell() {
+        assert_eq!(table_code("std/api"), "`std/api`");
+        assert_eq!(table_code("a|b\n## Risks"), "`a\\|b ## Risks`");
+        assert_eq!(table_code("x`y"), "``x`y``");
+        assert_eq!(table_code("`x``"), "``` `x`` ```");
+    }
 }
