@@ -114,10 +114,7 @@ fn manifest_text(files: &[GeneratedFile]) -> String {
 
 /// Files in `dir` kgpc must not overwrite or that are not its own.
 fn foreign_files(dir: &Path, files: &[GeneratedFile]) -> std::io::Result<Vec<String>> {
-    let manifest = crate::read::read_regular(&dir.join(MANIFEST), crate::read::DATA_LIMIT)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .unwrap_or_default();
+    let manifest = crate::read::read_data_text(&dir.join(MANIFEST)).unwrap_or_default();
     let recorded: Vec<(&str, &str)> = manifest
         .lines()
         .filter(|l| !l.starts_with('#'))

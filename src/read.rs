@@ -118,6 +118,12 @@ pub fn read_text(path: &Path) -> Result<String, ReadError> {
     text_of(read_regular(path, TEXT_LIMIT)?)
 }
 
+/// Reads a UTF-8 file of kgpc's own or of a build tree, within [`DATA_LIMIT`].
+pub fn read_data_text(path: &Path) -> Result<String, ReadError> {
+    let bytes = read_regular(path, DATA_LIMIT)?;
+    String::from_utf8(bytes).map_err(|e| ReadError::NotUtf8(e.utf8_error().valid_up_to()))
+}
+
 /// Decodes text read from a file or standard input, without a byte-order mark.
 pub fn text_of(bytes: Vec<u8>) -> Result<String, ReadError> {
     let bytes = match bytes.strip_prefix(b"\xef\xbb\xbf") {

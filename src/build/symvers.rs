@@ -21,10 +21,7 @@ impl Exports {
         let mut exports = Exports::default();
         let files = std::iter::once(kdir.join("Module.symvers")).chain(extra.iter().cloned());
         for file in files {
-            let text = crate::read::read_regular(&file, crate::read::DATA_LIMIT)
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok());
-            if let Some(text) = text {
+            if let Ok(text) = crate::read::read_data_text(&file) {
                 exports.add(&text);
             }
         }
