@@ -10,7 +10,7 @@ use crate::read::read_text;
 use crate::scope::{ReadScope, Refusal};
 use crate::source::{FileId, Origin, SourceMap, Span};
 use crate::std_specs;
-use crate::syntax::ast::{Ast, ImportPath, Item};
+use crate::syntax::ast::{Ast, ImportPath, Item, Str};
 use crate::syntax::{parse, suggest::did_you_mean};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -235,21 +235,7 @@ impl Loader<'_> {
                 let resolved = match self.scope.resolve(base.as_deref(), &text.value) {
                     Ok(resolved) => resolved,
                     Err(refusal) => {
-                        let shown = base
-                            .as_deref()
-                            .map_or_else(|| PathBuf::from(&text.value), |b| b.join(&text.value));
-                        let d = match (&refusal, outside_scope(&refusal, &self.scope, "import", &shown.display().to_string(), text.span)) {
-                            (_, Some(d)) => d,
-                            (Refusal::Io(e), None) => Diagnostic::error(
-                                Code::ImportNotFound,
-                                format!("cannot import `{}`: {}", shown.display(), describe_io(e)),
-                            )
-                            .at(text.span, "imported here")
-                            .with_help("relative imports are resolved against the directory of the importing file"),
-                            _ => Diagnostic::error(Code::ImportNotFound, format!("cannot import `{}` here", text.value))
-                                .at(text.span, "no directory to resolve it against")
-                                .with_help("relative imports need a spec read from a file, not from standard input"),
-                        };
+                        let d = self.refused_import(&refusal, base.as_deref(), text);
                         self.diagnostics.push(d);
                         return None;
                     }
@@ -280,6 +266,29 @@ impl Loader<'_> {
                     }
                 }
             }
+        }
+    }
+
+    /// The diagnostic for an import the scope did not resolve.
+    fn refused_import(&self, refusal: &Refusal, base: Option<&Path>, text: &Str) -> Diagnostic {
+        let shown = base.map_or_else(|| PathBuf::from(&text.value), |b| b.join(&text.value));
+        let shown = shown.display().to_string();
+        if let Some(d) = outside_scope(refusal, &self.scope, "import", &shown, text.span) {
+            return d;
+        }
+        match refusal {
+            Refusal::Io(e) => Diagnostic::error(
+                Code::ImportNotFound,
+                format!("cannot import `{shown}`: {}", describe_io(e)),
+            )
+            .at(text.span, "imported here")
+            .with_help("relative imports are resolved against the directory of the importing file"),
+            _ => Diagnostic::error(
+                Code::ImportNotFound,
+                format!("cannot import `{}` here", text.value),
+            )
+            .at(text.span, "no directory to resolve it against")
+            .with_help("relative imports need a spec read from a file, not from standard input"),
         }
     }
 
