@@ -185,6 +185,12 @@ pub struct SpecArgs {
     /// Skip the checks against the target's vmlinux even when one is found.
     #[arg(long, conflicts_with = "vmlinux")]
     pub no_kernel_checks: bool,
+    /// Let imports and body files read from DIR (a directory, or one file) too.
+    ///
+    /// Without it a spec reads only files under its own directory and the
+    /// standard library. May be given more than once.
+    #[arg(long = "allow-path", value_name = "DIR")]
+    pub allow_path: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -6,9 +6,11 @@
 
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::read::read_text;
+use crate::scope::{ReadScope, Refusal};
 use crate::source::{FileId, Origin, SourceMap, Span};
 use crate::std_specs;
-use crate::syntax::ast::{Ast, ImportPath, Item};
+use crate::syntax::ast::{Ast, ImportPath, Item, Str};
 use crate::syntax::{parse, suggest::did_you_mean};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -22,6 +24,8 @@ pub struct Loaded {
     /// Indices into `trees` with every file after the files it imports: the
     /// order in which their C code is emitted.
     pub order: Vec<usize>,
+    /// Where the spec may read imports and body files.
+    pub scope: ReadScope,
 }
 
 /// Where the spec comes from.
@@ -34,9 +38,10 @@ pub enum Input<'a> {
     },
 }
 
-/// Reads the spec at `input` and its imports into `sources`.
+/// Reads the spec at `input` and its imports, each inside `scope`, into `sources`.
 pub fn load(
     input: Input<'_>,
+    scope: ReadScope,
     sources: &mut SourceMap,
     diagnostics: &mut Diagnostics,
 ) -> Option<Loaded> {
@@ -53,11 +58,11 @@ pub fn load(
                 text,
                 Origin::Disk(path.to_path_buf()),
             ),
-            Err(message) => {
+            Err(error) => {
                 diagnostics.push(
                     Diagnostic::error(
-                        Code::UnreadableFile,
-                        format!("cannot read spec `{}`: {message}", path.display()),
+                        refusal_or(&error, Code::UnreadableFile),
+                        format!("cannot read spec `{}`: {error}", path.display()),
                     )
                     .with_help("check the path; specs are UTF-8 text files ending in `.kgp`"),
                 );
@@ -72,6 +77,7 @@ pub fn load(
         trees: Vec::new(),
         seen: HashMap::new(),
         order: Vec::new(),
+        scope,
     };
     loader.visit(root, root_key.clone(), &mut vec![(root_key, None)]);
     let api = match loader.seen.get(&Key::Std("std/api".into())) {
@@ -90,33 +96,50 @@ pub fn load(
         trees: loader.trees,
         api,
         order: loader.order,
+        scope: loader.scope,
     })
 }
 
-/// Reads a UTF-8 file, describing what went wrong otherwise.
-pub fn read_text(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| describe_io(&e))?;
-    let bytes = bytes
-        .strip_prefix(b"\xef\xbb\xbf")
-        .map(<[u8]>::to_vec)
-        .unwrap_or(bytes);
-    String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "it is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )
-    })
-}
-
-/// A short lower-case description of an I/O error.
-pub fn describe_io(error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ if error.raw_os_error() == Some(21) => "it is a directory".to_string(),
-        _ => error.to_string().to_lowercase(),
+/// KGP0041 for a file of a kind kgpc never reads, else `code`.
+pub fn refusal_or(error: &crate::read::ReadError, code: Code) -> Code {
+    if error.is_refusal() {
+        Code::NotRegularFile
+    } else {
+        code
     }
 }
+
+/// The diagnostic for a path a spec may not read, or `None` when the path
+/// only failed to resolve (the caller says that in its own words).
+pub fn outside_scope(
+    refusal: &Refusal,
+    scope: &ReadScope,
+    what: &str,
+    shown: &str,
+    span: Span,
+) -> Option<Diagnostic> {
+    let how = match refusal {
+        Refusal::Outside => "it is outside the spec's directory",
+        Refusal::OutsideThroughLink => {
+            "it leads, through a symbolic link, outside the spec's directory"
+        }
+        Refusal::NoBase | Refusal::Io(_) => return None,
+    };
+    Some(
+        Diagnostic::error(Code::OutsideSpecTree, format!("cannot {what} `{shown}`: {how}"))
+            .at(span, "outside the files this spec may read")
+            .with_note(format!(
+                "a spec reads only files under its own directory, `{}`, and the standard library",
+                scope.tree()
+            ))
+            .with_help(
+                "move the file under the spec's directory, or allow a directory with `--allow-path DIR`",
+            ),
+    )
+}
+
+/// Kept for the callers that describe I/O errors in their own words.
+pub use crate::read::describe_io;
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum Key {
@@ -132,6 +155,7 @@ struct Loader<'a> {
     /// Index into `trees` of every file loaded so far.
     seen: HashMap<Key, usize>,
     order: Vec<usize>,
+    scope: ReadScope,
 }
 
 impl Loader<'_> {
@@ -208,41 +232,63 @@ impl Loader<'_> {
             }
             ImportPath::Relative(text) => {
                 let base = self.sources.base_dir(from).map(Path::to_path_buf);
-                let Some(base) = base else {
-                    self.diagnostics.push(
-                        Diagnostic::error(Code::ImportNotFound, format!("cannot import `{}` here", text.value))
-                            .at(text.span, "no directory to resolve it against")
-                            .with_help("relative imports need a spec read from a file, not from standard input"),
-                    );
-                    return None;
+                let resolved = match self.scope.resolve(base.as_deref(), &text.value) {
+                    Ok(resolved) => resolved,
+                    Err(refusal) => {
+                        let d = self.refused_import(&refusal, base.as_deref(), text);
+                        self.diagnostics.push(d);
+                        return None;
+                    }
                 };
-                let path = base.join(&text.value);
-                let key = Key::Disk(std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone()));
+                let key = Key::Disk(resolved.real.clone());
                 if self.seen.contains_key(&key) {
                     return Some((key, None));
                 }
-                match read_text(&path) {
+                match read_text(&resolved.real) {
                     Ok(source) => {
                         let id = self.sources.add(
-                            path.display().to_string(),
+                            resolved.shown.display().to_string(),
                             source,
-                            Origin::Disk(path),
+                            Origin::Disk(resolved.shown),
                         );
                         Some((key, Some(id)))
                     }
-                    Err(message) => {
+                    Err(error) => {
                         self.diagnostics.push(
                             Diagnostic::error(
-                                Code::ImportNotFound,
-                                format!("cannot import `{}`: {message}", path.display()),
+                                refusal_or(&error, Code::ImportNotFound),
+                                format!("cannot import `{}`: {error}", resolved.shown.display()),
                             )
                             .at(text.span, "imported here")
-                            .with_help("relative imports are resolved against the directory of the importing file"),
+                            .with_help("imports are specs: UTF-8 text files of at most 4 MiB"),
                         );
                         None
                     }
                 }
             }
+        }
+    }
+
+    /// The diagnostic for an import the scope did not resolve.
+    fn refused_import(&self, refusal: &Refusal, base: Option<&Path>, text: &Str) -> Diagnostic {
+        let shown = base.map_or_else(|| PathBuf::from(&text.value), |b| b.join(&text.value));
+        let shown = shown.display().to_string();
+        if let Some(d) = outside_scope(refusal, &self.scope, "import", &shown, text.span) {
+            return d;
+        }
+        match refusal {
+            Refusal::Io(e) => Diagnostic::error(
+                Code::ImportNotFound,
+                format!("cannot import `{shown}`: {}", describe_io(e)),
+            )
+            .at(text.span, "imported here")
+            .with_help("relative imports are resolved against the directory of the importing file"),
+            _ => Diagnostic::error(
+                Code::ImportNotFound,
+                format!("cannot import `{}` here", text.value),
+            )
+            .at(text.span, "no directory to resolve it against")
+            .with_help("relative imports need a spec read from a file, not from standard input"),
         }
     }
 

@@ -250,8 +250,12 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     }
 }
 
+/// The hash of a file's contents; a FIFO or device in its place is not
+/// kgpc's file, and has no hash.
 fn hash_of(path: &Path) -> String {
-    fs::read(path).map(|b| sha256_hex(&b)).unwrap_or_default()
+    crate::read::read_regular(path, crate::read::DATA_LIMIT)
+        .map(|b| sha256_hex(&b))
+        .unwrap_or_default()
 }
 
 /// Writes a file through a temporary file in the same directory and a rename.
@@ -277,7 +281,7 @@ fn manifest_text(files: &[GeneratedFile]) -> String {
 
 /// The names and hashes the manifest in `dir` records.
 fn recorded(dir: &Path) -> Vec<(String, String)> {
-    let manifest = fs::read_to_string(dir.join(MANIFEST)).unwrap_or_default();
+    let manifest = crate::read::read_data_text(&dir.join(MANIFEST)).unwrap_or_default();
     manifest
         .lines()
         .filter(|l| !l.starts_with('#'))

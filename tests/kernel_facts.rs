@@ -1409,3 +1409,57 @@ fn real_vmlinux_no_false_body_symbols() {
         );
     }
 }
+
+/// A FIFO in place of a kernel object or of the cached index is refused or
+/// replaced, never read: reading one would wait for ever.
+#[test]
+fn fifos_in_place_of_kernel_files_are_never_read() {
+    let f = fixture();
+    let work = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let mkfifo = |path: &Path| {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        run(Command::new("mkfifo").arg(path));
+    };
+    let fifo = work.path().join("vmlinux");
+    mkfifo(&fifo);
+    let bounded = |args: &[&str]| common::kgpc_bounded(work.path(), cache.path(), &[], args);
+    let (code, _, stderr) = bounded(&["inspect", "--vmlinux", "vmlinux", "kthread"]);
+    assert_ne!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("vmlinux: cannot open it: it is a FIFO, not a regular file"),
+        "{stderr}"
+    );
+    // The index: built once, then a FIFO in its place is rebuilt over.
+    let v = f.vmlinux.to_str().unwrap();
+    let (code, _, stderr) = bounded(&["inspect", "--vmlinux", v, "kthread"]);
+    assert_eq!(code, 0, "{stderr}");
+    let index = fs::read_dir(cache.path().join("index"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    fs::remove_file(&index).unwrap();
+    mkfifo(&index);
+    let (code, stdout, stderr) = bounded(&["inspect", "--vmlinux", v, "kthread"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("kthread (vmlinux)"), "{stdout}");
+    assert!(
+        fs::metadata(&index).unwrap().is_file(),
+        "the index was not rebuilt"
+    );
+    // A module object that is a FIFO.
+    mkfifo(&work.path().join("modules/extra/fixture-mod.ko"));
+    fs::write(
+        work.path().join("fix.kgp"),
+        format!("{FIXTURE_HEAD}object fixture_mod {{\n    replace int mod_fn(int a, long b) {{ return a; }}\n}}\n"),
+    )
+    .unwrap();
+    let (code, _, stderr) = bounded(&["check", "fix.kgp", "--vmlinux", v, "--modules", "modules"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("it is a FIFO, not a regular file"),
+        "{stderr}"
+    );
+}

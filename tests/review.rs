@@ -258,3 +258,45 @@ fn review_with_the_debian_vmlinux_reports_kernel_checks() {
     );
     assert!(!report.contains("| livepatch_shadow_mod | `/"), "{report}");
 }
+
+/// The review lists every file the spec reads, as the generated C's header does:
+/// the same files, by their SHA-256, in the same order.
+#[test]
+fn review_lists_every_file_the_generated_header_lists() {
+    let out = tempfile::tempdir().unwrap();
+    for spec in ["tests/emit/full.kgp", "examples/livepatch-shadow-fix2.kgp"] {
+        let dir = out.path().join(Path::new(spec).file_stem().unwrap());
+        let dir = dir.to_str().unwrap();
+        let release = "6.1.0-999-cloud-amd64";
+        let (code, _, stderr) = kgpc(&root(), &["compile", spec, "-o", dir, "--release", release]);
+        assert_eq!(code, 0, "{spec}: {stderr}");
+        let c = fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .find(|e| e.path().extension().is_some_and(|x| x == "c"))
+            .map(|e| fs::read_to_string(e.path()).unwrap())
+            .unwrap();
+        let hash = |line: &str| {
+            let after = line.rsplit("sha256 ").next().unwrap();
+            after.trim_start_matches('`')[..16].to_string()
+        };
+        let header: Vec<String> = c
+            .lines()
+            .filter(|l| l.starts_with(" * Reads:"))
+            .map(hash)
+            .collect();
+        let (code, review, stderr) = kgpc(&root(), &["review", spec, "--release", release]);
+        assert_eq!(code, 0, "{spec}: {stderr}");
+        let listed: Vec<String> = review
+            .lines()
+            .filter(|l| l.starts_with("| Reads |"))
+            .map(hash)
+            .collect();
+        // full.kgp reads a standard module, an import, std/api and a body file.
+        assert!(
+            header.len() >= if spec.contains("full") { 4 } else { 1 },
+            "{spec}: {c}"
+        );
+        assert_eq!(header, listed, "{spec}:\n{review}");
+    }
+}

@@ -299,7 +299,7 @@ fn orphaned_test_vms() -> Vec<u32> {
     orphans
 }
 
-/// Failures before the VM: compiler errors mapped to the spec, a warning, a broken build
+/// Failures before the VM: compiler errors mapped to the spec and to a body file, a warning, a broken build
 /// tree, a missing kernel, an undeclared non-exported symbol, a relocation kgpc refuses to
 /// write, a spec without a test block, a module that cannot be found, QEMU missing.
 #[test]
@@ -316,6 +316,7 @@ fn build_failures_are_reported_with_their_codes() {
     let o = |name: &str| out.path().join(name).display().to_string();
     let spec = |name: &str| format!("tests/vm/{name}.kgp");
     let (e, w, d, u, x) = (o("e"), o("w"), o("d"), o("u"), o("x"));
+    let b = o("b");
     let cases = vec![
         case(
             "compiler error",
@@ -326,6 +327,17 @@ fn build_failures_are_reported_with_their_codes() {
                 "kgpc_undeclared_name",
                 "tests/vm/compiler-error.kgp:15:9",
                 "[KGP0202]",
+            ],
+        ),
+        // A body file the spec may read is shown at gcc's line in it.
+        case(
+            "compiler error in a body file",
+            &["build", &spec("compiler-error-in-body-file"), "--release", &release, "-o", &b],
+            4,
+            &[
+                "error[KGP0200]: C compiler: ‘kgpc_undeclared_in_body_file’ undeclared",
+                "tests/vm/bodies/compiler-error.c:2:2",
+                "kgpc_undeclared_in_body_file);",
             ],
         ),
         case(

@@ -170,7 +170,7 @@ pub fn find_kdir(release: &str, explicit: Option<&Path>) -> Result<PathBuf, Vec<
 
 /// The release a build tree is for, from its `include/generated/utsrelease.h`.
 pub fn kdir_release(kdir: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(kdir.join("include/generated/utsrelease.h")).ok()?;
+    let text = crate::read::read_data_text(&kdir.join("include/generated/utsrelease.h")).ok()?;
     Some(text.split('"').nth(1)?.to_string())
 }
 

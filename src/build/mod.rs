@@ -81,7 +81,7 @@ pub fn build_module(
     let exports = symvers::Exports::read(kdir, extra_symbols);
     let mut conversion: Option<Conversion> = None;
     for module in &modules {
-        let data = fs::read(module)
+        let data = crate::read::read_regular(module, u64::MAX)
             .map_err(|e| BuildFailure::Io(format!("cannot read {}: {e}", module.display())))?;
         let data = match klp::convert(&data, &exports) {
             Ok(None) => data,

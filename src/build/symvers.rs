@@ -6,7 +6,6 @@
 //! modules; out-of-tree modules have their own, given to kbuild as `KBUILD_EXTRA_SYMBOLS`.
 
 use std::collections::HashMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The exported symbols of vmlinux and of modules, by symbol name.
@@ -22,7 +21,7 @@ impl Exports {
         let mut exports = Exports::default();
         let files = std::iter::once(kdir.join("Module.symvers")).chain(extra.iter().cloned());
         for file in files {
-            if let Ok(text) = fs::read_to_string(&file) {
+            if let Ok(text) = crate::read::read_data_text(&file) {
                 exports.add(&text);
             }
         }

@@ -18,7 +18,9 @@ use super::release::{self, ReleaseRequest};
 use super::version::KernelVersion;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::load::{read_text, Loaded};
+use crate::load::{outside_scope, refusal_or, Loaded};
+use crate::read::read_text;
+use crate::scope::{self, ReadScope};
 use crate::source::{FileId, Origin, SourceMap, Span};
 use crate::syntax::ast::*;
 use crate::syntax::c_words::join_words;
@@ -55,6 +57,7 @@ pub fn lower(
     let mut lowerer = Lowerer {
         sources,
         diagnostics,
+        scope: &loaded.scope,
         names: HashMap::new(),
         prototypes_from_kernel: options.prototypes_from_kernel,
     };
@@ -64,6 +67,8 @@ pub fn lower(
 struct Lowerer<'a> {
     sources: &'a mut SourceMap,
     diagnostics: &'a mut Diagnostics,
+    /// Where body files may be read from.
+    scope: &'a ReadScope,
     /// Every C name the patch module defines, with where it comes from.
     names: HashMap<String, Span>,
     prototypes_from_kernel: bool,
@@ -910,17 +915,49 @@ impl Lowerer<'_> {
             .sources
             .base_dir(path.span.file)
             .map(std::path::Path::to_path_buf);
-        let full = base.map_or_else(
+        let shown = base.as_ref().map_or_else(
             || std::path::PathBuf::from(&path.value),
             |b| b.join(&path.value),
         );
-        match read_text(&full) {
+        let unreadable = |message: String| {
+            Diagnostic::error(
+                Code::UnreadableFile,
+                format!("cannot read body file `{}`: {message}", shown.display()),
+            )
+            .at(path.span, "named here")
+        };
+        let resolved = match self.scope.resolve(base.as_deref(), &path.value) {
+            Ok(resolved) => resolved,
+            Err(refusal) => {
+                let shown_text = shown.display().to_string();
+                let d = match (
+                    &refusal,
+                    outside_scope(
+                        &refusal,
+                        self.scope,
+                        "read body file",
+                        &shown_text,
+                        path.span,
+                    ),
+                ) {
+                    (_, Some(d)) => d,
+                    (scope::Refusal::Io(e), None) => unreadable(crate::read::describe_io(e))
+                        .with_help("body files are resolved against the directory of the spec"),
+                    _ => unreadable("it has no directory to be resolved against".into()).with_help(
+                        "body files need a spec read from a file, not from standard input",
+                    ),
+                };
+                self.error(d);
+                return None;
+            }
+        };
+        match read_text(&resolved.real) {
             Ok(text) => {
-                let name = full.display().to_string();
+                let name = resolved.shown.display().to_string();
                 let len = text.len();
-                let file = self
-                    .sources
-                    .add(name.clone(), text.clone(), Origin::Disk(full));
+                let file =
+                    self.sources
+                        .add(name.clone(), text.clone(), Origin::Disk(resolved.shown));
                 Some(Fragment {
                     text,
                     file: name,
@@ -928,15 +965,11 @@ impl Lowerer<'_> {
                     span: Span::new(file, 0, len),
                 })
             }
-            Err(message) => {
-                self.error(
-                    Diagnostic::error(
-                        Code::UnreadableFile,
-                        format!("cannot read body file `{}`: {message}", full.display()),
-                    )
-                    .at(path.span, "named here")
-                    .with_help("body files are resolved against the directory of the spec"),
-                );
+            Err(error) => {
+                let mut d = unreadable(error.to_string())
+                    .with_help("a body file is C source: UTF-8 text of at most 4 MiB");
+                d.code = refusal_or(&error, Code::UnreadableFile);
+                self.error(d);
                 None
             }
         }
@@ -1397,6 +1430,7 @@ impl Lowerer<'_> {
             .map(|id| InputFile {
                 name: self.sources.name(id).to_string(),
                 sha256: sha256_hex(self.sources.text(id).as_bytes()),
+                standard: matches!(self.sources.origin(id), Origin::Std(_)),
             })
             .collect()
     }

@@ -181,6 +181,8 @@ pub struct State {
 pub struct InputFile {
     pub name: String,
     pub sha256: String,
+    /// A module of the standard library, built into kgpc, not a file on disk.
+    pub standard: bool,
 }
 
 /// The spec's `test` block: what to prove in the booted target kernel.

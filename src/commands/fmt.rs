@@ -6,22 +6,21 @@ use crate::codes::Code;
 use crate::commands::session::Session;
 use crate::diagnostic::Diagnostic;
 use crate::format::format;
-use crate::load::read_text;
+use crate::load::refusal_or;
+use crate::read::read_text;
 use crate::source::Origin;
 use crate::syntax::parse;
-use std::io::Read;
 use std::path::Path;
 
 pub fn fmt(args: &FmtArgs) -> i32 {
     if args.files.is_empty() {
-        let mut text = String::new();
-        if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-            crate::errln!(
-                "error: cannot read standard input: {}",
-                crate::load::describe_io(&e)
-            );
-            return EXIT_SPEC_ERRORS;
-        }
+        let text = match super::session::read_stdin() {
+            Ok(text) => text,
+            Err(error) => {
+                crate::errln!("error: cannot read standard input: {error}");
+                return EXIT_SPEC_ERRORS;
+            }
+        };
         return match formatted("<stdin>", text.clone(), None) {
             Some(out) if args.check => report_check("<stdin>", &text, &out),
             Some(out) => {
@@ -35,11 +34,11 @@ pub fn fmt(args: &FmtArgs) -> i32 {
     for path in &args.files {
         let text = match read_text(path) {
             Ok(text) => text,
-            Err(message) => {
+            Err(error) => {
                 let mut session = Session::new(MessageFormat::Human);
                 session.diagnostics.push(Diagnostic::error(
-                    Code::UnreadableFile,
-                    format!("cannot read `{}`: {message}", path.display()),
+                    refusal_or(&error, Code::UnreadableFile),
+                    format!("cannot read `{}`: {error}", path.display()),
                 ));
                 session.report("format it");
                 status = status.max(EXIT_SPEC_ERRORS);

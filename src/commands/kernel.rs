@@ -96,7 +96,7 @@ fn or_current(cache: &Path, release: &Option<String>) -> String {
     release
         .clone()
         .or_else(|| {
-            std::fs::read_to_string(cache.join("kernels/current"))
+            crate::read::read_data_text(&cache.join("kernels/current"))
                 .ok()
                 .map(|s| s.trim().to_string())
         })

@@ -4,13 +4,16 @@ use crate::check::coverage::Coverage;
 use crate::check::release::ReleaseRequest;
 use crate::check::{kernel_rules, lower, LowerOptions, Model};
 use crate::cli::{MessageFormat, SpecArgs};
+use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
-use crate::load::{load, Input};
+use crate::load::{load, refusal_or, Input};
+use crate::read::{read_limited, text_of, ReadError, TEXT_LIMIT};
 use crate::render;
+use crate::scope::ReadScope;
 use crate::source::{Origin, SourceMap};
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
 use serde::Serialize;
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 pub struct Session {
@@ -92,26 +95,39 @@ impl Session {
 
     /// Loads and checks the spec; the model is `None` when there were errors.
     pub fn check(&mut self, args: &SpecArgs) -> Option<Model> {
-        let input = if args.spec.as_os_str() == "-" {
-            let mut text = String::new();
-            if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-                self.diagnostics.push(Diagnostic::error(
-                    crate::codes::Code::UnreadableFile,
-                    format!(
-                        "cannot read the spec from standard input: {}",
-                        crate::load::describe_io(&e)
-                    ),
-                ));
+        let stdin = args.spec.as_os_str() == "-";
+        let scope = match ReadScope::new((!stdin).then_some(args.spec.as_path()), &args.allow_path)
+        {
+            Ok(scope) => scope,
+            Err((place, message)) => {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::UnreadableFile,
+                        format!("cannot resolve `{}`: {message}", place.display()),
+                    )
+                    .with_help("`--allow-path` names an existing directory or file, and the spec's directory must exist"),
+                );
                 return None;
             }
-            Input::Text {
-                name: "<stdin>",
-                text,
+        };
+        let input = if stdin {
+            match read_stdin() {
+                Ok(text) => Input::Text {
+                    name: "<stdin>",
+                    text,
+                },
+                Err(error) => {
+                    self.diagnostics.push(Diagnostic::error(
+                        refusal_or(&error, Code::UnreadableFile),
+                        format!("cannot read the spec from standard input: {error}"),
+                    ));
+                    return None;
+                }
             }
         } else {
             Input::Path(&args.spec)
         };
-        let loaded = load(input, &mut self.sources, &mut self.diagnostics)?;
+        let loaded = load(input, scope, &mut self.sources, &mut self.diagnostics)?;
         let mut candidates = release_candidates();
         // Given a vmlinux, the release its banner names comes before the
         // machine's; --release and a spec's only literal release still win.
@@ -228,6 +244,11 @@ impl Session {
             })
             .collect()
     }
+}
+
+/// Reads a spec from standard input, with the limit of spec files.
+pub fn read_stdin() -> Result<String, ReadError> {
+    text_of(read_limited(std::io::stdin().lock(), TEXT_LIMIT)?)
 }
 
 fn plural(n: usize, word: &str) -> String {

@@ -36,9 +36,10 @@ pub fn path_for(dir: &Path, elf: &ElfFile, build_id: Option<&str>) -> PathBuf {
     dir.join("index").join(format!("{key}.{format}.kgpi"))
 }
 
-/// Maps a cached index, if there is a valid one.
+/// Maps a cached index, if there is a valid one. Anything but a regular file
+/// there is no index: the rebuilt one replaces it by rename.
 pub fn load(path: &Path) -> Option<Index<Mmap>> {
-    let file = std::fs::File::open(path).ok()?;
+    let (file, _) = crate::read::open_regular(path).ok()?;
     // SAFETY: cache files are written once, by rename, and never changed in
     // place; `Index::new` checks the checksum and every length before use.
     let map = unsafe { Mmap::map(&file) }.ok()?;

@@ -274,7 +274,8 @@ pub fn path_for(cache_dir: &Path, build_id: &str) -> PathBuf {
 
 /// A stored census, if there is a readable one.
 pub fn load(path: &Path) -> Option<Census> {
-    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+    let bytes = crate::read::read_regular(path, crate::read::DATA_LIMIT).ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// Stores a census atomically.

@@ -25,14 +25,12 @@ pub struct ElfFile {
 impl ElfFile {
     /// Opens and maps `path`, checking that it is a 64-bit ELF file.
     pub fn open(path: &Path) -> Result<ElfFile, KernelError> {
-        let file = std::fs::File::open(path)
-            .map_err(|e| KernelError::new(path, format!("cannot open it: {}", describe_io(&e))))?;
-        let meta = file
-            .metadata()
-            .map_err(|e| KernelError::new(path, format!("cannot read it: {}", describe_io(&e))))?;
-        if meta.is_dir() {
-            return Err(KernelError::new(path, "it is a directory, not an ELF file"));
-        }
+        let (file, meta) = crate::read::open_regular(path).map_err(|e| match e {
+            crate::read::ReadError::Directory => {
+                KernelError::new(path, "it is a directory, not an ELF file")
+            }
+            e => KernelError::new(path, format!("cannot open it: {e}")),
+        })?;
         if meta.len() < 64 {
             return Err(KernelError::new(
                 path,
@@ -43,8 +41,12 @@ impl ElfFile {
         // rewrites while it runs. A file truncated under the map would fault,
         // which is why every length read from the file is checked against the
         // map's length before use.
-        let map = unsafe { Mmap::map(&file) }
-            .map_err(|e| KernelError::new(path, format!("cannot map it: {}", describe_io(&e))))?;
+        let map = unsafe { Mmap::map(&file) }.map_err(|e| {
+            KernelError::new(
+                path,
+                format!("cannot map it: {}", crate::read::describe_io(&e)),
+            )
+        })?;
         if &map[..4] != b"\x7fELF" {
             return Err(KernelError::new(path, "it is not an ELF file"));
         }
@@ -71,14 +73,6 @@ impl ElfFile {
                 format!("its ELF headers are corrupted or truncated ({e})"),
             )
         })
-    }
-}
-
-pub fn describe_io(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => e.to_string(),
     }
 }
 

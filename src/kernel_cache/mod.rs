@@ -80,7 +80,7 @@ impl KernelPaths {
     }
     /// Whether the tree is complete, in the cache's current format.
     pub fn is_complete(&self) -> bool {
-        fs::read_to_string(self.complete_mark()).is_ok_and(|mark| mark == TREE_FORMAT)
+        crate::read::read_data_text(&self.complete_mark()).is_ok_and(|mark| mark == TREE_FORMAT)
     }
     /// Whether the tree was completed by an older kgpc, whose trees may still
     /// refer to the host.
@@ -173,7 +173,7 @@ pub const DEFAULT_FLAVOUR: &str = "cloud-amd64";
 /// previous answer is used if its kernel is complete in the cache.
 pub fn current_release(cache: &Path, flavour: &str) -> Result<String, FetchError> {
     let current = cache.join("kernels").join("current");
-    let previous = fs::read_to_string(&current)
+    let previous = crate::read::read_data_text(&current)
         .ok()
         .map(|s| s.trim().to_string())
         .filter(|s| valid_release(s));

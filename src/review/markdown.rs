@@ -147,6 +147,8 @@ mod tests {
         assert_eq!(code("a`b"), "`` a`b ``");
         assert_eq!(code("``"), "``` `` ```");
         assert_eq!(code("a|b\nc"), "`a\\|b c`");
+        assert_eq!(code("std/api"), "`std/api`");
+        assert_eq!(code("a|b\n## Risks"), "`a\\|b ## Risks`");
     }
 
     #[test]

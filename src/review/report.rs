@@ -40,6 +40,7 @@ pub fn report(model: &Model, context: &ReviewContext<'_>) -> String {
             &spec.sha256[..16]
         );
     }
+    reads(&mut out, model);
     let _ = writeln!(
         out,
         "| Target | {} ({}, Linux {}), chosen as {} |",
@@ -88,6 +89,23 @@ pub fn report(model: &Model, context: &ReviewContext<'_>) -> String {
     kernel_checks(&mut out, context);
     risks(&mut out, model, context);
     out
+}
+
+/// Every file the spec reads besides itself, as the generated C's header lists them.
+fn reads(out: &mut String, model: &Model) {
+    for input in model.inputs.iter().skip(1) {
+        let name = code(input.name.trim_start_matches('<').trim_end_matches('>'));
+        let what = if input.standard {
+            "the standard library, built into kgpc; "
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "| Reads | {name} ({what}sha256 `{}`) |",
+            &input.sha256[..16]
+        );
+    }
 }
 
 fn replacements(out: &mut String, model: &Model) {

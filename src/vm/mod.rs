@@ -11,6 +11,7 @@ pub mod modules;
 pub mod results;
 pub mod script;
 
+use crate::read::ReadError;
 use std::fs;
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
@@ -126,9 +127,11 @@ pub fn initramfs(
     modules: &[(String, PathBuf)],
 ) -> Result<(), VmError> {
     let io = |what: &str, e: io::Error| VmError::Io(format!("{what}: {e}"));
-    let busybox_data = fs::read(busybox).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => VmError::MissingBusybox(busybox.to_path_buf()),
-        _ => io(&busybox.display().to_string(), e),
+    let busybox_data = crate::read::read_regular(busybox, u64::MAX).map_err(|e| match e {
+        ReadError::Io(e) if e.kind() == io::ErrorKind::NotFound => {
+            VmError::MissingBusybox(busybox.to_path_buf())
+        }
+        e => VmError::Io(format!("{}: {e}", busybox.display())),
     })?;
     if !is_static_elf(&busybox_data) {
         return Err(VmError::MissingBusybox(busybox.to_path_buf()));
@@ -145,7 +148,8 @@ pub fn initramfs(
         cpio.file("bin/busybox", 0o755, &busybox_data)?;
         cpio.file("init", 0o755, init.as_bytes())?;
         for (name, source) in modules {
-            let data = fs::read(source)?;
+            let data = crate::read::read_regular(source, u64::MAX)
+                .map_err(|e| io::Error::other(format!("{}: {e}", source.display())))?;
             cpio.file(&format!("m/{name}"), 0o644, &data)?;
         }
         cpio.finish()?;

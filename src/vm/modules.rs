@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 /// The `.modinfo` entries of a module: `name`, `depends`, `vermagic`, ...
 pub fn modinfo(path: &Path) -> Result<HashMap<String, String>, String> {
-    let data = fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let data = crate::read::read_regular(path, u64::MAX)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let file = ElfFile64::<Endianness>::parse(&*data)
         .map_err(|e| format!("{} is not a kernel module: {e}", path.display()))?;
     let section = file

@@ -73,3 +73,40 @@ pub fn kgpc_in(dir: &Path, cache: &Path, running: &str, args: &[&str]) -> (i32, 
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Runs kgpc like [`kgpc_in`], with `env` added, and fails the test if it has
+/// not finished within 30 s: for input that could make kgpc wait for ever.
+pub fn kgpc_bounded(
+    dir: &Path,
+    cache: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kgpc"))
+        .args(args)
+        .current_dir(dir)
+        .env("KGPC_CACHE_DIR", cache)
+        .env("KGPC_RUNNING_RELEASE", "")
+        .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("kgpc runs");
+    let start = std::time::Instant::now();
+    while child.try_wait().expect("kgpc can be waited for").is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("kgpc {args:?} did not finish within 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("kgpc's output is read");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
