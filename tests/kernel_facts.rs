@@ -243,7 +243,13 @@ fn inspect_human_and_missing_functions() {
         "{stdout}"
     );
     assert!(
-        stderr.contains("warning: no census of tasks at rest: kernel threads that rest in these functions were not looked for"),
+        stderr.contains("warning[KGP0115]: no census of tasks at rest: kernel threads that rest in these functions were not looked for"),
+        "{stderr}"
+    );
+    // Every problem is a diagnostic with its code, as in `kgpc check`.
+    assert_eq!(
+        stderr.matches("error[KGP0102]: no function `").count(),
+        3,
         "{stderr}"
     );
     assert!(
@@ -313,6 +319,10 @@ fn bad_kernel_files_get_clear_errors() {
         assert_eq!(code, 1, "{name}: {stderr}");
         assert!(
             stderr.contains(path.to_str().unwrap()) && stderr.contains(expected),
+            "{name}: {stderr}"
+        );
+        assert!(
+            stderr.contains("error[KGP0100]: cannot read the kernel"),
             "{name}: {stderr}"
         );
         assert!(!stderr.contains("panicked"), "{stderr}");

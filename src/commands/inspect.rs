@@ -1,18 +1,33 @@
 //! `kgpc inspect`: what the kernel facts say about functions, before a spec
 //! is written.
 
-use super::session::{cache_dir, release_candidates, running_release};
+use super::session::{cache_dir, release_candidates, running_release, Session};
 use super::{EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE};
-use crate::cli::{InspectArgs, InspectFormat};
+use crate::cli::{InspectArgs, InspectFormat, MessageFormat};
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
 use crate::kernel::{locate, FunctionFacts, Kernel, OpenOptions};
 use crate::vm::census::Outcome;
 use std::path::PathBuf;
 
+/// Prints the facts of the functions asked for; every problem is a
+/// diagnostic with its code, as in `kgpc check`.
 pub fn inspect(args: &InspectArgs) -> i32 {
+    let mut session = Session::new(MessageFormat::Human);
+    let status = run(args, &mut session);
+    session.report("inspect the kernel");
+    status
+}
+
+fn run(args: &InspectArgs, session: &mut Session) -> i32 {
     let path = match vmlinux_path(args) {
         Ok(p) => p,
         Err(why) => {
-            crate::errln!("error: {why}");
+            session
+                .diagnostics
+                .push(Diagnostic::error(Code::KernelUnreadable, why).with_help(
+                    "pass --vmlinux PATH, or fetch Debian's with `kgpc kernel fetch RELEASE`",
+                ));
             return EXIT_USAGE;
         }
     };
@@ -25,7 +40,13 @@ pub fn inspect(args: &InspectArgs) -> i32 {
     let vmlinux = match Kernel::open(&path, &options) {
         Ok(k) => k,
         Err(e) => {
-            crate::errln!("error: cannot read the kernel: {e}");
+            session.diagnostics.push(
+                Diagnostic::error(
+                    Code::KernelUnreadable,
+                    format!("cannot read the kernel: {e}"),
+                )
+                .with_help("pass the target's debug vmlinux, as Debian's -dbg package has it"),
+            );
             return EXIT_SPEC_ERRORS;
         }
     };
@@ -43,18 +64,24 @@ pub fn inspect(args: &InspectArgs) -> i32 {
             ) {
                 Ok(found) => found,
                 Err(dirs) => {
-                    crate::errln!(
-                        "error: no object of module `{name}` in {}",
-                        dirs.iter()
-                            .map(|d| d.display().to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                    let dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+                    session.diagnostics.push(
+                        Diagnostic::error(
+                            Code::ModuleNotFound,
+                            format!("no object of module `{name}` in {}", dirs.join(", ")),
+                        )
+                        .with_help(
+                            "pass the directory holding the module's .ko with --modules DIR",
+                        ),
                     );
                     return EXIT_SPEC_ERRORS;
                 }
             };
             if let Some(note) = &found.note {
-                crate::errln!("note: {note}");
+                session.diagnostics.push(Diagnostic::warning(
+                    Code::ModuleWithoutDebugInfo,
+                    note.clone(),
+                ));
             }
             let found = found.path;
             match Kernel::open(
@@ -67,7 +94,10 @@ pub fn inspect(args: &InspectArgs) -> i32 {
             ) {
                 Ok(k) => k,
                 Err(e) => {
-                    crate::errln!("error: cannot read the module: {e}");
+                    session.diagnostics.push(Diagnostic::error(
+                        Code::KernelUnreadable,
+                        format!("cannot read the module: {e}"),
+                    ));
                     return EXIT_SPEC_ERRORS;
                 }
             }
@@ -82,7 +112,14 @@ pub fn inspect(args: &InspectArgs) -> i32 {
     let census = match &outcome {
         Outcome::Found(c) => Some(c),
         Outcome::Unavailable { why, help } => {
-            crate::errln!("warning: no census of tasks at rest: kernel threads that rest in these functions were not looked for\n  note: {why}\n  help: {help}");
+            session.diagnostics.push(
+                Diagnostic::warning(
+                    Code::CensusUnavailable,
+                    "no census of tasks at rest: kernel threads that rest in these functions were not looked for",
+                )
+                .with_note(why.clone())
+                .with_help(help.clone()),
+            );
             None
         }
     };
@@ -112,7 +149,7 @@ pub fn inspect(args: &InspectArgs) -> i32 {
         let suggestions = kernel.index().suggestions(name, 3);
         let inlined = kernel.index().inlined_into(name);
         let mut line = format!(
-            "error: no function `{name}` in {} ({})",
+            "no function `{name}` in {} ({})",
             kernel.object_name,
             kernel.path.display()
         );
@@ -135,7 +172,9 @@ pub fn inspect(args: &InspectArgs) -> i32 {
         } else if !suggestions.is_empty() {
             line.push_str(&format!("; did you mean {}?", suggestions.join(", ")));
         }
-        crate::errln!("{line}");
+        session
+            .diagnostics
+            .push(Diagnostic::error(Code::FunctionNotFound, line));
     }
     if missing.is_empty() {
         EXIT_OK
