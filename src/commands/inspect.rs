@@ -78,10 +78,9 @@ fn run(args: &InspectArgs, session: &mut Session) -> i32 {
                 }
             };
             if let Some(note) = &found.note {
-                session.diagnostics.push(Diagnostic::warning(
-                    Code::ModuleWithoutDebugInfo,
-                    note.clone(),
-                ));
+                session
+                    .diagnostics
+                    .push(Diagnostic::note(Code::ModuleWithoutDebugInfo, note.clone()));
             }
             let found = found.path;
             match Kernel::open(
