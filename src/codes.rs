@@ -95,6 +95,7 @@ codes! {
     UnexportedSymbolUsed = "KGP0112", "a body uses a symbol the kernel does not export";
     CensusUnavailable = "KGP0115", "no census of tasks at rest: stalled transitions were not checked";
     ModuleWithoutDebugInfo = "KGP0116", "a module was checked without its debug information";
+    KernelDamaged = "KGP0117", "a kernel object is damaged: some of its facts are lost";
     CompilerError = "KGP0200", "the C compiler rejected the module's code";
     CompilerWarning = "KGP0201", "the C compiler warned about the module's code";
     KernelBuildFailed = "KGP0202", "the kernel build system failed";

@@ -421,6 +421,157 @@ fn a_damaged_index_is_rebuilt_never_believed() {
     eprintln!("{} flipped bytes refused and rebuilt", clean.len());
 }
 
+/// Points a section's header outside the file, using readelf to find it.
+fn break_section_header(bytes: &mut [u8], file: &Path, name: &str) {
+    let out = Command::new("readelf")
+        .arg("-SW")
+        .arg(file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let index: usize = text
+        .lines()
+        .find(|l| l.contains(&format!(" {name} ")))
+        .and_then(|l| l.split('[').nth(1)?.split(']').next()?.trim().parse().ok())
+        .expect("section listed");
+    let shoff = u64::from_le_bytes(bytes[0x28..0x30].try_into().unwrap()) as usize;
+    let at = shoff + index * 64 + 0x18;
+    bytes[at..at + 8].copy_from_slice(&0x7fff_ffffu64.to_le_bytes());
+}
+
+/// Copies of the fixture vmlinux with one damaged section each: every one
+/// is a warning naming the object and what is lost (KGP0117), the facts
+/// that remain are still given, and a damaged ftrace table is not called
+/// a missing one.
+#[test]
+fn damaged_sections_are_reported_with_what_is_lost() {
+    let f = fixture();
+    let work = tempfile::tempdir().unwrap();
+    let full = fs::read(&f.vmlinux).unwrap();
+    let mcount_section = {
+        // The section holding __start_mcount_loc in the fixture's layout.
+        let out = Command::new("readelf")
+            .arg("-SW")
+            .arg(&f.vmlinux)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let nm = Command::new("nm").arg(&f.vmlinux).output().unwrap();
+        let nm = String::from_utf8_lossy(&nm.stdout).into_owned();
+        let start = nm
+            .lines()
+            .find(|l| l.ends_with(" __start_mcount_loc"))
+            .and_then(|l| u64::from_str_radix(l.split(' ').next()?, 16).ok())
+            .unwrap();
+        text.lines()
+            .filter_map(|l| {
+                let fields: Vec<&str> = l.split(']').nth(1)?.split_whitespace().collect();
+                let addr = u64::from_str_radix(fields.get(2)?, 16).ok()?;
+                let size = u64::from_str_radix(fields.get(4)?, 16).ok()?;
+                (addr != 0 && start >= addr && start < addr + size).then(|| fields[0].to_string())
+            })
+            .next()
+            .expect("a section holds the ftrace table")
+    };
+    let mut cases: Vec<(&str, Vec<u8>, &str, Option<&str>)> = Vec::new();
+    let broken = |section: &str| {
+        let mut bytes = full.clone();
+        break_section_header(&mut bytes, &f.vmlinux, section);
+        bytes
+    };
+    cases.push((
+        "dwarf",
+        broken(".debug_info"),
+        "its DWARF cannot be read (section `.debug_info`: ",
+        None,
+    ));
+    cases.push((
+        "notes",
+        broken(".notes"),
+        "its notes (`.notes`) are damaged",
+        None,
+    ));
+    cases.push((
+        "mcount",
+        broken(&mcount_section),
+        "its ftrace call-site table cannot be read",
+        Some("patchable    no: the object's ftrace call-site table cannot be read"),
+    ));
+    let garbage = work.path().join("garbage");
+    fs::write(&garbage, [0x5a; 64]).unwrap();
+    let with_btf = work.path().join("with-btf");
+    run(Command::new("objcopy")
+        .arg("--add-section")
+        .arg(format!(".BTF={}", garbage.display()))
+        .arg(&f.vmlinux)
+        .arg(&with_btf));
+    cases.push((
+        "btf",
+        fs::read(&with_btf).unwrap(),
+        "its `.BTF` section is damaged (its header has no BTF magic)",
+        None,
+    ));
+    for (name, bytes, loss, shown) in cases {
+        let path = work.path().join(format!("vmlinux-{name}"));
+        fs::write(&path, bytes).unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let (code, stdout, stderr) = kgpc(
+            work.path(),
+            cache.path(),
+            &["inspect", "--vmlinux", path.to_str().unwrap(), "show"],
+        );
+        assert_eq!(code, 0, "{name}: {stderr}");
+        assert!(stdout.contains("show ("), "{name}: {stdout}");
+        let warning = format!("warning[KGP0117]: `{}` is damaged: {loss}", path.display());
+        assert!(stderr.contains(&warning), "{name}: {stderr}");
+        assert!(
+            !stdout.contains("has no ftrace call-site table"),
+            "{name}: {stdout}"
+        );
+        if let Some(shown) = shown {
+            assert!(stdout.contains(shown), "{name}: {stdout}");
+        }
+        // The loss is kept in the index: a second run says it again.
+        let (_, _, again) = kgpc(
+            work.path(),
+            cache.path(),
+            &["inspect", "--vmlinux", path.to_str().unwrap(), "show"],
+        );
+        assert!(again.contains(&warning), "{name}, from the cache: {again}");
+    }
+    // Without DWARF the facts fall back to the symbol table, and say so: no file.
+    let (_, stdout, _) = kgpc(
+        work.path(),
+        tempfile::tempdir().unwrap().path(),
+        &[
+            "inspect",
+            "--vmlinux",
+            work.path().join("vmlinux-dwarf").to_str().unwrap(),
+            "show",
+        ],
+    );
+    assert!(!stdout.contains("file         core.c"), "{stdout}");
+    // A check shows the warning at the target.
+    fs::write(
+        work.path().join("fix.kgp"),
+        format!("{FIXTURE_HEAD}object vmlinux {{\n    replace int show(struct seq_file *m, void *v) {{ return 0; }}\n}}\n"),
+    )
+    .unwrap();
+    let (_, _, stderr) = kgpc(
+        work.path(),
+        tempfile::tempdir().unwrap().path(),
+        &["check", "fix.kgp", "--vmlinux", "vmlinux-btf"],
+    );
+    assert!(
+        stderr.contains("warning[KGP0117]: `vmlinux-btf` is damaged"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the target whose vmlinux this is"),
+        "{stderr}"
+    );
+}
+
 /// Overwrites a section's bytes with 0xff, using readelf to find it.
 fn corrupt_section(bytes: &mut [u8], file: &Path, name: &str) {
     let out = Command::new("readelf")

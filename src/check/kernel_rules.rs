@@ -88,6 +88,9 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
             ));
         }
     };
+    for warning in damaged(&vmlinux) {
+        diagnostics.push(warning.at(model.target.span, "the target whose vmlinux this is"));
+    }
     identity(model, &vmlinux, diagnostics);
     // A wrong vmlinux (KGP0101) is not worth a census boot.
     let stalls = stalls(model, &vmlinux, inputs, diagnostics.has_errors());
@@ -175,6 +178,9 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
         };
         match Kernel::open(&path, &module_options) {
             Ok(module) => {
+                for warning in damaged(&module) {
+                    diagnostics.push(warning.at(object.span, "this module"));
+                }
                 stalls.object(object, target_span, diagnostics);
                 check_object(object, &module, &stalls, diagnostics);
                 coverage.checked(&name, &file_of(&module));
@@ -195,6 +201,22 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
     }
     model.objects = objects;
     coverage
+}
+
+/// A warning for each loss to a damaged section of `kernel` (KGP0117).
+pub(crate) fn damaged(kernel: &Kernel) -> Vec<Diagnostic> {
+    kernel
+        .meta()
+        .damaged
+        .iter()
+        .map(|loss| {
+            Diagnostic::warning(
+                Code::KernelDamaged,
+                format!("`{}` is damaged: {loss}", kernel.path.display()),
+            )
+            .with_help("use an undamaged copy of the object: fetch it again with `kgpc kernel fetch RELEASE`, or pass another with --vmlinux or --modules")
+        })
+        .collect()
 }
 
 fn file_of(kernel: &Kernel) -> KernelFile {
@@ -572,7 +594,7 @@ fn check_replacement(
     );
 
     // Rule 4.
-    if let Some(reason) = unpatchable_reason(&symbol, kernel.meta().mcount_entries > 0) {
+    if let Some(reason) = unpatchable_reason(&symbol, kernel.meta()) {
         let mut d = Diagnostic::error(
             Code::NotPatchable,
             format!("livepatch cannot replace `{name}`: {reason}"),

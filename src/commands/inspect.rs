@@ -102,6 +102,9 @@ fn run(args: &InspectArgs, session: &mut Session) -> i32 {
             }
         }
     };
+    session
+        .diagnostics
+        .extend(crate::check::kernel_rules::damaged(&kernel));
     let outcome = crate::vm::census::obtain(&crate::vm::census::Request::new(
         vmlinux_release.unwrap_or_default(),
         vmlinux_build_id,

@@ -29,6 +29,7 @@ pub fn build(elf: &ElfFile, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Vec<
         ));
     }
     let sites = CallSites::read(&facts, &file);
+    let damage = super::damage::find(&facts, &file, &sites);
     let sections = DwarfSections::load(&facts, &file);
     let total = sections.info_len();
     let dwarf_facts = if sections.present() {
@@ -225,6 +226,8 @@ pub fn build(elf: &ElfFile, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Vec<
         mcount_entries: sites.addrs.len() as u64,
         has_livepatch: facts.symbol("klp_enable_patch").is_some(),
         dwarf_units: dwarf_facts.as_ref().map_or(0, |d| d.cu_names.len() as u64),
+        damaged: damage.losses,
+        mcount_damaged: damage.mcount,
     };
     Ok(w.finish(
         &meta,

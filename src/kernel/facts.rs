@@ -3,7 +3,7 @@
 //! inlined and its prototype.
 
 use super::census::{Census, Task};
-use super::index::{flag, Symbol};
+use super::index::{flag, Meta, Symbol};
 use super::Kernel;
 use serde::Serialize;
 
@@ -72,7 +72,7 @@ fn rest(tasks: &[&Task]) -> String {
 }
 
 /// Why livepatch cannot hook this symbol, or `None` if it can.
-pub fn unpatchable_reason(symbol: &Symbol, has_mcount_table: bool) -> Option<String> {
+pub fn unpatchable_reason(symbol: &Symbol, meta: &Meta) -> Option<String> {
     if !symbol.has(flag::FUNC) {
         return Some("it is not a function".into());
     }
@@ -92,8 +92,10 @@ pub fn unpatchable_reason(symbol: &Symbol, has_mcount_table: bool) -> Option<Str
         return Some("it is low-level entry code (.entry.text)".into());
     }
     if !symbol.has(flag::MCOUNT) {
-        return Some(if has_mcount_table {
+        return Some(if meta.mcount_entries > 0 {
             "it has no ftrace call site: it is notrace, an `inline` function emitted out of line, or assembly".into()
+        } else if let Some(damage) = &meta.mcount_damaged {
+            format!("the object's ftrace call-site table cannot be read ({damage}), so its call sites are not known")
         } else {
             "the object has no ftrace call-site table (__mcount_loc): it was built without -mrecord-mcount or CONFIG_DYNAMIC_FTRACE".into()
         });
@@ -125,7 +127,6 @@ impl Kernel {
     /// with the stalls the census shows, if there is one.
     pub fn function_facts(&self, name: &str, census: Option<&Census>) -> Vec<FunctionFacts> {
         let index = self.index();
-        let has_table = index.meta.mcount_entries > 0;
         let clones: Vec<String> = index
             .symbols_with_prefix(&format!("{name}."))
             .into_iter()
@@ -137,7 +138,7 @@ impl Kernel {
             .into_iter()
             .filter(|s| s.has(flag::FUNC))
             .map(|s| {
-                let reason = unpatchable_reason(&s, has_table);
+                let reason = unpatchable_reason(&s, &index.meta);
                 let prototype = self
                     .prototype(&s)
                     .and_then(Result::ok)

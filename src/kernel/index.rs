@@ -78,6 +78,12 @@ pub struct Meta {
     /// `klp_enable_patch` is defined: the kernel was built with CONFIG_LIVEPATCH.
     pub has_livepatch: bool,
     pub dwarf_units: u64,
+    /// What is lost to damaged sections, one sentence each ([`super::damage`]).
+    #[serde(default)]
+    pub damaged: Vec<String>,
+    /// Why the ftrace call-site table the object declares cannot be read.
+    #[serde(default)]
+    pub mcount_damaged: Option<String>,
 }
 
 /// A view of index bytes.

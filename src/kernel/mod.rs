@@ -20,6 +20,7 @@ pub mod cache;
 pub mod census;
 pub mod checksum;
 pub mod ctype;
+pub mod damage;
 pub mod dwarf;
 pub mod dwarf_types;
 pub mod elf;
