@@ -110,10 +110,13 @@ fn place_of(dir: &Path) -> Result<(PathBuf, String), OutputError> {
     if fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
         dir = fs::canonicalize(&dir).map_err(|e| io(&dir, e))?;
     }
-    let absolute = std::path::absolute(&dir).map_err(|e| io(&dir, e))?;
-    let cwd = std::env::current_dir().map_err(|e| io(&dir, e))?;
-    let normal: PathBuf = absolute.components().collect();
-    if cwd.starts_with(&normal) || dir.file_name().is_none() {
+    // An existing directory is compared by where it really is, through
+    // `..` and links; one that does not exist yet holds nothing.
+    let holds_cwd = match (fs::canonicalize(&dir), std::env::current_dir()) {
+        (Ok(real), Ok(cwd)) => fs::canonicalize(&cwd).unwrap_or(cwd).starts_with(real),
+        _ => false,
+    };
+    if holds_cwd || dir.file_name().is_none() {
         return Err(OutputError::Io {
             path: dir,
             message: "kgpc replaces the output directory as a whole, so it cannot be the current directory or hold it".into(),

@@ -318,16 +318,55 @@ fn a_recompile_carries_other_files_and_drops_kgpcs_leftovers() {
 #[test]
 fn the_current_directory_is_not_an_output_directory() {
     let work = Work::new();
-    let status = Command::new(env!("CARGO_BIN_EXE_kgpc"))
-        .args(["compile", "a.kgp", "-o", ".", "--release", RELEASE])
-        .current_dir(work.dir.path())
-        .env("KGPC_CACHE_DIR", work.cache.path())
-        .env("KGPC_RUNNING_RELEASE", "")
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&status.stderr);
-    assert_eq!(status.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("error[KGP0034]"), "{stderr}");
-    assert!(stderr.contains("current directory"), "{stderr}");
+    let inner = work.dir.path().join("inner");
+    fs::create_dir(&inner).unwrap();
+    let name = work
+        .dir
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let cases = [
+        (work.dir.path().to_path_buf(), ".".to_string()),
+        (work.dir.path().to_path_buf(), format!("../{name}")),
+        (inner.clone(), "..".to_string()),
+        (inner.clone(), format!("../../{name}")),
+    ];
+    let spec = work.dir.path().join("a.kgp").display().to_string();
+    for (cwd, out) in cases {
+        let output = Command::new(env!("CARGO_BIN_EXE_kgpc"))
+            .args(["compile", &spec, "-o", &out, "--release", RELEASE])
+            .current_dir(&cwd)
+            .env("KGPC_CACHE_DIR", work.cache.path())
+            .env("KGPC_RUNNING_RELEASE", "")
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "-o {out}: {stderr}");
+        assert!(stderr.contains("error[KGP0034]"), "-o {out}: {stderr}");
+        assert!(stderr.contains("current directory"), "-o {out}: {stderr}");
+    }
+    assert!(work.dir.path().join("a.kgp").exists());
+}
+
+#[test]
+fn an_output_through_a_symbolic_link_replaces_the_target_and_keeps_the_link() {
+    let work = Work::new();
+    assert!(work.compile("a.kgp", "real", &[]).success());
+    std::os::unix::fs::symlink("real", work.dir.path().join("out")).unwrap();
+    assert!(work.compile("b.kgp", "out", &[]).success());
+    let link = fs::symlink_metadata(work.out()).unwrap();
+    assert!(
+        link.file_type().is_symlink(),
+        "the link was replaced by a directory"
+    );
+    assert_eq!(work.version(&BTreeMap::new(), "through the link"), 1);
+    let mut names: Vec<String> = fs::read_dir(work.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["a.kgp", "b.kgp", "out", "real"]);
 }
