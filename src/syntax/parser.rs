@@ -7,6 +7,7 @@
 //! expected there. Nothing outside this file sees a pest type.
 
 use super::ast::*;
+use super::recovery;
 use super::suggest::did_you_mean;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
@@ -24,41 +25,110 @@ pub const ITEM_KEYWORDS: &[&str] = &[
     "data", "api", "test",
 ];
 
+/// The stack the parser runs on. pest descends once per nested `{` or `(`,
+/// and stops with "stack limit reached" when the stack runs low; a stack of
+/// its own makes that depth the same on every thread kgpc parses on.
+const PARSER_STACK: usize = 256 << 20;
+
+/// What a parse cost, for the tests that keep it linear in the input.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Work {
+    /// How many times pest ran, the re-parses of broken pieces included.
+    pub runs: usize,
+    /// The bytes pest read over all runs, up to the furthest place each one reached.
+    pub bytes: usize,
+}
+
 /// Parses one file. Always returns a tree; what could not be parsed is in the diagnostics.
 pub fn parse(file: FileId, text: &str) -> (Ast, Vec<Diagnostic>) {
+    let (ast, diagnostics, _) = parse_measured(file, text);
+    (ast, diagnostics)
+}
+
+/// [`parse`], also telling how much work it took.
+pub fn parse_measured(file: FileId, text: &str) -> (Ast, Vec<Diagnostic>, Work) {
+    let spawned = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("kgpc-parser".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(scope, || parse_here(file, text))
+            .map(|handle| handle.join())
+    });
+    match spawned {
+        Ok(Ok(parsed)) => parsed,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        // No thread could be made: parse on this one, whose stack may be smaller.
+        Err(_) => parse_here(file, text),
+    }
+}
+
+/// Parses item after item, each from where the last one ended.
+fn parse_here(file: FileId, text: &str) -> (Ast, Vec<Diagnostic>, Work) {
     let mut builder = Builder {
         file,
         base: 0,
         diagnostics: Vec::new(),
+        work: Work::default(),
     };
     let mut ast = Ast {
         file,
         items: Vec::new(),
         comments: Vec::new(),
     };
-    match KgpParser::parse(Rule::file, text) {
-        Ok(mut pairs) => {
-            let root = pairs.next().expect("the file rule always yields one pair");
-            for pair in root.clone().into_inner().flatten() {
-                if pair.as_rule() == Rule::COMMENT {
-                    ast.comments.push(Comment {
-                        text: pair.as_str().to_string(),
-                        span: builder.span(&pair),
-                    });
+    let mut pos = 0;
+    let mut recovering = false;
+    while pos <= text.len() {
+        let rest = &text[pos..];
+        let piece = if recovering {
+            &rest[..recovery::piece_len(rest)]
+        } else {
+            rest
+        };
+        builder.base = pos;
+        let run = builder.run(Rule::one_item, piece);
+        let pair = match run {
+            Ok(mut pairs) => match pairs.next() {
+                Some(pair) => pair,
+                None => break,
+            },
+            Err(error) => {
+                let diagnostic = builder.pest_error(&error, pos);
+                builder.diagnostics.push(diagnostic);
+                if !rest.trim().is_empty() {
+                    ast.items.push(Item::Bad(Bad {
+                        text: rest.to_string(),
+                        span: Span::new(file, pos, text.len()),
+                    }));
                 }
+                break;
             }
-            for pair in children(root) {
-                if pair.as_rule() == Rule::EOI {
-                    continue;
-                }
-                if let Some(item) = builder.item(pair, text) {
-                    ast.items.push(item);
-                }
+        };
+        let end = pair.as_span().end();
+        for inner in pair.clone().into_inner().flatten() {
+            if inner.as_rule() == Rule::COMMENT {
+                ast.comments.push(Comment {
+                    text: inner.as_str().to_string(),
+                    span: builder.span(&inner),
+                });
             }
         }
-        Err(error) => builder.diagnostics.push(builder.pest_error(&error, 0)),
+        let mut done = true;
+        for child in children(pair) {
+            if child.as_rule() == Rule::EOI {
+                continue;
+            }
+            done = false;
+            recovering |= child.as_rule() == Rule::bad_item;
+            if let Some(item) = builder.item(child, text) {
+                ast.items.push(item);
+            }
+        }
+        if done || end == 0 {
+            break;
+        }
+        pos += end;
     }
-    (ast, builder.diagnostics)
+    (ast, builder.diagnostics, builder.work)
 }
 
 /// The children of a pair without the comments, which `parse` collects separately.
@@ -71,9 +141,29 @@ struct Builder {
     /// Added to pest's offsets when a slice of the file is re-parsed.
     base: usize,
     diagnostics: Vec<Diagnostic>,
+    work: Work,
 }
 
 impl Builder {
+    /// Runs pest once on `text` and counts what that read.
+    fn run<'i>(
+        &mut self,
+        rule: Rule,
+        text: &'i str,
+    ) -> Result<pest::iterators::Pairs<'i, Rule>, pest::error::Error<Rule>> {
+        let result = KgpParser::parse(rule, text);
+        let reached = match &result {
+            Ok(pairs) => pairs.clone().last().map_or(0, |p| p.as_span().end()),
+            Err(error) => match error.location {
+                pest::error::InputLocation::Pos(p) => p,
+                pest::error::InputLocation::Span((_, e)) => e,
+            },
+        };
+        self.work.runs += 1;
+        self.work.bytes += reached;
+        result
+    }
+
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
         Span::new(self.file, self.base + s.start(), self.base + s.end())
@@ -610,8 +700,8 @@ impl Builder {
     }
 
     /// Parses a broken piece on its own with a strict rule to learn what was expected.
-    fn reparse(&self, rule: Rule, text: &str, offset: usize) -> Diagnostic {
-        match KgpParser::parse(rule, text) {
+    fn reparse(&mut self, rule: Rule, text: &str, offset: usize) -> Diagnostic {
+        match self.run(rule, text) {
             Err(error) => {
                 let mut d = self.pest_error(&error, offset);
                 let at_end = d
