@@ -2,6 +2,7 @@
 
 pub mod ast;
 pub mod c_words;
+mod nesting;
 mod parser;
 mod recovery;
 pub mod suggest;

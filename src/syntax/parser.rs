@@ -7,6 +7,7 @@
 //! expected there. Nothing outside this file sees a pest type.
 
 use super::ast::*;
+use super::nesting;
 use super::recovery;
 use super::suggest::did_you_mean;
 use crate::codes::Code;
@@ -62,8 +63,41 @@ pub fn parse_measured(file: FileId, text: &str) -> (Ast, Vec<Diagnostic>, Work) 
     }
 }
 
-/// Parses item after item, each from where the last one ended.
+/// Parses the file up to the group that nests too deeply, if there is one:
+/// the item holding it and everything after is left unread and reported once.
 fn parse_here(file: FileId, text: &str) -> (Ast, Vec<Diagnostic>, Work) {
+    let Some(deep) = nesting::too_deep(text) else {
+        return parse_items(file, text);
+    };
+    let (mut ast, mut diagnostics, work) = parse_items(file, &text[..deep]);
+    let start = ast.items.pop().map_or(0, |item| item.span().start);
+    diagnostics.retain(|d| d.primary.as_ref().is_some_and(|l| l.span.start < start));
+    ast.comments.retain(|c| c.span.start < start);
+    let unread = Span::new(file, start, text.len());
+    ast.items.push(Item::Bad(Bad {
+        text: text[start..].to_string(),
+        span: unread,
+    }));
+    ast.unread = Some(unread);
+    diagnostics.push(
+        Diagnostic::error(
+            Code::NestingTooDeep,
+            format!(
+                "the spec nests deeper than {} levels",
+                nesting::MAX_NESTING
+            ),
+        )
+        .at(
+            Span::new(file, deep, deep + 1),
+            "this opens one level too many",
+        )
+        .with_help("close the blocks and parentheses that are left open; kgpc does not read the rest of the file"),
+    );
+    (ast, diagnostics, work)
+}
+
+/// Parses item after item, each from where the last one ended.
+fn parse_items(file: FileId, text: &str) -> (Ast, Vec<Diagnostic>, Work) {
     let mut builder = Builder {
         file,
         base: 0,
@@ -74,6 +108,7 @@ fn parse_here(file: FileId, text: &str) -> (Ast, Vec<Diagnostic>, Work) {
         file,
         items: Vec::new(),
         comments: Vec::new(),
+        unread: None,
     };
     let mut pos = 0;
     let mut recovering = false;
@@ -734,7 +769,7 @@ impl Builder {
             pest::error::InputLocation::Pos(p) => (p, p),
             pest::error::InputLocation::Span((s, e)) => (s, e),
         };
-        let (message, label) = match &error.variant {
+        let (code, message, label) = match &error.variant {
             pest::error::ErrorVariant::ParsingError { positives, .. } => {
                 let mut names: Vec<&str> = positives.iter().filter_map(|r| rule_name(*r)).collect();
                 names.sort_unstable();
@@ -745,17 +780,21 @@ impl Builder {
                     [init @ .., last] => format!("{} or {}", init.join(", "), last),
                 };
                 (
+                    Code::SyntaxError,
                     format!("expected {expected}"),
                     format!("expected {expected} here"),
                 )
             }
-            pest::error::ErrorVariant::CustomError { message } => {
-                (message.clone(), "here".to_string())
-            }
+            // pest's only own errors are its limits: the stack ran out in a deep nesting.
+            pest::error::ErrorVariant::CustomError { message } => (
+                Code::NestingTooDeep,
+                format!("the spec nests too deeply to parse ({message})"),
+                "the parser stopped here".to_string(),
+            ),
         };
         let start = offset + start;
         let end = (offset + end).max(start);
-        Diagnostic::error(Code::SyntaxError, message).at(Span::new(self.file, start, end), label)
+        Diagnostic::error(code, message).at(Span::new(self.file, start, end), label)
     }
 }
 
