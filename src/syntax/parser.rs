@@ -42,34 +42,39 @@ pub struct Work {
 
 /// Parses one file. Always returns a tree; what could not be parsed is in the diagnostics.
 pub fn parse(file: FileId, text: &str) -> (Ast, Vec<Diagnostic>) {
-    let (ast, diagnostics, _) = parse_measured(file, text);
+    let (ast, diagnostics, _) = parse_on_own_stack(file, text, false);
     (ast, diagnostics)
 }
 
-/// [`parse`], also telling how much work it took.
+/// [`parse`], also telling how much work it took. Measuring costs a run of
+/// pest more for each item that does not parse, to learn how far it was read.
 pub fn parse_measured(file: FileId, text: &str) -> (Ast, Vec<Diagnostic>, Work) {
+    parse_on_own_stack(file, text, true)
+}
+
+fn parse_on_own_stack(file: FileId, text: &str, measure: bool) -> (Ast, Vec<Diagnostic>, Work) {
     let spawned = std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("kgpc-parser".into())
             .stack_size(PARSER_STACK)
-            .spawn_scoped(scope, || parse_here(file, text))
+            .spawn_scoped(scope, || parse_here(file, text, measure))
             .map(|handle| handle.join())
     });
     match spawned {
         Ok(Ok(parsed)) => parsed,
         Ok(Err(panic)) => std::panic::resume_unwind(panic),
         // No thread could be made: parse on this one, whose stack may be smaller.
-        Err(_) => parse_here(file, text),
+        Err(_) => parse_here(file, text, measure),
     }
 }
 
 /// Parses the file up to the group that nests too deeply, if there is one:
 /// the item holding it and everything after is left unread and reported once.
-fn parse_here(file: FileId, text: &str) -> (Ast, Vec<Diagnostic>, Work) {
+fn parse_here(file: FileId, text: &str, measure: bool) -> (Ast, Vec<Diagnostic>, Work) {
     let Some(deep) = nesting::too_deep(text) else {
-        return parse_items(file, text);
+        return parse_items(file, text, measure);
     };
-    let (mut ast, mut diagnostics, work) = parse_items(file, &text[..deep]);
+    let (mut ast, mut diagnostics, work) = parse_items(file, &text[..deep], measure);
     let start = ast.items.pop().map_or(0, |item| item.span().start);
     diagnostics.retain(|d| d.primary.as_ref().is_some_and(|l| l.span.start < start));
     ast.comments.retain(|c| c.span.start < start);
@@ -97,7 +102,7 @@ fn parse_here(file: FileId, text: &str) -> (Ast, Vec<Diagnostic>, Work) {
 }
 
 /// Parses item after item, each from where the last one ended.
-fn parse_items(file: FileId, text: &str) -> (Ast, Vec<Diagnostic>, Work) {
+fn parse_items(file: FileId, text: &str, measure: bool) -> (Ast, Vec<Diagnostic>, Work) {
     let mut builder = Builder {
         file,
         base: 0,
@@ -153,7 +158,13 @@ fn parse_items(file: FileId, text: &str) -> (Ast, Vec<Diagnostic>, Work) {
                 continue;
             }
             done = false;
-            recovering |= child.as_rule() == Rule::bad_item;
+            if child.as_rule() == Rule::bad_item {
+                if measure {
+                    // The run above read this far too, trying the item before giving up on it.
+                    let _ = builder.run(Rule::item_attempt, piece);
+                }
+                recovering = true;
+            }
             if let Some(item) = builder.item(child, text) {
                 ast.items.push(item);
             }
