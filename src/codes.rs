@@ -78,6 +78,7 @@ codes! {
     StateVersionLowered = "KGP0037", "a state's version goes down";
     StateDropped = "KGP0038", "a cumulative patch drops a state";
     FileNeedsKernelFacts = "KGP0039", "`in \"FILE\"` needs the kernel's facts to choose a function";
+    NestingTooDeep = "KGP0040", "the spec nests blocks or parentheses too deeply";
     NotRegularFile = "KGP0041", "a file is not a regular file, or is too large";
     OutsideSpecTree = "KGP0042", "a spec reads a file outside its directory";
     KernelUnreadable = "KGP0100", "a kernel object cannot be read";

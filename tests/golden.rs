@@ -50,6 +50,19 @@ fn specs(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// The ui cases too large to keep in the repository, written by the test:
+/// each name with its text. Their expected output is `tests/ui/NAME.out`.
+fn generated_cases() -> Vec<(&'static str, String)> {
+    let spec = "patch deep { description \"Nests too deeply\" }\n\
+                target { release \"6.1.0-*-cloud-amd64\" arch x86_64 }\n\
+                object vmlinux {\n    replace int cmdline_proc_show(struct seq_file *m, void *v) {\n";
+    // A body that opens a block on each of its 20,001 lines, one more than the limit.
+    vec![(
+        "KGP0040-deep-nesting.kgp",
+        format!("{spec}{}", "        if (m) {\n".repeat(20_001)),
+    )]
+}
+
 #[test]
 fn diagnostics_match_golden_files() {
     let dir = root().join("tests/ui");
@@ -73,6 +86,17 @@ fn diagnostics_match_golden_files() {
         let actual = format!("exit status: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}");
         compare(&spec.with_extension("out"), &actual, &mut failures);
     }
+    let generated = tempfile::tempdir().unwrap();
+    for (name, text) in generated_cases() {
+        fs::write(generated.path().join(name), text).unwrap();
+        let (code, stdout, stderr) = kgpc(generated.path(), &["check", name], cache.path());
+        let actual = format!("exit status: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}");
+        compare(
+            &dir.join(name).with_extension("out"),
+            &actual,
+            &mut failures,
+        );
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -82,6 +106,10 @@ fn every_diagnostic_code_has_a_golden_case() {
     let mut all = String::new();
     for spec in specs(&dir) {
         all.push_str(&fs::read_to_string(spec.with_extension("out")).unwrap_or_default());
+    }
+    for (name, _) in generated_cases() {
+        let out = dir.join(name).with_extension("out");
+        all.push_str(&fs::read_to_string(out).unwrap_or_default());
     }
     // Codes only `kgpc compile` raises are shown by tests/cli.rs, those of `kgpc build`,
     // `kgpc test` and `kgpc kernel` by tests/vm.rs.

@@ -90,22 +90,10 @@ impl Lowerer<'_> {
         let patches: Vec<&PatchBlock> = root.patches().collect();
         let targets: Vec<&TargetBlock> = root.targets().collect();
         let patch = self
-            .single(
-                &patches,
-                |p| p.name.span,
-                Code::MissingPatch,
-                "patch",
-                root.file,
-            )
+            .single(&patches, |p| p.name.span, Code::MissingPatch, "patch", root)
             .map(|p| self.patch(p));
         let target = self
-            .single(
-                &targets,
-                |t| t.keyword,
-                Code::MissingTarget,
-                "target",
-                root.file,
-            )
+            .single(&targets, |t| t.keyword, Code::MissingTarget, "target", root)
             .and_then(|t| self.target(t, options));
         let api = target.as_ref().and_then(|t| self.api_level(t, api_table));
 
@@ -300,9 +288,12 @@ impl Lowerer<'_> {
         span: impl Fn(&T) -> Span,
         code: Code,
         keyword: &str,
-        file: FileId,
+        root: &Ast,
     ) -> Option<&'t T> {
+        let file = root.file;
         match found {
+            // The block may be in the part that nests too deeply to read (KGP0040).
+            [] if root.unread.is_some() => None,
             [] => {
                 let name = self.sources.name(file).to_string();
                 let d = Diagnostic::error(code, format!("`{name}` has no `{keyword}` block"))

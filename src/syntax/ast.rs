@@ -13,6 +13,9 @@ pub struct Ast {
     pub file: FileId,
     pub items: Vec<Item>,
     pub comments: Vec<Comment>,
+    /// The end of the file that was not read because it nests too deeply
+    /// (KGP0040); checks that need the whole file say nothing when it is set.
+    pub unread: Option<Span>,
 }
 
 macro_rules! items_of_kind {

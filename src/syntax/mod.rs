@@ -2,7 +2,9 @@
 
 pub mod ast;
 pub mod c_words;
+mod nesting;
 mod parser;
+mod recovery;
 pub mod suggest;
 
-pub use parser::{parse, ITEM_KEYWORDS};
+pub use parser::{parse, parse_measured, Work, ITEM_KEYWORDS};
