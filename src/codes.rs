@@ -78,6 +78,8 @@ codes! {
     StateVersionLowered = "KGP0037", "a state's version goes down";
     StateDropped = "KGP0038", "a cumulative patch drops a state";
     FileNeedsKernelFacts = "KGP0039", "`in \"FILE\"` needs the kernel's facts to choose a function";
+    NulCharacter = "KGP0043", "a description or author holds a NUL character";
+    BodyBracesUnbalanced = "KGP0044", "a C block's braces do not balance as C reads them";
     KernelUnreadable = "KGP0100", "a kernel object cannot be read";
     KernelMismatch = "KGP0101", "the vmlinux is not the target's, or cannot be live patched";
     FunctionNotFound = "KGP0102", "a replaced function is not in the kernel";

@@ -17,17 +17,42 @@ pub fn c_string(text: &str) -> String {
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
                 out.push_str(&format!("\\{:03o}", c as u32))
             }
+            // Bidirectional controls as octal bytes: the same string, and no
+            // -Wbidi-chars warning.
+            c if is_bidi_control(c) => {
+                let mut bytes = [0; 4];
+                for b in c.encode_utf8(&mut bytes).bytes() {
+                    out.push_str(&format!("\\{b:03o}"));
+                }
+            }
             c => out.push(c),
         }
     }
     out
 }
 
-/// Makes text safe inside a `/* ... */` comment on one line.
+/// The characters gcc's `-Wbidi-chars` warns about: embeddings, overrides and isolates.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Makes text safe inside a `/* ... */` comment on one line: the comment
+/// cannot end early, no line break, control or bidirectional character is
+/// written (they are shown as `<U+202E>`), and no `??` sequence is left for
+/// `-Wtrigraphs` to find.
 pub fn c_comment(text: &str) -> String {
-    text.replace("*/", "* /")
-        .replace("/*", "/ *")
-        .replace(['\n', '\r'], " ")
+    let mut out = String::with_capacity(text.len());
+    for c in text.replace("*/", "* /").replace("/*", "/ *").chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '?' if out.ends_with('?') => out.push_str("\\?"),
+            c if c.is_control() && c != '\t' || is_bidi_control(c) => {
+                out.push_str(&format!("<U+{:04X}>", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Re-indents a block of C: strips the indentation common to its lines,
@@ -97,6 +122,13 @@ mod tests {
     #[test]
     fn comments_cannot_end_early() {
         assert_eq!(c_comment("a */ b /* c"), "a * / b / * c");
+    }
+
+    #[test]
+    fn no_trigraph_or_bidirectional_character_is_written() {
+        assert_eq!(c_comment("what??/ ???"), "what?\\?/ ?\\?\\?");
+        assert_eq!(c_comment("a\u{202e}b\0"), "a<U+202E>b<U+0000>");
+        assert_eq!(c_string("a\u{2066}b"), "a\\342\\201\\246b");
     }
 
     #[test]
