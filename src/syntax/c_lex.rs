@@ -22,8 +22,10 @@ pub enum Kind {
     Punct,
     /// A string or character literal, raw strings included.
     Literal,
-    /// A string or character literal, or a block comment, that is never closed.
+    /// A string or character literal that is never closed.
     Unterminated,
+    /// A block comment that is never closed: it runs to the end of the text.
+    UnclosedComment,
     LineComment,
     BlockComment,
 }
@@ -143,7 +145,7 @@ pub fn tokens(text: &str) -> Vec<Token> {
                 if closed {
                     Kind::BlockComment
                 } else {
-                    Kind::Unterminated
+                    Kind::UnclosedComment
                 }
             }
             b'"' | b'\'' => quoted(&mut c, b),

@@ -82,13 +82,20 @@ pub fn layout(text: &str) -> Layout<'_> {
     }
     // A line break inside a literal (a raw string, or a string continued by
     // a backslash-newline) belongs to the literal.
-    let literals: Vec<(usize, usize)> = c_lex::tokens(text)
-        .into_iter()
+    let toks = c_lex::tokens(text);
+    let literals: Vec<(usize, usize)> = toks
+        .iter()
         .filter(|t| matches!(t.kind, Kind::Literal | Kind::Unterminated))
         .filter(|t| text[t.start..t.end].contains('\n'))
         .map(|t| (t.start, t.end))
         .collect();
     let inside = |offset: usize| literals.iter().any(|(s, e)| *s < offset && offset < *e);
+    // An unterminated literal runs to the end of its line, trailing blanks included.
+    let unterminated_ends: Vec<usize> = toks
+        .iter()
+        .filter(|t| t.kind == Kind::Unterminated)
+        .map(|t| t.end)
+        .collect();
     let ends_in_splice = |(s, e): (usize, usize)| {
         let line = &bytes[s..e];
         let trimmed = line
@@ -109,21 +116,20 @@ pub fn layout(text: &str) -> Layout<'_> {
             let continued = n > 0 && ends_in_splice(ranges[n - 1]);
             Raw {
                 verbatim: continued || inside(s),
-                keep_end: inside(e) || ends_in_splice((s, e)),
+                keep_end: inside(e) || ends_in_splice((s, e)) || unterminated_ends.contains(&e),
                 text: &text[s..e],
             }
         })
         .collect();
-    let Some(first) = raw.iter().position(|l| l.verbatim || !is_blank(l.text)) else {
+    // Blank lines at the start and end are left out, even after a
+    // backslash-newline: the text that follows the block is not C.
+    let Some(first) = raw.iter().position(|l| !is_blank(l.text)) else {
         return Layout {
             lines: Vec::new(),
             dropped: 0,
         };
     };
-    let last = raw
-        .iter()
-        .rposition(|l| l.verbatim || !is_blank(l.text))
-        .unwrap_or(first);
+    let last = raw.iter().rposition(|l| !is_blank(l.text)).unwrap_or(first);
     let body = &raw[first..=last];
     let code = || {
         body.iter()

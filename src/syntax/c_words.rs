@@ -39,8 +39,10 @@ pub fn one_line(text: &str, indent: &str) -> String {
             }
         }
         if let Some(p) = previous {
-            let line_break = matches!(p.kind, Kind::LineComment | Kind::Unterminated)
-                || p.directive.is_some()
+            let line_break = matches!(
+                p.kind,
+                Kind::LineComment | Kind::Unterminated | Kind::UnclosedComment
+            ) || p.directive.is_some()
                 || piece.directive.is_some();
             let tight = text[p.start..p.end] == *"(" || text[piece.start..piece.end] == *")";
             if line_break {
