@@ -447,3 +447,17 @@ fn fmt_rewrites_a_symlinks_target_and_keeps_links_and_modes() {
         .collect();
     assert_eq!(names.len(), 4, "{names:?}");
 }
+
+#[test]
+fn a_quote_in_a_parameter_lists_line_comment_leaves_output_that_parses() {
+    // Joined onto one line, the comment's quote would open a string that
+    // swallows the list's closing parenthesis: `// " char *s = " (") {`.
+    let text = spec_with(
+        "    replace int f(int a, // \"\n        char *s = \" (\") {\n        return 0;\n    }\n",
+    );
+    let once = formatted_stably(&text);
+    assert!(
+        once.contains("replace int f(int a, // \"\n            char *s = \" (\") {"),
+        "{once}"
+    );
+}

@@ -89,7 +89,12 @@ pub fn layout(text: &str) -> Layout<'_> {
         .filter(|t| text[t.start..t.end].contains('\n'))
         .map(|t| (t.start, t.end))
         .collect();
-    let inside = |offset: usize| literals.iter().any(|(s, e)| *s < offset && offset < *e);
+    // Tokens are in order and do not overlap, so a binary search finds the one
+    // that may hold an offset.
+    let inside = |offset: usize| {
+        let i = literals.partition_point(|(s, _)| *s < offset);
+        i > 0 && offset < literals[i - 1].1
+    };
     // An unterminated literal runs to the end of its line, trailing blanks included.
     let unterminated_ends: Vec<usize> = toks
         .iter()
@@ -116,7 +121,9 @@ pub fn layout(text: &str) -> Layout<'_> {
             let continued = n > 0 && ends_in_splice(ranges[n - 1]);
             Raw {
                 verbatim: continued || inside(s),
-                keep_end: inside(e) || ends_in_splice((s, e)) || unterminated_ends.contains(&e),
+                keep_end: inside(e)
+                    || ends_in_splice((s, e))
+                    || unterminated_ends.binary_search(&e).is_ok(),
                 text: &text[s..e],
             }
         })
