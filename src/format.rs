@@ -385,7 +385,13 @@ impl Formatter<'_> {
         } else {
             self.line(depth, &format!("{head} {{"));
             self.out.push_str(&indent_block(&code.text, depth + 1));
-            self.line(depth, "}");
+            if ends_in_lone_backslash(&code.text) {
+                // A line break after it would make it a backslash-newline.
+                self.out.pop();
+                self.out.push_str("}\n");
+            } else {
+                self.line(depth, "}");
+            }
         }
         self.trailing_comment(code.span.end + 1);
     }
@@ -398,6 +404,13 @@ fn has_blank_line(text: &str) -> bool {
         .collect::<Vec<_>>()
         .split_last()
         .is_some_and(|(_, middle)| middle.iter().any(|l| l.trim().is_empty()))
+}
+
+/// Whether C text ends in a backslash that no line break follows, which C
+/// reads as a backslash and not as a backslash-newline.
+fn ends_in_lone_backslash(text: &str) -> bool {
+    let body = text.trim_end_matches([' ', '\t', '\x0c', '\x0b']);
+    body.ends_with('\\') && !text[body.len()..].contains(['\n', '\r'])
 }
 
 fn object_entry_span(entry: &ObjectEntry) -> Span {

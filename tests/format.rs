@@ -461,3 +461,20 @@ fn a_quote_in_a_parameter_lists_line_comment_leaves_output_that_parses() {
         "{once}"
     );
 }
+
+/// Mutants the long run (`KGPC_MUTATIONS=2000`) found: a block ending in a
+/// backslash that no line break follows, and a block ending in a lone quote.
+#[test]
+fn blocks_ending_in_a_backslash_or_a_lone_quote_keep_their_meaning() {
+    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for entry in [
+        "    post_patch {\n        pr_info(\"x\");\n   \\ }\n",
+        "    pre_patch { return 0; '}\n",
+        "    post_patch {\n        pr_info(\"x\"); \\\n    }\n",
+    ] {
+        let text = spec_with(entry);
+        let seen = check(&text, "x.kgp", Some((dirs.0.path(), dirs.1.path())))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(seen.parsed, "{text}");
+    }
+}

@@ -95,12 +95,6 @@ pub fn layout(text: &str) -> Layout<'_> {
         let i = literals.partition_point(|(s, _)| *s < offset);
         i > 0 && offset < literals[i - 1].1
     };
-    // An unterminated literal runs to the end of its line, trailing blanks included.
-    let unterminated_ends: Vec<usize> = toks
-        .iter()
-        .filter(|t| t.kind == Kind::Unterminated)
-        .map(|t| t.end)
-        .collect();
     let ends_in_splice = |(s, e): (usize, usize)| {
         let line = &bytes[s..e];
         let trimmed = line
@@ -121,9 +115,7 @@ pub fn layout(text: &str) -> Layout<'_> {
             let continued = n > 0 && ends_in_splice(ranges[n - 1]);
             Raw {
                 verbatim: continued || inside(s),
-                keep_end: inside(e)
-                    || ends_in_splice((s, e))
-                    || unterminated_ends.binary_search(&e).is_ok(),
+                keep_end: inside(e) || ends_in_splice((s, e)),
                 text: &text[s..e],
             }
         })
