@@ -379,6 +379,7 @@ fn a_comment_inside_an_entry_moves_before_it_once() {
         "import # note\nstd/shadow_lock\nimport std/callback_log\n".to_string(),
         "patch # name next\nx {\n    description # text next\n    \"d\"\n}\n".to_string(),
         spec_with("    extern int # why\n    a;\n    replace # which\n    int f(void) # body next\n    {\n        return a;\n    }\n"),
+        "shadow s for struct # which struct\nseq_file {\n    id 1\n}\n".to_string(),
     ] {
         let once = formatted_stably(&text);
         let comments = |t: &str| -> Vec<String> {
@@ -477,4 +478,21 @@ fn blocks_ending_in_a_backslash_or_a_lone_quote_keep_their_meaning() {
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(seen.parsed, "{text}");
     }
+}
+
+/// A mutant the long run found: a comment between the words of a shadow's
+/// type became part of the type, in the formatted spec and in the C.
+#[test]
+fn a_comment_inside_a_shadows_type_is_not_part_of_it() {
+    let text = format!(
+        "{}shadow s for struct#ifdef X\n seq_file {{\n    id 1\n    payload {{\n        int a;\n    }}\n}}\n",
+        spec_with("    replace int f(void) {\n        return 0;\n    }\n")
+    );
+    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let seen = check(&text, "x.kgp", Some((dirs.0.path(), dirs.1.path())))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(seen.compiled, "{text}");
+    let c = generated_c(&text);
+    assert!(c.contains("attached to struct seq_file."), "{c}");
+    assert!(!c.contains("#ifdef X"), "{c}");
 }
