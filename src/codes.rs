@@ -81,6 +81,8 @@ codes! {
     NestingTooDeep = "KGP0040", "the spec nests blocks or parentheses too deeply";
     NotRegularFile = "KGP0041", "a file is not a regular file, or is too large";
     OutsideSpecTree = "KGP0042", "a spec reads a file outside its directory";
+    NulCharacter = "KGP0043", "a description or author holds a NUL character";
+    BodyBracesUnbalanced = "KGP0044", "a C block's braces do not balance as C reads them";
     KernelUnreadable = "KGP0100", "a kernel object cannot be read";
     KernelMismatch = "KGP0101", "the vmlinux is not the target's, or cannot be live patched";
     FunctionNotFound = "KGP0102", "a replaced function is not in the kernel";

@@ -9,6 +9,7 @@
 
 use crate::source::Span;
 use crate::syntax::ast::*;
+use crate::syntax::c_lines::{layout, Line};
 use crate::syntax::c_words::{join_words, one_line};
 
 const INDENT: &str = "    ";
@@ -106,12 +107,35 @@ impl Formatter<'_> {
         &self.text[span.range()]
     }
 
+    /// Prints the comments that sit inside an entry's head, before `offset`
+    /// (`import # note` newline `std/x`), on lines of their own before it.
+    fn hoisted_comments(&mut self, offset: usize, depth: usize) {
+        while let Some(c) = self
+            .comments
+            .get(self.next_comment)
+            .filter(|c| c.span.start < offset)
+        {
+            self.line(depth, c.text.trim_end());
+            self.next_comment += 1;
+        }
+    }
+
     /// Opens a block: prints its first line and any comment on that line.
     fn open(&mut self, depth: usize, head: &str, block: Span) {
+        // The block's `{` is the first one outside a comment.
+        let mut brace = block.start;
+        for (i, c) in self.text[block.range()].char_indices() {
+            let at = block.start + i;
+            let in_comment = self.comments[self.next_comment..]
+                .iter()
+                .any(|k| k.span.start <= at && at < k.span.end);
+            if c == '{' && !in_comment {
+                brace = at + 1;
+                break;
+            }
+        }
+        self.hoisted_comments(brace, depth);
         self.line(depth, &format!("{head} {{"));
-        let brace = self.text[block.range()]
-            .find('{')
-            .map_or(block.start, |i| block.start + i + 1);
         self.trailing_comment(brace);
     }
 
@@ -196,7 +220,7 @@ impl Formatter<'_> {
                             let mut head = format!(
                                 "replace {}",
                                 match &r.head {
-                                    ReplaceHead::Prototype(p) => prototype(p),
+                                    ReplaceHead::Prototype(p) => prototype(p, 1),
                                     ReplaceHead::Name(w) => w.text.clone(),
                                 }
                             );
@@ -226,7 +250,7 @@ impl Formatter<'_> {
                         ObjectEntry::Extern(e) => {
                             let mut text = format!("extern {}", join_words(&e.words));
                             if let Some(suffix) = &e.suffix {
-                                text.push_str(&one_line(&suffix.text));
+                                text.push_str(&one_line(&suffix.text, &INDENT.repeat(3)));
                             }
                             if let Some(n) = &e.sympos {
                                 text.push_str(&format!(" sympos {}", self.raw(n.span)));
@@ -268,7 +292,7 @@ impl Formatter<'_> {
             }
             Item::Helper(h) => self.c_block(
                 0,
-                &format!("helper {}", prototype(&h.prototype)),
+                &format!("helper {}", prototype(&h.prototype, 0)),
                 &h.body,
                 h.span,
             ),
@@ -340,6 +364,7 @@ impl Formatter<'_> {
     /// One line of code, with the comments before it and on it.
     fn entry(&mut self, depth: usize, span: Span, text: &str) {
         self.leading_comments(span.start, depth);
+        self.hoisted_comments(span.end, depth);
         self.line(depth, text);
         self.trailing_comment(span.end);
     }
@@ -348,7 +373,8 @@ impl Formatter<'_> {
     /// else with its text re-indented one level deeper than the head.
     fn c_block(&mut self, depth: usize, head: &str, code: &CCode, whole: Span) {
         self.leading_comments(whole.start, depth);
-        let body = code.text.trim();
+        self.hoisted_comments(code.span.start, depth);
+        let body = code.text.trim_matches([' ', '\t', '\r', '\x0c', '\x0b']);
         if !code.text.contains('\n') {
             let inner = if body.is_empty() {
                 " ".to_string()
@@ -359,7 +385,13 @@ impl Formatter<'_> {
         } else {
             self.line(depth, &format!("{head} {{"));
             self.out.push_str(&indent_block(&code.text, depth + 1));
-            self.line(depth, "}");
+            if ends_in_lone_backslash(&code.text) {
+                // A line break after it would make it a backslash-newline.
+                self.out.pop();
+                self.out.push_str("}\n");
+            } else {
+                self.line(depth, "}");
+            }
         }
         self.trailing_comment(code.span.end + 1);
     }
@@ -374,6 +406,13 @@ fn has_blank_line(text: &str) -> bool {
         .is_some_and(|(_, middle)| middle.iter().any(|l| l.trim().is_empty()))
 }
 
+/// Whether C text ends in a backslash that no line break follows, which C
+/// reads as a backslash and not as a backslash-newline.
+fn ends_in_lone_backslash(text: &str) -> bool {
+    let body = text.trim_end_matches([' ', '\t', '\x0c', '\x0b']);
+    body.ends_with('\\') && !text[body.len()..].contains(['\n', '\r'])
+}
+
 fn object_entry_span(entry: &ObjectEntry) -> Span {
     match entry {
         ObjectEntry::Replace(r) => r.span,
@@ -383,39 +422,21 @@ fn object_entry_span(entry: &ObjectEntry) -> Span {
     }
 }
 
-/// Re-indents C text to `depth` levels, keeping its relative indentation as written.
+/// Re-indents C text to `depth` levels, keeping its relative indentation as
+/// written, its continuation lines byte for byte, and a label or directive
+/// written left of the block left of it ([`crate::syntax::c_lines`]).
 fn indent_block(text: &str, depth: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    let Some(first) = lines.iter().position(|l| !l.trim().is_empty()) else {
-        return String::new();
-    };
-    let last = lines
-        .iter()
-        .rposition(|l| !l.trim().is_empty())
-        .unwrap_or(first);
-    let width = |l: &str| {
-        l.chars()
-            .take_while(|c| *c == ' ' || *c == '\t')
-            .fold(0, |w, c| if c == '\t' { (w / 8 + 1) * 8 } else { w + 1 })
-    };
-    let common = lines[first..=last]
-        .iter()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| width(l))
-        .min()
-        .unwrap_or(0);
     let mut out = String::new();
-    for line in &lines[first..=last] {
-        if line.trim().is_empty() {
-            out.push('\n');
-            continue;
+    for line in layout(text).lines {
+        match line {
+            Line::Blank => {}
+            Line::Verbatim(text) => out.push_str(text),
+            Line::Code { indent, text } => {
+                let base = (INDENT.len() * depth) as isize;
+                out.push_str(&" ".repeat((base + indent).max(0) as usize));
+                out.push_str(text);
+            }
         }
-        // The indentation beyond the common part is kept, written as spaces.
-        let rest = line.trim_start_matches([' ', '\t']);
-        let extra = " ".repeat(width(line) - common);
-        out.push_str(&INDENT.repeat(depth));
-        out.push_str(&extra);
-        out.push_str(rest.trim_end());
         out.push('\n');
     }
     out
@@ -436,6 +457,13 @@ fn quote(value: &str) -> String {
     out
 }
 
-fn prototype(p: &Prototype) -> String {
-    format!("{}{}", join_words(&p.words), one_line(&p.params.text))
+/// A prototype on one line, except where C needs a line break; such a line
+/// continues two levels deeper than the entry.
+fn prototype(p: &Prototype, depth: usize) -> String {
+    let continued = INDENT.repeat(depth + 2);
+    format!(
+        "{}{}",
+        join_words(&p.words),
+        one_line(&p.params.text, &continued)
+    )
 }

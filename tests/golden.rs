@@ -114,6 +114,8 @@ fn every_diagnostic_code_has_a_golden_case() {
     // Codes only `kgpc compile` raises are shown by tests/cli.rs, those of `kgpc build`,
     // `kgpc test` and `kgpc kernel` by tests/vm.rs.
     all.push_str(&fs::read_to_string(root().join("tests/cli.rs")).unwrap_or_default());
+    // KGP0043 guards text given to the library, which this file shows.
+    all.push_str(&fs::read_to_string(root().join("tests/golden.rs")).unwrap_or_default());
     all.push_str(&fs::read_to_string(root().join("tests/vm.rs")).unwrap_or_default());
     // Codes of `kgpc diff` are shown by the golden diffs in tests/review.
     for entry in fs::read_dir(root().join("tests/review"))
@@ -225,4 +227,41 @@ fn output_is_deterministic() {
         fs::remove_dir_all(work.path().join("a")).unwrap();
         fs::remove_dir_all(work.path().join("b")).unwrap();
     }
+}
+
+/// A spec file with a NUL is refused before it is parsed (`tests/ui/nul-in-spec-file`); text
+/// given to the library directly reaches the check, which refuses a NUL in a description or
+/// author with KGP0043 rather than letting MODULE_DESCRIPTION end at it.
+#[test]
+fn a_nul_in_a_description_given_as_text_is_refused() {
+    use kgpc::check::release::ReleaseRequest;
+    use kgpc::check::{lower, LowerOptions};
+    use kgpc::diagnostic::Diagnostics;
+    use kgpc::load::{load, Input};
+    use kgpc::scope::ReadScope;
+    use kgpc::source::SourceMap;
+    let text = "patch nul {\n    description \"Fix the leak\0 and the race\"\n}\n\
+                target {\n    release \"6.1.0-1-cloud-amd64\"\n    arch x86_64\n}\n\
+                object vmlinux {\n    replace int f(void) {\n        return 0;\n    }\n}\n";
+    let mut sources = SourceMap::new();
+    let mut diagnostics = Diagnostics::default();
+    let scope = ReadScope::new(None, &[]).unwrap();
+    let input = Input::Text {
+        name: "nul.kgp",
+        text: text.to_string(),
+    };
+    let loaded = load(input, scope, &mut sources, &mut diagnostics).expect("the text loads");
+    let options = LowerOptions {
+        release: ReleaseRequest {
+            explicit: None,
+            candidates: vec![("6.1.0-1-cloud-amd64".into(), "the test".into())],
+        },
+        prototypes_from_kernel: false,
+    };
+    lower(&loaded, &mut sources, &options, &mut diagnostics);
+    let codes: Vec<String> = diagnostics
+        .iter()
+        .map(|d| format!("[{}]", d.code.as_str()))
+        .collect();
+    assert_eq!(codes, ["[KGP0043]"]);
 }

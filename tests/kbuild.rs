@@ -1,4 +1,5 @@
-//! Builds the module that `kgpc compile` generates for every `examples/*.kgp` with the real
+//! Builds the module that `kgpc compile` generates for every `examples/*.kgp` (and
+//! `tests/emit/faithful.kgp`) with the real
 //! kernel build system, against the Debian 12 cloud kernel headers that
 //! `kgpc kernel fetch` fetches and caches (or the build tree named by `KGPC_KDIR`).
 //! A build passes when make succeeds, leaves a `livepatch-*.ko` and prints no warning or error.
@@ -25,6 +26,9 @@ fn examples_build_cleanly_with_kbuild() {
         .filter(|path| path.extension().is_some_and(|ext| ext == "kgp"))
         .collect();
     specs.sort();
+    // Text kgpc must escape or keep byte for byte (`??`, bidirectional
+    // controls, a `//` comment in a parameter list, a string continuation).
+    specs.push(root.join("tests/emit/faithful.kgp"));
     assert!(
         specs.len() >= MIN_EXAMPLES,
         "expected at least {MIN_EXAMPLES} examples/*.kgp, found {}",

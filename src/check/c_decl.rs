@@ -6,6 +6,7 @@
 //! written as a macro or left empty matches the kernel's size.
 
 use crate::kernel::ctype::normalize;
+use crate::syntax::c_lex::{tokens, Kind};
 
 /// Words that do not change a declaration's type for gcc: the sparse
 /// annotations that include/linux/compiler_types.h and
@@ -179,8 +180,30 @@ fn const_first(text: &str) -> String {
     }
 }
 
-/// Splits a parameter list `(int a, char *b)` at top-level commas; `(void)` is empty.
+/// C text with its comments replaced by a space, as C reads them.
+fn without_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut end = 0;
+    for t in tokens(text) {
+        if matches!(
+            t.kind,
+            Kind::LineComment | Kind::BlockComment | Kind::UnclosedComment
+        ) {
+            continue;
+        }
+        if t.start > end && !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&text[t.start..t.end]);
+        end = t.end;
+    }
+    out
+}
+
+/// Splits a parameter list `(int a, char *b)` at top-level commas, with its
+/// comments left out; `(void)` is empty.
 pub fn split_params(params: &str) -> Vec<String> {
+    let params = without_comments(params);
     let trimmed = params.trim();
     let inner = trimmed
         .strip_prefix('(')
@@ -403,6 +426,10 @@ mod tests {
         );
         assert_eq!(split_params("(void)"), Vec::<String>::new());
         assert_eq!(split_params("(int a, int (*f)(int, int))").len(), 2);
+        assert_eq!(
+            split_params("(struct seq_file *m, // the file, really\n void *v /* , */)"),
+            vec!["struct seq_file *m", "void *v"]
+        );
         assert_eq!(
             param_types("(const char *fmt, ...)"),
             ParamTypes {

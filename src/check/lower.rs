@@ -7,6 +7,7 @@
 //! caller must not generate code from it then.
 
 use super::api::{ApiLevel, FEATURES, REQUIRED};
+use super::c_braces::{brace_problem, BraceProblem};
 use super::model;
 use super::model::{
     CallbackCode, DmesgExpectation, Extern, Fragment, Function, InputFile, Model, Object,
@@ -340,6 +341,7 @@ impl Lowerer<'_> {
         for entry in &block.entries {
             match entry {
                 PatchEntry::Description(s) => {
+                    self.no_nul(s, "description", "MODULE_DESCRIPTION");
                     if let Some(first) = description {
                         self.duplicate_property("description", s.span, first.span);
                     } else {
@@ -353,7 +355,10 @@ impl Lowerer<'_> {
                         value: value.value.clone(),
                     });
                 }
-                PatchEntry::Author(s) => authors.push(s.value.clone()),
+                PatchEntry::Author(s) => {
+                    self.no_nul(s, "author", "MODULE_AUTHOR");
+                    authors.push(s.value.clone());
+                }
                 PatchEntry::Cumulative(span) => {
                     if let Some(first) = cumulative {
                         self.duplicate_property("cumulative", *span, first);
@@ -373,6 +378,26 @@ impl Lowerer<'_> {
             authors,
             cumulative: cumulative.is_some(),
         }
+    }
+
+    /// Refuses a NUL character in a string the module carries in `.modinfo`,
+    /// where C would silently cut the text at it.
+    fn no_nul(&mut self, s: &Str, what: &str, field: &str) {
+        let Some(at) = self.sources.text(s.span.file)[s.span.range()].find('\0') else {
+            return;
+        };
+        let start = s.span.start + at;
+        self.error(
+            Diagnostic::error(
+                Code::NulCharacter,
+                format!("the {what} holds a NUL character"),
+            )
+            .at(Span::new(s.span.file, start, start + 1), "a NUL character")
+            .with_note(format!(
+                "{field} would end at it: everything after it would be lost from the module's information"
+            ))
+            .with_help("remove the NUL character"),
+        );
     }
 
     fn reference(&mut self, kind: &Word, value: &Str) {
@@ -949,6 +974,7 @@ impl Lowerer<'_> {
                 let file =
                     self.sources
                         .add(name.clone(), text.clone(), Origin::Disk(resolved.shown));
+                self.check_braces(&text, Span::new(file, 0, len));
                 Some(Fragment {
                     text,
                     file: name,
@@ -1389,7 +1415,9 @@ impl Lowerer<'_> {
         );
     }
 
-    fn fragment(&self, code: &CCode) -> Fragment {
+    /// A C block of the spec, refused (KGP0044) if its braces do not balance as C reads them.
+    fn fragment(&mut self, code: &CCode) -> Fragment {
+        self.check_braces(&code.text, code.span);
         let (line, _) = self.sources.line_col(code.span.file, code.span.start);
         Fragment {
             text: code.text.clone(),
@@ -1397,6 +1425,46 @@ impl Lowerer<'_> {
             line,
             span: code.span,
         }
+    }
+
+    /// Reports braces that would let a C block close what it sits in.
+    fn check_braces(&mut self, text: &str, span: Span) {
+        let Some(problem) = brace_problem(text) else {
+            return;
+        };
+        let (start, end, label, note) = match problem {
+            BraceProblem::Closes(s, e) => (
+                s,
+                e,
+                "this closes a brace the block never opened",
+                "C would end the function or structure kgpc generates here, and read what follows as code outside it",
+            ),
+            BraceProblem::Unclosed(s, e) => (
+                s,
+                e,
+                "this brace is never closed in the block",
+                "C would read the code kgpc generates after the block as part of it",
+            ),
+            BraceProblem::InMacro(s, e) => (
+                s,
+                e,
+                "the braces of this preprocessor line do not balance",
+                "a macro that stands for a brace lets the block open or close what it sits in wherever the macro is used",
+            ),
+        };
+        self.error(
+            Diagnostic::error(
+                Code::BodyBracesUnbalanced,
+                "the braces of this C block do not balance as C reads them",
+            )
+            .at(
+                Span::new(span.file, span.start + start, span.start + end),
+                label,
+            )
+            .with_note(note)
+            .with_note("C reads `<%` and `%>` as braces, and a backslash at the end of a `//` comment carries the next line into the comment")
+            .with_help("write braces as `{` and `}`, balance them within the block and within each macro, and put a new function in a `helper`"),
+        );
     }
 
     fn fragment_at(&self, span: Span, text: &str) -> Fragment {

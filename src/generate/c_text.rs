@@ -1,5 +1,7 @@
 //! Turning spec text into C text: escaping and indentation.
 
+use crate::syntax::c_lines::{layout, Line};
+
 /// Escapes text for a C string literal, so that no input can end the literal early.
 pub fn c_string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
@@ -15,77 +17,95 @@ pub fn c_string(text: &str) -> String {
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
                 out.push_str(&format!("\\{:03o}", c as u32))
             }
+            // Bidirectional controls as octal bytes: the same string, and no
+            // -Wbidi-chars warning.
+            c if is_bidi_control(c) => {
+                let mut bytes = [0; 4];
+                for b in c.encode_utf8(&mut bytes).bytes() {
+                    out.push_str(&format!("\\{b:03o}"));
+                }
+            }
             c => out.push(c),
         }
     }
     out
 }
 
-/// Makes text safe inside a `/* ... */` comment on one line.
+/// The characters gcc's `-Wbidi-chars` warns about: embeddings, overrides and isolates.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Makes text safe inside a `/* ... */` comment on one line: the comment
+/// cannot end early, no line break, control or bidirectional character is
+/// written (they are shown as `<U+202E>`), and no `??` sequence is left for
+/// `-Wtrigraphs` to find.
 pub fn c_comment(text: &str) -> String {
-    text.replace("*/", "* /")
-        .replace("/*", "/ *")
-        .replace(['\n', '\r'], " ")
+    let mut out = String::with_capacity(text.len());
+    for c in text.replace("*/", "* /").replace("/*", "/ *").chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '?' if out.ends_with('?') => out.push_str("\\?"),
+            c if c.is_control() && c != '\t' || is_bidi_control(c) => {
+                out.push_str(&format!("<U+{:04X}>", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Re-indents a block of C: strips the indentation common to its lines,
 /// indents each line by `depth` tabs, and writes each level of the block's
 /// own indentation as a tab. A block indented in steps of two or four spaces,
-/// as specs often are, comes out indented with tabs like kernel code.
+/// as specs often are, comes out indented with tabs like kernel code. Lines
+/// that continue a backslash-newline or a raw string are kept as written, and
+/// a label or directive left of the block stays left of it
+/// ([`crate::syntax::c_lines`]).
 ///
 /// Blank lines at the start and end are dropped. Returns the text and how
 /// many lines were dropped at the start, which `#line` directives need.
 pub fn reindent(text: &str, depth: usize) -> (String, usize) {
-    let lines: Vec<&str> = text.lines().collect();
-    let first = lines.iter().position(|l| !l.trim().is_empty());
-    let Some(first) = first else {
-        return (String::new(), 0);
-    };
-    let last = lines
-        .iter()
-        .rposition(|l| !l.trim().is_empty())
-        .unwrap_or(first);
-    let body = &lines[first..=last];
-    let width = |line: &str| -> usize {
-        let mut w = 0;
-        for c in line.chars() {
-            match c {
-                ' ' => w += 1,
-                '\t' => w = (w / 8 + 1) * 8,
-                _ => break,
-            }
-        }
-        w
-    };
-    let common = body
-        .iter()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| width(l))
-        .min()
-        .unwrap_or(0);
+    let layout = layout(text);
     // Continuation lines of block comments (` * ...`) do not set the step.
-    let step = body
+    let step = layout
+        .lines
         .iter()
-        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('*'))
-        .map(|l| width(l) - common)
-        .filter(|w| *w > 0)
+        .filter_map(|l| match l {
+            Line::Code { indent, text } if *indent > 0 && !text.starts_with('*') => {
+                Some(*indent as usize)
+            }
+            _ => None,
+        })
         .min()
         .unwrap_or(8);
     let unit = if step == 2 || step == 4 { step } else { 8 };
     let mut out = String::new();
-    for line in body {
-        let trimmed = line.trim_start_matches([' ', '\t']).trim_end();
-        if trimmed.is_empty() {
-            out.push('\n');
-            continue;
+    for line in &layout.lines {
+        match line {
+            Line::Blank => {}
+            Line::Verbatim(text) => out.push_str(text),
+            Line::Code { indent, text } if *indent >= 0 => {
+                let indent = *indent as usize;
+                out.push_str(&"\t".repeat(depth + indent / unit));
+                out.push_str(&" ".repeat(indent % unit));
+                out.push_str(text);
+            }
+            Line::Code { indent, text } => {
+                // Left of the block by `-indent` columns of the spec's layout.
+                let column = (depth * 8).saturating_sub(indent.unsigned_abs());
+                out.push_str(&"\t".repeat(column / 8));
+                out.push_str(&" ".repeat(column % 8));
+                out.push_str(text);
+            }
         }
-        let indent = width(line) - common;
-        out.push_str(&"\t".repeat(depth + indent / unit));
-        out.push_str(&" ".repeat(indent % unit));
-        out.push_str(trimmed);
         out.push('\n');
     }
-    (out, first)
+    // A last line ending in a backslash would join the generator's next line.
+    if out.trim_end_matches('\n').ends_with('\\') {
+        out.push('\n');
+    }
+    (out, layout.dropped)
 }
 
 #[cfg(test)]
@@ -105,6 +125,13 @@ mod tests {
     }
 
     #[test]
+    fn no_trigraph_or_bidirectional_character_is_written() {
+        assert_eq!(c_comment("what??/ ???"), "what?\\?/ ?\\?\\?");
+        assert_eq!(c_comment("a\u{202e}b\0"), "a<U+202E>b<U+0000>");
+        assert_eq!(c_string("a\u{2066}b"), "a\\342\\201\\246b");
+    }
+
+    #[test]
     fn reindent_keeps_relative_indentation() {
         let (text, dropped) = reindent("\n        if (x) {\n            y();\n        }\n    ", 1);
         assert_eq!(text, "\tif (x) {\n\t\ty();\n\t}\n");
@@ -115,5 +142,15 @@ mod tests {
         assert_eq!(text, "a(b,\n\tc);\n");
         let (text, _) = reindent("    /*\n     * x\n     */\n    if (a)\n        b();\n", 1);
         assert_eq!(text, "\t/*\n\t * x\n\t */\n\tif (a)\n\t\tb();\n");
+    }
+
+    #[test]
+    fn reindent_keeps_string_continuations_and_labels() {
+        let (text, _) = reindent("\n        s = \"a\\\n        b\";\n", 1);
+        assert_eq!(text, "\ts = \"a\\\n        b\";\n");
+        let (text, _) = reindent("\n\tif (x)\n\t\tgoto out;\nout:\n\treturn 0;\n", 1);
+        assert_eq!(text, "\tif (x)\n\t\tgoto out;\nout:\n\treturn 0;\n");
+        let (text, _) = reindent("\n  x = 1; \\\n", 1);
+        assert_eq!(text, "\tx = 1; \\\n\n");
     }
 }

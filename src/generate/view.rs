@@ -138,7 +138,7 @@ pub fn build(model: &Model, options: &GenerateOptions, c_name: &str) -> View {
                     "{}{separator}{}{}",
                     f.return_type,
                     f.c_name,
-                    one_line(&f.params)
+                    one_line(&f.params, "\t")
                 ),
                 origin: FragmentView {
                     line: f.origin.line,
@@ -307,7 +307,7 @@ fn object_view(
             .iter()
             .map(|e| ExternView {
                 name: e.name.clone(),
-                declaration: one_line(&e.declaration),
+                declaration: one_line(&e.declaration, "\t"),
                 sympos: e.sympos,
                 line: e.origin.line,
                 file: fragment(&e.origin, 0).file,

@@ -65,7 +65,7 @@ pub fn diff(old: &Model, new: &Model) -> SpecDiff {
             Some((_, before)) => {
                 let mut what = Vec::new();
                 if before.return_type != f.return_type
-                    || one_line(&before.params) != one_line(&f.params)
+                    || one_line(&before.params, "") != one_line(&f.params, "")
                 {
                     what.push("prototype".to_string());
                 }

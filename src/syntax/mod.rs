@@ -1,6 +1,8 @@
 //! Parsing: source text to a syntax tree with spans.
 
 pub mod ast;
+pub mod c_lex;
+pub mod c_lines;
 pub mod c_words;
 mod nesting;
 mod parser;

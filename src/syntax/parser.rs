@@ -452,11 +452,20 @@ impl Builder {
             match part.as_rule() {
                 Rule::ident if name.is_none() => name = Some(self.word(&part)),
                 Rule::c_type => {
-                    let text = part
-                        .as_str()
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" ");
+                    // A `#` comment between the words is not part of the type.
+                    let start = part.as_span().start();
+                    let mut written = String::new();
+                    let mut at = start;
+                    for comment in part.clone().into_inner().flatten() {
+                        if comment.as_rule() == Rule::COMMENT {
+                            let span = comment.as_span();
+                            written.push_str(&part.as_str()[at - start..span.start() - start]);
+                            written.push(' ');
+                            at = span.end();
+                        }
+                    }
+                    written.push_str(&part.as_str()[at - start..]);
+                    let text = written.split_whitespace().collect::<Vec<_>>().join(" ");
                     owner = Some(Word {
                         text,
                         span: self.span(&part),

@@ -1,0 +1,6 @@
+	return 0;
+}
+
+int hidden(void)
+{
+	return 1;
