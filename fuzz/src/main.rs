@@ -83,13 +83,12 @@ fn main() {
         .iter()
         .filter(|t| args.targets.is_empty() || args.targets.iter().any(|n| n == t.name))
     {
-        let report = runner::run(
-            target,
-            corpus.seeds(target.name),
-            Duration::from_secs_f64(args.seconds),
-            args.seed,
-            Some(&args.findings),
-        );
+        let options = runner::Options {
+            seed: args.seed,
+            findings_dir: Some(args.findings.clone()),
+            ..runner::Options::new(Duration::from_secs_f64(args.seconds))
+        };
+        let report = runner::run(target, corpus.seeds(target.name), &options);
         println!(
             "{:<10} {:>10} {:>8.1} {:>10.0} {:>8} {:>9}",
             report.target,

@@ -204,14 +204,36 @@ struct Entry {
     layout: Option<Layout>,
 }
 
-/// Runs `target` over mutants of `seeds` for `time`, every seed unchanged first.
-pub fn run(
-    target: &Target,
-    seeds: &[Vec<u8>],
-    time: Duration,
-    seed: u64,
-    findings_dir: Option<&Path>,
-) -> Report {
+/// How long a target runs, from which seed, and where its findings go.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// How long to run.
+    pub time: Duration,
+    /// Run on past `time` until this many execs are done, up to ten times `time`.
+    pub min_execs: u64,
+    /// The random seed: the same seed makes the same mutants.
+    pub seed: u64,
+    pub findings_dir: Option<PathBuf>,
+    /// How long a hanging exec is given to finish before the target stops.
+    pub grace: Duration,
+}
+
+impl Options {
+    pub fn new(time: Duration) -> Options {
+        Options {
+            time,
+            min_execs: 0,
+            seed: 1,
+            findings_dir: None,
+            grace: GRACE,
+        }
+    }
+}
+
+/// Runs `target` over mutants of `seeds`, every seed unchanged first.
+pub fn run(target: &Target, seeds: &[Vec<u8>], options: &Options) -> Report {
+    let (time, seed, grace) = (options.time, options.seed, options.grace);
+    let findings_dir = options.findings_dir.as_deref();
     let mut rng = Rng::new(seed ^ target.name.len() as u64);
     let text = TextMutator::default();
     let mut corpus: Vec<Entry> = seeds
@@ -235,7 +257,10 @@ pub fn run(
     let start = Instant::now();
     let mut execs = 0u64;
     let mut stopped = None;
-    while start.elapsed() < time && !corpus.is_empty() {
+    let more = |execs: u64, elapsed: Duration| {
+        (elapsed < time || execs < options.min_execs) && elapsed < time * 10
+    };
+    while more(execs, start.elapsed()) && !corpus.is_empty() {
         let input = if (execs as usize) < seed_count {
             corpus[execs as usize].bytes.clone()
         } else {
@@ -261,7 +286,7 @@ pub fn run(
         let (outcome, took) = match worker.receive.recv_timeout(HANG) {
             Ok(result) => result,
             Err(_) => {
-                let message = match worker.receive.recv_timeout(GRACE) {
+                let message = match worker.receive.recv_timeout(grace) {
                     Ok((_, took)) => format!(
                         "an exec took {:.1} s (more than {} s)",
                         took.as_secs_f64(),
@@ -269,12 +294,12 @@ pub fn run(
                     ),
                     Err(_) => {
                         stopped = Some(format!(
-                            "an exec did not finish within {} s",
-                            (HANG + GRACE).as_secs()
+                            "an exec did not finish within {:.1} s",
+                            (HANG + grace).as_secs_f64()
                         ));
                         format!(
-                            "an exec did not finish within {} s",
-                            (HANG + GRACE).as_secs()
+                            "an exec did not finish within {:.1} s",
+                            (HANG + grace).as_secs_f64()
                         )
                     }
                 };
@@ -321,5 +346,120 @@ pub fn run(
         corpus: corpus.len(),
         findings: findings.list,
         stopped,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn faulty(input: &[u8]) -> Result<u64, String> {
+        match input {
+            b"panic" => panic!("boom at {}", input.len()),
+            b"hang" => {
+                std::thread::sleep(HANG + Duration::from_millis(300));
+                Ok(1)
+            }
+            b"property" => Err("a broken property".to_string()),
+            _ => Ok(input.len() as u64),
+        }
+    }
+
+    #[test]
+    fn panics_hangs_and_broken_properties_are_saved_with_their_input() {
+        quiet_panics();
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target {
+            name: "faulty",
+            input: Input::Bytes,
+            run: faulty,
+        };
+        let seeds: Vec<Vec<u8>> = ["panic", "hang", "property", "fine"]
+            .iter()
+            .map(|s| s.as_bytes().to_vec())
+            .collect();
+        let options = Options {
+            seed: 7,
+            findings_dir: Some(dir.path().to_path_buf()),
+            ..Options::new(Duration::from_secs(3))
+        };
+        let report = run(&target, &seeds, &options);
+        assert!(report.execs > 4, "the run went on after its findings");
+        assert!(report.stopped.is_none());
+        let kinds: Vec<&Kind> = report.findings.iter().map(|f| &f.kind).collect();
+        assert_eq!(kinds, [&Kind::Panic, &Kind::Hang, &Kind::Property]);
+        assert!(
+            report.findings[0].message.contains("boom at 5"),
+            "{:?}",
+            report.findings[0]
+        );
+        assert!(
+            report.findings[0].message.contains("runner.rs"),
+            "the place of the panic"
+        );
+        assert!(
+            report.findings[1].message.contains("took 1."),
+            "{:?}",
+            report.findings[1]
+        );
+        for (f, input) in report.findings.iter().zip(["panic", "hang", "property"]) {
+            let saved = f.saved.as_ref().expect("saved");
+            assert!(saved.starts_with(dir.path().join("faulty")));
+            assert_eq!(std::fs::read(saved).unwrap(), input.as_bytes());
+            let text = std::fs::read_to_string(saved.with_extension("txt")).unwrap();
+            assert_eq!(text.trim_end(), f.message);
+        }
+    }
+
+    #[test]
+    fn an_exec_that_never_ends_stops_its_target() {
+        fn stuck(input: &[u8]) -> Result<u64, String> {
+            if input == b"stuck" {
+                loop {
+                    std::thread::sleep(Duration::from_secs(3600));
+                }
+            }
+            Ok(0)
+        }
+        let target = Target {
+            name: "stuck",
+            input: Input::Bytes,
+            run: stuck,
+        };
+        let start = Instant::now();
+        let options = Options {
+            grace: Duration::from_millis(200),
+            ..Options::new(Duration::from_secs(60))
+        };
+        let report = run(&target, &[b"stuck".to_vec()], &options);
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert_eq!(report.execs, 1);
+        assert_eq!(report.findings.len(), 1);
+        assert_eq!(report.findings[0].kind, Kind::Hang);
+        assert!(report
+            .stopped
+            .as_deref()
+            .unwrap_or("")
+            .contains("did not finish"));
+    }
+
+    #[test]
+    fn inputs_that_reach_a_new_signature_join_the_corpus() {
+        fn by_length(input: &[u8]) -> Result<u64, String> {
+            Ok(input.len() as u64 / 4)
+        }
+        let target = Target {
+            name: "lengths",
+            input: Input::Bytes,
+            run: by_length,
+        };
+        let options = Options {
+            min_execs: 500,
+            ..Options::new(Duration::from_millis(100))
+        };
+        let report = run(&target, &[vec![0; 16]], &options);
+        assert!(report.execs >= 500, "min_execs is a floor");
+        assert!(report.corpus > 1, "no mutant was kept: {report:?}");
+        assert!(report.findings.is_empty());
     }
 }
