@@ -83,28 +83,23 @@ pub const TARGETS: &[Target] = &[
     },
 ];
 
-/// The seeds of every target, by name.
-pub struct Corpus {
-    pub specs: Vec<Vec<u8>>,
-    pub objects: seeds::Objects,
+/// The seeds of a target: the repository's specs, or what the kernel fixtures give it.
+pub fn seeds_of(target: &str) -> Result<Vec<Vec<u8>>, String> {
+    Ok(match target {
+        "elf" | "mcount" | "dwarf" => fixtures()?.elf.clone(),
+        "btf" => fixtures()?.btf.clone(),
+        "btf-split" => fixtures()?.btf_split.clone(),
+        "index" => fixtures()?.index.clone(),
+        _ => seeds::specs(),
+    })
 }
 
-impl Corpus {
-    /// Reads the specs and builds the kernel fixtures.
-    pub fn load() -> Result<Corpus, String> {
-        Ok(Corpus {
-            specs: seeds::specs(),
-            objects: seeds::objects()?,
-        })
-    }
-
-    pub fn seeds(&self, target: &str) -> &[Vec<u8>] {
-        match target {
-            "elf" | "mcount" | "dwarf" => &self.objects.elf,
-            "btf" => &self.objects.btf,
-            "btf-split" => &self.objects.btf_split,
-            "index" => &self.objects.index,
-            _ => &self.specs,
-        }
-    }
+/// The kernel fixtures, built once per process.
+pub fn fixtures() -> Result<&'static seeds::Objects, String> {
+    static OBJECTS: std::sync::OnceLock<Result<seeds::Objects, String>> =
+        std::sync::OnceLock::new();
+    OBJECTS
+        .get_or_init(seeds::objects)
+        .as_ref()
+        .map_err(Clone::clone)
 }

@@ -1,9 +1,15 @@
-//! `cargo run -p kgpc-fuzz --release -- [--seconds N] [--target NAME]... [--findings DIR] [--seed N]`:
+//! `cargo run -p kgpc-fuzz --release -- [--seconds N] [--target NAME]... [--findings DIR] [--seed N] [--max-len BYTES]`:
 //! runs each target for N seconds (10 by default) and prints, per target,
-//! the execs, execs per second and findings. Exits 1 if anything was found.
+//! the execs, execs per second, corpus size and findings. Exits 1 if
+//! anything was found.
+//!
+//! Each target runs in a child process of its own (this program with
+//! `--child`), so that a worker stuck in a hang ends with its target instead
+//! of taking a core from the targets after it.
 
-use kgpc_fuzz::{runner, Corpus, TARGETS};
+use kgpc_fuzz::{runner, seeds_of, TARGETS};
 use std::path::PathBuf;
+use std::process::Command;
 use std::time::Duration;
 
 struct Args {
@@ -11,9 +17,11 @@ struct Args {
     targets: Vec<String>,
     findings: PathBuf,
     seed: u64,
+    max_len: usize,
+    child: bool,
 }
 
-const USAGE: &str = "usage: kgpc-fuzz [--seconds N] [--target NAME]... [--findings DIR] [--seed N]";
+const USAGE: &str = "usage: kgpc-fuzz [--seconds N] [--target NAME]... [--findings DIR] [--seed N] [--max-len BYTES] [--list]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -21,6 +29,8 @@ fn parse_args() -> Result<Args, String> {
         targets: Vec::new(),
         findings: PathBuf::from("target/fuzz-findings"),
         seed: 1,
+        max_len: kgpc_fuzz::mutate::MAX_TEXT,
+        child: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -35,6 +45,10 @@ fn parse_args() -> Result<Args, String> {
             "--target" => args.targets.push(value()?),
             "--findings" => args.findings = PathBuf::from(value()?),
             "--seed" => args.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
+            "--max-len" => {
+                args.max_len = value()?.parse().map_err(|e| format!("--max-len: {e}"))?
+            }
+            "--child" => args.child = true,
             "--list" => {
                 for t in TARGETS {
                     println!("{}", t.name);
@@ -53,6 +67,9 @@ fn parse_args() -> Result<Args, String> {
             ));
         }
     }
+    if args.targets.is_empty() {
+        args.targets = TARGETS.iter().map(|t| t.name.to_string()).collect();
+    }
     Ok(args)
 }
 
@@ -64,60 +81,87 @@ fn main() {
             std::process::exit(2);
         }
     };
-    // The DWARF scan runs on rayon's pool; one thread keeps a run to one core.
-    std::env::set_var("RAYON_NUM_THREADS", "1");
-    let corpus = match Corpus::load() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("kgpc-fuzz: cannot build the seed corpus: {e}");
-            std::process::exit(2);
-        }
-    };
-    runner::quiet_panics();
-    let mut total = 0;
+    if args.child {
+        std::process::exit(child(&args));
+    }
     println!(
         "{:<10} {:>10} {:>8} {:>10} {:>8} {:>9}",
         "target", "execs", "seconds", "execs/s", "corpus", "findings"
     );
-    for target in TARGETS
-        .iter()
-        .filter(|t| args.targets.is_empty() || args.targets.iter().any(|n| n == t.name))
-    {
-        let options = runner::Options {
-            seed: args.seed,
-            findings_dir: Some(args.findings.clone()),
-            ..runner::Options::new(Duration::from_secs_f64(args.seconds))
+    let mut status = 0;
+    for target in &args.targets {
+        let Ok(exe) = std::env::current_exe() else {
+            eprintln!("kgpc-fuzz: cannot find its own executable");
+            std::process::exit(2);
         };
-        let report = runner::run(target, corpus.seeds(target.name), &options);
+        let code = Command::new(exe)
+            .args(["--child", "--target", target])
+            .args(["--seconds", &args.seconds.to_string()])
+            .args(["--seed", &args.seed.to_string()])
+            .args(["--max-len", &args.max_len.to_string()])
+            .arg("--findings")
+            .arg(&args.findings)
+            .status()
+            .ok()
+            .and_then(|s| s.code())
+            .unwrap_or(2);
+        status = status.max(code);
+    }
+    if status == 1 {
+        println!("findings are saved under {}", args.findings.display());
+    }
+    std::process::exit(status);
+}
+
+/// Runs one target and prints its line; 1 if it found anything.
+fn child(args: &Args) -> i32 {
+    // The DWARF scan runs on rayon's pool; one thread keeps a target to one core.
+    std::env::set_var("RAYON_NUM_THREADS", "1");
+    let Some(target) = TARGETS
+        .iter()
+        .find(|t| args.targets.first() == Some(&t.name.to_string()))
+    else {
+        return 2;
+    };
+    let seeds = match seeds_of(target.name) {
+        Ok(seeds) => seeds,
+        Err(e) => {
+            eprintln!("kgpc-fuzz: cannot build the seeds of {}: {e}", target.name);
+            return 2;
+        }
+    };
+    runner::quiet_panics();
+    let options = runner::Options {
+        seed: args.seed,
+        findings_dir: Some(args.findings.clone()),
+        max_text: args.max_len,
+        ..runner::Options::new(Duration::from_secs_f64(args.seconds))
+    };
+    let report = runner::run(target, &seeds, &options);
+    println!(
+        "{:<10} {:>10} {:>8.1} {:>10.0} {:>8} {:>9}",
+        report.target,
+        report.execs,
+        report.elapsed.as_secs_f64(),
+        report.execs_per_second(),
+        report.corpus,
+        report.findings.len()
+    );
+    for f in &report.findings {
+        let saved = f
+            .saved
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
         println!(
-            "{:<10} {:>10} {:>8.1} {:>10.0} {:>8} {:>9}",
-            report.target,
-            report.execs,
-            report.elapsed.as_secs_f64(),
-            report.execs_per_second(),
-            report.corpus,
-            report.findings.len()
+            "  {:?} x{}: {}  [{saved}]",
+            f.kind,
+            f.hits,
+            f.message.lines().next().unwrap_or("")
         );
-        for f in &report.findings {
-            let saved = f
-                .saved
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default();
-            println!(
-                "  {:?} x{}: {}  [{saved}]",
-                f.kind,
-                f.hits,
-                f.message.lines().next().unwrap_or("")
-            );
-        }
-        if let Some(why) = &report.stopped {
-            println!("  stopped: {why}");
-        }
-        total += report.findings.len();
     }
-    if total > 0 {
-        println!("{total} findings, saved under {}", args.findings.display());
-        std::process::exit(1);
+    if let Some(why) = &report.stopped {
+        println!("  stopped: {why}");
     }
+    i32::from(!report.findings.is_empty())
 }

@@ -8,7 +8,7 @@
 
 use crate::rng::Rng;
 
-/// The largest mutant kept; longer ones are cut, so one exec stays short.
+/// The largest text mutant by default; longer ones are cut, so one exec stays short.
 pub const MAX_TEXT: usize = 32 * 1024;
 pub const MAX_BINARY: usize = 4 * 1024 * 1024;
 
@@ -66,6 +66,21 @@ const PUNCTUATION: &[&str] = &[
     "(struct seq_file *m, // the file\nvoid *v)",
 ];
 
+/// Tokens whose long runs stress recovery and nesting.
+const NESTING: &[&str] = &[
+    "{",
+    "{\n",
+    "(",
+    "[",
+    "\"",
+    "/*",
+    "# x\n",
+    "target {\n",
+    "object vmlinux {\n",
+    "replace int f(void) {\n",
+    "patch p {\n",
+];
+
 /// Words the grammar spells out: every double-quoted literal of the grammar.
 pub fn grammar_words() -> Vec<String> {
     let grammar = include_str!("../../grammar/kgp.pest");
@@ -119,12 +134,15 @@ fn lines(text: &str) -> Vec<(usize, usize)> {
 /// Mutates spec text with one to four stacked edits.
 pub struct TextMutator {
     words: Vec<String>,
+    max: usize,
 }
 
-impl Default for TextMutator {
-    fn default() -> Self {
+impl TextMutator {
+    /// A mutator whose mutants are at most `max` bytes long.
+    pub fn new(max: usize) -> TextMutator {
         TextMutator {
             words: grammar_words(),
+            max,
         }
     }
 }
@@ -135,8 +153,8 @@ impl TextMutator {
         for _ in 0..1 + rng.below(4) {
             text = self.edit(rng, &text, other);
         }
-        if text.len() > MAX_TEXT {
-            let end = boundary(&text, MAX_TEXT);
+        if text.len() > self.max {
+            let end = boundary(&text, self.max);
             text.truncate(end);
         }
         text
@@ -218,7 +236,11 @@ impl TextMutator {
             // Repeat a token many times: deep nesting and long runs.
             8 => {
                 let at = boundary(text, rng.below(text.len() + 1));
-                let token = self.token(rng);
+                let token = if rng.one_in(2) {
+                    rng.pick(NESTING).to_string()
+                } else {
+                    self.token(rng)
+                };
                 let times = if rng.one_in(8) {
                     500 + rng.below(4000)
                 } else {
@@ -226,7 +248,7 @@ impl TextMutator {
                 };
                 out.push_str(&text[..at]);
                 for _ in 0..times {
-                    if out.len() > MAX_TEXT {
+                    if out.len() > self.max {
                         break;
                     }
                     out.push_str(&token);

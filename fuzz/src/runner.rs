@@ -8,7 +8,7 @@
 //! is the target returning an error. Each distinct finding (by kind and
 //! first line of its message, digits aside) is saved once to `DIR/TARGET/`, with the input.
 
-use crate::mutate::{mutate_binary, Layout, TextMutator};
+use crate::mutate::{mutate_binary, Layout, TextMutator, MAX_TEXT};
 use crate::rng::Rng;
 use std::cell::{Cell, RefCell};
 use std::collections::hash_map::DefaultHasher;
@@ -216,6 +216,8 @@ pub struct Options {
     pub findings_dir: Option<PathBuf>,
     /// How long a hanging exec is given to finish before the target stops.
     pub grace: Duration,
+    /// The longest text mutant.
+    pub max_text: usize,
 }
 
 impl Options {
@@ -226,6 +228,7 @@ impl Options {
             seed: 1,
             findings_dir: None,
             grace: GRACE,
+            max_text: MAX_TEXT,
         }
     }
 }
@@ -235,7 +238,7 @@ pub fn run(target: &Target, seeds: &[Vec<u8>], options: &Options) -> Report {
     let (time, seed, grace) = (options.time, options.seed, options.grace);
     let findings_dir = options.findings_dir.as_deref();
     let mut rng = Rng::new(seed ^ target.name.len() as u64);
-    let text = TextMutator::default();
+    let text = TextMutator::new(options.max_text);
     let mut corpus: Vec<Entry> = seeds
         .iter()
         .map(|s| Entry {

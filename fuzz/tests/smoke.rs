@@ -2,23 +2,17 @@
 //! repository's seeds, from a fixed seed; any panic, hang or broken
 //! property fails the test and is saved under `target/fuzz-findings/smoke`.
 
-use kgpc_fuzz::{runner, Corpus, TARGETS};
+use kgpc_fuzz::{runner, seeds_of, TARGETS};
 use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 const SECONDS: u64 = 3;
 const MUTANTS: u64 = 100;
 
-fn corpus() -> &'static Corpus {
-    static CORPUS: OnceLock<Corpus> = OnceLock::new();
-    CORPUS.get_or_init(|| Corpus::load().expect("the seed corpus builds (gcc, ld and pahole)"))
-}
-
 fn smoke(name: &str) {
     runner::quiet_panics();
     let target = TARGETS.iter().find(|t| t.name == name).expect("a target");
-    let seeds = corpus().seeds(name);
+    let seeds = &seeds_of(name).expect("the seed corpus builds (gcc, ld and pahole)");
     assert!(!seeds.is_empty(), "no seeds for {name}");
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/fuzz-findings/smoke");
     // Every seed, and some mutants of them, even in a slow debug build.
