@@ -16,7 +16,7 @@ pub mod spec;
 use runner::{Input, Target};
 
 /// Sections the DWARF target mutates most.
-const DWARF: &[&str] = &[".debug_"];
+const DWARF: &[&str] = &[".debug_", ".rela.debug_"];
 /// Sections the ftrace target mutates most: the table and the symbols that bound it.
 const MCOUNT: &[&str] = &["__mcount_loc", ".symtab", ".strtab", ".rela__mcount_loc"];
 /// Sections the ELF target mutates most.

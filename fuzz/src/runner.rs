@@ -100,6 +100,11 @@ thread_local! {
 /// Records the panics of workers instead of printing them; the runner
 /// reports them. Panics elsewhere are printed as usual.
 pub fn quiet_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(install_hook);
+}
+
+fn install_hook() {
     let default = panic::take_hook();
     panic::set_hook(Box::new(move |info| {
         if !IN_WORKER.with(|w| w.get()) {
