@@ -6,6 +6,7 @@
 //! structure-aware mutators of [`mutate`], keeps mutants that reach a new
 //! signature, and runs every exec under a watchdog with panics caught.
 
+pub mod crash_log;
 pub mod mutate;
 pub mod objects;
 pub mod rng;

@@ -7,8 +7,9 @@
 //! `--child`), so that a worker stuck in a hang ends with its target instead
 //! of taking a core from the targets after it.
 
+use kgpc_fuzz::crash_log::CrashLog;
 use kgpc_fuzz::{runner, seeds_of, TARGETS};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -94,23 +95,45 @@ fn main() {
             eprintln!("kgpc-fuzz: cannot find its own executable");
             std::process::exit(2);
         };
-        let code = Command::new(exe)
+        let exit = Command::new(exe)
             .args(["--child", "--target", target])
             .args(["--seconds", &args.seconds.to_string()])
             .args(["--seed", &args.seed.to_string()])
             .args(["--max-len", &args.max_len.to_string()])
             .arg("--findings")
             .arg(&args.findings)
-            .status()
-            .ok()
-            .and_then(|s| s.code())
-            .unwrap_or(2);
+            .status();
+        let code = match exit {
+            Ok(exit) if matches!(exit.code(), Some(0..=2)) => exit.code().unwrap_or(2),
+            Ok(exit) => {
+                crashed(&args.findings, target, &format!("{exit}"));
+                1
+            }
+            Err(e) => {
+                eprintln!("kgpc-fuzz: cannot run the target {target}: {e}");
+                2
+            }
+        };
         status = status.max(code);
     }
     if status == 1 {
         println!("findings are saved under {}", args.findings.display());
     }
     std::process::exit(status);
+}
+
+/// Saves the input a dead child was running, as a crash of its target.
+fn crashed(findings: &Path, target: &str, how: &str) {
+    let input = CrashLog::read(&crash_log(findings, target)).unwrap_or_default();
+    let message = format!("the process running {target} died: {how}");
+    let saved = runner::save(findings, target, &runner::Kind::Crash, &message, &input);
+    let saved = saved.map(|p| p.display().to_string()).unwrap_or_default();
+    println!("{target:<10} {message}  [{saved}]");
+}
+
+/// Where a target's child keeps the input it is running.
+fn crash_log(findings: &Path, target: &str) -> PathBuf {
+    findings.join(target).join("running")
 }
 
 /// Runs one target and prints its line; 1 if it found anything.
@@ -135,6 +158,9 @@ fn child(args: &Args) -> i32 {
         seed: args.seed,
         findings_dir: Some(args.findings.clone()),
         max_text: args.max_len,
+        crash_log: std::fs::create_dir_all(args.findings.join(target.name))
+            .ok()
+            .map(|()| crash_log(&args.findings, target.name)),
         ..runner::Options::new(Duration::from_secs_f64(args.seconds))
     };
     let report = runner::run(target, &seeds, &options);

@@ -8,7 +8,8 @@
 //! is the target returning an error. Each distinct finding (by kind and
 //! first line of its message, digits aside) is saved once to `DIR/TARGET/`, with the input.
 
-use crate::mutate::{mutate_binary, Layout, TextMutator, MAX_TEXT};
+use crate::crash_log::CrashLog;
+use crate::mutate::{mutate_binary, Layout, TextMutator, MAX_BINARY, MAX_TEXT};
 use crate::rng::Rng;
 use std::cell::{Cell, RefCell};
 use std::collections::hash_map::DefaultHasher;
@@ -51,6 +52,8 @@ pub enum Kind {
     Panic,
     Hang,
     Property,
+    /// The process died: a stack overflow or an abort, which no thread survives.
+    Crash,
 }
 
 impl Kind {
@@ -59,6 +62,7 @@ impl Kind {
             Kind::Panic => "panic",
             Kind::Hang => "hang",
             Kind::Property => "property",
+            Kind::Crash => "crash",
         }
     }
 }
@@ -192,7 +196,7 @@ impl Findings {
 }
 
 /// Saves the input and its message as `DIR/TARGET/KIND-HASH` and `.txt`.
-fn save(dir: &Path, target: &str, kind: &Kind, message: &str, input: &[u8]) -> Option<PathBuf> {
+pub fn save(dir: &Path, target: &str, kind: &Kind, message: &str, input: &[u8]) -> Option<PathBuf> {
     let dir = dir.join(target);
     std::fs::create_dir_all(&dir).ok()?;
     let mut h = DefaultHasher::new();
@@ -223,6 +227,8 @@ pub struct Options {
     pub grace: Duration,
     /// The longest text mutant.
     pub max_text: usize,
+    /// Where to keep the input being run, for a process that dies (see [`CrashLog`]).
+    pub crash_log: Option<PathBuf>,
 }
 
 impl Options {
@@ -234,6 +240,7 @@ impl Options {
             findings_dir: None,
             grace: GRACE,
             max_text: MAX_TEXT,
+            crash_log: None,
         }
     }
 }
@@ -261,6 +268,10 @@ pub fn run(target: &Target, seeds: &[Vec<u8>], options: &Options) -> Report {
         list: Vec::new(),
         by_key: HashMap::new(),
     };
+    let mut log = options
+        .crash_log
+        .as_ref()
+        .and_then(|p| CrashLog::create(p, MAX_BINARY.max(options.max_text)).ok());
     let mut worker = Worker::start(target.run);
     let start = Instant::now();
     let mut execs = 0u64;
@@ -287,6 +298,9 @@ pub fn run(target: &Target, seeds: &[Vec<u8>], options: &Options) -> Report {
             }
         };
         execs += 1;
+        if let Some(log) = &mut log {
+            log.record(&input);
+        }
         if worker.send.send(input.clone()).is_err() {
             stopped = Some("the worker thread ended".to_string());
             break;
