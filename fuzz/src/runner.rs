@@ -1,7 +1,7 @@
 //! Running one target for a while: mutants from the corpus, each exec on a
 //! worker thread under a watchdog, panics caught, findings saved.
 //!
-//! An exec that takes longer than [`HANG`] is a finding (a hang); the
+//! An exec that takes longer than [`HANG`] (by default) is a finding (a hang); the
 //! runner then waits up to [`GRACE`] for it to finish, to say how long it
 //! took, and stops the target if it does not, since a stuck worker cannot be
 //! killed. A panic is caught on the worker, which goes on. A broken property
@@ -218,8 +218,10 @@ struct Entry {
 pub struct Options {
     /// How long to run.
     pub time: Duration,
-    /// Run on past `time` until this many execs are done, up to ten times `time`.
-    pub min_execs: u64,
+    /// Stop after this many execs, even before `time`.
+    pub max_execs: u64,
+    /// An exec slower than this is a hang.
+    pub hang: Duration,
     /// The random seed: the same seed makes the same mutants.
     pub seed: u64,
     pub findings_dir: Option<PathBuf>,
@@ -235,7 +237,8 @@ impl Options {
     pub fn new(time: Duration) -> Options {
         Options {
             time,
-            min_execs: 0,
+            max_execs: u64::MAX,
+            hang: HANG,
             seed: 1,
             findings_dir: None,
             grace: GRACE,
@@ -247,7 +250,7 @@ impl Options {
 
 /// Runs `target` over mutants of `seeds`, every seed unchanged first.
 pub fn run(target: &Target, seeds: &[Vec<u8>], options: &Options) -> Report {
-    let (time, seed, grace) = (options.time, options.seed, options.grace);
+    let (time, seed, grace, hang) = (options.time, options.seed, options.grace, options.hang);
     let findings_dir = options.findings_dir.as_deref();
     let mut rng = Rng::new(seed ^ target.name.len() as u64);
     let text = TextMutator::new(options.max_text);
@@ -276,9 +279,7 @@ pub fn run(target: &Target, seeds: &[Vec<u8>], options: &Options) -> Report {
     let start = Instant::now();
     let mut execs = 0u64;
     let mut stopped = None;
-    let more = |execs: u64, elapsed: Duration| {
-        (elapsed < time || execs < options.min_execs) && elapsed < time * 10
-    };
+    let more = |execs: u64, elapsed: Duration| elapsed < time && execs < options.max_execs;
     while more(execs, start.elapsed()) && !corpus.is_empty() {
         let input = if (execs as usize) < seed_count {
             corpus[execs as usize].bytes.clone()
@@ -305,23 +306,23 @@ pub fn run(target: &Target, seeds: &[Vec<u8>], options: &Options) -> Report {
             stopped = Some("the worker thread ended".to_string());
             break;
         }
-        let (outcome, took) = match worker.receive.recv_timeout(HANG) {
+        let (outcome, took) = match worker.receive.recv_timeout(hang) {
             Ok(result) => result,
             Err(_) => {
                 let message = match worker.receive.recv_timeout(grace) {
                     Ok((_, took)) => format!(
-                        "an exec took {:.1} s (more than {} s)",
+                        "an exec took {:.1} s (more than {:.1} s)",
                         took.as_secs_f64(),
-                        HANG.as_secs()
+                        hang.as_secs_f64()
                     ),
                     Err(_) => {
                         stopped = Some(format!(
                             "an exec did not finish within {:.1} s",
-                            (HANG + grace).as_secs_f64()
+                            (hang + grace).as_secs_f64()
                         ));
                         format!(
                             "an exec did not finish within {:.1} s",
-                            (HANG + grace).as_secs_f64()
+                            (hang + grace).as_secs_f64()
                         )
                     }
                 };
@@ -333,7 +334,7 @@ pub fn run(target: &Target, seeds: &[Vec<u8>], options: &Options) -> Report {
                 continue;
             }
         };
-        if took > HANG {
+        if took > hang {
             findings.add(
                 Kind::Hang,
                 format!("an exec took {:.1} s", took.as_secs_f64()),
@@ -476,11 +477,11 @@ mod tests {
             run: by_length,
         };
         let options = Options {
-            min_execs: 500,
-            ..Options::new(Duration::from_millis(100))
+            max_execs: 500,
+            ..Options::new(Duration::from_secs(60))
         };
         let report = run(&target, &[vec![0; 16]], &options);
-        assert!(report.execs >= 500, "min_execs is a floor");
+        assert_eq!(report.execs, 500, "max_execs is a ceiling");
         assert!(report.corpus > 1, "no mutant was kept: {report:?}");
         assert!(report.findings.is_empty());
     }
