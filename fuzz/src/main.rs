@@ -1,5 +1,6 @@
-//! `cargo run -p kgpc-fuzz --release -- [--seconds N] [--target NAME]... [--findings DIR] [--seed N] [--max-len BYTES]`:
-//! runs each target for N seconds (10 by default) and prints, per target,
+//! `cargo run -p kgpc-fuzz --release -- [--seconds N] [--target NAME]... [--findings DIR] [--seed N] [--max-len BYTES] [--execs N]`:
+//! runs each target for N seconds (10 by default), or until it has made
+//! `--execs` execs if that comes first, and prints, per target,
 //! the execs, execs per second, corpus size and findings. Exits 1 if
 //! anything was found.
 //!
@@ -19,10 +20,11 @@ struct Args {
     findings: PathBuf,
     seed: u64,
     max_len: usize,
+    execs: u64,
     child: bool,
 }
 
-const USAGE: &str = "usage: kgpc-fuzz [--seconds N] [--target NAME]... [--findings DIR] [--seed N] [--max-len BYTES] [--list]";
+const USAGE: &str = "usage: kgpc-fuzz [--seconds N] [--target NAME]... [--findings DIR] [--seed N] [--max-len BYTES] [--execs N] [--list]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -31,6 +33,7 @@ fn parse_args() -> Result<Args, String> {
         findings: PathBuf::from("target/fuzz-findings"),
         seed: 1,
         max_len: kgpc_fuzz::mutate::MAX_TEXT,
+        execs: u64::MAX,
         child: false,
     };
     let mut it = std::env::args().skip(1);
@@ -49,6 +52,7 @@ fn parse_args() -> Result<Args, String> {
             "--max-len" => {
                 args.max_len = value()?.parse().map_err(|e| format!("--max-len: {e}"))?
             }
+            "--execs" => args.execs = value()?.parse().map_err(|e| format!("--execs: {e}"))?,
             "--child" => args.child = true,
             "--list" => {
                 for t in TARGETS {
@@ -101,6 +105,7 @@ fn main() {
             .args(["--seconds", &args.seconds.to_string()])
             .args(["--seed", &args.seed.to_string()])
             .args(["--max-len", &args.max_len.to_string()])
+            .args(["--execs", &args.execs.to_string()])
             .arg("--findings")
             .arg(&args.findings)
             .status();
@@ -159,6 +164,7 @@ fn child(args: &Args) -> i32 {
         seed: args.seed,
         findings_dir: Some(args.findings.clone()),
         max_text: args.max_len,
+        max_execs: args.execs,
         crash_log: std::fs::create_dir_all(args.findings.join(target.name))
             .ok()
             .map(|()| crash_log(&args.findings, target.name)),
