@@ -309,34 +309,41 @@ pub struct Layout {
 }
 
 fn u16_at(b: &[u8], at: usize) -> Option<usize> {
-    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?) as usize)
+    Some(u16::from_le_bytes(b.get(at..at.checked_add(2)?)?.try_into().ok()?) as usize)
 }
 fn u32_at(b: &[u8], at: usize) -> Option<usize> {
-    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?) as usize)
+    Some(u32::from_le_bytes(b.get(at..at.checked_add(4)?)?.try_into().ok()?) as usize)
 }
 fn u64_at(b: &[u8], at: usize) -> Option<usize> {
-    usize::try_from(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?)).ok()
+    usize::try_from(u64::from_le_bytes(
+        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
+    ))
+    .ok()
 }
 
 impl Layout {
-    /// Reads the section headers of a well-formed little-endian ELF64 seed.
+    /// Reads the section headers of a little-endian ELF64 file; mutants
+    /// join the corpus too, so every offset is checked.
     pub fn of_elf(bytes: &[u8]) -> Option<Layout> {
         let shoff = u64_at(bytes, 0x28)?;
         let shentsize = u16_at(bytes, 0x3a)?;
         let shnum = u16_at(bytes, 0x3c)?;
         let shstrndx = u16_at(bytes, 0x3e)?;
-        let headers: Vec<usize> = (0..shnum).map(|i| shoff + i * shentsize).collect();
-        let strtab = u64_at(bytes, *headers.get(shstrndx)? + 24)?;
+        let headers: Vec<usize> = (0..shnum)
+            .map(|i| shoff.saturating_add(i.saturating_mul(shentsize)))
+            .collect();
+        let strtab = u64_at(bytes, headers.get(shstrndx)?.saturating_add(24))?;
         let mut sections = Vec::new();
         for &h in &headers {
+            let field = |at: usize| h.saturating_add(at);
             let name = u32_at(bytes, h)?;
-            let offset = u64_at(bytes, h + 24)?;
-            let size = u64_at(bytes, h + 32)?;
-            let name_bytes = bytes.get(strtab + name..)?;
-            let end = name_bytes.iter().position(|&c| c == 0)?;
-            let name = String::from_utf8_lossy(&name_bytes[..end]).into_owned();
-            if u32_at(bytes, h + 4)? != 8 && offset + size <= bytes.len() {
-                sections.push((name, offset, offset + size));
+            let offset = u64_at(bytes, field(24))?;
+            let end = offset.saturating_add(u64_at(bytes, field(32))?);
+            let name_bytes = bytes.get(strtab.saturating_add(name)..)?;
+            let name_end = name_bytes.iter().position(|&c| c == 0)?;
+            let name = String::from_utf8_lossy(&name_bytes[..name_end]).into_owned();
+            if u32_at(bytes, field(4))? != 8 && end <= bytes.len() {
+                sections.push((name, offset, end));
             }
         }
         Some(Layout { headers, sections })
@@ -388,7 +395,7 @@ fn region(rng: &mut Rng, len: usize, layout: Option<&Layout>, focus: &[&str]) ->
 fn put(out: &mut [u8], at: usize, width: usize, value: u64) {
     let bytes = value.to_le_bytes();
     for (i, byte) in bytes.iter().take(width).enumerate() {
-        if let Some(b) = out.get_mut(at + i) {
+        if let Some(b) = out.get_mut(at.saturating_add(i)) {
             *b = *byte;
         }
     }
@@ -420,12 +427,14 @@ fn edit_binary(rng: &mut Rng, out: &mut Vec<u8>, layout: Option<&Layout>, focus:
             let value = if rng.one_in(2) {
                 *rng.pick(INTERESTING)
             } else {
-                let old = out.get(h + field..h + field + width).map_or(0, |s| {
-                    s.iter().rev().fold(0u64, |acc, &x| (acc << 8) | x as u64)
-                });
+                let old = out
+                    .get(h.saturating_add(field)..h.saturating_add(field + width))
+                    .map_or(0, |s| {
+                        s.iter().rev().fold(0u64, |acc, &x| (acc << 8) | x as u64)
+                    });
                 old.wrapping_add(rng.below(64) as u64).wrapping_sub(32)
             };
-            put(out, h + field, width, value);
+            put(out, h.saturating_add(field), width, value);
         }
         6 => {
             let width = *rng.pick(&[1, 2, 4, 8]);
@@ -438,7 +447,7 @@ fn edit_binary(rng: &mut Rng, out: &mut Vec<u8>, layout: Option<&Layout>, focus:
             let len = 1 + rng.below(64);
             let chunk: Vec<u8> = out[from..(from + len).min(out.len())].to_vec();
             for (i, c) in chunk.into_iter().enumerate() {
-                if let Some(b) = out.get_mut(at + i) {
+                if let Some(b) = out.get_mut(at.saturating_add(i)) {
                     *b = c;
                 }
             }
@@ -457,5 +466,40 @@ fn edit_binary(rng: &mut Rng, out: &mut Vec<u8>, layout: Option<&Layout>, focus:
             let insert: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
             out.splice(at..at, insert);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts_of_broken_headers_and_their_mutants_do_not_panic() {
+        let mut rng = Rng::new(5);
+        for _ in 0..2000 {
+            let mut bytes: Vec<u8> = (0..256).map(|_| rng.next_u64() as u8).collect();
+            put(&mut bytes, 0x28, 8, *rng.pick(INTERESTING));
+            put(&mut bytes, 0x3c, 2, *rng.pick(&[0, 1, 4, 0xffff]));
+            let layout = Layout::of_elf(&bytes);
+            let _ = mutate_binary(&mut rng, &bytes, layout.as_ref(), &[".debug_"]);
+        }
+        let fake = Layout {
+            headers: vec![usize::MAX, 3],
+            sections: vec![(".debug_info".into(), usize::MAX - 1, usize::MAX)],
+        };
+        for _ in 0..2000 {
+            let _ = mutate_binary(&mut rng, &[0; 64], Some(&fake), &[".debug_"]);
+        }
+    }
+
+    #[test]
+    fn text_mutants_stay_within_their_bound() {
+        let mutator = TextMutator::new(300);
+        let mut rng = Rng::new(2);
+        let seed = "patch p {\n    description \"d\"\n}\n";
+        for _ in 0..2000 {
+            assert!(mutator.mutate(&mut rng, seed, seed).len() <= 300);
+        }
+        assert!(mutator.words.iter().any(|w| w == "replace"));
     }
 }
