@@ -47,15 +47,36 @@ impl ElfFile {
                 format!("cannot map it: {}", crate::read::describe_io(&e)),
             )
         })?;
-        if &map[..4] != b"\x7fELF" {
-            return Err(KernelError::new(path, "it is not an ELF file"));
-        }
-        if map[4] != 2 {
+        check_ident(path, &map)?;
+        Ok(ElfFile {
+            path: path.to_path_buf(),
+            map,
+        })
+    }
+
+    /// Reads an ELF file held in memory, named `path` in errors, with the
+    /// checks `open` makes. The fuzz targets read mutated objects this way.
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<ElfFile, KernelError> {
+        if bytes.len() < 64 {
             return Err(KernelError::new(
                 path,
-                "it is a 32-bit ELF file; kgpc reads 64-bit kernels only",
+                format!("it is too short to be an ELF file ({} bytes)", bytes.len()),
             ));
         }
+        let mut map = memmap2::MmapMut::map_anon(bytes.len()).map_err(|e| {
+            KernelError::new(
+                path,
+                format!("cannot map it: {}", crate::read::describe_io(&e)),
+            )
+        })?;
+        map.copy_from_slice(bytes);
+        let map = map.make_read_only().map_err(|e| {
+            KernelError::new(
+                path,
+                format!("cannot map it: {}", crate::read::describe_io(&e)),
+            )
+        })?;
+        check_ident(path, &map)?;
         Ok(ElfFile {
             path: path.to_path_buf(),
             map,
@@ -74,6 +95,20 @@ impl ElfFile {
             )
         })
     }
+}
+
+/// Refuses what is not a 64-bit ELF file; `bytes` holds at least 64 bytes.
+fn check_ident(path: &Path, bytes: &[u8]) -> Result<(), KernelError> {
+    if &bytes[..4] != b"\x7fELF" {
+        return Err(KernelError::new(path, "it is not an ELF file"));
+    }
+    if bytes[4] != 2 {
+        return Err(KernelError::new(
+            path,
+            "it is a 32-bit ELF file; kgpc reads 64-bit kernels only",
+        ));
+    }
+    Ok(())
 }
 
 /// kgpc's name of an ELF file's architecture, as the spec's `arch` spells it.
