@@ -295,6 +295,16 @@ impl Lowerer<'_> {
         match found {
             // The block may be in the part that nests too deeply to read (KGP0040).
             [] if root.unread.is_some() => None,
+            // The block is there but did not parse: its syntax error says so already.
+            [] if root.items.iter().any(|item| match item {
+                Item::Bad(bad) => bad.text.strip_prefix(keyword).is_some_and(|rest| {
+                    !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '-')
+                }),
+                _ => false,
+            }) =>
+            {
+                None
+            }
             [] => {
                 let name = self.sources.name(file).to_string();
                 let d = Diagnostic::error(code, format!("`{name}` has no `{keyword}` block"))
