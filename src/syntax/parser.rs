@@ -941,37 +941,15 @@ fn capital(article: &str) -> &'static str {
 /// The offset of the outermost `{` of `text` that has no matching `}`,
 /// skipping braces in strings, character constants and comments.
 fn unclosed_brace(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
     let mut open: Vec<usize> = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' | b'\'' => {
-                let quote = bytes[i];
-                i += 1;
-                while i < bytes.len() && bytes[i] != quote && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'/' | b'#' if bytes[i] == b'#' || bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'{' => open.push(i),
+    for (at, bracket) in super::nesting::brackets(text) {
+        match bracket {
+            b'{' => open.push(at),
             b'}' => {
                 open.pop();
             }
             _ => {}
         }
-        i += 1;
     }
     open.first().copied()
 }
