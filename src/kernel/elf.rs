@@ -41,12 +41,7 @@ impl ElfFile {
         // rewrites while it runs. A file truncated under the map would fault,
         // which is why every length read from the file is checked against the
         // map's length before use.
-        let map = unsafe { Mmap::map(&file) }.map_err(|e| {
-            KernelError::new(
-                path,
-                format!("cannot map it: {}", crate::read::describe_io(&e)),
-            )
-        })?;
+        let map = unsafe { Mmap::map(&file) }.map_err(|e| map_failed(path, &e))?;
         check_ident(path, &map)?;
         Ok(ElfFile {
             path: path.to_path_buf(),
@@ -63,19 +58,9 @@ impl ElfFile {
                 format!("it is too short to be an ELF file ({} bytes)", bytes.len()),
             ));
         }
-        let mut map = memmap2::MmapMut::map_anon(bytes.len()).map_err(|e| {
-            KernelError::new(
-                path,
-                format!("cannot map it: {}", crate::read::describe_io(&e)),
-            )
-        })?;
+        let mut map = memmap2::MmapMut::map_anon(bytes.len()).map_err(|e| map_failed(path, &e))?;
         map.copy_from_slice(bytes);
-        let map = map.make_read_only().map_err(|e| {
-            KernelError::new(
-                path,
-                format!("cannot map it: {}", crate::read::describe_io(&e)),
-            )
-        })?;
+        let map = map.make_read_only().map_err(|e| map_failed(path, &e))?;
         check_ident(path, &map)?;
         Ok(ElfFile {
             path: path.to_path_buf(),
@@ -95,6 +80,14 @@ impl ElfFile {
             )
         })
     }
+}
+
+/// The error of a map that could not be made.
+fn map_failed(path: &Path, e: &std::io::Error) -> KernelError {
+    KernelError::new(
+        path,
+        format!("cannot map it: {}", crate::read::describe_io(e)),
+    )
 }
 
 /// Refuses what is not a 64-bit ELF file; `bytes` holds at least 64 bytes.
