@@ -10,12 +10,7 @@ use std::path::{Path, PathBuf};
 /// The release of the fetched kernel and its directory in the shared kgpc cache.
 fn kernel() -> (String, PathBuf) {
     let vmlinux = common::debian_kernel("vmlinux");
-    let release = vmlinux
-        .file_name()
-        .and_then(|f| f.to_str())
-        .and_then(|f| f.strip_prefix("vmlinux-"))
-        .expect("a vmlinux-RELEASE")
-        .to_string();
+    let release = common::release_of(&vmlinux);
     let dir = vmlinux
         .ancestors()
         .find(|p| p.file_name().and_then(|f| f.to_str()) == Some(release.as_str()))

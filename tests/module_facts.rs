@@ -17,12 +17,7 @@ const MODULE: &str = "kernel/fs/nfsd/nfsd.ko";
 fn kernel() -> (String, PathBuf, PathBuf) {
     let root = common::debian_kernel("root");
     let vmlinux = common::debian_kernel("vmlinux");
-    let release = vmlinux
-        .file_name()
-        .and_then(|f| f.to_str())
-        .and_then(|f| f.strip_prefix("vmlinux-"))
-        .expect("a vmlinux-RELEASE")
-        .to_string();
+    let release = common::release_of(&vmlinux);
     let debs = root
         .ancestors()
         .nth(3)

@@ -110,3 +110,13 @@ pub fn kgpc_bounded(
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The release of a debug vmlinux named `vmlinux-RELEASE`, as `kgpc kernel fetch` leaves it.
+pub fn release_of(vmlinux: &Path) -> String {
+    vmlinux
+        .file_name()
+        .and_then(|f| f.to_str())
+        .and_then(|f| f.strip_prefix("vmlinux-"))
+        .expect("a vmlinux-RELEASE")
+        .to_string()
+}
