@@ -7,10 +7,10 @@
 //! blocks keep their text; only their indentation follows the block's depth.
 //! Formatting formatted output changes nothing.
 
+use crate::c::lines::{layout, Line};
+use crate::c::words::{join_words, one_line};
 use crate::source::Span;
 use crate::syntax::ast::*;
-use crate::syntax::c_lines::{layout, Line};
-use crate::syntax::c_words::{join_words, one_line};
 
 const INDENT: &str = "    ";
 
@@ -424,7 +424,7 @@ fn object_entry_span(entry: &ObjectEntry) -> Span {
 
 /// Re-indents C text to `depth` levels, keeping its relative indentation as
 /// written, its continuation lines byte for byte, and a label or directive
-/// written left of the block left of it ([`crate::syntax::c_lines`]).
+/// written left of the block left of it ([`crate::c::lines`]).
 fn indent_block(text: &str, depth: usize) -> String {
     let mut out = String::new();
     for line in layout(text).lines {

@@ -7,15 +7,16 @@
 //! command-line front end lives in [`cli`] and [`commands`].
 
 pub mod build;
+pub mod c;
 pub mod check;
 pub mod cli;
 pub mod codes;
 pub mod commands;
 pub mod diagnostic;
+pub mod fetch;
 pub mod format;
 pub mod generate;
 pub mod kernel;
-pub mod kernel_cache;
 pub mod load;
 pub mod output;
 pub mod read;

@@ -379,7 +379,7 @@ fn bad_kernel_files_get_clear_errors() {
 /// so a damaged cache never gives a different fact.
 #[test]
 fn a_damaged_index_is_rebuilt_never_believed() {
-    use kgpc::kernel::{cache, Kernel, OpenOptions};
+    use kgpc::kernel::{index_cache, Kernel, OpenOptions};
     let f = fixture();
     let dir = tempfile::tempdir().unwrap();
     let options = OpenOptions {
@@ -403,7 +403,7 @@ fn a_damaged_index_is_rebuilt_never_believed() {
         damaged[at] ^= 1 << (at % 8);
         fs::write(file, &damaged).unwrap();
         assert!(
-            cache::load(file).is_none(),
+            index_cache::load(file).is_none(),
             "byte {at} flipped was accepted"
         );
         let kernel = Kernel::open(&f.vmlinux, &options).unwrap();

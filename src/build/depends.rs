@@ -6,6 +6,7 @@
 //! it patches is absent, so once its references to that module have become
 //! livepatch relocations, neither may name the module or its symbols any more.
 
+use crate::kernel::module_name::kernel_module_name;
 use std::collections::BTreeSet;
 
 /// The size of one `struct modversion_info`: an `unsigned long` CRC and a
@@ -31,7 +32,7 @@ pub fn drop_depends(modinfo: &[u8], objects: &BTreeSet<String>) -> (Vec<u8>, Vec
             let (gone, kept): (Vec<&str>, Vec<&str>) = list
                 .split(',')
                 .filter(|m| !m.is_empty())
-                .partition(|m| objects.contains(&m.replace('-', "_")));
+                .partition(|m| objects.contains(&kernel_module_name(m)));
             if !gone.is_empty() {
                 let entry = format!("depends={}", kept.join(","));
                 out[start..end].fill(0);

@@ -144,15 +144,13 @@ pub fn find_kdir(release: &str, explicit: Option<&Path>) -> Result<PathBuf, Vec<
                 list.push(PathBuf::from(dir));
             }
             // The cache's tree only once it is complete: never one another kgpc is unpacking.
-            let cache = crate::kernel_cache::cache_dir();
-            match crate::kernel_cache::ready(&cache, release) {
+            let cache = crate::fetch::cache_dir();
+            match crate::fetch::ready(&cache, release) {
                 Ok(Some(paths)) => list.push(paths.kdir()),
-                Ok(None) => {
-                    tried.push(crate::kernel_cache::KernelPaths::in_cache(&cache, release).kdir())
-                }
+                Ok(None) => tried.push(crate::fetch::KernelPaths::in_cache(&cache, release).kdir()),
                 Err(error) => {
                     crate::errln!("kgpc kernel: {error}");
-                    tried.push(crate::kernel_cache::KernelPaths::in_cache(&cache, release).kdir());
+                    tried.push(crate::fetch::KernelPaths::in_cache(&cache, release).kdir());
                 }
             }
             list.push(PathBuf::from(format!("/lib/modules/{release}/build")));

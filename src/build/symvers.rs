@@ -5,6 +5,7 @@
 //! a module built out of tree). The build tree's file lists vmlinux and its in-tree
 //! modules; out-of-tree modules have their own, given to kbuild as `KBUILD_EXTRA_SYMBOLS`.
 
+use crate::kernel::module_name::kernel_module_name;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -54,7 +55,7 @@ impl Exports {
 /// A module's name in the kernel from its path in `Module.symvers`: the file name,
 /// with `-` written `_`.
 pub fn module_name(path: &str) -> String {
-    path.rsplit('/').next().unwrap_or(path).replace('-', "_")
+    kernel_module_name(path.rsplit('/').next().unwrap_or(path))
 }
 
 #[cfg(test)]

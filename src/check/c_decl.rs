@@ -5,8 +5,8 @@
 //! an array parameter is the pointer C makes of it, and an array size
 //! written as a macro or left empty matches the kernel's size.
 
+use crate::c::lexer::{tokens, Kind};
 use crate::kernel::ctype::normalize;
-use crate::syntax::c_lex::{tokens, Kind};
 
 /// Words that do not change a declaration's type for gcc: the sparse
 /// annotations that include/linux/compiler_types.h and

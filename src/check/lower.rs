@@ -7,24 +7,25 @@
 //! caller must not generate code from it then.
 
 use super::api::{ApiLevel, FEATURES, REQUIRED};
-use super::c_braces::{brace_problem, BraceProblem};
 use super::model;
 use super::model::{
     CallbackCode, DmesgExpectation, Extern, Fragment, Function, InputFile, Model, Object,
     PatchInfo, Reference, Refusal, Shadow, State, Target, TestCheck, TestLoad, TestPlan,
     TestSpecRef,
 };
-use super::names::{c_identifier_problem, kernel_module_name, MODULE_NAME_MAX, MODULE_PREFIX};
+use super::names::{c_identifier_problem, MODULE_NAME_MAX, MODULE_PREFIX};
 use super::release::{self, ReleaseRequest};
 use super::version::KernelVersion;
+use crate::c::braces::{brace_problem, BraceProblem};
+use crate::c::words::join_words;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::kernel::module_name::kernel_module_name;
 use crate::load::{outside_scope, refusal_or, Loaded};
 use crate::read::read_text;
 use crate::scope::{self, ReadScope};
 use crate::source::{FileId, Origin, SourceMap, Span};
 use crate::syntax::ast::*;
-use crate::syntax::c_words::join_words;
 use crate::syntax::suggest::did_you_mean;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;

@@ -2,7 +2,6 @@
 
 pub mod api;
 pub mod body_symbols;
-pub(crate) mod c_braces;
 pub mod c_decl;
 pub(crate) mod c_uses;
 pub mod coverage;

@@ -70,11 +70,6 @@ pub fn c_identifier_problem(name: &str) -> Option<String> {
     None
 }
 
-/// A module name as the kernel sees it: dashes become underscores.
-pub fn kernel_module_name(name: &str) -> String {
-    name.replace('-', "_")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,9 +80,5 @@ mod tests {
         assert!(c_identifier_problem("1abc").is_some());
         assert!(c_identifier_problem("a-b").is_some());
         assert!(c_identifier_problem("int").is_some());
-        assert_eq!(
-            kernel_module_name("livepatch-shadow-fix1"),
-            "livepatch_shadow_fix1"
-        );
     }
 }

@@ -6,6 +6,7 @@ use super::{EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE};
 use crate::cli::{InspectArgs, InspectFormat, MessageFormat};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
+use crate::kernel::module_name::kernel_module_name;
 use crate::kernel::{locate, FunctionFacts, Kernel, OpenOptions};
 use crate::vm::census::Outcome;
 use std::path::PathBuf;
@@ -86,7 +87,7 @@ fn run(args: &InspectArgs, session: &mut Session) -> i32 {
             match Kernel::open(
                 &found,
                 &OpenOptions {
-                    object_name: Some(name.replace('-', "_")),
+                    object_name: Some(kernel_module_name(name)),
                     btf_base: Some(path.clone()),
                     ..options
                 },

@@ -5,7 +5,7 @@ use super::{EXIT_BUILD, EXIT_OK};
 use crate::cli::{KernelArgs, KernelCommand, KernelPart, MessageFormat};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
-use crate::kernel_cache::{self, FetchError, FetchOptions, KernelPaths};
+use crate::fetch::{self, FetchError, FetchOptions, KernelPaths};
 use std::path::Path;
 
 pub fn kernel(args: &KernelArgs) -> i32 {
@@ -19,12 +19,10 @@ pub fn kernel(args: &KernelArgs) -> i32 {
             let fetched = release
                 .clone()
                 .map_or_else(
-                    || kernel_cache::current_release(&cache, kernel_cache::DEFAULT_FLAVOUR),
+                    || fetch::current_release(&cache, fetch::DEFAULT_FLAVOUR),
                     Ok,
                 )
-                .and_then(|release| {
-                    kernel_cache::fetch(&cache, &release, &FetchOptions { dbg: !no_dbg })
-                });
+                .and_then(|release| fetch::fetch(&cache, &release, &FetchOptions { dbg: !no_dbg }));
             match fetched {
                 Ok(paths) => {
                     crate::errln!(
@@ -44,7 +42,7 @@ pub fn kernel(args: &KernelArgs) -> i32 {
             }
         }
         KernelCommand::List => {
-            for release in kernel_cache::cached_releases(&cache) {
+            for release in fetch::cached_releases(&cache) {
                 let paths = KernelPaths::in_cache(&cache, &release);
                 let dbg = if paths.has_dbg() {
                     " (with debug vmlinux)"
@@ -64,7 +62,7 @@ pub fn kernel(args: &KernelArgs) -> i32 {
             let release = or_current(&cache, release);
             let paths = KernelPaths::in_cache(&cache, &release);
             let path = part(&paths, *print);
-            if !kernel_cache::valid_release(&release) || !path.exists() {
+            if !fetch::valid_release(&release) || !path.exists() {
                 let shown = if release.is_empty() {
                     "the current kernel".to_string()
                 } else {
@@ -106,12 +104,12 @@ fn or_current(cache: &Path, release: &Option<String>) -> String {
 /// `kgpc kernel census`: boots the cached image and prints each kernel thread at rest.
 fn census(cache: &Path, release: &str, qemu: &Path, busybox: &Path) -> i32 {
     // A tree another kgpc is still unpacking is waited for, never booted half-made.
-    let paths = kernel_cache::ready(cache, release)
+    let paths = fetch::ready(cache, release)
         .ok()
         .flatten()
         .unwrap_or_else(|| KernelPaths::in_cache(cache, release));
     let mut session = Session::new(MessageFormat::Human);
-    if !kernel_cache::valid_release(release) || !paths.vmlinuz().is_file() {
+    if !fetch::valid_release(release) || !paths.vmlinuz().is_file() {
         session.diagnostics.push(
             Diagnostic::error(
                 Code::KernelNotFound,

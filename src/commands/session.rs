@@ -306,7 +306,7 @@ pub(crate) fn release_candidates() -> Vec<(String, String)> {
     candidates
 }
 
-pub use crate::kernel_cache::cache_dir;
+pub use crate::fetch::cache_dir;
 
 /// Sorts `6.1.0-10` after `6.1.0-9`.
 fn natural_key(text: &str) -> Vec<(u64, String)> {

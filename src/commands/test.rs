@@ -9,7 +9,7 @@ use crate::check::model::{TestLoad, TestPlan};
 use crate::cli::{MessageFormat, SpecArgs, TestArgs};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
-use crate::kernel_cache::KernelPaths;
+use crate::fetch::KernelPaths;
 use crate::source::Span;
 use crate::syntax::ast::{CheckKind as AstCheckKind, Phase};
 use crate::vm::results::{judge, Failure, Item, Report};
@@ -84,7 +84,7 @@ fn run(args: &TestArgs, session: &mut Session) -> i32 {
     };
     let release = model.target.release.clone();
     // A tree another kgpc is still unpacking is waited for, never used half-made.
-    let kernel = crate::kernel_cache::ready(&crate::kernel_cache::cache_dir(), &release)
+    let kernel = crate::fetch::ready(&crate::fetch::cache_dir(), &release)
         .ok()
         .flatten()
         .unwrap_or_else(|| KernelPaths::new(&release));

@@ -1,6 +1,6 @@
 //! Turning spec text into C text: escaping and indentation.
 
-use crate::syntax::c_lines::{layout, Line};
+use crate::c::lines::{layout, Line};
 
 /// Escapes text for a C string literal, so that no input can end the literal early.
 pub fn c_string(text: &str) -> String {
@@ -61,7 +61,7 @@ pub fn c_comment(text: &str) -> String {
 /// as specs often are, comes out indented with tabs like kernel code. Lines
 /// that continue a backslash-newline or a raw string are kept as written, and
 /// a label or directive left of the block stays left of it
-/// ([`crate::syntax::c_lines`]).
+/// ([`crate::c::lines`]).
 ///
 /// Blank lines at the start and end are dropped. Returns the text and how
 /// many lines were dropped at the start, which `#line` directives need.

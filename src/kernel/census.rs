@@ -13,6 +13,7 @@
 //! functions (`.sched.text`), and idle tasks are not in `/proc`: those are
 //! covered by the index's section flags instead.
 
+use super::module_name::kernel_module_name;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -66,14 +67,14 @@ pub struct Census {
 impl Census {
     /// Kernel threads at rest inside `function` of `object` (`vmlinux` or a module's name).
     pub fn resting_in(&self, object: &str, function: &str) -> Vec<&Task> {
-        let module = (object != "vmlinux").then(|| object.replace('-', "_"));
+        let module = (object != "vmlinux").then(|| kernel_module_name(object));
         self.tasks
             .iter()
             .filter(|t| t.kthread)
             .filter(|t| {
                 t.frames.iter().any(|f| {
                     f.function == function
-                        && f.module.as_ref().map(|m| m.replace('-', "_")) == module
+                        && f.module.as_ref().map(|m| kernel_module_name(m)) == module
                 })
             })
             .collect()
@@ -86,12 +87,12 @@ impl Census {
 
     /// Whether the census saw any frame of module `object`: a boot loads none.
     pub fn covers_module(&self, object: &str) -> bool {
-        let want = object.replace('-', "_");
+        let want = kernel_module_name(object);
         self.tasks.iter().any(|t| {
             t.frames.iter().any(|f| {
                 f.module
                     .as_ref()
-                    .is_some_and(|m| m.replace('-', "_") == want)
+                    .is_some_and(|m| kernel_module_name(m) == want)
             })
         })
     }
@@ -281,7 +282,7 @@ pub fn load(path: &Path) -> Option<Census> {
 /// Stores a census atomically.
 pub fn store(path: &Path, census: &Census) -> std::io::Result<()> {
     let text = serde_json::to_vec_pretty(census).map_err(std::io::Error::other)?;
-    super::cache::store(path, &text)
+    super::index_cache::store(path, &text)
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Where kernel objects are found: the debug vmlinux of a release and the
 //! module objects.
 
-use crate::kernel_cache::KernelPaths;
+use super::module_name::kernel_module_name;
+use crate::fetch::KernelPaths;
 use std::path::{Path, PathBuf};
 
 /// The places a release's debug vmlinux is looked for, in order.
@@ -64,7 +65,7 @@ pub fn module_object(
         return Ok(ModuleObject { path, note: None });
     }
     // A tree another kgpc is still unpacking is waited for.
-    let image_dir = crate::kernel_cache::ready(cache_dir, release)
+    let image_dir = crate::fetch::ready(cache_dir, release)
         .ok()
         .flatten()
         .unwrap_or_else(|| KernelPaths::in_cache(cache_dir, release))
@@ -73,7 +74,7 @@ pub fn module_object(
     if let Some(image) = find_module(name, std::slice::from_ref(&image_dir)) {
         let relative = image.strip_prefix(&image_dir).unwrap_or(&image);
         return Ok(
-            match crate::kernel_cache::module_debug_object(cache_dir, release, relative) {
+            match crate::fetch::module_debug_object(cache_dir, release, relative) {
                 Ok(path) => ModuleObject { path, note: None },
                 Err(e) => ModuleObject {
                     note: Some(format!(
@@ -95,7 +96,7 @@ pub fn module_object(
 /// Finds the object of module `name` (dashes and underscores are the same)
 /// under `dirs`: `name.ko`, else `name.o`.
 pub fn find_module(name: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
-    let want = name.replace('-', "_");
+    let want = kernel_module_name(name);
     for dir in dirs {
         if !dir.is_dir() {
             continue;
@@ -120,7 +121,7 @@ pub fn find_module(name: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
                     stack.push(path);
                     continue;
                 }
-                let file = entry.file_name().to_string_lossy().replace('-', "_");
+                let file = kernel_module_name(&entry.file_name().to_string_lossy());
                 if file == format!("{want}.ko") {
                     return Some(path);
                 }

@@ -16,7 +16,6 @@
 
 pub mod btf;
 pub mod build;
-pub mod cache;
 pub mod census;
 pub mod checksum;
 pub mod ctype;
@@ -27,8 +26,10 @@ pub mod elf;
 pub mod error;
 pub mod facts;
 pub mod index;
+pub mod index_cache;
 pub mod locate;
 pub mod mcount;
+pub mod module_name;
 pub mod origins;
 pub mod progress;
 
@@ -39,6 +40,7 @@ pub use index::{Index, Meta, Symbol};
 
 use elf::{ElfFacts, ElfFile};
 use memmap2::Mmap;
+use module_name::kernel_module_name;
 use object::{Object, ObjectSection};
 use std::path::{Path, PathBuf};
 
@@ -113,17 +115,15 @@ impl Kernel {
             if stem.starts_with("vmlinux") {
                 "vmlinux".to_string()
             } else {
-                stem.trim_end_matches(".ko")
-                    .trim_end_matches(".o")
-                    .replace('-', "_")
+                kernel_module_name(stem.trim_end_matches(".ko").trim_end_matches(".o"))
             }
         });
         let cache_path = options
             .cache_dir
             .as_ref()
-            .map(|d| cache::path_for(d, &elf, build_id.as_deref()));
+            .map(|d| index_cache::path_for(d, &elf, build_id.as_deref()));
         if let Some(cp) = &cache_path {
-            if let Some(index) = cache::load(cp) {
+            if let Some(index) = index_cache::load(cp) {
                 if index.meta.size == elf.data().len() as u64 && index.meta.build_id == build_id {
                     let index = index.map_bytes(IndexBytes::Mapped);
                     return Ok(Kernel {
@@ -143,7 +143,7 @@ impl Kernel {
         progress.finish();
         let bytes = built?;
         if let Some(cp) = &cache_path {
-            let _ = cache::store(cp, &bytes);
+            let _ = index_cache::store(cp, &bytes);
         }
         let index = Index::new(IndexBytes::Owned(bytes))
             .ok_or_else(|| KernelError::new(path, "kgpc built an index it cannot read (a bug)"))?;

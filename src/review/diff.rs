@@ -5,10 +5,10 @@
 //! here: a state version may not go down, and a cumulative successor may not
 //! drop a state.
 
+use crate::c::words::one_line;
 use crate::check::model::{Function, Model, Shadow};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
-use crate::syntax::c_words::one_line;
 use std::fmt::Write;
 
 /// The rendered difference and the problems found.

@@ -252,10 +252,10 @@ pub fn obtain(request: &Request) -> Outcome {
         return Outcome::Found(c);
     }
     // A tree another kgpc is still unpacking is waited for, never booted half-made.
-    let image = crate::kernel_cache::ready(&request.cache_dir, release)
+    let image = crate::fetch::ready(&request.cache_dir, release)
         .ok()
         .flatten()
-        .unwrap_or_else(|| crate::kernel_cache::KernelPaths::in_cache(&request.cache_dir, release))
+        .unwrap_or_else(|| crate::fetch::KernelPaths::in_cache(&request.cache_dir, release))
         .vmlinuz();
     if !image.is_file() {
         let no_image = "the kgpc cache has no image of it to boot".to_string();
@@ -271,7 +271,7 @@ pub fn obtain(request: &Request) -> Outcome {
         );
     }
     // Runs take turns: another one may be recording this census right now.
-    let _lock = crate::kernel_cache::Lock::take(&request.cache_dir.join("census.lock"));
+    let _lock = crate::fetch::Lock::take(&request.cache_dir.join("census.lock"));
     if let Some(c) = census::load(&path) {
         return Outcome::Found(c);
     }

@@ -1,5 +1,6 @@
 //! Modules of the target kernel's image package, and what a `.ko` says about itself.
 
+use crate::kernel::module_name::kernel_module_name;
 use object::read::elf::ElfFile64;
 use object::{Endianness, Object, ObjectSection};
 use std::collections::HashMap;
@@ -37,7 +38,7 @@ pub fn kernel_name(path: &Path) -> String {
         .and_then(|info| info.get("name").cloned())
         .unwrap_or_else(|| {
             path.file_stem()
-                .map(|s| s.to_string_lossy().replace('-', "_"))
+                .map(|s| kernel_module_name(&s.to_string_lossy()))
                 .unwrap_or_default()
         })
 }
@@ -57,7 +58,7 @@ pub fn with_dependencies(modules_dir: &Path, name: &str) -> Result<Vec<PathBuf>,
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "ko") {
                 if let Some(stem) = path.file_stem() {
-                    index.insert(stem.to_string_lossy().replace('-', "_"), path);
+                    index.insert(kernel_module_name(&stem.to_string_lossy()), path);
                 }
             }
         }
@@ -66,7 +67,12 @@ pub fn with_dependencies(modules_dir: &Path, name: &str) -> Result<Vec<PathBuf>,
         return Err(format!("{} holds no modules", modules_dir.display()));
     }
     let mut order = Vec::new();
-    visit(&index, &name.replace('-', "_"), &mut order, &mut Vec::new())?;
+    visit(
+        &index,
+        &kernel_module_name(name),
+        &mut order,
+        &mut Vec::new(),
+    )?;
     Ok(order)
 }
 
@@ -101,7 +107,7 @@ fn visit(
         })
         .unwrap_or_default()
     {
-        visit(index, &dependency.replace('-', "_"), order, path)?;
+        visit(index, &kernel_module_name(&dependency), order, path)?;
     }
     path.pop();
     order.push(file.clone());

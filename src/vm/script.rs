@@ -186,12 +186,13 @@ fn phase(s: &mut String, plan: &Plan, name: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernel::module_name::kernel_module_name;
 
     #[test]
     fn modules_after_the_patch_load_once_its_transition_is_done() {
         let module = |name: &str| GuestModule {
             file: format!("{name}.ko"),
-            kernel_name: name.replace('-', "_"),
+            kernel_name: kernel_module_name(name),
         };
         let plan = Plan {
             modules_first: vec![module("first-mod")],

@@ -6,6 +6,7 @@
 //! token (literals byte for byte) is unchanged, and when `x` compiles,
 //! `fmt(x)` compiles to the same files apart from `#line` numbers.
 
+use kgpc::c::lexer::{tokens, Kind};
 use kgpc::check::release::ReleaseRequest;
 use kgpc::check::{lower, LowerOptions};
 use kgpc::diagnostic::Diagnostics;
@@ -15,7 +16,6 @@ use kgpc::load::{load, Input};
 use kgpc::scope::ReadScope;
 use kgpc::source::{Origin, SourceMap};
 use kgpc::syntax::ast::*;
-use kgpc::syntax::c_lex::{tokens, Kind};
 use kgpc::syntax::parse;
 use std::path::{Path, PathBuf};
 

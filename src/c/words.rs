@@ -1,7 +1,7 @@
 //! Spelling C words and fragments the one way kgpc prints them.
 
-use super::ast::Word;
-use super::c_lex::{self, Kind, Token};
+use crate::c::lexer::{self, Kind, Token};
+use crate::syntax::ast::Word;
 
 /// Joins C words with single spaces, keeping `*` next to what follows it:
 /// `struct dummy *d`.
@@ -25,7 +25,7 @@ pub fn join_words(words: &[Word]) -> String {
 /// needs it: after a `//` comment or an unterminated literal, and around a
 /// preprocessor line. Such a kept break is followed by `indent`.
 pub fn one_line(text: &str, indent: &str) -> String {
-    let tokens = c_lex::tokens(text);
+    let tokens = lexer::tokens(text);
     let mut out = String::with_capacity(text.len());
     let mut previous: Option<&Token> = None;
     let mut i = 0;
@@ -65,7 +65,7 @@ fn has_logical_space(gap: &str) -> bool {
     let bytes = gap.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        let n = c_lex::splice_len(bytes, i);
+        let n = lexer::splice_len(bytes, i);
         if n == 0 {
             return true;
         }

@@ -6,7 +6,7 @@
 //! not balance as C reads them could close the function it sits in and add
 //! code the spec does not show, so it is refused (KGP0044).
 
-use crate::syntax::c_lex::{tokens, Kind};
+use crate::c::lexer::{tokens, Kind};
 
 /// What is wrong with the braces of a block, and where (a byte range of the text).
 #[derive(Debug, PartialEq, Eq)]
@@ -67,7 +67,7 @@ pub fn brace_problem(text: &str) -> Option<BraceProblem> {
         .map(|&(start, end)| BraceProblem::Unclosed(start, end))
 }
 
-fn directive_end(toks: &[crate::syntax::c_lex::Token], d: usize) -> usize {
+fn directive_end(toks: &[crate::c::lexer::Token], d: usize) -> usize {
     toks.iter()
         .filter(|t| t.directive == Some(d))
         .map(|t| t.end)

@@ -8,7 +8,7 @@
 //! preprocessor line written left of them (kernel style: `out:` and `#ifdef`
 //! at column 0) stays left of them instead of shifting the whole block.
 
-use super::c_lex::{self, Kind};
+use crate::c::lexer::{self, Kind};
 
 /// One line of a C block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,7 +82,7 @@ pub fn layout(text: &str) -> Layout<'_> {
     }
     // A line break inside a literal (a raw string, or a string continued by
     // a backslash-newline) belongs to the literal.
-    let toks = c_lex::tokens(text);
+    let toks = lexer::tokens(text);
     let literals: Vec<(usize, usize)> = toks
         .iter()
         .filter(|t| matches!(t.kind, Kind::Literal | Kind::Unterminated))

@@ -1,0 +1,8 @@
+//! C text as gcc reads it: the lexer, and the few changes kgpc makes to C
+//! (joining a parameter list, re-indenting a block, counting braces). The
+//! formatter, the checker and the generator change C only through here.
+
+pub mod braces;
+pub mod lexer;
+pub mod lines;
+pub mod words;
