@@ -6,6 +6,7 @@
 //! source, Kbuild and Makefile. [`output`] writes them atomically. The
 //! command-line front end lives in [`cli`] and [`commands`].
 
+pub mod atomic_write;
 pub mod build;
 pub mod c;
 pub mod check;
@@ -13,6 +14,7 @@ pub mod cli;
 pub mod codes;
 pub mod commands;
 pub mod diagnostic;
+pub mod digest;
 pub mod fetch;
 pub mod format;
 pub mod generate;

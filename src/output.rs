@@ -14,7 +14,7 @@
 
 mod staging;
 
-use crate::check::lower::sha256_hex;
+use crate::digest::sha256_hex;
 use crate::generate::GeneratedFile;
 use staging::Held;
 use std::fs;
@@ -259,15 +259,6 @@ fn hash_of(path: &Path) -> String {
     crate::read::read_regular(path, crate::read::DATA_LIMIT)
         .map(|b| sha256_hex(&b))
         .unwrap_or_default()
-}
-
-/// Writes a file through a temporary file in the same directory and a rename.
-pub(crate) fn replace_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut temp = tempfile::Builder::new().prefix(".kgpc-").tempfile_in(dir)?;
-    temp.write_all(contents)?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 fn manifest_text(files: &[GeneratedFile]) -> String {

@@ -132,9 +132,5 @@ pub fn build_module(
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BuildFailure> {
     let fail =
         |e: std::io::Error| BuildFailure::Io(format!("cannot write {}: {e}", path.display()));
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    std::io::Write::write_all(&mut tmp, bytes).map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    crate::atomic_write::write_atomically(path, bytes).map_err(fail)
 }

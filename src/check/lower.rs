@@ -20,6 +20,7 @@ use crate::c::braces::{brace_problem, BraceProblem};
 use crate::c::words::join_words;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::digest::sha256_hex;
 use crate::kernel::module_name::kernel_module_name;
 use crate::load::{outside_scope, refusal_or, Loaded};
 use crate::read::read_text;
@@ -27,7 +28,6 @@ use crate::scope::{self, ReadScope};
 use crate::source::{FileId, Origin, SourceMap, Span};
 use crate::syntax::ast::*;
 use crate::syntax::suggest::did_you_mean;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 /// What lowering needs from outside the spec.
@@ -1508,13 +1508,6 @@ impl Lowerer<'_> {
 
 fn items(tree: &Ast) -> impl Iterator<Item = &Item> {
     tree.items.iter()
-}
-
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The return type of a prototype, without storage-class and inlining words.

@@ -84,7 +84,7 @@ fn emit(
         return EXIT_OK;
     }
     if let Some(path) = output {
-        if let Err(e) = crate::output::replace_file(path, text.as_bytes()) {
+        if let Err(e) = crate::atomic_write::write_atomically(path, text.as_bytes()) {
             session.diagnostics.push(Diagnostic::error(
                 Code::OutputError,
                 format!(

@@ -289,15 +289,8 @@ pub(crate) fn release_candidates() -> Vec<(String, String)> {
     if let Some(running) = running_release() {
         candidates.push((running, "the running kernel".to_string()));
     }
-    let mut cached: Vec<String> = std::fs::read_dir(cache_dir().join("kernels"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.path().join("release").is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    cached.sort_by_key(|r| std::cmp::Reverse(natural_key(r)));
-    candidates.extend(cached.into_iter().map(|r| {
+    let cached = crate::fetch::cached_releases(&cache_dir());
+    candidates.extend(cached.into_iter().rev().map(|r| {
         (
             r,
             "the newest matching kernel in the kgpc cache".to_string(),
@@ -307,34 +300,6 @@ pub(crate) fn release_candidates() -> Vec<(String, String)> {
 }
 
 pub use crate::fetch::cache_dir;
-
-/// Sorts `6.1.0-10` after `6.1.0-9`.
-fn natural_key(text: &str) -> Vec<(u64, String)> {
-    let mut key = Vec::new();
-    let mut digits = String::new();
-    let mut other = String::new();
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            if !other.is_empty() {
-                key.push((0, std::mem::take(&mut other)));
-            }
-            digits.push(c);
-        } else {
-            if !digits.is_empty() {
-                key.push((digits.parse().unwrap_or(u64::MAX), String::new()));
-                digits.clear();
-            }
-            other.push(c);
-        }
-    }
-    if !digits.is_empty() {
-        key.push((digits.parse().unwrap_or(u64::MAX), String::new()));
-    }
-    if !other.is_empty() {
-        key.push((0, other));
-    }
-    key
-}
 
 /// An absolute, lexically normalised path.
 fn absolute(path: &Path) -> PathBuf {
@@ -385,6 +350,5 @@ mod tests {
             relative(Path::new("/a/x/c.c"), Path::new("/a/b")),
             PathBuf::from("../x/c.c")
         );
-        assert!(natural_key("6.1.0-10-cloud-amd64") > natural_key("6.1.0-9-cloud-amd64"));
     }
 }

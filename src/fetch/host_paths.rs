@@ -60,7 +60,7 @@ pub fn make_self_contained(tree: &Path, final_root: &Path) -> io::Result<usize> 
             let text = fs::read_to_string(&entry)?;
             let fixed = rewrite_includes(&text, final_root);
             if fixed != text {
-                replace_file(&entry, fixed.as_bytes())?;
+                crate::atomic_write::replace_keeping_mode(&entry, fixed.as_bytes())?;
                 changed += 1;
             }
         }
@@ -219,17 +219,6 @@ fn stays_inside(link: &Path, target: &Path) -> bool {
         }
     }
     true
-}
-
-/// Replaces a file by a complete new one, never leaving it half-written.
-fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    io::Write::write_all(&mut tmp, bytes)?;
-    let permissions = fs::metadata(path)?.permissions();
-    tmp.as_file().set_permissions(permissions)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// Replaces a symbolic link by one to `target`, by rename.

@@ -25,7 +25,6 @@ pub mod host_paths;
 
 use std::fmt;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -345,7 +344,7 @@ fn bring_up_to_date(paths: &KernelPaths) -> Result<(), FetchError> {
     ));
     let root = paths.root();
     self_contained(&root, &root)?;
-    write_atomically(&paths.complete_mark(), TREE_FORMAT.as_bytes())
+    crate::atomic_write::write_atomically(&paths.complete_mark(), TREE_FORMAT.as_bytes())
         .map_err(|e| FetchError::Unpack(format!("the completion mark: {e}")))
 }
 
@@ -370,14 +369,6 @@ pub fn ready(cache: &Path, release: &str) -> Result<Option<KernelPaths>, FetchEr
         bring_up_to_date(&paths)?;
     }
     Ok(paths.is_complete().then_some(paths))
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// Takes the vmlinux and System.map from the start of the `-dbg` package's data.
@@ -728,7 +719,7 @@ impl Lock {
     }
 }
 
-/// The releases in the cache that are complete, sorted.
+/// The releases in the cache that are complete, oldest first (`6.1.0-9` before `6.1.0-10`).
 pub fn cached_releases(cache: &Path) -> Vec<String> {
     let mut releases: Vec<String> = fs::read_dir(cache.join("kernels"))
         .into_iter()
@@ -738,8 +729,36 @@ pub fn cached_releases(cache: &Path) -> Vec<String> {
         .filter(|e| valid_release(&e.file_name().to_string_lossy()))
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    releases.sort();
+    releases.sort_by_key(|r| natural_key(r));
     releases
+}
+
+/// The key that sorts releases as people read them: `6.1.0-10` after `6.1.0-9`.
+pub fn natural_key(text: &str) -> Vec<(u64, String)> {
+    let mut key = Vec::new();
+    let mut digits = String::new();
+    let mut other = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            if !other.is_empty() {
+                key.push((0, std::mem::take(&mut other)));
+            }
+            digits.push(c);
+        } else {
+            if !digits.is_empty() {
+                key.push((digits.parse().unwrap_or(u64::MAX), String::new()));
+                digits.clear();
+            }
+            other.push(c);
+        }
+    }
+    if !digits.is_empty() {
+        key.push((digits.parse().unwrap_or(u64::MAX), String::new()));
+    }
+    if !other.is_empty() {
+        key.push((0, other));
+    }
+    key
 }
 
 #[cfg(test)]
@@ -757,6 +776,29 @@ mod tests {
         assert_eq!(
             fetch(cache.path(), "../x", &FetchOptions::default()).unwrap_err(),
             FetchError::BadRelease("../x".into())
+        );
+    }
+
+    #[test]
+    fn releases_sort_as_people_read_them() {
+        assert!(natural_key("6.1.0-10-cloud-amd64") > natural_key("6.1.0-9-cloud-amd64"));
+        let cache = tempfile::tempdir().unwrap();
+        for release in [
+            "6.1.0-10-cloud-amd64",
+            "6.1.0-9-cloud-amd64",
+            "6.1.0-57-cloud-amd64",
+        ] {
+            let root = cache.path().join("kernels").join(release).join("root");
+            fs::create_dir_all(&root).unwrap();
+            fs::write(root.join(".kgpc-complete"), TREE_FORMAT).unwrap();
+        }
+        assert_eq!(
+            cached_releases(cache.path()),
+            [
+                "6.1.0-9-cloud-amd64",
+                "6.1.0-10-cloud-amd64",
+                "6.1.0-57-cloud-amd64"
+            ]
         );
     }
 

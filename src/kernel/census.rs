@@ -181,7 +181,7 @@ pub fn build_id_of_notes(notes: &[u8]) -> Option<String> {
         let desc_at = at + 12 + pad(namesz);
         let desc = notes.get(desc_at..desc_at + descsz)?;
         if kind == 3 && name == b"GNU\0" {
-            return Some(desc.iter().map(|b| format!("{b:02x}")).collect());
+            return Some(crate::digest::hex(desc));
         }
         at = desc_at + pad(descsz);
     }

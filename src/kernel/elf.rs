@@ -162,11 +162,7 @@ pub struct ElfFacts<'a> {
 impl<'a> ElfFacts<'a> {
     pub fn read(_elf: &'a ElfFile, file: &object::File<'a>) -> Result<ElfFacts<'a>, KernelError> {
         let relocatable = file.kind() == object::ObjectKind::Relocatable;
-        let build_id = file
-            .build_id()
-            .ok()
-            .flatten()
-            .map(|b| b.iter().map(|x| format!("{x:02x}")).collect());
+        let build_id = file.build_id().ok().flatten().map(crate::digest::hex);
         let mut sections = Vec::new();
         let mut bases = Vec::new();
         let mut next = 0x1000u64;

@@ -9,7 +9,6 @@ use super::elf::ElfFile;
 use super::index::{Index, MAGIC};
 use memmap2::Mmap;
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The cache file for `elf`.
@@ -28,7 +27,7 @@ pub fn path_for(dir: &Path, elf: &ElfFile, build_id: Option<&str>) -> PathBuf {
             let data = elf.data();
             h.update(&data[..data.len().min(4096)]);
             let digest = h.finalize();
-            let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+            let hex = crate::digest::hex(&digest[..16]);
             format!("nobuildid-{hex}")
         }
     };
@@ -50,8 +49,5 @@ pub fn load(path: &Path) -> Option<Index<Mmap>> {
 pub fn store(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    crate::atomic_write::write_atomically(path, bytes)
 }

@@ -102,10 +102,7 @@ impl Kernel {
         let elf = ElfFile::open(path)?;
         let build_id = {
             let file = elf.parse()?;
-            file.build_id()
-                .ok()
-                .flatten()
-                .map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+            file.build_id().ok().flatten().map(crate::digest::hex)
         };
         let object_name = options.object_name.clone().unwrap_or_else(|| {
             let stem = path
