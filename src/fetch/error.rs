@@ -1,0 +1,38 @@
+//! Why a kernel could not be fetched, in words for the user.
+
+use std::fmt;
+
+/// Why a kernel could not be fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchError {
+    /// The release is not of a form kgpc can look up.
+    BadRelease(String),
+    /// A tool (apt-get, apt-cache, dpkg-deb, tar) is missing.
+    MissingTool(String),
+    /// apt knows no packages for the release, even after refreshing its lists.
+    UnknownRelease { release: String, detail: String },
+    /// The download failed: no network, or the archive no longer has the files.
+    Download { packages: String, detail: String },
+    /// Unpacking or writing the cache failed.
+    Unpack(String),
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FetchError::BadRelease(r) => write!(
+                f,
+                "`{r}` is not a kernel release such as 6.1.0-57-cloud-amd64"
+            ),
+            FetchError::MissingTool(t) => write!(f, "`{t}` is not installed; kgpc fetches kernels with apt-get and dpkg-deb"),
+            FetchError::UnknownRelease { release, detail } => write!(
+                f,
+                "apt knows no packages for kernel {release} (looked for linux-headers-{release}){detail}"
+            ),
+            FetchError::Download { packages, detail } => {
+                write!(f, "could not download {packages}: {detail}")
+            }
+            FetchError::Unpack(detail) => write!(f, "could not unpack the kernel: {detail}"),
+        }
+    }
+}
