@@ -1,0 +1,89 @@
+//! Rule 7: a replacement's prototype is the kernel's. A replacement without
+//! one takes the kernel's; one that gives it is compared with it.
+
+use super::object::ObjectRules;
+use crate::check::c_decl::{param_types, strip_annotations, types_match};
+use crate::check::model::Replacement;
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
+use crate::kernel::ctype::normalize;
+use crate::kernel::{Prototype, Symbol};
+
+impl ObjectRules<'_> {
+    /// Compares the spec's prototype with the kernel's, or fills it in from the
+    /// kernel's; a replacement that has neither is an error.
+    pub(super) fn prototype(&mut self, func: &mut Replacement, symbol: &Symbol) {
+        let why = match self.kernel.prototype(symbol) {
+            Some(Ok(proto)) if func.prototype_given => return self.compare_prototype(func, &proto),
+            Some(Ok(proto)) => {
+                func.function.return_type = proto.return_type.clone();
+                func.function.params = proto.params_text();
+                return;
+            }
+            _ if func.prototype_given => return,
+            Some(Err(why)) => why,
+            None => format!("{} has no DWARF or BTF for it", self.kernel.object_name),
+        };
+        let name = &func.old_name;
+        self.diagnostics.push(
+            Diagnostic::error(Code::MissingPrototype, format!("the replacement of `{name}` has no prototype, and the kernel's debug information gives none"))
+                .at(func.span, "give the function's C prototype here")
+                .with_note(why)
+                .with_help(format!("write the prototype as in the kernel source: `replace RETURN-TYPE {name}(PARAMETERS) {{`")),
+        );
+    }
+
+    /// An error when the number of parameters differs, a warning when their types do.
+    fn compare_prototype(&mut self, func: &Replacement, proto: &Prototype) {
+        let name = &func.old_name;
+        let spec = param_types(&func.function.params);
+        let kernel_types: Vec<String> = proto.param_types.iter().map(|t| normalize(t)).collect();
+        let note = format!(
+            "the kernel's debug information declares: {}",
+            proto.declaration()
+        );
+        if spec.types.len() != kernel_types.len() || spec.variadic != proto.variadic {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::PrototypeMismatch,
+                    format!("`{name}` takes {} parameter{} in the kernel, not {}", kernel_types.len(), if kernel_types.len() == 1 { "" } else { "s" }, spec.types.len()),
+                )
+                .at(func.span, "wrong prototype")
+                .with_note(note)
+                .with_help("the new function is called with the old function's arguments: copy the kernel's prototype"),
+            );
+            return;
+        }
+        let ret_differs = !types_match(
+            &strip_annotations(&func.function.return_type),
+            &proto.return_type,
+        );
+        let differing: Vec<String> = spec
+            .types
+            .iter()
+            .zip(&kernel_types)
+            .enumerate()
+            .filter(|(_, (a, b))| !types_match(a, b))
+            .map(|(i, (a, b))| format!("parameter {}: `{a}` here, `{b}` in the kernel", i + 1))
+            .collect();
+        if !ret_differs && differing.is_empty() {
+            return;
+        }
+        let mut d = Diagnostic::warning(
+            Code::PrototypeMismatch,
+            format!("the prototype of `{name}` differs from the kernel's"),
+        )
+        .at(func.span, "differs from the kernel")
+        .with_note(note);
+        if ret_differs {
+            d = d.with_note(format!(
+                "return type: `{}` here, `{}` in the kernel",
+                func.function.return_type, proto.return_type
+            ));
+        }
+        for line in differing {
+            d = d.with_note(line);
+        }
+        self.diagnostics.push(d.with_help("types that are the same under another name (a typedef) are fine; anything else is a bug"));
+    }
+}
