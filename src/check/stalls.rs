@@ -137,3 +137,47 @@ impl Stalls {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::kernel_rules::fixture;
+
+    fn why(stalls: &Stalls) -> String {
+        match &stalls.outcome {
+            Outcome::Unavailable { why, .. } => why.clone(),
+            Outcome::Found(c) => format!("found the census of {}", c.release),
+        }
+    }
+
+    #[test]
+    fn no_census_is_looked_for_when_it_could_not_help() {
+        let vmlinux = fixture::vmlinux();
+        let cache = tempfile::tempdir().expect("temp dir");
+        let inputs = KernelInputs {
+            vmlinux: fixture::vmlinux_path().to_path_buf(),
+            modules: None,
+            cache_dir: cache.path().to_path_buf(),
+            progress: false,
+            running_release: None,
+        };
+        let mut model = fixture::model(
+            "object vmlinux {\n    replace int show(struct seq_file *m, void *v) { return 0; }\n}\n",
+        );
+        let wrong = Stalls::obtain(&model, &vmlinux, &inputs, true);
+        assert_eq!(
+            why(&wrong),
+            "the vmlinux is not the target's, so no census of the target was looked for"
+        );
+        assert!(!wrong.told.get());
+        let none_kept = Stalls::obtain(&model, &vmlinux, &inputs, false);
+        assert!(why(&none_kept).starts_with("there is no census of 6.1.0-999-fixture"));
+        model.objects[0].funcs.clear();
+        let nothing_replaced = Stalls::obtain(&model, &vmlinux, &inputs, false);
+        assert_eq!(why(&nothing_replaced), "the patch replaces no function");
+        assert_eq!(
+            nothing_replaced.coverage(),
+            "not checked: the patch replaces no function"
+        );
+    }
+}

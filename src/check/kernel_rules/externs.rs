@@ -87,3 +87,54 @@ fn compare_declaration(kernel: &Kernel, symbol: &Symbol, ext: &Extern) -> Option
     };
     Some((proto.declaration(), same))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::check::kernel_rules::fixture;
+    use crate::codes::Code;
+
+    fn externs(declarations: &str) -> Vec<crate::diagnostic::Diagnostic> {
+        let spec = format!(
+            "object vmlinux {{\n{declarations}\n    replace int caller_one(int x) {{ return x; }}\n}}\n"
+        );
+        fixture::object_rules(&fixture::vmlinux(), &spec).1
+    }
+
+    #[test]
+    fn declarations_are_compared_with_the_kernels() {
+        let found = externs(
+            "    extern char *saved_command_line;\n    extern int use_core_dup(int x);\n    extern unsigned char fixture_mac[6];",
+        );
+        assert_eq!(fixture::messages(&found), Vec::<String>::new());
+        let found = externs("    extern long saved_command_line;\n    extern int use_core_dup(long x);\n    extern int use_core_dup2;");
+        assert_eq!(
+            fixture::messages(&found),
+            [
+                "KGP0108: the declaration of `saved_command_line` differs from the kernel's",
+                "KGP0108: the declaration of `use_core_dup` differs from the kernel's",
+                "KGP0108: no symbol `use_core_dup2` in vmlinux",
+            ]
+        );
+        assert_eq!(
+            found[1].notes,
+            [
+                "the kernel's debug information declares: int use_core_dup(int x)",
+                "the spec declares: int use_core_dup(long x)",
+            ]
+        );
+        assert_eq!(
+            found[2].help.as_deref(),
+            Some("did you mean `use_core_dup`?")
+        );
+    }
+
+    #[test]
+    fn an_exported_symbol_needs_no_extern() {
+        let found = externs("    extern int exported_counter;");
+        assert_eq!(
+            fixture::messages(&found),
+            ["KGP0109: `exported_counter` is exported; it needs no `extern` declaration"]
+        );
+        assert_eq!(found[0].code, Code::ExternExported);
+    }
+}

@@ -107,3 +107,68 @@ fn livepatch(model: &Model, vmlinux: &Kernel, diagnostics: &mut Diagnostics) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::kernel_rules::fixture;
+    use crate::diagnostic::Severity;
+
+    const SHOW: &str =
+        "object vmlinux {\n    replace int show(struct seq_file *m, void *v) { return 0; }\n}\n";
+
+    fn identity(model: &Model, kernel: &Kernel) -> Vec<Diagnostic> {
+        let mut diagnostics = Diagnostics::default();
+        check(model, kernel, &mut diagnostics);
+        diagnostics.iter().cloned().collect()
+    }
+
+    #[test]
+    fn the_fixture_is_the_target_it_says() {
+        let vmlinux = fixture::vmlinux();
+        let mut model = fixture::model(SHOW);
+        assert_eq!(identity(&model, &vmlinux), []);
+        // A build id is one hexadecimal number, in either case.
+        model.target.build_id = vmlinux.meta().build_id.as_ref().map(|id| id.to_uppercase());
+        assert_eq!(identity(&model, &vmlinux), []);
+    }
+
+    #[test]
+    fn each_mismatch_is_an_error_of_its_own() {
+        let vmlinux = fixture::vmlinux();
+        let actual = vmlinux.meta().build_id.clone().unwrap_or_default();
+        let mut model = fixture::model(SHOW);
+        model.target.release = "6.1.0-998-fixture".into();
+        model.target.build_id = Some("00".into());
+        model.target.arch = "arm64".into();
+        let found = identity(&model, &vmlinux);
+        assert_eq!(
+            fixture::messages(&found),
+            [
+                "KGP0101: the vmlinux is release `6.1.0-999-fixture`, not `6.1.0-998-fixture`"
+                    .to_string(),
+                format!("KGP0101: the vmlinux's build id is {actual}, not the spec's 00"),
+                "KGP0101: the vmlinux is for x86_64, not arm64".to_string(),
+            ]
+        );
+        assert!(found.iter().all(Diagnostic::is_error));
+        assert_eq!(
+            found[0].help.as_deref(),
+            Some("pass the debug vmlinux of `6.1.0-998-fixture`, or choose `--release 6.1.0-999-fixture`")
+        );
+    }
+
+    #[test]
+    fn a_kernel_without_banner_or_livepatch() {
+        let found = identity(&fixture::model(SHOW), &fixture::bare());
+        assert_eq!(
+            fixture::messages(&found),
+            [
+                "KGP0101: cannot tell the vmlinux's release: it has no linux_banner",
+                "KGP0101: the kernel was built without CONFIG_LIVEPATCH",
+            ]
+        );
+        assert_eq!(found[0].severity, Severity::Warning);
+        assert_eq!(found[1].severity, Severity::Error);
+    }
+}

@@ -27,3 +27,23 @@ pub fn find_vmlinux(
     }
     locate::find_vmlinux(release?, cache_dir)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_given_vmlinux_comes_first_and_none_is_made_up() {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let given = Path::new("/some/vmlinux");
+        assert_eq!(
+            find_vmlinux(Some(given), Some("6.1.0-999-fixture"), cache.path()),
+            Some(given.to_path_buf())
+        );
+        assert_eq!(find_vmlinux(None, None, cache.path()), None);
+        assert_eq!(
+            find_vmlinux(None, Some("6.1.0-999-fixture"), cache.path()),
+            None
+        );
+    }
+}

@@ -16,6 +16,8 @@
 //! rules of each object against its kernel object, in the spec's order.
 
 mod externs;
+#[cfg(test)]
+pub(crate) mod fixture;
 mod identity;
 mod inputs;
 mod modules;
@@ -108,5 +110,101 @@ impl Run<'_> {
         object::check(object, kernel, &self.stalls, self.diagnostics);
         self.coverage.checked(name, &file_of(kernel));
         body_symbols::check_object(object, &self.names, kernels, self.diagnostics);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::Code;
+    use crate::diagnostic::Diagnostic;
+    use std::path::{Path, PathBuf};
+
+    /// Inputs of a run against the fixture with an empty cache and `--modules` an empty directory.
+    fn inputs(vmlinux: &Path, dir: &Path) -> KernelInputs {
+        KernelInputs {
+            vmlinux: vmlinux.to_path_buf(),
+            modules: Some(dir.join("modules")),
+            cache_dir: dir.join("cache"),
+            progress: false,
+            running_release: None,
+        }
+    }
+
+    fn run(items: &str, inputs: &KernelInputs) -> (Coverage, Vec<String>, Vec<Diagnostic>) {
+        let mut model = fixture::model(items);
+        let mut diagnostics = Diagnostics::default();
+        let coverage = check(&mut model, inputs, &mut diagnostics);
+        let found: Vec<Diagnostic> = diagnostics.iter().cloned().collect();
+        (coverage, fixture::messages(&found), found)
+    }
+
+    const TWO_OBJECTS: &str = "object vmlinux {\n    replace int show(struct seq_file *m, void *v) { return 0; }\n}\nobject nosuch_mod {\n    replace int nosuch_fn(int x) { return x; }\n}\n";
+
+    #[test]
+    fn every_object_is_checked_or_says_why_not() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let inputs = inputs(fixture::vmlinux_path(), dir.path());
+        let (coverage, messages, found) = run(TWO_OBJECTS, &inputs);
+        assert_eq!(
+            messages,
+            [
+                "KGP0115: no census of the target's tasks at rest: kgpc could not check that the transition completes",
+                "KGP0110: no object of module `nosuch_mod` found; its functions were not checked against the kernel",
+            ]
+        );
+        // `--modules` was given, so there is no advice to give it.
+        assert_eq!(found[1].help, None);
+        assert!(coverage.ran);
+        assert_eq!(
+            coverage.vmlinux.as_ref().map(|v| v.file.as_str()),
+            fixture::vmlinux_path().to_str()
+        );
+        let objects: Vec<(&str, bool)> = coverage
+            .objects
+            .iter()
+            .map(|o| (o.name.as_str(), o.checked))
+            .collect();
+        assert_eq!(objects, [("vmlinux", true), ("nosuch_mod", false)]);
+        assert!(coverage.objects[1]
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("no object of module `nosuch_mod` found in ")));
+        assert!(
+            coverage.stalls.as_deref().is_some_and(
+                |s| s.starts_with("not checked: there is no census of 6.1.0-999-fixture")
+            )
+        );
+    }
+
+    #[test]
+    fn a_missing_module_is_an_error_when_a_prototype_must_come_from_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let inputs = inputs(fixture::vmlinux_path(), dir.path());
+        let items = TWO_OBJECTS.replace(
+            "replace int nosuch_fn(int x) { return x; }",
+            "replace nosuch_fn {\n        return 0;\n    }",
+        );
+        let (_, _, found) = run(&items, &inputs);
+        let last = found.last().expect("a diagnostic");
+        assert_eq!(last.code, Code::MissingPrototype);
+        assert_eq!(
+            last.message,
+            "no object of module `nosuch_mod` found; its functions were not checked against the kernel"
+        );
+        assert!(last.notes[0].starts_with("looked for nosuch_mod.ko in "));
+        assert!(last.is_error());
+    }
+
+    #[test]
+    fn an_unreadable_vmlinux_skips_the_kernel_checks() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let missing = PathBuf::from("/nonexistent/vmlinux");
+        let (coverage, messages, _) = run(TWO_OBJECTS, &inputs(&missing, dir.path()));
+        assert_eq!(messages, ["KGP0100: cannot read the target's vmlinux"]);
+        assert_eq!(
+            coverage,
+            Coverage::skipped("cannot read the vmlinux /nonexistent/vmlinux")
+        );
     }
 }

@@ -57,3 +57,48 @@ pub(super) fn not_found(kernel: &Kernel, name: &str, code: Code, what: &str) -> 
     }
     d
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::kernel_rules::fixture;
+
+    #[test]
+    fn what_the_kernel_has_instead() {
+        let vmlinux = fixture::vmlinux();
+        assert_eq!(
+            clones_of(&vmlinux, "only_clone"),
+            ["only_clone.constprop.0"]
+        );
+        assert_eq!(clones_of(&vmlinux, "cloned"), ["cloned.cold"]);
+        assert_eq!(clones_of(&vmlinux, "show"), Vec::<String>::new());
+        let d = not_found(&vmlinux, "only_clone", Code::ExternProblem, "symbol");
+        assert_eq!(d.message, "no symbol `only_clone` in vmlinux");
+        assert_eq!(
+            d.notes[1],
+            "the compiler emitted only clones of it: only_clone.constprop.0"
+        );
+        let d = not_found(
+            &vmlinux,
+            "inlined_helper",
+            Code::FunctionNotFound,
+            "function",
+        );
+        assert_eq!(
+            d.notes[1],
+            "it was inlined everywhere it is used: into caller_one, caller_two"
+        );
+        assert_eq!(
+            d.help.as_deref(),
+            Some("replace the functions that hold the inlined copies instead")
+        );
+        let d = not_found(
+            &vmlinux,
+            "no_such_thing_at_all",
+            Code::FunctionNotFound,
+            "function",
+        );
+        assert!(d.notes[0].starts_with("looked in vmlinux ("));
+        assert_eq!(d.notes.len(), 1);
+    }
+}

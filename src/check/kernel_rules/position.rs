@@ -191,3 +191,76 @@ fn listing(symbols: &[Symbol]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::check::kernel_rules::fixture;
+    use crate::codes::Code;
+
+    fn dup_fn(position: &str) -> String {
+        format!("object vmlinux {{\n    replace int dup_fn(int x) {position} {{ return x; }}\n}}\n")
+    }
+
+    #[test]
+    fn a_file_names_the_position_by_path_components() {
+        let vmlinux = fixture::vmlinux();
+        for (position, sympos) in [
+            ("in \"core.c\"", 1),
+            ("in \"./other.c\"", 2),
+            ("in \"lib/other.c\"", 2),
+            ("in \"core.c\" sympos 1", 1),
+            ("sympos 2", 2),
+        ] {
+            let (model, found) = fixture::object_rules(&vmlinux, &dup_fn(position));
+            assert_eq!(
+                fixture::messages(&found),
+                Vec::<String>::new(),
+                "{position}"
+            );
+            let func = &model.objects[0].funcs[0];
+            assert_eq!(
+                (func.sympos, func.position_checked),
+                (sympos, true),
+                "{position}"
+            );
+        }
+        let (_, found) = fixture::object_rules(&vmlinux, &dup_fn("in \"ther.c\""));
+        assert_eq!(
+            fixture::messages(&found),
+            ["KGP0103: no `dup_fn` of vmlinux comes from \"ther.c\""]
+        );
+    }
+
+    #[test]
+    fn a_sympos_that_the_file_contradicts_is_refused_at_the_sympos() {
+        let vmlinux = fixture::vmlinux();
+        let (model, found) = fixture::object_rules(&vmlinux, &dup_fn("in \"core.c\" sympos 2"));
+        assert_eq!(
+            fixture::messages(&found),
+            ["KGP0103: `dup_fn` in \"core.c\" is at position 1, not 2"]
+        );
+        let func = &model.objects[0].funcs[0];
+        assert_eq!(found[0].primary.as_ref().map(|l| l.span), func.sympos_span);
+        assert!(found[0].notes[0].contains("sympos 1: core.c at 0x"));
+        assert!(found[0].notes[0].contains("\nsympos 2: other.c at 0x"));
+        assert!(!func.position_checked);
+    }
+
+    #[test]
+    fn externs_take_positions_too() {
+        let vmlinux = fixture::vmlinux();
+        let (model, found) = fixture::object_rules(
+            &vmlinux,
+            "object vmlinux {\n    extern int dup_fn(int x) sympos 3;\n    replace int caller_one(int x) { return x; }\n}\n",
+        );
+        assert_eq!(
+            fixture::messages(&found),
+            ["KGP0103: there is no symbol `dup_fn` at position 3: vmlinux has 2"]
+        );
+        assert_eq!(found[0].code, Code::AmbiguousSymbol);
+        assert_eq!(
+            found[0].primary.as_ref().map(|l| l.span),
+            model.objects[0].externs[0].sympos_span
+        );
+    }
+}

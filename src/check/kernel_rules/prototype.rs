@@ -87,3 +87,80 @@ impl ObjectRules<'_> {
         self.diagnostics.push(d.with_help("types that are the same under another name (a typedef) are fine; anything else is a bug"));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::check::kernel_rules::fixture;
+    use crate::codes::Code;
+
+    fn show(prototype: &str) -> String {
+        format!("object vmlinux {{\n    replace {prototype} {{\n        return 0;\n    }}\n}}\n")
+    }
+
+    #[test]
+    fn a_replacement_without_a_prototype_takes_the_kernels() {
+        let (model, found) = fixture::object_rules(&fixture::vmlinux(), &show("show"));
+        assert_eq!(fixture::messages(&found), Vec::<String>::new());
+        let function = &model.objects[0].funcs[0].function;
+        assert_eq!(
+            (function.return_type.as_str(), function.params.as_str()),
+            ("int", "(struct seq_file *m, void *v)")
+        );
+    }
+
+    #[test]
+    fn a_function_the_debug_information_does_not_describe_needs_a_prototype() {
+        let (_, found) = fixture::object_rules(&fixture::bare(), &show("asm_fn"));
+        let missing: Vec<_> = found
+            .iter()
+            .filter(|d| d.code == Code::MissingPrototype)
+            .collect();
+        assert_eq!(missing.len(), 1, "{found:?}");
+        assert_eq!(
+            missing[0].message,
+            "the replacement of `asm_fn` has no prototype, and the kernel's debug information gives none"
+        );
+        assert_eq!(missing[0].notes, ["vmlinux has no DWARF or BTF for it"]);
+        // With a prototype, there is nothing to compare it with and nothing to say.
+        let (_, found) = fixture::object_rules(&fixture::bare(), &show("void asm_fn(void)"));
+        assert!(
+            found
+                .iter()
+                .all(|d| d.code != Code::MissingPrototype && d.code != Code::PrototypeMismatch),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn counts_are_errors_and_types_warnings() {
+        let vmlinux = fixture::vmlinux();
+        let (_, found) = fixture::object_rules(
+            &vmlinux,
+            &show("int show(struct seq_file *m, void *v, ...)"),
+        );
+        assert_eq!(
+            fixture::messages(&found),
+            ["KGP0107: `show` takes 2 parameters in the kernel, not 2"]
+        );
+        assert!(found[0].is_error());
+        let (_, found) =
+            fixture::object_rules(&vmlinux, &show("long show(struct seq_file *m, void *v)"));
+        assert_eq!(
+            fixture::messages(&found),
+            ["KGP0107: the prototype of `show` differs from the kernel's"]
+        );
+        assert!(!found[0].is_error());
+        assert_eq!(
+            found[0].notes,
+            [
+                "the kernel's debug information declares: int show(struct seq_file *m, void *v)",
+                "return type: `long` here, `int` in the kernel",
+            ]
+        );
+        let (_, found) = fixture::object_rules(
+            &vmlinux,
+            &show("int show(struct seq_file *seq, void *data)"),
+        );
+        assert_eq!(fixture::messages(&found), Vec::<String>::new());
+    }
+}

@@ -202,3 +202,92 @@ impl ObjectRules<'_> {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::check::kernel_rules::fixture;
+    use crate::codes::Code;
+
+    fn replace(entries: &str) -> String {
+        format!("object vmlinux {{\n{entries}\n}}\n")
+    }
+
+    #[test]
+    fn a_missing_function_without_a_prototype_needs_one() {
+        let (_, found) = fixture::object_rules(
+            &fixture::vmlinux(),
+            &replace("    replace dup_fm {\n        return 0;\n    }"),
+        );
+        assert_eq!(
+            fixture::messages(&found),
+            ["KGP0024: no function `dup_fm` in vmlinux"]
+        );
+        assert_eq!(found[0].code, Code::MissingPrototype);
+        assert_eq!(found[0].help.as_deref(), Some("did you mean `dup_fn`?"));
+        assert!(found[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("kgpc cannot read its prototype either")));
+    }
+
+    #[test]
+    fn an_unpatchable_function_says_where_it_is_and_what_to_do() {
+        let (model, found) = fixture::object_rules(
+            &fixture::vmlinux(),
+            &replace("    replace int notrace_fn(int x) { return x; }"),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].code, Code::NotPatchable);
+        assert!(found[0].notes[0].starts_with("vmlinux `notrace_fn` is at 0x"));
+        assert!(found[0].notes[0].ends_with(" bytes, from core.c"));
+        assert_eq!(
+            found[0].help.as_deref(),
+            Some("replace the functions that call it instead")
+        );
+        // The position is known, so the module can still name the function.
+        assert!(model.objects[0].funcs[0].position_checked);
+    }
+
+    #[test]
+    fn inlined_copies_are_reported_unless_replaced_or_allowed() {
+        let bare = fixture::bare();
+        let add_one = "    replace int add_one(int x) { return x; }";
+        let (_, found) = fixture::object_rules(&bare, &replace(add_one));
+        let inlined: Vec<_> = found
+            .iter()
+            .filter(|d| d.code == Code::InlinedCopies)
+            .collect();
+        assert_eq!(inlined.len(), 1, "{found:?}");
+        assert_eq!(
+            inlined[0].message,
+            "`add_one` was also inlined into 2 functions the patch leaves alone"
+        );
+        assert_eq!(inlined[0].notes[0], "inlined into: user_one, user_two");
+        assert!(inlined[0]
+            .help
+            .as_deref()
+            .is_some_and(|h| h.ends_with("say so with `allow_inlined \"user_one\"`")));
+        let (_, found) = fixture::object_rules(
+            &bare,
+            &replace(
+                "    replace int add_one(int x) allow_inlined \"user_one\" { return x; }\n    replace int user_two(int x) { return x; }",
+            ),
+        );
+        assert!(
+            found.iter().all(|d| d.code != Code::InlinedCopies),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn clones_and_cold_parts_are_told_apart() {
+        let (_, found) = fixture::object_rules(
+            &fixture::vmlinux(),
+            &replace("    replace int cloned(int x) { return x; }"),
+        );
+        assert_eq!(
+            fixture::messages(&found),
+            ["KGP0105: `cloned` has a cold part, cloned.cold, split off by the compiler"]
+        );
+    }
+}
