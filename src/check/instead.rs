@@ -2,7 +2,7 @@
 //! wrappers of a system call's body, or the functions that hold the copies
 //! of a function the compiler inlined everywhere.
 
-use super::name_list::name_list;
+use super::name_list::{name_list, plural};
 use crate::kernel::index::flag;
 use crate::kernel::Kernel;
 
@@ -111,7 +111,7 @@ fn inlined_holders(kernel: &Kernel, name: &str) -> Option<Instead> {
         notes: vec![format!(
             "the compiler inlined `{name}` into {} function{}",
             holders.len(),
-            if holders.len() == 1 { "" } else { "s" }
+            plural(holders.len())
         )],
         holders: true,
     })

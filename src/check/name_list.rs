@@ -1,4 +1,5 @@
-//! Lists of names in diagnostics, cut after the first few.
+//! Lists of names in diagnostics, cut after the first few, and the plural
+//! ending of a count.
 
 /// `names` joined with commas, or the first `max` of them and how many more there are.
 pub(crate) fn name_list(names: &[String], max: usize) -> String {
@@ -7,6 +8,15 @@ pub(crate) fn name_list(names: &[String], max: usize) -> String {
             format!("{} and {} more", shown.join(", "), names.len() - max)
         }
         _ => names.join(", "),
+    }
+}
+
+/// The ending of a noun counted `count` times: `s`, except for one.
+pub(crate) fn plural(count: usize) -> &'static str {
+    if count == 1 {
+        ""
+    } else {
+        "s"
     }
 }
 
@@ -21,5 +31,10 @@ mod tests {
         assert_eq!(name_list(&names, 2), "a, b and 1 more");
         assert_eq!(name_list(&names, 0), " and 3 more");
         assert_eq!(name_list(&[], 2), "");
+    }
+
+    #[test]
+    fn only_one_is_singular() {
+        assert_eq!([0, 1, 2].map(plural), ["s", "", "s"]);
     }
 }

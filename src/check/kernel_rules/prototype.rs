@@ -4,6 +4,7 @@
 use super::object::ObjectRules;
 use crate::check::c_decl::{param_types, strip_annotations, types_match};
 use crate::check::model::Replacement;
+use crate::check::name_list::plural;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::kernel::ctype::normalize;
@@ -46,7 +47,7 @@ impl ObjectRules<'_> {
             self.diagnostics.push(
                 Diagnostic::error(
                     Code::PrototypeMismatch,
-                    format!("`{name}` takes {} parameter{} in the kernel, not {}", kernel_types.len(), if kernel_types.len() == 1 { "" } else { "s" }, spec.types.len()),
+                    format!("`{name}` takes {} parameter{} in the kernel, not {}", kernel_types.len(), plural(kernel_types.len()), spec.types.len()),
                 )
                 .at(func.span, "wrong prototype")
                 .with_note(note)

@@ -10,7 +10,7 @@ use super::objects::describe;
 use super::position::Wanted;
 use crate::check::instead::replace_instead;
 use crate::check::model::Replacement;
-use crate::check::name_list::name_list;
+use crate::check::name_list::{name_list, plural};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::kernel::facts::unpatchable_reason;
@@ -189,7 +189,7 @@ impl ObjectRules<'_> {
                 format!(
                     "`{name}` was also inlined into {} function{} the patch leaves alone",
                     inlined.len(),
-                    if inlined.len() == 1 { "" } else { "s" }
+                    plural(inlined.len())
                 ),
             )
             .at(func.span, "has inlined copies")
