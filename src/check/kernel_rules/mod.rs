@@ -6,7 +6,8 @@
 //! 2. existence of each replaced function, with "did you mean" ([`replacement`], [`not_found`]);
 //! 3. position: duplicated local names, `in "file.c"` and `sympos` ([`position`]);
 //! 4. patchability: an ftrace call site, not `__init`, not noinstr;
-//! 5. compiler clones; 6. inlined copies ([`replacement`]); 7. prototypes ([`prototype`]);
+//! 5. compiler clones; 6. inlined copies (4 to 6 in [`replacement`]);
+//! 7. prototypes ([`prototype`]);
 //! 8. `extern` symbols ([`externs`]); 9. modules ([`modules`]); 10. transitions that
 //!    may never end ([`super::stalls`]);
 //! 11. symbols the bodies use that the kernel does not export
