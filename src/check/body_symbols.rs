@@ -15,6 +15,7 @@
 
 use super::c_uses::{identifiers, parameter_names, uses, Use};
 use super::model::{Fragment, Model, Object};
+use super::name_list::name_list;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::kernel::index::flag;
@@ -112,7 +113,7 @@ impl Origin {
                 callers,
             } => format!(
                 "`{name}` is a static function of {file} that exists only inlined into its callers in {object} ({}); it has no symbol to link against",
-                short_list(callers, 5)
+                name_list(callers, 5)
             ),
         }
     }
@@ -146,14 +147,6 @@ impl Origin {
                 "copy `{name}` from {file} into the spec as a `helper` (under another name if a header declares it)"
             ),
         }
-    }
-}
-
-fn short_list(names: &[String], max: usize) -> String {
-    if names.len() <= max {
-        names.join(", ")
-    } else {
-        format!("{} and {} more", names[..max].join(", "), names.len() - max)
     }
 }
 

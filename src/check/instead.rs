@@ -2,6 +2,7 @@
 //! wrappers of a system call's body, or the functions that hold the copies
 //! of a function the compiler inlined everywhere.
 
+use super::name_list::{name_list, plural};
 use crate::kernel::index::flag;
 use crate::kernel::Kernel;
 
@@ -102,17 +103,15 @@ fn inlined_holders(kernel: &Kernel, name: &str) -> Option<Instead> {
         return None;
     }
     let shown: Vec<String> = holders.iter().map(|h| format!("`{h}`")).collect();
-    let listed = if shown.len() <= 12 {
-        shown.join(", ")
-    } else {
-        format!("{} and {} more", shown[..12].join(", "), shown.len() - 12)
-    };
     Some(Instead {
-        help: format!("replace the functions that hold its inlined copies instead: {listed}"),
+        help: format!(
+            "replace the functions that hold its inlined copies instead: {}",
+            name_list(&shown, 12)
+        ),
         notes: vec![format!(
             "the compiler inlined `{name}` into {} function{}",
             holders.len(),
-            if holders.len() == 1 { "" } else { "s" }
+            plural(holders.len())
         )],
         holders: true,
     })

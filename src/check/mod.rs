@@ -9,6 +9,7 @@ pub mod instead;
 pub mod kernel_rules;
 pub(crate) mod lower;
 pub mod model;
+pub(crate) mod name_list;
 pub mod names;
 pub mod positions;
 pub mod release;

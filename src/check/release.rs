@@ -16,7 +16,9 @@ pub struct ReleaseRequest {
 }
 
 /// Whether `release` matches `pattern`, where `*` matches any run of
-/// characters and `?` any one character.
+/// characters and `?` any one character; every other character, `[`, `]`
+/// and `\` too, matches only itself.
+// Not `glob::Pattern`: it reads `[...]` as a class, refuses `[` alone and `**` inside a component.
 pub fn matches(pattern: &str, release: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let r: Vec<char> = release.chars().collect();
@@ -81,6 +83,23 @@ mod tests {
         assert!(matches("*", "anything"));
         assert!(matches("a*b*c", "aXXbYYc"));
         assert!(!matches("a*b*c", "aXXbYY"));
+    }
+
+    /// Only `*` and `?` are special (docs/language.md): brackets and backslashes are
+    /// plain characters, and `**` is one more star, where a shell glob differs.
+    #[test]
+    fn only_stars_and_question_marks_are_special() {
+        assert!(matches("6.1.0-[57]-cloud", "6.1.0-[57]-cloud"));
+        assert!(!matches("6.1.0-[57]-cloud", "6.1.0-5-cloud"));
+        assert!(matches("6.1.0-[", "6.1.0-["));
+        assert!(matches("a\\*", "a\\x"));
+        assert!(!matches("a\\*", "a*"));
+        assert!(matches("6.1.0-**-amd64", "6.1.0-57-cloud-amd64"));
+        assert!(matches("*", "a/b"));
+        assert!(matches("?", "é"));
+        assert!(!matches("?", ""));
+        assert!(matches("", ""));
+        assert!(!matches("", "6.1"));
     }
 
     #[test]

@@ -2,14 +2,15 @@
 //! of tasks at rest, and the warning that they were not checked when there
 //! is no census (KGP0115).
 
-use super::model::{Object, Replacement};
+use super::kernel_rules::KernelInputs;
+use super::model::{Model, Object, Replacement};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::kernel::census::Census;
 use crate::kernel::facts::always_on_stack;
 use crate::kernel::{Kernel, Symbol};
 use crate::source::Span;
-use crate::vm::census::Outcome;
+use crate::vm::census::{self, Outcome, Request};
 
 /// What rule 10 knows about the target's tasks.
 pub struct Stalls {
@@ -19,6 +20,39 @@ pub struct Stalls {
 }
 
 impl Stalls {
+    /// The census of the target's tasks at rest, when some object replaces functions
+    /// and the vmlinux is the target's (`mismatch` says it is not).
+    pub fn obtain(
+        model: &Model,
+        vmlinux: &Kernel,
+        inputs: &KernelInputs,
+        mismatch: bool,
+    ) -> Stalls {
+        let outcome = if mismatch {
+            Outcome::Unavailable {
+                why: "the vmlinux is not the target's, so no census of the target was looked for"
+                    .into(),
+                help: "check against the target's own vmlinux".into(),
+            }
+        } else if model.objects.iter().any(|o| !o.funcs.is_empty()) {
+            census::obtain(&Request::new(
+                model.target.release.clone(),
+                vmlinux.meta().build_id.clone(),
+                inputs.cache_dir.clone(),
+                inputs.running_release.clone(),
+            ))
+        } else {
+            Outcome::Unavailable {
+                why: "the patch replaces no function".into(),
+                help: String::new(),
+            }
+        };
+        Stalls {
+            outcome,
+            told: std::cell::Cell::new(false),
+        }
+    }
+
     pub fn census(&self) -> Option<&Census> {
         match &self.outcome {
             Outcome::Found(c) => Some(c),
@@ -100,6 +134,50 @@ impl Stalls {
         }
         diagnostics.push(
             d.with_help("replace a function the loop calls instead, or make sure the loop is left"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::kernel_rules::fixture;
+
+    fn why(stalls: &Stalls) -> String {
+        match &stalls.outcome {
+            Outcome::Unavailable { why, .. } => why.clone(),
+            Outcome::Found(c) => format!("found the census of {}", c.release),
+        }
+    }
+
+    #[test]
+    fn no_census_is_looked_for_when_it_could_not_help() {
+        let vmlinux = fixture::vmlinux();
+        let cache = tempfile::tempdir().expect("temp dir");
+        let inputs = KernelInputs {
+            vmlinux: fixture::vmlinux_path().to_path_buf(),
+            modules: None,
+            cache_dir: cache.path().to_path_buf(),
+            progress: false,
+            running_release: None,
+        };
+        let mut model = fixture::model(
+            "object vmlinux {\n    replace int show(struct seq_file *m, void *v) { return 0; }\n}\n",
+        );
+        let wrong = Stalls::obtain(&model, &vmlinux, &inputs, true);
+        assert_eq!(
+            why(&wrong),
+            "the vmlinux is not the target's, so no census of the target was looked for"
+        );
+        assert!(!wrong.told.get());
+        let none_kept = Stalls::obtain(&model, &vmlinux, &inputs, false);
+        assert!(why(&none_kept).starts_with("there is no census of 6.1.0-999-fixture"));
+        model.objects[0].funcs.clear();
+        let nothing_replaced = Stalls::obtain(&model, &vmlinux, &inputs, false);
+        assert_eq!(why(&nothing_replaced), "the patch replaces no function");
+        assert_eq!(
+            nothing_replaced.coverage(),
+            "not checked: the patch replaces no function"
         );
     }
 }

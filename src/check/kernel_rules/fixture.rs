@@ -1,0 +1,166 @@
+//! The kernels the unit tests of the kernel rules run on: the fixture vmlinux
+//! of `tests/kernel_fixtures`, built with gcc and ld as `tests/kernel_facts.rs`
+//! builds it, and a bare one without a banner or livepatch whose `add_one` has
+//! both a symbol and inlined copies. Specs are lowered for them and one
+//! object's rules run against them.
+
+use super::object;
+use crate::check::stalls::Stalls;
+use crate::check::{lower, LowerOptions, Model};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::kernel::{Kernel, OpenOptions};
+use crate::load::{load, Input};
+use crate::scope::ReadScope;
+use crate::source::SourceMap;
+use crate::vm::census::Outcome;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The bare kernel's one unit.
+const BARE: &str = r#"
+__attribute__((no_instrument_function)) void __fentry__(void) { }
+int add_one(int x) { return x + 1; }
+int user_one(int x) { return add_one(x) * 2; }
+int user_two(int x) { return add_one(x) * 3; }
+/* A function of assembly, which DWARF does not describe. */
+asm(".globl asm_fn\n.type asm_fn, @function\nasm_fn: ret\n.size asm_fn, 1\n");
+"#;
+
+/// The head of every spec the tests lower: the fixture's release.
+const HEAD: &str = "patch fixture { description \"kernel rules unit test\" }\ntarget { release \"6.1.0-999-fixture\" arch x86_64 }\n";
+
+struct Built {
+    _dir: tempfile::TempDir,
+    vmlinux: PathBuf,
+    bare: PathBuf,
+}
+
+/// Builds both kernels once per test process.
+fn built() -> &'static Built {
+    static BUILT: OnceLock<Built> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path();
+        let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kernel_fixtures");
+        for f in ["core.c", "other.c", "fixture.h", "fixture.lds"] {
+            fs::copy(sources.join(f), dir.join(f)).expect("copy fixture");
+        }
+        fs::write(dir.join("bare.c"), BARE).expect("write bare.c");
+        for unit in ["core", "other", "bare"] {
+            run(Command::new("gcc")
+                .args([
+                    "-O2",
+                    "-g",
+                    "-pg",
+                    "-mfentry",
+                    "-mrecord-mcount",
+                    "-fno-pic",
+                ])
+                .args([
+                    "-fno-asynchronous-unwind-tables",
+                    "-fno-stack-protector",
+                    "-c",
+                ])
+                .args([format!("{unit}.c"), "-o".into(), format!("{unit}.o")])
+                .current_dir(dir));
+        }
+        let link = |out: &str, entry: &str, objects: &[&str]| {
+            run(Command::new("ld")
+                .args(["-o", out, "-e", entry, "--build-id", "-T", "fixture.lds"])
+                .args(["--emit-relocs", "--no-warn-rwx-segments"])
+                .args(objects)
+                .current_dir(dir));
+        };
+        link("vmlinux", "use_core_dup", &["core.o", "other.o"]);
+        link("bare", "add_one", &["bare.o"]);
+        Built {
+            vmlinux: dir.join("vmlinux"),
+            bare: dir.join("bare"),
+            _dir: tmp,
+        }
+    })
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().expect("tool runs");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn open(path: &Path) -> Kernel {
+    let options = OpenOptions {
+        cache_dir: None,
+        progress: false,
+        object_name: Some("vmlinux".into()),
+        btf_base: None,
+    };
+    Kernel::open(path, &options).expect("the fixture opens")
+}
+
+/// Where the fixture vmlinux is.
+pub fn vmlinux_path() -> &'static Path {
+    &built().vmlinux
+}
+
+/// The fixture vmlinux of `tests/kernel_fixtures`.
+pub fn vmlinux() -> Kernel {
+    open(&built().vmlinux)
+}
+
+/// The bare kernel: no banner, no `klp_enable_patch`, and `add_one`.
+pub fn bare() -> Kernel {
+    open(&built().bare)
+}
+
+/// The model of a spec of the fixture's release whose items are `items`.
+pub fn model(items: &str) -> Model {
+    let mut sources = SourceMap::new();
+    let mut diagnostics = Diagnostics::default();
+    let input = Input::Text {
+        name: "fix.kgp",
+        text: format!("{HEAD}{items}"),
+    };
+    let scope = ReadScope::new(None, &[]).expect("a scope");
+    let loaded = load(input, scope, &mut sources, &mut diagnostics).expect("the spec loads");
+    let options = LowerOptions {
+        release: Default::default(),
+        prototypes_from_kernel: true,
+    };
+    let model = lower(&loaded, &mut sources, &options, &mut diagnostics);
+    assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+    model.expect("the spec lowers")
+}
+
+/// No census: every run of the tests is told so already.
+pub fn no_census() -> Stalls {
+    Stalls {
+        outcome: Outcome::Unavailable {
+            why: "the unit tests take no census".into(),
+            help: String::new(),
+        },
+        told: std::cell::Cell::new(true),
+    }
+}
+
+/// Runs the rules of the spec's first object against `kernel`, without a
+/// census; returns the model with what the rules filled in, and what they said.
+pub fn object_rules(kernel: &Kernel, items: &str) -> (Model, Vec<Diagnostic>) {
+    let mut model = model(items);
+    let mut diagnostics = Diagnostics::default();
+    let stalls = no_census();
+    object::check(&mut model.objects[0], kernel, &stalls, &mut diagnostics);
+    (model, diagnostics.iter().cloned().collect())
+}
+
+/// Each diagnostic as `KGPnnnn: message`, to compare in one assertion.
+pub fn messages(diagnostics: &[Diagnostic]) -> Vec<String> {
+    diagnostics
+        .iter()
+        .map(|d| format!("{}: {}", d.code.as_str(), d.message))
+        .collect()
+}

@@ -1,0 +1,73 @@
+//! Opening the kernel objects a spec is checked against, and what a run says
+//! about an object: that it cannot be read, that it is damaged, what it is.
+
+use super::inputs::KernelInputs;
+use crate::check::coverage::KernelFile;
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::kernel::{Kernel, OpenOptions};
+use crate::source::Span;
+use std::path::PathBuf;
+
+/// How to open the object `object_name`; a module's BTF is split against `btf_base`.
+pub(super) fn options(
+    inputs: &KernelInputs,
+    object_name: &str,
+    btf_base: Option<PathBuf>,
+) -> OpenOptions {
+    OpenOptions {
+        cache_dir: Some(inputs.cache_dir.clone()),
+        progress: inputs.progress,
+        object_name: Some(object_name.into()),
+        btf_base,
+    }
+}
+
+/// The target's vmlinux, or `None` after the error that it cannot be read.
+pub(super) fn open_vmlinux(
+    inputs: &KernelInputs,
+    target: Span,
+    diagnostics: &mut Diagnostics,
+) -> Option<Kernel> {
+    match Kernel::open(&inputs.vmlinux, &options(inputs, "vmlinux", None)) {
+        Ok(vmlinux) => Some(vmlinux),
+        Err(e) => {
+            diagnostics.push(
+                Diagnostic::error(Code::KernelUnreadable, "cannot read the target's vmlinux")
+                    .at(target, "the target whose vmlinux this is")
+                    .with_note(e.to_string())
+                    .with_help("pass the debug vmlinux with --vmlinux PATH (`kgpc kernel fetch RELEASE` fetches Debian's)"),
+            );
+            None
+        }
+    }
+}
+
+/// A warning for each loss to a damaged section of `kernel` (KGP0117).
+pub(crate) fn damaged(kernel: &Kernel) -> Vec<Diagnostic> {
+    kernel
+        .meta()
+        .damaged
+        .iter()
+        .map(|loss| {
+            Diagnostic::warning(
+                Code::KernelDamaged,
+                format!("`{}` is damaged: {loss}", kernel.path.display()),
+            )
+            .with_help("use an undamaged copy of the object: fetch it again with `kgpc kernel fetch RELEASE`, or pass another with --vmlinux or --modules")
+        })
+        .collect()
+}
+
+/// The file and build id the coverage records for `kernel`.
+pub(super) fn file_of(kernel: &Kernel) -> KernelFile {
+    KernelFile {
+        file: kernel.path.display().to_string(),
+        build_id: kernel.meta().build_id.clone(),
+    }
+}
+
+/// The object's name and file, for a note that says where kgpc looked.
+pub(super) fn describe(kernel: &Kernel) -> String {
+    format!("{} ({})", kernel.object_name, kernel.path.display())
+}
