@@ -1,7 +1,6 @@
 //! `kgpc build`: compile a spec and build the module with the kernel's build system.
 
 use super::session::{Outcome, Session};
-use super::{EXIT_BUILD, EXIT_OK, EXIT_SPEC_ERRORS};
 use crate::build::kbuild::{find_kdir, CompilerMessage, MakeError};
 use crate::build::{build_module, BuildFailure, Built};
 use crate::check::body_symbols;
@@ -10,11 +9,12 @@ use crate::check::Model;
 use crate::cli::{BuildArgs, MessageFormat, SpecArgs};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
+use crate::error::Error;
 use crate::kernel::{locate, Kernel, OpenOptions};
 use crate::source::Span;
 use std::path::{Path, PathBuf};
 
-pub fn build(args: &BuildArgs) -> i32 {
+pub fn build(args: &BuildArgs) -> Result<(), Error> {
     let mut session = Session::new(args.spec.message_format);
     let request = BuildRequest {
         spec: &args.spec,
@@ -23,7 +23,7 @@ pub fn build(args: &BuildArgs) -> i32 {
         kdir: args.kdir.as_deref(),
         extra_symbols: args.symvers.clone(),
     };
-    match build_spec(&mut session, &request) {
+    match compile_and_build(&mut session, &request) {
         Ok(spec) => {
             session.report("build the module");
             session.finish(&Outcome {
@@ -31,16 +31,20 @@ pub fn build(args: &BuildArgs) -> i32 {
                 module: Some(&spec.module),
             });
             if args.spec.message_format == MessageFormat::Human {
-                crate::errln!("{}\n  {}", spec.summary(), session.coverage.describe());
+                crate::errln!(
+                    "{}\n  {}",
+                    spec.summary(),
+                    session.compiled.coverage.describe()
+                );
             }
-            EXIT_OK
+            Ok(())
         }
-        Err(status) => {
+        Err(error) => {
             session.finish(&Outcome {
                 command: "build",
                 module: None,
             });
-            status
+            Err(error)
         }
     }
 }
@@ -100,38 +104,37 @@ impl BuiltSpec {
     }
 }
 
-/// Checks, compiles and builds a spec. On failure the diagnostics have been
-/// reported and the exit status is returned.
-pub(crate) fn build_spec(session: &mut Session, request: &BuildRequest) -> Result<BuiltSpec, i32> {
-    let model = session.check(request.spec);
-    let Some(model) = model.filter(|_| !session.diagnostics.has_errors()) else {
-        session.report("build the module");
-        return Err(EXIT_SPEC_ERRORS);
+/// Compiles the spec the request names and builds it. On failure the
+/// diagnostics have been reported.
+pub(crate) fn compile_and_build(
+    session: &mut Session,
+    request: &BuildRequest,
+) -> Result<BuiltSpec, Error> {
+    let Some(model) = session.compile(request.spec) else {
+        return Err(session.fail(Error::Spec, "build the module"));
     };
+    build_spec(session, model, request)
+}
+
+/// Writes a checked spec's module and builds it. On failure the diagnostics
+/// have been reported.
+pub(crate) fn build_spec(
+    session: &mut Session,
+    model: Model,
+    request: &BuildRequest,
+) -> Result<BuiltSpec, Error> {
     let release = model.target.release.clone();
-    let kdir = match find_kdir(&release, request.kdir) {
-        Ok(kdir) => kdir,
-        Err(tried) => {
-            let tried: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
-            session.diagnostics.push(
-                Diagnostic::error(
-                    Code::KernelNotFound,
-                    format!("no kernel build tree for {release}"),
-                )
-                .at(model.target.span, "the release this build is for")
-                .with_note(format!("looked in: {}", tried.join(", ")))
-                .with_help(format!(
-                    "fetch it with `kgpc kernel fetch {release}`, or name a build tree with --kdir"
-                )),
-            );
-            session.report("build the module");
-            return Err(EXIT_BUILD);
-        }
-    };
-
-    let (dir, _) =
+    let kdir = find_kdir(&release, request.kdir).map_err(|tried| {
+        let error = Error::NoBuildTree {
+            release,
+            tried,
+            span: model.target.span,
+        };
+        session.fail(error, "build the module")
+    })?;
+    let written =
         super::compile::write_module(session, &model, request.output.as_deref(), request.force)?;
-
+    let dir = written.dir;
     match build_module(&kdir, &dir, &request.extra_symbols) {
         Ok(built) => {
             map_compiler_messages(session, &dir, &built.make.log, false);
@@ -152,15 +155,11 @@ pub(crate) fn build_spec(session: &mut Session, request: &BuildRequest) -> Resul
             let kernels = open_kernels(session, &model, request.spec);
             let kernels: Vec<&Kernel> = kernels.iter().collect();
             for d in undefined_diagnostics(&module, &names, &kernels, Some(&model)) {
-                session.diagnostics.push(d);
+                session.push(d);
             }
-            session.report("build the module");
-            Err(EXIT_BUILD)
+            Err(session.fail(Error::Build, "build the module"))
         }
-        Err(failure) => {
-            report_failure(session, &dir, &kdir, failure);
-            Err(EXIT_BUILD)
-        }
+        Err(failure) => Err(report_failure(session, &dir, &kdir, failure)),
     }
 }
 
@@ -168,9 +167,10 @@ pub(crate) fn build_spec(session: &mut Session, request: &BuildRequest) -> Resul
 /// spec patches, then vmlinux. They are read even under `--no-kernel-checks`:
 /// this only explains an error the build found.
 fn open_kernels(session: &Session, model: &Model, args: &SpecArgs) -> Vec<Kernel> {
-    let cache_dir = super::session::cache_dir();
+    let cache_dir = crate::fetch::cache_dir();
     let release = &model.target.release;
     let vmlinux = session
+        .compiled
         .coverage
         .vmlinux
         .as_ref()
@@ -250,7 +250,7 @@ pub(crate) fn report_failure(
     dir: &Path,
     kdir: &Path,
     failure: BuildFailure,
-) {
+) -> Error {
     let diagnostic = match failure {
         BuildFailure::Make(MakeError::NoMake) => Diagnostic::error(
             Code::MissingTool,
@@ -302,10 +302,9 @@ pub(crate) fn report_failure(
         } => {
             print_log(dir, &make.log);
             for d in undefined_diagnostics(&module, &names, &[], None) {
-                session.diagnostics.push(d);
+                session.push(d);
             }
-            session.report("build the module");
-            return;
+            return session.fail(Error::Build, "build the module");
         }
         BuildFailure::Klp {
             module,
@@ -320,8 +319,8 @@ pub(crate) fn report_failure(
         }
         BuildFailure::Io(message) => Diagnostic::error(Code::KernelBuildFailed, message),
     };
-    session.diagnostics.push(diagnostic);
-    session.report("build the module");
+    session.push(diagnostic);
+    session.fail(Error::Build, "build the module")
 }
 
 /// Prints a build log to standard error, naming files relative to where the user is.
@@ -365,7 +364,7 @@ fn shown_path(path: &Path) -> String {
 /// returns how many it mapped.
 fn map_compiler_messages(session: &mut Session, dir: &Path, log: &str, errors: bool) -> usize {
     let names = session.path_names(dir);
-    let ids: Vec<_> = session.sources.ids().collect();
+    let ids: Vec<_> = session.compiled.sources.ids().collect();
     let mut mapped = 0;
     for message in crate::build::kbuild::compiler_messages(log) {
         if message.error != errors {
@@ -388,7 +387,7 @@ fn map_compiler_messages(session: &mut Session, dir: &Path, log: &str, errors: b
         } else {
             Diagnostic::warning(code, text)
         };
-        session.diagnostics.push(diagnostic.at(span, "here"));
+        session.push(diagnostic.at(span, "here"));
         mapped += 1;
     }
     mapped
@@ -400,7 +399,7 @@ fn line_span(
     id: crate::source::FileId,
     message: &CompilerMessage,
 ) -> Option<Span> {
-    let text = session.sources.text(id);
+    let text = session.compiled.sources.text(id);
     let mut start = 0;
     for _ in 1..message.line {
         start += text[start..].find('\n')? + 1;
