@@ -2,6 +2,7 @@
 //! runs the pipeline, prints what came back and returns how it ended.
 
 mod build;
+mod build_report;
 mod compile;
 mod explain;
 mod fmt;

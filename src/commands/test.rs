@@ -14,6 +14,7 @@ use crate::check::Model;
 use crate::cli::{MessageFormat, SpecArgs, TestArgs};
 use crate::error::Error;
 use crate::fetch::KernelPaths;
+use crate::pipeline::build::BuildOptions;
 use crate::syntax::ast::{CheckKind as AstCheckKind, Phase};
 use crate::vm::results::{judge, Failure, Report};
 use crate::vm::{self, Check, CheckKind, DmesgLines, GuestModule, Machine, Plan};
@@ -70,10 +71,12 @@ fn run(args: &TestArgs, session: &mut Session) -> Result<(), Error> {
     let modules_time = start.elapsed();
     let request = BuildRequest {
         spec: &args.spec,
-        output: Some(work.path.join("patch")),
-        force: true,
-        kdir: args.kdir.as_deref(),
-        extra_symbols: modules.symvers.clone(),
+        build: BuildOptions {
+            output: Some(work.path.join("patch")),
+            force: true,
+            kdir: args.kdir.as_deref(),
+            extra_symbols: modules.symvers.clone(),
+        },
     };
     let patch = build_spec(session, model, &request)?;
     let patch_built = start.elapsed();
@@ -189,10 +192,12 @@ fn patches_first(
         };
         let request = BuildRequest {
             spec: &spec,
-            output: Some(work.join(format!("first-{index}"))),
-            force: true,
-            kdir: Some(&patch.kdir),
-            extra_symbols: extra_symbols.to_vec(),
+            build: BuildOptions {
+                output: Some(work.join(format!("first-{index}"))),
+                force: true,
+                kdir: Some(&patch.kdir),
+                extra_symbols: extra_symbols.to_vec(),
+            },
         };
         let mut first_session = Session::new(args.spec.message_format);
         match compile_and_build(&mut first_session, &request) {

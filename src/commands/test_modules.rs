@@ -2,7 +2,7 @@
 //! module sources built in the work directory, and modules of the target
 //! kernel with their dependencies.
 
-use super::build::report_failure;
+use super::build_report::report_failure;
 use super::session::Session;
 use crate::build::build_module;
 use crate::check::model::{TestLoad, TestPlan};
@@ -107,7 +107,7 @@ fn resolve_load(
                 Ok((built.modules, symvers.is_file().then_some(symvers)))
             }
             Err(failure) => {
-                report_failure(session, &dir, kdir, failure);
+                report_failure(session, &dir, kdir, failure, None);
                 let error = Error::TestLoadBuild {
                     dir: path,
                     span: load.span,

@@ -4,6 +4,7 @@
 //! or prints a diagnostic; `commands/` turns the arguments into [`Options`]
 //! and renders what comes back.
 
+pub mod build;
 pub mod paths;
 pub mod release;
 pub mod vmlinux;
