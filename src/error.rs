@@ -13,6 +13,7 @@ use crate::diagnostic::Diagnostic;
 use crate::fetch::FetchError;
 use crate::kernel::error::KernelError;
 use crate::output::OutputError;
+use crate::read::ReadError;
 use crate::source::Span;
 use crate::vm::VmError;
 use std::fmt;
@@ -44,6 +45,8 @@ pub enum Error {
         /// The code it is closest to, if any is close.
         suggestion: Option<&'static str>,
     },
+    /// `kgpc fmt` could not read standard input.
+    Stdin(ReadError),
     /// The output directory could not be written.
     Output(OutputError),
     /// A file kgpc replaces (`fmt`, `review -o`) could not be written.
@@ -109,7 +112,7 @@ impl Error {
     /// The process exit status this failure gives.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Spec | Error::NoTestBlock { .. } => EXIT_SPEC_ERRORS,
+            Error::Spec | Error::Stdin(_) | Error::NoTestBlock { .. } => EXIT_SPEC_ERRORS,
             Error::Unreadable { .. } | Error::ModuleNotFound { .. } => EXIT_SPEC_ERRORS,
             Error::UnknownCode { .. } | Error::NoVmlinux { .. } => EXIT_USAGE,
             Error::Output(_) | Error::Write { .. } | Error::WorkDir { .. } => EXIT_OUTPUT,
@@ -132,11 +135,28 @@ impl Error {
         }
     }
 
+    /// Prints the error where there are no sources to point into, as one
+    /// line like a diagnostic without a span (with its code if it has one),
+    /// then any help.
+    pub fn print_plain(&self) {
+        match self.diagnostic() {
+            Some(d) => crate::errln!("error[{}]: {}", d.code.as_str(), d.message),
+            None => crate::errln!("error: {self}"),
+        }
+        if let Error::UnknownCode { suggestion, .. } = self {
+            if let Some(best) = suggestion {
+                crate::errln!("help: did you mean `{best}`?");
+            }
+            crate::errln!("help: `kgpc explain --list` lists every code");
+        }
+    }
+
     /// The diagnostic that says what went wrong, or `None` when what went
     /// wrong was printed as it was found.
     pub fn diagnostic(&self) -> Option<Diagnostic> {
         let diagnostic = match self {
-            Error::Spec | Error::Build | Error::Test | Error::UnknownCode { .. } => return None,
+            Error::Spec | Error::Build | Error::Test => return None,
+            Error::UnknownCode { .. } | Error::Stdin(_) => return None,
             Error::Output(error) => output_diagnostic(error),
             Error::Write { .. } => Diagnostic::error(Code::OutputError, self.to_string()),
             Error::WorkDir { .. } => Diagnostic::error(Code::OutputError, self.to_string()),
@@ -212,13 +232,8 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Spec => write!(f, "the spec has errors"),
-            Error::UnknownCode { text, suggestion } => {
-                writeln!(f, "error: `{text}` is not a kgpc diagnostic code")?;
-                if let Some(best) = suggestion {
-                    writeln!(f, "help: did you mean `{best}`?")?;
-                }
-                write!(f, "help: `kgpc explain --list` lists every code")
-            }
+            Error::UnknownCode { text, .. } => write!(f, "`{text}` is not a kgpc diagnostic code"),
+            Error::Stdin(error) => write!(f, "cannot read standard input: {error}"),
             Error::Output(error) => write!(f, "{}", output_message(error)),
             Error::Write { path, error } => write!(
                 f,
@@ -408,15 +423,22 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_code_is_explained_with_help() {
-        let text = Error::UnknownCode {
+    fn failures_without_sources_say_what_failed() {
+        let unknown = Error::UnknownCode {
             text: "KGP0O12".into(),
             suggestion: Some("KGP0012"),
-        }
-        .to_string();
+        };
         assert_eq!(
-            text,
-            "error: `KGP0O12` is not a kgpc diagnostic code\nhelp: did you mean `KGP0012`?\nhelp: `kgpc explain --list` lists every code"
+            unknown.to_string(),
+            "`KGP0O12` is not a kgpc diagnostic code"
         );
+        assert_eq!(unknown.exit_code(), EXIT_USAGE);
+        let write = Error::Write {
+            path: "fix.kgp".into(),
+            error: io::Error::from(io::ErrorKind::PermissionDenied),
+        };
+        let diagnostic = write.diagnostic().map(|d| d.code);
+        assert_eq!(diagnostic, Some(Code::OutputError));
+        assert!(write.to_string().starts_with("cannot write `fix.kgp`: "));
     }
 }

@@ -21,7 +21,7 @@ pub fn explain(args: &ExplainArgs) -> Result<(), Error> {
             text: text.to_string(),
             suggestion,
         };
-        crate::errln!("{error}");
+        error.print_plain();
         return Err(error);
     };
     crate::out!("{}", code.explanation());

@@ -56,7 +56,7 @@ pub fn fmt(args: &FmtArgs) -> Result<Success, Error> {
                     path: path.clone(),
                     error,
                 };
-                crate::errln!("error[{}]: {error}", Code::OutputError.as_str());
+                error.print_plain();
                 fail(error);
             }
         }
@@ -71,13 +71,11 @@ pub fn fmt(args: &FmtArgs) -> Result<Success, Error> {
 /// Formats standard input to standard output, or with `check` shows what
 /// formatting would change.
 fn fmt_stdin(check: bool) -> Result<Success, Error> {
-    let text = match crate::pipeline::read_stdin() {
-        Ok(text) => text,
-        Err(error) => {
-            crate::errln!("error: cannot read standard input: {error}");
-            return Err(Error::Spec);
-        }
-    };
+    let text = crate::pipeline::read_stdin().map_err(|error| {
+        let error = Error::Stdin(error);
+        error.print_plain();
+        error
+    })?;
     match formatted("<stdin>", text.clone(), None) {
         Some(out) if check => Ok(report_check("<stdin>", &text, &out)),
         Some(out) => {
