@@ -223,3 +223,75 @@ pub fn write_module(
     output::write(&dir, &files, force)?;
     Ok(Written { dir, files })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(path: &str) -> SpecInput {
+        SpecInput::Path(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+    }
+
+    fn options() -> Options {
+        Options {
+            release: Some("6.1.0-57-cloud-amd64".into()),
+            kernel_checks: false,
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn a_clean_spec_compiles_to_its_model_and_target() {
+        let compiled = compile(&spec("examples/livepatch-sample.kgp"), &options());
+        assert!(!compiled.diagnostics.has_errors());
+        let model = compiled.model.as_ref().expect("the example has no errors");
+        assert_eq!(model.patch.name, "sample");
+        assert_eq!(
+            compiled.target,
+            Some(Target {
+                module_name: model.patch.module_name.clone(),
+                release: "6.1.0-57-cloud-amd64".into(),
+                release_source: model.target.release_source.clone(),
+            })
+        );
+        assert_eq!(
+            compiled.coverage.skipped.as_deref(),
+            Some("--no-kernel-checks was given")
+        );
+    }
+
+    #[test]
+    fn a_spec_with_errors_has_no_model() {
+        let compiled = compile(&spec("tests/ui/KGP0001-unclosed-block.kgp"), &options());
+        assert!(compiled.diagnostics.has_errors());
+        assert!(compiled.model.is_none());
+    }
+
+    #[test]
+    fn a_second_spec_joins_the_run_and_an_earlier_error_keeps_its_model_out() {
+        let mut compiled = compile(&spec("examples/cumulative-v1.kgp"), &options());
+        let files = compiled.sources.ids().count();
+        assert!(compiled.model.take().is_some());
+        compiled.add(&spec("examples/cumulative-v2.kgp"), &options());
+        assert!(compiled.sources.ids().count() > files);
+        assert!(compiled.model.is_some());
+        compiled.add(&spec("tests/ui/KGP0001-unclosed-block.kgp"), &options());
+        compiled.add(&spec("examples/cumulative-v2.kgp"), &options());
+        assert!(compiled.model.is_none());
+    }
+
+    #[test]
+    fn the_module_is_written_where_asked() {
+        let compiled = compile(&spec("examples/livepatch-sample.kgp"), &options());
+        let model = compiled.model.as_ref().expect("the example has no errors");
+        let out = tempfile::tempdir().expect("a temporary directory");
+        let dir = out.path().join("sample");
+        let written = write_module(&compiled.sources, model, Some(&dir), false)
+            .expect("the module is written");
+        assert_eq!(written.dir, dir);
+        assert!(!written.files.is_empty());
+        for path in written.paths() {
+            assert!(Path::new(&path).is_file(), "{path}");
+        }
+    }
+}
