@@ -17,7 +17,7 @@ use crate::fetch::KernelPaths;
 use crate::pipeline::build::BuildOptions;
 use crate::syntax::ast::{CheckKind as AstCheckKind, Phase};
 use crate::vm::results::{judge, Failure, Report};
-use crate::vm::{self, Check, CheckKind, DmesgLines, GuestModule, Machine, Plan};
+use crate::vm::{self, Check, CheckKind, DmesgLines, GuestModule, Machine, Plan, VmError};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -84,25 +84,13 @@ fn run(args: &TestArgs, session: &mut Session) -> Result<(), Error> {
     let guest = guest(args, &plan, modules, &firsts, &patch);
     let prerequisites = modules_time + (start.elapsed() - patch_built);
     let vm_start = Instant::now();
-    let machine = Machine {
-        qemu: args.qemu.clone(),
-        kernel: kernel.vmlinuz(),
-        busybox: args.busybox.clone(),
-        timeout: Duration::from_secs(args.timeout.max(1)),
-        memory_mb: 512,
-        work: work.path.clone(),
-    };
-    let init = vm::script::init_script(&guest.plan);
-    let initrd = work.path.join("initramfs.cpio");
-    let booted = vm::initramfs(&initrd, &args.busybox, &init, &guest.files)
-        .and_then(|()| vm::run(&machine, &initrd))
-        .map_err(|error| {
-            let error = Error::Vm {
-                error,
-                release: release.clone(),
-            };
-            session.fail(error, "test the patch")
-        })?;
+    let booted = boot(args, &guest, &work.path, &kernel).map_err(|error| {
+        let error = Error::Vm {
+            error,
+            release: release.clone(),
+        };
+        session.fail(error, "test the patch")
+    })?;
     let timings = Timings {
         start,
         build: patch_built - modules_time,
@@ -117,6 +105,28 @@ fn run(args: &TestArgs, session: &mut Session) -> Result<(), Error> {
         work: &work.path,
     };
     verdict(session, &proof, &guest.plan, &booted, &timings)
+}
+
+/// Boots the target kernel under QEMU with an initramfs holding the guest's
+/// modules and its plan as `/init`.
+fn boot(
+    args: &TestArgs,
+    guest: &Guest,
+    work: &Path,
+    kernel: &KernelPaths,
+) -> Result<vm::Run, VmError> {
+    let machine = Machine {
+        qemu: args.qemu.clone(),
+        kernel: kernel.vmlinuz(),
+        busybox: args.busybox.clone(),
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        memory_mb: 512,
+        work: work.to_path_buf(),
+    };
+    let init = vm::script::init_script(&guest.plan);
+    let initrd = work.join("initramfs.cpio");
+    vm::initramfs(&initrd, &args.busybox, &init, &guest.files)?;
+    vm::run(&machine, &initrd)
 }
 
 /// The test's work directory: the one `--keep-work` names, else a new temporary one.
