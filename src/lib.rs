@@ -3,8 +3,9 @@
 //! The pipeline, one module per stage: [`syntax`] parses a `.kgp` file into a
 //! syntax tree, [`load`] follows its imports, [`check`] lowers the trees to a
 //! checked [`check::Model`], and [`generate`] renders the livepatch module's C
-//! source, Kbuild and Makefile. [`output`] writes them atomically. The
-//! command-line front end lives in [`cli`] and [`commands`].
+//! source, Kbuild and Makefile. [`output`] writes them atomically.
+//! [`pipeline`] runs these stages as one library call. The command-line front
+//! end lives in [`cli`] and [`commands`], whose failures are [`error::Error`].
 
 pub mod atomic_write;
 pub mod build;
@@ -15,12 +16,14 @@ pub mod codes;
 pub mod commands;
 pub mod diagnostic;
 pub mod digest;
+pub mod error;
 pub mod fetch;
 pub mod format;
 pub mod generate;
 pub mod kernel;
 pub mod load;
 pub mod output;
+pub mod pipeline;
 pub mod read;
 pub mod render;
 pub mod review;

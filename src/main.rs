@@ -2,5 +2,9 @@ use clap::Parser;
 
 fn main() {
     let cli = kgpc::cli::Cli::parse();
-    std::process::exit(kgpc::stdio::exit_status(kgpc::commands::run(cli)));
+    let status = match kgpc::commands::run(cli) {
+        Ok(success) => success.exit_code(),
+        Err(error) => error.exit_code(),
+    };
+    std::process::exit(kgpc::stdio::exit_status(status));
 }

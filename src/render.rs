@@ -1,11 +1,65 @@
-//! Rendering diagnostics for people (rustc style, through codespan-reporting)
-//! and for machines (one JSON object per line).
+//! Rendering diagnostics for people (rustc style, through codespan-reporting,
+//! with the summary line after them) and for machines (one JSON object per
+//! line).
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::SourceMap;
 use codespan_reporting::diagnostic as cs;
+use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
 use codespan_reporting::term::{self, termcolor::WriteColor};
 use serde::Serialize;
+use std::io::IsTerminal;
+
+/// Writes diagnostics as rustc-style text to standard error, in colour on a
+/// terminal unless `NO_COLOR` is set, then the summary line.
+pub fn human_to_stderr(sources: &SourceMap, diagnostics: &[&Diagnostic], what: &str) {
+    let color = if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        ColorChoice::Auto
+    } else {
+        ColorChoice::Never
+    };
+    let mut stderr = StandardStream::stderr(color);
+    let _ = human(sources, diagnostics, &mut stderr);
+    if let Some(line) = summary_line(diagnostics, what) {
+        crate::errln!("{line}");
+    }
+}
+
+/// The line after the diagnostics, such as "error: could not check the spec
+/// due to 2 errors; 1 warning emitted", where `what` is "check the spec"; none
+/// without errors or warnings.
+pub fn summary_line(diagnostics: &[&Diagnostic], what: &str) -> Option<String> {
+    let count = |severity| {
+        diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    };
+    let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
+    if errors > 0 {
+        let also = if warnings > 0 {
+            format!("; {} emitted", plural(warnings, "warning"))
+        } else {
+            String::new()
+        };
+        Some(format!(
+            "error: could not {what} due to {}{also}",
+            plural(errors, "error")
+        ))
+    } else if warnings > 0 {
+        Some(format!("warning: {} emitted", plural(warnings, "warning")))
+    } else {
+        None
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
 
 /// Writes diagnostics as rustc-style text.
 pub fn human(
@@ -107,5 +161,26 @@ fn json_span<'a>(
         column_end,
         label: &label.message,
         primary,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::Code;
+
+    #[test]
+    fn the_summary_line_counts_errors_and_warnings() {
+        let error = Diagnostic::error(Code::UnreadableFile, "x");
+        let warning = Diagnostic::warning(Code::CensusUnavailable, "y");
+        assert_eq!(summary_line(&[], "check the spec"), None);
+        assert_eq!(
+            summary_line(&[&warning], "check the spec").as_deref(),
+            Some("warning: 1 warning emitted")
+        );
+        assert_eq!(
+            summary_line(&[&error, &error, &warning], "check the spec").as_deref(),
+            Some("error: could not check the spec due to 2 errors; 1 warning emitted")
+        );
     }
 }

@@ -60,7 +60,7 @@ fn write_to(out: &mut dyn Write, args: fmt::Arguments, newline: bool) -> io::Res
 /// write; a reader that stopped early changes nothing.
 pub fn exit_status(status: i32) -> i32 {
     if status == 0 && FAILED.load(Ordering::Relaxed) {
-        crate::commands::EXIT_OUTPUT
+        crate::error::EXIT_OUTPUT
     } else {
         status
     }

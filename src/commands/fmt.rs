@@ -1,10 +1,11 @@
 //! `kgpc fmt`: format specs in place, check them, or filter standard input.
 
-use super::{EXIT_OK, EXIT_OUTPUT, EXIT_SPEC_ERRORS};
+use super::Success;
 use crate::cli::{FmtArgs, MessageFormat};
 use crate::codes::Code;
 use crate::commands::session::Session;
 use crate::diagnostic::Diagnostic;
+use crate::error::Error;
 use crate::format::format;
 use crate::load::refusal_or;
 use crate::read::read_text;
@@ -13,78 +14,98 @@ use crate::syntax::parse;
 use std::io::Write;
 use std::path::Path;
 
-pub fn fmt(args: &FmtArgs) -> i32 {
+pub fn fmt(args: &FmtArgs) -> Result<Success, Error> {
     if args.files.is_empty() {
-        let text = match super::session::read_stdin() {
-            Ok(text) => text,
-            Err(error) => {
-                crate::errln!("error: cannot read standard input: {error}");
-                return EXIT_SPEC_ERRORS;
-            }
-        };
-        return match formatted("<stdin>", text.clone(), None) {
-            Some(out) if args.check => report_check("<stdin>", &text, &out),
-            Some(out) => {
-                crate::out!("{out}");
-                EXIT_OK
-            }
-            None => EXIT_SPEC_ERRORS,
-        };
+        return fmt_stdin(args.check);
     }
-    let mut status = EXIT_OK;
+    // Every file is formatted; the run ends with the worst of what happened.
+    let mut unformatted = false;
+    let mut failure: Option<Error> = None;
+    let mut fail = |error: Error| {
+        if failure
+            .as_ref()
+            .is_none_or(|f| f.exit_code() < error.exit_code())
+        {
+            failure = Some(error);
+        }
+    };
     for path in &args.files {
         let text = match read_text(path) {
             Ok(text) => text,
             Err(error) => {
                 let mut session = Session::new(MessageFormat::Human);
-                session.diagnostics.push(Diagnostic::error(
+                session.push(Diagnostic::error(
                     refusal_or(&error, Code::UnreadableFile),
                     format!("cannot read `{}`: {error}", path.display()),
                 ));
                 session.report("format it");
-                status = status.max(EXIT_SPEC_ERRORS);
+                fail(Error::Spec);
                 continue;
             }
         };
         let name = path.display().to_string();
         let Some(out) = formatted(&name, text.clone(), Some(path)) else {
-            status = status.max(EXIT_SPEC_ERRORS);
+            fail(Error::Spec);
             continue;
         };
         if args.check {
-            status = status.max(report_check(&name, &text, &out));
+            unformatted |= report_check(&name, &text, &out) == Success::NotFormatted;
         } else if out != text {
-            if let Err(e) = write_formatted(path, out.as_bytes()) {
-                crate::errln!(
-                    "error[{}]: cannot write `{name}`: {}",
-                    Code::OutputError.as_str(),
-                    crate::load::describe_io(&e)
-                );
-                status = EXIT_OUTPUT;
+            if let Err(error) = write_formatted(path, out.as_bytes()) {
+                let error = Error::Write {
+                    path: path.clone(),
+                    error,
+                };
+                error.print_plain();
+                fail(error);
             }
         }
     }
-    status
+    match failure {
+        Some(error) => Err(error),
+        None if unformatted => Ok(Success::NotFormatted),
+        None => Ok(Success::Done),
+    }
+}
+
+/// Formats standard input to standard output, or with `check` shows what
+/// formatting would change.
+fn fmt_stdin(check: bool) -> Result<Success, Error> {
+    let text = crate::pipeline::read_stdin().map_err(|error| {
+        let error = Error::Stdin(error);
+        error.print_plain();
+        error
+    })?;
+    match formatted("<stdin>", text.clone(), None) {
+        Some(out) if check => Ok(report_check("<stdin>", &text, &out)),
+        Some(out) => {
+            crate::out!("{out}");
+            Ok(Success::Done)
+        }
+        None => Err(Error::Spec),
+    }
 }
 
 /// Parses and formats one file; prints its syntax errors and returns `None` if it has any.
 fn formatted(name: &str, text: String, path: Option<&Path>) -> Option<String> {
     let mut session = Session::new(MessageFormat::Human);
     let origin = path.map_or(Origin::Memory, |p| Origin::Disk(p.to_path_buf()));
-    let file = session.sources.add(name.to_string(), text, origin);
-    let (ast, diagnostics) = parse(file, session.sources.text(file));
+    let sources = &mut session.compiled.sources;
+    let file = sources.add(name.to_string(), text, origin);
+    let (ast, diagnostics) = parse(file, sources.text(file));
     if !diagnostics.is_empty() {
-        session.diagnostics.extend(diagnostics);
+        session.compiled.diagnostics.extend(diagnostics);
         session.report(&format!("format `{name}`; it is left as it was"));
         return None;
     }
-    let out = format(&ast, session.sources.text(file));
+    let sources = &mut session.compiled.sources;
+    let out = format(&ast, sources.text(file));
     // The formatter's output always parses; should it not, the file is kept.
     let shown = format!("{name} (formatted)");
-    let again = session.sources.add(shown, out.clone(), Origin::Memory);
-    let (_, problems) = parse(again, session.sources.text(again));
+    let again = sources.add(shown, out.clone(), Origin::Memory);
+    let (_, problems) = parse(again, sources.text(again));
     if !problems.is_empty() {
-        session.diagnostics.extend(problems);
+        session.compiled.diagnostics.extend(problems);
         session.report(&format!(
             "format `{name}` (the formatted text does not parse: a bug in kgpc fmt); it is left as it was"
         ));
@@ -125,10 +146,10 @@ fn write_formatted(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Shows what formatting would change; returns 1 if anything would.
-fn report_check(name: &str, before: &str, after: &str) -> i32 {
+/// Shows what formatting would change, if anything would.
+fn report_check(name: &str, before: &str, after: &str) -> Success {
     if before == after {
-        return EXIT_OK;
+        return Success::Done;
     }
     let diff = similar::TextDiff::from_lines(before, after);
     crate::out!(
@@ -137,5 +158,5 @@ fn report_check(name: &str, before: &str, after: &str) -> i32 {
             .context_radius(2)
             .header(name, &format!("{name} (formatted)"))
     );
-    EXIT_SPEC_ERRORS
+    Success::NotFormatted
 }

@@ -1,14 +1,12 @@
 //! `kgpc kernel`: fetch, list and locate target kernels in the kgpc cache.
 
-use super::session::{cache_dir, Session};
-use super::{EXIT_BUILD, EXIT_OK};
+use super::session::Session;
 use crate::cli::{KernelArgs, KernelCommand, KernelPart, MessageFormat};
-use crate::codes::Code;
-use crate::diagnostic::Diagnostic;
-use crate::fetch::{self, FetchError, FetchOptions, KernelPaths};
+use crate::error::Error;
+use crate::fetch::{self, cache_dir, FetchOptions, KernelPaths};
 use std::path::Path;
 
-pub fn kernel(args: &KernelArgs) -> i32 {
+pub fn kernel(args: &KernelArgs) -> Result<(), Error> {
     let cache = cache_dir();
     match &args.command {
         KernelCommand::Fetch {
@@ -31,14 +29,9 @@ pub fn kernel(args: &KernelArgs) -> i32 {
                         paths.dir.display()
                     );
                     crate::outln!("{}", part(&paths, *print).display());
-                    EXIT_OK
+                    Ok(())
                 }
-                Err(error) => {
-                    let mut session = Session::new(MessageFormat::Human);
-                    session.diagnostics.push(fetch_diagnostic(&error));
-                    session.report("fetch the kernel");
-                    EXIT_BUILD
-                }
+                Err(error) => Err(fail(error.into(), "fetch the kernel")),
             }
         }
         KernelCommand::List => {
@@ -51,7 +44,7 @@ pub fn kernel(args: &KernelArgs) -> i32 {
                 };
                 crate::outln!("{release}{dbg}");
             }
-            EXIT_OK
+            Ok(())
         }
         KernelCommand::Census {
             release,
@@ -63,30 +56,17 @@ pub fn kernel(args: &KernelArgs) -> i32 {
             let paths = KernelPaths::in_cache(&cache, &release);
             let path = part(&paths, *print);
             if !fetch::valid_release(&release) || !path.exists() {
-                let shown = if release.is_empty() {
-                    "the current kernel".to_string()
-                } else {
-                    release.clone()
-                };
-                let mut session = Session::new(MessageFormat::Human);
-                session.diagnostics.push(
-                    Diagnostic::error(
-                        Code::KernelNotFound,
-                        format!("the kgpc cache has no {} for {shown}", path.display()),
-                    )
-                    .with_help(
-                        format!("fetch it with `kgpc kernel fetch {release}`")
-                            .trim_end()
-                            .to_string(),
-                    ),
-                );
-                session.report("find the kernel");
-                return EXIT_BUILD;
+                return Err(fail(Error::NotInCache { path, release }, "find the kernel"));
             }
             crate::outln!("{}", path.display());
-            EXIT_OK
+            Ok(())
         }
     }
+}
+
+/// Reports `error`, which no spec's sources are needed for, as the failure to do `what`.
+fn fail(error: Error, what: &str) -> Error {
+    Session::new(MessageFormat::Human).fail(error, what)
 }
 
 /// The release given, else the one `kgpc kernel fetch` resolved last (empty if none).
@@ -102,27 +82,18 @@ fn or_current(cache: &Path, release: &Option<String>) -> String {
 }
 
 /// `kgpc kernel census`: boots the cached image and prints each kernel thread at rest.
-fn census(cache: &Path, release: &str, qemu: &Path, busybox: &Path) -> i32 {
+fn census(cache: &Path, release: &str, qemu: &Path, busybox: &Path) -> Result<(), Error> {
     // A tree another kgpc is still unpacking is waited for, never booted half-made.
     let paths = fetch::ready(cache, release)
         .ok()
         .flatten()
         .unwrap_or_else(|| KernelPaths::in_cache(cache, release));
-    let mut session = Session::new(MessageFormat::Human);
     if !fetch::valid_release(release) || !paths.vmlinuz().is_file() {
-        session.diagnostics.push(
-            Diagnostic::error(
-                Code::KernelNotFound,
-                format!("the kgpc cache has no kernel image of `{release}` to boot"),
-            )
-            .with_note(format!("looked for {}", paths.vmlinuz().display()))
-            .with_help(format!(
-                "fetch it with `{}`",
-                format!("kgpc kernel fetch {release}").trim_end()
-            )),
-        );
-        session.report("record the census");
-        return EXIT_BUILD;
+        let error = Error::NoCensusImage {
+            release: release.to_string(),
+            image: paths.vmlinuz(),
+        };
+        return Err(fail(error, "record the census"));
     }
     let request = crate::vm::census::Request {
         release: release.to_string(),
@@ -132,34 +103,25 @@ fn census(cache: &Path, release: &str, qemu: &Path, busybox: &Path) -> i32 {
         qemu: qemu.to_path_buf(),
         busybox: busybox.to_path_buf(),
     };
-    match crate::vm::census::boot(&request, &paths.vmlinuz()) {
-        Ok(census) => {
-            for task in census.tasks.iter().filter(|t| t.kthread) {
-                let frames: Vec<String> = task
-                    .frames
-                    .iter()
-                    .map(|f| match &f.module {
-                        Some(m) => format!("{} [{m}]", f.function),
-                        None => f.function.clone(),
-                    })
-                    .collect();
-                crate::outln!("{} ({}): {}", task.comm, task.pid, frames.join(" "));
-            }
-            EXIT_OK
-        }
-        Err(why) => {
-            session.diagnostics.push(
-                Diagnostic::error(
-                    Code::CensusUnavailable,
-                    format!("cannot record the census of {release}"),
-                )
-                .with_note(why)
-                .with_help("install QEMU (apt-get install qemu-system-x86) and busybox-static, or name them with --qemu and --busybox"),
-            );
-            session.report("record the census");
-            EXIT_BUILD
-        }
+    let census = crate::vm::census::boot(&request, &paths.vmlinuz()).map_err(|why| {
+        let error = Error::Census {
+            release: release.to_string(),
+            why: why.to_string(),
+        };
+        fail(error, "record the census")
+    })?;
+    for task in census.tasks.iter().filter(|t| t.kthread) {
+        let frames: Vec<String> = task
+            .frames
+            .iter()
+            .map(|f| match &f.module {
+                Some(m) => format!("{} [{m}]", f.function),
+                None => f.function.clone(),
+            })
+            .collect();
+        crate::outln!("{} ({}): {}", task.comm, task.pid, frames.join(" "));
     }
+    Ok(())
 }
 
 /// The path of one part of a cached kernel.
@@ -170,24 +132,5 @@ fn part(paths: &KernelPaths, part: KernelPart) -> std::path::PathBuf {
         KernelPart::Vmlinux => paths.vmlinux(),
         KernelPart::Modules => paths.modules(),
         KernelPart::Root => paths.root(),
-    }
-}
-
-/// The diagnostic for a failed fetch.
-pub(crate) fn fetch_diagnostic(error: &FetchError) -> Diagnostic {
-    match error {
-        FetchError::MissingTool(tool) => Diagnostic::error(Code::MissingTool, error.to_string())
-            .with_help(format!(
-                "install it (on Debian: apt-get install {})",
-                match tool.split_whitespace().next().unwrap_or("") {
-                    "apt-get" | "apt-cache" => "apt",
-                    "dpkg-deb" => "dpkg",
-                    other => other,
-                }
-            )),
-        _ => Diagnostic::error(Code::KernelFetchFailed, error.to_string()).with_help(
-            "kgpc downloads kernels with apt from the distribution's archive: run it as root with \
-             network access, or point --kdir (and for tests the cache) at a kernel you have",
-        ),
     }
 }

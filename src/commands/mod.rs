@@ -1,6 +1,8 @@
-//! The subcommands. Each returns the process exit status.
+//! The subcommands. Each parses its arguments into the pipeline's options,
+//! runs the pipeline, prints what came back and returns how it ended.
 
 mod build;
+mod build_report;
 mod compile;
 mod explain;
 mod fmt;
@@ -9,40 +11,48 @@ mod kernel;
 mod review;
 pub(crate) mod session;
 mod test;
+mod test_modules;
+mod test_verdict;
 
 use crate::cli::{Cli, Command};
+use crate::error::{Error, EXIT_OK, EXIT_SPEC_ERRORS};
 
-/// Exit status: success.
-pub const EXIT_OK: i32 = 0;
-/// Exit status: the spec has errors.
-pub const EXIT_SPEC_ERRORS: i32 = 1;
-/// Exit status: the command line is wrong.
-pub const EXIT_USAGE: i32 = 2;
-/// Exit status: the output could not be written.
-pub const EXIT_OUTPUT: i32 = 3;
-/// Exit status: the module could not be built, or what building it needs is missing.
-pub const EXIT_BUILD: i32 = 4;
-/// Exit status: the module was built but its test in the VM failed.
-pub const EXIT_TEST: i32 = 5;
+/// How a command that did not fail ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Success {
+    Done,
+    /// `kgpc fmt --check` found a file that formatting would change.
+    NotFormatted,
+}
 
-pub fn run(cli: Cli) -> i32 {
+impl Success {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Success::Done => EXIT_OK,
+            Success::NotFormatted => EXIT_SPEC_ERRORS,
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<Success, Error> {
+    let done = |result: Result<(), Error>| result.map(|()| Success::Done);
     match cli.command {
-        Command::Compile(args) => compile::compile(&args),
-        Command::Check(args) => compile::check(&args),
-        Command::Explain(args) => explain::explain(&args),
+        Command::Compile(args) => done(compile::compile(&args)),
+        Command::Check(args) => done(compile::check(&args)),
+        Command::Explain(args) => done(explain::explain(&args)),
         Command::Fmt(args) => fmt::fmt(&args),
-        Command::Build(args) => build::build(&args),
-        Command::Test(args) => test::test(&args),
-        Command::Kernel(args) => kernel::kernel(&args),
-        Command::Review(args) => review::review(&args),
-        Command::Diff(args) => review::diff(&args),
-        Command::Inspect(args) => inspect::inspect(&args),
+        Command::Build(args) => done(build::build(&args)),
+        Command::Test(args) => done(test::test(&args)),
+        Command::Kernel(args) => done(kernel::kernel(&args)),
+        Command::Review(args) => done(review::review(&args)),
+        Command::Diff(args) => done(review::diff(&args)),
+        Command::Inspect(args) => done(inspect::inspect(&args)),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut command, "kgpc", &mut script);
             crate::out!("{}", String::from_utf8_lossy(&script));
-            EXIT_OK
+            Ok(Success::Done)
         }
     }
 }

@@ -1,64 +1,61 @@
 //! `kgpc review` and `kgpc diff`.
 
 use super::session::{Outcome, Session};
-use super::{EXIT_OK, EXIT_OUTPUT, EXIT_SPEC_ERRORS};
 use crate::cli::{DiffArgs, MessageFormat, ReviewArgs, SpecArgs};
-use crate::codes::Code;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Severity;
+use crate::error::Error;
 use crate::review::{self, report::ReviewContext};
 
-pub fn review(args: &ReviewArgs) -> i32 {
+pub fn review(args: &ReviewArgs) -> Result<(), Error> {
     let mut session = Session::new(args.spec.message_format);
-    let model = session.check(&args.spec);
-    let Some(model) = model.filter(|_| !session.diagnostics.has_errors()) else {
+    let outcome = Outcome {
+        command: "review",
+        module: None,
+    };
+    let Some(model) = session.compile(&args.spec) else {
         session.report("review the spec");
-        session.finish(&Outcome {
-            command: "review",
-            module: None,
-        });
-        return EXIT_SPEC_ERRORS;
+        session.finish(&outcome);
+        return Err(Error::Spec);
     };
     let context = ReviewContext {
         diagnostics: session
+            .compiled
             .diagnostics
             .iter()
             .filter(|d| d.severity >= Severity::Warning)
             .collect(),
-        coverage: &session.coverage,
+        coverage: &session.compiled.coverage,
     };
     let text = review::report(&model, &context);
     session.report("review the spec");
-    let status = emit(
+    let result = emit(
         &mut session,
         args.output.as_deref(),
         args.spec.message_format,
         "report",
         &text,
     );
-    session.finish(&Outcome {
-        command: "review",
-        module: None,
-    });
-    status
+    session.finish(&outcome);
+    result
 }
 
-pub fn diff(args: &DiffArgs) -> i32 {
+pub fn diff(args: &DiffArgs) -> Result<(), Error> {
     let mut session = Session::new(args.new.message_format);
     let old_args = SpecArgs {
         spec: args.old.clone(),
         ..args.new.clone()
     };
-    let old = session.check(&old_args);
-    let new = session.check(&args.new);
+    let old = session.compile(&old_args);
+    let new = session.compile(&args.new);
     let (Some(old), Some(new)) = (old, new) else {
         session.report("compare the specs");
-        return EXIT_SPEC_ERRORS;
+        return Err(Error::Spec);
     };
     let result = review::diff(&old, &new);
     let failed = !result.diagnostics.is_empty();
-    session.diagnostics.extend(result.diagnostics);
+    session.compiled.diagnostics.extend(result.diagnostics);
     session.report("compare the specs");
-    let status = emit(
+    let emitted = emit(
         &mut session,
         None,
         args.new.message_format,
@@ -66,9 +63,9 @@ pub fn diff(args: &DiffArgs) -> i32 {
         &result.text,
     );
     if failed {
-        EXIT_SPEC_ERRORS
+        Err(Error::Spec)
     } else {
-        status
+        emitted
     }
 }
 
@@ -79,28 +76,22 @@ fn emit(
     format: MessageFormat,
     key: &str,
     text: &str,
-) -> i32 {
+) -> Result<(), Error> {
     if text.is_empty() {
-        return EXIT_OK;
+        return Ok(());
     }
     if let Some(path) = output {
-        if let Err(e) = crate::atomic_write::write_atomically(path, text.as_bytes()) {
-            session.diagnostics.push(Diagnostic::error(
-                Code::OutputError,
-                format!(
-                    "cannot write `{}`: {}",
-                    path.display(),
-                    crate::load::describe_io(&e)
-                ),
-            ));
-            session.report("write the review");
-            return EXIT_OUTPUT;
-        }
-        return EXIT_OK;
+        return crate::atomic_write::write_atomically(path, text.as_bytes()).map_err(|error| {
+            let error = Error::Write {
+                path: path.to_path_buf(),
+                error,
+            };
+            session.fail(error, "write the review")
+        });
     }
     match format {
         MessageFormat::Human => crate::out!("{text}"),
         MessageFormat::Json => crate::outln!("{}", serde_json::json!({ key: text })),
     }
-    EXIT_OK
+    Ok(())
 }

@@ -1,29 +1,19 @@
-//! One run over one spec: load, check, report. Shared by `check` and `compile`.
+//! One command's run: what the pipeline compiled, printed the way the
+//! command line asked, with the JSON summary record last.
 
-use crate::check::coverage::Coverage;
-use crate::check::release::ReleaseRequest;
-use crate::check::{kernel_rules, lower, LowerOptions, Model};
+use crate::check::Model;
 use crate::cli::{MessageFormat, SpecArgs};
-use crate::codes::Code;
-use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
-use crate::load::{load, refusal_or, Input};
-use crate::read::{read_limited, text_of, ReadError, TEXT_LIMIT};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::error::Error;
+use crate::pipeline::{Compiled, Options, SpecInput};
 use crate::render;
-use crate::scope::ReadScope;
-use crate::source::{Origin, SourceMap};
-use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
 use serde::Serialize;
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub struct Session {
-    pub sources: SourceMap,
-    pub diagnostics: Diagnostics,
+    /// Every source read and diagnostic found, and the last spec's coverage and target.
+    pub compiled: Compiled,
     pub format: MessageFormat,
-    /// What the last spec was checked against, or why it was not.
-    pub coverage: Coverage,
-    /// The last spec's module name, release and where the release came from.
-    pub target: Option<(String, String, String)>,
     /// The files the run wrote, as paths.
     pub written: Vec<String>,
 }
@@ -47,21 +37,58 @@ struct Summary<'a> {
     release_source: Option<&'a str>,
     /// Every object of the spec was checked against a kernel file.
     checked: bool,
-    kernel_checks: &'a Coverage,
+    kernel_checks: &'a crate::check::coverage::Coverage,
     files: &'a [String],
     module: Option<String>,
+}
+
+/// The spec the arguments name and how the pipeline compiles it.
+pub fn spec_options(args: &SpecArgs) -> (SpecInput, Options) {
+    let input = if args.spec.as_os_str() == "-" {
+        SpecInput::Stdin
+    } else {
+        SpecInput::Path(args.spec.clone())
+    };
+    let options = Options {
+        release: args.release.clone(),
+        vmlinux: args.vmlinux.clone(),
+        modules: args.modules.clone(),
+        kernel_checks: !args.no_kernel_checks,
+        allow_path: args.allow_path.clone(),
+        progress: args.message_format == MessageFormat::Human,
+    };
+    (input, options)
 }
 
 impl Session {
     pub fn new(format: MessageFormat) -> Self {
         Session {
-            sources: SourceMap::new(),
-            diagnostics: Diagnostics::default(),
+            compiled: Compiled::default(),
             format,
-            coverage: Coverage::skipped("the spec was not checked"),
-            target: None,
             written: Vec::new(),
         }
+    }
+
+    /// Compiles the spec the arguments name into this run; its model is
+    /// `None` when the run has errors.
+    pub fn compile(&mut self, args: &SpecArgs) -> Option<Model> {
+        let (input, options) = spec_options(args);
+        self.compiled.add(&input, &options);
+        self.compiled.model.take()
+    }
+
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.compiled.diagnostics.push(diagnostic);
+    }
+
+    /// Reports `error` with the diagnostics so far, as the run's failure to
+    /// do `what`, and returns it.
+    pub fn fail(&mut self, error: Error, what: &str) -> Error {
+        if let Some(diagnostic) = error.diagnostic() {
+            self.push(diagnostic);
+        }
+        self.report(what);
+        error
     }
 
     /// Prints the summary record last, with `--message-format json`.
@@ -69,286 +96,51 @@ impl Session {
         if self.format != MessageFormat::Json {
             return;
         }
+        let diagnostics = &self.compiled.diagnostics;
         let count = |severity: Severity| {
-            self.diagnostics
+            diagnostics
                 .iter()
                 .filter(|d| d.severity == severity)
                 .count()
         };
         let errors = count(Severity::Error);
-        let target = self.target.as_ref();
+        let target = self.compiled.target.as_ref();
         let summary = Summary {
             command: outcome.command,
             status: if errors > 0 { "error" } else { "ok" },
             errors,
             warnings: count(Severity::Warning),
-            patch: target.map(|t| t.0.as_str()),
-            release: target.map(|t| t.1.as_str()),
-            release_source: target.map(|t| t.2.as_str()),
-            checked: self.coverage.complete(),
-            kernel_checks: &self.coverage,
+            patch: target.map(|t| t.module_name.as_str()),
+            release: target.map(|t| t.release.as_str()),
+            release_source: target.map(|t| t.release_source.as_str()),
+            checked: self.compiled.coverage.complete(),
+            kernel_checks: &self.compiled.coverage,
             files: &self.written,
             module: outcome.module.map(|m| m.display().to_string()),
         };
         crate::outln!("{}", serde_json::json!({ "summary": summary }));
     }
 
-    /// Loads and checks the spec; the model is `None` when there were errors.
-    pub fn check(&mut self, args: &SpecArgs) -> Option<Model> {
-        let stdin = args.spec.as_os_str() == "-";
-        let scope = match ReadScope::new((!stdin).then_some(args.spec.as_path()), &args.allow_path)
-        {
-            Ok(scope) => scope,
-            Err((place, message)) => {
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        Code::UnreadableFile,
-                        format!("cannot resolve `{}`: {message}", place.display()),
-                    )
-                    .with_help("`--allow-path` names an existing directory or file, and the spec's directory must exist"),
-                );
-                return None;
-            }
-        };
-        let input = if stdin {
-            match read_stdin() {
-                Ok(text) => Input::Text {
-                    name: "<stdin>",
-                    text,
-                },
-                Err(error) => {
-                    self.diagnostics.push(Diagnostic::error(
-                        refusal_or(&error, Code::UnreadableFile),
-                        format!("cannot read the spec from standard input: {error}"),
-                    ));
-                    return None;
-                }
-            }
-        } else {
-            Input::Path(&args.spec)
-        };
-        let loaded = load(input, scope, &mut self.sources, &mut self.diagnostics)?;
-        let mut candidates = release_candidates();
-        // Given a vmlinux, the release its banner names comes before the
-        // machine's; --release and a spec's only literal release still win.
-        if let (Some(path), None, false) = (&args.vmlinux, &args.release, args.no_kernel_checks) {
-            if let Some(release) = crate::kernel::elf::release_of_file(path) {
-                candidates.insert(0, (release, format!("the banner of {}", path.display())));
-            }
-        }
-        let request = ReleaseRequest {
-            explicit: args.release.clone(),
-            candidates,
-        };
-        // The kernel checks run when there is a vmlinux: `--vmlinux`, or the
-        // debug vmlinux of the release the spec resolves to.
-        let release = spec_release(&loaded, &request);
-        let vmlinux = (!args.no_kernel_checks)
-            .then(|| {
-                kernel_rules::find_vmlinux(
-                    args.vmlinux.as_deref(),
-                    release.as_deref(),
-                    &cache_dir(),
-                )
-            })
-            .flatten();
-        self.coverage = Coverage::skipped(match (&vmlinux, &release) {
-            _ if args.no_kernel_checks => "--no-kernel-checks was given".to_string(),
-            (Some(_), _) => "the spec has errors, so it was not checked against the kernel".to_string(),
-            (None, Some(release)) => format!("no debug vmlinux found for {release} (pass --vmlinux PATH, or fetch it with `kgpc kernel fetch {release}`)"),
-            (None, None) => "no release was resolved, so no debug vmlinux was looked for".to_string(),
-        });
-        let options = LowerOptions {
-            release: request,
-            prototypes_from_kernel: vmlinux.is_some(),
-        };
-        let mut model = lower(&loaded, &mut self.sources, &options, &mut self.diagnostics)?;
-        self.target = Some((
-            model.patch.module_name.clone(),
-            model.target.release.clone(),
-            model.target.release_source.clone(),
-        ));
-        if let (Some(vmlinux), false) = (vmlinux, self.diagnostics.has_errors()) {
-            let inputs = kernel_rules::KernelInputs {
-                vmlinux,
-                modules: args.modules.clone(),
-                cache_dir: cache_dir(),
-                progress: self.format == MessageFormat::Human,
-                running_release: running_release(),
-            };
-            self.coverage = kernel_rules::check(&mut model, &inputs, &mut self.diagnostics);
-        }
-        (!self.diagnostics.has_errors()).then_some(model)
-    }
-
-    /// Prints every diagnostic and a summary line; returns whether there were errors.
+    /// Prints every diagnostic and, for people, a summary line; returns
+    /// whether there were errors. `what` says what the run could not do,
+    /// such as "check the spec".
     pub fn report(&mut self, what: &str) -> bool {
-        self.diagnostics.sort();
-        let list: Vec<&Diagnostic> = self.diagnostics.iter().collect();
+        self.compiled.diagnostics.sort();
+        let list: Vec<&Diagnostic> = self.compiled.diagnostics.iter().collect();
         match self.format {
             MessageFormat::Json => {
                 for d in &list {
-                    crate::outln!("{}", render::json(&self.sources, d));
+                    crate::outln!("{}", render::json(&self.compiled.sources, d));
                 }
             }
-            MessageFormat::Human => {
-                let color =
-                    if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
-                        ColorChoice::Auto
-                    } else {
-                        ColorChoice::Never
-                    };
-                let mut stderr = StandardStream::stderr(color);
-                let _ = render::human(&self.sources, &list, &mut stderr);
-                let errors = list
-                    .iter()
-                    .filter(|d| d.severity == Severity::Error)
-                    .count();
-                let warnings = list
-                    .iter()
-                    .filter(|d| d.severity == Severity::Warning)
-                    .count();
-                if errors > 0 {
-                    let also = if warnings > 0 {
-                        format!("; {} emitted", plural(warnings, "warning"))
-                    } else {
-                        String::new()
-                    };
-                    crate::errln!(
-                        "error: could not {what} due to {}{also}",
-                        plural(errors, "error")
-                    );
-                } else if warnings > 0 {
-                    crate::errln!("warning: {} emitted", plural(warnings, "warning"));
-                }
-            }
+            MessageFormat::Human => render::human_to_stderr(&self.compiled.sources, &list, what),
         }
-        self.diagnostics.has_errors()
+        self.compiled.diagnostics.has_errors()
     }
 
-    /// How `#line` directives and headers should name each source file when
-    /// the output goes to `out_dir`: disk files relative to it, standard
-    /// modules by their path in std-specs.
+    /// How `#line` directives and headers name each source file when the
+    /// output goes to `out_dir`.
     pub fn path_names(&self, out_dir: &Path) -> Vec<(String, String)> {
-        let out = absolute(out_dir);
-        self.sources
-            .ids()
-            .map(|id| {
-                let name = self.sources.name(id).to_string();
-                let shown = match self.sources.origin(id) {
-                    Origin::Disk(path) => relative(&absolute(path), &out).display().to_string(),
-                    Origin::Std(module) => format!("{module}.kgp"),
-                    Origin::Memory => name.clone(),
-                };
-                (name, shown)
-            })
-            .collect()
-    }
-}
-
-/// Reads a spec from standard input, with the limit of spec files.
-pub fn read_stdin() -> Result<String, ReadError> {
-    text_of(read_limited(std::io::stdin().lock(), TEXT_LIMIT)?)
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
-}
-
-/// The release the spec's target resolves to, read from the syntax tree
-/// before lowering (which reports any problem with it).
-fn spec_release(loaded: &crate::load::Loaded, request: &ReleaseRequest) -> Option<String> {
-    let target = loaded.trees.first()?.targets().next()?;
-    let releases: Vec<String> = target
-        .releases()
-        .map(|r| r.value.clone())
-        .filter(|r| !r.trim().is_empty())
-        .collect();
-    crate::check::release::resolve(&releases, request)
-        .ok()
-        .map(|(r, _)| r)
-}
-
-/// The running kernel's release. KGPC_RUNNING_RELEASE stands in for it (empty: none), for
-/// tests whose output must not depend on the machine.
-pub(crate) fn running_release() -> Option<String> {
-    let running = match std::env::var("KGPC_RUNNING_RELEASE") {
-        Ok(release) => release,
-        Err(_) => std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default(),
-    };
-    Some(running.trim().to_string()).filter(|r| !r.is_empty())
-}
-
-/// Releases this machine knows: the running kernel, then the kgpc kernel cache, newest first.
-pub(crate) fn release_candidates() -> Vec<(String, String)> {
-    let mut candidates = Vec::new();
-    if let Some(running) = running_release() {
-        candidates.push((running, "the running kernel".to_string()));
-    }
-    let cached = crate::fetch::cached_releases(&cache_dir());
-    candidates.extend(cached.into_iter().rev().map(|r| {
-        (
-            r,
-            "the newest matching kernel in the kgpc cache".to_string(),
-        )
-    }));
-    candidates
-}
-
-pub use crate::fetch::cache_dir;
-
-/// An absolute, lexically normalised path.
-fn absolute(path: &Path) -> PathBuf {
-    let joined = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir().unwrap_or_default().join(path)
-    };
-    let mut out = PathBuf::new();
-    for part in joined.components() {
-        match part {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-/// `path` relative to the directory `base`.
-fn relative(path: &Path, base: &Path) -> PathBuf {
-    let path: Vec<_> = path.components().collect();
-    let base: Vec<_> = base.components().collect();
-    let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
-    let mut out = PathBuf::new();
-    for _ in common..base.len() {
-        out.push("..");
-    }
-    for part in &path[common..] {
-        out.push(part);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn relative_paths_and_natural_order() {
-        assert_eq!(
-            relative(Path::new("/a/b/fix.kgp"), Path::new("/a/b/out")),
-            PathBuf::from("../fix.kgp")
-        );
-        assert_eq!(
-            relative(Path::new("/a/x/c.c"), Path::new("/a/b")),
-            PathBuf::from("../x/c.c")
-        );
+        crate::pipeline::paths::path_names(&self.compiled.sources, out_dir)
     }
 }

@@ -1,0 +1,45 @@
+//! Which kernel release a spec is compiled for: the releases this machine
+//! knows, and the one the spec's target resolves to before it is lowered.
+
+use crate::check::release::ReleaseRequest;
+use crate::load::Loaded;
+
+/// The release the spec's target resolves to, read from the syntax tree
+/// before lowering (which reports any problem with it).
+pub fn spec_release(loaded: &Loaded, request: &ReleaseRequest) -> Option<String> {
+    let target = loaded.trees.first()?.targets().next()?;
+    let releases: Vec<String> = target
+        .releases()
+        .map(|r| r.value.clone())
+        .filter(|r| !r.trim().is_empty())
+        .collect();
+    crate::check::release::resolve(&releases, request)
+        .ok()
+        .map(|(r, _)| r)
+}
+
+/// The running kernel's release. KGPC_RUNNING_RELEASE stands in for it (empty: none), for
+/// tests whose output must not depend on the machine.
+pub fn running_release() -> Option<String> {
+    let running = match std::env::var("KGPC_RUNNING_RELEASE") {
+        Ok(release) => release,
+        Err(_) => std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default(),
+    };
+    Some(running.trim().to_string()).filter(|r| !r.is_empty())
+}
+
+/// Releases this machine knows: the running kernel, then the kgpc kernel cache, newest first.
+pub fn release_candidates() -> Vec<(String, String)> {
+    let mut candidates = Vec::new();
+    if let Some(running) = running_release() {
+        candidates.push((running, "the running kernel".to_string()));
+    }
+    let cached = crate::fetch::cached_releases(&crate::fetch::cache_dir());
+    candidates.extend(cached.into_iter().rev().map(|r| {
+        (
+            r,
+            "the newest matching kernel in the kgpc cache".to_string(),
+        )
+    }));
+    candidates
+}
