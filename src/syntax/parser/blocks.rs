@@ -1,4 +1,8 @@
 //! The blocks of entries: patch, target, object, shadow, template, state and test.
+//!
+//! Each function returns `None` only for a pair that lacks a part the grammar
+//! always gives it, so that a mismatch between grammar and builder drops an
+//! item instead of panicking.
 
 use super::{children, Builder, Rule};
 use crate::source::Span;
@@ -6,34 +10,34 @@ use crate::syntax::ast::*;
 use pest::iterators::Pair;
 
 impl Builder {
-    pub(super) fn patch(&mut self, pair: Pair<'_, Rule>) -> PatchBlock {
+    pub(super) fn patch(&mut self, pair: Pair<'_, Rule>) -> Option<PatchBlock> {
         let span = self.span(&pair);
         let mut inner = children(pair);
-        let name = self.word(&inner.next().expect("patch has a name"));
+        let name = self.word(&inner.next()?);
         let mut entries = Vec::new();
         for entry in inner {
             let entry_span = self.span(&entry);
             entries.push(match entry.as_rule() {
-                Rule::description => PatchEntry::Description(self.first_string(entry)),
+                Rule::description => PatchEntry::Description(self.first_string(entry)?),
                 Rule::reference => {
                     let mut parts = children(entry);
-                    let kind = self.word(&parts.next().expect("reference has a kind"));
-                    let value = self.string(parts.next().expect("reference has a value"));
+                    let kind = self.word(&parts.next()?);
+                    let value = self.string(parts.next()?);
                     PatchEntry::Reference { kind, value }
                 }
-                Rule::author => PatchEntry::Author(self.first_string(entry)),
+                Rule::author => PatchEntry::Author(self.first_string(entry)?),
                 Rule::cumulative => PatchEntry::Cumulative(entry_span),
                 _ => PatchEntry::Bad(self.bad_entry(&entry, "patch")),
             });
         }
-        PatchBlock {
+        Some(PatchBlock {
             span,
             name,
             entries,
-        }
+        })
     }
 
-    pub(super) fn target(&mut self, pair: Pair<'_, Rule>) -> TargetBlock {
+    pub(super) fn target(&mut self, pair: Pair<'_, Rule>) -> Option<TargetBlock> {
         let span = self.span(&pair);
         let keyword = Span::new(self.file, span.start, span.start + "target".len());
         let mut entries = Vec::new();
@@ -49,35 +53,34 @@ impl Builder {
                     let values = children(entry).map(|p| self.string(p)).collect();
                     TargetEntry::Release { keyword, values }
                 }
-                Rule::arch => TargetEntry::Arch(self.first_word(entry)),
-                Rule::version => TargetEntry::Version(self.first_word(entry)),
-                Rule::build_id => TargetEntry::BuildId(self.first_string(entry)),
+                Rule::arch => TargetEntry::Arch(self.first_word(entry)?),
+                Rule::version => TargetEntry::Version(self.first_word(entry)?),
+                Rule::build_id => TargetEntry::BuildId(self.first_string(entry)?),
                 _ => TargetEntry::Bad(self.bad_entry(&entry, "target")),
             });
         }
-        TargetBlock {
+        Some(TargetBlock {
             span,
             keyword,
             entries,
-        }
+        })
     }
 
-    pub(super) fn object(&mut self, pair: Pair<'_, Rule>) -> ObjectBlock {
+    pub(super) fn object(&mut self, pair: Pair<'_, Rule>) -> Option<ObjectBlock> {
         let span = self.span(&pair);
         let mut inner = children(pair);
-        let name = self.word(&inner.next().expect("object has a name"));
+        let name = self.word(&inner.next()?);
         let mut entries = Vec::new();
         for entry in inner {
             entries.push(match entry.as_rule() {
-                Rule::replacement => ObjectEntry::Replace(self.replacement(entry)),
+                Rule::replacement => ObjectEntry::Replace(self.replacement(entry)?),
                 Rule::callback => {
                     let span = self.span(&entry);
                     let mut parts = children(entry);
-                    let kind_pair = parts.next().expect("callback has a kind");
-                    let kind = CallbackKind::from_keyword(kind_pair.as_str())
-                        .expect("grammar lists the kinds");
+                    let kind_pair = parts.next()?;
+                    let kind = CallbackKind::from_keyword(kind_pair.as_str())?;
                     let keyword = self.span(&kind_pair);
-                    let body = self.c_block(parts.next().expect("callback has a body"));
+                    let body = self.c_block(parts.next()?)?;
                     ObjectEntry::Callback(Callback {
                         span,
                         kind,
@@ -85,39 +88,39 @@ impl Builder {
                         body,
                     })
                 }
-                Rule::extern_decl => ObjectEntry::Extern(self.extern_decl(entry)),
+                Rule::extern_decl => ObjectEntry::Extern(self.extern_decl(entry)?),
                 _ => ObjectEntry::Bad(self.bad_entry(&entry, "object")),
             });
         }
-        ObjectBlock {
+        Some(ObjectBlock {
             span,
             name,
             entries,
-        }
+        })
     }
 
-    pub(super) fn replacement(&mut self, pair: Pair<'_, Rule>) -> Replacement {
+    pub(super) fn replacement(&mut self, pair: Pair<'_, Rule>) -> Option<Replacement> {
         let span = self.span(&pair);
         let keyword = Span::new(self.file, span.start, span.start + "replace".len());
         let mut inner = children(pair);
-        let head_pair = inner.next().expect("replace has a head");
+        let head_pair = inner.next()?;
         let head = match head_pair.as_rule() {
-            Rule::prototype => ReplaceHead::Prototype(self.prototype(head_pair)),
+            Rule::prototype => ReplaceHead::Prototype(self.prototype(head_pair)?),
             _ => ReplaceHead::Name(self.word(&head_pair)),
         };
         let (mut in_file, mut sympos, mut body) = (None, None, None);
         let mut allow_inlined = Vec::new();
         for part in inner {
             match part.as_rule() {
-                Rule::in_file => in_file = Some(self.first_string(part)),
-                Rule::sympos => sympos = Some(self.first_number(part)),
-                Rule::body_file => body = Some(Body::File(self.first_string(part))),
+                Rule::in_file => in_file = Some(self.first_string(part)?),
+                Rule::sympos => sympos = Some(self.first_number(part)?),
+                Rule::body_file => body = Some(Body::File(self.first_string(part)?)),
                 Rule::allow_inlined => allow_inlined.extend(children(part).map(|p| self.string(p))),
-                _ => body = Some(Body::Inline(self.c_block(part))),
+                _ => body = Some(Body::Inline(self.c_block(part)?)),
             }
         }
-        let body = body.expect("the grammar requires a body");
-        Replacement {
+        let body = body?;
+        Some(Replacement {
             span,
             keyword,
             head,
@@ -125,10 +128,10 @@ impl Builder {
             sympos,
             allow_inlined,
             body,
-        }
+        })
     }
 
-    pub(super) fn extern_decl(&mut self, pair: Pair<'_, Rule>) -> ExternDecl {
+    pub(super) fn extern_decl(&mut self, pair: Pair<'_, Rule>) -> Option<ExternDecl> {
         let span = self.span(&pair);
         let mut words = Vec::new();
         let mut suffix = None;
@@ -148,19 +151,19 @@ impl Builder {
                         }
                     }
                 }
-                Rule::sympos => sympos = Some(self.first_number(part)),
+                Rule::sympos => sympos = Some(self.first_number(part)?),
                 _ => {}
             }
         }
-        ExternDecl {
+        Some(ExternDecl {
             span,
             words,
             suffix,
             sympos,
-        }
+        })
     }
 
-    pub(super) fn shadow(&mut self, pair: Pair<'_, Rule>) -> ShadowBlock {
+    pub(super) fn shadow(&mut self, pair: Pair<'_, Rule>) -> Option<ShadowBlock> {
         let span = self.span(&pair);
         let mut name = None;
         let mut owner = None;
@@ -189,24 +192,28 @@ impl Builder {
                         span: self.span(&part),
                     });
                 }
-                Rule::like => like = Some(self.first_word(part)),
-                _ => entries.push(self.shadow_entry(part, "shadow")),
+                Rule::like => like = Some(self.first_word(part)?),
+                _ => entries.push(self.shadow_entry(part, "shadow")?),
             }
         }
-        ShadowBlock {
+        Some(ShadowBlock {
             span,
-            name: name.expect("shadow has a name"),
-            owner: owner.expect("shadow has a type"),
+            name: name?,
+            owner: owner?,
             like,
             entries,
-        }
+        })
     }
 
-    pub(super) fn shadow_entry(&mut self, pair: Pair<'_, Rule>, block: &str) -> ShadowEntry {
-        match pair.as_rule() {
-            Rule::shadow_id => ShadowEntry::Id(self.first_number(pair)),
+    pub(super) fn shadow_entry(
+        &mut self,
+        pair: Pair<'_, Rule>,
+        block: &str,
+    ) -> Option<ShadowEntry> {
+        Some(match pair.as_rule() {
+            Rule::shadow_id => ShadowEntry::Id(self.first_number(pair)?),
             Rule::gfp => {
-                let word = self.first_word(pair);
+                let word = self.first_word(pair)?;
                 let text = word
                     .text
                     .split('|')
@@ -218,51 +225,52 @@ impl Builder {
                     span: word.span,
                 })
             }
-            Rule::payload => ShadowEntry::Payload(self.first_c_block(pair)),
-            Rule::ctor => ShadowEntry::Ctor(self.first_c_block(pair)),
-            Rule::dtor => ShadowEntry::Dtor(self.first_c_block(pair)),
+            Rule::payload => ShadowEntry::Payload(self.first_c_block(pair)?),
+            Rule::ctor => ShadowEntry::Ctor(self.first_c_block(pair)?),
+            Rule::dtor => ShadowEntry::Dtor(self.first_c_block(pair)?),
             Rule::keep => ShadowEntry::Keep(self.span(&pair)),
             _ => ShadowEntry::Bad(self.bad_entry(&pair, block)),
-        }
+        })
     }
 
-    pub(super) fn state(&mut self, pair: Pair<'_, Rule>) -> StateBlock {
+    pub(super) fn state(&mut self, pair: Pair<'_, Rule>) -> Option<StateBlock> {
         let span = self.span(&pair);
         let mut inner = children(pair);
-        let name = self.word(&inner.next().expect("state has a name"));
-        let entries = inner
-            .map(|entry| match entry.as_rule() {
-                Rule::shadow_id => StateEntry::Id(self.first_number(entry)),
-                Rule::state_version => StateEntry::Version(self.first_number(entry)),
+        let name = self.word(&inner.next()?);
+        let mut entries = Vec::new();
+        for entry in inner {
+            entries.push(match entry.as_rule() {
+                Rule::shadow_id => StateEntry::Id(self.first_number(entry)?),
+                Rule::state_version => StateEntry::Version(self.first_number(entry)?),
                 _ => StateEntry::Bad(self.bad_entry(&entry, "state")),
-            })
-            .collect();
-        StateBlock {
+            });
+        }
+        Some(StateBlock {
             span,
             name,
             entries,
-        }
+        })
     }
 
-    pub(super) fn test(&mut self, pair: Pair<'_, Rule>) -> TestBlock {
+    pub(super) fn test(&mut self, pair: Pair<'_, Rule>) -> Option<TestBlock> {
         let span = self.span(&pair);
         let keyword = Span::new(self.file, span.start, span.start + "test".len());
         let mut entries = Vec::new();
         for entry in children(pair) {
             entries.push(match entry.as_rule() {
-                Rule::test_load => TestEntry::Load(self.first_string(entry)),
-                Rule::test_patch_first => TestEntry::PatchFirst(self.first_string(entry)),
+                Rule::test_load => TestEntry::Load(self.first_string(entry)?),
+                Rule::test_patch_first => TestEntry::PatchFirst(self.first_string(entry)?),
                 Rule::test_check => {
                     let mut parts = children(entry);
-                    let kind_pair = parts.next().expect("a check has a kind");
+                    let kind_pair = parts.next()?;
                     let kind = if kind_pair.as_str() == "fixed" {
                         CheckKind::Fixed
                     } else {
                         CheckKind::Always
                     };
                     let keyword = self.span(&kind_pair);
-                    let command = self.string(parts.next().expect("a check has a command"));
-                    let expect = self.string(parts.next().expect("a check has a text"));
+                    let command = self.string(parts.next()?);
+                    let expect = self.string(parts.next()?);
                     TestEntry::Check {
                         kind,
                         keyword,
@@ -272,7 +280,7 @@ impl Builder {
                 }
                 Rule::test_dmesg => {
                     let mut parts = children(entry);
-                    let phase_pair = parts.next().expect("dmesg has a phase");
+                    let phase_pair = parts.next()?;
                     let phase = if phase_pair.as_str() == "loaded" {
                         Phase::Loaded
                     } else {
@@ -286,14 +294,14 @@ impl Builder {
                         lines,
                     }
                 }
-                Rule::test_refused => TestEntry::Refused(self.first_string(entry)),
+                Rule::test_refused => TestEntry::Refused(self.first_string(entry)?),
                 _ => TestEntry::Bad(self.bad_entry(&entry, "test")),
             });
         }
-        TestBlock {
+        Some(TestBlock {
             span,
             keyword,
             entries,
-        }
+        })
     }
 }

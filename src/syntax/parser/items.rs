@@ -9,8 +9,8 @@ impl Builder {
     pub(super) fn item(&mut self, pair: Pair<'_, Rule>) -> Option<Item> {
         let span = self.span(&pair);
         Some(match pair.as_rule() {
-            Rule::patch_block => Item::Patch(self.patch(pair)),
-            Rule::target_block => Item::Target(self.target(pair)),
+            Rule::patch_block => Item::Patch(self.patch(pair)?),
+            Rule::target_block => Item::Target(self.target(pair)?),
             Rule::import_item => {
                 let inner = children(pair).next()?;
                 let path = match inner.as_rule() {
@@ -23,23 +23,25 @@ impl Builder {
                 let header = self.word(&children(pair).next()?);
                 Item::Include(Include { span, header })
             }
-            Rule::object_block => Item::Object(self.object(pair)),
-            Rule::shadow_block => Item::Shadow(self.shadow(pair)),
+            Rule::object_block => Item::Object(self.object(pair)?),
+            Rule::shadow_block => Item::Shadow(self.shadow(pair)?),
             Rule::template_block => {
                 let mut inner = children(pair);
                 let name = self.word(&inner.next()?);
-                let entries = inner.map(|p| self.shadow_entry(p, "template")).collect();
+                let entries = inner
+                    .map(|p| self.shadow_entry(p, "template"))
+                    .collect::<Option<_>>()?;
                 Item::Template(TemplateBlock {
                     span,
                     name,
                     entries,
                 })
             }
-            Rule::state_block => Item::State(self.state(pair)),
+            Rule::state_block => Item::State(self.state(pair)?),
             Rule::helper_item => {
                 let mut inner = children(pair);
-                let prototype = self.prototype(inner.next()?);
-                let body = self.c_block(inner.next()?);
+                let prototype = self.prototype(inner.next()?)?;
+                let body = self.c_block(inner.next()?)?;
                 Item::Helper(Helper {
                     span,
                     prototype,
@@ -47,7 +49,7 @@ impl Builder {
                 })
             }
             Rule::data_item => {
-                let body = self.c_block(children(pair).next()?);
+                let body = self.c_block(children(pair).next()?)?;
                 Item::Data(Data { span, body })
             }
             Rule::api_item => {
@@ -60,7 +62,7 @@ impl Builder {
                     since,
                 })
             }
-            Rule::test_block => Item::Test(self.test(pair)),
+            Rule::test_block => Item::Test(self.test(pair)?),
             Rule::bad_item => {
                 self.bad_item(&pair);
                 Item::Bad(Bad {

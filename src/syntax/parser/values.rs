@@ -8,7 +8,7 @@ use crate::syntax::ast::*;
 use pest::iterators::Pair;
 
 impl Builder {
-    pub(super) fn prototype(&mut self, pair: Pair<'_, Rule>) -> Prototype {
+    pub(super) fn prototype(&mut self, pair: Pair<'_, Rule>) -> Option<Prototype> {
         let span = self.span(&pair);
         let mut words = Vec::new();
         let mut params = None;
@@ -23,36 +23,36 @@ impl Builder {
                 _ => words.push(self.word(&part)),
             }
         }
-        Prototype {
+        Some(Prototype {
             span,
             words,
-            params: params.expect("a prototype has parameters"),
-        }
+            params: params?,
+        })
     }
 
-    pub(super) fn c_block(&mut self, pair: Pair<'_, Rule>) -> CCode {
-        let text = pair.into_inner().next().expect("a C block has a text");
-        CCode {
+    pub(super) fn c_block(&mut self, pair: Pair<'_, Rule>) -> Option<CCode> {
+        let text = pair.into_inner().next()?;
+        Some(CCode {
             text: text.as_str().to_string(),
             span: self.span(&text),
-        }
+        })
     }
 
-    pub(super) fn first_c_block(&mut self, pair: Pair<'_, Rule>) -> CCode {
-        let block = children(pair).next().expect("entry has a block");
+    pub(super) fn first_c_block(&mut self, pair: Pair<'_, Rule>) -> Option<CCode> {
+        let block = children(pair).next()?;
         self.c_block(block)
     }
 
-    pub(super) fn first_word(&mut self, pair: Pair<'_, Rule>) -> Word {
-        self.word(&children(pair).next().expect("entry has a word"))
+    pub(super) fn first_word(&mut self, pair: Pair<'_, Rule>) -> Option<Word> {
+        Some(self.word(&children(pair).next()?))
     }
 
-    pub(super) fn first_string(&mut self, pair: Pair<'_, Rule>) -> Str {
-        self.string(children(pair).next().expect("entry has a string"))
+    pub(super) fn first_string(&mut self, pair: Pair<'_, Rule>) -> Option<Str> {
+        Some(self.string(children(pair).next()?))
     }
 
-    pub(super) fn first_number(&mut self, pair: Pair<'_, Rule>) -> Number {
-        let number = children(pair).next().expect("entry has a number");
+    pub(super) fn first_number(&mut self, pair: Pair<'_, Rule>) -> Option<Number> {
+        let number = children(pair).next()?;
         let span = self.span(&number);
         let text = number.as_str();
         let value = match text.strip_prefix("0x") {
@@ -68,7 +68,7 @@ impl Builder {
                 .at(span, "too large"),
             );
         }
-        Number { value, span }
+        Some(Number { value, span })
     }
 
     /// Resolves the escapes of a string literal.
