@@ -114,11 +114,7 @@ fn replacements(out: &mut String, model: &Model) {
         .iter()
         .flat_map(|o| o.funcs.iter().map(move |f| (o, f)))
         .map(|(o, f)| {
-            let pos = if f.sympos > 0 {
-                f.sympos.to_string()
-            } else {
-                "unique".into()
-            };
+            let pos = position(f.sympos);
             let source = f
                 .source_file
                 .as_deref()
@@ -156,11 +152,7 @@ fn symbols(out: &mut String, model: &Model) {
         .iter()
         .flat_map(|o| o.externs.iter().map(move |e| (o, e)))
         .map(|(o, e)| {
-            let pos = if e.sympos > 0 {
-                e.sympos.to_string()
-            } else {
-                "unique".into()
-            };
+            let pos = position(e.sympos);
             format!(
                 "| {} | {} | {pos} | {} |",
                 text(o.display_name()),
@@ -232,6 +224,15 @@ fn shadows(out: &mut String, model: &Model) {
         "When the patch is disabled",
     ];
     table(out, &columns, rows);
+}
+
+/// A symbol's position among those of its name, as the tables show it.
+fn position(sympos: u64) -> String {
+    if sympos > 0 {
+        sympos.to_string()
+    } else {
+        "unique".into()
+    }
 }
 
 /// A Markdown table: the header row of `columns`, the rows, then a blank line.
