@@ -145,151 +145,35 @@ impl Formatter<'_> {
         self.trailing_comment(block.end);
     }
 
+    /// Prints one item, with the comments before and inside it.
     fn item(&mut self, item: &Item) {
         match item {
-            Item::Patch(p) => {
-                self.open(0, &format!("patch {}", p.name.text), p.span);
-                for entry in &p.entries {
-                    let (span, text) = match entry {
-                        PatchEntry::Description(s) => {
-                            (s.span, format!("description {}", quote(&s.value)))
-                        }
-                        PatchEntry::Reference { kind, value } => (
-                            Span::new(kind.span.file, kind.span.start, value.span.end),
-                            format!("reference {} {}", kind.text, quote(&value.value)),
-                        ),
-                        PatchEntry::Author(s) => (s.span, format!("author {}", quote(&s.value))),
-                        PatchEntry::Cumulative(span) => (*span, "cumulative".to_string()),
-                        PatchEntry::Bad(b) => (b.span, b.text.trim().to_string()),
-                    };
-                    self.entry(1, span, &text);
-                }
-                self.close(0, p.span);
-            }
-            Item::Target(t) => {
-                self.open(0, "target", t.span);
-                for entry in &t.entries {
-                    let (span, text) = match entry {
-                        TargetEntry::Release { keyword, values } => {
-                            let end = values.last().map_or(keyword.end, |v| v.span.end);
-                            let list: Vec<String> =
-                                values.iter().map(|v| quote(&v.value)).collect();
-                            (
-                                Span::new(keyword.file, keyword.start, end),
-                                format!("release {}", list.join(" ")),
-                            )
-                        }
-                        TargetEntry::Arch(w) => (w.span, format!("arch {}", w.text)),
-                        TargetEntry::Version(w) => (w.span, format!("version {}", w.text)),
-                        TargetEntry::BuildId(s) => {
-                            (s.span, format!("build_id {}", quote(&s.value)))
-                        }
-                        TargetEntry::Bad(b) => (b.span, b.text.trim().to_string()),
-                    };
-                    self.entry(1, span, &text);
-                }
-                self.close(0, t.span);
-            }
-            Item::Import(i) => {
-                let text = match &i.path {
-                    ImportPath::Std(w) => format!("import {}", w.text),
-                    ImportPath::Relative(s) => format!("import {}", quote(&s.value)),
-                };
-                self.entry(0, i.span, &text);
-            }
+            Item::Patch(p) => self.line_block(
+                &format!("patch {}", p.name.text),
+                p.span,
+                &p.entries,
+                |_, e| patch_line(e),
+            ),
+            Item::Target(t) => self.line_block("target", t.span, &t.entries, |_, e| target_line(e)),
+            Item::Import(i) => self.entry(0, i.span, &import_line(i)),
             Item::Include(i) => self.entry(0, i.span, &format!("include {}", i.header.text)),
-            Item::Object(o) => {
-                self.open(0, &format!("object {}", o.name.text), o.span);
-                let mut previous: Option<&ObjectEntry> = None;
-                for entry in &o.entries {
-                    let start = object_entry_span(entry).start;
-                    if let Some(prev) = previous {
-                        let both_externs = matches!(
-                            (prev, entry),
-                            (ObjectEntry::Extern(_), ObjectEntry::Extern(_))
-                        );
-                        if !both_externs
-                            || has_blank_line(&self.text[object_entry_span(prev).end..start])
-                        {
-                            self.out.push('\n');
-                        }
-                    }
-                    self.leading_comments(start, 1);
-                    match entry {
-                        ObjectEntry::Replace(r) => {
-                            let mut head = format!(
-                                "replace {}",
-                                match &r.head {
-                                    ReplaceHead::Prototype(p) => prototype(p, 1),
-                                    ReplaceHead::Name(w) => w.text.clone(),
-                                }
-                            );
-                            if let Some(file) = &r.in_file {
-                                head.push_str(&format!(" in {}", quote(&file.value)));
-                            }
-                            if let Some(n) = &r.sympos {
-                                head.push_str(&format!(" sympos {}", self.raw(n.span)));
-                            }
-                            if !r.allow_inlined.is_empty() {
-                                let list: Vec<String> =
-                                    r.allow_inlined.iter().map(|s| quote(&s.value)).collect();
-                                head.push_str(&format!(" allow_inlined {}", list.join(" ")));
-                            }
-                            match &r.body {
-                                Body::Inline(code) => self.c_block(1, &head, code, r.span),
-                                Body::File(path) => self.entry(
-                                    1,
-                                    r.span,
-                                    &format!("{head} body {}", quote(&path.value)),
-                                ),
-                            }
-                        }
-                        ObjectEntry::Callback(c) => {
-                            self.c_block(1, c.kind.keyword(), &c.body, c.span)
-                        }
-                        ObjectEntry::Extern(e) => {
-                            let mut text = format!("extern {}", join_words(&e.words));
-                            if let Some(suffix) = &e.suffix {
-                                text.push_str(&one_line(&suffix.text, &INDENT.repeat(3)));
-                            }
-                            if let Some(n) = &e.sympos {
-                                text.push_str(&format!(" sympos {}", self.raw(n.span)));
-                            }
-                            text.push(';');
-                            self.entry(1, e.span, &text);
-                        }
-                        ObjectEntry::Bad(b) => self.entry(1, b.span, b.text.trim()),
-                    }
-                    previous = Some(entry);
-                }
-                self.close(0, o.span);
-            }
+            Item::Object(o) => self.object(o),
             Item::Shadow(s) => {
                 let mut head = format!("shadow {} for {}", s.name.text, s.owner.text);
                 if let Some(like) = &s.like {
                     head.push_str(&format!(" like {}", like.text));
                 }
-                self.open(0, &head, s.span);
-                self.shadow_entries(&s.entries);
-                self.close(0, s.span);
+                self.shadow_block(&head, s.span, &s.entries);
             }
             Item::Template(t) => {
-                self.open(0, &format!("template {}", t.name.text), t.span);
-                self.shadow_entries(&t.entries);
-                self.close(0, t.span);
+                self.shadow_block(&format!("template {}", t.name.text), t.span, &t.entries)
             }
-            Item::State(s) => {
-                self.open(0, &format!("state {}", s.name.text), s.span);
-                for entry in &s.entries {
-                    let (span, text) = match entry {
-                        StateEntry::Id(n) => (n.span, format!("id {}", self.raw(n.span))),
-                        StateEntry::Version(n) => (n.span, format!("version {}", self.raw(n.span))),
-                        StateEntry::Bad(b) => (b.span, b.text.trim().to_string()),
-                    };
-                    self.entry(1, span, &text);
-                }
-                self.close(0, s.span);
-            }
+            Item::State(s) => self.line_block(
+                &format!("state {}", s.name.text),
+                s.span,
+                &s.entries,
+                Self::state_line,
+            ),
             Item::Helper(h) => self.c_block(
                 0,
                 &format!("helper {}", prototype(&h.prototype, 0)),
@@ -302,49 +186,108 @@ impl Formatter<'_> {
                 a.span,
                 &format!("api {} since {}", a.feature.text, a.since.text),
             ),
-            Item::Test(t) => {
-                self.open(0, "test", t.span);
-                for entry in &t.entries {
-                    let (span, text) = match entry {
-                        TestEntry::Load(s) => (s.span, format!("load {}", quote(&s.value))),
-                        TestEntry::PatchFirst(s) => {
-                            (s.span, format!("patch_first {}", quote(&s.value)))
-                        }
-                        TestEntry::Check {
-                            kind,
-                            keyword,
-                            command,
-                            expect,
-                        } => (
-                            Span::new(keyword.file, keyword.start, expect.span.end),
-                            format!(
-                                "{} {} contains {}",
-                                kind.keyword(),
-                                quote(&command.value),
-                                quote(&expect.value)
-                            ),
-                        ),
-                        TestEntry::Dmesg {
-                            phase,
-                            keyword,
-                            lines,
-                        } => {
-                            let end = lines.last().map_or(keyword.end, |l| l.span.end);
-                            let list: Vec<String> = lines.iter().map(|l| quote(&l.value)).collect();
-                            (
-                                Span::new(keyword.file, keyword.start, end),
-                                format!("dmesg {} {}", phase.keyword(), list.join(" ")),
-                            )
-                        }
-                        TestEntry::Refused(s) => (s.span, format!("refused {}", quote(&s.value))),
-                        TestEntry::Bad(b) => (b.span, b.text.trim().to_string()),
-                    };
-                    self.entry(1, span, &text);
-                }
-                self.close(0, t.span);
-            }
+            Item::Test(t) => self.line_block("test", t.span, &t.entries, |_, e| test_line(e)),
             Item::Bad(b) => self.entry(0, b.span, b.text.trim_end()),
         }
+    }
+
+    /// A top-level block whose entries are one line each, as `line` writes them.
+    fn line_block<E>(
+        &mut self,
+        head: &str,
+        block: Span,
+        entries: &[E],
+        line: impl Fn(&Self, &E) -> (Span, String),
+    ) {
+        self.open(0, head, block);
+        for entry in entries {
+            let (span, text) = line(self, entry);
+            self.entry(1, span, &text);
+        }
+        self.close(0, block);
+    }
+
+    fn state_line(&self, entry: &StateEntry) -> (Span, String) {
+        match entry {
+            StateEntry::Id(n) => (n.span, format!("id {}", self.raw(n.span))),
+            StateEntry::Version(n) => (n.span, format!("version {}", self.raw(n.span))),
+            StateEntry::Bad(b) => bad_line(b),
+        }
+    }
+
+    /// An object block: its entries one after another, externs grouped.
+    fn object(&mut self, o: &ObjectBlock) {
+        self.open(0, &format!("object {}", o.name.text), o.span);
+        let mut previous: Option<&ObjectEntry> = None;
+        for entry in &o.entries {
+            let start = object_entry_span(entry).start;
+            if let Some(prev) = previous {
+                let both_externs = matches!(
+                    (prev, entry),
+                    (ObjectEntry::Extern(_), ObjectEntry::Extern(_))
+                );
+                if !both_externs || has_blank_line(&self.text[object_entry_span(prev).end..start]) {
+                    self.out.push('\n');
+                }
+            }
+            self.leading_comments(start, 1);
+            match entry {
+                ObjectEntry::Replace(r) => self.replacement(r),
+                ObjectEntry::Callback(c) => self.c_block(1, c.kind.keyword(), &c.body, c.span),
+                ObjectEntry::Extern(e) => {
+                    let text = self.extern_line(e);
+                    self.entry(1, e.span, &text);
+                }
+                ObjectEntry::Bad(b) => self.entry(1, b.span, b.text.trim()),
+            }
+            previous = Some(entry);
+        }
+        self.close(0, o.span);
+    }
+
+    /// `replace HEAD [in ..] [sympos ..] [allow_inlined ..]` and its body.
+    fn replacement(&mut self, r: &Replacement) {
+        let mut head = format!(
+            "replace {}",
+            match &r.head {
+                ReplaceHead::Prototype(p) => prototype(p, 1),
+                ReplaceHead::Name(w) => w.text.clone(),
+            }
+        );
+        if let Some(file) = &r.in_file {
+            head.push_str(&format!(" in {}", quote(&file.value)));
+        }
+        if let Some(n) = &r.sympos {
+            head.push_str(&format!(" sympos {}", self.raw(n.span)));
+        }
+        if !r.allow_inlined.is_empty() {
+            head.push_str(&format!(" allow_inlined {}", quote_all(&r.allow_inlined)));
+        }
+        match &r.body {
+            Body::Inline(code) => self.c_block(1, &head, code, r.span),
+            Body::File(path) => {
+                self.entry(1, r.span, &format!("{head} body {}", quote(&path.value)))
+            }
+        }
+    }
+
+    fn extern_line(&self, e: &ExternDecl) -> String {
+        let mut text = format!("extern {}", join_words(&e.words));
+        if let Some(suffix) = &e.suffix {
+            text.push_str(&one_line(&suffix.text, &INDENT.repeat(3)));
+        }
+        if let Some(n) = &e.sympos {
+            text.push_str(&format!(" sympos {}", self.raw(n.span)));
+        }
+        text.push(';');
+        text
+    }
+
+    /// A shadow or template block.
+    fn shadow_block(&mut self, head: &str, block: Span, entries: &[ShadowEntry]) {
+        self.open(0, head, block);
+        self.shadow_entries(entries);
+        self.close(0, block);
     }
 
     fn shadow_entries(&mut self, entries: &[ShadowEntry]) {
@@ -395,6 +338,93 @@ impl Formatter<'_> {
         }
         self.trailing_comment(code.span.end + 1);
     }
+}
+
+/// The line of a patch entry and the span it stands for.
+fn patch_line(entry: &PatchEntry) -> (Span, String) {
+    match entry {
+        PatchEntry::Description(s) => (s.span, format!("description {}", quote(&s.value))),
+        PatchEntry::Reference { kind, value } => (
+            Span::new(kind.span.file, kind.span.start, value.span.end),
+            format!("reference {} {}", kind.text, quote(&value.value)),
+        ),
+        PatchEntry::Author(s) => (s.span, format!("author {}", quote(&s.value))),
+        PatchEntry::Cumulative(span) => (*span, "cumulative".to_string()),
+        PatchEntry::Bad(b) => bad_line(b),
+    }
+}
+
+/// The line of a target entry and the span it stands for.
+fn target_line(entry: &TargetEntry) -> (Span, String) {
+    match entry {
+        TargetEntry::Release { keyword, values } => {
+            let end = values.last().map_or(keyword.end, |v| v.span.end);
+            (
+                Span::new(keyword.file, keyword.start, end),
+                format!("release {}", quote_all(values)),
+            )
+        }
+        TargetEntry::Arch(w) => (w.span, format!("arch {}", w.text)),
+        TargetEntry::Version(w) => (w.span, format!("version {}", w.text)),
+        TargetEntry::BuildId(s) => (s.span, format!("build_id {}", quote(&s.value))),
+        TargetEntry::Bad(b) => bad_line(b),
+    }
+}
+
+/// The line of a test entry and the span it stands for.
+fn test_line(entry: &TestEntry) -> (Span, String) {
+    match entry {
+        TestEntry::Load(s) => (s.span, format!("load {}", quote(&s.value))),
+        TestEntry::PatchFirst(s) => (s.span, format!("patch_first {}", quote(&s.value))),
+        TestEntry::Check {
+            kind,
+            keyword,
+            command,
+            expect,
+        } => (
+            Span::new(keyword.file, keyword.start, expect.span.end),
+            format!(
+                "{} {} contains {}",
+                kind.keyword(),
+                quote(&command.value),
+                quote(&expect.value)
+            ),
+        ),
+        TestEntry::Dmesg {
+            phase,
+            keyword,
+            lines,
+        } => {
+            let end = lines.last().map_or(keyword.end, |l| l.span.end);
+            (
+                Span::new(keyword.file, keyword.start, end),
+                format!("dmesg {} {}", phase.keyword(), quote_all(lines)),
+            )
+        }
+        TestEntry::Refused(s) => (s.span, format!("refused {}", quote(&s.value))),
+        TestEntry::Bad(b) => bad_line(b),
+    }
+}
+
+fn import_line(import: &Import) -> String {
+    match &import.path {
+        ImportPath::Std(w) => format!("import {}", w.text),
+        ImportPath::Relative(s) => format!("import {}", quote(&s.value)),
+    }
+}
+
+/// An entry that did not parse, as it was written.
+fn bad_line(bad: &Bad) -> (Span, String) {
+    (bad.span, bad.text.trim().to_string())
+}
+
+/// Strings quoted and separated by spaces.
+fn quote_all(values: &[Str]) -> String {
+    values
+        .iter()
+        .map(|v| quote(&v.value))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Whether text holds an empty line: two line breaks with only white space between.

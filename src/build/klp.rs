@@ -30,7 +30,7 @@
 
 use super::depends;
 use super::symvers::Exports;
-use object::build::elf::{Builder, SectionData, SectionId};
+use object::build::elf::{Builder, Relocation, SectionData, SectionId};
 use object::build::{ByteString, Id};
 use object::elf;
 use object::read::elf::{ElfFile64, FileHeader};
@@ -215,24 +215,9 @@ fn section_data(builder: &Builder, name: &str) -> Result<Option<(SectionId, Vec<
 /// nor `.kgpc.klp_objects`, which leaves nothing to do; else the new file and
 /// what changed. `exports` says which module exports an undefined symbol.
 pub fn convert(data: &[u8], exports: &Exports) -> Result<Option<(Vec<u8>, Conversion)>, KlpError> {
-    let file = ElfFile64::<Endianness>::parse(data).map_err(|e| KlpError::Elf(e.to_string()))?;
-    let header = file.elf_header();
-    if header.e_type(file.endian()) != elf::ET_REL {
-        return Err(KlpError::Elf("not a relocatable object (a .ko)".into()));
-    }
-    let has_records = file.section_by_name(RECORD_SECTION).is_some()
-        || file.section_by_name(OBJECT_SECTION).is_some();
-    let has_klp = file
-        .sections()
-        .any(|s| s.name().is_ok_and(|n| n.starts_with(".klp.rela.")));
-    if !has_records {
+    if !has_records(data)? {
         return Ok(None);
     }
-    if has_klp {
-        return Err(KlpError::AlreadyConverted);
-    }
-    drop(file);
-
     let mut builder = Builder::read(data).map_err(|e| KlpError::Elf(e.to_string()))?;
     let mut conversion = Conversion::default();
 
@@ -245,14 +230,66 @@ pub fn convert(data: &[u8], exports: &Exports) -> Result<Option<(Vec<u8>, Conver
     if let Some((_, bytes)) = &objects {
         conversion.objects = parse_objects(bytes)?;
     }
-    let by_name: HashMap<&str, &KlpSymbol> = conversion
-        .records
-        .iter()
-        .map(|r| (r.name.as_str(), r))
-        .collect();
     let patched: BTreeSet<String> = conversion.objects.iter().cloned().collect();
 
-    // Rename the undefined symbols the records name, and those the patched modules export.
+    let klp_symbols = rename_symbols(&mut builder, &conversion.records, &patched, exports)?;
+    conversion.converted = {
+        let mut converted: Vec<KlpSymbol> = klp_symbols.values().cloned().collect();
+        converted.sort();
+        converted
+    };
+    let record_sections: Vec<SectionId> = records
+        .iter()
+        .chain(objects.iter())
+        .map(|(id, _)| *id)
+        .collect();
+    drop_records(&mut builder, &record_sections);
+
+    let symtab = builder
+        .sections
+        .iter()
+        .find(|s| matches!(s.data, SectionData::Symbol))
+        .map(|s| s.id())
+        .ok_or_else(|| KlpError::Elf("the module has no symbol table".into()))?;
+    let moved = take_klp_relocations(&mut builder, &klp_symbols)?;
+    conversion.sections = add_klp_sections(&mut builder, symtab, moved);
+
+    forget_patched_modules(&mut builder, &patched, &mut conversion)?;
+
+    let mut out = Vec::new();
+    builder
+        .write(&mut out)
+        .map_err(|e| KlpError::Elf(e.to_string()))?;
+    Ok(Some((out, conversion)))
+}
+
+/// Whether a module holds records to convert; one converted already is an error.
+fn has_records(data: &[u8]) -> Result<bool, KlpError> {
+    let file = ElfFile64::<Endianness>::parse(data).map_err(|e| KlpError::Elf(e.to_string()))?;
+    let header = file.elf_header();
+    if header.e_type(file.endian()) != elf::ET_REL {
+        return Err(KlpError::Elf("not a relocatable object (a .ko)".into()));
+    }
+    let has_records = file.section_by_name(RECORD_SECTION).is_some()
+        || file.section_by_name(OBJECT_SECTION).is_some();
+    let has_klp = file
+        .sections()
+        .any(|s| s.name().is_ok_and(|n| n.starts_with(".klp.rela.")));
+    if has_records && has_klp {
+        return Err(KlpError::AlreadyConverted);
+    }
+    Ok(has_records)
+}
+
+/// Renames the undefined symbols the records name, and those the patched
+/// modules export, to livepatch symbols. Returns them by symbol index.
+fn rename_symbols(
+    builder: &mut Builder,
+    records: &[KlpSymbol],
+    patched: &BTreeSet<String>,
+    exports: &Exports,
+) -> Result<HashMap<usize, KlpSymbol>, KlpError> {
+    let by_name: HashMap<&str, &KlpSymbol> = records.iter().map(|r| (r.name.as_str(), r)).collect();
     let mut klp_symbols: HashMap<usize, KlpSymbol> = HashMap::new();
     for symbol in &mut builder.symbols {
         if symbol.st_type() == elf::STT_SECTION || symbol.st_type() == elf::STT_FILE {
@@ -281,14 +318,12 @@ pub fn convert(data: &[u8], exports: &Exports) -> Result<Option<(Vec<u8>, Conver
         symbol.st_size = 0;
         klp_symbols.insert(symbol.id().index(), klp);
     }
-    conversion.converted = {
-        let mut converted: Vec<KlpSymbol> = klp_symbols.values().cloned().collect();
-        converted.sort();
-        converted
-    };
+    Ok(klp_symbols)
+}
 
-    // Drop the records and everything that points at them (debug information does).
-    for (id, _) in records.iter().chain(objects.iter()) {
+/// Drops the record sections and everything that points at them (debug information does).
+fn drop_records(builder: &mut Builder, record_sections: &[SectionId]) {
+    for id in record_sections {
         builder.sections.get_mut(*id).delete = true;
         for section in &mut builder.sections {
             if section.sh_info_section == Some(*id) {
@@ -298,16 +333,19 @@ pub fn convert(data: &[u8], exports: &Exports) -> Result<Option<(Vec<u8>, Conver
     }
     builder.delete_orphan_symbols();
     builder.delete_orphan_relocations();
+}
 
-    // Move the relocations that reference livepatch symbols, per object and target section.
-    let symtab = builder
-        .sections
-        .iter()
-        .find(|s| matches!(s.data, SectionData::Symbol))
-        .map(|s| s.id())
-        .ok_or_else(|| KlpError::Elf("the module has no symbol table".into()))?;
-    let mut moved: BTreeMap<(String, usize), Vec<object::build::elf::Relocation>> = BTreeMap::new();
-    let mut targets: HashMap<usize, SectionId> = HashMap::new();
+/// The relocations moved out of a module, by owning object and target section
+/// index, with the target section.
+type MovedRelocations = BTreeMap<(String, usize), (SectionId, Vec<Relocation>)>;
+
+/// Takes the relocations that reference livepatch symbols out of their
+/// sections, deleting a section they leave empty.
+fn take_klp_relocations(
+    builder: &mut Builder,
+    klp_symbols: &HashMap<usize, KlpSymbol>,
+) -> Result<MovedRelocations, KlpError> {
+    let mut moved = MovedRelocations::new();
     let mut emptied = Vec::new();
     let ids: Vec<SectionId> = builder.sections.iter().map(|s| s.id()).collect();
     for id in ids {
@@ -344,10 +382,10 @@ pub fn convert(data: &[u8], exports: &Exports) -> Result<Option<(Vec<u8>, Conver
                             section: target_name,
                         });
                     }
-                    targets.insert(target.index(), target);
                     moved
                         .entry((symbol.object.clone(), target.index()))
-                        .or_default()
+                        .or_insert_with(|| (target, Vec::new()))
+                        .1
                         .push(*relocation);
                 }
                 None => kept.push(*relocation),
@@ -361,16 +399,25 @@ pub fn convert(data: &[u8], exports: &Exports) -> Result<Option<(Vec<u8>, Conver
     for id in emptied {
         builder.sections.get_mut(id).delete = true;
     }
+    Ok(moved)
+}
 
-    for ((object, target), relocations) in moved {
-        let target = targets[&target];
+/// Adds one `.klp.rela.<object>.<section>` per object and target section.
+/// Returns the sections' names with their number of relocations.
+fn add_klp_sections(
+    builder: &mut Builder,
+    symtab: SectionId,
+    moved: MovedRelocations,
+) -> Vec<(String, usize)> {
+    let mut added = Vec::new();
+    for ((object, _), (target, relocations)) in moved {
         let target_name =
             String::from_utf8_lossy(builder.sections.get(target).name.as_slice()).into_owned();
         let name = format!(
             ".klp.rela.{object}.{}",
             target_name.strip_prefix('.').unwrap_or(&target_name)
         );
-        conversion.sections.push((name.clone(), relocations.len()));
+        added.push((name.clone(), relocations.len()));
         let section = builder.sections.add();
         section.name = ByteString::from(name.into_bytes());
         section.sh_type = elf::SHT_RELA;
@@ -382,14 +429,7 @@ pub fn convert(data: &[u8], exports: &Exports) -> Result<Option<(Vec<u8>, Conver
         section.sh_entsize = std::mem::size_of::<elf::Rela64<Endianness>>() as u64;
         section.data = SectionData::Relocation(relocations);
     }
-
-    forget_patched_modules(&mut builder, &patched, &mut conversion)?;
-
-    let mut out = Vec::new();
-    builder
-        .write(&mut out)
-        .map_err(|e| KlpError::Elf(e.to_string()))?;
-    Ok(Some((out, conversion)))
+    added
 }
 
 /// Removes the patched modules from `depends=` and their converted symbols from

@@ -126,28 +126,8 @@ pub fn tokens(text: &str) -> Vec<Token> {
                 continue;
             }
             b' ' | b'\t' | b'\r' | b'\x0c' | b'\x0b' => continue,
-            b'/' if c.peek() == Some(b'/') => {
-                while c.peek().is_some_and(|b| b != b'\n') {
-                    c.bump();
-                }
-                Kind::LineComment
-            }
-            b'/' if c.peek() == Some(b'*') => {
-                c.bump();
-                let mut closed = false;
-                while let Some(b) = c.bump() {
-                    if b == b'*' && c.peek() == Some(b'/') {
-                        c.bump();
-                        closed = true;
-                        break;
-                    }
-                }
-                if closed {
-                    Kind::BlockComment
-                } else {
-                    Kind::UnclosedComment
-                }
-            }
+            b'/' if c.peek() == Some(b'/') => line_comment(&mut c),
+            b'/' if c.peek() == Some(b'*') => block_comment(&mut c),
             b'"' | b'\'' => quoted(&mut c, b),
             b'{' => Kind::Open,
             b'}' => Kind::Close,
@@ -164,27 +144,7 @@ pub fn tokens(text: &str) -> Vec<Token> {
                 c.bump();
                 Kind::Hash
             }
-            b if is_word_byte(b) => {
-                // A raw string's prefix ends in `R` right before its quote.
-                while c.peek().is_some_and(is_word_byte) {
-                    c.bump();
-                }
-                let word: Vec<u8> = logical(&s[start..c.i]);
-                if c.peek() == Some(b'"')
-                    && matches!(&word[..], b"R" | b"LR" | b"uR" | b"UR" | b"u8R")
-                {
-                    raw_string(&mut c)
-                } else if c.peek() == Some(b'"') || c.peek() == Some(b'\'') {
-                    // `L"..."`, `u8"..."`: a prefixed literal is one token.
-                    let q = c.bump().unwrap_or(b'"');
-                    quoted(&mut c, q)
-                } else {
-                    if b.is_ascii_digit() || b == b'.' {
-                        number_tail(&mut c);
-                    }
-                    Kind::Word
-                }
-            }
+            b if is_word_byte(b) => word_or_literal(&mut c, start, b),
             b'.' if c.peek().is_some_and(|b| b.is_ascii_digit()) => {
                 number_tail(&mut c);
                 Kind::Word
@@ -208,6 +168,47 @@ pub fn tokens(text: &str) -> Vec<Token> {
         // a newline inside it is not a line break of the logical line.
     }
     out
+}
+
+/// The rest of a `//` comment, up to the end of its line.
+fn line_comment(c: &mut Cursor<'_>) -> Kind {
+    while c.peek().is_some_and(|b| b != b'\n') {
+        c.bump();
+    }
+    Kind::LineComment
+}
+
+/// The rest of a `/* */` comment, after its `/`.
+fn block_comment(c: &mut Cursor<'_>) -> Kind {
+    c.bump();
+    while let Some(b) = c.bump() {
+        if b == b'*' && c.peek() == Some(b'/') {
+            c.bump();
+            return Kind::BlockComment;
+        }
+    }
+    Kind::UnclosedComment
+}
+
+/// A word or number whose first byte `first` is at `start`, or the literal it prefixes.
+fn word_or_literal(c: &mut Cursor<'_>, start: usize, first: u8) -> Kind {
+    // A raw string's prefix ends in `R` right before its quote.
+    while c.peek().is_some_and(is_word_byte) {
+        c.bump();
+    }
+    let word: Vec<u8> = logical(&c.s[start..c.i]);
+    if c.peek() == Some(b'"') && matches!(&word[..], b"R" | b"LR" | b"uR" | b"UR" | b"u8R") {
+        raw_string(c)
+    } else if c.peek() == Some(b'"') || c.peek() == Some(b'\'') {
+        // `L"..."`, `u8"..."`: a prefixed literal is one token.
+        let q = c.bump().unwrap_or(b'"');
+        quoted(c, q)
+    } else {
+        if first.is_ascii_digit() || first == b'.' {
+            number_tail(c);
+        }
+        Kind::Word
+    }
 }
 
 /// Bytes without backslash-newlines.

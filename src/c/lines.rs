@@ -65,8 +65,38 @@ fn is_label_or_directive(text: &str) -> bool {
         && !rest.starts_with("::")
 }
 
+/// A line of the block before it is laid out.
+struct Raw<'a> {
+    /// The line continues a backslash-newline or a literal: it is kept as written.
+    verbatim: bool,
+    /// The line's break belongs to a literal or follows a backslash: its end is kept.
+    keep_end: bool,
+    text: &'a str,
+}
+
 /// Splits C text into lines and says how each may be re-indented.
 pub fn layout(text: &str) -> Layout<'_> {
+    let raw = raw_lines(text);
+    // Blank lines at the start and end are left out, even after a
+    // backslash-newline: the text that follows the block is not C.
+    let Some(first) = raw.iter().position(|l| !is_blank(l.text)) else {
+        return Layout {
+            lines: Vec::new(),
+            dropped: 0,
+        };
+    };
+    let last = raw.iter().rposition(|l| !is_blank(l.text)).unwrap_or(first);
+    let body = &raw[first..=last];
+    let common = common_indent(body);
+    let lines = body.iter().map(|l| laid_out(l, common)).collect();
+    Layout {
+        lines,
+        dropped: first,
+    }
+}
+
+/// The lines of `text`, each marked with what of it must be kept as written.
+fn raw_lines(text: &str) -> Vec<Raw<'_>> {
     let bytes = text.as_bytes();
     // Byte ranges of the lines, without their `\n`.
     let mut ranges = Vec::new();
@@ -82,8 +112,7 @@ pub fn layout(text: &str) -> Layout<'_> {
     }
     // A line break inside a literal (a raw string, or a string continued by
     // a backslash-newline) belongs to the literal.
-    let toks = lexer::tokens(text);
-    let literals: Vec<(usize, usize)> = toks
+    let literals: Vec<(usize, usize)> = lexer::tokens(text)
         .iter()
         .filter(|t| matches!(t.kind, Kind::Literal | Kind::Unterminated))
         .filter(|t| text[t.start..t.end].contains('\n'))
@@ -102,13 +131,7 @@ pub fn layout(text: &str) -> Layout<'_> {
             .rposition(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\x0c' | b'\x0b'));
         trimmed.is_some_and(|i| line[i] == b'\\')
     };
-
-    struct Raw<'a> {
-        verbatim: bool,
-        keep_end: bool,
-        text: &'a str,
-    }
-    let raw: Vec<Raw> = ranges
+    ranges
         .iter()
         .enumerate()
         .map(|(n, &(s, e))| {
@@ -119,52 +142,42 @@ pub fn layout(text: &str) -> Layout<'_> {
                 text: &text[s..e],
             }
         })
-        .collect();
-    // Blank lines at the start and end are left out, even after a
-    // backslash-newline: the text that follows the block is not C.
-    let Some(first) = raw.iter().position(|l| !is_blank(l.text)) else {
-        return Layout {
-            lines: Vec::new(),
-            dropped: 0,
-        };
-    };
-    let last = raw.iter().rposition(|l| !is_blank(l.text)).unwrap_or(first);
-    let body = &raw[first..=last];
+        .collect()
+}
+
+/// The indentation of the block's ordinary code lines, or of all its code
+/// lines when every one is a label or directive.
+fn common_indent(body: &[Raw<'_>]) -> usize {
     let code = || {
         body.iter()
             .filter(|l| !l.verbatim && !is_blank(l.text))
             .map(|l| (width(l.text), l.text.trim_start_matches([' ', '\t'])))
     };
-    let common = code()
+    code()
         .filter(|(_, t)| !is_label_or_directive(t))
         .map(|(w, _)| w)
         .min()
         .or_else(|| code().map(|(w, _)| w).min())
-        .unwrap_or(0);
-    let lines = body
-        .iter()
-        .map(|l| {
-            if l.verbatim {
-                return Line::Verbatim(l.text);
-            }
-            if is_blank(l.text) {
-                return Line::Blank;
-            }
-            let rest = l.text.trim_start_matches([' ', '\t']);
-            let text = if l.keep_end {
-                rest
-            } else {
-                rest.trim_end_matches([' ', '\t', '\r', '\x0c', '\x0b'])
-            };
-            Line::Code {
-                indent: width(l.text) as isize - common as isize,
-                text,
-            }
-        })
-        .collect();
-    Layout {
-        lines,
-        dropped: first,
+        .unwrap_or(0)
+}
+
+/// One line, its indentation measured from the common one.
+fn laid_out<'a>(l: &Raw<'a>, common: usize) -> Line<'a> {
+    if l.verbatim {
+        return Line::Verbatim(l.text);
+    }
+    if is_blank(l.text) {
+        return Line::Blank;
+    }
+    let rest = l.text.trim_start_matches([' ', '\t']);
+    let text = if l.keep_end {
+        rest
+    } else {
+        rest.trim_end_matches([' ', '\t', '\r', '\x0c', '\x0b'])
+    };
+    Line::Code {
+        indent: width(l.text) as isize - common as isize,
+        text,
     }
 }
 

@@ -4,7 +4,7 @@
 use super::c_text::{c_comment, c_string, reindent};
 use super::GenerateOptions;
 use crate::c::words::one_line;
-use crate::check::model::{Fragment, Function, Model, Object};
+use crate::check::model::{Fragment, Function, Model, Object, Shadow, State, Target};
 use crate::syntax::ast::CallbackKind;
 use serde::Serialize;
 
@@ -108,77 +108,132 @@ struct StateView {
     version: u64,
 }
 
+/// Builds the templates' view of a model; `c_name` is the generated C file's name.
 pub fn build(model: &Model, options: &GenerateOptions, c_name: &str) -> View {
-    let name_of = |file: &str| -> String {
-        let shown = options
+    let viewer = Viewer { options };
+    View {
+        kgpc_version: env!("CARGO_PKG_VERSION"),
+        module_name: model.patch.module_name.clone(),
+        spec: model
+            .inputs
+            .first()
+            .map(|i| viewer.name_of(&i.name))
+            .unwrap_or_default()
+            .replace('\n', " "),
+        header: header(model, &viewer, c_name),
+        includes: model.includes.clone(),
+        has_externs: model.objects.iter().any(|o| !o.externs.is_empty()),
+        patched_modules: model
+            .objects
+            .iter()
+            .filter(|o| o.module.is_some())
+            .map(|o| o.ident.clone())
+            .collect(),
+        data: model.data.iter().map(|d| viewer.fragment(d, 0)).collect(),
+        objects: viewer.objects(model),
+        shadows: model.shadows.iter().map(|s| viewer.shadow(s)).collect(),
+        states: model.states.iter().map(state_view).collect(),
+        helpers: model
+            .helpers
+            .iter()
+            .map(|h| viewer.function(h, "", 0, None))
+            .collect(),
+        cumulative: model.patch.cumulative,
+        description: model.patch.description.as_deref().map(c_string),
+        authors: model.patch.authors.iter().map(|a| c_string(a)).collect(),
+    }
+}
+
+/// Turns the model's parts into the templates' views, naming each source file
+/// as the output names it.
+struct Viewer<'a> {
+    options: &'a GenerateOptions,
+}
+
+impl Viewer<'_> {
+    /// A source file's name as `#line` and the header show it, escaped for C.
+    fn name_of(&self, file: &str) -> String {
+        let shown = self
+            .options
             .path_names
             .iter()
             .find(|(from, _)| from == file)
             .map_or(file, |(_, to)| to.as_str());
         c_string(shown)
-    };
-    let fragment = |f: &Fragment, depth: usize| -> FragmentView {
+    }
+
+    /// A C fragment re-indented to `depth`, with the line its text now starts at.
+    fn fragment(&self, f: &Fragment, depth: usize) -> FragmentView {
         let (text, dropped) = reindent(&f.text, depth);
         FragmentView {
             line: f.line + dropped,
-            file: name_of(&f.file),
+            file: self.name_of(&f.file),
             text,
         }
-    };
-    let function =
-        |f: &Function, old_name: &str, sympos: u64, source_file: Option<&String>| -> FunctionView {
-            let separator = if f.return_type.ends_with('*') {
-                ""
-            } else {
-                " "
-            };
-            FunctionView {
-                c_name: f.c_name.clone(),
-                signature: format!(
-                    "{}{separator}{}{}",
-                    f.return_type,
-                    f.c_name,
-                    one_line(&f.params, "\t")
-                ),
-                origin: FragmentView {
-                    line: f.origin.line,
-                    file: name_of(&f.origin.file),
-                    text: String::new(),
-                },
-                body: fragment(&f.body, 1),
-                old_name: old_name.to_string(),
-                sympos,
-                source_file: source_file.map(|s| c_comment(s)),
+    }
+
+    /// A replacement or helper: the function, its old name, position and source file.
+    fn function(
+        &self,
+        f: &Function,
+        old_name: &str,
+        sympos: u64,
+        source_file: Option<&String>,
+    ) -> FunctionView {
+        let separator = if f.return_type.ends_with('*') {
+            ""
+        } else {
+            " "
+        };
+        FunctionView {
+            c_name: f.c_name.clone(),
+            signature: format!(
+                "{}{separator}{}{}",
+                f.return_type,
+                f.c_name,
+                one_line(&f.params, "\t")
+            ),
+            origin: FragmentView {
+                line: f.origin.line,
+                file: self.name_of(&f.origin.file),
+                text: String::new(),
+            },
+            body: self.fragment(&f.body, 1),
+            old_name: old_name.to_string(),
+            sympos,
+            source_file: source_file.map(|s| c_comment(s)),
+        }
+    }
+
+    /// Every object; vmlinux's, added if the spec has none, frees the shadow
+    /// variables that are not kept, in a post-unpatch callback that then calls the spec's own.
+    fn objects(&self, model: &Model) -> Vec<ObjectView> {
+        let mut objects: Vec<ObjectView> = model.objects.iter().map(|o| self.object(o)).collect();
+        let freed: Vec<String> = model
+            .shadows
+            .iter()
+            .filter(|s| s.free_on_unpatch)
+            .map(|s| s.name.clone())
+            .collect();
+        if freed.is_empty() {
+            return objects;
+        }
+        let at = match objects.iter().position(|o| o.module.is_none()) {
+            Some(at) => at,
+            None => {
+                let empty = Object {
+                    module: None,
+                    span: crate::source::Span::new(crate::source::FileId(0), 0, 0),
+                    ident: "vmlinux".into(),
+                    funcs: Vec::new(),
+                    callbacks: Vec::new(),
+                    externs: Vec::new(),
+                };
+                objects.insert(0, self.object(&empty));
+                0
             }
         };
-
-    let freed: Vec<String> = model
-        .shadows
-        .iter()
-        .filter(|s| s.free_on_unpatch)
-        .map(|s| s.name.clone())
-        .collect();
-    let mut objects: Vec<ObjectView> = model
-        .objects
-        .iter()
-        .map(|o| object_view(o, &fragment, &function))
-        .collect();
-    if !freed.is_empty() {
-        if !objects.iter().any(|o| o.module.is_none()) {
-            let empty = Object {
-                module: None,
-                span: crate::source::Span::new(crate::source::FileId(0), 0, 0),
-                ident: "vmlinux".into(),
-                funcs: Vec::new(),
-                callbacks: Vec::new(),
-                externs: Vec::new(),
-            };
-            objects.insert(0, object_view(&empty, &fragment, &function));
-        }
-        let vmlinux = objects
-            .iter_mut()
-            .find(|o| o.module.is_none())
-            .expect("inserted above");
+        let vmlinux = &mut objects[at];
         vmlinux.free_shadows = freed;
         let kind = CallbackKind::PostUnpatch.keyword();
         vmlinux.user_post_unpatch = vmlinux
@@ -191,178 +246,100 @@ pub fn build(model: &Model, options: &GenerateOptions, c_name: &str) -> View {
             kind,
             fn_name: "livepatch_post_unpatch".into(),
         });
+        objects
     }
 
-    let shadows = model
-        .shadows
-        .iter()
-        .map(|s| ShadowView {
+    fn object(&self, o: &Object) -> ObjectView {
+        let callbacks: Vec<CallbackView> = o
+            .callbacks
+            .iter()
+            .map(|c| CallbackView {
+                kind: c.kind.keyword(),
+                fn_name: format!("{}_{}", o.ident, c.kind.keyword()),
+                return_type: if c.kind == CallbackKind::PrePatch {
+                    "int"
+                } else {
+                    "void"
+                },
+                body: self.fragment(&c.body, 1),
+            })
+            .collect();
+        ObjectView {
+            ident: o.ident.clone(),
+            module: o.module.clone(),
+            display: o.display_name().to_string(),
+            funcs: o
+                .funcs
+                .iter()
+                .map(|r| self.function(&r.function, &r.old_name, r.sympos, r.source_file.as_ref()))
+                .collect(),
+            callback_refs: callbacks
+                .iter()
+                .map(|c| CallbackRef {
+                    kind: c.kind,
+                    fn_name: c.fn_name.clone(),
+                })
+                .collect(),
+            callbacks,
+            externs: o
+                .externs
+                .iter()
+                .map(|e| ExternView {
+                    name: e.name.clone(),
+                    declaration: one_line(&e.declaration, "\t"),
+                    sympos: e.sympos,
+                    line: e.origin.line,
+                    file: self.name_of(&e.origin.file),
+                })
+                .collect(),
+            free_shadows: Vec::new(),
+            user_post_unpatch: None,
+        }
+    }
+
+    fn shadow(&self, s: &Shadow) -> ShadowView {
+        let function_if = |present: bool, suffix: &str| {
+            if present {
+                format!("{}_{suffix}", s.name)
+            } else {
+                "NULL".into()
+            }
+        };
+        ShadowView {
             name: s.name.clone(),
             id: s.id,
             id_macro: format!("{}_SHADOW_ID", s.name.to_uppercase()),
             owner: s.owner.clone(),
             gfp: s.gfp.clone(),
-            payload: fragment(&s.payload, 1),
-            ctor: s.ctor.as_ref().map(|f| fragment(f, 1)),
-            dtor: s.dtor.as_ref().map(|f| fragment(f, 1)),
-            ctor_fn: if s.ctor.is_some() {
-                format!("{}_ctor", s.name)
-            } else {
-                "NULL".into()
-            },
-            dtor_fn: if s.dtor.is_some() {
-                format!("{}_dtor", s.name)
-            } else {
-                "NULL".into()
-            },
+            payload: self.fragment(&s.payload, 1),
+            ctor: s.ctor.as_ref().map(|f| self.fragment(f, 1)),
+            dtor: s.dtor.as_ref().map(|f| self.fragment(f, 1)),
+            ctor_fn: function_if(s.ctor.is_some(), "ctor"),
+            dtor_fn: function_if(s.dtor.is_some(), "dtor"),
             free_on_unpatch: s.free_on_unpatch,
             template: s.template.clone(),
-        })
-        .collect();
-    let states = model
-        .states
-        .iter()
-        .map(|s| StateView {
-            id_macro: format!("{}_STATE_ID", s.name.to_uppercase()),
-            id: format!("{:#x}", s.id),
-            version: s.version,
-        })
-        .collect();
-    let helpers = model
-        .helpers
-        .iter()
-        .map(|h| function(h, "", 0, None))
-        .collect();
-
-    View {
-        kgpc_version: env!("CARGO_PKG_VERSION"),
-        module_name: model.patch.module_name.clone(),
-        spec: model
-            .inputs
-            .first()
-            .map(|i| name_of(&i.name))
-            .unwrap_or_default()
-            .replace('\n', " "),
-        header: header(model, &name_of, c_name),
-        includes: model.includes.clone(),
-        has_externs: model.objects.iter().any(|o| !o.externs.is_empty()),
-        patched_modules: model
-            .objects
-            .iter()
-            .filter(|o| o.module.is_some())
-            .map(|o| o.ident.clone())
-            .collect(),
-        data: model.data.iter().map(|d| fragment(d, 0)).collect(),
-        objects,
-        shadows,
-        states,
-        helpers,
-        cumulative: model.patch.cumulative,
-        description: model.patch.description.as_deref().map(c_string),
-        authors: model.patch.authors.iter().map(|a| c_string(a)).collect(),
+        }
     }
 }
 
-/// Renders a replacement: the function, its old name, position and source file.
-type FunctionRenderer<'a> = dyn Fn(&Function, &str, u64, Option<&String>) -> FunctionView + 'a;
-
-fn object_view(
-    o: &Object,
-    fragment: &dyn Fn(&Fragment, usize) -> FragmentView,
-    function: &FunctionRenderer,
-) -> ObjectView {
-    let callbacks: Vec<CallbackView> = o
-        .callbacks
-        .iter()
-        .map(|c| CallbackView {
-            kind: c.kind.keyword(),
-            fn_name: format!("{}_{}", o.ident, c.kind.keyword()),
-            return_type: if c.kind == CallbackKind::PrePatch {
-                "int"
-            } else {
-                "void"
-            },
-            body: fragment(&c.body, 1),
-        })
-        .collect();
-    ObjectView {
-        ident: o.ident.clone(),
-        module: o.module.clone(),
-        display: o.display_name().to_string(),
-        funcs: o
-            .funcs
-            .iter()
-            .map(|r| function(&r.function, &r.old_name, r.sympos, r.source_file.as_ref()))
-            .collect(),
-        callback_refs: callbacks
-            .iter()
-            .map(|c| CallbackRef {
-                kind: c.kind,
-                fn_name: c.fn_name.clone(),
-            })
-            .collect(),
-        callbacks,
-        externs: o
-            .externs
-            .iter()
-            .map(|e| ExternView {
-                name: e.name.clone(),
-                declaration: one_line(&e.declaration, "\t"),
-                sympos: e.sympos,
-                line: e.origin.line,
-                file: fragment(&e.origin, 0).file,
-            })
-            .collect(),
-        free_shadows: Vec::new(),
-        user_post_unpatch: None,
+fn state_view(s: &State) -> StateView {
+    StateView {
+        id_macro: format!("{}_STATE_ID", s.name.to_uppercase()),
+        id: format!("{:#x}", s.id),
+        version: s.version,
     }
 }
 
 /// The lines of the header comment that explain the module.
-fn header(model: &Model, name_of: &dyn Fn(&str) -> String, c_name: &str) -> Vec<String> {
+fn header(model: &Model, viewer: &Viewer, c_name: &str) -> Vec<String> {
     let mut lines = Vec::new();
     let p = &model.patch;
     if let Some(d) = &p.description {
-        for line in d.lines() {
-            lines.push(c_comment(line));
-        }
+        lines.extend(d.lines().map(c_comment));
         lines.push(String::new());
     }
-    let mut inputs = model.inputs.iter();
-    if let Some(spec) = inputs.next() {
-        lines.push(format!(
-            "Spec:      {} (sha256 {})",
-            c_comment(&name_of(&spec.name)),
-            spec.sha256
-        ));
-    }
-    for input in inputs {
-        lines.push(format!(
-            "Reads:     {} (sha256 {})",
-            c_comment(&name_of(&input.name)),
-            input.sha256
-        ));
-    }
-    let t = &model.target;
-    lines.push(format!(
-        "Target:    {} ({}, Linux {})",
-        c_comment(&t.release),
-        t.arch,
-        t.version
-    ));
-    lines.push(format!(
-        "           chosen as {}",
-        c_comment(&t.release_source)
-    ));
-    if t.releases.len() > 1 || t.releases.first() != Some(&t.release) {
-        lines.push(format!(
-            "           the spec targets {}",
-            c_comment(&t.releases.join(", "))
-        ));
-    }
-    if let Some(id) = &t.build_id {
-        lines.push(format!("Build id:  {id}"));
-    }
+    lines.extend(input_lines(model, viewer));
+    lines.extend(target_lines(&model.target));
     for r in &p.references {
         lines.push(format!(
             "Reference: {} {}",
@@ -375,40 +352,109 @@ fn header(model: &Model, name_of: &dyn Fn(&str) -> String, c_name: &str) -> Vec<
     }
     lines.push(String::new());
     for o in &model.objects {
-        for f in &o.funcs {
-            let mut place = Vec::new();
-            if f.sympos > 0 {
-                place.push(format!("sympos {}", f.sympos));
-            }
-            if let Some(file) = &f.source_file {
-                place.push(format!("from {}", c_comment(file)));
-            }
-            let pos = if place.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", place.join(", "))
-            };
-            lines.push(format!(
-                "Replaces {}(){pos} in {}.",
-                f.old_name,
-                o.display_name()
-            ));
-        }
-        for c in &o.callbacks {
-            lines.push(format!(
-                "Runs a {} callback for {}.",
-                c.kind.keyword(),
-                o.display_name()
-            ));
-        }
-        for e in &o.externs {
-            lines.push(format!(
-                "Uses {}, not exported by {}.",
-                e.name,
-                o.display_name()
-            ));
-        }
+        lines.extend(object_lines(o));
     }
+    lines.extend(shadow_and_state_lines(model));
+    if p.cumulative {
+        lines.push("Cumulative: atomically replaces every earlier live patch.".into());
+    }
+    lines.push(String::new());
+    lines.push(format!(
+        "Build: make KDIR=<kernel build tree>; the module is {}.ko.",
+        p.module_name
+    ));
+    lines.push(format!(
+        "Compiler errors in {c_name} point at the spec through #line directives."
+    ));
+    lines
+}
+
+/// The spec and every file it read, with their SHA-256.
+fn input_lines(model: &Model, viewer: &Viewer) -> Vec<String> {
+    model
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(index, input)| {
+            let label = if index == 0 {
+                "Spec:      "
+            } else {
+                "Reads:     "
+            };
+            format!(
+                "{label}{} (sha256 {})",
+                c_comment(&viewer.name_of(&input.name)),
+                input.sha256
+            )
+        })
+        .collect()
+}
+
+/// The kernel the module is built for, and how it was chosen.
+fn target_lines(t: &Target) -> Vec<String> {
+    let mut lines = vec![
+        format!(
+            "Target:    {} ({}, Linux {})",
+            c_comment(&t.release),
+            t.arch,
+            t.version
+        ),
+        format!("           chosen as {}", c_comment(&t.release_source)),
+    ];
+    if t.releases.len() > 1 || t.releases.first() != Some(&t.release) {
+        lines.push(format!(
+            "           the spec targets {}",
+            c_comment(&t.releases.join(", "))
+        ));
+    }
+    if let Some(id) = &t.build_id {
+        lines.push(format!("Build id:  {id}"));
+    }
+    lines
+}
+
+/// What the module does to one object: the functions it replaces, the
+/// callbacks it runs and the symbols it uses that are not exported.
+fn object_lines(o: &Object) -> Vec<String> {
+    let mut lines = Vec::new();
+    for f in &o.funcs {
+        let mut place = Vec::new();
+        if f.sympos > 0 {
+            place.push(format!("sympos {}", f.sympos));
+        }
+        if let Some(file) = &f.source_file {
+            place.push(format!("from {}", c_comment(file)));
+        }
+        let pos = if place.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", place.join(", "))
+        };
+        lines.push(format!(
+            "Replaces {}(){pos} in {}.",
+            f.old_name,
+            o.display_name()
+        ));
+    }
+    for c in &o.callbacks {
+        lines.push(format!(
+            "Runs a {} callback for {}.",
+            c.kind.keyword(),
+            o.display_name()
+        ));
+    }
+    for e in &o.externs {
+        lines.push(format!(
+            "Uses {}, not exported by {}.",
+            e.name,
+            o.display_name()
+        ));
+    }
+    lines
+}
+
+fn shadow_and_state_lines(model: &Model) -> Vec<String> {
+    let mut lines = Vec::new();
     for s in &model.shadows {
         let fate = if s.free_on_unpatch {
             "freed when the patch is disabled"
@@ -426,17 +472,6 @@ fn header(model: &Model, name_of: &dyn Fn(&str) -> String, c_name: &str) -> Vec<
             s.name, s.id, s.version
         ));
     }
-    if p.cumulative {
-        lines.push("Cumulative: atomically replaces every earlier live patch.".into());
-    }
-    lines.push(String::new());
-    lines.push(format!(
-        "Build: make KDIR=<kernel build tree>; the module is {}.ko.",
-        p.module_name
-    ));
-    lines.push(format!(
-        "Compiler errors in {c_name} point at the spec through #line directives."
-    ));
     lines
 }
 

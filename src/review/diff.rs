@@ -6,7 +6,7 @@
 //! drop a state.
 
 use crate::c::words::one_line;
-use crate::check::model::{Function, Model, Shadow};
+use crate::check::model::{Function, Model, Shadow, State};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use std::fmt::Write;
@@ -20,24 +20,44 @@ pub struct SpecDiff {
 /// Compares two checked specs.
 pub fn diff(old: &Model, new: &Model) -> SpecDiff {
     let mut diagnostics = Vec::new();
-    let (ot, nt) = (&old.target, &new.target);
-    if ot.arch != nt.arch || ot.release != nt.release {
-        diagnostics.push(
-            Diagnostic::error(
-                Code::DiffTargetsDiffer,
-                format!("the specs target different kernels: {} ({}) and {} ({})", ot.release, ot.arch, nt.release, nt.arch),
-            )
-            .at(nt.span, "the new spec's target")
-            .also(ot.span, "the old spec's target")
-            .with_help("compare versions of one fix for one kernel; pass `--release` to compare both for the same release"),
-        );
+    if let Some(differ) = targets_differ(old, new) {
+        diagnostics.push(differ);
         return SpecDiff {
             text: String::new(),
             diagnostics,
         };
     }
-    let mut sections: Vec<(&str, Vec<String>)> = Vec::new();
+    let sections = [
+        ("Patch", patch_changes(old, new)),
+        ("Functions", function_changes(old, new)),
+        ("Shadow variables", shadow_variable_changes(old, new)),
+        ("States", state_changes(old, new, &mut diagnostics)),
+        ("Non-exported symbols", symbol_changes(old, new)),
+    ];
+    SpecDiff {
+        text: render(old, new, &sections),
+        diagnostics,
+    }
+}
 
+/// The error for two specs of different kernels, which have nothing to compare.
+fn targets_differ(old: &Model, new: &Model) -> Option<Diagnostic> {
+    let (ot, nt) = (&old.target, &new.target);
+    if ot.arch == nt.arch && ot.release == nt.release {
+        return None;
+    }
+    Some(
+        Diagnostic::error(
+            Code::DiffTargetsDiffer,
+            format!("the specs target different kernels: {} ({}) and {} ({})", ot.release, ot.arch, nt.release, nt.arch),
+        )
+        .at(nt.span, "the new spec's target")
+        .also(ot.span, "the old spec's target")
+        .with_help("compare versions of one fix for one kernel; pass `--release` to compare both for the same release"),
+    )
+}
+
+fn patch_changes(old: &Model, new: &Model) -> Vec<String> {
     let mut patch = Vec::new();
     if old.patch.module_name != new.patch.module_name {
         patch.push(format!(
@@ -55,23 +75,17 @@ pub fn diff(old: &Model, new: &Model) -> SpecDiff {
     if old.patch.description != new.patch.description {
         patch.push("description changed".into());
     }
-    sections.push(("Patch", patch));
+    patch
+}
 
+fn function_changes(old: &Model, new: &Model) -> Vec<String> {
     let (of, nf) = (functions(old), functions(new));
     let mut funcs = Vec::new();
     for (name, f) in &nf {
         match of.iter().find(|(n, _)| n == name) {
             None => funcs.push(format!("added: {name}")),
             Some((_, before)) => {
-                let mut what = Vec::new();
-                if before.return_type != f.return_type
-                    || one_line(&before.params, "") != one_line(&f.params, "")
-                {
-                    what.push("prototype".to_string());
-                }
-                if let Some(counts) = changed_lines(&before.body.text, &f.body.text) {
-                    what.push(format!("body ({counts})"));
-                }
+                let what = function_change(before, f);
                 if !what.is_empty() {
                     funcs.push(format!("changed: {name}: {}", what.join(", ")));
                 }
@@ -83,8 +97,24 @@ pub fn diff(old: &Model, new: &Model) -> SpecDiff {
             funcs.push(format!("removed: {name}"));
         }
     }
-    sections.push(("Functions", funcs));
+    funcs
+}
 
+/// What changed in one replaced function: its prototype, its body or both.
+fn function_change(before: &Function, after: &Function) -> Vec<String> {
+    let mut what = Vec::new();
+    if before.return_type != after.return_type
+        || one_line(&before.params, "") != one_line(&after.params, "")
+    {
+        what.push("prototype".to_string());
+    }
+    if let Some(counts) = changed_lines(&before.body.text, &after.body.text) {
+        what.push(format!("body ({counts})"));
+    }
+    what
+}
+
+fn shadow_variable_changes(old: &Model, new: &Model) -> Vec<String> {
     let mut shadows = Vec::new();
     for s in &new.shadows {
         match old.shadows.iter().find(|o| o.name == s.name) {
@@ -105,8 +135,12 @@ pub fn diff(old: &Model, new: &Model) -> SpecDiff {
             shadows.push(format!("removed: `{}` (id {})", s.name, s.id));
         }
     }
-    sections.push(("Shadow variables", shadows));
+    shadows
+}
 
+/// The states added, changed and removed, with the kernel's rules for a
+/// successor as errors: no version goes down, and a cumulative patch keeps every state.
+fn state_changes(old: &Model, new: &Model, diagnostics: &mut Vec<Diagnostic>) -> Vec<String> {
     let mut states = Vec::new();
     for s in &new.states {
         match old.states.iter().find(|o| o.id == s.id) {
@@ -120,16 +154,7 @@ pub fn diff(old: &Model, new: &Model) -> SpecDiff {
                     s.name, s.id, before.version, s.version
                 ));
                 if s.version < before.version {
-                    diagnostics.push(
-                        Diagnostic::error(
-                            Code::StateVersionLowered,
-                            format!("state `{}` goes from version {} down to {}", s.name, before.version, s.version),
-                        )
-                        .at(s.span, format!("version {}", s.version))
-                        .also(before.span, format!("version {}", before.version))
-                        .with_note("the kernel refuses a patch whose version of a state is lower than the installed one")
-                        .with_help(format!("keep version {} or raise it", before.version)),
-                    );
+                    diagnostics.push(version_lowered(before, s));
                 }
             }
             Some(_) => {}
@@ -139,27 +164,37 @@ pub fn diff(old: &Model, new: &Model) -> SpecDiff {
         if !new.states.iter().any(|n| n.id == s.id) {
             states.push(format!("removed: `{}` (id {:#x})", s.name, s.id));
             if new.patch.cumulative {
-                diagnostics.push(
-                    Diagnostic::error(Code::StateDropped, format!("the cumulative patch drops state `{}` (id {:#x})", s.name, s.id))
-                        .at(s.span, "the old spec's state")
-                        .with_note("the kernel refuses a replacing patch that does not carry every state of the patches it replaces")
-                        .with_help(format!("keep `state {} {{ id {:#x} version {} }}` in the new spec", s.name, s.id, s.version)),
-                );
+                diagnostics.push(state_dropped(s));
             }
         }
     }
-    sections.push(("States", states));
+    states
+}
 
-    let externs = |m: &Model| -> Vec<String> {
-        m.objects
-            .iter()
-            .flat_map(|o| {
-                o.externs
-                    .iter()
-                    .map(move |e| format!("`{}` in {}", e.name, o.display_name()))
-            })
-            .collect()
-    };
+fn version_lowered(before: &State, after: &State) -> Diagnostic {
+    Diagnostic::error(
+        Code::StateVersionLowered,
+        format!(
+            "state `{}` goes from version {} down to {}",
+            after.name, before.version, after.version
+        ),
+    )
+    .at(after.span, format!("version {}", after.version))
+    .also(before.span, format!("version {}", before.version))
+    .with_note(
+        "the kernel refuses a patch whose version of a state is lower than the installed one",
+    )
+    .with_help(format!("keep version {} or raise it", before.version))
+}
+
+fn state_dropped(s: &State) -> Diagnostic {
+    Diagnostic::error(Code::StateDropped, format!("the cumulative patch drops state `{}` (id {:#x})", s.name, s.id))
+        .at(s.span, "the old spec's state")
+        .with_note("the kernel refuses a replacing patch that does not carry every state of the patches it replaces")
+        .with_help(format!("keep `state {} {{ id {:#x} version {} }}` in the new spec", s.name, s.id, s.version))
+}
+
+fn symbol_changes(old: &Model, new: &Model) -> Vec<String> {
     let (oe, ne) = (externs(old), externs(new));
     let mut symbols: Vec<String> = ne
         .iter()
@@ -171,8 +206,23 @@ pub fn diff(old: &Model, new: &Model) -> SpecDiff {
             .filter(|e| !ne.contains(e))
             .map(|e| format!("removed: {e}")),
     );
-    sections.push(("Non-exported symbols", symbols));
+    symbols
+}
 
+/// Every declared extern symbol with the object it is in.
+fn externs(m: &Model) -> Vec<String> {
+    m.objects
+        .iter()
+        .flat_map(|o| {
+            o.externs
+                .iter()
+                .map(move |e| format!("`{}` in {}", e.name, o.display_name()))
+        })
+        .collect()
+}
+
+/// The Markdown of the sections that have lines, or a sentence saying there are none.
+fn render(old: &Model, new: &Model, sections: &[(&str, Vec<String>)]) -> String {
     let mut text = String::new();
     let _ = writeln!(
         text,
@@ -194,7 +244,7 @@ pub fn diff(old: &Model, new: &Model) -> SpecDiff {
     if !any {
         let _ = writeln!(text, "No difference in what the live patch does.");
     }
-    SpecDiff { text, diagnostics }
+    text
 }
 
 /// Every replaced function with a name for it that says where it is: its object, and

@@ -114,11 +114,7 @@ fn replacements(out: &mut String, model: &Model) {
         .iter()
         .flat_map(|o| o.funcs.iter().map(move |f| (o, f)))
         .map(|(o, f)| {
-            let pos = if f.sympos > 0 {
-                f.sympos.to_string()
-            } else {
-                "unique".into()
-            };
+            let pos = position(f.sympos);
             let source = f
                 .source_file
                 .as_deref()
@@ -143,14 +139,11 @@ fn replacements(out: &mut String, model: &Model) {
         );
         return;
     }
-    let _ = writeln!(
+    table(
         out,
-        "| Object | Function | Position | Spec | New code |\n|---|---|---|---|---|"
+        &["Object", "Function", "Position", "Spec", "New code"],
+        rows,
     );
-    for row in rows {
-        let _ = writeln!(out, "{row}");
-    }
-    out.push('\n');
 }
 
 fn symbols(out: &mut String, model: &Model) {
@@ -159,11 +152,7 @@ fn symbols(out: &mut String, model: &Model) {
         .iter()
         .flat_map(|o| o.externs.iter().map(move |e| (o, e)))
         .map(|(o, e)| {
-            let pos = if e.sympos > 0 {
-                e.sympos.to_string()
-            } else {
-                "unique".into()
-            };
+            let pos = position(e.sympos);
             format!(
                 "| {} | {} | {pos} | {} |",
                 text(o.display_name()),
@@ -180,14 +169,7 @@ fn symbols(out: &mut String, model: &Model) {
         out,
         "Resolved by livepatch relocations when the patch (or its module) loads.\n"
     );
-    let _ = writeln!(
-        out,
-        "| Object | Declaration | Position | Spec |\n|---|---|---|---|"
-    );
-    for row in externs {
-        let _ = writeln!(out, "{row}");
-    }
-    out.push('\n');
+    table(out, &["Object", "Declaration", "Position", "Spec"], externs);
 }
 
 /// The bodies that call one of a shadow variable's accessors.
@@ -208,7 +190,7 @@ fn shadows(out: &mut String, model: &Model) {
         return;
     }
     let _ = writeln!(out, "## Shadow variables\n");
-    let _ = writeln!(out, "| Name | Id | Attached to | Allocated in | Freed in | When the patch is disabled |\n|---|---|---|---|---|---|");
+    let mut rows = Vec::new();
     for s in &model.shadows {
         let allocated = users(model, s, &["_alloc", "_get_or_alloc"]);
         let freed = users(model, s, &["_free", "_free_all"]);
@@ -224,15 +206,41 @@ fn shadows(out: &mut String, model: &Model) {
                 v.iter().map(|u| message(u)).collect::<Vec<_>>().join("; ")
             }
         };
-        let _ = writeln!(
-            out,
+        rows.push(format!(
             "| {} | {} | {} | {} | {} | {fate} |",
             code(&s.name),
             s.id,
             code(&s.owner.to_string()),
             list(&allocated),
             list(&freed)
-        );
+        ));
+    }
+    let columns = [
+        "Name",
+        "Id",
+        "Attached to",
+        "Allocated in",
+        "Freed in",
+        "When the patch is disabled",
+    ];
+    table(out, &columns, rows);
+}
+
+/// A symbol's position among those of its name, as the tables show it.
+fn position(sympos: u64) -> String {
+    if sympos > 0 {
+        sympos.to_string()
+    } else {
+        "unique".into()
+    }
+}
+
+/// A Markdown table: the header row of `columns`, the rows, then a blank line.
+fn table(out: &mut String, columns: &[&str], rows: impl IntoIterator<Item = String>) {
+    let _ = writeln!(out, "| {} |", columns.join(" | "));
+    let _ = writeln!(out, "|{}", "---|".repeat(columns.len()));
+    for row in rows {
+        let _ = writeln!(out, "{row}");
     }
     out.push('\n');
 }
@@ -259,11 +267,7 @@ fn callbacks(out: &mut String, model: &Model) {
         out,
         "The kernel runs an object's callbacks only while the object is loaded.\n"
     );
-    let _ = writeln!(out, "| Object | Callback | Spec |\n|---|---|---|");
-    for row in rows {
-        let _ = writeln!(out, "{row}");
-    }
-    out.push('\n');
+    table(out, &["Object", "Callback", "Spec"], rows);
 }
 
 fn states(out: &mut String, model: &Model) {
@@ -272,11 +276,11 @@ fn states(out: &mut String, model: &Model) {
     }
     let _ = writeln!(out, "## States\n");
     let _ = writeln!(out, "The kernel refuses this patch if an installed patch has a higher version of one of these states; a cumulative successor must keep every state.\n");
-    let _ = writeln!(out, "| Name | Id | Version |\n|---|---|---|");
-    for s in &model.states {
-        let _ = writeln!(out, "| {} | {:#x} | {} |", code(&s.name), s.id, s.version);
-    }
-    out.push('\n');
+    let rows = model
+        .states
+        .iter()
+        .map(|s| format!("| {} | {:#x} | {} |", code(&s.name), s.id, s.version));
+    table(out, &["Name", "Id", "Version"], rows);
 }
 
 fn new_code(out: &mut String, model: &Model) {
