@@ -25,8 +25,7 @@ use super::release::ReleaseRequest;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::digest::sha256_hex;
-use crate::load::Loaded;
-use crate::scope::ReadScope;
+use crate::load::{Loaded, NamedFiles};
 use crate::source::{FileId, Origin, SourceMap, Span};
 use crate::syntax::ast::{Ast, Item, PatchBlock, TargetBlock, TemplateBlock};
 use std::collections::HashMap;
@@ -49,7 +48,8 @@ pub fn lower(
     let mut lowerer = Lowerer {
         sources,
         diagnostics,
-        scope: &loaded.scope,
+        named: &loaded.named,
+        bodies_read: Vec::new(),
         names: HashMap::new(),
         prototypes_from_kernel: options.prototypes_from_kernel,
     };
@@ -57,10 +57,12 @@ pub fn lower(
 }
 
 struct Lowerer<'a> {
-    sources: &'a mut SourceMap,
+    sources: &'a SourceMap,
     diagnostics: &'a mut Diagnostics,
-    /// Where body files may be read from.
-    scope: &'a ReadScope,
+    /// The body files and `patch_first` specs, as loading found them.
+    named: &'a NamedFiles,
+    /// The body files the replacements use, in the order they were lowered.
+    bodies_read: Vec<FileId>,
     /// Every C name the patch module defines, with where it comes from.
     names: HashMap<String, Span>,
     prototypes_from_kernel: bool,
@@ -195,16 +197,11 @@ impl Lowerer<'_> {
     }
 
     /// Every file the spec read, for the generated header and the review: the
-    /// trees in load order, then the body files in the order they were read.
+    /// trees in load order, then the body files in the order the spec names them.
     fn inputs(&self, loaded: &Loaded) -> Vec<InputFile> {
-        let mut files: Vec<FileId> = loaded.trees.iter().map(|t| t.file).collect();
-        for id in self.sources.ids() {
-            if !files.contains(&id) && matches!(self.sources.origin(id), Origin::Disk(_)) {
-                files.push(id);
-            }
-        }
-        files
-            .into_iter()
+        let trees = loaded.trees.iter().map(|t| t.file);
+        trees
+            .chain(self.bodies_read.iter().copied())
             .map(|id| InputFile {
                 name: self.sources.name(id).to_string(),
                 sha256: sha256_hex(self.sources.text(id).as_bytes()),

@@ -10,10 +10,7 @@ use crate::check::positions::file_without_facts;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::kernel::module_name::kernel_module_name;
-use crate::load::{outside_scope, refusal_or};
-use crate::read::read_text;
-use crate::scope;
-use crate::source::{Origin, Span};
+use crate::source::Span;
 use crate::syntax::ast::{
     Body, Callback, CallbackKind, ExternDecl, Helper, ObjectBlock, ObjectEntry, ReplaceHead,
     Replacement, Str,
@@ -247,70 +244,37 @@ impl Lowerer<'_> {
         })
     }
 
-    pub(super) fn body_file(&mut self, path: &Str) -> Option<Fragment> {
-        let base = self
-            .sources
-            .base_dir(path.span.file)
-            .map(std::path::Path::to_path_buf);
-        let shown = base.as_ref().map_or_else(
-            || std::path::PathBuf::from(&path.value),
-            |b| b.join(&path.value),
-        );
-        let unreadable = |message: String| {
-            Diagnostic::error(
-                Code::UnreadableFile,
-                format!("cannot read body file `{}`: {message}", shown.display()),
-            )
-            .at(path.span, "named here")
-        };
-        let resolved = match self.scope.resolve(base.as_deref(), &path.value) {
-            Ok(resolved) => resolved,
-            Err(refusal) => {
-                let shown_text = shown.display().to_string();
-                let d = match (
-                    &refusal,
-                    outside_scope(
-                        &refusal,
-                        self.scope,
-                        "read body file",
-                        &shown_text,
-                        path.span,
-                    ),
-                ) {
-                    (_, Some(d)) => d,
-                    (scope::Refusal::Io(e), None) => unreadable(crate::read::describe_io(e))
-                        .with_help("body files are resolved against the directory of the spec"),
-                    _ => unreadable("it has no directory to be resolved against".into()).with_help(
-                        "body files need a spec read from a file, not from standard input",
-                    ),
-                };
-                self.error(d);
+    /// The body file a replacement names, as loading read it, with its
+    /// braces checked as a block's are.
+    fn body_file(&mut self, path: &Str) -> Option<Fragment> {
+        let file = match self.named.body(path) {
+            Some(Ok(file)) => *file,
+            Some(Err(unreadable)) => {
+                self.error(unreadable.as_ref().clone());
+                return None;
+            }
+            None => {
+                // Loading reads the body of every replacement of the spec's objects.
+                self.error(
+                    Diagnostic::error(
+                        Code::UnreadableFile,
+                        format!("body file `{}` was not read with the spec", path.value),
+                    )
+                    .at(path.span, "named here"),
+                );
                 return None;
             }
         };
-        match read_text(&resolved.real) {
-            Ok(text) => {
-                let name = resolved.shown.display().to_string();
-                let len = text.len();
-                let file =
-                    self.sources
-                        .add(name.clone(), text.clone(), Origin::Disk(resolved.shown));
-                self.check_braces(&text, Span::new(file, 0, len));
-                Some(Fragment {
-                    text,
-                    file: name,
-                    line: 1,
-                    span: Span::new(file, 0, len),
-                })
-            }
-            Err(error) => {
-                let mut d = unreadable(error.to_string())
-                    .with_help("a body file is C source: UTF-8 text of at most 4 MiB");
-                d.code = refusal_or(&error, Code::UnreadableFile);
-                self.error(d);
-                None
-            }
-        }
+        self.bodies_read.push(file);
+        let text = self.sources.text(file).to_string();
+        let span = Span::new(file, 0, text.len());
+        self.check_braces(&text, span);
+        Some(Fragment {
+            text,
+            file: self.sources.name(file).to_string(),
+            line: 1,
+            span,
+        })
     }
 
     pub(super) fn helper(&mut self, h: &Helper) -> Option<Function> {

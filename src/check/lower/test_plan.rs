@@ -4,6 +4,7 @@ use super::Lowerer;
 use crate::check::model::{DmesgExpectation, Refusal, TestCheck, TestLoad, TestPlan, TestSpecRef};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
+use crate::load::spec_path;
 use crate::source::Span;
 use crate::syntax::ast::{Ast, Str, TestBlock, TestEntry};
 
@@ -57,10 +58,8 @@ impl Lowerer<'_> {
                     });
                 }
                 TestEntry::PatchFirst(s) => {
-                    let path = base_dir
-                        .as_ref()
-                        .map_or_else(|| std::path::PathBuf::from(&s.value), |b| b.join(&s.value));
-                    if !path.is_file() {
+                    let path = spec_path(self.sources, s);
+                    if !self.named.spec_found(s) {
                         self.error(
                             Diagnostic::error(Code::UnreadableFile, format!("cannot find the spec `{}`", path.display()))
                                 .at(s.span, "named here")
