@@ -19,6 +19,8 @@ mod shadow;
 mod state;
 mod target;
 mod test_plan;
+#[cfg(test)]
+mod tests;
 
 use super::model::{Fragment, Function, InputFile, Model, Object, Shadow, State};
 use super::release::ReleaseRequest;
