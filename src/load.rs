@@ -18,7 +18,7 @@ use crate::syntax::{parse, suggest::did_you_mean};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-pub use named_files::{spec_path, NamedFiles};
+pub use named_files::{named_path, NamedFiles};
 
 /// The trees of one spec and its imports.
 pub struct Loaded {

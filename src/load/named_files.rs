@@ -37,9 +37,10 @@ impl NamedFiles {
     }
 }
 
-/// Where a `patch_first "SPEC"` of a file in `sources` points: relative to
-/// that file's directory.
-pub fn spec_path(sources: &SourceMap, path: &Str) -> PathBuf {
+/// Where a path that a file of `sources` names points, as written: relative
+/// to that file's directory, if it has one. Body files are shown so, and
+/// `patch_first` specs are found so.
+pub fn named_path(sources: &SourceMap, path: &Str) -> PathBuf {
     sources
         .base_dir(path.span.file)
         .map_or_else(|| PathBuf::from(&path.value), |b| b.join(&path.value))
@@ -70,7 +71,7 @@ pub(super) fn read_named_files(
     for test in root.tests() {
         for entry in &test.entries {
             if let TestEntry::PatchFirst(path) = entry {
-                if spec_path(sources, path).is_file() {
+                if named_path(sources, path).is_file() {
                     named.found_specs.insert(path.span);
                 }
             }
@@ -88,9 +89,7 @@ fn read_body(
     let base = sources
         .base_dir(path.span.file)
         .map(std::path::Path::to_path_buf);
-    let shown = base
-        .as_ref()
-        .map_or_else(|| PathBuf::from(&path.value), |b| b.join(&path.value));
+    let shown = named_path(sources, path);
     let unreadable = |message: String| {
         Diagnostic::error(
             Code::UnreadableFile,

@@ -41,6 +41,9 @@ pub struct LowerOptions {
     pub prototypes_from_kernel: bool,
 }
 
+/// Lowers the loaded trees to a model, reporting every problem into
+/// `diagnostics`. Lowering only reads `sources`, where load has put every
+/// file; it takes it mutably as its callers have always passed it.
 pub fn lower(
     loaded: &Loaded,
     sources: &mut SourceMap,

@@ -4,7 +4,7 @@ use super::Lowerer;
 use crate::check::model::{DmesgExpectation, Refusal, TestCheck, TestLoad, TestPlan, TestSpecRef};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
-use crate::load::spec_path;
+use crate::load::named_path;
 use crate::source::Span;
 use crate::syntax::ast::{Ast, Str, TestBlock, TestEntry};
 
@@ -58,7 +58,7 @@ impl Lowerer<'_> {
                     });
                 }
                 TestEntry::PatchFirst(s) => {
-                    let path = spec_path(self.sources, s);
+                    let path = named_path(self.sources, s);
                     if !self.named.spec_found(s) {
                         self.error(
                             Diagnostic::error(Code::UnreadableFile, format!("cannot find the spec `{}`", path.display()))
