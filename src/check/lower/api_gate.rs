@@ -35,6 +35,7 @@ impl Lowerer<'_> {
         table
     }
 
+    /// The target's API level, or `None` (reported) for a kernel older than kgpc supports.
     pub(super) fn api_level(
         &mut self,
         target: &Target,

@@ -10,6 +10,7 @@ use crate::source::Span;
 use crate::syntax::ast::Word;
 
 impl Lowerer<'_> {
+    /// Whether `word` is a C identifier; reports it when it is not.
     pub(super) fn identifier(&mut self, word: &Word, what: &str) -> bool {
         match c_identifier_problem(&word.text) {
             None => true,
@@ -64,6 +65,7 @@ impl Lowerer<'_> {
         self.names.insert(name.to_string(), span);
     }
 
+    /// Reports a definition given a second time.
     pub(super) fn duplicate(&mut self, message: String, span: Span, first: Span, help: &str) {
         self.error(
             Diagnostic::error(Code::DuplicateDefinition, message)
@@ -73,6 +75,7 @@ impl Lowerer<'_> {
         );
     }
 
+    /// Reports a property given a second time in one block.
     pub(super) fn duplicate_property(&mut self, key: &str, span: Span, first: Span) {
         self.error(
             Diagnostic::error(Code::DuplicateProperty, format!("`{key}` is given twice"))

@@ -63,6 +63,7 @@ impl Lowerer<'_> {
         );
     }
 
+    /// A piece of C that kgpc composed, such as a prototype, placed where `span` starts.
     pub(super) fn fragment_at(&self, span: Span, text: &str) -> Fragment {
         let (line, _) = self.sources.line_col(span.file, span.start);
         Fragment {
@@ -112,7 +113,7 @@ pub(super) fn file_ident(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     #[test]
-    pub(super) fn file_names_become_identifier_parts() {
+    fn file_names_become_identifier_parts() {
         assert_eq!(
             super::file_ident("kernel/module/procfs.c"),
             "kernel_module_procfs"

@@ -89,6 +89,7 @@ struct SpecItems {
 }
 
 impl Lowerer<'_> {
+    /// Reports a diagnostic of any severity.
     fn error(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }

@@ -29,6 +29,7 @@ struct Defined<'b> {
 }
 
 impl Lowerer<'_> {
+    /// The object a block patches, unless another block patches it already.
     pub(super) fn object(
         &mut self,
         block: &ObjectBlock,
@@ -171,7 +172,9 @@ impl Lowerer<'_> {
         });
     }
 
-    pub(super) fn replacement(
+    /// A replacement's new function and how it replaces the old one. `shared`
+    /// says that another replacement of the object names the same function.
+    fn replacement(
         &mut self,
         r: &Replacement,
         object: &Object,
@@ -277,6 +280,7 @@ impl Lowerer<'_> {
         })
     }
 
+    /// A helper function the replacements call.
     pub(super) fn helper(&mut self, h: &Helper) -> Option<Function> {
         let name = h.prototype.name();
         if !self.identifier(name, "a function name") {

@@ -14,6 +14,7 @@ use crate::syntax::suggest::did_you_mean;
 const REFERENCE_KINDS: &[&str] = &["cve", "commit", "bug", "url"];
 
 impl Lowerer<'_> {
+    /// The patch's name, module name and `.modinfo` text.
     pub(super) fn patch(&mut self, block: &PatchBlock) -> PatchInfo {
         let name = block.name.text.clone();
         let module_name = format!("{MODULE_PREFIX}{name}");
@@ -65,7 +66,7 @@ impl Lowerer<'_> {
 
     /// Refuses a NUL character in a string the module carries in `.modinfo`,
     /// where C would silently cut the text at it.
-    pub(super) fn no_nul(&mut self, s: &Str, what: &str, field: &str) {
+    fn no_nul(&mut self, s: &Str, what: &str, field: &str) {
         let Some(at) = self.sources.text(s.span.file)[s.span.range()].find('\0') else {
             return;
         };
@@ -83,7 +84,8 @@ impl Lowerer<'_> {
         );
     }
 
-    pub(super) fn reference(&mut self, kind: &Word, value: &Str) {
+    /// Reports a reference of an unknown kind, or one that does not look like its kind.
+    fn reference(&mut self, kind: &Word, value: &Str) {
         if !REFERENCE_KINDS.contains(&kind.text.as_str()) {
             let mut d = Diagnostic::error(
                 Code::UnknownReferenceKind,

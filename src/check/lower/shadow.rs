@@ -53,6 +53,8 @@ impl Lowerer<'_> {
         }
     }
 
+    /// A shadow variable with its template's properties, unless it lacks one
+    /// it needs; `ids` holds the ids of the shadows before it.
     pub(super) fn shadow(
         &mut self,
         s: &ShadowBlock,

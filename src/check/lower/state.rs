@@ -9,6 +9,8 @@ use crate::syntax::ast::{Number, StateBlock, StateEntry};
 use std::collections::HashMap;
 
 impl Lowerer<'_> {
+    /// A state, unless it lacks its id or version; `ids` holds the ids of the
+    /// states before it.
     pub(super) fn state(
         &mut self,
         s: &StateBlock,

@@ -30,6 +30,7 @@ struct TargetEntries<'b> {
 }
 
 impl Lowerer<'_> {
+    /// The target, or `None` when it cannot be resolved (reported).
     pub(super) fn target(&mut self, block: &TargetBlock, options: &LowerOptions) -> Option<Target> {
         let entries = self.target_entries(block);
         if entries.releases.is_empty() {

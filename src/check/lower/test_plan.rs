@@ -20,10 +20,11 @@ impl Lowerer<'_> {
                 "merge the `test` blocks into one",
             );
         }
-        tests.first().map(|t| self.test(t))
+        tests.first().map(|t| self.test_plan(t))
     }
 
-    pub(super) fn test(&mut self, block: &TestBlock) -> TestPlan {
+    /// The plan of one `test` block.
+    fn test_plan(&mut self, block: &TestBlock) -> TestPlan {
         let base_dir = self
             .sources
             .base_dir(block.span.file)
@@ -36,21 +37,10 @@ impl Lowerer<'_> {
             dmesg: Vec::new(),
             refused: None,
         };
-        let nonempty = |this: &mut Self, s: &Str, what: &str| {
-            if s.value.trim().is_empty() {
-                this.error(
-                    Diagnostic::error(Code::MissingProperty, format!("the {what} is empty"))
-                        .at(s.span, "nothing to run or look for")
-                        .with_help(
-                            "an empty text is in every output, so the check could never fail",
-                        ),
-                );
-            }
-        };
         for entry in &block.entries {
             match entry {
                 TestEntry::Load(s) => {
-                    nonempty(self, s, "module to load");
+                    self.nonempty(s, "module to load");
                     plan.loads.push(TestLoad {
                         what: s.value.clone(),
                         base_dir: base_dir.clone(),
@@ -74,8 +64,8 @@ impl Lowerer<'_> {
                     command,
                     expect,
                 } => {
-                    nonempty(self, command, "command");
-                    nonempty(self, expect, "text to look for");
+                    self.nonempty(command, "command");
+                    self.nonempty(expect, "text to look for");
                     plan.checks.push(TestCheck {
                         kind: *kind,
                         command: command.value.clone(),
@@ -89,7 +79,7 @@ impl Lowerer<'_> {
                     lines,
                 } => {
                     for line in lines {
-                        nonempty(self, line, "kernel log text");
+                        self.nonempty(line, "kernel log text");
                     }
                     let end = lines.last().map_or(keyword.end, |l| l.span.end);
                     plan.dmesg.push(DmesgExpectation {
@@ -99,7 +89,7 @@ impl Lowerer<'_> {
                     });
                 }
                 TestEntry::Refused(s) => {
-                    nonempty(self, s, "refusal text");
+                    self.nonempty(s, "refusal text");
                     match &plan.refused {
                         Some(first) => self.duplicate_property("refused", s.span, first.span),
                         None => {
@@ -114,5 +104,16 @@ impl Lowerer<'_> {
             }
         }
         plan
+    }
+
+    /// Reports an empty text, which every output contains.
+    fn nonempty(&mut self, s: &Str, what: &str) {
+        if s.value.trim().is_empty() {
+            self.error(
+                Diagnostic::error(Code::MissingProperty, format!("the {what} is empty"))
+                    .at(s.span, "nothing to run or look for")
+                    .with_help("an empty text is in every output, so the check could never fail"),
+            );
+        }
     }
 }

@@ -46,6 +46,7 @@ fn check(spec: &str, expected: Expect) {
     expected.assert_eq(&out);
 }
 
+/// A diagnostic with the text of the source each label points at.
 fn render_diagnostic(out: &mut String, sources: &SourceMap, d: &Diagnostic) {
     let severity = match d.severity {
         Severity::Error => "error",
@@ -122,6 +123,7 @@ fn dump_model(out: &mut String, model: &Model) {
     let _ = writeln!(out, "inputs {}", inputs.join(", "));
 }
 
+/// An object with its replacements (old name, place, new C function), callbacks and externs.
 fn dump_object(out: &mut String, object: &Object) {
     let _ = writeln!(out, "object {}", object.display_name());
     for r in &object.funcs {
@@ -155,6 +157,7 @@ fn dump_object(out: &mut String, object: &Object) {
     }
 }
 
+/// A shadow variable and what it takes from its template.
 fn dump_shadow(out: &mut String, s: &Shadow) {
     let template = s.template.as_deref().unwrap_or("-");
     let keep = if s.free_on_unpatch { "freed" } else { "kept" };
@@ -174,6 +177,7 @@ fn dump_shadow(out: &mut String, s: &Shadow) {
     }
 }
 
+/// The test plan, entry by entry.
 fn dump_test(out: &mut String, test: &TestPlan) {
     let _ = writeln!(out, "test");
     for l in &test.loads {
