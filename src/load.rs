@@ -2,7 +2,10 @@
 //!
 //! The result is a list of syntax trees, the spec first, then each imported
 //! file once, in the order of first import. `std/api` is always loaded,
-//! because the compiler reads its API table.
+//! because the compiler reads its API table. The body files the spec names
+//! are read here too (`named_files.rs`), so that checking does no I/O.
+
+mod named_files;
 
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -15,6 +18,8 @@ use crate::syntax::{parse, suggest::did_you_mean};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+pub use named_files::{named_path, NamedFiles};
+
 /// The trees of one spec and its imports.
 pub struct Loaded {
     /// The spec first, then imported files.
@@ -26,6 +31,8 @@ pub struct Loaded {
     pub order: Vec<usize>,
     /// Where the spec may read imports and body files.
     pub scope: ReadScope,
+    /// The body files and `patch_first` specs the spec names, read or looked for.
+    pub named: NamedFiles,
 }
 
 /// Where the spec comes from.
@@ -80,23 +87,24 @@ pub fn load(
         scope,
     };
     loader.visit(root, root_key.clone(), &mut vec![(root_key, None)]);
-    let api = match loader.seen.get(&Key::Std("std/api".into())) {
-        Some(index) => Some(*index),
-        None => {
-            let id = loader.std_file("std/api").expect("std/api is embedded");
-            loader.visit(
-                id,
-                Key::Std("std/api".into()),
-                &mut vec![(Key::Std("std/api".into()), None)],
-            );
-            loader.seen.get(&Key::Std("std/api".into())).copied()
+    let api_key = Key::Std("std/api".into());
+    if !loader.seen.contains_key(&api_key) {
+        // std/api is embedded, so it is always there to load.
+        if let Some(id) = loader.std_file("std/api") {
+            loader.visit(id, api_key.clone(), &mut vec![(api_key.clone(), None)]);
         }
+    }
+    let api = loader.seen.get(&api_key).copied();
+    let named = match loader.trees.first() {
+        Some(root) => named_files::read_named_files(root, &loader.scope, loader.sources),
+        None => NamedFiles::default(),
     };
     Some(Loaded {
         trees: loader.trees,
         api,
         order: loader.order,
         scope: loader.scope,
+        named,
     })
 }
 
