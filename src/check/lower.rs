@@ -825,7 +825,10 @@ impl Lowerer<'_> {
                     callbacks.insert(c.kind, c.keyword);
                     self.claim(&format!("{}_{}", object.ident, c.kind.keyword()), c.keyword);
                     let body = self.fragment(&c.body);
-                    object.callbacks.push(CallbackCode { kind: c.kind, body });
+                    object.callbacks.push(CallbackCode {
+                        kind: c.kind.into(),
+                        body,
+                    });
                 }
                 ObjectEntry::Extern(e) => {
                     let name = e.name();
@@ -1291,7 +1294,7 @@ impl Lowerer<'_> {
                     nonempty(self, command, "command");
                     nonempty(self, expect, "text to look for");
                     plan.checks.push(TestCheck {
-                        kind: *kind,
+                        kind: (*kind).into(),
                         command: command.value.clone(),
                         expect: expect.value.clone(),
                         span: Span::new(keyword.file, keyword.start, expect.span.end),
@@ -1307,7 +1310,7 @@ impl Lowerer<'_> {
                     }
                     let end = lines.last().map_or(keyword.end, |l| l.span.end);
                     plan.dmesg.push(DmesgExpectation {
-                        phase: *phase,
+                        phase: (*phase).into(),
                         lines: lines.iter().map(|l| l.value.clone()).collect(),
                         span: Span::new(keyword.file, keyword.start, end),
                     });

@@ -11,9 +11,8 @@ use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::fetch::KernelPaths;
 use crate::source::Span;
-use crate::syntax::ast::{CheckKind as AstCheckKind, Phase};
 use crate::vm::results::{judge, Failure, Item, Report};
-use crate::vm::{self, Check, CheckKind, DmesgLines, GuestModule, Machine, Plan, VmError};
+use crate::vm::{self, GuestModule, Machine, Plan, VmError};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -207,26 +206,8 @@ fn run(args: &TestArgs, session: &mut Session) -> i32 {
             file: patch_file,
             kernel_name: patch.model.patch.kernel_name.clone(),
         },
-        checks: plan
-            .checks
-            .iter()
-            .map(|c| Check {
-                kind: match c.kind {
-                    AstCheckKind::Fixed => CheckKind::Fixed,
-                    AstCheckKind::Always => CheckKind::Always,
-                },
-                command: c.command.clone(),
-                expect: c.expect.clone(),
-            })
-            .collect(),
-        dmesg: plan
-            .dmesg
-            .iter()
-            .map(|d| DmesgLines {
-                loaded: matches!(d.phase, Phase::Loaded),
-                lines: d.lines.clone(),
-            })
-            .collect(),
+        checks: plan.checks.clone(),
+        dmesg: plan.dmesg.clone(),
         refused: plan.refused.as_ref().map(|r| r.text.clone()),
         transition_timeout_secs: args.transition_timeout.max(1),
     };

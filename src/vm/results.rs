@@ -1,6 +1,7 @@
 //! Reading the `KGPC ...` lines of a test run back, and judging them.
 
-use super::{CheckKind, Plan};
+use super::Plan;
+use crate::check::model::{CheckKind, Phase};
 use std::collections::BTreeMap;
 
 /// What the guest reported.
@@ -364,15 +365,16 @@ pub fn judge(plan: &Plan, report: &Report, console: &str) -> Vec<Failure> {
 
     // Kernel messages in order.
     for (item, expectation) in plan.dmesg.iter().enumerate() {
-        let segments: &[&str] = if expectation.loaded {
+        let loaded = expectation.phase == Phase::Loaded;
+        let segments: &[&str] = if loaded {
             &["loaded"]
         } else {
             &["unloaded", "end"]
         };
-        if expectation.loaded && !report.phases.iter().any(|p| p == "loaded") {
+        if loaded && !report.phases.iter().any(|p| p == "loaded") {
             continue;
         }
-        if !expectation.loaded && !report.phases.iter().any(|p| p == "unloaded") {
+        if !loaded && !report.phases.iter().any(|p| p == "unloaded") {
             continue;
         }
         let lines = report.kmsg_of(segments);
@@ -392,7 +394,7 @@ pub fn judge(plan: &Plan, report: &Report, console: &str) -> Vec<Failure> {
                         Item::Dmesg(item),
                         format!(
                             "the kernel log {} should show \"{wanted}\"{}; it shows:\n{}",
-                            if expectation.loaded {
+                            if loaded {
                                 "after the patch is loaded"
                             } else {
                                 "after the patch is unloaded"
@@ -446,7 +448,9 @@ fn indent(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vm::{Check, DmesgLines, GuestModule};
+    use crate::check::model::{DmesgExpectation, TestCheck};
+    use crate::source::{FileId, Span};
+    use crate::vm::GuestModule;
 
     fn plan() -> Plan {
         Plan {
@@ -457,14 +461,16 @@ mod tests {
                 file: "livepatch-sample.ko".into(),
                 kernel_name: "livepatch_sample".into(),
             },
-            checks: vec![Check {
+            checks: vec![TestCheck {
                 kind: CheckKind::Fixed,
                 command: "cat /proc/cmdline".into(),
                 expect: "patched".into(),
+                span: Span::new(FileId(0), 0, 0),
             }],
-            dmesg: vec![DmesgLines {
-                loaded: true,
+            dmesg: vec![DmesgExpectation {
+                phase: Phase::Loaded,
                 lines: vec!["enabling patch".into(), "patching complete".into()],
+                span: Span::new(FileId(0), 0, 0),
             }],
             refused: None,
             transition_timeout_secs: 10,
