@@ -3,11 +3,14 @@
 //!
 //! [`Plan`] says what to load and check; [`script`] writes the guest's `/init`;
 //! [`cpio`] packs it with busybox and the modules; [`run`] boots QEMU, always
-//! killing it on timeout; [`results`] reads the guest's report and judges it.
+//! killing it on timeout; [`protocol`] holds the words of the guest's report
+//! and reads its lines, [`report`] gathers them and [`results`] judges them.
 
 pub mod census;
 pub mod cpio;
 pub mod modules;
+pub mod protocol;
+pub mod report;
 pub mod results;
 pub mod script;
 
