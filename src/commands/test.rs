@@ -383,9 +383,9 @@ fn resolve_load(
     }
     match vm::modules::with_dependencies(&kernel.modules(), &load.what) {
         Ok(paths) => Ok((paths, None)),
-        Err(message) => Err(not_found(
+        Err(error) => Err(not_found(
             session,
-            message,
+            error.to_string(),
             "name a module of the target kernel's image package (as in lsmod), a .ko file, or a directory",
         )),
     }
