@@ -463,6 +463,60 @@ KGPC END
     }
 
     #[test]
+    fn an_expected_refusal_is_judged_by_the_kernels_answer() {
+        let mut plan = plan();
+        plan.refused = Some("Unknown symbol".into());
+        let run = "\
+KGPC BOOT 6.1.0-57-cloud-amd64
+KGPC PHASE before
+KGPC CHECK 0 before 0
+KGPC INSMOD livepatch_sample 0
+KGPC KMSG loaded [    1.0] livepatch: enabling patch 'livepatch_sample'
+KGPC PHASE refused
+KGPC CHECK 0 refused 0
+KGPC RMMOD livepatch_sample 1
+KGPC END
+";
+        let loaded = vec![
+            Failure::Check(Item::Block, "rmmod livepatch_sample failed (1): ".into()),
+            Failure::Check(
+                Item::Refusal,
+                "the kernel should have refused livepatch_sample (\"Unknown symbol\"), but loaded it"
+                    .into(),
+            ),
+        ];
+        assert_eq!(judge(&plan, &Report::parse(run), ""), loaded);
+
+        let refused = run
+            .replace("INSMOD livepatch_sample 0", "INSMOD livepatch_sample 1")
+            .replace("RMMOD livepatch_sample 1", "RMMOD livepatch_sample 0");
+        let silent = Failure::Check(
+            Item::Refusal,
+            "the kernel refused livepatch_sample, but its log does not say \"Unknown symbol\"; \
+             it says:\n    [    1.0] livepatch: enabling patch 'livepatch_sample'"
+                .into(),
+        );
+        assert_eq!(judge(&plan, &Report::parse(&refused), ""), vec![silent]);
+        let said = refused.replace("enabling patch", "Unknown symbol foo");
+        assert_eq!(judge(&plan, &Report::parse(&said), ""), vec![]);
+    }
+
+    #[test]
+    fn messages_after_unloading_include_the_last_ones() {
+        let mut plan = plan();
+        plan.dmesg[0].phase = Phase::Unloaded;
+        plan.dmesg[0].lines = vec!["freed".into()];
+        let with_end = GOOD.replace("KGPC END\n", "KGPC KMSG end [    2.0] freed\nKGPC END\n");
+        assert_eq!(judge(&plan, &Report::parse(&with_end), ""), vec![]);
+        let missing = Failure::Check(
+            Item::Dmesg(0),
+            "the kernel log after the patch is unloaded should show \"freed\"; it shows:\n    (nothing)"
+                .into(),
+        );
+        assert_eq!(judge(&plan, &Report::parse(GOOD), ""), vec![missing]);
+    }
+
+    #[test]
     fn reasons() {
         assert!(refusal_reason(
             "insmod: can't insert 'x': unknown symbol\nx: Unknown symbol foo (err -2)"
