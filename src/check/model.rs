@@ -7,8 +7,7 @@
 use super::api::ApiLevel;
 use super::version::KernelVersion;
 use crate::source::Span;
-use crate::syntax::ast::CallbackKind;
-pub use crate::syntax::ast::{CheckKind, Phase};
+use crate::syntax::ast;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
@@ -240,4 +239,96 @@ pub struct Refusal {
     /// Text the kernel log must contain when the patch is refused.
     pub text: String,
     pub span: Span,
+}
+
+// The kinds the generator, the review and the VM share. They mirror the
+// syntax tree's, which lowering converts with `into()`, so that no stage
+// after the check reads the syntax tree's types.
+
+/// One of the four callbacks of `struct klp_callbacks`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CallbackKind {
+    PrePatch,
+    PostPatch,
+    PreUnpatch,
+    PostUnpatch,
+}
+
+impl CallbackKind {
+    /// The field of `struct klp_callbacks`, which is also the spec's keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            CallbackKind::PrePatch => "pre_patch",
+            CallbackKind::PostPatch => "post_patch",
+            CallbackKind::PreUnpatch => "pre_unpatch",
+            CallbackKind::PostUnpatch => "post_unpatch",
+        }
+    }
+}
+
+impl From<ast::CallbackKind> for CallbackKind {
+    fn from(kind: ast::CallbackKind) -> Self {
+        match kind {
+            ast::CallbackKind::PrePatch => CallbackKind::PrePatch,
+            ast::CallbackKind::PostPatch => CallbackKind::PostPatch,
+            ast::CallbackKind::PreUnpatch => CallbackKind::PreUnpatch,
+            ast::CallbackKind::PostUnpatch => CallbackKind::PostUnpatch,
+        }
+    }
+}
+
+/// What a check of the test block expects across the phases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckKind {
+    /// Must not show the text before the patch nor after it is gone; must show it while loaded.
+    Fixed,
+    /// Must show the text in every phase.
+    Always,
+}
+
+impl From<ast::CheckKind> for CheckKind {
+    fn from(kind: ast::CheckKind) -> Self {
+        match kind {
+            ast::CheckKind::Fixed => CheckKind::Fixed,
+            ast::CheckKind::Always => CheckKind::Always,
+        }
+    }
+}
+
+/// When the kernel log is read for a `dmesg` expectation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// After the patch is loaded and its transition has finished.
+    Loaded,
+    /// After the patch is disabled and its module removed.
+    Unloaded,
+}
+
+impl From<ast::Phase> for Phase {
+    fn from(phase: ast::Phase) -> Self {
+        match phase {
+            ast::Phase::Loaded => Phase::Loaded,
+            ast::Phase::Unloaded => Phase::Unloaded,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callbacks_keep_the_spec_keywords() {
+        for kind in ast::CallbackKind::ALL {
+            assert_eq!(CallbackKind::from(kind).keyword(), kind.keyword());
+        }
+    }
+
+    #[test]
+    fn kinds_and_phases_convert_to_their_namesakes() {
+        assert_eq!(CheckKind::from(ast::CheckKind::Fixed), CheckKind::Fixed);
+        assert_eq!(CheckKind::from(ast::CheckKind::Always), CheckKind::Always);
+        assert_eq!(Phase::from(ast::Phase::Loaded), Phase::Loaded);
+        assert_eq!(Phase::from(ast::Phase::Unloaded), Phase::Unloaded);
+    }
 }

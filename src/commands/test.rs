@@ -15,9 +15,9 @@ use crate::cli::{MessageFormat, SpecArgs, TestArgs};
 use crate::error::Error;
 use crate::fetch::KernelPaths;
 use crate::pipeline::build::BuildOptions;
-use crate::syntax::ast::{CheckKind as AstCheckKind, Phase};
-use crate::vm::results::{judge, Failure, Report};
-use crate::vm::{self, Check, CheckKind, DmesgLines, GuestModule, Machine, Plan, VmError};
+use crate::vm::report::Report;
+use crate::vm::results::{judge, Failure};
+use crate::vm::{self, GuestModule, Machine, Plan, VmError};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -259,34 +259,12 @@ fn guest(
             file: patch_file,
             kernel_name: patch.model.patch.kernel_name.clone(),
         },
-        checks: guest_checks(plan),
-        dmesg: plan
-            .dmesg
-            .iter()
-            .map(|d| DmesgLines {
-                loaded: matches!(d.phase, Phase::Loaded),
-                lines: d.lines.clone(),
-            })
-            .collect(),
+        checks: plan.checks.clone(),
+        dmesg: plan.dmesg.clone(),
         refused: plan.refused.as_ref().map(|r| r.text.clone()),
         transition_timeout_secs: args.transition_timeout.max(1),
     };
     Guest { plan, files }
-}
-
-/// The test block's checks, as the guest runs them.
-fn guest_checks(plan: &TestPlan) -> Vec<Check> {
-    plan.checks
-        .iter()
-        .map(|c| Check {
-            kind: match c.kind {
-                AstCheckKind::Fixed => CheckKind::Fixed,
-                AstCheckKind::Always => CheckKind::Always,
-            },
-            command: c.command.clone(),
-            expect: c.expect.clone(),
-        })
-        .collect()
 }
 
 /// What the verdict is about: the test asked for, its plan and the patch built.

@@ -4,8 +4,7 @@
 use super::c_text::{c_comment, c_string, reindent};
 use super::GenerateOptions;
 use crate::c::words::one_line;
-use crate::check::model::{Fragment, Function, Model, Object, Shadow, State, Target};
-use crate::syntax::ast::CallbackKind;
+use crate::check::model::{CallbackKind, Fragment, Function, Model, Object, Shadow, State, Target};
 use serde::Serialize;
 
 /// A placeholder the templates put where `#line` must return to the generated file.

@@ -3,6 +3,8 @@
 
 use super::module_name::kernel_module_name;
 use crate::fetch::KernelPaths;
+use std::ffi::OsStr;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 /// The places a release's debug vmlinux is looked for, in order.
@@ -101,38 +103,86 @@ pub fn find_module(name: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
         if !dir.is_dir() {
             continue;
         }
-        let mut stack = vec![dir.clone()];
         let mut fallback = None;
-        let mut visited = 0usize;
-        while let Some(d) = stack.pop() {
-            visited += 1;
-            if visited > 20_000 {
-                break;
+        let found = walk_files(dir, |path, file| {
+            let file = kernel_module_name(&file.to_string_lossy());
+            if file == format!("{want}.ko") {
+                return ControlFlow::Break(path.to_path_buf());
             }
-            let Ok(entries) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let Ok(kind) = entry.file_type() else {
-                    continue;
-                };
-                if kind.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let file = kernel_module_name(&entry.file_name().to_string_lossy());
-                if file == format!("{want}.ko") {
-                    return Some(path);
-                }
-                if file == format!("{want}.o") && fallback.is_none() {
-                    fallback = Some(path);
-                }
+            if file == format!("{want}.o") && fallback.is_none() {
+                fallback = Some(path.to_path_buf());
             }
-        }
-        if fallback.is_some() {
-            return fallback;
+            ControlFlow::Continue(())
+        });
+        if let Some(found) = found.or(fallback) {
+            return Some(found);
         }
     }
     None
+}
+
+/// The most directories a walk reads, so that a huge tree cannot stall a lookup.
+const MAX_DIRS: usize = 20_000;
+
+/// Calls `visit` with the path and name of every file under `dir` (symbolic
+/// links are not followed), depth first, until it breaks with a value.
+///
+/// This is the one walk for modules' files: [`find_module`] stops at the
+/// first match, and the VM's index of a release's modules
+/// (`crate::vm::modules`) reads the whole tree through it.
+pub fn walk_files<B>(
+    dir: &Path,
+    mut visit: impl FnMut(&Path, &OsStr) -> ControlFlow<B>,
+) -> Option<B> {
+    let mut stack = vec![dir.to_path_buf()];
+    let mut visited = 0usize;
+    while let Some(d) = stack.pop() {
+        visited += 1;
+        if visited > MAX_DIRS {
+            break;
+        }
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if let ControlFlow::Break(value) = visit(&path, &entry.file_name()) {
+                return Some(value);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_module_object_is_found_by_its_kernel_name_ko_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+        for file in ["a/nfs-common.o", "b/c/nfs_common.ko", "lone.o"] {
+            let path = first.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "").unwrap();
+        }
+        std::fs::create_dir_all(&second).unwrap();
+        std::fs::write(second.join("other.ko"), "").unwrap();
+        let dirs = [dir.path().join("missing"), first.clone(), second.clone()];
+        assert_eq!(
+            find_module("nfs-common", &dirs),
+            Some(first.join("b/c/nfs_common.ko"))
+        );
+        assert_eq!(find_module("lone", &dirs), Some(first.join("lone.o")));
+        assert_eq!(find_module("other", &dirs), Some(second.join("other.ko")));
+        assert_eq!(find_module("absent", &dirs), None);
+    }
 }

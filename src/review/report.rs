@@ -3,9 +3,8 @@
 use super::markdown::{code, line, message, text};
 use super::usage::{calls, lines_of_code, sites};
 use crate::check::coverage::Coverage;
-use crate::check::model::{Model, Shadow};
+use crate::check::model::{CallbackKind, Model, Shadow};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::syntax::ast::CallbackKind;
 use std::fmt::Write;
 
 /// Bodies longer than this many lines are worth a reviewer's attention.

@@ -3,14 +3,18 @@
 //!
 //! [`Plan`] says what to load and check; [`script`] writes the guest's `/init`;
 //! [`cpio`] packs it with busybox and the modules; [`run`] boots QEMU, always
-//! killing it on timeout; [`results`] reads the guest's report and judges it.
+//! killing it on timeout; [`protocol`] holds the words of the guest's report
+//! and reads its lines, [`report`] gathers them and [`results`] judges them.
 
 pub mod census;
 pub mod cpio;
 pub mod modules;
+pub mod protocol;
+pub mod report;
 pub mod results;
 pub mod script;
 
+use crate::check::model::{DmesgExpectation, TestCheck};
 use crate::read::ReadError;
 use std::fs;
 use std::io::{self, BufWriter};
@@ -30,28 +34,6 @@ pub struct GuestModule {
     pub kernel_name: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CheckKind {
-    /// Must not show the text before the patch nor after it is gone; must show it while loaded.
-    Fixed,
-    /// Must show the text in every phase.
-    Always,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
-    pub kind: CheckKind,
-    pub command: String,
-    pub expect: String,
-}
-
-/// Kernel messages that must appear in this order after the patch is loaded (or unloaded).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DmesgLines {
-    pub loaded: bool,
-    pub lines: Vec<String>,
-}
-
 /// What one test run does in the guest.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -63,8 +45,8 @@ pub struct Plan {
     /// Livepatch modules loaded before the patch and left enabled.
     pub patches_first: Vec<GuestModule>,
     pub patch: GuestModule,
-    pub checks: Vec<Check>,
-    pub dmesg: Vec<DmesgLines>,
+    pub checks: Vec<TestCheck>,
+    pub dmesg: Vec<DmesgExpectation>,
     /// The patch must be refused, and the kernel log must say this.
     pub refused: Option<String>,
     pub transition_timeout_secs: u64,

@@ -1,152 +1,9 @@
-//! Reading the `KGPC ...` lines of a test run back, and judging them.
+//! Judging what the guest reported ([`Report`]) against the test's plan.
 
-use super::{CheckKind, Plan};
-use std::collections::BTreeMap;
-
-/// What the guest reported.
-#[derive(Debug, Default, Clone)]
-pub struct Report {
-    pub booted: Option<String>,
-    pub ended: bool,
-    /// `(check index, phase)` → (exit status, output).
-    pub checks: BTreeMap<(usize, String), (i32, String)>,
-    /// Module kernel name → insmod exit status and its messages.
-    pub insmods: Vec<(String, i32, String)>,
-    /// Livepatch name → (done, tenths of a second waited).
-    pub transitions: Vec<(String, bool, u64)>,
-    pub disables: Vec<(String, bool, u64)>,
-    pub rmmods: Vec<(String, i32, String)>,
-    /// Kernel messages by segment, in order.
-    pub kmsg: Vec<(String, String)>,
-    /// Tasks that had not switched when a transition timed out: pid, command
-    /// and the top of their kernel stack.
-    pub blockers: Vec<(String, String, Vec<String>)>,
-    /// Phases that started.
-    pub phases: Vec<String>,
-}
-
-impl Report {
-    pub fn parse(text: &str) -> Report {
-        let mut report = Report::default();
-        let mut errors: BTreeMap<String, String> = BTreeMap::new();
-        for line in text.lines() {
-            let line = line.trim_end_matches('\r');
-            let Some(rest) = line.strip_prefix("KGPC ") else {
-                continue;
-            };
-            let (kind, rest) = rest.split_once(' ').unwrap_or((rest, ""));
-            match kind {
-                "BOOT" => report.booted = Some(rest.to_string()),
-                "END" => report.ended = true,
-                "PHASE" => report.phases.push(rest.to_string()),
-                "OUT" => {
-                    let mut parts = rest.splitn(3, ' ');
-                    let (Some(index), Some(phase)) = (parts.next(), parts.next()) else {
-                        continue;
-                    };
-                    let Ok(index) = index.parse::<usize>() else {
-                        continue;
-                    };
-                    let entry = report
-                        .checks
-                        .entry((index, phase.to_string()))
-                        .or_insert((-1, String::new()));
-                    entry.1.push_str(parts.next().unwrap_or(""));
-                    entry.1.push('\n');
-                }
-                "CHECK" => {
-                    let parts: Vec<&str> = rest.split(' ').collect();
-                    if let [index, phase, rc] = parts[..] {
-                        if let (Ok(index), Ok(rc)) = (index.parse::<usize>(), rc.parse::<i32>()) {
-                            report
-                                .checks
-                                .entry((index, phase.to_string()))
-                                .or_insert((-1, String::new()))
-                                .0 = rc;
-                        }
-                    }
-                }
-                "ERR" => {
-                    let (name, text) = rest.split_once(' ').unwrap_or((rest, ""));
-                    let entry = errors.entry(name.to_string()).or_default();
-                    entry.push_str(text);
-                    entry.push('\n');
-                }
-                "INSMOD" | "RMMOD" => {
-                    let (name, rc) = rest.rsplit_once(' ').unwrap_or((rest, "-1"));
-                    let text = errors.remove(name).unwrap_or_default();
-                    let entry = (name.to_string(), rc.parse().unwrap_or(-1), text);
-                    if kind == "INSMOD" {
-                        report.insmods.push(entry);
-                    } else {
-                        report.rmmods.push(entry);
-                    }
-                }
-                "TRANSITION" | "DISABLE" => {
-                    let parts: Vec<&str> = rest.split(' ').collect();
-                    if parts.len() >= 3 {
-                        let entry = (
-                            parts[0].to_string(),
-                            parts[1] == "done",
-                            parts[2].parse().unwrap_or(0),
-                        );
-                        if kind == "TRANSITION" {
-                            report.transitions.push(entry);
-                        } else {
-                            report.disables.push(entry);
-                        }
-                    }
-                }
-                "BLOCKER" => {
-                    let (pid, comm) = rest.split_once(' ').unwrap_or((rest, ""));
-                    report
-                        .blockers
-                        .push((pid.to_string(), comm.to_string(), Vec::new()));
-                }
-                "STACK" => {
-                    let (pid, frame) = rest.split_once(' ').unwrap_or((rest, ""));
-                    if let Some(task) = report.blockers.iter_mut().rev().find(|(p, _, _)| p == pid)
-                    {
-                        task.2.push(frame.to_string());
-                    }
-                }
-                "KMSG" => {
-                    let (segment, text) = rest.split_once(' ').unwrap_or((rest, ""));
-                    report.kmsg.push((segment.to_string(), text.to_string()));
-                }
-                _ => {}
-            }
-        }
-        report
-    }
-
-    /// The kernel messages of the segments whose names start with one of `prefixes`.
-    pub fn kmsg_of(&self, prefixes: &[&str]) -> Vec<&str> {
-        self.kmsg
-            .iter()
-            .filter(|(segment, _)| prefixes.iter().any(|p| segment.starts_with(p)))
-            .map(|(_, text)| text.as_str())
-            .collect()
-    }
-}
-
-/// The tasks that kept a transition from finishing, for its failure message.
-fn blocker_summary(blockers: &[(String, String, Vec<String>)]) -> String {
-    if blockers.is_empty() {
-        return String::new();
-    }
-    let mut text = String::from("; tasks not yet switched:");
-    for (pid, comm, stack) in blockers.iter().take(8) {
-        text.push_str(&format!("\n  {comm} (pid {pid})"));
-        for frame in stack.iter().take(4) {
-            text.push_str(&format!("\n      {}", frame.trim()));
-        }
-    }
-    if blockers.len() > 8 {
-        text.push_str(&format!("\n  and {} more", blockers.len() - 8));
-    }
-    text
-}
+use super::protocol::{GuestPhase, Segment};
+use super::report::{Blocker, Report, Waited};
+use super::Plan;
+use crate::check::model::{CheckKind, DmesgExpectation, TestCheck};
 
 /// What went wrong, each with the kind of failure it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,218 +76,285 @@ pub fn refusal_reason(messages: &str) -> Option<String> {
         .map(|(_, reason)| reason.to_string())
 }
 
-/// Judges a report against the plan; no failures means the test passed.
+/// Judges a report against the plan; no failures means the test passed. The
+/// failures come in this order: refused modules, unfinished transitions,
+/// failed removals, the expected refusal, the checks, the kernel messages,
+/// problems in the kernel log, and a run that did not reach its end.
 pub fn judge(plan: &Plan, report: &Report, console: &str) -> Vec<Failure> {
-    let mut failures = Vec::new();
     if report.booted.is_none() {
-        let panic = console
-            .lines()
-            .find(|l| l.contains("Kernel panic"))
-            .map(|l| l.trim().to_string());
-        failures.push(Failure::Vm(match panic {
-            Some(line) => format!("the kernel panicked before the test started: {line}"),
-            None => "the VM never started the test's /init".to_string(),
-        }));
-        return failures;
+        return vec![not_started(console)];
     }
+    let mut failures = refused_modules(plan, report);
+    failures.extend(unfinished_waits(plan, report));
+    failures.extend(failed_removals(report));
+    failures.extend(expected_refusal(plan, report));
+    failures.extend(failed_checks(plan, report));
+    failures.extend(missing_kernel_messages(plan, report));
+    failures.extend(kernel_log_problems(report, console));
+    if !report.ended {
+        failures.push(stopped_early(console));
+    }
+    failures
+}
 
-    // Modules the kernel refused.
+/// The first line of the console that says the kernel panicked.
+fn panic_line(console: &str) -> Option<String> {
+    console
+        .lines()
+        .find(|l| l.contains("Kernel panic"))
+        .map(|l| l.trim().to_string())
+}
+
+/// The guest never said its `/init` started.
+fn not_started(console: &str) -> Failure {
+    Failure::Vm(match panic_line(console) {
+        Some(line) => format!("the kernel panicked before the test started: {line}"),
+        None => "the VM never started the test's /init".to_string(),
+    })
+}
+
+/// The guest's `/init` did not say it reached its end.
+fn stopped_early(console: &str) -> Failure {
+    Failure::Vm(match panic_line(console) {
+        Some(line) => format!("the kernel panicked during the test: {line}"),
+        None => "the test's /init stopped before its end".to_string(),
+    })
+}
+
+/// Modules the kernel refused, except the patch when the spec expects its refusal.
+fn refused_modules(plan: &Plan, report: &Report) -> Vec<Failure> {
     let patch_name = &plan.patch.kernel_name;
-    for (module, rc, errors) in &report.insmods {
-        if *rc == 0 {
-            continue;
-        }
-        let expected = plan.refused.is_some() && module == patch_name;
-        if expected {
-            continue;
-        }
-        let kmsg: Vec<&str> = report.kmsg_of(&["setup", "loaded"]);
-        let all = format!("{errors}\n{}", kmsg.join("\n"));
-        let relevant: Vec<&str> = kmsg
-            .iter()
-            .copied()
-            .filter(|l| {
-                l.contains(module.as_str())
-                    || l.contains("livepatch")
-                    || l.contains("Unknown symbol")
-            })
-            .collect();
-        failures.push(Failure::Refused {
-            module: module.clone(),
-            message: format!(
-                "{}{}",
-                errors.trim(),
-                if relevant.is_empty() {
-                    String::new()
-                } else {
-                    format!("\nkernel: {}", relevant.join("\nkernel: "))
-                }
-            ),
-            reason: refusal_reason(&all),
-        });
-    }
-    let blocked_by = blocker_summary(&report.blockers);
-    for (name, done, tenths) in &report.transitions {
-        if !done {
-            failures.push(Failure::Transition(format!(
-                "the transition of {name} did not finish within {} s (waited {:.1} s){blocked_by}",
-                plan.transition_timeout_secs,
-                *tenths as f64 / 10.0
-            )));
-        }
-    }
-    for (name, done, tenths) in &report.disables {
-        if !done {
-            failures.push(Failure::Transition(format!(
-                "disabling {name} did not finish within {} s (waited {:.1} s){blocked_by}",
-                plan.transition_timeout_secs,
-                *tenths as f64 / 10.0
-            )));
-        }
-    }
-    for (name, rc, errors) in &report.rmmods {
-        if *rc != 0 {
-            failures.push(Failure::Check(
-                Item::Block,
-                format!("rmmod {name} failed ({rc}): {}", errors.trim()),
-            ));
-        }
-    }
-
-    // The refusal the spec expects.
-    if let Some(text) = &plan.refused {
-        match report.insmods.iter().find(|(m, _, _)| m == patch_name) {
-            Some((_, 0, _)) => failures.push(Failure::Check(
-                Item::Refusal,
-                format!("the kernel should have refused {patch_name} (\"{text}\"), but loaded it"),
-            )),
-            Some(_) => {
-                let kmsg = report.kmsg_of(&["loaded"]).join("\n");
-                if !kmsg.contains(text.as_str()) {
-                    failures.push(Failure::Check(Item::Refusal, format!(
-                        "the kernel refused {patch_name}, but its log does not say \"{text}\"; it says:\n{}",
-                        indent(&kmsg)
-                    )));
-                }
-            }
-            None => {}
-        }
-    }
-
-    // The checks, phase by phase.
-    let phases: &[&str] = if plan.refused.is_some() {
-        &["before", "refused"]
-    } else {
-        &["before", "loaded", "unloaded"]
-    };
-    for phase in phases {
-        if !report.phases.iter().any(|p| p == phase) {
-            continue;
-        }
-        for (index, check) in plan.checks.iter().enumerate() {
-            let Some((rc, output)) = report.checks.get(&(index, phase.to_string())) else {
-                failures.push(Failure::Vm(format!(
-                    "check `{}` did not run in phase {phase}",
-                    check.command
-                )));
-                continue;
-            };
-            let contains = output.contains(check.expect.as_str());
-            let want = match (check.kind, *phase) {
-                (CheckKind::Always, _) => true,
-                (CheckKind::Fixed, "loaded") => true,
-                (CheckKind::Fixed, _) => false,
-            };
-            if contains != want {
-                let when = match *phase {
-                    "before" => "before the patch is loaded",
-                    "loaded" => "once the patch is loaded and its transition has finished",
-                    "unloaded" => "after the patch is disabled and unloaded",
-                    _ => "after the kernel refused the patch",
-                };
-                failures.push(Failure::Check(
-                    Item::Check(index),
-                    format!(
-                        "`{}` should {} \"{}\" {when}, but printed (exit status {rc}):\n{}",
-                        check.command,
-                        if want { "print" } else { "not print" },
-                        check.expect,
-                        indent(output.trim_end())
-                    ),
-                ));
-            }
-        }
-    }
-
-    // Kernel messages in order.
-    for (item, expectation) in plan.dmesg.iter().enumerate() {
-        let segments: &[&str] = if expectation.loaded {
-            &["loaded"]
-        } else {
-            &["unloaded", "end"]
-        };
-        if expectation.loaded && !report.phases.iter().any(|p| p == "loaded") {
-            continue;
-        }
-        if !expectation.loaded && !report.phases.iter().any(|p| p == "unloaded") {
-            continue;
-        }
-        let lines = report.kmsg_of(segments);
-        let mut position = 0;
-        for wanted in &expectation.lines {
-            match lines[position..]
+    let kmsg = report.kmsg_where(|s| s == Segment::Setup || s.of_phase(GuestPhase::Loaded));
+    report
+        .insmods
+        .iter()
+        .filter(|insmod| insmod.status != 0)
+        .filter(|insmod| !(plan.refused.is_some() && &insmod.module == patch_name))
+        .map(|insmod| {
+            let module = &insmod.module;
+            let errors = &insmod.messages;
+            let all = format!("{errors}\n{}", kmsg.join("\n"));
+            let relevant: Vec<&str> = kmsg
                 .iter()
-                .position(|l| l.contains(wanted.as_str()))
-            {
-                Some(found) => position += found + 1,
-                None => {
-                    let seen = lines[position..]
-                        .iter()
-                        .any(|l| l.contains(wanted.as_str()))
-                        || lines.iter().any(|l| l.contains(wanted.as_str()));
-                    failures.push(Failure::Check(
-                        Item::Dmesg(item),
-                        format!(
-                            "the kernel log {} should show \"{wanted}\"{}; it shows:\n{}",
-                            if expectation.loaded {
-                                "after the patch is loaded"
-                            } else {
-                                "after the patch is unloaded"
-                            },
-                            if seen {
-                                " after the lines before it"
-                            } else {
-                                ""
-                            },
-                            indent(&lines.join("\n"))
-                        ),
-                    ));
-                    break;
-                }
+                .copied()
+                .filter(|l| {
+                    l.contains(module.as_str())
+                        || l.contains("livepatch")
+                        || l.contains("Unknown symbol")
+                })
+                .collect();
+            let kernel = if relevant.is_empty() {
+                String::new()
+            } else {
+                format!("\nkernel: {}", relevant.join("\nkernel: "))
+            };
+            Failure::Refused {
+                module: module.clone(),
+                message: format!("{}{kernel}", errors.trim()),
+                reason: refusal_reason(&all),
             }
+        })
+        .collect()
+}
+
+/// Transitions, and disables, that did not finish in time.
+fn unfinished_waits(plan: &Plan, report: &Report) -> Vec<Failure> {
+    let blocked_by = blocker_summary(&report.blockers);
+    let unfinished = |waits: &[Waited], what: &dyn Fn(&str) -> String| -> Vec<Failure> {
+        waits
+            .iter()
+            .filter(|w| !w.wait.done)
+            .map(|w| {
+                Failure::Transition(format!(
+                    "{} did not finish within {} s (waited {:.1} s){blocked_by}",
+                    what(&w.patch),
+                    plan.transition_timeout_secs,
+                    w.wait.tenths as f64 / 10.0
+                ))
+            })
+            .collect()
+    };
+    let mut failures = unfinished(&report.transitions, &|p| format!("the transition of {p}"));
+    failures.extend(unfinished(&report.disables, &|p| format!("disabling {p}")));
+    failures
+}
+
+/// The tasks that kept a transition from finishing, for its failure message.
+fn blocker_summary(blockers: &[Blocker]) -> String {
+    if blockers.is_empty() {
+        return String::new();
+    }
+    let mut text = String::from("; tasks not yet switched:");
+    for blocker in blockers.iter().take(8) {
+        text.push_str(&format!("\n  {} (pid {})", blocker.comm, blocker.pid));
+        for frame in blocker.stack.iter().take(4) {
+            text.push_str(&format!("\n      {}", frame.trim()));
         }
     }
+    if blockers.len() > 8 {
+        text.push_str(&format!("\n  and {} more", blockers.len() - 8));
+    }
+    text
+}
 
-    // Warnings, BUGs, Oopses, call traces anywhere in the kernel log.
+/// Modules `rmmod` could not remove.
+fn failed_removals(report: &Report) -> Vec<Failure> {
+    report
+        .rmmods
+        .iter()
+        .filter(|rmmod| rmmod.status != 0)
+        .map(|rmmod| {
+            Failure::Check(
+                Item::Block,
+                format!(
+                    "rmmod {} failed ({}): {}",
+                    rmmod.module,
+                    rmmod.status,
+                    rmmod.messages.trim()
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The refusal the spec expects: the kernel refused the patch, saying the spec's text.
+fn expected_refusal(plan: &Plan, report: &Report) -> Option<Failure> {
+    let text = plan.refused.as_ref()?;
+    let patch_name = &plan.patch.kernel_name;
+    let insmod = report.insmods.iter().find(|i| &i.module == patch_name)?;
+    if insmod.status == 0 {
+        return Some(Failure::Check(
+            Item::Refusal,
+            format!("the kernel should have refused {patch_name} (\"{text}\"), but loaded it"),
+        ));
+    }
+    let kmsg = report
+        .kmsg_where(|s| s.of_phase(GuestPhase::Loaded))
+        .join("\n");
+    (!kmsg.contains(text.as_str())).then(|| {
+        Failure::Check(
+            Item::Refusal,
+            format!(
+                "the kernel refused {patch_name}, but its log does not say \"{text}\"; it says:\n{}",
+                indent(&kmsg)
+            ),
+        )
+    })
+}
+
+/// The spec's checks, in each phase the guest reached.
+fn failed_checks(plan: &Plan, report: &Report) -> Vec<Failure> {
+    let phases: &[GuestPhase] = if plan.refused.is_some() {
+        &[GuestPhase::Before, GuestPhase::Refused]
+    } else {
+        &[GuestPhase::Before, GuestPhase::Loaded, GuestPhase::Unloaded]
+    };
+    let mut failures = Vec::new();
+    for &phase in phases.iter().filter(|&&p| report.reached(p)) {
+        for (index, check) in plan.checks.iter().enumerate() {
+            failures.extend(check_in_phase(report, index, check, phase));
+        }
+    }
+    failures
+}
+
+/// Whether check `index` printed, or did not print, its text in `phase` as it should.
+fn check_in_phase(
+    report: &Report,
+    index: usize,
+    check: &TestCheck,
+    phase: GuestPhase,
+) -> Option<Failure> {
+    let Some((rc, output)) = report.checks.get(&(index, phase)) else {
+        return Some(Failure::Vm(format!(
+            "check `{}` did not run in phase {phase}",
+            check.command
+        )));
+    };
+    let want = match (check.kind, phase) {
+        (CheckKind::Always, _) => true,
+        (CheckKind::Fixed, GuestPhase::Loaded) => true,
+        (CheckKind::Fixed, _) => false,
+    };
+    if output.contains(check.expect.as_str()) == want {
+        return None;
+    }
+    let when = match phase {
+        GuestPhase::Before => "before the patch is loaded",
+        GuestPhase::Loaded => "once the patch is loaded and its transition has finished",
+        GuestPhase::Unloaded => "after the patch is disabled and unloaded",
+        GuestPhase::Refused => "after the kernel refused the patch",
+    };
+    Some(Failure::Check(
+        Item::Check(index),
+        format!(
+            "`{}` should {} \"{}\" {when}, but printed (exit status {rc}):\n{}",
+            check.command,
+            if want { "print" } else { "not print" },
+            check.expect,
+            indent(output.trim_end())
+        ),
+    ))
+}
+
+/// The spec's `dmesg` expectations, for the phases the guest reached.
+fn missing_kernel_messages(plan: &Plan, report: &Report) -> Vec<Failure> {
+    plan.dmesg
+        .iter()
+        .enumerate()
+        .filter(|(_, expectation)| report.reached(expectation.phase.into()))
+        .filter_map(|(item, expectation)| dmesg_expectation(report, item, expectation))
+        .collect()
+}
+
+/// The first of an expectation's lines that the kernel log does not show
+/// after the lines before it.
+fn dmesg_expectation(
+    report: &Report,
+    item: usize,
+    expectation: &DmesgExpectation,
+) -> Option<Failure> {
+    let phase = GuestPhase::from(expectation.phase);
+    // The messages logged after unloading include the very last ones.
+    let lines = report
+        .kmsg_where(|s| s.of_phase(phase) || (phase == GuestPhase::Unloaded && s == Segment::End));
+    let mut position = 0;
+    for wanted in &expectation.lines {
+        let Some(found) = lines[position..]
+            .iter()
+            .position(|l| l.contains(wanted.as_str()))
+        else {
+            let seen = lines.iter().any(|l| l.contains(wanted.as_str()));
+            return Some(Failure::Check(
+                Item::Dmesg(item),
+                format!(
+                    "the kernel log {} should show \"{wanted}\"{}; it shows:\n{}",
+                    if phase == GuestPhase::Loaded {
+                        "after the patch is loaded"
+                    } else {
+                        "after the patch is unloaded"
+                    },
+                    if seen {
+                        " after the lines before it"
+                    } else {
+                        ""
+                    },
+                    indent(&lines.join("\n"))
+                ),
+            ));
+        };
+        position += found + 1;
+    }
+    None
+}
+
+/// Warnings, BUGs, Oopses, call traces anywhere in the kernel log, else on the console.
+fn kernel_log_problems(report: &Report, console: &str) -> Option<Failure> {
     let mut problems = kernel_problems(report.kmsg.iter().map(|(_, l)| l.as_str()));
     if problems.is_empty() {
         problems = kernel_problems(console.lines());
     }
-    if !problems.is_empty() {
-        failures.push(Failure::Kernel(problems.join("\n")));
-    }
-
-    if !report.ended {
-        let panic = console
-            .lines()
-            .find(|l| l.contains("Kernel panic"))
-            .map(|l| l.trim().to_string());
-        failures.push(Failure::Vm(match panic {
-            Some(line) => format!("the kernel panicked during the test: {line}"),
-            None => "the test's /init stopped before its end".to_string(),
-        }));
-    }
-    failures
+    (!problems.is_empty()).then(|| Failure::Kernel(problems.join("\n")))
 }
 
 fn indent(text: &str) -> String {
@@ -446,7 +370,9 @@ fn indent(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vm::{Check, DmesgLines, GuestModule};
+    use crate::check::model::Phase;
+    use crate::source::{FileId, Span};
+    use crate::vm::GuestModule;
 
     fn plan() -> Plan {
         Plan {
@@ -457,14 +383,16 @@ mod tests {
                 file: "livepatch-sample.ko".into(),
                 kernel_name: "livepatch_sample".into(),
             },
-            checks: vec![Check {
+            checks: vec![TestCheck {
                 kind: CheckKind::Fixed,
                 command: "cat /proc/cmdline".into(),
                 expect: "patched".into(),
+                span: Span::new(FileId(0), 0, 0),
             }],
-            dmesg: vec![DmesgLines {
-                loaded: true,
+            dmesg: vec![DmesgExpectation {
+                phase: Phase::Loaded,
                 lines: vec!["enabling patch".into(), "patching complete".into()],
+                span: Span::new(FileId(0), 0, 0),
             }],
             refused: None,
             transition_timeout_secs: 10,
@@ -532,6 +460,60 @@ KGPC END
                         .into()
                 )
         );
+    }
+
+    #[test]
+    fn an_expected_refusal_is_judged_by_the_kernels_answer() {
+        let mut plan = plan();
+        plan.refused = Some("Unknown symbol".into());
+        let run = "\
+KGPC BOOT 6.1.0-57-cloud-amd64
+KGPC PHASE before
+KGPC CHECK 0 before 0
+KGPC INSMOD livepatch_sample 0
+KGPC KMSG loaded [    1.0] livepatch: enabling patch 'livepatch_sample'
+KGPC PHASE refused
+KGPC CHECK 0 refused 0
+KGPC RMMOD livepatch_sample 1
+KGPC END
+";
+        let loaded = vec![
+            Failure::Check(Item::Block, "rmmod livepatch_sample failed (1): ".into()),
+            Failure::Check(
+                Item::Refusal,
+                "the kernel should have refused livepatch_sample (\"Unknown symbol\"), but loaded it"
+                    .into(),
+            ),
+        ];
+        assert_eq!(judge(&plan, &Report::parse(run), ""), loaded);
+
+        let refused = run
+            .replace("INSMOD livepatch_sample 0", "INSMOD livepatch_sample 1")
+            .replace("RMMOD livepatch_sample 1", "RMMOD livepatch_sample 0");
+        let silent = Failure::Check(
+            Item::Refusal,
+            "the kernel refused livepatch_sample, but its log does not say \"Unknown symbol\"; \
+             it says:\n    [    1.0] livepatch: enabling patch 'livepatch_sample'"
+                .into(),
+        );
+        assert_eq!(judge(&plan, &Report::parse(&refused), ""), vec![silent]);
+        let said = refused.replace("enabling patch", "Unknown symbol foo");
+        assert_eq!(judge(&plan, &Report::parse(&said), ""), vec![]);
+    }
+
+    #[test]
+    fn messages_after_unloading_include_the_last_ones() {
+        let mut plan = plan();
+        plan.dmesg[0].phase = Phase::Unloaded;
+        plan.dmesg[0].lines = vec!["freed".into()];
+        let with_end = GOOD.replace("KGPC END\n", "KGPC KMSG end [    2.0] freed\nKGPC END\n");
+        assert_eq!(judge(&plan, &Report::parse(&with_end), ""), vec![]);
+        let missing = Failure::Check(
+            Item::Dmesg(0),
+            "the kernel log after the patch is unloaded should show \"freed\"; it shows:\n    (nothing)"
+                .into(),
+        );
+        assert_eq!(judge(&plan, &Report::parse(GOOD), ""), vec![missing]);
     }
 
     #[test]

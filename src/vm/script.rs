@@ -2,9 +2,12 @@
 //!
 //! The script decides nothing. It loads modules, waits for transitions, runs the
 //! checks in each phase and reports what happened as `KGPC ...` lines on the
-//! second serial port (`/dev/ttyS1`); the kernel's console is the first. The Rust
-//! side reads the lines back ([`super::results`]) and judges them.
+//! second serial port (`/dev/ttyS1`); the kernel's console is the first. The
+//! lines' words come from [`super::protocol`], whose parser reads them back;
+//! [`super::report`] gathers them and [`super::results`] judges them.
 
+use super::protocol::words::*;
+use super::protocol::{GuestPhase, Segment};
 use super::{GuestModule, Plan};
 
 /// Quotes a string for the shell: `'...'` with `'` written as `'\''`.
@@ -12,7 +15,9 @@ pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
 }
 
-const PRELUDE: &str = r#"#!/bin/busybox sh
+/// The start of `/init`: busybox's commands, the file systems, and the
+/// report's serial port as file descriptor 3.
+const SETUP: &str = r#"#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 mount -t proc proc /proc
@@ -20,67 +25,74 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /tmp
 exec 3>/dev/ttyS1
-say() { echo "KGPC $*" >&3; }
+"#;
+
+/// The shell functions of `/init`, which write the report's lines on file
+/// descriptor 3 in the protocol's words.
+fn functions() -> String {
+    let end = Segment::End;
+    format!(
+        r#"say() {{ echo "{PREFIX} $*" >&3; }}
 MARK=0
 # Reports the kernel messages logged since the last mark, for phase $1.
-kmsg() {
+kmsg() {{
   dmesg > /tmp/kmsg
   n=$(wc -l < /tmp/kmsg)
   [ "$n" -lt "$MARK" ] && MARK=0
-  sed -n "$((MARK + 1)),${n}p" /tmp/kmsg | sed "s/^/KGPC KMSG $1 /" >&3
+  sed -n "$((MARK + 1)),${{n}}p" /tmp/kmsg | sed "s/^/{PREFIX} {KMSG} $1 /" >&3
   MARK=$n
-}
+}}
 # Runs check $1 of phase $2: the command $3.
-check() {
+check() {{
   out=$(sh -c "$3" 2>&1 < /dev/null)
   rc=$?
-  echo "$out" | head -c 4096 | sed "s/^/KGPC OUT $1 $2 /" >&3
-  say CHECK "$1" "$2" "$rc"
-}
+  echo "$out" | head -c 4096 | sed "s/^/{PREFIX} {OUT} $1 $2 /" >&3
+  say {CHECK} "$1" "$2" "$rc"
+}}
 # Reports each line of file $2 as an error of module $1.
-errors() {
-  while IFS= read -r line; do printf 'KGPC ERR %s %s\n' "$1" "$line"; done < "$2" >&3
-}
+errors() {{
+  while IFS= read -r line; do printf '{PREFIX} {ERR} %s %s\n' "$1" "$line"; done < "$2" >&3
+}}
 # Loads module file $1 as $2; reports its errors.
-load() {
+load() {{
   insmod "$1" > /tmp/insmod 2>&1
   rc=$?
   errors "$2" /tmp/insmod
-  say INSMOD "$2" "$rc"
+  say {INSMOD} "$2" "$rc"
   return $rc
-}
+}}
 # Unloads module $1; reports its errors.
-unload() {
+unload() {{
   rmmod "$1" > /tmp/rmmod 2>&1
   rc=$?
   errors "$1" /tmp/rmmod
-  say RMMOD "$1" "$rc"
-}
+  say {RMMOD} "$1" "$rc"
+}}
 # Names the tasks whose patch state is not yet $1, with their kernel stacks.
-blockers() {
+blockers() {{
   for d in /proc/[0-9]*; do
     s=$(cat $d/patch_state 2>/dev/null) || continue
     [ "$s" = -1 ] || [ "$s" = "$1" ] && continue
-    p=${d#/proc/}
-    say BLOCKER "$p" "$(cat $d/comm 2>/dev/null)"
-    head -n 8 $d/stack 2>/dev/null | sed "s/^/KGPC STACK $p /" >&3
+    p=${{d#/proc/}}
+    say {BLOCKER} "$p" "$(cat $d/comm 2>/dev/null)"
+    head -n 8 $d/stack 2>/dev/null | sed "s/^/{PREFIX} {STACK} $p /" >&3
   done
-}
+}}
 # Waits until livepatch $1 has finished its transition.
-wait_transition() {
+wait_transition() {{
   i=0
   while [ "$(cat "/sys/kernel/livepatch/$1/transition" 2>/dev/null)" = 1 ] && [ $i -lt $LIMIT ]; do
     sleep 0.1; i=$((i + 1))
   done
   if [ "$(cat "/sys/kernel/livepatch/$1/transition" 2>/dev/null)" = 1 ]; then
     blockers 1
-    say TRANSITION "$1" timeout $i
+    say {TRANSITION} "$1" {TIMEOUT} $i
     return 1
   fi
-  say TRANSITION "$1" done $i "$(cat "/sys/kernel/livepatch/$1/enabled" 2>/dev/null)"
-}
+  say {TRANSITION} "$1" {DONE} $i "$(cat "/sys/kernel/livepatch/$1/enabled" 2>/dev/null)"
+}}
 # Disables livepatch $1 and waits until the kernel has freed it.
-disable() {
+disable() {{
   echo 0 > "/sys/kernel/livepatch/$1/enabled"
   i=0
   while [ -d "/sys/kernel/livepatch/$1" ] && [ $i -lt $LIMIT ]; do
@@ -88,37 +100,44 @@ disable() {
   done
   if [ -d "/sys/kernel/livepatch/$1" ]; then
     blockers 0
-    say DISABLE "$1" timeout $i
+    say {DISABLE} "$1" {TIMEOUT} $i
     return 1
   fi
-  say DISABLE "$1" done $i
-}
-finish() {
-  kmsg end
-  say END
+  say {DISABLE} "$1" {DONE} $i
+}}
+finish() {{
+  kmsg {end}
+  say {END}
   sync
   poweroff -f
+}}
+"#
+    )
 }
-say BOOT "$(uname -r)"
-"#;
+
+/// Everything the script for any plan starts with, up to the report of the boot.
+fn prelude() -> String {
+    format!("{SETUP}{}say {BOOT} \"$(uname -r)\"\n", functions())
+}
 
 /// The script for a plan.
 pub fn init_script(plan: &Plan) -> String {
-    let mut s = String::from(PRELUDE);
+    let (setup, loaded, unloaded) = (Segment::Setup, Segment::Loaded, Segment::Unloaded);
+    let mut s = prelude();
     s.push_str(&format!("LIMIT={}\n", plan.transition_timeout_secs * 10));
-    s.push_str("kmsg boot\n");
+    s.push_str(&format!("kmsg {}\n", Segment::Boot));
     for module in &plan.modules_first {
-        s.push_str(&load_line(module, "setup"));
+        s.push_str(&load_line(module, setup));
     }
     for module in &plan.patches_first {
-        s.push_str(&load_line(module, "setup"));
+        s.push_str(&load_line(module, setup));
         s.push_str(&format!(
             "wait_transition {} || finish\n",
             shell_quote(&module.kernel_name)
         ));
     }
-    s.push_str("kmsg setup\n");
-    phase(&mut s, plan, "before");
+    s.push_str(&format!("kmsg {setup}\n"));
+    phase(&mut s, plan, GuestPhase::Before);
     let patch = &plan.patch;
     let n = shell_quote(&patch.kernel_name);
     if plan.refused.is_some() {
@@ -127,41 +146,41 @@ pub fn init_script(plan: &Plan) -> String {
             guest_path(patch)
         ));
         for module in &plan.modules_after {
-            s.push_str(&load_line(module, "loaded"));
+            s.push_str(&load_line(module, loaded));
         }
-        s.push_str("kmsg loaded\n");
+        s.push_str(&format!("kmsg {loaded}\n"));
         s.push_str(&format!(
-            "if [ $insmod_rc = 0 ]; then wait_transition {n}; disable {n}; rmmod {n}; kmsg unloaded; finish; fi\n"
+            "if [ $insmod_rc = 0 ]; then wait_transition {n}; disable {n}; rmmod {n}; kmsg {unloaded}; finish; fi\n"
         ));
-        phase(&mut s, plan, "refused");
+        phase(&mut s, plan, GuestPhase::Refused);
         s.push_str("finish\n");
         return s;
     }
     s.push_str(&format!(
-        "load {} {n} || {{ kmsg loaded; finish; }}\n",
+        "load {} {n} || {{ kmsg {loaded}; finish; }}\n",
         guest_path(patch)
     ));
     s.push_str(&format!(
-        "wait_transition {n} || {{ kmsg loaded; finish; }}\n"
+        "wait_transition {n} || {{ kmsg {loaded}; finish; }}\n"
     ));
     for module in &plan.modules_after {
-        s.push_str(&load_line(module, "loaded"));
+        s.push_str(&load_line(module, loaded));
     }
-    s.push_str("kmsg loaded\n");
-    phase(&mut s, plan, "loaded");
-    s.push_str(&format!("disable {n} || {{ kmsg unloaded; finish; }}\n"));
+    s.push_str(&format!("kmsg {loaded}\n"));
+    phase(&mut s, plan, GuestPhase::Loaded);
+    s.push_str(&format!("disable {n} || {{ kmsg {unloaded}; finish; }}\n"));
     s.push_str(&format!("unload {n}\n"));
-    s.push_str("kmsg unloaded\n");
-    phase(&mut s, plan, "unloaded");
+    s.push_str(&format!("kmsg {unloaded}\n"));
+    phase(&mut s, plan, GuestPhase::Unloaded);
     s.push_str("finish\n");
     s
 }
 
-/// Loads a module; if the kernel refuses it, reports the kernel log as part of `phase`
-/// and ends the test.
-fn load_line(module: &GuestModule, phase: &str) -> String {
+/// Loads a module; if the kernel refuses it, reports the kernel log as part of
+/// `segment` and ends the test.
+fn load_line(module: &GuestModule, segment: Segment) -> String {
     format!(
-        "load {} {} || {{ kmsg {phase}; finish; }}\n",
+        "load {} {} || {{ kmsg {segment}; finish; }}\n",
         guest_path(module),
         shell_quote(&module.kernel_name)
     )
@@ -172,21 +191,26 @@ fn guest_path(module: &GuestModule) -> String {
     shell_quote(&format!("/m/{}", module.file))
 }
 
-fn phase(s: &mut String, plan: &Plan, name: &str) {
-    s.push_str(&format!("say PHASE {name}\n"));
+/// Starts `phase`, runs every check in it and reports the kernel log the checks caused.
+fn phase(s: &mut String, plan: &Plan, phase: GuestPhase) {
+    s.push_str(&format!("say {PHASE} {phase}\n"));
     for (index, check) in plan.checks.iter().enumerate() {
         s.push_str(&format!(
-            "check {index} {name} {}\n",
+            "check {index} {phase} {}\n",
             shell_quote(&check.command)
         ));
     }
-    s.push_str(&format!("kmsg {name}-checks\n"));
+    s.push_str(&format!("kmsg {}\n", Segment::Checks(phase)));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::model::{CheckKind, DmesgExpectation, Phase, TestCheck};
     use crate::kernel::module_name::kernel_module_name;
+    use crate::vm::protocol::GuestReport;
+    use crate::vm::report::Report;
+    use crate::vm::results::{judge, Failure};
 
     #[test]
     fn modules_after_the_patch_load_once_its_transition_is_done() {
@@ -245,7 +269,7 @@ mod tests {
         };
         let script = init_script(&plan);
         let body = script
-            .strip_prefix(PRELUDE)
+            .strip_prefix(&prelude())
             .expect("the script starts with the prelude");
         let stubs = "for f in load unload wait_transition disable rmmod; do \
                      eval \"$f() { printf '%s\\\\0' $f \\\"\\$@\\\"; }\"; done; \
@@ -288,6 +312,109 @@ mod tests {
         expected.extend(call("disable", &[hostile[4].to_string()]));
         expected.extend(call("unload", &[hostile[4].to_string()]));
         assert_eq!(words, expected);
+    }
+
+    /// Runs a script without its setup in `dir`, whose files stand in for the
+    /// guest's `/tmp`, `/proc` and livepatch directory, with shell functions
+    /// in place of the commands that need a kernel (powering off ends the
+    /// script); returns what the guest wrote on its report's serial port.
+    fn run_in(dir: &std::path::Path, script: &str) -> String {
+        let scratch = dir.display();
+        let body = script
+            .strip_prefix(SETUP)
+            .expect("the script starts with its setup")
+            .replace("/tmp/", &format!("{scratch}/tmp/"))
+            .replace("/proc/", &format!("{scratch}/proc/"))
+            .replace("/sys/kernel/livepatch/", &format!("{scratch}/livepatch/"));
+        let stubs = "insmod() { echo \"[    1.0] livepatch: enabling patch '$1'\" >> log; }\n\
+                     rmmod() { :; }\ndmesg() { cat log; }\nsync() { :; }\npoweroff() { exit 0; }\n";
+        std::fs::create_dir_all(dir.join("tmp")).unwrap();
+        std::fs::write(dir.join("log"), "[    0.0] Linux version 6.1\n").unwrap();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("exec 3>report\n{stubs}{body}"))
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        std::fs::read_to_string(dir.join("report")).unwrap()
+    }
+
+    fn proving_plan() -> Plan {
+        let module = |name: &str| GuestModule {
+            file: format!("{name}.ko"),
+            kernel_name: kernel_module_name(name),
+        };
+        let span = crate::source::Span::new(crate::source::FileId(0), 0, 0);
+        Plan {
+            modules_first: vec![module("dep-mod")],
+            modules_after: vec![],
+            patches_first: vec![],
+            patch: module("livepatch-x"),
+            checks: vec![TestCheck {
+                kind: CheckKind::Always,
+                command: "echo patched; echo; echo 'a  b'".into(),
+                expect: "patched".into(),
+                span,
+            }],
+            dmesg: vec![DmesgExpectation {
+                phase: Phase::Loaded,
+                lines: vec!["enabling patch".into()],
+                span,
+            }],
+            refused: None,
+            transition_timeout_secs: 0,
+        }
+    }
+
+    /// The script's own shell functions write every line in words the
+    /// protocol's parser reads, and a run that went well is judged so.
+    #[test]
+    fn the_guests_lines_read_back_and_a_good_run_passes() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = proving_plan();
+        let text = run_in(dir.path(), &init_script(&plan));
+        for line in text.lines() {
+            assert!(
+                matches!(GuestReport::from_line(line), Some(Ok(_))),
+                "{line}\nin:\n{text}"
+            );
+        }
+        let report = Report::parse(&text);
+        let phases = [GuestPhase::Before, GuestPhase::Loaded, GuestPhase::Unloaded];
+        assert_eq!(report.phases, phases);
+        assert_eq!(
+            report.checks.get(&(0, GuestPhase::Loaded)),
+            Some(&(0, "patched\n\na  b\n".to_string()))
+        );
+        assert_eq!(report.insmods.len(), 2);
+        assert!(report.transitions[0].wait.done && report.disables[0].wait.done);
+        assert_eq!(report.rmmods[0].module, "livepatch_x");
+        assert!(report.ended);
+        assert_eq!(judge(&plan, &report, ""), vec![]);
+    }
+
+    /// A transition that does not finish reports the tasks in its way, with their stacks.
+    #[test]
+    fn a_stalled_transition_names_its_blockers() {
+        let dir = tempfile::tempdir().unwrap();
+        let patch = dir.path().join("livepatch/livepatch_x");
+        std::fs::create_dir_all(&patch).unwrap();
+        std::fs::write(patch.join("transition"), "1\n").unwrap();
+        let task = dir.path().join("proc/77");
+        std::fs::create_dir_all(&task).unwrap();
+        std::fs::write(task.join("patch_state"), "0\n").unwrap();
+        std::fs::write(task.join("comm"), "kworker/0:1\n").unwrap();
+        std::fs::write(task.join("stack"), "[<0>] msleep+0x28/0x40\n").unwrap();
+        let plan = proving_plan();
+        let report = Report::parse(&run_in(dir.path(), &init_script(&plan)));
+        assert!(report.malformed.is_empty(), "{:?}", report.malformed);
+        let stalled = "the transition of livepatch_x did not finish within 0 s (waited 0.0 s); \
+                       tasks not yet switched:\n  kworker/0:1 (pid 77)\n      [<0>] msleep+0x28/0x40";
+        assert_eq!(
+            judge(&plan, &report, ""),
+            vec![Failure::Transition(stalled.into())]
+        );
     }
 
     #[test]

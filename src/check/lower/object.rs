@@ -137,7 +137,10 @@ impl Lowerer<'_> {
         defined.callbacks.insert(c.kind, c.keyword);
         self.claim(&format!("{}_{}", object.ident, c.kind.keyword()), c.keyword);
         let body = self.fragment(&c.body);
-        object.callbacks.push(CallbackCode { kind: c.kind, body });
+        object.callbacks.push(CallbackCode {
+            kind: c.kind.into(),
+            body,
+        });
     }
 
     /// Adds an `extern` declaration to the object, unless it declares a symbol again.

@@ -67,7 +67,7 @@ impl Lowerer<'_> {
                     self.nonempty(command, "command");
                     self.nonempty(expect, "text to look for");
                     plan.checks.push(TestCheck {
-                        kind: *kind,
+                        kind: (*kind).into(),
                         command: command.value.clone(),
                         expect: expect.value.clone(),
                         span: Span::new(keyword.file, keyword.start, expect.span.end),
@@ -83,7 +83,7 @@ impl Lowerer<'_> {
                     }
                     let end = lines.last().map_or(keyword.end, |l| l.span.end);
                     plan.dmesg.push(DmesgExpectation {
-                        phase: *phase,
+                        phase: (*phase).into(),
                         lines: lines.iter().map(|l| l.value.clone()).collect(),
                         span: Span::new(keyword.file, keyword.start, end),
                     });
