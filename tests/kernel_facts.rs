@@ -1,9 +1,9 @@
 //! Kernel facts and the checks against the real kernel (issue 3).
 //!
-//! Fast exact tests use a small "vmlinux" and module that the tests build with
-//! gcc from `tests/kernel_fixtures/` (`-pg -mfentry -mrecord-mcount -g`, linked
-//! like the kernel with the ftrace table between `__start_mcount_loc` and
-//! `__stop_mcount_loc`, and `--emit-relocs`). The tests at the end run on the
+//! Fast exact tests use a small "vmlinux" and module that
+//! `tests/kernel_fixtures/build.sh` builds with gcc (`-pg -mfentry
+//! -mrecord-mcount -g`, linked like the kernel with the ftrace table between
+//! `__start_mcount_loc` and `__stop_mcount_loc`, and `--emit-relocs`). The tests at the end run on the
 //! real Debian 12 debug vmlinux, fetched and cached by
 //! `kgpc kernel fetch`; none hard-codes an address of one build.
 
@@ -30,43 +30,9 @@ fn fixture() -> &'static Fixture {
     FIXTURE.get_or_init(|| {
         let tmp = tempfile::tempdir().expect("temp dir");
         let dir = tmp.path().to_path_buf();
-        for f in ["core.c", "other.c", "fixture.h", "module.c", "fixture.lds"] {
-            fs::copy(root().join("tests/kernel_fixtures").join(f), dir.join(f))
-                .expect("copy fixture");
-        }
-        let flags = [
-            "-O2",
-            "-g",
-            "-pg",
-            "-mfentry",
-            "-mrecord-mcount",
-            "-fno-pic",
-            "-fno-asynchronous-unwind-tables",
-            "-fno-stack-protector",
-            "-c",
-        ];
-        for (src, out) in [
-            ("core.c", "core.o"),
-            ("other.c", "other.o"),
-            ("module.c", "module.o"),
-        ] {
-            run(Command::new("gcc")
-                .args(flags)
-                .args([src, "-o", out])
-                .current_dir(&dir));
-        }
-        run(Command::new("ld")
-            .args([
-                "-o",
-                "vmlinux",
-                "--build-id",
-                "-T",
-                "fixture.lds",
-                "--emit-relocs",
-                "--no-warn-rwx-segments",
-            ])
-            .args(["core.o", "other.o"])
-            .current_dir(&dir));
+        run(Command::new("sh")
+            .arg(root().join("tests/kernel_fixtures/build.sh"))
+            .arg(&dir));
         let modules = dir.join("modules");
         fs::create_dir_all(modules.join("extra")).unwrap();
         fs::copy(dir.join("module.o"), modules.join("extra/fixture-mod.ko")).unwrap();

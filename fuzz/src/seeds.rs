@@ -63,40 +63,14 @@ fn run(cmd: &mut Command) -> Result<(), String> {
     }
 }
 
-/// Builds the fixtures with gcc, ld and pahole (all in scripts/setup.sh).
+/// Builds the fixtures with `tests/kernel_fixtures/build.sh` and adds BTF with
+/// pahole (all in scripts/setup.sh).
 pub fn objects() -> Result<Objects, String> {
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
     let dir = tmp.path();
-    for f in ["core.c", "other.c", "fixture.h", "module.c", "fixture.lds"] {
-        std::fs::copy(root().join("tests/kernel_fixtures").join(f), dir.join(f))
-            .map_err(|e| format!("copying {f}: {e}"))?;
-    }
-    let flags = [
-        "-O2",
-        "-g",
-        "-pg",
-        "-mfentry",
-        "-mrecord-mcount",
-        "-fno-pic",
-        "-fno-asynchronous-unwind-tables",
-        "-fno-stack-protector",
-        "-c",
-    ];
-    for src in ["core", "other", "module"] {
-        run(Command::new("gcc")
-            .args(flags)
-            .args([&format!("{src}.c"), "-o", &format!("{src}.o")])
-            .current_dir(dir))?;
-    }
-    run(Command::new("ld")
-        .args(["-o", "vmlinux", "--build-id", "-T", "fixture.lds"])
-        .args([
-            "--emit-relocs",
-            "--no-warn-rwx-segments",
-            "core.o",
-            "other.o",
-        ])
-        .current_dir(dir))?;
+    run(Command::new("sh")
+        .arg(root().join("tests/kernel_fixtures/build.sh"))
+        .arg(dir))?;
     std::fs::copy(dir.join("vmlinux"), dir.join("vmlinux-btf")).map_err(|e| e.to_string())?;
     std::fs::copy(dir.join("module.o"), dir.join("module-btf.o")).map_err(|e| e.to_string())?;
     run(Command::new("pahole")

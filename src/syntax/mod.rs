@@ -1,9 +1,11 @@
 //! Parsing: source text to a syntax tree with spans.
 
 pub mod ast;
+mod keywords;
 mod nesting;
 mod parser;
 mod recovery;
 pub mod suggest;
 
-pub use parser::{parse, parse_measured, Work, ITEM_KEYWORDS};
+pub use keywords::ITEM_KEYWORDS;
+pub use parser::{parse, parse_measured, Work};

@@ -7,7 +7,7 @@
 //! that starts with an item keyword, the same place where the grammar's
 //! `bad_item` ends.
 
-use super::parser::ITEM_KEYWORDS;
+use super::keywords::ITEM_KEYWORDS;
 
 /// The length of the piece of `rest` that holds its first item: everything
 /// up to the start of the next line that begins with an item keyword.

@@ -1,4 +1,4 @@
-/* The "vmlinux" of kgpc's kernel-facts tests: linked by tests/kernel_facts.rs with
+/* The "vmlinux" of kgpc's kernel-facts tests: linked by build.sh with
  * fixture.lds, like the kernel, from core.c and other.c built with
  * -pg -mfentry -mrecord-mcount -g. */
 struct seq_file;

@@ -1,7 +1,7 @@
-//! The kernels the unit tests of the kernel rules run on: the fixture vmlinux
-//! of `tests/kernel_fixtures`, built with gcc and ld as `tests/kernel_facts.rs`
-//! builds it, and a bare one without a banner or livepatch whose `add_one` has
-//! both a symbol and inlined copies. Specs are lowered for them and one
+//! The kernels the unit tests of the kernel rules run on, built by
+//! `tests/kernel_fixtures/build.sh`: the fixture vmlinux, and a bare one
+//! without a banner or livepatch whose `add_one` has both a symbol and
+//! inlined copies. Specs are lowered for them and one
 //! object's rules run against them.
 
 use super::object;
@@ -13,20 +13,9 @@ use crate::load::{load, Input};
 use crate::scope::ReadScope;
 use crate::source::SourceMap;
 use crate::vm::census::Outcome;
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-
-/// The bare kernel's one unit.
-const BARE: &str = r#"
-__attribute__((no_instrument_function)) void __fentry__(void) { }
-int add_one(int x) { return x + 1; }
-int user_one(int x) { return add_one(x) * 2; }
-int user_two(int x) { return add_one(x) * 3; }
-/* A function of assembly, which DWARF does not describe. */
-asm(".globl asm_fn\n.type asm_fn, @function\nasm_fn: ret\n.size asm_fn, 1\n");
-"#;
 
 /// The head of every spec the tests lower: the fixture's release.
 const HEAD: &str = "patch fixture { description \"kernel rules unit test\" }\ntarget { release \"6.1.0-999-fixture\" arch x86_64 }\n";
@@ -43,38 +32,8 @@ fn built() -> &'static Built {
     BUILT.get_or_init(|| {
         let tmp = tempfile::tempdir().expect("temp dir");
         let dir = tmp.path();
-        let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kernel_fixtures");
-        for f in ["core.c", "other.c", "fixture.h", "fixture.lds"] {
-            fs::copy(sources.join(f), dir.join(f)).expect("copy fixture");
-        }
-        fs::write(dir.join("bare.c"), BARE).expect("write bare.c");
-        for unit in ["core", "other", "bare"] {
-            run(Command::new("gcc")
-                .args([
-                    "-O2",
-                    "-g",
-                    "-pg",
-                    "-mfentry",
-                    "-mrecord-mcount",
-                    "-fno-pic",
-                ])
-                .args([
-                    "-fno-asynchronous-unwind-tables",
-                    "-fno-stack-protector",
-                    "-c",
-                ])
-                .args([format!("{unit}.c"), "-o".into(), format!("{unit}.o")])
-                .current_dir(dir));
-        }
-        let link = |out: &str, entry: &str, objects: &[&str]| {
-            run(Command::new("ld")
-                .args(["-o", out, "-e", entry, "--build-id", "-T", "fixture.lds"])
-                .args(["--emit-relocs", "--no-warn-rwx-segments"])
-                .args(objects)
-                .current_dir(dir));
-        };
-        link("vmlinux", "use_core_dup", &["core.o", "other.o"]);
-        link("bare", "add_one", &["bare.o"]);
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kernel_fixtures/build.sh");
+        run(Command::new("sh").arg(script).arg(dir));
         Built {
             vmlinux: dir.join("vmlinux"),
             bare: dir.join("bare"),

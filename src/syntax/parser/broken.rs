@@ -1,11 +1,12 @@
 //! What did not parse: unknown items and entries, broken ones re-parsed with
 //! a strict rule to tell what was expected, and pest's errors as diagnostics.
 
-use super::{Builder, Rule, ITEM_KEYWORDS};
+use super::{Builder, Rule};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::source::Span;
 use crate::syntax::ast::*;
+use crate::syntax::keywords::ITEM_KEYWORDS;
 use crate::syntax::nesting;
 use crate::syntax::suggest::did_you_mean;
 use pest::iterators::Pair;

@@ -29,12 +29,6 @@ use pest::Parser as _;
 #[grammar = "../grammar/kgp.pest"]
 struct KgpParser;
 
-/// The keywords that start a top-level item, in the order the reference lists them.
-pub const ITEM_KEYWORDS: &[&str] = &[
-    "patch", "target", "import", "include", "object", "shadow", "template", "state", "helper",
-    "data", "api", "test",
-];
-
 /// The stack the parser runs on. pest descends once per nested `{` or `(`,
 /// and stops with "stack limit reached" when the stack runs low; a stack of
 /// its own makes that depth the same on every thread kgpc parses on.
