@@ -1,9 +1,9 @@
 //! The census boot: the target kernel is booted once under QEMU with an
 //! initramfs whose `/init` waits for the boot to settle and then reads every
 //! task's `/proc/PID/stat` and `/proc/PID/stack` a few times, one second
-//! apart, reporting them on the second serial port. The host joins the
-//! samples into a [`Census`] (see [`crate::kernel::census`]) and keeps it by
-//! build id.
+//! apart, reporting them on the second serial port in the lines of
+//! [`super::census_protocol`]. The host joins the samples into a [`Census`]
+//! (see [`crate::kernel::census`]) and keeps it by build id.
 //!
 //! [`obtain`] is what `kgpc check` asks: the running system's `/proc` when it
 //! runs the target, else the kept census, else a boot of the cached image.

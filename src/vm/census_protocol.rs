@@ -276,7 +276,8 @@ mod tests {
     #[test]
     fn a_line_cut_anywhere_is_read_or_reported() {
         let task = format!("{PREFIX} {TASK} 1 {KSMD_STAT} 0 0 0 é");
-        for (text, _) in every_kind().into_iter().chain([(task, CensusReport::End)]) {
+        let texts = every_kind().into_iter().map(|(text, _)| text);
+        for text in texts.chain([task]) {
             let cuts = (0..text.len()).filter(|&at| text.is_char_boundary(at));
             for cut in cuts.map(|at| &text[..at]) {
                 match CensusReport::from_line(cut) {
