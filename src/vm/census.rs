@@ -1,15 +1,18 @@
 //! The census boot: the target kernel is booted once under QEMU with an
 //! initramfs whose `/init` waits for the boot to settle and then reads every
 //! task's `/proc/PID/stat` and `/proc/PID/stack` a few times, one second
-//! apart, reporting them on the second serial port. The host joins the
-//! samples into a [`Census`] (see [`crate::kernel::census`]) and keeps it by
-//! build id.
+//! apart, reporting them on the second serial port in the lines of
+//! [`super::census_protocol`]. The host joins the samples into a [`Census`]
+//! (see [`crate::kernel::census`]) and keeps it by build id.
 //!
 //! [`obtain`] is what `kgpc check` asks: the running system's `/proc` when it
 //! runs the target, else the kept census, else a boot of the cached image.
 
+use super::census_protocol::words::*;
+use super::census_protocol::CensusReport;
+use super::protocol::Malformed;
 use super::{initramfs, run_watched, Machine};
-use crate::kernel::census::{self, parse_frame, parse_stat, Census, Seen};
+use crate::kernel::census::{self, Census, Seen};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -20,32 +23,38 @@ const SAMPLES: u32 = 3;
 /// Seconds the guest waits after `/init` starts, for the kernel's own threads to settle.
 const SETTLE_SECS: u32 = 2;
 
-/// The guest's `/init`: builtins only while sampling, so the census perturbs nothing.
-pub fn init_script() -> String {
-    format!(
-        r#"#!/bin/busybox sh
+/// The start of `/init`: busybox's commands, the file systems, and the
+/// report's serial port as file descriptor 3.
+const SETUP: &str = r#"#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 exec 3>/dev/ttyS1
-echo "KGPC BOOT $(uname -r)" >&3
-echo "KGPC NOTES $(od -An -v -tx1 /sys/kernel/notes | tr -d ' \n')" >&3
+"#;
+
+/// The guest's `/init`, which writes its report in the words of
+/// [`super::census_protocol`]: builtins only while sampling, so the census
+/// perturbs nothing.
+pub fn init_script() -> String {
+    format!(
+        r#"{SETUP}echo "{PREFIX} {BOOT} $(uname -r)" >&3
+echo "{PREFIX} {NOTES} $(od -An -v -tx1 /sys/kernel/notes | tr -d ' \n')" >&3
 sleep {SETTLE_SECS}
-while read -r m rest; do echo "KGPC MODULE $m" >&3; done < /proc/modules
+while read -r m rest; do echo "{PREFIX} {MODULE} $m" >&3; done < /proc/modules
 n=1
 while [ $n -le {SAMPLES} ]; do
   for d in /proc/[0-9]*; do
     p=${{d#/proc/}}
     [ "$p" = 1 ] && continue
     read -r stat < $d/stat 2>/dev/null || continue
-    echo "KGPC TASK $n $stat" >&3
-    while read -r line; do echo "KGPC STACK $n $p $line" >&3; done < $d/stack 2>/dev/null
+    echo "{PREFIX} {TASK} $n $stat" >&3
+    while read -r line; do echo "{PREFIX} {STACK} $n $p $line" >&3; done < $d/stack 2>/dev/null
   done
   n=$((n + 1))
   [ $n -le {SAMPLES} ] && sleep 1
 done
-echo "KGPC END" >&3
+echo "{PREFIX} {END}" >&3
 sync
 poweroff -f
 "#
@@ -60,61 +69,39 @@ pub struct Report {
     pub samples: Vec<Vec<Seen>>,
     pub modules: Vec<String>,
     pub complete: bool,
+    /// Lines that looked like the report's but could not be read, such as
+    /// the last one of a boot killed while writing it; the census goes by
+    /// the lines it could read.
+    pub malformed: Vec<Malformed>,
 }
 
-/// Reads the `KGPC` lines of a census boot.
+/// Gathers the `KGPC` lines of a census boot; other lines are skipped.
 pub fn parse_report(text: &str) -> Report {
     let mut report = Report::default();
     let mut samples: BTreeMap<u32, Vec<Seen>> = BTreeMap::new();
     for line in text.lines() {
-        let line = line.trim_end_matches('\r');
-        let Some(rest) = line.strip_prefix("KGPC ") else {
-            continue;
+        let line = match CensusReport::from_line(line) {
+            None => continue,
+            Some(Ok(line)) => line,
+            Some(Err(malformed)) => {
+                report.malformed.push(malformed);
+                continue;
+            }
         };
-        let (kind, rest) = rest.split_once(' ').unwrap_or((rest, ""));
-        match kind {
-            "BOOT" => report.release = Some(rest.trim().to_string()),
-            "NOTES" => {
-                let bytes: Vec<u8> = (0..rest.trim().len() / 2)
-                    .filter_map(|i| u8::from_str_radix(rest.get(2 * i..2 * i + 2)?, 16).ok())
-                    .collect();
-                report.build_id = census::build_id_of_notes(&bytes);
-            }
-            "TASK" => {
-                let Some((n, stat)) = rest.split_once(' ') else {
-                    continue;
-                };
-                let (Ok(n), Some((pid, comm, state, kthread))) = (n.parse(), parse_stat(stat))
-                else {
-                    continue;
-                };
-                samples.entry(n).or_default().push(Seen {
-                    pid,
-                    comm,
-                    state,
-                    kthread,
-                    frames: Vec::new(),
-                });
-            }
-            "STACK" => {
-                let mut parts = rest.splitn(3, ' ');
-                let (Some(n), Some(pid), Some(frame)) = (parts.next(), parts.next(), parts.next())
-                else {
-                    continue;
-                };
-                let (Ok(n), Ok(pid)) = (n.parse::<u32>(), pid.parse::<u32>()) else {
-                    continue;
-                };
+        match line {
+            CensusReport::Boot { release } => report.release = Some(release),
+            CensusReport::Notes { notes } => report.build_id = census::build_id_of_notes(&notes),
+            CensusReport::Module { name } => report.modules.push(name),
+            CensusReport::Task { sample, task } => samples.entry(sample).or_default().push(task),
+            CensusReport::Stack { sample, pid, frame } => {
                 let task = samples
-                    .get_mut(&n)
+                    .get_mut(&sample)
                     .and_then(|s| s.iter_mut().rev().find(|t| t.pid == pid));
-                if let (Some(task), Some(frame)) = (task, parse_frame(frame)) {
+                if let (Some(task), Some(frame)) = (task, frame) {
                     task.frames.push(frame);
                 }
             }
-            "MODULE" => report.modules.push(rest.trim().to_string()),
-            "END" => report.complete = true,
-            _ => {}
+            CensusReport::End => report.complete = true,
         }
     }
     report.samples = samples.into_values().collect();
@@ -123,15 +110,23 @@ pub fn parse_report(text: &str) -> Report {
 
 /// Where a census boot is, from the report so far: booting, settling, or taking sample N.
 fn stage(report: &str) -> String {
-    let taken = report
+    let lines: Vec<CensusReport> = report
         .lines()
-        .filter_map(|l| l.strip_prefix("KGPC TASK "))
-        .filter_map(|l| l.split(' ').next())
-        .max()
-        .unwrap_or("");
-    if !taken.is_empty() {
+        .filter_map(|line| CensusReport::from_line(line)?.ok())
+        .collect();
+    let taken = lines
+        .iter()
+        .filter_map(|line| match line {
+            CensusReport::Task { sample, .. } => Some(*sample),
+            _ => None,
+        })
+        .max();
+    if let Some(taken) = taken {
         format!("reading every task's stack, sample {taken} of {SAMPLES}")
-    } else if report.contains("KGPC BOOT ") {
+    } else if lines
+        .iter()
+        .any(|line| matches!(line, CensusReport::Boot { .. }))
+    {
         "booted; letting the kernel's threads settle".into()
     } else {
         "booting".into()
@@ -370,5 +365,102 @@ mod tests {
         assert_eq!(tasks.len(), 1);
         assert_eq!(tasks[0].frames.len(), 1);
         assert_eq!(tasks[0].frames[0].function, "ksm_scan_thread");
+    }
+
+    /// Runs the script without its setup in `dir`, whose files stand in for
+    /// the guest's `/proc` and `/sys/kernel/notes`, with shell functions in
+    /// place of the commands that need the guest; returns what it wrote on
+    /// the report's serial port.
+    fn run_in(dir: &Path) -> String {
+        let scratch = dir.display();
+        let script = init_script();
+        let body = script
+            .strip_prefix(SETUP)
+            .expect("the script starts with its setup")
+            .replace("/proc/", &format!("{scratch}/proc/"))
+            .replace("/sys/kernel/notes", &format!("{scratch}/notes"));
+        let stubs = "uname() { echo 6.1.0-57-cloud-amd64; }\nsleep() { :; }\nsync() { :; }\n\
+                     poweroff() { exit 0; }\n";
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("exec 3>report\n{stubs}{body}"))
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        std::fs::read_to_string(dir.join("report")).unwrap()
+    }
+
+    /// Writes a task's `/proc/PID` files into `proc`.
+    fn task(proc: &Path, pid: u32, stat: &str, stack: &str) {
+        let dir = proc.join(pid.to_string());
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("stat"), format!("{stat}\n")).unwrap();
+        std::fs::write(dir.join("stack"), stack).unwrap();
+    }
+
+    /// Every line the script writes, in the words of the census protocol,
+    /// reads back, and the census comes out of them.
+    #[test]
+    fn the_scripts_lines_read_back_into_the_census() {
+        let dir = tempfile::tempdir().unwrap();
+        let proc = dir.path().join("proc");
+        task(&proc, 1, "1 (init) S 0 1 1 0 -1 4194560 0", "");
+        task(
+            &proc,
+            31,
+            "31 (ksmd) S 2 0 0 0 -1 2129984 0",
+            "[<0>] ksm_scan_thread+0x1d1/0x2f0\n[<0>] kthread+0xd7/0x100\n",
+        );
+        task(&proc, 77, "77 (my shell) R 1 77 77 0 -1 4194560 0", "");
+        std::fs::create_dir_all(proc.join("78")).unwrap();
+        std::fs::write(proc.join("modules"), "virtio_net 61440 0 - Live 0x0\n").unwrap();
+        let notes = b"\x04\0\0\0\x03\0\0\0\x03\0\0\0GNU\0\xab\xcd\xef\0";
+        std::fs::write(dir.path().join("notes"), notes).unwrap();
+        let text = run_in(dir.path());
+        for line in text.lines() {
+            assert!(
+                matches!(CensusReport::from_line(line), Some(Ok(_))),
+                "{line}\nin:\n{text}"
+            );
+        }
+        let report = parse_report(&text);
+        assert!(report.complete && report.malformed.is_empty());
+        assert_eq!(report.release.as_deref(), Some("6.1.0-57-cloud-amd64"));
+        assert_eq!(report.build_id.as_deref(), Some("abcdef"));
+        assert_eq!(report.modules, ["virtio_net"]);
+        assert_eq!(report.samples.len(), SAMPLES as usize);
+        for sample in &report.samples {
+            let seen: Vec<(u32, &str, usize)> = sample
+                .iter()
+                .map(|s| (s.pid, s.comm.as_str(), s.frames.len()))
+                .collect();
+            assert_eq!(seen, [(31, "ksmd", 2), (77, "my shell", 0)]);
+        }
+        let tasks = census::at_rest(&report.samples);
+        assert_eq!(tasks.len(), 1);
+        let functions: Vec<&str> = tasks[0]
+            .frames
+            .iter()
+            .map(|f| f.function.as_str())
+            .collect();
+        assert_eq!(functions, ["ksm_scan_thread", "kthread"]);
+    }
+
+    /// A boot killed mid-line leaves a report without its end whose last
+    /// line is reported as malformed; what came before it still counts.
+    #[test]
+    fn a_report_cut_off_mid_line_is_incomplete_and_says_so() {
+        let text = "KGPC BOOT 6.1.0-57-cloud-amd64\n\
+            KGPC TASK 1 31 (ksmd) S 2 0 0 0 -1 2129984 0\n\
+            KGPC STACK 1 31 [<0>] ksm_scan_thread+0x1d1/0x2f0\n\
+            KGPC TASK 2 31 (ksmd) S 2 0";
+        let report = parse_report(text);
+        assert!(!report.complete);
+        assert_eq!(report.samples.len(), 1);
+        assert_eq!(report.samples[0][0].frames.len(), 1);
+        assert_eq!(report.malformed.len(), 1);
+        assert_eq!(report.malformed[0].line, "KGPC TASK 2 31 (ksmd) S 2 0");
+        assert_eq!(stage(text), "reading every task's stack, sample 1 of 3");
     }
 }
