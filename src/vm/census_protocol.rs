@@ -51,13 +51,7 @@ impl CensusReport {
     /// report's, an error for one that starts like it but cannot be read
     /// (such as the last line of a boot killed while writing it).
     pub fn from_line(line: &str) -> Option<Result<CensusReport, Malformed>> {
-        let line = line.trim_end_matches('\r');
-        let rest = line.strip_prefix(PREFIX)?.strip_prefix(' ')?;
-        let (word, fields) = rest.split_once(' ').unwrap_or((rest, ""));
-        Some(Self::from_fields(word, fields).map_err(|why| Malformed {
-            line: line.to_string(),
-            why,
-        }))
+        crate::vm::protocol::read_line(line, Self::from_fields)
     }
 
     fn from_fields(word: &str, fields: &str) -> Result<CensusReport, &'static str> {

@@ -207,17 +207,27 @@ impl fmt::Display for Malformed {
     }
 }
 
+/// Reads one line of a guest's report, `KGPC WORD FIELDS`, with `parse`
+/// reading the word and fields: `None` for a line that is not the report's
+/// (the kernel's own console output), an error for one that cannot be read.
+pub fn read_line<T>(
+    line: &str,
+    parse: impl FnOnce(&str, &str) -> Result<T, &'static str>,
+) -> Option<Result<T, Malformed>> {
+    let line = line.trim_end_matches('\r');
+    let rest = line.strip_prefix(PREFIX)?.strip_prefix(' ')?;
+    let (word, fields) = rest.split_once(' ').unwrap_or((rest, ""));
+    Some(parse(word, fields).map_err(|why| Malformed {
+        line: line.to_string(),
+        why,
+    }))
+}
+
 impl GuestReport {
     /// Reads one line of the serial port: `None` for a line that is not the
     /// protocol's, an error for one that starts like it but cannot be read.
     pub fn from_line(line: &str) -> Option<Result<GuestReport, Malformed>> {
-        let line = line.trim_end_matches('\r');
-        let rest = line.strip_prefix(PREFIX)?.strip_prefix(' ')?;
-        let (word, fields) = rest.split_once(' ').unwrap_or((rest, ""));
-        Some(Self::from_fields(word, fields).map_err(|why| Malformed {
-            line: line.to_string(),
-            why,
-        }))
+        read_line(line, Self::from_fields)
     }
 
     fn from_fields(word: &str, fields: &str) -> Result<GuestReport, &'static str> {
