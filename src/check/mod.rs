@@ -13,7 +13,6 @@ pub(crate) mod name_list;
 pub mod names;
 pub mod positions;
 pub mod release;
-pub mod stalls;
 pub mod version;
 
 pub use lower::{lower, LowerOptions};

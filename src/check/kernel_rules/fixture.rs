@@ -5,7 +5,7 @@
 //! object's rules run against them.
 
 use super::object;
-use crate::check::stalls::Stalls;
+use super::stalls::Stalls;
 use crate::check::{lower, LowerOptions, Model};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::kernel::{Kernel, OpenOptions};

@@ -28,6 +28,7 @@ mod objects;
 mod position;
 mod prototype;
 mod replacement;
+pub mod stalls;
 
 pub use inputs::{find_vmlinux, KernelInputs};
 pub(crate) use objects::damaged;
@@ -35,11 +36,11 @@ pub(crate) use objects::damaged;
 use super::body_symbols::{self, SpecNames};
 use super::coverage::Coverage;
 use super::model::{Model, Object};
-use super::stalls::Stalls;
 use crate::diagnostic::Diagnostics;
 use crate::kernel::Kernel;
 use crate::source::Span;
 use objects::file_of;
+use stalls::Stalls;
 
 /// What the rules of one run share: the vmlinux, the inputs, the census, the
 /// names the spec declares, what was checked so far and the diagnostics.

@@ -2,9 +2,9 @@
 //! and 10 for each replacement, rule 8 for each extern, then replacements that
 //! turned out to be one function.
 
+use super::stalls::Stalls;
 use crate::check::model::Object;
 use crate::check::positions::same_function_twice;
-use crate::check::stalls::Stalls;
 use crate::diagnostic::Diagnostics;
 use crate::kernel::Kernel;
 

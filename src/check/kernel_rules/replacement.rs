@@ -2,7 +2,7 @@
 //! so that the diagnostics come in that order: rule 2 (the function exists,
 //! or has no symbol of its own), rule 3 ([`super::position`]), rule 4 (it can
 //! be patched), rule 5 (compiler clones), rule 6 (inlined copies), rule 7
-//! ([`super::prototype`]) and rule 10 ([`crate::check::stalls`]).
+//! ([`super::prototype`]) and rule 10 ([`super::stalls`]).
 
 use super::not_found::{clones_of, not_found};
 use super::object::ObjectRules;

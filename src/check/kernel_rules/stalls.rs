@@ -2,8 +2,8 @@
 //! of tasks at rest, and the warning that they were not checked when there
 //! is no census (KGP0115).
 
-use super::kernel_rules::KernelInputs;
-use super::model::{Model, Object, Replacement};
+use super::inputs::KernelInputs;
+use crate::check::model::{Model, Object, Replacement};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::kernel::census::Census;
