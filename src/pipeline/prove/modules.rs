@@ -2,11 +2,9 @@
 //! module sources built in the work directory, and modules of the target
 //! kernel with their dependencies.
 
-use super::build_report::report_failure;
-use super::session::Session;
+use super::ProveError;
 use crate::build::build_module;
 use crate::check::model::{TestLoad, TestPlan};
-use crate::error::Error;
 use crate::fetch::KernelPaths;
 use crate::vm::{self, GuestModule};
 use std::fs;
@@ -26,18 +24,17 @@ pub struct TestModules {
 /// Finds or builds every module the plan loads. Without a build tree nothing
 /// is built here; building the patch reports the missing tree.
 pub fn prepare(
-    session: &mut Session,
     plan: &TestPlan,
     work: &Path,
     kdir: Option<&Path>,
     kernel: &KernelPaths,
-) -> Result<TestModules, Error> {
+) -> Result<TestModules, ProveError> {
     let mut prepared = TestModules::default();
     let Some(kdir) = kdir else {
         return Ok(prepared);
     };
     for (index, load) in plan.loads.iter().enumerate() {
-        let (paths, symvers) = resolve_load(session, load, index, work, kdir, kernel)?;
+        let (paths, symvers) = resolve_load(load, index, work, kdir, kernel)?;
         for path in paths {
             let file = format!("l{index}-{}", file_name(&path));
             prepared.modules.push(GuestModule {
@@ -61,64 +58,35 @@ pub fn file_name(path: &Path) -> String {
 /// The `.ko` files a `load` names, dependencies first, and the `Module.symvers` of
 /// a module built from its source.
 fn resolve_load(
-    session: &mut Session,
     load: &TestLoad,
     index: usize,
     work: &Path,
     kdir: &Path,
     kernel: &KernelPaths,
-) -> Result<(Vec<PathBuf>, Option<PathBuf>), Error> {
+) -> Result<(Vec<PathBuf>, Option<PathBuf>), ProveError> {
     let path = match &load.base_dir {
         Some(base) => base.join(&load.what),
         None => PathBuf::from(&load.what),
     };
-    let not_found = |session: &mut Session, message: String, help: &'static str| {
-        let error = Error::TestLoad {
-            message,
-            help,
-            span: load.span,
-        };
-        session.fail(error, "test the patch")
+    let not_found = |message: String, help: &'static str| ProveError::TestLoad {
+        message,
+        help,
+        span: load.span,
     };
     if load.what.ends_with(".ko") {
         if path.is_file() {
             return Ok((vec![path], None));
         }
         return Err(not_found(
-            session,
             format!("there is no module file `{}`", path.display()),
             "name a .ko file relative to the spec, a directory with a module's source, or a module of the target kernel",
         ));
     }
     if path.is_dir() {
-        // Built in the work directory, so the source tree stays clean.
-        let dir = work.join(format!("load-{index}"));
-        let _ = fs::remove_dir_all(&dir);
-        if let Err(e) = copy_sources(&path, &dir) {
-            return Err(not_found(
-                session,
-                format!("cannot copy `{}`: {e}", path.display()),
-                "check the directory's permissions",
-            ));
-        }
-        return match build_module(kdir, &dir, &[]) {
-            Ok(built) => {
-                let symvers = dir.join("Module.symvers");
-                Ok((built.modules, symvers.is_file().then_some(symvers)))
-            }
-            Err(failure) => {
-                report_failure(session, &dir, kdir, failure, None);
-                let error = Error::TestLoadBuild {
-                    dir: path,
-                    span: load.span,
-                };
-                Err(session.fail(error, "test the patch"))
-            }
-        };
+        return build_source(load, &path, &work.join(format!("load-{index}")), kdir);
     }
     if load.what.contains('/') {
         return Err(not_found(
-            session,
             format!("there is no directory `{}`", path.display()),
             "a path names a directory with a module's C source and Kbuild, relative to the spec",
         ));
@@ -126,10 +94,40 @@ fn resolve_load(
     match vm::modules::with_dependencies(&kernel.modules(), &load.what) {
         Ok(paths) => Ok((paths, None)),
         Err(message) => Err(not_found(
-            session,
             message.to_string(),
             "name a module of the target kernel's image package (as in lsmod), a .ko file, or a directory",
         )),
+    }
+}
+
+/// Builds the module source at `source` in `dir`, so the source tree stays
+/// clean: its `.ko` files and its `Module.symvers`, if it wrote one.
+fn build_source(
+    load: &TestLoad,
+    source: &Path,
+    dir: &Path,
+    kdir: &Path,
+) -> Result<(Vec<PathBuf>, Option<PathBuf>), ProveError> {
+    let _ = fs::remove_dir_all(dir);
+    if let Err(e) = copy_sources(source, dir) {
+        return Err(ProveError::TestLoad {
+            message: format!("cannot copy `{}`: {e}", source.display()),
+            help: "check the directory's permissions",
+            span: load.span,
+        });
+    }
+    match build_module(kdir, dir, &[]) {
+        Ok(built) => {
+            let symvers = dir.join("Module.symvers");
+            Ok((built.modules, symvers.is_file().then_some(symvers)))
+        }
+        Err(failure) => Err(ProveError::TestLoadBuild {
+            source: source.to_path_buf(),
+            dir: dir.to_path_buf(),
+            kdir: kdir.to_path_buf(),
+            failure: Box::new(failure),
+            span: load.span,
+        }),
     }
 }
 
