@@ -147,3 +147,72 @@ fn copy_sources(from: &Path, to: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{FileId, Span};
+
+    fn load(what: &str, base: &Path) -> TestLoad {
+        TestLoad {
+            what: what.into(),
+            base_dir: Some(base.to_path_buf()),
+            span: Span::new(FileId(0), 1, 4),
+        }
+    }
+
+    #[test]
+    fn a_missing_module_file_is_reported_at_its_load() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let kernel = KernelPaths::new("6.1.0-57-cloud-amd64");
+        let missing = load("gone.ko", dir.path());
+        match resolve_load(&missing, 0, dir.path(), dir.path(), &kernel) {
+            Err(ProveError::TestLoad { message, span, .. }) => {
+                assert!(
+                    message.starts_with("there is no module file `"),
+                    "{message}"
+                );
+                assert_eq!(span, missing.span);
+            }
+            _ => panic!("a missing .ko is a TestLoad error"),
+        }
+        let path = load("no/such/dir", dir.path());
+        assert!(matches!(
+            resolve_load(&path, 0, dir.path(), dir.path(), &kernel),
+            Err(ProveError::TestLoad { message, .. }) if message.starts_with("there is no directory")
+        ));
+    }
+
+    #[test]
+    fn an_existing_module_file_is_loaded_as_it_is() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::fs::write(dir.path().join("m.ko"), b"").expect("a module file");
+        let kernel = KernelPaths::new("6.1.0-57-cloud-amd64");
+        let found = resolve_load(
+            &load("m.ko", dir.path()),
+            0,
+            dir.path(),
+            dir.path(),
+            &kernel,
+        );
+        assert!(matches!(found, Ok((paths, None)) if paths == [dir.path().join("m.ko")]));
+    }
+
+    #[test]
+    fn only_the_sources_of_a_module_directory_are_copied() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let from = dir.path().join("src");
+        std::fs::create_dir(&from).expect("a source directory");
+        for name in ["m.c", "Kbuild", "m.o", "m.ko", "Module.symvers"] {
+            std::fs::write(from.join(name), name).expect("a file");
+        }
+        let to = dir.path().join("copy");
+        copy_sources(&from, &to).expect("the sources are copied");
+        let mut copied: Vec<String> = fs::read_dir(&to)
+            .expect("the copy")
+            .map(|e| file_name(&e.expect("an entry").path()))
+            .collect();
+        copied.sort();
+        assert_eq!(copied, ["Kbuild", "m.c"]);
+    }
+}

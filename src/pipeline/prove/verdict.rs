@@ -134,3 +134,104 @@ fn diagnostic(failure: &Failure, plan: &TestPlan, kept: bool, console: &Path) ->
             .with_note(console_note),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+    use crate::vm::GuestModule;
+    use std::path::PathBuf;
+
+    fn plans() -> (TestPlan, Plan) {
+        let plan = TestPlan {
+            span: Span::new(FileId(0), 3, 9),
+            loads: Vec::new(),
+            patches_first: Vec::new(),
+            checks: Vec::new(),
+            dmesg: Vec::new(),
+            refused: None,
+        };
+        let vm_plan = Plan {
+            modules_first: Vec::new(),
+            modules_after: Vec::new(),
+            patches_first: Vec::new(),
+            patch: GuestModule {
+                file: "p.ko".into(),
+                kernel_name: "p".into(),
+            },
+            checks: Vec::new(),
+            dmesg: Vec::new(),
+            refused: None,
+            transition_timeout_secs: 1,
+        };
+        (plan, vm_plan)
+    }
+
+    fn timed_out(console: &str) -> vm::Run {
+        vm::Run {
+            console: console.into(),
+            report_text: String::new(),
+            elapsed: Duration::from_secs(7),
+            timed_out: true,
+            console_path: PathBuf::from("/w/console.log"),
+        }
+    }
+
+    fn timings() -> Timings {
+        Timings {
+            build: Duration::ZERO,
+            prerequisites: Duration::ZERO,
+            vm: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn a_killed_vm_fails_at_the_test_block_and_its_console_explains() {
+        let (plan, vm_plan) = plans();
+        let judged = Judged {
+            plan: &plan,
+            vm_plan: &vm_plan,
+            timeout_secs: 7,
+            kept: false,
+        };
+        let verdict = judge_run(&judged, timed_out("boot\n"), timings());
+        assert!(verdict.console_explains);
+        assert_eq!(verdict.console, "boot\n");
+        assert_eq!(verdict.booted, None);
+        assert_eq!(verdict.entries, 0);
+        let killed = verdict
+            .diagnostics
+            .last()
+            .expect("the time limit is a failure");
+        assert_eq!(killed.code, Code::VmFailed);
+        assert_eq!(
+            killed.message,
+            "the VM did not finish within 7 s and was killed"
+        );
+        assert_eq!(killed.primary.as_ref().map(|l| l.span), Some(plan.span));
+        assert!(killed.notes.iter().any(|n| n.contains("--keep-work DIR")));
+    }
+
+    #[test]
+    fn a_kept_work_directory_names_the_console_log() {
+        let (plan, vm_plan) = plans();
+        let judged = Judged {
+            plan: &plan,
+            vm_plan: &vm_plan,
+            timeout_secs: 7,
+            kept: true,
+        };
+        let verdict = judge_run(&judged, timed_out(""), timings());
+        assert!(verdict.diagnostics.iter().all(|d| d
+            .notes
+            .iter()
+            .any(|n| n == "the whole console log is /w/console.log")));
+    }
+
+    #[test]
+    fn a_failed_check_is_not_one_the_console_explains() {
+        let failures = [Failure::Check(Item::Block, "no".into())];
+        assert!(!console_explains(&failures));
+        assert!(console_explains(&[Failure::Kernel("oops".into())]));
+    }
+}
