@@ -6,7 +6,8 @@ use crate::build::Built;
 use crate::check::Model;
 use crate::cli::{BuildArgs, MessageFormat, SpecArgs};
 use crate::error::Error;
-use crate::pipeline::{self, build::BuildError, build::BuildOptions};
+use crate::pipeline;
+use crate::pipeline::build::{BuildError, BuildOptions, BuiltModule};
 use std::path::PathBuf;
 
 pub fn build(args: &BuildArgs) -> Result<(), Error> {
@@ -55,7 +56,6 @@ pub(crate) struct BuildRequest<'a> {
 /// A spec built into a module.
 pub(crate) struct BuiltSpec {
     pub model: Model,
-    pub kdir: PathBuf,
     pub module: PathBuf,
     pub built: Built,
 }
@@ -119,39 +119,54 @@ pub(crate) fn build_spec(
 ) -> Result<BuiltSpec, Error> {
     match pipeline::build::build(&session.compiled.sources, &model, &request.build) {
         Ok(module) => {
-            session.written = module.written.paths();
-            let log = &module.built.make.log;
-            build_report::map_compiler_messages(session, &module.written.dir, log, false);
+            record_built(session, &module);
             Ok(BuiltSpec {
                 model,
-                kdir: module.kdir,
                 module: module.module,
                 built: module.built,
             })
         }
-        Err(BuildError::NoBuildTree { tried }) => {
+        Err(error) => Err(build_failed(session, &model, request.spec, error)),
+    }
+}
+
+/// Records a built module's files and the compiler's warnings about the spec.
+pub(crate) fn record_built(session: &mut Session, module: &BuiltModule) {
+    session.written = module.written.paths();
+    let log = &module.built.make.log;
+    build_report::map_compiler_messages(session, &module.written.dir, log, false);
+}
+
+/// Reports why the model compiled from `spec` did not build, and returns it.
+pub(crate) fn build_failed(
+    session: &mut Session,
+    model: &Model,
+    spec: &SpecArgs,
+    error: BuildError,
+) -> Error {
+    match error {
+        BuildError::NoBuildTree { tried } => {
             let error = Error::NoBuildTree {
                 release: model.target.release.clone(),
                 tried,
                 span: model.target.span,
             };
-            Err(session.fail(error, "build the module"))
+            session.fail(error, "build the module")
         }
-        Err(BuildError::Output(error)) => Err(session.fail(error.into(), "write the module")),
-        Err(BuildError::Failed {
+        BuildError::Output(error) => session.fail(error.into(), "write the module"),
+        BuildError::Failed {
             written,
             kdir,
             failure,
-        }) => {
+        } => {
             session.written = written.paths();
-            let spec = Some((&model, request.spec));
-            Err(build_report::report_failure(
+            build_report::report_failure(
                 session,
                 &written.dir,
                 &kdir,
                 *failure,
-                spec,
-            ))
+                Some((model, spec)),
+            )
         }
     }
 }

@@ -11,7 +11,6 @@ mod kernel;
 mod review;
 pub(crate) mod session;
 mod test;
-mod test_modules;
 mod test_verdict;
 
 use crate::cli::{Cli, Command};

@@ -6,6 +6,7 @@
 
 pub mod build;
 pub mod paths;
+pub mod prove;
 pub mod release;
 pub mod vmlinux;
 

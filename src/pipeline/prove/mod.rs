@@ -1,0 +1,176 @@
+//! The test stage as a library: a checked model's test block proved in its
+//! target kernel under QEMU. [`prove`] builds the modules the block loads,
+//! the patch and the specs it loads first, boots the guest and judges its
+//! report. It prints nothing; `commands/test.rs` renders what it returns.
+
+mod first;
+mod guest;
+mod modules;
+mod verdict;
+mod work_dir;
+
+pub use first::{FirstError, FirstFailure};
+pub use verdict::{Timings, Verdict};
+pub use work_dir::{WorkDir, WorkDirError};
+
+use super::build::{build, BuildError, BuildOptions, BuiltModule};
+use super::Options;
+use crate::build::kbuild::find_kdir;
+use crate::build::BuildFailure;
+use crate::check::Model;
+use crate::fetch::KernelPaths;
+use crate::source::{SourceMap, Span};
+use crate::vm::VmError;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// How the guest is run.
+pub struct MachineOptions {
+    /// The QEMU program (`--qemu`).
+    pub qemu: PathBuf,
+    /// The statically linked busybox of the initramfs (`--busybox`).
+    pub busybox: PathBuf,
+    /// How long the VM may run (`--timeout`).
+    pub timeout_secs: u64,
+    /// How long the patch's transition may take (`--transition-timeout`).
+    pub transition_timeout_secs: u64,
+    /// Load the test's modules after the patch (`--modules-after-patch`).
+    pub modules_after_patch: bool,
+}
+
+/// How a checked model is proved.
+pub struct ProveOptions<'a> {
+    /// Where the modules are built and the guest's files written.
+    pub work: &'a WorkDir,
+    /// The kernel build tree asked for (`--kdir`).
+    pub kdir: Option<&'a Path>,
+    /// How the specs the test block loads first are compiled.
+    pub compile: &'a Options,
+    pub machine: MachineOptions,
+    /// When the command began: the time before the test's modules are
+    /// built counts as theirs on the last line.
+    pub started: Instant,
+}
+
+/// Why a spec could not be proved.
+pub enum ProveError {
+    /// The spec has no test block.
+    NoTestBlock,
+    /// The kgpc cache has no image of the target's release to boot.
+    NoTestImage {
+        release: String,
+        image: PathBuf,
+        span: Span,
+    },
+    /// A module the test block loads cannot be found or made.
+    TestLoad {
+        message: String,
+        help: &'static str,
+        span: Span,
+    },
+    /// A module the test block builds from its `source` did not build in `dir`.
+    TestLoadBuild {
+        source: PathBuf,
+        dir: PathBuf,
+        kdir: PathBuf,
+        failure: Box<BuildFailure>,
+        span: Span,
+    },
+    /// The patch did not build.
+    Build(BuildError),
+    /// A patch the test block loads first did not build.
+    PatchFirst(Box<FirstFailure>),
+    /// The VM could not be run.
+    Vm(VmError),
+}
+
+/// What proving gave: the patch, once it was built, and the verdict or why
+/// there is none.
+pub struct Proof {
+    pub patch: Option<BuiltModule>,
+    pub outcome: Result<Verdict, ProveError>,
+}
+
+/// Proves the checked `model`, whose files are in `sources`: builds what its
+/// test block loads and the patch, boots the target kernel and judges the run.
+pub fn prove(sources: &SourceMap, model: &Model, options: &ProveOptions) -> Proof {
+    let mut patch = None;
+    let outcome = run(sources, model, options, &mut patch);
+    Proof { patch, outcome }
+}
+
+/// The stages of [`prove`]; the patch is left in `patch` once built.
+fn run(
+    sources: &SourceMap,
+    model: &Model,
+    options: &ProveOptions,
+    patch: &mut Option<BuiltModule>,
+) -> Result<Verdict, ProveError> {
+    let started = options.started;
+    let plan = model.test.as_ref().ok_or(ProveError::NoTestBlock)?;
+    let release = &model.target.release;
+    let kernel = kernel_image(model)?;
+    let work = options.work.path();
+    // The test's modules, built before the patch: the patch resolves the symbols they
+    // export against their Module.symvers. Without a build tree, building the patch
+    // reports it.
+    let kdir = find_kdir(release, options.kdir).ok();
+    let modules = modules::prepare(plan, work, kdir.as_deref(), &kernel)?;
+    let modules_time = started.elapsed();
+    let build_options = BuildOptions {
+        output: Some(work.join("patch")),
+        force: true,
+        kdir: options.kdir,
+        extra_symbols: modules.symvers.clone(),
+    };
+    let built = &*patch.insert(build(sources, model, &build_options).map_err(ProveError::Build)?);
+    let patch_built = started.elapsed();
+    let firsts = first::build_all(
+        plan,
+        &first::FirstOptions {
+            compile: options.compile,
+            release,
+            work,
+            kdir: &built.kdir,
+            extra_symbols: &modules.symvers,
+        },
+    )?;
+    let patch_module = guest::Patch {
+        model,
+        module: &built.module,
+    };
+    let guest = guest::guest(plan, &options.machine, modules, &firsts, &patch_module);
+    let prerequisites = modules_time + (started.elapsed() - patch_built);
+    let vm_start = Instant::now();
+    let booted = guest::boot(&options.machine, &guest, work, &kernel).map_err(ProveError::Vm)?;
+    let timings = Timings {
+        build: patch_built - modules_time,
+        prerequisites,
+        vm: vm_start.elapsed(),
+    };
+    let judged = verdict::Judged {
+        plan,
+        vm_plan: &guest.plan,
+        timeout_secs: options.machine.timeout_secs,
+        kept: options.work.kept(),
+    };
+    Ok(verdict::judge_run(&judged, booted, timings))
+}
+
+/// The cached kernel the test boots, with its image.
+fn kernel_image(model: &Model) -> Result<KernelPaths, ProveError> {
+    let release = &model.target.release;
+    // A tree another kgpc is still unpacking is waited for, never used half-made.
+    let kernel = crate::fetch::ready(&crate::fetch::cache_dir(), release)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| KernelPaths::new(release));
+    if !kernel.vmlinuz().is_file() {
+        return Err(ProveError::NoTestImage {
+            release: release.clone(),
+            image: kernel.vmlinuz(),
+            span: model.target.span,
+        });
+    }
+    Ok(kernel)
+}
