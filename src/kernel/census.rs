@@ -285,6 +285,30 @@ pub fn store(path: &Path, census: &Census) -> std::io::Result<()> {
     super::index_cache::store(path, &text)
 }
 
+/// A census, or why there is none.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Found(Census),
+    Unavailable { why: String, help: String },
+}
+
+/// What a check asks the census for: the tasks at rest of the target it is
+/// checked against.
+#[derive(Debug, Clone)]
+pub struct CensusQuery {
+    pub release: String,
+    /// The build id of the vmlinux the spec is checked against.
+    pub build_id: Option<String>,
+    pub cache_dir: PathBuf,
+    /// The release of the running kernel, if known.
+    pub running: Option<String>,
+}
+
+/// Where the checks get a census: the VM layer's `crate::vm::census::answer`
+/// (the live system, the kept census or a boot), or a test's stand-in. The
+/// checks are given it, so that they never boot a kernel themselves.
+pub type CensusSource = fn(&CensusQuery) -> Outcome;
+
 #[cfg(test)]
 mod tests {
     use super::*;

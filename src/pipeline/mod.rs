@@ -124,6 +124,7 @@ impl Compiled {
                 cache_dir: crate::fetch::cache_dir(),
                 progress: options.progress,
                 running_release: release::running_release(),
+                census: crate::vm::census::answer,
             };
             self.coverage = kernel_rules::check(&mut model, &inputs, &mut self.diagnostics);
         }

@@ -12,7 +12,7 @@ use super::census_protocol::words::*;
 use super::census_protocol::CensusReport;
 use super::protocol::Malformed;
 use super::{initramfs, run_watched, Machine};
-use crate::kernel::census::{self, Census, Seen};
+use crate::kernel::census::{self, Census, CensusQuery, Seen};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -211,11 +211,17 @@ impl Request {
     }
 }
 
-/// A census, or why there is none.
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    Found(Census),
-    Unavailable { why: String, help: String },
+pub use crate::kernel::census::Outcome;
+
+/// The census a check asks for, with the default QEMU and busybox: the
+/// [`crate::kernel::census::CensusSource`] the pipeline gives the checks.
+pub fn answer(query: &CensusQuery) -> Outcome {
+    obtain(&Request::new(
+        query.release.clone(),
+        query.build_id.clone(),
+        query.cache_dir.clone(),
+        query.running.clone(),
+    ))
 }
 
 /// The census for a check: the running system's, the kept one, or a new boot.

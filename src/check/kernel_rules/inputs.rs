@@ -1,6 +1,7 @@
 //! Where the kernel objects a spec is checked against come from: the inputs
 //! of a run and the vmlinux it finds when none is given.
 
+use crate::kernel::census::CensusSource;
 use crate::kernel::locate;
 use std::path::{Path, PathBuf};
 
@@ -14,6 +15,8 @@ pub struct KernelInputs {
     pub progress: bool,
     /// The release of the running kernel: its `/proc` is the census of that release.
     pub running_release: Option<String>,
+    /// Where the census of tasks at rest comes from.
+    pub census: CensusSource,
 }
 
 /// The vmlinux to check a spec against: `--vmlinux`, else the release's debug vmlinux if one is found.

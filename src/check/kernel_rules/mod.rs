@@ -130,6 +130,7 @@ mod tests {
             cache_dir: dir.join("cache"),
             progress: false,
             running_release: None,
+            census: crate::vm::census::answer,
         }
     }
 

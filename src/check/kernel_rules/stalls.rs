@@ -7,10 +7,10 @@ use crate::check::model::{Model, Object, Replacement};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::kernel::census::Census;
+use crate::kernel::census::{CensusQuery, Outcome};
 use crate::kernel::facts::always_on_stack;
 use crate::kernel::{Kernel, Symbol};
 use crate::source::Span;
-use crate::vm::census::{self, Outcome, Request};
 
 /// What rule 10 knows about the target's tasks.
 pub struct Stalls {
@@ -35,12 +35,12 @@ impl Stalls {
                 help: "check against the target's own vmlinux".into(),
             }
         } else if model.objects.iter().any(|o| !o.funcs.is_empty()) {
-            census::obtain(&Request::new(
-                model.target.release.clone(),
-                vmlinux.meta().build_id.clone(),
-                inputs.cache_dir.clone(),
-                inputs.running_release.clone(),
-            ))
+            (inputs.census)(&CensusQuery {
+                release: model.target.release.clone(),
+                build_id: vmlinux.meta().build_id.clone(),
+                cache_dir: inputs.cache_dir.clone(),
+                running: inputs.running_release.clone(),
+            })
         } else {
             Outcome::Unavailable {
                 why: "the patch replaces no function".into(),
@@ -160,6 +160,7 @@ mod tests {
             cache_dir: cache.path().to_path_buf(),
             progress: false,
             running_release: None,
+            census: crate::vm::census::answer,
         };
         let mut model = fixture::model(
             "object vmlinux {\n    replace int show(struct seq_file *m, void *v) { return 0; }\n}\n",
