@@ -135,7 +135,7 @@ fn every_diagnostic_code_has_a_golden_case() {
         all.push_str(&fs::read_to_string(out).unwrap_or_default());
     }
     // Codes only `kgpc compile` raises are shown by tests/cli/, those of `kgpc build`,
-    // `kgpc test` and `kgpc kernel` by tests/vm.rs.
+    // `kgpc test` and `kgpc kernel` by tests/vm/.
     // KGP0043 guards text given to the library, which this file shows.
     for test in ["cli", "golden", "vm"] {
         all.push_str(&test_source(test));

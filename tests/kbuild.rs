@@ -146,7 +146,7 @@ fn build(kgpc: &Path, kdir: &Path, release: &str, spec: &Path, work: &Path) -> R
     }
     // modpost cannot resolve the symbols a spec declares `extern` and, under the
     // KBUILD_MODPOST_WARN=1 of the generated Makefile, warns about each; `kgpc build` turns
-    // them into livepatch relocations (tests/vm.rs proves that). Exactly those lines are
+    // them into livepatch relocations (tests/vm/ proves that). Exactly those lines are
     // dropped; any other warning still fails the build.
     let externs = declared_externs(&out);
     let make_log: String = make_log

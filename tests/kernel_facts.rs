@@ -1459,7 +1459,7 @@ fn real_vmlinux_body_symbols() {
 }
 
 /// The specs the VM tests build: `kgpc check` finds, without building, the same two
-/// undeclared symbols that `kgpc build` finds in the module (tests/vm.rs).
+/// undeclared symbols that `kgpc build` finds in the module (tests/vm/).
 #[test]
 fn real_vmlinux_body_symbols_of_the_vm_specs() {
     let v = real_vmlinux();
