@@ -30,10 +30,10 @@ pub fn build(elf: &ElfFile, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Vec<
     }
     let sites = CallSites::read(&facts, &file);
     let damage = super::damage::find(&facts, &file, &sites);
-    let sections = DwarfSections::load(&facts, &file);
+    let sections = DwarfSections::load(&facts.layout, &file);
     let total = sections.info_len();
     let dwarf_facts = if sections.present() {
-        let dwarf = sections.dwarf();
+        let dwarf = sections.dwarf(elf.data());
         Some(
             dwarf::scan(&dwarf, &|done| progress(done, total))
                 .map_err(|e| KernelError::new(&elf.path, dwarf_problem(e)))?,
@@ -78,7 +78,7 @@ pub fn build(elf: &ElfFile, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Vec<
 
     // kallsyms order: by address in a linked image, symbol-table order in a module.
     let mut order: Vec<usize> = (0..facts.symbols.len()).collect();
-    if !facts.relocatable {
+    if !facts.layout.relocatable {
         order.sort_by_key(|i| (facts.symbols[*i].addr, *i));
     }
     let mut rank = vec![0u32; facts.symbols.len()];
@@ -88,7 +88,7 @@ pub fn build(elf: &ElfFile, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Vec<
     let mut entries: Vec<usize> = (0..facts.symbols.len())
         .filter(|i| {
             let s = &facts.symbols[*i];
-            s.kind != SymKind::Other || s.section.is_some_and(|x| facts.sections[x].exec)
+            s.kind != SymKind::Other || s.section.is_some_and(|x| facts.layout.sections[x].exec)
         })
         .collect();
     entries.sort_by(|a, b| {
@@ -101,7 +101,7 @@ pub fn build(elf: &ElfFile, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Vec<
     let mut entry_names: HashMap<u64, &str> = HashMap::new();
     for &i in &entries {
         let s = &facts.symbols[i];
-        let section = s.section.map(|x| &facts.sections[x]);
+        let section = s.section.map(|x| &facts.layout.sections[x]);
         let mut flags = 0;
         let is_func = s.kind == SymKind::Func;
         if is_func {
@@ -165,7 +165,7 @@ pub fn build(elf: &ElfFile, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Vec<
         put_u32(&mut symbols, func);
         // What nm shows: in an object file, the offset in the symbol's section.
         let value = match section {
-            Some(section) if facts.relocatable => s.addr.wrapping_sub(section.addr),
+            Some(section) if facts.layout.relocatable => s.addr.wrapping_sub(section.addr),
             _ => s.addr,
         };
         put_u64(&mut symbols, value);
@@ -216,7 +216,7 @@ pub fn build(elf: &ElfFile, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Vec<
         size: elf.data().len() as u64,
         build_id: facts.build_id.clone(),
         arch: facts.arch.clone(),
-        relocatable: facts.relocatable,
+        relocatable: facts.layout.relocatable,
         release: banner.as_deref().and_then(release_of_banner),
         banner,
         has_dwarf: dwarf_facts.is_some(),

@@ -9,74 +9,13 @@
 //! not rendered here: the index keeps each function's DIE offset and
 //! [`super::dwarf_types`] renders one when it is asked for.
 
-use super::elf::ElfFacts;
-use gimli::{
-    constants, AttributeValue, DebugInfoOffset, Dwarf, EndianSlice, RunTimeEndian, SectionId, Unit,
-    UnitHeader, UnitOffset,
-};
+pub use super::dwarf_sections::{DwarfSections, R};
+
+use super::dwarf_sections::bytes;
+use gimli::{constants, AttributeValue, DebugInfoOffset, Dwarf, Unit, UnitHeader, UnitOffset};
 use rayon::prelude::*;
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-
-pub type R<'a> = EndianSlice<'a, RunTimeEndian>;
-
-/// The debug sections of one file, relocated if it is an object file.
-pub struct DwarfSections<'a> {
-    sections: HashMap<SectionId, Cow<'a, [u8]>>,
-    endian: RunTimeEndian,
-}
-
-impl<'a> DwarfSections<'a> {
-    pub fn load(facts: &ElfFacts<'a>, file: &object::File<'a>) -> DwarfSections<'a> {
-        use object::Object;
-        let endian = if file.is_little_endian() {
-            RunTimeEndian::Little
-        } else {
-            RunTimeEndian::Big
-        };
-        let mut sections = HashMap::new();
-        for id in [
-            SectionId::DebugInfo,
-            SectionId::DebugAbbrev,
-            SectionId::DebugStr,
-            SectionId::DebugLineStr,
-            SectionId::DebugLine,
-            SectionId::DebugRngLists,
-            SectionId::DebugRanges,
-            SectionId::DebugAddr,
-            SectionId::DebugStrOffsets,
-        ] {
-            if let Some(data) = facts.section_data(file, id.name()) {
-                sections.insert(id, data);
-            }
-        }
-        DwarfSections { sections, endian }
-    }
-
-    /// Whether the file has DWARF debug information.
-    pub fn present(&self) -> bool {
-        self.sections
-            .get(&SectionId::DebugInfo)
-            .is_some_and(|d| !d.is_empty())
-    }
-
-    pub fn info_len(&self) -> u64 {
-        self.sections
-            .get(&SectionId::DebugInfo)
-            .map_or(0, |d| d.len() as u64)
-    }
-
-    pub fn dwarf(&self) -> Dwarf<R<'_>> {
-        Dwarf::load(|id| -> Result<R<'_>, gimli::Error> {
-            Ok(EndianSlice::new(
-                self.sections.get(&id).map_or(&[][..], |c| &c[..]),
-                self.endian,
-            ))
-        })
-        .unwrap_or_else(|_| Dwarf::default())
-    }
-}
 
 /// An out-of-line function: a subprogram with code.
 #[derive(Clone, Debug)]
@@ -145,7 +84,7 @@ pub fn scan<'a>(
         .with_max_len(1)
         .map(|header| {
             let len = header.length_including_self() as u64;
-            let r = scan_unit(dwarf, *header);
+            let r = scan_unit(dwarf, header.clone());
             progress(done.fetch_add(len, Ordering::Relaxed) + len);
             r
         })
@@ -206,7 +145,7 @@ fn string<'a>(
     unit: &Unit<R<'a>>,
     value: AttributeValue<R<'a>>,
 ) -> Option<&'a [u8]> {
-    dwarf.attr_string(unit, value).ok().map(|s| s.slice())
+    dwarf.attr_string(unit, value).ok().map(|s| bytes(&s))
 }
 
 fn scan_unit<'a>(
@@ -217,10 +156,12 @@ fn scan_unit<'a>(
     let unit_off = unit.header.offset().0 as u64;
     let comp_dir = unit
         .comp_dir
-        .map(|d| String::from_utf8_lossy(d.slice()).into_owned());
+        .as_ref()
+        .map(|d| String::from_utf8_lossy(bytes(d)).into_owned());
     let cu_name = unit
         .name
-        .map(|n| under(comp_dir.as_deref(), &String::from_utf8_lossy(n.slice())))
+        .as_ref()
+        .map(|n| under(comp_dir.as_deref(), &String::from_utf8_lossy(bytes(n))))
         .unwrap_or_default();
     let mut subs: HashMap<u64, SubInfo<'a>> = HashMap::new();
     // (DIE, entry address)
@@ -447,7 +388,7 @@ impl<'u, 'a> FileNames<'u, 'a> {
         let header = program.header();
         let file = header.file(index)?;
         let name = self.dwarf.attr_string(self.unit, file.path_name()).ok()?;
-        let name = String::from_utf8_lossy(name.slice()).into_owned();
+        let name = String::from_utf8_lossy(bytes(&name)).into_owned();
         if name.starts_with('/') {
             return Some(name);
         }
@@ -456,12 +397,13 @@ impl<'u, 'a> FileNames<'u, 'a> {
         } else {
             file.directory(header)
                 .and_then(|d| self.dwarf.attr_string(self.unit, d).ok())
-                .map(|d| String::from_utf8_lossy(d.slice()).into_owned())
+                .map(|d| String::from_utf8_lossy(bytes(&d)).into_owned())
         };
         let comp_dir = self
             .unit
             .comp_dir
-            .map(|d| String::from_utf8_lossy(d.slice()).into_owned());
+            .as_ref()
+            .map(|d| String::from_utf8_lossy(bytes(d)).into_owned());
         let joined = match dir {
             Some(d) if Some(&d) != comp_dir.as_ref() && !d.is_empty() => format!("{d}/{name}"),
             _ => name,
@@ -494,7 +436,7 @@ pub fn name_at<'a>(dwarf: &Dwarf<R<'a>>, units: &[u64], at: u64) -> Option<(&'a 
             return dwarf
                 .attr_string(&unit, name)
                 .ok()
-                .map(|s| (s.slice(), units[i]));
+                .map(|s| (bytes(&s), units[i]));
         }
         let origin = entry
             .attr_value(constants::DW_AT_abstract_origin)

@@ -3,6 +3,7 @@
 
 use super::ctype::{declare, Node, Prototype, TypeSource};
 use super::dwarf::R;
+use super::dwarf_sections::bytes;
 use gimli::{constants, AttributeValue, DebugInfoOffset, Dwarf, Unit, UnitOffset};
 
 /// A child DIE: its tag, name, type and abstract origin.
@@ -52,7 +53,7 @@ impl<'d, 'a> UnitTypes<'d, 'a> {
     fn name_of(&self, entry: &gimli::DebuggingInformationEntry<R<'a>>) -> Option<String> {
         let value = entry.attr_value(constants::DW_AT_name)?;
         let s = self.dwarf.attr_string(&self.unit, value).ok()?;
-        Some(String::from_utf8_lossy(s.slice()).into_owned())
+        Some(String::from_utf8_lossy(bytes(&s)).into_owned())
     }
 
     /// The children of a DIE with their tags, names and types.

@@ -21,6 +21,7 @@ pub mod checksum;
 pub mod ctype;
 pub mod damage;
 pub mod dwarf;
+pub mod dwarf_sections;
 pub mod dwarf_types;
 pub mod elf;
 pub mod error;
@@ -32,17 +33,20 @@ pub mod mcount;
 pub mod module_name;
 pub mod origins;
 pub mod progress;
+pub mod relocate;
 
 pub use ctype::Prototype;
 pub use error::KernelError;
 pub use facts::FunctionFacts;
 pub use index::{Index, Meta, Symbol};
 
-use elf::{ElfFacts, ElfFile};
+use dwarf::DwarfSections;
+use elf::{ElfFile, Layout};
 use memmap2::Mmap;
 use module_name::kernel_module_name;
 use object::{Object, ObjectSection};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Index bytes: mapped from the cache, or built in memory when the cache
 /// cannot be written.
@@ -95,6 +99,9 @@ pub struct Kernel {
     /// Whether the index came from the on-disk cache.
     pub from_cache: bool,
     btf_base: Option<PathBuf>,
+    /// The DWARF sections, found the first time a query needs them and kept
+    /// for the rest of the run; `None` when the file has none.
+    dwarf: OnceLock<Option<DwarfSections>>,
 }
 
 impl Kernel {
@@ -130,6 +137,7 @@ impl Kernel {
                         index,
                         from_cache: true,
                         btf_base: options.btf_base.clone(),
+                        dwarf: OnceLock::new(),
                     });
                 }
             }
@@ -151,6 +159,7 @@ impl Kernel {
             index,
             from_cache: false,
             btf_base: options.btf_base.clone(),
+            dwarf: OnceLock::new(),
         })
     }
 
@@ -222,13 +231,13 @@ impl Kernel {
         if !self.index.meta.has_dwarf {
             return None;
         }
+        let sections = self.dwarf.get_or_init(|| self.load_dwarf()).as_ref()?;
+        Some(f(&sections.dwarf(self.elf.data())))
+    }
+
+    fn load_dwarf(&self) -> Option<DwarfSections> {
         let file = self.elf.parse().ok()?;
-        let facts = ElfFacts::read(&self.elf, &file).ok()?;
-        let sections = dwarf::DwarfSections::load(&facts, &file);
-        if !sections.present() {
-            return None;
-        }
-        let dwarf = sections.dwarf();
-        Some(f(&dwarf))
+        let sections = DwarfSections::load(&Layout::read(&file), &file);
+        sections.present().then_some(sections)
     }
 }
