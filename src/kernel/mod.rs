@@ -23,6 +23,7 @@ pub mod damage;
 pub mod dwarf;
 pub mod dwarf_sections;
 pub mod dwarf_types;
+mod dwarf_unit;
 pub mod elf;
 pub mod error;
 pub mod facts;
