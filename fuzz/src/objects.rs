@@ -167,7 +167,7 @@ fn btf_names(input: &[u8]) -> Vec<String> {
 pub fn btf(input: &[u8]) -> Result<u64, String> {
     let btf = match Btf::parse(input) {
         Ok(btf) => btf,
-        Err(e) => return Ok(error_signature(1, &e)),
+        Err(e) => return Ok(error_signature(1, &e.to_string())),
     };
     let mut found = 0;
     for name in btf_names(input) {
@@ -187,11 +187,11 @@ pub fn btf_split(input: &[u8]) -> Result<u64, String> {
     let (base, split) = input[4..].split_at(len);
     let base = match Btf::parse(base) {
         Ok(base) => base,
-        Err(e) => return Ok(error_signature(1, &e)),
+        Err(e) => return Ok(error_signature(1, &e.to_string())),
     };
     let btf = match Btf::parse_split(split, base) {
         Ok(btf) => btf,
-        Err(e) => return Ok(error_signature(2, &e)),
+        Err(e) => return Ok(error_signature(2, &e.to_string())),
     };
     let mut found = 0;
     for name in btf_names(split) {

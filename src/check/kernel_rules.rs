@@ -696,7 +696,7 @@ fn check_replacement(
         other => {
             if !func.prototype_given {
                 let why = match other {
-                    Some(Err(why)) => why,
+                    Some(Err(why)) => why.to_string(),
                     _ => format!("{} has no DWARF or BTF for it", kernel.object_name),
                 };
                 diagnostics.push(

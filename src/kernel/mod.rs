@@ -37,7 +37,7 @@ pub mod progress;
 pub mod relocate;
 
 pub use ctype::Prototype;
-pub use error::KernelError;
+pub use error::{DeclarationError, KernelError};
 pub use facts::FunctionFacts;
 pub use index::{Index, Meta, Symbol};
 
@@ -66,16 +66,15 @@ impl AsRef<[u8]> for IndexBytes {
 }
 
 /// The BTF of a vmlinux, the base of its modules' split BTF.
-fn base_btf(elf: &ElfFile) -> Result<btf::Btf<'_>, String> {
-    let file = elf.parse().map_err(|e| e.to_string())?;
-    let section = file.section_by_name(".BTF").ok_or_else(|| {
-        format!(
-            "{} has no .BTF to read the module's split BTF against",
-            elf.path.display()
-        )
-    })?;
-    let data = section.data().map_err(|e| e.to_string())?;
-    btf::Btf::parse(data)
+fn base_btf(elf: &ElfFile) -> Result<btf::Btf<'_>, DeclarationError> {
+    let file = elf.parse().map_err(DeclarationError::Object)?;
+    let section = file
+        .section_by_name(".BTF")
+        .ok_or_else(|| DeclarationError::NoBaseBtf(elf.path.clone()))?;
+    let data = section
+        .data()
+        .map_err(DeclarationError::BaseBtfUnreadable)?;
+    Ok(btf::Btf::parse(data)?)
 }
 
 /// How to open a kernel object.
@@ -108,10 +107,7 @@ pub struct Kernel {
 impl Kernel {
     pub fn open(path: &Path, options: &OpenOptions) -> Result<Kernel, KernelError> {
         let elf = ElfFile::open(path)?;
-        let build_id = {
-            let file = elf.parse()?;
-            file.build_id().ok().flatten().map(crate::digest::hex)
-        };
+        let build_id = elf::build_id(&elf.parse()?);
         let object_name = options.object_name.clone().unwrap_or_else(|| {
             let stem = path
                 .file_name()
@@ -173,7 +169,7 @@ impl Kernel {
     }
 
     /// The prototype of a function symbol, from DWARF, else BTF; `None` when neither describes it.
-    pub fn prototype(&self, symbol: &Symbol) -> Option<Result<Prototype, String>> {
+    pub fn prototype(&self, symbol: &Symbol) -> Option<Result<Prototype, DeclarationError>> {
         let base = symbol.name.split('.').next().unwrap_or(&symbol.name);
         if let Some(f) = &symbol.function {
             let result = self.with_dwarf(|dwarf| {
@@ -188,21 +184,21 @@ impl Kernel {
     }
 
     /// The prototype BTF gives for `name`; a module's split BTF is read against vmlinux's.
-    pub fn btf_prototype(&self, name: &str) -> Option<Result<Prototype, String>> {
+    pub fn btf_prototype(&self, name: &str) -> Option<Result<Prototype, DeclarationError>> {
         if !self.index.meta.has_btf {
             return None;
         }
         let file = self.elf.parse().ok()?;
         let data = file.section_by_name(".BTF")?.data().ok()?;
         let base_elf = match (&self.btf_base, self.index.meta.relocatable) {
-            (Some(path), true) => Some(ElfFile::open(path).map_err(|e| e.to_string())),
+            (Some(path), true) => Some(ElfFile::open(path).map_err(DeclarationError::Object)),
             _ => None,
         };
         let btf = match &base_elf {
-            None => btf::Btf::parse(data),
+            None => btf::Btf::parse(data).map_err(DeclarationError::from),
             Some(Err(e)) => Err(e.clone()),
             Some(Ok(base_elf)) => {
-                base_btf(base_elf).and_then(|base| btf::Btf::parse_split(data, base))
+                base_btf(base_elf).and_then(|base| Ok(btf::Btf::parse_split(data, base)?))
             }
         };
         match btf {
@@ -212,7 +208,7 @@ impl Kernel {
     }
 
     /// The declaration DWARF gives for a file-scope variable, such as `char *saved_command_line`.
-    pub fn variable_declarations(&self, name: &str) -> Vec<Result<String, String>> {
+    pub fn variable_declarations(&self, name: &str) -> Vec<Result<String, DeclarationError>> {
         self.index
             .variables_named(name)
             .into_iter()
@@ -227,8 +223,8 @@ impl Kernel {
 
     fn with_dwarf<T>(
         &self,
-        f: impl FnOnce(&gimli::Dwarf<dwarf::R<'_>>) -> Result<T, String>,
-    ) -> Option<Result<T, String>> {
+        f: impl FnOnce(&gimli::Dwarf<dwarf::R<'_>>) -> Result<T, DeclarationError>,
+    ) -> Option<Result<T, DeclarationError>> {
         if !self.index.meta.has_dwarf {
             return None;
         }
