@@ -96,9 +96,9 @@ fn exported_names<'a>(facts: &ElfFacts<'a>) -> Vec<&'a str> {
 }
 
 /// The records of the DWARF functions, and each entry address's first function.
-fn function_records(
-    w: &mut Writer,
-    dwarf: Option<&DwarfFacts<'_>>,
+fn function_records<'s>(
+    w: &mut Writer<'s>,
+    dwarf: Option<&'s DwarfFacts<'_>>,
 ) -> (Vec<u8>, HashMap<u64, u32>) {
     let mut functions = Vec::new();
     let mut by_entry: HashMap<u64, u32> = HashMap::new();
@@ -134,10 +134,10 @@ impl<'a> SymbolTable<'a> {
     /// name and then kallsyms order: by address in a linked image,
     /// symbol-table order in a module.
     fn write(
-        w: &mut Writer,
-        facts: &ElfFacts<'a>,
+        w: &mut Writer<'a>,
+        facts: &'a ElfFacts<'a>,
         sites: &CallSites,
-        exported: &[&str],
+        exported: &[&'a str],
         by_entry: &HashMap<u64, u32>,
     ) -> SymbolTable<'a> {
         let symbols = &facts.symbols;
@@ -261,10 +261,10 @@ fn section_flags(section: Option<&SectionInfo>) -> u32 {
 }
 
 /// The inlining edges, each caller named by its symbol, sorted and unique.
-fn inlined_records(
-    w: &mut Writer,
-    d: &DwarfFacts<'_>,
-    entry_names: &HashMap<u64, &str>,
+fn inlined_records<'s>(
+    w: &mut Writer<'s>,
+    d: &'s DwarfFacts<'_>,
+    entry_names: &HashMap<u64, &'s str>,
     by_entry: &HashMap<u64, u32>,
 ) -> Vec<u8> {
     let mut edges: Vec<(&[u8], &[u8])> = d
@@ -291,7 +291,7 @@ fn inlined_records(
 }
 
 /// The file-scope variables, sorted by name and DIE.
-fn variable_records(w: &mut Writer, d: &DwarfFacts<'_>) -> Vec<u8> {
+fn variable_records<'s>(w: &mut Writer<'s>, d: &'s DwarfFacts<'_>) -> Vec<u8> {
     let mut vars: Vec<&DwarfVariable> = d.variables.iter().collect();
     vars.sort_by(|a, b| a.name.cmp(b.name).then(a.die.cmp(&b.die)));
     let mut records = Vec::new();

@@ -32,6 +32,7 @@ pub mod index_cache;
 pub mod locate;
 pub mod mcount;
 pub mod module_name;
+mod name_hash;
 pub mod origins;
 pub mod progress;
 pub mod relocate;
