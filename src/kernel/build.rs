@@ -45,12 +45,13 @@ pub fn build(elf: &ElfFile, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Vec<
     let exported = exported_names(&facts);
     // Strings are interned in the order the tables are written.
     let mut w = Writer::default();
-    let (functions, by_entry) = function_records(&mut w, dwarf_facts.as_ref());
+    let mut units = UnitNames::new(dwarf_facts.as_ref().map_or(&[][..], |d| &d.cu_names));
+    let (functions, by_entry) = function_records(&mut w, &mut units, dwarf_facts.as_ref());
     let symbols = SymbolTable::write(&mut w, &facts, &sites, &exported, &by_entry);
     let (inlined, variables) = match &dwarf_facts {
         Some(d) => (
             inlined_records(&mut w, d, &symbols.entry_names, &by_entry),
-            variable_records(&mut w, d),
+            variable_records(&mut w, &mut units, d),
         ),
         None => (Vec::new(), Vec::new()),
     };
@@ -83,6 +84,33 @@ pub fn build(elf: &ElfFile, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Vec<
     ))
 }
 
+/// The name of each compilation unit, interned the first time a record
+/// needs it, as a plain intern would, but hashed once rather than once for
+/// every function and variable of the unit.
+struct UnitNames<'s> {
+    names: &'s [String],
+    interned: Vec<Option<u32>>,
+}
+
+impl<'s> UnitNames<'s> {
+    fn new(names: &'s [String]) -> Self {
+        UnitNames {
+            names,
+            interned: vec![None; names.len()],
+        }
+    }
+
+    fn intern(&mut self, w: &mut Writer<'s>, cu: u32) -> u32 {
+        let cu = cu as usize;
+        if let Some(at) = self.interned[cu] {
+            return at;
+        }
+        let at = w.intern(self.names[cu].as_bytes());
+        self.interned[cu] = Some(at);
+        at
+    }
+}
+
 /// The names the object exports (`__ksymtab_NAME`), sorted.
 fn exported_names<'a>(facts: &ElfFacts<'a>) -> Vec<&'a str> {
     let mut exported: Vec<&str> = facts
@@ -98,6 +126,7 @@ fn exported_names<'a>(facts: &ElfFacts<'a>) -> Vec<&'a str> {
 /// The records of the DWARF functions, and each entry address's first function.
 fn function_records<'s>(
     w: &mut Writer<'s>,
+    units: &mut UnitNames<'s>,
     dwarf: Option<&'s DwarfFacts<'_>>,
 ) -> (Vec<u8>, HashMap<u64, u32>) {
     let mut functions = Vec::new();
@@ -108,7 +137,7 @@ fn function_records<'s>(
     for (i, f) in d.functions.iter().enumerate() {
         by_entry.entry(f.entry).or_insert(i as u32);
         let name = w.intern(f.name);
-        let cu = w.intern(d.cu_names[f.cu as usize].as_bytes());
+        let cu = units.intern(w, f.cu);
         let decl = w.intern_opt(f.decl_file.as_deref().map(str::as_bytes));
         put_u32(&mut functions, name);
         put_u32(&mut functions, cu);
@@ -291,13 +320,17 @@ fn inlined_records<'s>(
 }
 
 /// The file-scope variables, sorted by name and DIE.
-fn variable_records<'s>(w: &mut Writer<'s>, d: &'s DwarfFacts<'_>) -> Vec<u8> {
+fn variable_records<'s>(
+    w: &mut Writer<'s>,
+    units: &mut UnitNames<'s>,
+    d: &'s DwarfFacts<'_>,
+) -> Vec<u8> {
     let mut vars: Vec<&DwarfVariable> = d.variables.iter().collect();
     vars.sort_by(|a, b| a.name.cmp(b.name).then(a.die.cmp(&b.die)));
     let mut records = Vec::new();
     for v in vars {
         let name = w.intern(v.name);
-        let cu = w.intern(d.cu_names[v.cu as usize].as_bytes());
+        let cu = units.intern(w, v.cu);
         put_u32(&mut records, name);
         put_u32(&mut records, cu);
         put_u64(&mut records, v.die);
