@@ -1,13 +1,14 @@
 //! Building an index from a kernel object: the ELF symbols, the ftrace
 //! call sites and the DWARF scan, joined by address.
 
+use super::build_hash::BuildMap;
 use super::dwarf::{self, DwarfFacts, DwarfSections, DwarfVariable};
 use super::elf::{release_of_banner, ElfFacts, ElfFile, RawSymbol, SectionInfo, SymKind};
 use super::error::{dwarf_problem, KernelError};
 use super::index::{flag, put_u32, put_u64, Meta, Writer, NONE};
 use super::mcount::CallSites;
 use object::Object;
-use std::collections::HashMap;
+use rayon::slice::ParallelSliceMut;
 
 /// Text ranges the kernel marks with start and end symbols, and the flag each gives.
 const RANGES: &[(&str, &str, u32)] = &[
@@ -128,9 +129,9 @@ fn function_records<'s>(
     w: &mut Writer<'s>,
     units: &mut UnitNames<'s>,
     dwarf: Option<&'s DwarfFacts<'_>>,
-) -> (Vec<u8>, HashMap<u64, u32>) {
+) -> (Vec<u8>, BuildMap<u64, u32>) {
     let mut functions = Vec::new();
-    let mut by_entry: HashMap<u64, u32> = HashMap::new();
+    let mut by_entry: BuildMap<u64, u32> = BuildMap::default();
     let Some(d) = dwarf else {
         return (functions, by_entry);
     };
@@ -155,7 +156,7 @@ struct SymbolTable<'a> {
     records: Vec<u8>,
     count: u64,
     /// The name each function entry address goes by: a plain name over a clone's.
-    entry_names: HashMap<u64, &'a str>,
+    entry_names: BuildMap<u64, &'a str>,
 }
 
 impl<'a> SymbolTable<'a> {
@@ -167,13 +168,13 @@ impl<'a> SymbolTable<'a> {
         facts: &'a ElfFacts<'a>,
         sites: &CallSites,
         exported: &[&'a str],
-        by_entry: &HashMap<u64, u32>,
+        by_entry: &BuildMap<u64, u32>,
     ) -> SymbolTable<'a> {
         let symbols = &facts.symbols;
         let sections = &facts.layout.sections;
         let mut order: Vec<usize> = (0..symbols.len()).collect();
         if !facts.layout.relocatable {
-            order.sort_by_key(|i| (symbols[*i].addr, *i));
+            order.par_sort_by_key(|i| (symbols[*i].addr, *i));
         }
         let mut rank = vec![0u32; symbols.len()];
         for (r, i) in order.iter().enumerate() {
@@ -185,7 +186,7 @@ impl<'a> SymbolTable<'a> {
                 s.kind != SymKind::Other || s.section.is_some_and(|x| sections[x].exec)
             })
             .collect();
-        entries.sort_by(|a, b| {
+        entries.par_sort_by(|a, b| {
             symbols[*a]
                 .name
                 .cmp(symbols[*b].name)
@@ -198,7 +199,7 @@ impl<'a> SymbolTable<'a> {
         let mut table = SymbolTable {
             records: Vec::with_capacity(entries.len() * 40),
             count: entries.len() as u64,
-            entry_names: HashMap::new(),
+            entry_names: BuildMap::default(),
         };
         for &i in &entries {
             let s = &symbols[i];
@@ -293,8 +294,8 @@ fn section_flags(section: Option<&SectionInfo>) -> u32 {
 fn inlined_records<'s>(
     w: &mut Writer<'s>,
     d: &'s DwarfFacts<'_>,
-    entry_names: &HashMap<u64, &'s str>,
-    by_entry: &HashMap<u64, u32>,
+    entry_names: &BuildMap<u64, &'s str>,
+    by_entry: &BuildMap<u64, u32>,
 ) -> Vec<u8> {
     let mut edges: Vec<(&[u8], &[u8])> = d
         .inlined
@@ -307,7 +308,7 @@ fn inlined_records<'s>(
             Some((*callee, caller))
         })
         .collect();
-    edges.sort_unstable();
+    edges.par_sort_unstable();
     edges.dedup();
     let mut records = Vec::new();
     for (callee, caller) in edges {
@@ -326,7 +327,7 @@ fn variable_records<'s>(
     d: &'s DwarfFacts<'_>,
 ) -> Vec<u8> {
     let mut vars: Vec<&DwarfVariable> = d.variables.iter().collect();
-    vars.sort_by(|a, b| a.name.cmp(b.name).then(a.die.cmp(&b.die)));
+    vars.par_sort_by(|a, b| a.name.cmp(b.name).then(a.die.cmp(&b.die)));
     let mut records = Vec::new();
     for v in vars {
         let name = w.intern(v.name);

@@ -12,8 +12,8 @@
 //! so a damaged file (a flipped byte in the cache) is refused, and rebuilt,
 //! rather than read as different facts.
 
+use super::build_hash::BuildMap;
 use super::checksum::checksum;
-use super::name_hash::NameMap;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
@@ -408,7 +408,7 @@ impl<B: AsRef<[u8]>> Index<B> {
 #[derive(Default)]
 pub struct Writer<'s> {
     strings: Vec<u8>,
-    interned: NameMap<&'s [u8], u32>,
+    interned: BuildMap<&'s [u8], u32>,
 }
 
 impl<'s> Writer<'s> {

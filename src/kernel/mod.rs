@@ -16,6 +16,7 @@
 
 pub mod btf;
 pub mod build;
+mod build_hash;
 pub mod census;
 pub mod checksum;
 pub mod ctype;
@@ -32,7 +33,6 @@ pub mod index_cache;
 pub mod locate;
 pub mod mcount;
 pub mod module_name;
-mod name_hash;
 pub mod origins;
 pub mod progress;
 pub mod relocate;

@@ -1,24 +1,25 @@
-//! The hash of the names an index interns while it is built: a word at a
-//! time, far cheaper than the standard library's SipHash on the hundreds of
-//! thousands of names of a vmlinux. It does not resist inputs chosen to
-//! collide; a crafted object can only slow down its own index build.
+//! The hash of the maps an index build fills, keyed by names and addresses:
+//! a word at a time, far cheaper than the standard library's SipHash on the
+//! hundreds of thousands of names and addresses of a vmlinux. It does not
+//! resist inputs chosen to collide; a crafted object can only slow down its
+//! own index build.
 
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// 2^64 divided by the golden ratio, an odd constant that spreads bits.
 const SPREAD: u64 = 0x9e37_79b9_7f4a_7c15;
 
-/// The hasher of [`NameMap`].
+/// The hasher of [`BuildMap`].
 #[derive(Default)]
-pub struct NameHasher(u64);
+pub struct WordHasher(u64);
 
-impl NameHasher {
+impl WordHasher {
     fn add(&mut self, word: u64) {
         self.0 = (self.0 ^ word).wrapping_mul(SPREAD).rotate_left(29);
     }
 }
 
-impl Hasher for NameHasher {
+impl Hasher for WordHasher {
     fn write(&mut self, bytes: &[u8]) {
         let mut words = bytes.chunks_exact(8);
         for word in &mut words {
@@ -34,6 +35,10 @@ impl Hasher for NameHasher {
         }
     }
 
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
     fn write_usize(&mut self, n: usize) {
         self.add(n as u64);
     }
@@ -43,8 +48,8 @@ impl Hasher for NameHasher {
     }
 }
 
-/// A map keyed by names, hashed with [`NameHasher`].
-pub type NameMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<NameHasher>>;
+/// A map of the index build, hashed with [`WordHasher`].
+pub type BuildMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<WordHasher>>;
 
 #[cfg(test)]
 mod tests {
@@ -53,7 +58,7 @@ mod tests {
 
     #[test]
     fn names_that_differ_hash_apart() {
-        let hasher = BuildHasherDefault::<NameHasher>::default();
+        let hasher = BuildHasherDefault::<WordHasher>::default();
         let names: [&[u8]; 5] = [
             b"",
             b"a",
