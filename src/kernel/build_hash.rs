@@ -51,6 +51,9 @@ impl Hasher for WordHasher {
 /// A map of the index build, hashed with [`WordHasher`].
 pub type BuildMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<WordHasher>>;
 
+/// A set of the index build, hashed with [`WordHasher`].
+pub type BuildSet<K> = std::collections::HashSet<K, BuildHasherDefault<WordHasher>>;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,13 +5,13 @@
 //! followed through abstract origins and specifications. A reference into
 //! another unit is left for [`super::dwarf::scan`] to resolve.
 
+use super::build_hash::{BuildMap, BuildSet};
 use super::dwarf::{under, DwarfFunction, DwarfVariable, FileNames, R};
 use super::dwarf_sections::bytes;
 use gimli::{
     constants, Abbreviation, AttributeValue, DebugInfoOffset, Dwarf, EntriesRaw, Unit, UnitHeader,
     UnitOffset,
 };
-use std::collections::{HashMap, HashSet};
 
 /// How many origins or specifications are followed to a name.
 const ORIGIN_HOPS: usize = 6;
@@ -43,14 +43,14 @@ type VariableDie<'a> = (u64, Option<&'a [u8]>, Option<u64>);
 /// What the walk over a unit's DIEs collects, before names are resolved.
 #[derive(Default)]
 struct UnitDies<'a> {
-    subprograms: HashMap<u64, SubInfo<'a>>,
+    subprograms: BuildMap<u64, SubInfo<'a>>,
     /// Subprograms with code: the DIE and the entry address.
     concrete: Vec<(u64, u64)>,
     /// Inlined copies: the DIE of the function inlined and the entry address
     /// of the function holding the copy.
-    inlined: HashSet<(u64, u64)>,
+    inlined: BuildSet<(u64, u64)>,
     variables: Vec<VariableDie<'a>>,
-    variable_names: HashMap<u64, &'a [u8]>,
+    variable_names: BuildMap<u64, &'a [u8]>,
 }
 
 /// A subprogram that encloses the DIEs after it: its depth, its entry
@@ -333,7 +333,7 @@ impl<'a> UnitDies<'a> {
         facts: &mut UnitFacts<'a>,
     ) {
         let files = FileNames::new(dwarf, unit);
-        let mut file_cache: HashMap<u64, Option<String>> = HashMap::new();
+        let mut file_cache: BuildMap<u64, Option<String>> = BuildMap::default();
         for &(die, entry) in &self.concrete {
             let mut f = DwarfFunction {
                 name: b"",
