@@ -1,18 +1,22 @@
 //! Kernel facts: what a vmlinux or module object says about its functions,
 //! read from ELF, the ftrace call-site table, DWARF and BTF.
 //!
-//! One concern per file: [`elf`] (the file, symbols, sections), [`mcount`]
-//! (ftrace call sites), [`dwarf`] (the scan of every unit), [`dwarf_types`]
-//! and [`btf`] (prototypes on demand, through [`ctype`]), [`build`] (joining
-//! them into an [`index`]), [`cache`] (the index on disk, by build id,
-//! checked with [`checksum`]),
-//! [`facts`] (per-function answers), [`origins`] (where inline-only
-//! functions were declared), [`locate`] (where objects are) and
-//! [`progress`].
+//! One concern per file: [`elf`] (the file, symbols, sections),
+//! [`relocate`] (an object file's relocations), [`mcount`] (ftrace call
+//! sites), [`dwarf_sections`] (the DWARF sections, decompressed and
+//! relocated), [`dwarf`] (the scan of every unit, one unit at a time in
+//! `dwarf_unit`), [`dwarf_types`] and [`btf`] (prototypes on demand, through
+//! [`ctype`]), [`build`] (joining them into an [`index`], with the maps of
+//! `build_hash`), [`index_cache`] (the index on disk, by build id, checked
+//! with [`checksum`]), [`facts`] (per-function answers), [`origins`] (where
+//! inline-only functions were declared), [`locate`] (where objects are),
+//! [`census`] (tasks at rest), [`damage`] (sections that cannot be read),
+//! [`error`] and [`progress`].
 //!
 //! [`Kernel::open`] builds the index once per object and maps it from the
-//! cache on later runs; queries read the mapped index in place and open the
-//! DWARF only to render the prototypes they are asked for.
+//! cache on later runs; queries read the mapped index in place. The DWARF
+//! sections are found the first time a prototype is asked for and kept for
+//! the rest of the run, so each query renders only its own DIEs.
 
 pub mod btf;
 pub mod build;
