@@ -1,5 +1,5 @@
 //! The index: kernel facts in one flat little-endian byte layout, queried in
-//! place. The same bytes are kept on disk (see [`super::cache`]) and mapped
+//! place. The same bytes are kept on disk (see [`super::index_cache`]) and mapped
 //! again by later runs, so a check against a known vmlinux reads only the
 //! few records it asks about.
 //!
