@@ -1078,8 +1078,8 @@ fn rule_modules() {
 }
 
 /// What `kgpc inspect` says of the functions of the fixture module, read from
-/// the module objects in `modules`.
-fn inspect_module(modules: &Path, names: &[&str]) -> Value {
+/// the module objects in `modules`, and its warnings.
+fn inspect_module(modules: &Path, names: &[&str]) -> (Value, String) {
     let f = fixture();
     let cache = tempfile::tempdir().unwrap();
     let vmlinux = f.vmlinux.to_str().unwrap();
@@ -1089,14 +1089,14 @@ fn inspect_module(modules: &Path, names: &[&str]) -> Value {
     args.extend_from_slice(names);
     let (code, stdout, stderr) = kgpc(&f.dir, cache.path(), &args);
     assert_eq!(code, 0, "{stderr}");
-    serde_json::from_str(&stdout).unwrap()
+    (serde_json::from_str(&stdout).unwrap(), stderr)
 }
 
 #[test]
 fn a_module_with_compressed_dwarf_gives_the_facts_of_an_uncompressed_one() {
     let f = fixture();
     let names = ["mod_local", "mod_fn", "mod_user"];
-    let plain = inspect_module(&f.modules, &names);
+    let (plain, _) = inspect_module(&f.modules, &names);
     assert_eq!(plain[0]["prototype"], "int mod_local(int x)");
     // `-gz=zlib` compresses sections in place (SHF_COMPRESSED); `-gz=zlib-gnu`
     // renames them `.zdebug_*`. Both keep the relocations of `.debug_info`.
@@ -1143,8 +1143,19 @@ fn a_module_with_compressed_dwarf_gives_the_facts_of_an_uncompressed_one() {
                 "{flag} leaves {section} uncompressed: {info}"
             );
         }
-        let compressed = inspect_module(dir.path(), &names);
+        let (compressed, stderr) = inspect_module(dir.path(), &names);
         assert_eq!(compressed, plain, "{flag}");
+        assert!(!stderr.contains("KGP0117"), "{stderr}");
+        // Compressed DWARF that does not decompress is damage, not a missing section.
+        let mut bytes = fs::read(&object).unwrap();
+        corrupt_section(&mut bytes, &object, section);
+        fs::write(&object, bytes).unwrap();
+        let (_, stderr) = inspect_module(dir.path(), &names);
+        let lost = "its DWARF cannot be read (section `.debug_info`: ";
+        assert!(
+            stderr.contains("warning[KGP0117]") && stderr.contains(lost),
+            "{flag}: {stderr}"
+        );
     }
 }
 
