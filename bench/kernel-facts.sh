@@ -1,6 +1,6 @@
 #!/bin/bash
 # Benchmark of kgpc's checks against the real kernel (issue 3; the targets are issue 11's), with pahole as the peer:
-#   - the first `kgpc check` of a spec, with an empty index cache (the full DWARF scan);
+#   - the first `kgpc check` of a spec, with an empty index cache (the full DWARF scan), 3 times;
 #   - later checks, which map the on-disk index;
 #   - `pahole -F dwarf --sizes` on the same vmlinux (a full DWARF load).
 # Prints wall time and peak memory of each, the ratios and whether the targets are met
@@ -47,8 +47,15 @@ measure() {
 
 echo "vmlinux: $vmlinux ($(($(stat -c %s "$vmlinux") >> 20)) MB), $(nproc) cores"
 export KGPC_CACHE_DIR=$work/cache
-measure "$kgpc" check "$work/fix.kgp" --vmlinux "$vmlinux"
-first_wall=$wall first_rss=$rss
+# The first check, from an empty cache each time: the median of 3, the largest peak.
+first=() first_rss=0
+for _ in 1 2 3; do
+  rm -rf "$KGPC_CACHE_DIR"
+  measure "$kgpc" check "$work/fix.kgp" --vmlinux "$vmlinux"
+  first+=("$wall")
+  if [ "$rss" -gt "$first_rss" ]; then first_rss=$rss; fi
+done
+first_wall=$(printf '%s\n' "${first[@]}" | sort -n | sed -n 2p)
 later=()
 for _ in 1 2 3 4 5; do
   measure "$kgpc" check "$work/fix.kgp" --vmlinux "$vmlinux"
@@ -62,7 +69,7 @@ pahole_wall=$wall pahole_rss=$rss
 awk -v fw="$first_wall" -v fr="$first_rss" -v lw="$later_wall" -v lr="$later_rss" \
     -v pw="$pahole_wall" -v pr="$pahole_rss" 'BEGIN {
   printf "%-40s %9s %9s\n", "", "wall", "peak RSS"
-  printf "%-40s %8.2fs %7d MB\n", "kgpc check, first (full DWARF scan)", fw, fr
+  printf "%-40s %8.2fs %7d MB\n", "kgpc check, first (median of 3)", fw, fr
   printf "%-40s %7.1fms %7d MB\n", "kgpc check, later (median of 5)", lw * 1000, lr
   printf "%-40s %8.2fs %7d MB\n", "pahole -F dwarf --sizes", pw, pr
   printf "first check / pahole: %.3f of the wall time (target <= %.3f), %.3f of the memory\n", fw / pw, 1 / 15, fr / pr
