@@ -6,6 +6,7 @@ use kgpc::kernel::dwarf::{self, DwarfSections};
 use kgpc::kernel::dwarf_types::UnitTypes;
 use kgpc::kernel::elf::{release_of_banner, ElfFacts, ElfFile};
 use kgpc::kernel::mcount::CallSites;
+use kgpc::kernel::relocate::Relocations;
 use kgpc::kernel::{build, Index};
 use object::Object;
 use std::collections::hash_map::DefaultHasher;
@@ -47,12 +48,14 @@ pub fn elf(input: &[u8]) -> Result<u64, String> {
     };
     for s in facts.symbols.iter().take(QUERIES) {
         let _ = facts.symbol(s.name);
-        let _ = facts.bytes_at(&file, s.addr, s.size.min(4096));
+        let _ = facts.layout.bytes_at(&file, s.addr, s.size.min(4096));
     }
-    for section in facts.sections.iter().take(QUERIES) {
+    for section in facts.layout.sections.iter().take(QUERIES) {
         let _ = facts.section_named(&section.name);
-        let _ = facts.section_data(&file, &section.name);
-        let _ = facts.address_table(&file, &section.name);
+        let _ = file
+            .section_by_name(&section.name)
+            .map(|s| Relocations::of(&facts.layout, &file, &s));
+        let _ = facts.layout.address_table(&file, &section.name);
     }
     if let Some(banner) = facts.banner(&file) {
         let _ = release_of_banner(&banner);
@@ -61,9 +64,9 @@ pub fn elf(input: &[u8]) -> Result<u64, String> {
         4,
         &format!(
             "{} {} {}",
-            facts.relocatable,
+            facts.layout.relocatable,
             facts.arch,
-            facts.sections.len()
+            facts.layout.sections.len()
         ),
     ))
 }
@@ -96,11 +99,11 @@ pub fn dwarf(input: &[u8]) -> Result<u64, String> {
     let Ok(facts) = ElfFacts::read(&elf, &file) else {
         return Ok(2);
     };
-    let sections = DwarfSections::load(&facts, &file);
+    let sections = DwarfSections::load(&facts.layout, &file);
     if !sections.present() {
         return Ok(3);
     }
-    let dwarf_data = sections.dwarf();
+    let dwarf_data = sections.dwarf(elf.data());
     let scanned = match dwarf::scan(&dwarf_data, &|_| {}) {
         Ok(scanned) => scanned,
         Err(e) => return Ok(error_signature(4, &e.to_string())),
@@ -164,7 +167,7 @@ fn btf_names(input: &[u8]) -> Vec<String> {
 pub fn btf(input: &[u8]) -> Result<u64, String> {
     let btf = match Btf::parse(input) {
         Ok(btf) => btf,
-        Err(e) => return Ok(error_signature(1, &e)),
+        Err(e) => return Ok(error_signature(1, &e.to_string())),
     };
     let mut found = 0;
     for name in btf_names(input) {
@@ -184,11 +187,11 @@ pub fn btf_split(input: &[u8]) -> Result<u64, String> {
     let (base, split) = input[4..].split_at(len);
     let base = match Btf::parse(base) {
         Ok(base) => base,
-        Err(e) => return Ok(error_signature(1, &e)),
+        Err(e) => return Ok(error_signature(1, &e.to_string())),
     };
     let btf = match Btf::parse_split(split, base) {
         Ok(btf) => btf,
-        Err(e) => return Ok(error_signature(2, &e)),
+        Err(e) => return Ok(error_signature(2, &e.to_string())),
     };
     let mut found = 0;
     for name in btf_names(split) {

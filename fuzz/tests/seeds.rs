@@ -38,8 +38,8 @@ fn object_seeds_are_read_in_full_by_every_reader() {
         "{:?}",
         sites.source
     );
-    let sections = DwarfSections::load(&facts, &file);
-    let scanned = dwarf::scan(&sections.dwarf(), &|_| {}).unwrap();
+    let sections = DwarfSections::load(&facts.layout, &file);
+    let scanned = dwarf::scan(&sections.dwarf(vmlinux.data()), &|_| {}).unwrap();
     assert!(scanned.functions.iter().any(|f| f.name == b"tree_sum"));
 
     let btf = Btf::parse(&objects.btf[0]).unwrap();

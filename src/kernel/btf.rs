@@ -7,6 +7,7 @@
 //! that base.
 
 use super::ctype::{declare, Node, Prototype, TypeSource};
+use super::error::{BtfError, DeclarationError};
 
 const KIND_INT: u32 = 1;
 const KIND_PTR: u32 = 2;
@@ -54,10 +55,10 @@ fn u32_at(b: &[u8], at: usize) -> Option<u32> {
 }
 
 impl<'a> Btf<'a> {
-    pub fn parse(data: &'a [u8]) -> Result<Btf<'a>, String> {
-        let bad = || "its .BTF section is corrupted or truncated".to_string();
+    pub fn parse(data: &'a [u8]) -> Result<Btf<'a>, BtfError> {
+        let bad = || BtfError::Truncated;
         if data.len() < 24 || data[0..2] != [0x9f, 0xeb] {
-            return Err("its .BTF section has no BTF header (wrong magic or byte order)".into());
+            return Err(BtfError::NoHeader);
         }
         let hdr_len = u32_at(data, 4).ok_or_else(bad)? as usize;
         let type_off = u32_at(data, 8).ok_or_else(bad)? as usize;
@@ -86,11 +87,7 @@ impl<'a> Btf<'a> {
                 KIND_ENUM | KIND_FUNC_PROTO => 8 * vlen as usize,
                 KIND_PTR | KIND_FWD | KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT
                 | KIND_FUNC | KIND_FLOAT | KIND_TYPE_TAG => 0,
-                other => {
-                    return Err(format!(
-                        "its .BTF section has a type of unknown kind {other}"
-                    ))
-                }
+                other => return Err(BtfError::UnknownKind(other)),
             };
             list.push(Type {
                 name,
@@ -111,7 +108,7 @@ impl<'a> Btf<'a> {
     }
 
     /// Parses a module's split BTF against `base`, vmlinux's BTF.
-    pub fn parse_split(data: &'a [u8], base: Btf<'a>) -> Result<Btf<'a>, String> {
+    pub fn parse_split(data: &'a [u8], base: Btf<'a>) -> Result<Btf<'a>, BtfError> {
         let mut btf = Btf::parse(data)?;
         btf.base = Some(Box::new(base));
         Ok(btf)
@@ -144,7 +141,7 @@ impl<'a> Btf<'a> {
     }
 
     /// The prototype of the function `name`, if BTF describes it.
-    pub fn prototype(&self, name: &str) -> Option<Result<Prototype, String>> {
+    pub fn prototype(&self, name: &str) -> Option<Result<Prototype, DeclarationError>> {
         let func = self
             .list
             .iter()
@@ -155,7 +152,7 @@ impl<'a> Btf<'a> {
         Some(self.render(proto, data, name))
     }
 
-    fn render(&self, proto: Type, data: &[u8], name: &str) -> Result<Prototype, String> {
+    fn render(&self, proto: Type, data: &[u8], name: &str) -> Result<Prototype, DeclarationError> {
         let mut params = Vec::new();
         let mut param_types = Vec::new();
         let mut variadic = false;
@@ -191,7 +188,7 @@ impl TypeSource for Btf<'_> {
 
     fn node(&self, id: u32) -> Node<u32> {
         let Some((t, data)) = self.get(id) else {
-            return Node::Unknown(format!("BTF type {id} does not exist"));
+            return Node::Unknown(DeclarationError::NoBtfType(id));
         };
         let target = (t.size_or_type != 0).then_some(t.size_or_type);
         let name = self.string(t.name);
@@ -234,7 +231,7 @@ impl TypeSource for Btf<'_> {
                     variadic,
                 }
             }
-            other => Node::Unknown(format!("BTF type {id} is of kind {other}, not a type")),
+            other => Node::Unknown(DeclarationError::NotABtfType { id, kind: other }),
         }
     }
 }

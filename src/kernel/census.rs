@@ -13,7 +13,11 @@
 //! functions (`.sched.text`), and idle tasks are not in `/proc`: those are
 //! covered by the index's section flags instead.
 
+use super::error::CensusError;
 use super::module_name::kernel_module_name;
+use object::elf::{FileHeader64, ELF_NOTE_GNU, NT_GNU_BUILD_ID};
+use object::read::elf::NoteIterator;
+use object::Endianness;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -168,29 +172,23 @@ pub fn at_rest(samples: &[Vec<Seen>]) -> Vec<Task> {
         .collect()
 }
 
-/// The GNU build id in ELF notes such as `/sys/kernel/notes`, in hex.
+/// The GNU build id in ELF notes such as `/sys/kernel/notes`, in hex: the
+/// notes read by object, as an ELF file's are ([`super::elf::build_id`]).
 pub fn build_id_of_notes(notes: &[u8]) -> Option<String> {
-    let word = |at: usize| -> Option<usize> {
-        Some(u32::from_le_bytes(notes.get(at..at + 4)?.try_into().ok()?) as usize)
-    };
-    let pad = |n: usize| n.div_ceil(4) * 4;
-    let mut at = 0;
-    while at + 12 <= notes.len() {
-        let (namesz, descsz, kind) = (word(at)?, word(at + 4)?, word(at + 8)?);
-        let name = notes.get(at + 12..at + 12 + namesz)?;
-        let desc_at = at + 12 + pad(namesz);
-        let desc = notes.get(desc_at..desc_at + descsz)?;
-        if kind == 3 && name == b"GNU\0" {
-            return Some(crate::digest::hex(desc));
+    let endian = Endianness::Little;
+    let mut iter = NoteIterator::<FileHeader64<Endianness>>::new(endian, 4, notes).ok()?;
+    while let Some(note) = iter.next().ok()? {
+        if note.name() == ELF_NOTE_GNU && note.n_type(endian) == NT_GNU_BUILD_ID {
+            return Some(crate::digest::hex(note.desc()));
         }
-        at = desc_at + pad(descsz);
     }
     None
 }
 
 /// Reads one sample of every task's stack from a `/proc`.
-pub fn sample_proc(proc: &Path) -> Result<Vec<Seen>, String> {
-    let entries = std::fs::read_dir(proc).map_err(|e| format!("{}: {e}", proc.display()))?;
+pub fn sample_proc(proc: &Path) -> Result<Vec<Seen>, CensusError> {
+    let entries =
+        std::fs::read_dir(proc).map_err(|e| CensusError::Unlisted(proc.to_path_buf(), e))?;
     let mut sample = Vec::new();
     let mut denied = false;
     for entry in entries.flatten() {
@@ -225,10 +223,7 @@ pub fn sample_proc(proc: &Path) -> Result<Vec<Seen>, String> {
         });
     }
     if sample.is_empty() && denied {
-        return Err(format!(
-            "reading {}/PID/stack needs root (CAP_SYS_ADMIN)",
-            proc.display()
-        ));
+        return Err(CensusError::NeedsRoot(proc.to_path_buf()));
     }
     Ok(sample)
 }
@@ -242,7 +237,7 @@ pub fn parse_modules(text: &str) -> Vec<String> {
 }
 
 /// The census of the running system: three samples of `/proc`, 100 ms apart.
-pub fn read_live(proc: &Path, release: &str) -> Result<Census, String> {
+pub fn read_live(proc: &Path, release: &str) -> Result<Census, CensusError> {
     let mut samples = Vec::new();
     for n in 0..3 {
         if n > 0 {

@@ -1,6 +1,8 @@
 //! C declarations from type graphs, shared by the DWARF and BTF readers:
 //! `struct seq_file *m`, `int (*fn)(void *)`, `const char *const names[4]`.
 
+use super::error::DeclarationError;
+
 /// One node of a type graph, as a reader describes it.
 pub enum Node<Id> {
     Void,
@@ -20,7 +22,7 @@ pub enum Node<Id> {
         variadic: bool,
     },
     /// Something the reader could not read.
-    Unknown(String),
+    Unknown(DeclarationError),
 }
 
 pub trait TypeSource {
@@ -71,7 +73,11 @@ impl Prototype {
 }
 
 /// Declares `inner` (a name, or empty for an abstract declarator) with type `ty`.
-pub fn declare<S: TypeSource>(src: &S, ty: Option<S::Id>, inner: &str) -> Result<String, String> {
+pub fn declare<S: TypeSource>(
+    src: &S,
+    ty: Option<S::Id>,
+    inner: &str,
+) -> Result<String, DeclarationError> {
     declare_at(src, ty, inner, 0)
 }
 
@@ -88,9 +94,9 @@ fn declare_at<S: TypeSource>(
     ty: Option<S::Id>,
     inner: &str,
     depth: usize,
-) -> Result<String, String> {
+) -> Result<String, DeclarationError> {
     if depth > 64 {
-        return Err("the type nests too deeply".into());
+        return Err(DeclarationError::TooDeep);
     }
     let Some(id) = ty else {
         return Ok(join("void", inner));
@@ -98,7 +104,7 @@ fn declare_at<S: TypeSource>(
     match src.node(id) {
         Node::Void => Ok(join("void", inner)),
         Node::Named(name) => Ok(join(&name, inner)),
-        Node::Anonymous(kind) => Err(format!("it uses an anonymous {kind}, which C cannot name")),
+        Node::Anonymous(kind) => Err(DeclarationError::Anonymous(kind)),
         Node::Unknown(why) => Err(why),
         Node::Transparent(t) => declare_at(src, t, inner, depth + 1),
         Node::Pointer(t) => {

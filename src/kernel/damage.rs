@@ -6,22 +6,10 @@
 //! its loss costs, kept in the index, and reported as a warning (KGP0117)
 //! by every command that uses the object.
 
+use super::dwarf_sections;
 use super::elf::ElfFacts;
 use super::mcount::CallSites;
 use object::{Object, ObjectSection};
-
-/// The DWARF sections the index reads.
-const DWARF: &[&str] = &[
-    ".debug_info",
-    ".debug_abbrev",
-    ".debug_str",
-    ".debug_line_str",
-    ".debug_line",
-    ".debug_rnglists",
-    ".debug_ranges",
-    ".debug_addr",
-    ".debug_str_offsets",
-];
 
 /// The magic at the start of a `.BTF` section, little-endian.
 const BTF_MAGIC: u16 = 0xeb9f;
@@ -37,10 +25,16 @@ pub struct Damage {
 /// Looks at every section the index reads.
 pub fn find(facts: &ElfFacts<'_>, file: &object::File<'_>, sites: &CallSites) -> Damage {
     let mut damage = Damage::default();
-    let unreadable: Vec<String> = DWARF
+    let unreadable: Vec<String> = dwarf_sections::SECTIONS
         .iter()
-        .filter_map(|name| {
-            let error = file.section_by_name(name)?.data().err()?;
+        .filter_map(|id| {
+            let name = id.name();
+            let section = file.section_by_name(name)?;
+            // A compressed section whose bytes are there may still not decompress.
+            let error = section
+                .data()
+                .err()
+                .or_else(|| section.uncompressed_data().err())?;
             Some(format!("section `{name}`: {error}"))
         })
         .collect();

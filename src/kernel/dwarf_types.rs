@@ -3,6 +3,8 @@
 
 use super::ctype::{declare, Node, Prototype, TypeSource};
 use super::dwarf::R;
+use super::dwarf_sections::bytes;
+use super::error::DeclarationError;
 use gimli::{constants, AttributeValue, DebugInfoOffset, Dwarf, Unit, UnitOffset};
 
 /// A child DIE: its tag, name, type and abstract origin.
@@ -16,15 +18,11 @@ pub struct UnitTypes<'d, 'a> {
 }
 
 impl<'d, 'a> UnitTypes<'d, 'a> {
-    pub fn new(dwarf: &'d Dwarf<R<'a>>, unit_offset: u64) -> Result<Self, String> {
-        let header = dwarf
-            .unit_header(DebugInfoOffset(
-                usize::try_from(unit_offset).map_err(|_| "bad unit offset")?,
-            ))
-            .map_err(|e| format!("cannot read the unit at {unit_offset:#x}: {e}"))?;
-        let unit = dwarf
-            .unit(header)
-            .map_err(|e| format!("cannot read the unit at {unit_offset:#x}: {e}"))?;
+    pub fn new(dwarf: &'d Dwarf<R<'a>>, unit_offset: u64) -> Result<Self, DeclarationError> {
+        let at = usize::try_from(unit_offset).map_err(|_| DeclarationError::BadUnitOffset)?;
+        let unreadable = |e| DeclarationError::UnitUnreadable(unit_offset, e);
+        let header = dwarf.unit_header(DebugInfoOffset(at)).map_err(unreadable)?;
+        let unit = dwarf.unit(header).map_err(unreadable)?;
         Ok(UnitTypes {
             dwarf,
             unit,
@@ -52,7 +50,7 @@ impl<'d, 'a> UnitTypes<'d, 'a> {
     fn name_of(&self, entry: &gimli::DebuggingInformationEntry<R<'a>>) -> Option<String> {
         let value = entry.attr_value(constants::DW_AT_name)?;
         let s = self.dwarf.attr_string(&self.unit, value).ok()?;
-        Some(String::from_utf8_lossy(s.slice()).into_owned())
+        Some(String::from_utf8_lossy(bytes(&s)).into_owned())
     }
 
     /// The children of a DIE with their tags, names and types.
@@ -79,7 +77,7 @@ impl<'d, 'a> UnitTypes<'d, 'a> {
     }
 
     /// The function prototype of the subprogram at `die`, named `name`.
-    pub fn prototype(&self, die: u64, name: &str) -> Result<Prototype, String> {
+    pub fn prototype(&self, die: u64, name: &str) -> Result<Prototype, DeclarationError> {
         // Follow abstract origins and specifications to the DIE that declares
         // the function; collect the return type and the parameters on the way.
         let mut at = die;
@@ -88,7 +86,7 @@ impl<'d, 'a> UnitTypes<'d, 'a> {
         for _ in 0..6 {
             let entry = self
                 .entry(at)
-                .ok_or_else(|| format!("its DWARF entry at {at:#x} cannot be read"))?;
+                .ok_or(DeclarationError::EntryUnreadable(at))?;
             ret = ret.or(self.reference(entry.attr_value(constants::DW_AT_type)));
             let has_params = self.children(at).iter().any(|(tag, name, ..)| {
                 (*tag == constants::DW_TAG_formal_parameter && name.is_some())
@@ -137,9 +135,7 @@ impl<'d, 'a> UnitTypes<'d, 'a> {
         }
         let return_type = declare(self, ret, "")?;
         if return_type.contains('(') || return_type.contains('[') {
-            return Err(format!(
-                "it returns `{return_type}`, which kgpc cannot split into a return type and parameters"
-            ));
+            return Err(DeclarationError::UnsplittableReturn(return_type));
         }
         Ok(Prototype {
             return_type,
@@ -151,12 +147,12 @@ impl<'d, 'a> UnitTypes<'d, 'a> {
     }
 
     /// The declaration of the variable at `die`, such as `char *saved_command_line`.
-    pub fn variable(&self, die: u64, name: &str) -> Result<String, String> {
+    pub fn variable(&self, die: u64, name: &str) -> Result<String, DeclarationError> {
         let mut at = die;
         for _ in 0..4 {
             let entry = self
                 .entry(at)
-                .ok_or_else(|| format!("its DWARF entry at {at:#x} cannot be read"))?;
+                .ok_or(DeclarationError::EntryUnreadable(at))?;
             if let Some(ty) = self.reference(entry.attr_value(constants::DW_AT_type)) {
                 return declare(self, Some(ty), name);
             }
@@ -165,7 +161,7 @@ impl<'d, 'a> UnitTypes<'d, 'a> {
                 None => break,
             }
         }
-        Err("its DWARF entry has no type".into())
+        Err(DeclarationError::NoType)
     }
 }
 
@@ -174,7 +170,7 @@ impl TypeSource for UnitTypes<'_, '_> {
 
     fn node(&self, id: u64) -> Node<u64> {
         let Some(entry) = self.entry(id) else {
-            return Node::Unknown(format!("it refers to a type outside its unit ({id:#x})"));
+            return Node::Unknown(DeclarationError::TypeOutsideUnit(id));
         };
         let target = self.reference(entry.attr_value(constants::DW_AT_type));
         let named = |kw: &str| match self.name_of(&entry) {
@@ -239,7 +235,7 @@ impl TypeSource for UnitTypes<'_, '_> {
                     variadic,
                 }
             }
-            other => Node::Unknown(format!("it uses a type kgpc does not know ({other})")),
+            other => Node::Unknown(DeclarationError::UnknownTag(other)),
         }
     }
 }

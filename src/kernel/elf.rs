@@ -3,17 +3,17 @@
 //! A linked vmlinux (`ET_EXEC`) carries final values everywhere: the Debian
 //! vmlinux was linked with `--emit-relocs`, and its `.rela.*` sections must
 //! not be applied again. A module or object file (`ET_REL`) has unrelocated
-//! sections; each allocated section gets a base address here, laid out one
-//! after the other as the module loader would, and its debug sections are
-//! relocated against those bases.
+//! sections; each allocated section gets a base address here ([`Layout`]),
+//! laid out one after the other as the module loader would, and its debug
+//! sections are relocated against those bases ([`super::relocate`]).
 
 use super::error::KernelError;
+use super::relocate::Relocations;
 use memmap2::Mmap;
 use object::{
-    Architecture, Endianness, Object, ObjectSection, ObjectSymbol, RelocationFlags,
-    RelocationTarget, SectionKind, SymbolKind, SymbolSection,
+    Architecture, Endianness, Object, ObjectSection, ObjectSymbol, RelocationTarget, SectionIndex,
+    SectionKind, SymbolKind, SymbolSection,
 };
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 /// An ELF file mapped into memory.
@@ -133,7 +133,7 @@ pub struct RawSymbol<'a> {
     pub kind: SymKind,
     pub local: bool,
     pub weak: bool,
-    /// Index into [`ElfFacts::sections`].
+    /// Index into [`Layout::sections`].
     pub section: Option<usize>,
     /// The `STT_FILE` symbol before it, for local symbols.
     pub file: Option<&'a str>,
@@ -148,123 +148,95 @@ pub struct SectionInfo {
     pub exec: bool,
 }
 
-/// What the symbol table and headers say.
-pub struct ElfFacts<'a> {
+/// Where the sections are: the final addresses of a linked file, or the
+/// bases kgpc gives an object file's allocated sections, laid out one after
+/// the other as the module loader would.
+pub struct Layout {
     pub relocatable: bool,
-    pub arch: String,
-    pub build_id: Option<String>,
-    pub symbols: Vec<RawSymbol<'a>>,
+    /// Every section, in section-table order.
     pub sections: Vec<SectionInfo>,
     /// Section bases by ELF section index (object files).
     bases: Vec<u64>,
+    /// Positions in `sections` by ELF section index.
+    positions: Vec<Option<usize>>,
 }
 
-impl<'a> ElfFacts<'a> {
-    pub fn read(_elf: &'a ElfFile, file: &object::File<'a>) -> Result<ElfFacts<'a>, KernelError> {
+impl Layout {
+    pub fn read(file: &object::File<'_>) -> Layout {
         let relocatable = file.kind() == object::ObjectKind::Relocatable;
-        let build_id = file.build_id().ok().flatten().map(crate::digest::hex);
-        let mut sections = Vec::new();
-        let mut bases = Vec::new();
+        let mut layout = Layout {
+            relocatable,
+            sections: Vec::new(),
+            bases: Vec::new(),
+            positions: Vec::new(),
+        };
         let mut next = 0x1000u64;
-        for section in file.sections() {
+        for (pos, section) in file.sections().enumerate() {
             let index = section.index().0;
-            if bases.len() <= index {
-                bases.resize(index + 1, 0);
+            if layout.bases.len() <= index {
+                layout.bases.resize(index + 1, 0);
+                layout.positions.resize(index + 1, None);
             }
-            let exec = section.kind() == SectionKind::Text;
             let alloc = match section.flags() {
                 object::SectionFlags::Elf { sh_flags } => {
                     sh_flags & u64::from(object::elf::SHF_ALLOC) != 0
                 }
                 _ => false,
             };
-            let addr = if relocatable {
-                if alloc {
+            let addr = match (relocatable, alloc) {
+                (false, _) => section.address(),
+                (true, false) => 0,
+                (true, true) => {
                     let align = section.align().max(1);
                     next = next.div_ceil(align).saturating_mul(align);
                     let base = next;
                     next = next.saturating_add(section.size());
                     base
-                } else {
-                    0
                 }
-            } else {
-                section.address()
             };
-            bases[index] = addr;
-            sections.push(SectionInfo {
+            layout.bases[index] = addr;
+            layout.positions[index] = Some(pos);
+            layout.sections.push(SectionInfo {
                 name: section.name().unwrap_or("").to_string(),
                 addr,
                 size: section.size(),
-                exec,
+                exec: section.kind() == SectionKind::Text,
             });
         }
-        // Positions of sections by ELF index, computed once.
-        let mut pos_by_index = vec![None; bases.len()];
-        for (pos, s) in file.sections().enumerate() {
-            if let Some(slot) = pos_by_index.get_mut(s.index().0) {
-                *slot = Some(pos);
-            }
-        }
-        let mut symbols = Vec::new();
-        let mut current_file: Option<&'a str> = None;
-        for sym in file.symbols() {
-            let Ok(name) = sym.name() else { continue };
-            match sym.kind() {
-                SymbolKind::File => {
-                    current_file = Some(name).filter(|n| !n.is_empty());
-                    continue;
-                }
-                SymbolKind::Section => continue,
-                _ => {}
-            }
-            if name.is_empty() {
-                continue;
-            }
-            let (section, base) = match sym.section() {
-                SymbolSection::Section(index) => (
-                    pos_by_index.get(index.0).copied().flatten(),
-                    if relocatable {
-                        bases.get(index.0).copied().unwrap_or(0)
-                    } else {
-                        0
-                    },
-                ),
-                SymbolSection::Absolute => (None, 0),
-                _ => continue,
-            };
-            let kind = match sym.kind() {
-                SymbolKind::Text => SymKind::Func,
-                SymbolKind::Data | SymbolKind::Tls => SymKind::Object,
-                _ => SymKind::Other,
-            };
-            symbols.push(RawSymbol {
-                name,
-                addr: base.wrapping_add(sym.address()),
-                size: sym.size(),
-                kind,
-                local: sym.is_local(),
-                weak: sym.is_weak(),
-                section,
-                file: if sym.is_local() { current_file } else { None },
-            });
-        }
-        Ok(ElfFacts {
-            relocatable,
-            arch: arch_name(file),
-            build_id,
-            symbols,
-            sections,
-            bases,
-        })
+        layout
     }
 
-    pub fn symbol(&self, name: &str) -> Option<&RawSymbol<'a>> {
-        self.symbols.iter().find(|s| s.name == name)
+    /// The base added to values in section `index`: 0 in a linked file.
+    fn base(&self, index: SectionIndex) -> u64 {
+        if self.relocatable {
+            self.bases.get(index.0).copied().unwrap_or(0)
+        } else {
+            0
+        }
     }
 
-    pub fn section_named(&self, name: &str) -> Option<&SectionInfo> {
-        self.sections.iter().find(|s| s.name == name)
+    /// The base of the section a relocation's target is in.
+    pub fn target_base(&self, file: &object::File<'_>, target: RelocationTarget) -> u64 {
+        match target {
+            RelocationTarget::Symbol(index) => match file.symbol_by_index(index) {
+                Ok(sym) => self.symbol_base(&sym),
+                Err(_) => 0,
+            },
+            RelocationTarget::Section(index) => self.base(index),
+            _ => 0,
+        }
+    }
+
+    fn symbol_base(&self, sym: &object::Symbol<'_, '_>) -> u64 {
+        match sym.section() {
+            SymbolSection::Section(index) => self.base(index),
+            _ => 0,
+        }
+    }
+
+    /// The address of a symbol in this layout.
+    fn symbol_address(&self, sym: &object::Symbol<'_, '_>) -> u64 {
+        self.symbol_base(sym).wrapping_add(sym.address())
     }
 
     /// The bytes at `addr..addr + len` of allocated section data, if the file holds them.
@@ -281,78 +253,13 @@ impl<'a> ElfFacts<'a> {
         None
     }
 
-    /// The address a relocation target resolves to in this file's layout.
-    fn target_address(&self, file: &object::File<'a>, target: RelocationTarget) -> Option<u64> {
-        match target {
-            RelocationTarget::Symbol(index) => {
-                let sym = file.symbol_by_index(index).ok()?;
-                let base = match sym.section() {
-                    SymbolSection::Section(s) => self.bases.get(s.0).copied().unwrap_or(0),
-                    _ => 0,
-                };
-                Some(base.wrapping_add(sym.address()))
-            }
-            RelocationTarget::Section(s) => self.bases.get(s.0).copied(),
-            RelocationTarget::Absolute => Some(0),
-            _ => None,
-        }
-    }
-
-    /// The contents of a section, relocated if this is an object file.
-    /// Linked files are returned as they are: their values are final.
-    pub fn section_data(&self, file: &object::File<'a>, name: &str) -> Option<Cow<'a, [u8]>> {
-        let section = file.section_by_name(name)?;
-        let data = section.data().ok()?;
-        if !self.relocatable {
-            return Some(Cow::Borrowed(data));
-        }
-        let mut owned: Option<Vec<u8>> = None;
-        for (offset, reloc) in section.relocations() {
-            let Some(s) = self.target_address(file, reloc.target()) else {
-                continue;
-            };
-            let value = s.wrapping_add(reloc.addend() as u64);
-            let size = match reloc.flags() {
-                RelocationFlags::Elf { r_type } => match r_type {
-                    object::elf::R_X86_64_64 | object::elf::R_AARCH64_ABS64 => 8,
-                    object::elf::R_X86_64_32 | object::elf::R_X86_64_32S => 4,
-                    _ => usize::from(reloc.size() / 8),
-                },
-                _ => usize::from(reloc.size() / 8),
-            };
-            let buf = owned.get_or_insert_with(|| data.to_vec());
-            let Ok(start) = usize::try_from(offset) else {
-                continue;
-            };
-            match size {
-                8 => {
-                    if let Some(slot) = buf.get_mut(start..start + 8) {
-                        slot.copy_from_slice(&value.to_le_bytes());
-                    }
-                }
-                4 => {
-                    if let Some(slot) = buf.get_mut(start..start + 4) {
-                        slot.copy_from_slice(&(value as u32).to_le_bytes());
-                    }
-                }
-                _ => {}
-            }
-        }
-        Some(owned.map_or(Cow::Borrowed(data), Cow::Owned))
-    }
-
     /// The values a table section of 64-bit addresses holds: relocation
     /// targets in an object file, the data itself in a linked file.
-    pub fn address_table(&self, file: &object::File<'a>, name: &str) -> Option<Vec<u64>> {
+    pub fn address_table(&self, file: &object::File<'_>, name: &str) -> Option<Vec<u64>> {
         let section = file.section_by_name(name)?;
         if self.relocatable {
-            let mut out: Vec<u64> = section
-                .relocations()
-                .filter_map(|(_, r)| {
-                    self.target_address(file, r.target())
-                        .map(|s| s.wrapping_add(r.addend() as u64))
-                })
-                .collect();
+            let data = section.data().unwrap_or(&[]);
+            let mut out = Relocations::of(self, file, &section).table(data, file.endianness());
             out.sort_unstable();
             return Some(out);
         }
@@ -361,10 +268,9 @@ impl<'a> ElfFacts<'a> {
     }
 
     /// The banner string at `linux_banner`, such as `Linux version 6.1.0-57-cloud-amd64 (...)`.
-    pub fn banner(&self, file: &object::File<'a>) -> Option<String> {
-        let sym = self.symbol("linux_banner")?;
-        let len = if sym.size > 0 { sym.size } else { 512 };
-        let bytes = self.bytes_at(file, sym.addr, len.min(4096))?;
+    fn banner_at(&self, file: &object::File<'_>, addr: u64, size: u64) -> Option<String> {
+        let len = if size > 0 { size } else { 512 };
+        let bytes = self.bytes_at(file, addr, len.min(4096))?;
         let end = bytes.iter().position(|b| *b == 0).unwrap_or(bytes.len());
         Some(
             String::from_utf8_lossy(&bytes[..end])
@@ -374,18 +280,103 @@ impl<'a> ElfFacts<'a> {
     }
 }
 
+/// The GNU build id of an ELF file, in hex.
+pub fn build_id(file: &object::File<'_>) -> Option<String> {
+    file.build_id().ok().flatten().map(crate::digest::hex)
+}
+
+/// What the symbol table and headers say.
+pub struct ElfFacts<'a> {
+    pub layout: Layout,
+    pub arch: String,
+    pub build_id: Option<String>,
+    pub symbols: Vec<RawSymbol<'a>>,
+}
+
+impl<'a> ElfFacts<'a> {
+    pub fn read(_elf: &'a ElfFile, file: &object::File<'a>) -> Result<ElfFacts<'a>, KernelError> {
+        let layout = Layout::read(file);
+        let symbols = raw_symbols(&layout, file);
+        Ok(ElfFacts {
+            arch: arch_name(file),
+            build_id: build_id(file),
+            symbols,
+            layout,
+        })
+    }
+
+    pub fn symbol(&self, name: &str) -> Option<&RawSymbol<'a>> {
+        self.symbols.iter().find(|s| s.name == name)
+    }
+
+    pub fn section_named(&self, name: &str) -> Option<&SectionInfo> {
+        self.layout.sections.iter().find(|s| s.name == name)
+    }
+
+    /// The banner string at `linux_banner`, such as `Linux version 6.1.0-57-cloud-amd64 (...)`.
+    pub fn banner(&self, file: &object::File<'a>) -> Option<String> {
+        let sym = self.symbol("linux_banner")?;
+        self.layout.banner_at(file, sym.addr, sym.size)
+    }
+}
+
+/// Every named symbol of the symbol table but file and section symbols, in
+/// symbol-table order, each local one with the `STT_FILE` name before it.
+fn raw_symbols<'a>(layout: &Layout, file: &object::File<'a>) -> Vec<RawSymbol<'a>> {
+    let mut symbols = Vec::new();
+    let mut current_file: Option<&'a str> = None;
+    for sym in file.symbols() {
+        let Ok(name) = sym.name() else { continue };
+        match sym.kind() {
+            SymbolKind::File => {
+                current_file = Some(name).filter(|n| !n.is_empty());
+                continue;
+            }
+            SymbolKind::Section => continue,
+            _ => {}
+        }
+        if name.is_empty() {
+            continue;
+        }
+        let section = match sym.section() {
+            SymbolSection::Section(index) => layout.positions.get(index.0).copied().flatten(),
+            SymbolSection::Absolute => None,
+            _ => continue,
+        };
+        let kind = match sym.kind() {
+            SymbolKind::Text => SymKind::Func,
+            SymbolKind::Data | SymbolKind::Tls => SymKind::Object,
+            _ => SymKind::Other,
+        };
+        symbols.push(RawSymbol {
+            name,
+            addr: layout.symbol_address(&sym),
+            size: sym.size(),
+            kind,
+            local: sym.is_local(),
+            weak: sym.is_weak(),
+            section,
+            file: if sym.is_local() { current_file } else { None },
+        });
+    }
+    symbols
+}
+
 pub fn le_u64s(data: &[u8]) -> Vec<u64> {
     data.chunks_exact(8)
         .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
         .collect()
 }
 
-/// The release a kernel file's `linux_banner` names, read without indexing the file.
+/// The release a kernel file's `linux_banner` names, read without indexing
+/// the file or reading its whole symbol table into memory.
 pub fn release_of_file(path: &Path) -> Option<String> {
     let elf = ElfFile::open(path).ok()?;
     let file = elf.parse().ok()?;
-    let facts = ElfFacts::read(&elf, &file).ok()?;
-    release_of_banner(&facts.banner(&file)?)
+    let layout = Layout::read(&file);
+    let sym = file.symbol_by_name("linux_banner")?;
+    let banner = layout.banner_at(&file, layout.symbol_address(&sym), sym.size())?;
+    release_of_banner(&banner)
 }
 
 /// The release in a banner: the word after `Linux version`.

@@ -1,5 +1,5 @@
 //! The index: kernel facts in one flat little-endian byte layout, queried in
-//! place. The same bytes are kept on disk (see [`super::cache`]) and mapped
+//! place. The same bytes are kept on disk (see [`super::index_cache`]) and mapped
 //! again by later runs, so a check against a known vmlinux reads only the
 //! few records it asks about.
 //!
@@ -12,6 +12,7 @@
 //! so a damaged file (a flipped byte in the cache) is refused, and rebuilt,
 //! rather than read as different facts.
 
+use super::build_hash::BuildMap;
 use super::checksum::checksum;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
@@ -402,15 +403,16 @@ impl<B: AsRef<[u8]>> Index<B> {
     }
 }
 
-/// Builds index bytes from records; strings are interned as they come.
+/// Builds index bytes from records; strings, which outlive it, are interned
+/// as they come.
 #[derive(Default)]
-pub struct Writer {
+pub struct Writer<'s> {
     strings: Vec<u8>,
-    interned: std::collections::HashMap<Vec<u8>, u32>,
+    interned: BuildMap<&'s [u8], u32>,
 }
 
-impl Writer {
-    pub fn intern(&mut self, s: &[u8]) -> u32 {
+impl<'s> Writer<'s> {
+    pub fn intern(&mut self, s: &'s [u8]) -> u32 {
         if let Some(at) = self.interned.get(s) {
             return *at;
         }
@@ -418,11 +420,11 @@ impl Writer {
         self.strings
             .extend_from_slice(&(s.len() as u32).to_le_bytes());
         self.strings.extend_from_slice(s);
-        self.interned.insert(s.to_vec(), at);
+        self.interned.insert(s, at);
         at
     }
 
-    pub fn intern_opt(&mut self, s: Option<&[u8]>) -> u32 {
+    pub fn intern_opt(&mut self, s: Option<&'s [u8]>) -> u32 {
         s.map_or(NONE, |s| self.intern(s))
     }
 

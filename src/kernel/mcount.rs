@@ -24,14 +24,17 @@ impl CallSites {
             facts.symbol("__stop_mcount_loc"),
         ) {
             if stop.addr > start.addr {
-                if let Some(bytes) = facts.bytes_at(file, start.addr, stop.addr - start.addr) {
+                if let Some(bytes) = facts
+                    .layout
+                    .bytes_at(file, start.addr, stop.addr - start.addr)
+                {
                     addrs.extend(le_u64s(bytes));
                     sources.push("__start_mcount_loc..__stop_mcount_loc".to_string());
                 }
             }
         }
         for name in ["__mcount_loc", "__patchable_function_entries"] {
-            if let Some(table) = facts.address_table(file, name) {
+            if let Some(table) = facts.layout.address_table(file, name) {
                 addrs.extend(table);
                 sources.push(name.to_string());
             }

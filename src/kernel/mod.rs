@@ -1,27 +1,34 @@
 //! Kernel facts: what a vmlinux or module object says about its functions,
 //! read from ELF, the ftrace call-site table, DWARF and BTF.
 //!
-//! One concern per file: [`elf`] (the file, symbols, sections), [`mcount`]
-//! (ftrace call sites), [`dwarf`] (the scan of every unit), [`dwarf_types`]
-//! and [`btf`] (prototypes on demand, through [`ctype`]), [`build`] (joining
-//! them into an [`index`]), [`cache`] (the index on disk, by build id,
-//! checked with [`checksum`]),
-//! [`facts`] (per-function answers), [`origins`] (where inline-only
-//! functions were declared), [`locate`] (where objects are) and
-//! [`progress`].
+//! One concern per file: [`elf`] (the file, symbols, sections),
+//! [`relocate`] (an object file's relocations), [`mcount`] (ftrace call
+//! sites), [`dwarf_sections`] (the DWARF sections, decompressed and
+//! relocated), [`dwarf`] (the scan of every unit, one unit at a time in
+//! `dwarf_unit`), [`dwarf_types`] and [`btf`] (prototypes on demand, through
+//! [`ctype`]), [`build`] (joining them into an [`index`], with the maps of
+//! `build_hash`), [`index_cache`] (the index on disk, by build id, checked
+//! with [`checksum`]), [`facts`] (per-function answers), [`origins`] (where
+//! inline-only functions were declared), [`locate`] (where objects are),
+//! [`census`] (tasks at rest), [`damage`] (sections that cannot be read),
+//! [`error`] and [`progress`].
 //!
 //! [`Kernel::open`] builds the index once per object and maps it from the
-//! cache on later runs; queries read the mapped index in place and open the
-//! DWARF only to render the prototypes they are asked for.
+//! cache on later runs; queries read the mapped index in place. The DWARF
+//! sections are found the first time a prototype is asked for and kept for
+//! the rest of the run, so each query renders only its own DIEs.
 
 pub mod btf;
 pub mod build;
+mod build_hash;
 pub mod census;
 pub mod checksum;
 pub mod ctype;
 pub mod damage;
 pub mod dwarf;
+pub mod dwarf_sections;
 pub mod dwarf_types;
+mod dwarf_unit;
 pub mod elf;
 pub mod error;
 pub mod facts;
@@ -32,17 +39,20 @@ pub mod mcount;
 pub mod module_name;
 pub mod origins;
 pub mod progress;
+pub mod relocate;
 
 pub use ctype::Prototype;
-pub use error::KernelError;
+pub use error::{DeclarationError, KernelError};
 pub use facts::FunctionFacts;
 pub use index::{Index, Meta, Symbol};
 
-use elf::{ElfFacts, ElfFile};
+use dwarf::DwarfSections;
+use elf::{ElfFile, Layout};
 use memmap2::Mmap;
 use module_name::kernel_module_name;
 use object::{Object, ObjectSection};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Index bytes: mapped from the cache, or built in memory when the cache
 /// cannot be written.
@@ -61,16 +71,15 @@ impl AsRef<[u8]> for IndexBytes {
 }
 
 /// The BTF of a vmlinux, the base of its modules' split BTF.
-fn base_btf(elf: &ElfFile) -> Result<btf::Btf<'_>, String> {
-    let file = elf.parse().map_err(|e| e.to_string())?;
-    let section = file.section_by_name(".BTF").ok_or_else(|| {
-        format!(
-            "{} has no .BTF to read the module's split BTF against",
-            elf.path.display()
-        )
-    })?;
-    let data = section.data().map_err(|e| e.to_string())?;
-    btf::Btf::parse(data)
+fn base_btf(elf: &ElfFile) -> Result<btf::Btf<'_>, DeclarationError> {
+    let file = elf.parse().map_err(DeclarationError::Object)?;
+    let section = file
+        .section_by_name(".BTF")
+        .ok_or_else(|| DeclarationError::NoBaseBtf(elf.path.clone()))?;
+    let data = section
+        .data()
+        .map_err(DeclarationError::BaseBtfUnreadable)?;
+    Ok(btf::Btf::parse(data)?)
 }
 
 /// How to open a kernel object.
@@ -95,15 +104,15 @@ pub struct Kernel {
     /// Whether the index came from the on-disk cache.
     pub from_cache: bool,
     btf_base: Option<PathBuf>,
+    /// The DWARF sections, found the first time a query needs them and kept
+    /// for the rest of the run; `None` when the file has none.
+    dwarf: OnceLock<Option<DwarfSections>>,
 }
 
 impl Kernel {
     pub fn open(path: &Path, options: &OpenOptions) -> Result<Kernel, KernelError> {
         let elf = ElfFile::open(path)?;
-        let build_id = {
-            let file = elf.parse()?;
-            file.build_id().ok().flatten().map(crate::digest::hex)
-        };
+        let build_id = elf::build_id(&elf.parse()?);
         let object_name = options.object_name.clone().unwrap_or_else(|| {
             let stem = path
                 .file_name()
@@ -130,6 +139,7 @@ impl Kernel {
                         index,
                         from_cache: true,
                         btf_base: options.btf_base.clone(),
+                        dwarf: OnceLock::new(),
                     });
                 }
             }
@@ -151,6 +161,7 @@ impl Kernel {
             index,
             from_cache: false,
             btf_base: options.btf_base.clone(),
+            dwarf: OnceLock::new(),
         })
     }
 
@@ -163,7 +174,7 @@ impl Kernel {
     }
 
     /// The prototype of a function symbol, from DWARF, else BTF; `None` when neither describes it.
-    pub fn prototype(&self, symbol: &Symbol) -> Option<Result<Prototype, String>> {
+    pub fn prototype(&self, symbol: &Symbol) -> Option<Result<Prototype, DeclarationError>> {
         let base = symbol.name.split('.').next().unwrap_or(&symbol.name);
         if let Some(f) = &symbol.function {
             let result = self.with_dwarf(|dwarf| {
@@ -178,21 +189,21 @@ impl Kernel {
     }
 
     /// The prototype BTF gives for `name`; a module's split BTF is read against vmlinux's.
-    pub fn btf_prototype(&self, name: &str) -> Option<Result<Prototype, String>> {
+    pub fn btf_prototype(&self, name: &str) -> Option<Result<Prototype, DeclarationError>> {
         if !self.index.meta.has_btf {
             return None;
         }
         let file = self.elf.parse().ok()?;
         let data = file.section_by_name(".BTF")?.data().ok()?;
         let base_elf = match (&self.btf_base, self.index.meta.relocatable) {
-            (Some(path), true) => Some(ElfFile::open(path).map_err(|e| e.to_string())),
+            (Some(path), true) => Some(ElfFile::open(path).map_err(DeclarationError::Object)),
             _ => None,
         };
         let btf = match &base_elf {
-            None => btf::Btf::parse(data),
+            None => btf::Btf::parse(data).map_err(DeclarationError::from),
             Some(Err(e)) => Err(e.clone()),
             Some(Ok(base_elf)) => {
-                base_btf(base_elf).and_then(|base| btf::Btf::parse_split(data, base))
+                base_btf(base_elf).and_then(|base| Ok(btf::Btf::parse_split(data, base)?))
             }
         };
         match btf {
@@ -202,7 +213,7 @@ impl Kernel {
     }
 
     /// The declaration DWARF gives for a file-scope variable, such as `char *saved_command_line`.
-    pub fn variable_declarations(&self, name: &str) -> Vec<Result<String, String>> {
+    pub fn variable_declarations(&self, name: &str) -> Vec<Result<String, DeclarationError>> {
         self.index
             .variables_named(name)
             .into_iter()
@@ -217,18 +228,18 @@ impl Kernel {
 
     fn with_dwarf<T>(
         &self,
-        f: impl FnOnce(&gimli::Dwarf<dwarf::R<'_>>) -> Result<T, String>,
-    ) -> Option<Result<T, String>> {
+        f: impl FnOnce(&gimli::Dwarf<dwarf::R<'_>>) -> Result<T, DeclarationError>,
+    ) -> Option<Result<T, DeclarationError>> {
         if !self.index.meta.has_dwarf {
             return None;
         }
+        let sections = self.dwarf.get_or_init(|| self.load_dwarf()).as_ref()?;
+        Some(f(&sections.dwarf(self.elf.data())))
+    }
+
+    fn load_dwarf(&self) -> Option<DwarfSections> {
         let file = self.elf.parse().ok()?;
-        let facts = ElfFacts::read(&self.elf, &file).ok()?;
-        let sections = dwarf::DwarfSections::load(&facts, &file);
-        if !sections.present() {
-            return None;
-        }
-        let dwarf = sections.dwarf();
-        Some(f(&dwarf))
+        let sections = DwarfSections::load(&Layout::read(&file), &file);
+        sections.present().then_some(sections)
     }
 }

@@ -7,6 +7,7 @@
 //! the DIEs of a caller.
 
 use super::dwarf::{FileNames, R};
+use super::dwarf_sections::bytes;
 use super::Kernel;
 use gimli::{constants, AttributeValue, DebugInfoOffset, Dwarf, Unit, UnitOffset};
 use std::collections::HashMap;
@@ -133,7 +134,7 @@ fn named_decl_file(
         }
         if let Some(value) = entry.attr_value(constants::DW_AT_name) {
             let own = dwarf.attr_string(unit, value).ok()?;
-            if own.slice() != name.as_bytes() {
+            if bytes(&own) != name.as_bytes() {
                 return None;
             }
             return FileNames::new(dwarf, unit).name(decl_file?);

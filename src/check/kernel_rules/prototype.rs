@@ -22,7 +22,7 @@ impl ObjectRules<'_> {
                 return;
             }
             _ if func.prototype_given => return,
-            Some(Err(why)) => why,
+            Some(Err(why)) => why.to_string(),
             None => format!("{} has no DWARF or BTF for it", self.kernel.object_name),
         };
         let name = &func.old_name;
