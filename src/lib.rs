@@ -31,5 +31,6 @@ pub mod scope;
 pub mod source;
 pub mod std_specs;
 pub mod stdio;
+pub mod suggest;
 pub mod syntax;
 pub mod vm;

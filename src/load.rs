@@ -13,8 +13,9 @@ use crate::read::read_text;
 use crate::scope::{ReadScope, Refusal};
 use crate::source::{FileId, Origin, SourceMap, Span};
 use crate::std_specs;
+use crate::suggest::did_you_mean;
 use crate::syntax::ast::{Ast, ImportPath, Item, Str};
-use crate::syntax::{parse, suggest::did_you_mean};
+use crate::syntax::parse;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

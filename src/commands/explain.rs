@@ -3,7 +3,7 @@
 use crate::cli::ExplainArgs;
 use crate::codes::Code;
 use crate::error::Error;
-use crate::syntax::suggest::did_you_mean;
+use crate::suggest::did_you_mean;
 
 pub fn explain(args: &ExplainArgs) -> Result<(), Error> {
     if args.list {

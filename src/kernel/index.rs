@@ -379,7 +379,7 @@ impl<B: AsRef<[u8]>> Index<B> {
             if candidate.len().abs_diff(name.len()) > max || candidate.contains('.') {
                 continue;
             }
-            let d = crate::syntax::suggest::distance(name, candidate);
+            let d = crate::suggest::distance(name, candidate);
             if d <= max {
                 found.push((d, candidate.to_string()));
             }

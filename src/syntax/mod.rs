@@ -5,7 +5,6 @@ mod keywords;
 mod nesting;
 mod parser;
 mod recovery;
-pub mod suggest;
 
 pub use keywords::ITEM_KEYWORDS;
 pub use parser::{parse, parse_measured, Work};

@@ -8,8 +8,8 @@ use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::kernel::module_name::kernel_module_name;
 use crate::source::Span;
+use crate::suggest::did_you_mean;
 use crate::syntax::ast::{PatchBlock, PatchEntry, Str, Word};
-use crate::syntax::suggest::did_you_mean;
 
 const REFERENCE_KINDS: &[&str] = &["cve", "commit", "bug", "url"];
 

@@ -5,8 +5,8 @@ use crate::check::model::Shadow;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::source::Span;
+use crate::suggest::did_you_mean;
 use crate::syntax::ast::{CCode, Number, ShadowBlock, ShadowEntry, TemplateBlock, Word};
-use crate::syntax::suggest::did_you_mean;
 use std::collections::HashMap;
 
 /// The properties of a shadow variable, its template's first and its own

@@ -8,8 +8,8 @@ use crate::check::version::KernelVersion;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::source::Span;
+use crate::suggest::did_you_mean;
 use crate::syntax::ast::{Str, TargetBlock, TargetEntry, Word};
-use crate::syntax::suggest::did_you_mean;
 
 /// Architectures with livepatch support in mainline, and the first version of each.
 pub(super) const ARCHES: &[(&str, KernelVersion)] = &[

@@ -5,10 +5,10 @@ use super::{Builder, Rule};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::source::Span;
+use crate::suggest::did_you_mean;
 use crate::syntax::ast::*;
 use crate::syntax::keywords::ITEM_KEYWORDS;
 use crate::syntax::nesting;
-use crate::syntax::suggest::did_you_mean;
 use pest::iterators::Pair;
 
 impl Builder {
