@@ -8,6 +8,7 @@
 //! [`obtain`] is what `kgpc check` asks: the running system's `/proc` when it
 //! runs the target, else the kept census, else a boot of the cached image.
 
+pub use super::census_error::CensusBootError;
 use super::census_protocol::words::*;
 use super::census_protocol::CensusReport;
 use super::protocol::Malformed;
@@ -134,9 +135,9 @@ fn stage(report: &str) -> String {
 }
 
 /// Boots `machine.kernel` and records its census; on a terminal, shows where the boot is.
-pub fn record(machine: &Machine) -> Result<Census, String> {
+pub fn record(machine: &Machine) -> Result<Census, CensusBootError> {
     let initrd = machine.work.join("census.cpio");
-    initramfs(&initrd, &machine.busybox, &init_script(), &[]).map_err(|e| e.to_string())?;
+    initramfs(&initrd, &machine.busybox, &init_script(), &[]).map_err(CensusBootError::Machine)?;
     let terminal = std::io::stderr().is_terminal();
     let watch = |elapsed: Duration, report: &Path| {
         if terminal {
@@ -152,19 +153,21 @@ pub fn record(machine: &Machine) -> Result<Census, String> {
     if terminal {
         crate::err!("\r\x1b[2K");
     }
-    let boot = boot.map_err(|e| e.to_string())?;
+    let boot = boot.map_err(CensusBootError::Machine)?;
     let report = parse_report(&boot.report_text);
     if boot.timed_out || !report.complete || report.samples.is_empty() {
-        let tail: Vec<&str> = boot.console.lines().rev().take(8).collect();
-        return Err(format!(
-            "the census boot {} (the console's last lines: {})",
-            if boot.timed_out {
-                format!("did not finish within {} s", machine.timeout.as_secs())
-            } else {
-                "stopped before its end".to_string()
-            },
-            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
-        ));
+        let mut console_tail: Vec<String> = boot
+            .console
+            .lines()
+            .rev()
+            .take(8)
+            .map(str::to_string)
+            .collect();
+        console_tail.reverse();
+        return Err(CensusBootError::Incomplete {
+            timed_out_after: boot.timed_out.then_some(machine.timeout.as_secs()),
+            console_tail,
+        });
     }
     Ok(Census {
         release: report.release.unwrap_or_default(),
@@ -286,7 +289,7 @@ pub fn obtain(request: &Request) -> Outcome {
             format!("fetch the vmlinux and image of one build: `kgpc kernel fetch {release}`"),
         ),
         Err(why) => unavailable(
-            why,
+            why.to_string(),
             format!(
                 "install QEMU and busybox-static, then record the census with `kgpc kernel census {release}`"
             ),
@@ -295,7 +298,7 @@ pub fn obtain(request: &Request) -> Outcome {
 }
 
 /// Boots the image, keeps the census by the build id the guest reports, and says so.
-pub fn boot(request: &Request, image: &Path) -> Result<Census, String> {
+pub fn boot(request: &Request, image: &Path) -> Result<Census, CensusBootError> {
     let release = &request.release;
     crate::errln!(
         "kgpc: recording the census of {release}: booting it under QEMU to read every task's stack at rest (takes some seconds)"
@@ -304,7 +307,7 @@ pub fn boot(request: &Request, image: &Path) -> Result<Census, String> {
     let work = tempfile::Builder::new()
         .prefix("kgpc-census.")
         .tempdir()
-        .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+        .map_err(CensusBootError::WorkDir)?;
     let machine = Machine {
         qemu: request.qemu.clone(),
         kernel: image.to_path_buf(),
@@ -316,11 +319,11 @@ pub fn boot(request: &Request, image: &Path) -> Result<Census, String> {
     };
     let mut recorded = record(&machine)?;
     if recorded.release != *release {
-        return Err(format!(
-            "the image {} booted as release `{}`, not `{release}`",
-            image.display(),
-            recorded.release
-        ));
+        return Err(CensusBootError::WrongRelease {
+            image: image.to_path_buf(),
+            booted: recorded.release,
+            wanted: release.clone(),
+        });
     }
     recorded.release = release.clone();
     let kept = match recorded.build_id.as_deref() {

@@ -7,6 +7,7 @@
 //! and reads its lines, [`report`] gathers them and [`results`] judges them.
 
 pub mod census;
+pub mod census_error;
 pub mod census_protocol;
 pub mod cpio;
 pub mod modules;
