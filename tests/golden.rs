@@ -150,7 +150,7 @@ fn every_diagnostic_code_has_a_golden_case() {
             all.push_str(&fs::read_to_string(entry.path()).unwrap_or_default());
         }
     }
-    // Codes of the checks against a real kernel are shown by tests/kernel_facts.rs, those
+    // Codes of the checks against a real kernel are shown by tests/kernel_facts/, those
     // of the census and of module objects by tests/census.rs and tests/module_facts.rs.
     for test in ["kernel_facts", "census", "module_facts"] {
         all.push_str(&test_source(test));

@@ -1,6 +1,6 @@
 //! The seed corpus, from the repository: every spec, and the gcc-built
-//! kernel fixtures of `tests/kernel_fixtures` (built the way
-//! `tests/kernel_facts.rs` builds them), their BTF from pahole, and the
+//! kernel fixtures of `tests/kernel_fixtures` (built by its `build.sh`, as
+//! the kernel-facts tests build them), their BTF from pahole, and the
 //! indexes kgpc builds from them.
 
 use kgpc::kernel::build;
