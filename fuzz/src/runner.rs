@@ -248,21 +248,38 @@ impl Options {
     }
 }
 
+/// An input of the corpus, with the layout its binary mutator aims at.
+fn entry(target: &Target, bytes: Vec<u8>) -> Entry {
+    Entry {
+        layout: matches!(target.input, Input::Elf(_))
+            .then(|| Layout::of_elf(&bytes))
+            .flatten(),
+        bytes,
+    }
+}
+
+/// A mutant of a corpus entry, spliced with another where the input is text.
+fn mutant(target: &Target, corpus: &[Entry], text: &TextMutator, rng: &mut Rng) -> Vec<u8> {
+    let parent = &corpus[rng.below(corpus.len())];
+    let other = &corpus[rng.below(corpus.len())];
+    match target.input {
+        Input::Text => {
+            let a = String::from_utf8_lossy(&parent.bytes);
+            let b = String::from_utf8_lossy(&other.bytes);
+            text.mutate(rng, &a, &b).into_bytes()
+        }
+        Input::Elf(focus) => mutate_binary(rng, &parent.bytes, parent.layout.as_ref(), focus),
+        Input::Bytes => mutate_binary(rng, &parent.bytes, None, &[]),
+    }
+}
+
 /// Runs `target` over mutants of `seeds`, every seed unchanged first.
 pub fn run(target: &Target, seeds: &[Vec<u8>], options: &Options) -> Report {
     let (time, seed, grace, hang) = (options.time, options.seed, options.grace, options.hang);
     let findings_dir = options.findings_dir.as_deref();
     let mut rng = Rng::new(seed ^ target.name.len() as u64);
     let text = TextMutator::new(options.max_text);
-    let mut corpus: Vec<Entry> = seeds
-        .iter()
-        .map(|s| Entry {
-            layout: matches!(target.input, Input::Elf(_))
-                .then(|| Layout::of_elf(s))
-                .flatten(),
-            bytes: s.clone(),
-        })
-        .collect();
+    let mut corpus: Vec<Entry> = seeds.iter().map(|s| entry(target, s.clone())).collect();
     let seed_count = corpus.len();
     let mut seen: HashSet<u64> = HashSet::new();
     let mut findings = Findings {
@@ -284,19 +301,7 @@ pub fn run(target: &Target, seeds: &[Vec<u8>], options: &Options) -> Report {
         let input = if (execs as usize) < seed_count {
             corpus[execs as usize].bytes.clone()
         } else {
-            let parent = &corpus[rng.below(corpus.len())];
-            let other = &corpus[rng.below(corpus.len())];
-            match target.input {
-                Input::Text => {
-                    let a = String::from_utf8_lossy(&parent.bytes);
-                    let b = String::from_utf8_lossy(&other.bytes);
-                    text.mutate(&mut rng, &a, &b).into_bytes()
-                }
-                Input::Elf(focus) => {
-                    mutate_binary(&mut rng, &parent.bytes, parent.layout.as_ref(), focus)
-                }
-                Input::Bytes => mutate_binary(&mut rng, &parent.bytes, None, &[]),
-            }
+            mutant(target, &corpus, &text, &mut rng)
         };
         execs += 1;
         if let Some(log) = &mut log {
@@ -309,25 +314,28 @@ pub fn run(target: &Target, seeds: &[Vec<u8>], options: &Options) -> Report {
         let (outcome, took) = match worker.receive.recv_timeout(hang) {
             Ok(result) => result,
             Err(_) => {
-                let message = match worker.receive.recv_timeout(grace) {
-                    Ok((_, took)) => format!(
-                        "an exec took {:.1} s (more than {:.1} s)",
-                        took.as_secs_f64(),
-                        hang.as_secs_f64()
+                // Past the hang limit: a finding, and a new worker if this one
+                // finishes within the grace; a worker stuck for good stops the run.
+                let (message, stuck) = match worker.receive.recv_timeout(grace) {
+                    Ok((_, took)) => (
+                        format!(
+                            "an exec took {:.1} s (more than {:.1} s)",
+                            took.as_secs_f64(),
+                            hang.as_secs_f64()
+                        ),
+                        false,
                     ),
-                    Err(_) => {
-                        stopped = Some(format!(
-                            "an exec did not finish within {:.1} s",
-                            (hang + grace).as_secs_f64()
-                        ));
+                    Err(_) => (
                         format!(
                             "an exec did not finish within {:.1} s",
                             (hang + grace).as_secs_f64()
-                        )
-                    }
+                        ),
+                        true,
+                    ),
                 };
-                findings.add(Kind::Hang, message, &input);
-                if stopped.is_some() {
+                findings.add(Kind::Hang, message.clone(), &input);
+                if stuck {
+                    stopped = Some(message);
                     break;
                 }
                 worker = Worker::start(target.run);
@@ -346,12 +354,7 @@ pub fn run(target: &Target, seeds: &[Vec<u8>], options: &Options) -> Report {
             Ok(Err(property)) => findings.add(Kind::Property, property, &input),
             Ok(Ok(signature)) => {
                 if seen.insert(signature) && execs as usize > seed_count {
-                    let entry = Entry {
-                        layout: matches!(target.input, Input::Elf(_))
-                            .then(|| Layout::of_elf(&input))
-                            .flatten(),
-                        bytes: input,
-                    };
+                    let entry = entry(target, input);
                     if corpus.len() < seed_count + CORPUS {
                         corpus.push(entry);
                     } else {
