@@ -58,6 +58,8 @@ fn stall_line<'a>(stderr: &'a str, function: &str) -> Option<&'a str> {
         .find(|l| l.starts_with("warning[KGP0111]") && l.ends_with(&format!("in `{function}`")))
 }
 
+// One scenario in the order a user meets it (one boot, then the checks that reuse its census); its steps share
+// what the earlier ones built, so it reads best whole.
 #[test]
 fn check_boots_the_census_once_and_names_the_threads_resting_in_replaced_loops() {
     let (release, dir) = kernel();

@@ -13,6 +13,8 @@ use std::process::{Command, Stdio};
 /// Host directories a build from the cache must never read.
 const HOST_DIRS: &[&str] = &["/usr/src/", "/lib/modules/", "/usr/lib/linux-kbuild"];
 
+// One scenario in the order a user meets it (fetch, build, then a build that waits for the lock); its steps share
+// what the earlier ones built, so it reads best whole.
 #[test]
 fn a_kernel_fetched_into_an_empty_cache_builds_without_the_hosts_files_and_waits_for_the_lock() {
     let shared_root = common::debian_kernel("root");

@@ -171,6 +171,8 @@ fn break_section_header(bytes: &mut [u8], file: &Path, name: &str) {
 /// is a warning naming the object and what is lost (KGP0117), the facts
 /// that remain are still given, and a damaged ftrace table is not called
 /// a missing one.
+// One scenario in the order a user meets it (each damaged section in turn, on one object); its steps share
+// what the earlier ones built, so it reads best whole.
 #[test]
 fn damaged_sections_are_reported_with_what_is_lost() {
     let f = fixture();

@@ -5,6 +5,8 @@ use super::*;
 /// Failures before the VM: compiler errors mapped to the spec and to a body file, a warning, a broken build
 /// tree, a missing kernel, an undeclared non-exported symbol, a relocation kgpc refuses to
 /// write, a spec without a test block, a module that cannot be found, QEMU missing.
+// One scenario in the order a user meets it (every way a build fails, each with its code); its steps share
+// what the earlier ones built, so it reads best whole.
 #[test]
 fn build_failures_are_reported_with_their_codes() {
     let release = release();
@@ -127,6 +129,8 @@ fn build_failures_are_reported_with_their_codes() {
 /// undefined symbols and suppresses the rest), with their objects and declarations; with
 /// the two declarations added, the module keeps no undefined symbol that the kernel does
 /// not export, and it loads and works in the VM.
+// One scenario in the order a user meets it (build, read the errors, declare, build and boot); its steps share
+// what the earlier ones built, so it reads best whole.
 #[test]
 fn every_undeclared_symbol_is_named_and_the_declared_ones_load() {
     use object::read::elf::{ElfFile64, Sym};

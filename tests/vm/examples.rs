@@ -5,6 +5,8 @@ use super::*;
 /// Every example passes in the VM, and every failure of a test in the VM is reported with
 /// its code: a failing check, a refused module with its reason, a stalled transition, a
 /// kernel warning, a panic and a VM that runs out of time.
+// One scenario in the order a user meets it (every example and every failure mode in one batch of VMs); its steps share
+// what the earlier ones built, so it reads best whole.
 #[test]
 fn examples_pass_and_failures_are_caught_in_the_vm() {
     let start = Instant::now();

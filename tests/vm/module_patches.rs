@@ -7,6 +7,8 @@ use super::*;
 /// non-exported one are livepatch relocations of that module, and neither `depends=` nor
 /// `__versions` names the module or its symbols. The same patch also works with the
 /// module loaded first.
+// One scenario in the order a user meets it (build, then the module before and after the patch in one boot); its steps share
+// what the earlier ones built, so it reads best whole.
 #[test]
 fn a_module_patch_loads_before_its_module() {
     use object::read::elf::{ElfFile64, Sym};
