@@ -9,6 +9,8 @@
 # Usage: bench/kernel-facts.sh [VMLINUX]   (default: Debian 12's debug vmlinux, fetched and cached
 #        by `kgpc kernel fetch`). Needs /usr/bin/time and pahole (package dwarves).
 set -euo pipefail
+# Numbers (bash's clock, awk) in one notation, whatever the user's locale.
+export LC_ALL=C
 cd "$(dirname "$0")/.."
 
 command -v pahole >/dev/null || { echo "bench: pahole is missing: apt-get install dwarves" >&2; exit 1; }
@@ -34,14 +36,15 @@ object vmlinux {
 }
 SPEC
 
-# measure COMMAND...: runs it under /usr/bin/time -v; sets wall (seconds, read from the
-# clock in nanoseconds, since time's own figure counts hundredths) and rss (MB).
+# measure COMMAND...: runs it under /usr/bin/time -v; sets wall (seconds, from bash's
+# microsecond clock, which forks nothing, since time's own figure counts hundredths and
+# a `date` on each side would add its own start-up) and rss (MB).
 measure() {
   local log=$work/time.log start end
-  start=$(date +%s%N)
+  start=$EPOCHREALTIME
   /usr/bin/time -v "$@" >/dev/null 2>"$log" || { cat "$log" >&2; exit 1; }
-  end=$(date +%s%N)
-  wall=$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.4f", (b - a) / 1e9}')
+  end=$EPOCHREALTIME
+  wall=$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.4f", b - a}')
   rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$log")
 }
 
