@@ -390,14 +390,7 @@ mod tests {
             .replace("/sys/kernel/notes", &format!("{scratch}/notes"));
         let stubs = "uname() { echo 6.1.0-57-cloud-amd64; }\nsleep() { :; }\nsync() { :; }\n\
                      poweroff() { exit 0; }\n";
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!("exec 3>report\n{stubs}{body}"))
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
-        std::fs::read_to_string(dir.join("report")).unwrap()
+        crate::vm::run_script_for_test(dir, stubs, &body)
     }
 
     /// Writes a task's `/proc/PID` files into `proc`.

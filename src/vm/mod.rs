@@ -260,3 +260,18 @@ pub fn run_watched(
         console_path,
     })
 }
+
+/// Runs a guest script with `sh` in `dir`, its kernel commands replaced by the
+/// shell functions `stubs`, and returns what it wrote to its report (fd 3),
+/// for the tests of the scripts' words.
+#[cfg(test)]
+pub(crate) fn run_script_for_test(dir: &Path, stubs: &str, body: &str) -> String {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("exec 3>report\n{stubs}{body}"))
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    std::fs::read_to_string(dir.join("report")).unwrap()
+}

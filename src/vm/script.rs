@@ -330,14 +330,7 @@ mod tests {
                      rmmod() { :; }\ndmesg() { cat log; }\nsync() { :; }\npoweroff() { exit 0; }\n";
         std::fs::create_dir_all(dir.join("tmp")).unwrap();
         std::fs::write(dir.join("log"), "[    0.0] Linux version 6.1\n").unwrap();
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!("exec 3>report\n{stubs}{body}"))
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
-        std::fs::read_to_string(dir.join("report")).unwrap()
+        crate::vm::run_script_for_test(dir, stubs, &body)
     }
 
     fn proving_plan() -> Plan {
