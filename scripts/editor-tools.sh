@@ -1,5 +1,5 @@
 #!/bin/bash
-# Install the tools that tests/editors.rs runs against editors/: Vim and Emacs (Debian
+# Install the tools that tests/editors/ runs against editors/: Vim and Emacs (Debian
 # packages), vscode-tmgrammar-test (npm, from editors/vscode/package-lock.json) and the
 # tree-sitter CLI (crates.io). Each step is skipped when its tool is there, so on a prepared
 # machine the script fetches nothing and takes well under a second.
