@@ -122,8 +122,10 @@ Examples:
   kgpc kernel fetch                               the current Debian 12 cloud kernel
   kgpc kernel fetch 6.1.0-57-cloud-amd64          image, headers, kbuild and debug vmlinux
   kgpc kernel fetch 6.1.0-57-cloud-amd64 --no-dbg without the 283 MB debug package
+  kgpc kernel fetch --source 6.1.0-57-cloud-amd64 its source, linux-source-6.1 of the image's version
   kgpc kernel list
   kgpc kernel path 6.1.0-57-cloud-amd64 --print vmlinuz
+  kgpc kernel path 6.1.0-57-cloud-amd64 --print source
 
 The cache is $KGPC_CACHE_DIR, else $XDG_CACHE_HOME/kgpc, else ~/.cache/kgpc.
 Packages are downloaded with apt-get and unpacked with dpkg-deb; nothing is
@@ -315,6 +317,10 @@ pub enum KernelCommand {
         /// Skip the debug package (the vmlinux with DWARF that kernel checks read).
         #[arg(long)]
         no_dbg: bool,
+        /// Fetch the kernel's source instead: linux-source-X.Y of exactly the
+        /// image's version, unpacked into the cache (what `kgpc source` reads).
+        #[arg(long, conflicts_with_all = ["no_dbg", "print"])]
+        source: bool,
         /// What to print once the kernel is in the cache.
         #[arg(long, value_enum, default_value_t = KernelPart::Root)]
         print: KernelPart,
@@ -364,6 +370,8 @@ pub enum KernelPart {
     Modules,
     /// The unpacked root.
     Root,
+    /// The kernel's source tree (see `kgpc kernel fetch --source`).
+    Source,
 }
 
 #[derive(Args, Debug)]

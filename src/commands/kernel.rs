@@ -13,25 +13,16 @@ pub fn kernel(args: &KernelArgs) -> Result<(), Error> {
             release,
             no_dbg,
             print,
+            source,
         } => {
-            let fetched = release
-                .clone()
-                .map_or_else(
-                    || fetch::current_release(&cache, fetch::DEFAULT_FLAVOUR),
-                    Ok,
-                )
-                .and_then(|release| fetch::fetch(&cache, &release, &FetchOptions { dbg: !no_dbg }));
-            match fetched {
-                Ok(paths) => {
-                    crate::errln!(
-                        "kgpc kernel: {} is in {}",
-                        paths.release,
-                        paths.dir.display()
-                    );
-                    crate::outln!("{}", part(&paths, *print).display());
-                    Ok(())
-                }
-                Err(error) => Err(fail(error.into(), "fetch the kernel")),
+            let release = release.clone().map_or_else(
+                || fetch::current_release(&cache, fetch::DEFAULT_FLAVOUR),
+                Ok,
+            );
+            if *source {
+                fetch_source(&cache, release)
+            } else {
+                fetch_kernel(&cache, release, *no_dbg, *print)
             }
         }
         KernelCommand::List => {
@@ -55,12 +46,57 @@ pub fn kernel(args: &KernelArgs) -> Result<(), Error> {
             let release = or_current(&cache, release);
             let paths = KernelPaths::in_cache(&cache, &release);
             let path = part(&paths, *print);
-            if !fetch::valid_release(&release) || !path.exists() {
+            let missing = match print {
+                KernelPart::Source => fetch::source_ready(&cache, &release).is_none(),
+                _ => !path.exists(),
+            };
+            if !fetch::valid_release(&release) || missing {
                 return Err(fail(Error::NotInCache { path, release }, "find the kernel"));
             }
             crate::outln!("{}", path.display());
             Ok(())
         }
+    }
+}
+
+/// `kgpc kernel fetch`: the release's packages, printing the part asked for.
+fn fetch_kernel(
+    cache: &Path,
+    release: Result<String, fetch::FetchError>,
+    no_dbg: bool,
+    print: KernelPart,
+) -> Result<(), Error> {
+    let fetched =
+        release.and_then(|release| fetch::fetch(cache, &release, &FetchOptions { dbg: !no_dbg }));
+    match fetched {
+        Ok(paths) => {
+            crate::errln!(
+                "kgpc kernel: {} is in {}",
+                paths.release,
+                paths.dir.display()
+            );
+            crate::outln!("{}", part(&paths, print).display());
+            Ok(())
+        }
+        Err(error) => Err(fail(error.into(), "fetch the kernel")),
+    }
+}
+
+/// `kgpc kernel fetch --source`: the release's source tree, printing where it is.
+fn fetch_source(cache: &Path, release: Result<String, fetch::FetchError>) -> Result<(), Error> {
+    match release.and_then(|release| fetch::fetch_source(cache, &release)) {
+        Ok(tree) => {
+            crate::errln!(
+                "kgpc kernel: the source of {} ({} {}) is in {}",
+                tree.release,
+                tree.package.package,
+                tree.package.version,
+                tree.dir.display()
+            );
+            crate::outln!("{}", tree.dir.display());
+            Ok(())
+        }
+        Err(error) => Err(fail(error.into(), "fetch the kernel's source")),
     }
 }
 
@@ -132,5 +168,6 @@ fn part(paths: &KernelPaths, part: KernelPart) -> std::path::PathBuf {
         KernelPart::Vmlinux => paths.vmlinux(),
         KernelPart::Modules => paths.modules(),
         KernelPart::Root => paths.root(),
+        KernelPart::Source => paths.source(),
     }
 }

@@ -39,41 +39,52 @@ impl Apt {
         Ok(())
     }
 
-    /// The version of `linux-headers-RELEASE` and the packages it depends on.
-    pub(super) fn headers(&mut self, release: &str) -> Result<(String, Vec<String>), FetchError> {
-        let package = format!("linux-headers-{release}");
+    /// What `apt-cache show` says of `package` (a name, or `name=version`):
+    /// the newest version only unless `all_versions`. When apt names no
+    /// version, its lists are refreshed once and it is asked again; the text
+    /// is then empty if it still knows none.
+    pub(super) fn show(&mut self, package: &str, all_versions: bool) -> Result<String, FetchError> {
         for attempt in 0..2 {
-            let (ok, text) = output(
-                Command::new("apt-cache")
-                    .args(["show", "--no-all-versions"])
-                    .arg(&package)
-                    .env("LC_ALL", "C"),
-            )?;
-            let field = |name: &str| {
-                text.lines()
-                    .find_map(|l| l.strip_prefix(&format!("{name}: ")))
-                    .map(str::to_string)
-            };
-            if let (true, Some(version)) = (ok, field("Version")) {
-                let depends = field("Depends")
-                    .unwrap_or_default()
-                    .split(',')
-                    .filter_map(|d| d.split_whitespace().next())
-                    .map(|d| d.split('|').next().unwrap_or(d).to_string())
-                    .filter(|d| d.starts_with("linux-"))
-                    .collect();
-                return Ok((version, depends));
+            let mut command = Command::new("apt-cache");
+            command.arg("show").env("LC_ALL", "C");
+            if !all_versions {
+                command.arg("--no-all-versions");
+            }
+            let (ok, text) = output(command.arg(package))?;
+            if ok && text.lines().any(|l| l.starts_with("Version: ")) {
+                return Ok(text);
             }
             if attempt == 0 {
                 self.update()?;
             }
         }
-        Err(FetchError::UnknownRelease {
-            release: release.to_string(),
-            detail: "; check that apt's sources name the distribution the kernel comes from, \
-                     and that the archive still has this ABI (apt-cache search linux-headers)"
-                .into(),
-        })
+        Ok(String::new())
+    }
+
+    /// The version of `linux-headers-RELEASE` and the packages it depends on.
+    pub(super) fn headers(&mut self, release: &str) -> Result<(String, Vec<String>), FetchError> {
+        let text = self.show(&format!("linux-headers-{release}"), false)?;
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+                .map(str::to_string)
+        };
+        let Some(version) = field("Version") else {
+            return Err(FetchError::UnknownRelease {
+                release: release.to_string(),
+                detail: "; check that apt's sources name the distribution the kernel comes from, \
+                         and that the archive still has this ABI (apt-cache search linux-headers)"
+                    .into(),
+            });
+        };
+        let depends = field("Depends")
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|d| d.split_whitespace().next())
+            .map(|d| d.split('|').next().unwrap_or(d).to_string())
+            .filter(|d| d.starts_with("linux-"))
+            .collect();
+        Ok((version, depends))
     }
 
     /// Downloads the packages into `debs` unless they are there, and returns their file names.

@@ -15,6 +15,13 @@ pub enum FetchError {
     Download { packages: String, detail: String },
     /// Unpacking or writing the cache failed.
     Unpack(String),
+    /// The archive has no source package of exactly the version the image was built from.
+    NoMatchingSource {
+        release: String,
+        package: String,
+        image_version: String,
+        available: Vec<String>,
+    },
 }
 
 impl fmt::Display for FetchError {
@@ -33,6 +40,26 @@ impl fmt::Display for FetchError {
                 write!(f, "could not download {packages}: {detail}")
             }
             FetchError::Unpack(detail) => write!(f, "could not unpack the kernel: {detail}"),
+            FetchError::NoMatchingSource {
+                release,
+                package,
+                image_version,
+                available,
+            } => {
+                let has = if available.is_empty() {
+                    "none".to_string()
+                } else {
+                    available.join(", ")
+                };
+                write!(
+                    f,
+                    "the archive has no {package} of version {image_version}, the version \
+                     linux-image-{release} was built from (it has: {has}); a source of another \
+                     version is not the target's source. Pick a release whose source the archive \
+                     still has (apt-cache show {package}), or unpack the source of \
+                     {image_version} from snapshot.debian.org yourself"
+                )
+            }
         }
     }
 }

@@ -8,6 +8,8 @@
 //! <cache>/kernels/<release>/root/.kgpc-dbg-complete   debug vmlinux and System.map too
 //! <cache>/kernels/<release>/root/usr/lib/debug/lib/modules/<release>/...ko
 //!                                             modules' debug objects, each taken when first needed
+//! <cache>/kernels/<release>/source/          the kernel's source (linux-source-X.Y of the
+//!                                             image's version), marked by .kgpc-source-complete
 //! <cache>/kernels/current                    the release `kernel fetch` resolved last
 //! <cache>/lock                                runs take turns (flock)
 //! <cache>/census.lock                         census boots take turns (see crate::vm::census)
@@ -29,12 +31,16 @@ mod module_debug;
 mod package;
 mod paths;
 mod releases;
+mod source;
+mod source_version;
 
 pub use error::FetchError;
 pub(crate) use lock::Lock;
 pub use module_debug::module_debug_object;
 pub use paths::{cache_dir, KernelPaths};
 pub use releases::{cached_releases, current_release, natural_key, valid_release, DEFAULT_FLAVOUR};
+pub use source::{fetch_source, source_dir, source_ready, SourceTree};
+pub use source_version::SourcePackage;
 
 use apt::Apt;
 use module_debug::extract_dbg;

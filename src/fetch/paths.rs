@@ -25,6 +25,10 @@ impl KernelPaths {
     pub fn root(&self) -> PathBuf {
         self.dir.join("root")
     }
+    /// The kernel's source tree (the `linux-source-X.Y` package of the image's version).
+    pub fn source(&self) -> PathBuf {
+        self.dir.join("source")
+    }
     /// The module build tree (the headers package).
     pub fn kdir(&self) -> PathBuf {
         self.root()
