@@ -3,6 +3,7 @@
 //! formatter, the checker and the generator change C only through here.
 
 pub mod braces;
+pub mod definition;
 pub mod lexer;
 pub mod lines;
 pub mod words;
