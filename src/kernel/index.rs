@@ -137,6 +137,23 @@ impl Symbol {
         }
     }
 
+    /// Whether the symbol comes from the source file `wanted`: its compilation
+    /// unit, its declaration's file or its `STT_FILE`, by whole path components.
+    pub fn comes_from(&self, wanted: &str) -> bool {
+        let wanted = wanted.trim_start_matches("./");
+        let candidates = [
+            self.function.as_ref().map(|f| f.cu.as_str()),
+            self.function.as_ref().and_then(|f| f.decl_file.as_deref()),
+            self.stt_file.as_deref(),
+        ];
+        candidates.into_iter().flatten().any(|file| {
+            file == wanted
+                || file.ends_with(&format!("/{wanted}"))
+                || (!wanted.contains('/') && file.rsplit('/').next() == Some(wanted))
+                || wanted.ends_with(&format!("/{file}"))
+        })
+    }
+
     /// The source file: the compilation unit's, else the `STT_FILE` name.
     pub fn file(&self) -> Option<&str> {
         self.function

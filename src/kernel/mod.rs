@@ -25,6 +25,7 @@ pub mod census;
 pub mod checksum;
 pub mod ctype;
 pub mod damage;
+pub mod decl_place;
 pub mod dwarf;
 pub mod dwarf_sections;
 pub mod dwarf_types;

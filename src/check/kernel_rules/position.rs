@@ -77,7 +77,7 @@ impl ObjectRules<'_> {
     fn in_file(&mut self, wanted: &Wanted, symbols: &[Symbol], file: &str) -> FileChoice {
         let name = wanted.name;
         let object = &self.kernel.object_name;
-        let matching: Vec<&Symbol> = symbols.iter().filter(|s| file_matches(s, file)).collect();
+        let matching: Vec<&Symbol> = symbols.iter().filter(|s| s.comes_from(file)).collect();
         let error = match matching.as_slice() {
             [one] if wanted.sympos == 0 || wanted.sympos == one.sympos() => {
                 return FileChoice::Chosen((*one).clone());
@@ -154,26 +154,6 @@ impl ObjectRules<'_> {
         }
         symbols.get(sympos.saturating_sub(1) as usize).cloned()
     }
-}
-
-/// Whether `symbol` comes from the source file `wanted`: its compilation
-/// unit, its declaration's file or its `STT_FILE`, by whole path components.
-fn file_matches(symbol: &Symbol, wanted: &str) -> bool {
-    let wanted = wanted.trim_start_matches("./");
-    let candidates = [
-        symbol.function.as_ref().map(|f| f.cu.as_str()),
-        symbol
-            .function
-            .as_ref()
-            .and_then(|f| f.decl_file.as_deref()),
-        symbol.stt_file.as_deref(),
-    ];
-    candidates.into_iter().flatten().any(|file| {
-        file == wanted
-            || file.ends_with(&format!("/{wanted}"))
-            || (!wanted.contains('/') && file.rsplit('/').next() == Some(wanted))
-            || wanted.ends_with(&format!("/{file}"))
-    })
 }
 
 /// The symbols of one name, one line each: position, file and address.
