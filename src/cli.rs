@@ -148,6 +148,21 @@ A module's debug object is taken from the release's -dbg package into the kgpc
 cache the first time it is asked for; addresses are what nm shows (for a module,
 the offset in its section).")]
     Inspect(InspectArgs),
+    /// Print a function's definition from the source the target was built from.
+    #[command(after_help = "\
+Examples:
+  kgpc kernel fetch --source 6.1.0-57-cloud-amd64    once: the source of that build
+  kgpc source cmdline_proc_show
+  kgpc source kernel_clone --release 6.1.0-57-cloud-amd64
+  kgpc source --in drivers/base/core.c dev_show      one of several functions of a name
+  kgpc source --format json cmdline_proc_show
+
+DWARF of the debug vmlinux says where the function is declared (its file and
+line); kgpc reads that file of the release's source tree in the kgpc cache
+(`kgpc kernel fetch --source`, Debian's linux-source of exactly the image's
+version) and prints the whole definition, from the lines of its return type
+and attributes to its closing brace, after a comment naming file and lines.")]
+    Source(SourceArgs),
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
@@ -213,6 +228,25 @@ pub struct InspectArgs {
     #[arg(long, value_name = "DIR")]
     pub modules: Option<PathBuf>,
     /// How to print the facts.
+    #[arg(long, value_enum, default_value_t = InspectFormat::Human, value_name = "FORMAT")]
+    pub format: InspectFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct SourceArgs {
+    /// The function whose definition to print.
+    #[arg(value_name = "FUNCTION")]
+    pub function: String,
+    /// The vmlinux with debug information.
+    #[arg(long, value_name = "PATH")]
+    pub vmlinux: Option<PathBuf>,
+    /// The release whose debug vmlinux and source tree to read.
+    #[arg(long, value_name = "RELEASE")]
+    pub release: Option<String>,
+    /// The source file of the function, to pick one of several of its name.
+    #[arg(long = "in", value_name = "FILE")]
+    pub in_file: Option<String>,
+    /// How to print the definition (json: {name, file, start_line, end_line, text}).
     #[arg(long, value_enum, default_value_t = InspectFormat::Human, value_name = "FORMAT")]
     pub format: InspectFormat,
 }

@@ -99,6 +99,9 @@ codes! {
     CensusUnavailable = "KGP0115", "no census of tasks at rest: stalled transitions were not checked";
     ModuleWithoutDebugInfo = "KGP0116", "a module was checked without its debug information";
     KernelDamaged = "KGP0117", "a kernel object is damaged: some of its facts are lost";
+    SourceNotFetched = "KGP0118", "the kernel's source is not in the kgpc cache";
+    NoDeclLine = "KGP0119", "DWARF does not say where a function is defined";
+    SourceFileMissing = "KGP0120", "the source tree lacks a function's file or definition";
     CompilerError = "KGP0200", "the C compiler rejected the module's code";
     CompilerWarning = "KGP0201", "the C compiler warned about the module's code";
     KernelBuildFailed = "KGP0202", "the kernel build system failed";

@@ -100,6 +100,10 @@ pub enum Error {
     },
     /// The module was built, and its test in the VM failed.
     Test,
+    /// `kgpc source`: the kgpc cache has no source tree of the release.
+    NoSourceTree { release: String, dir: PathBuf },
+    /// `kgpc source` cannot show the function's definition.
+    Source(crate::source_tree::SourceError),
     /// `kgpc inspect` found no debug vmlinux for any of these releases.
     NoVmlinux { tried: Vec<String> },
     /// `kgpc inspect` cannot read the vmlinux (`module` false) or a module's object.
@@ -114,12 +118,14 @@ impl Error {
         match self {
             Error::Spec | Error::Stdin(_) | Error::NoTestBlock { .. } => EXIT_SPEC_ERRORS,
             Error::Unreadable { .. } | Error::ModuleNotFound { .. } => EXIT_SPEC_ERRORS,
+            Error::Source(_) => EXIT_SPEC_ERRORS,
             Error::UnknownCode { .. } | Error::NoVmlinux { .. } => EXIT_USAGE,
             Error::Output(_) | Error::Write { .. } | Error::WorkDir { .. } => EXIT_OUTPUT,
             Error::NoBuildTree { .. }
             | Error::NoTestImage { .. }
             | Error::NoCensusImage { .. }
             | Error::NotInCache { .. }
+            | Error::NoSourceTree { .. }
             | Error::Fetch(_)
             | Error::Census { .. }
             | Error::Build
@@ -212,6 +218,12 @@ impl Error {
             Error::PatchFirst { span, .. } => {
                 Diagnostic::error(Code::TestLoadNotFound, self.to_string()).at(*span, "named here")
             }
+            Error::NoSourceTree { release, dir } => {
+                Diagnostic::error(Code::SourceNotFetched, self.to_string())
+                    .with_note(format!("looked for {}", dir.display()))
+                    .with_help(format!("fetch it with `kgpc kernel fetch --source {release}`"))
+            }
+            Error::Source(error) => error.diagnostic(),
             Error::NoVmlinux { .. } => Diagnostic::error(Code::KernelUnreadable, self.to_string())
                 .with_help("pass --vmlinux PATH, or fetch Debian's with `kgpc kernel fetch RELEASE`"),
             Error::Unreadable { module: false, .. } => {
@@ -281,6 +293,10 @@ impl fmt::Display for Error {
                 spec.display()
             ),
             Error::Test => write!(f, "the patch failed its test in the VM"),
+            Error::NoSourceTree { release, .. } => {
+                write!(f, "the kgpc cache has no source of {release}")
+            }
+            Error::Source(error) => write!(f, "{error}"),
             Error::NoVmlinux { tried } => write!(
                 f,
                 "no debug vmlinux found for {}; pass --vmlinux PATH (`kgpc kernel fetch RELEASE` fetches Debian's)",

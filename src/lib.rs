@@ -29,6 +29,7 @@ pub mod render;
 pub mod review;
 pub mod scope;
 pub mod source;
+pub mod source_tree;
 pub mod std_specs;
 pub mod stdio;
 pub mod suggest;

@@ -28,7 +28,7 @@ pub fn inspect(args: &InspectArgs) -> Result<(), Error> {
 }
 
 fn run(args: &InspectArgs, session: &mut Session) -> Result<(), Error> {
-    let path = vmlinux_path(args)?;
+    let path = vmlinux_path(&args.vmlinux, &args.release)?;
     let options = OpenOptions {
         cache_dir: Some(cache_dir()),
         progress: true,
@@ -176,11 +176,16 @@ fn not_found(kernel: &Kernel, name: &str) -> String {
 
 /// `--vmlinux`, else the first debug vmlinux found for `--release` or the
 /// releases this machine knows.
-fn vmlinux_path(args: &InspectArgs) -> Result<PathBuf, Error> {
-    if let Some(p) = &args.vmlinux {
+/// The debug vmlinux given, else the one of `release`, else of the running
+/// kernel or a cached one.
+pub(super) fn vmlinux_path(
+    vmlinux: &Option<PathBuf>,
+    release: &Option<String>,
+) -> Result<PathBuf, Error> {
+    if let Some(p) = vmlinux {
         return Ok(p.clone());
     }
-    let releases: Vec<(String, String)> = match &args.release {
+    let releases: Vec<(String, String)> = match release {
         Some(r) => vec![(r.clone(), "given with --release".into())],
         None => release_candidates(),
     };

@@ -10,6 +10,7 @@ mod inspect;
 mod kernel;
 mod review;
 pub(crate) mod session;
+mod source;
 mod test;
 mod test_verdict;
 
@@ -46,6 +47,7 @@ pub fn run(cli: Cli) -> Result<Success, Error> {
         Command::Review(args) => done(review::review(&args)),
         Command::Diff(args) => done(review::diff(&args)),
         Command::Inspect(args) => done(inspect::inspect(&args)),
+        Command::Source(args) => done(source::source(&args)),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut script = Vec::new();
