@@ -151,8 +151,9 @@ fn every_diagnostic_code_has_a_golden_case() {
         }
     }
     // Codes of the checks against a real kernel are shown by tests/kernel_facts/, those
-    // of the census and of module objects by tests/census.rs and tests/module_facts.rs.
-    for test in ["kernel_facts", "census", "module_facts"] {
+    // of the census and of module objects by tests/census.rs and tests/module_facts.rs,
+    // those of `kgpc source` by tests/source.rs.
+    for test in ["kernel_facts", "census", "module_facts", "source"] {
         all.push_str(&test_source(test));
     }
     let (_, list, _) = kgpc(&root(), &["explain", "--list"], Path::new("/nonexistent"));

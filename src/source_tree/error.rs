@@ -104,7 +104,10 @@ impl SourceError {
                     .with_help("name the function's file with --in FILE, as `in \"FILE\"` does in specs")
             }
             SourceError::NoDeclLine { .. } => Diagnostic::error(Code::NoDeclLine, self.to_string())
-                .with_help("pass the target's debug vmlinux (Debian's -dbg package), whose DWARF has the lines"),
+                .with_help(
+                    "a function written in assembly has no DWARF entry; for a C function, pass the \
+                     target's debug vmlinux (Debian's -dbg package), whose DWARF has the lines",
+                ),
             SourceError::FileMissing { .. } | SourceError::NoDefinition { .. } => {
                 Diagnostic::error(Code::SourceFileMissing, self.to_string()).with_help(
                     "the source tree is not the one the kernel was built from: fetch it again with \

@@ -78,12 +78,19 @@ fn is_inside(file: &str) -> bool {
 
 /// The one function symbol of `name`, in `in_file` if given.
 fn pick_symbol(kernel: &Kernel, name: &str, in_file: Option<&str>) -> Result<Symbol, SourceError> {
-    let functions: Vec<Symbol> = kernel
-        .index()
-        .symbols_named(name)
-        .into_iter()
+    let symbols = kernel.index().symbols_named(name);
+    let functions: Vec<Symbol> = symbols
+        .iter()
         .filter(|s| s.function.is_some())
+        .cloned()
         .collect();
+    if functions.is_empty() && !symbols.is_empty() {
+        // A symbol DWARF does not describe, such as a function written in assembly.
+        return Err(SourceError::NoDeclLine {
+            name: name.to_string(),
+            object: kernel.object_name.clone(),
+        });
+    }
     if functions.is_empty() {
         return Err(SourceError::NotFound {
             name: name.to_string(),
