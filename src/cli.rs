@@ -344,6 +344,15 @@ pub struct KernelArgs {
 #[derive(Subcommand, Debug, Clone)]
 pub enum KernelCommand {
     /// Download a kernel's packages into the cache and unpack what kgpc needs.
+    #[command(after_help = "\
+Examples:
+  kgpc kernel fetch                                the current Debian 12 cloud kernel
+  kgpc kernel fetch 6.1.0-57-cloud-amd64 --no-dbg  without the 283 MB debug package
+  kgpc kernel fetch --source 6.1.0-57-cloud-amd64  its source, for `kgpc source`
+
+--source takes linux-source-X.Y of exactly the version of linux-image-RELEASE
+(both read from apt's metadata) and unpacks it into
+<cache>/kernels/RELEASE/source/; an archive without that version is refused.")]
     Fetch {
         /// The release, as `uname -r` prints it, such as 6.1.0-57-cloud-amd64
         /// [default: the one Debian's linux-image-cloud-amd64 depends on now]

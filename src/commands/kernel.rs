@@ -19,7 +19,7 @@ pub fn kernel(args: &KernelArgs) -> Result<(), Error> {
                 || fetch::current_release(&cache, fetch::DEFAULT_FLAVOUR),
                 Ok,
             );
-            if *source {
+            if *source || *print == KernelPart::Source {
                 fetch_source(&cache, release)
             } else {
                 fetch_kernel(&cache, release, *no_dbg, *print)
