@@ -227,9 +227,9 @@ pub struct InspectArgs {
     /// A directory holding module objects (searched recursively).
     #[arg(long, value_name = "DIR")]
     pub modules: Option<PathBuf>,
-    /// How to print the facts.
-    #[arg(long, value_enum, default_value_t = InspectFormat::Human, value_name = "FORMAT")]
-    pub format: InspectFormat,
+    /// How to print the facts (json: an array with one object per function symbol).
+    #[arg(long, value_enum, default_value_t = FactsFormat::Human, value_name = "FORMAT")]
+    pub format: FactsFormat,
 }
 
 #[derive(Args, Debug)]
@@ -247,15 +247,16 @@ pub struct SourceArgs {
     #[arg(long = "in", value_name = "FILE")]
     pub in_file: Option<String>,
     /// How to print the definition (json: {name, file, start_line, end_line, text}).
-    #[arg(long, value_enum, default_value_t = InspectFormat::Human, value_name = "FORMAT")]
-    pub format: InspectFormat,
+    #[arg(long, value_enum, default_value_t = FactsFormat::Human, value_name = "FORMAT")]
+    pub format: FactsFormat,
 }
 
+/// How `inspect` and `source` print what they found.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InspectFormat {
+pub enum FactsFormat {
     /// Readable text.
     Human,
-    /// A JSON array with one object per function symbol.
+    /// JSON, for programs; the option's help gives its shape.
     Json,
 }
 

@@ -2,7 +2,7 @@
 //! is written.
 
 use super::session::Session;
-use crate::cli::{InspectArgs, InspectFormat, MessageFormat};
+use crate::cli::{FactsFormat, InspectArgs, MessageFormat};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
@@ -127,15 +127,15 @@ fn census_or_warning<'a>(session: &mut Session, outcome: &'a Outcome) -> Option<
     }
 }
 
-fn print_facts(all: &[FunctionFacts], format: InspectFormat) {
+fn print_facts(all: &[FunctionFacts], format: FactsFormat) {
     match format {
-        InspectFormat::Json => {
+        FactsFormat::Json => {
             crate::outln!(
                 "{}",
                 serde_json::to_string_pretty(all).unwrap_or_else(|_| "[]".into())
             );
         }
-        InspectFormat::Human => {
+        FactsFormat::Human => {
             for f in all {
                 crate::out!("{}", human(f));
             }

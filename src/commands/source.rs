@@ -2,7 +2,7 @@
 
 use super::inspect::vmlinux_path;
 use super::session::Session;
-use crate::cli::{InspectFormat, MessageFormat, SourceArgs};
+use crate::cli::{FactsFormat, MessageFormat, SourceArgs};
 use crate::error::Error;
 use crate::fetch::{cache_dir, source_dir, source_ready};
 use crate::kernel::{Kernel, OpenOptions};
@@ -40,11 +40,11 @@ fn run(args: &SourceArgs) -> Result<(), Error> {
     let found = definition(&kernel, &tree.dir, &args.function, args.in_file.as_deref())
         .map_err(Error::Source)?;
     match args.format {
-        InspectFormat::Human => {
+        FactsFormat::Human => {
             crate::outln!("{}", header(&found, &release));
             crate::out!("{}", found.text);
         }
-        InspectFormat::Json => {
+        FactsFormat::Json => {
             let json = serde_json::to_string_pretty(&found).unwrap_or_default();
             crate::outln!("{json}");
         }
