@@ -3,10 +3,10 @@
 //! demand, following the DIE's abstract origin or specification to the DIE
 //! that carries them.
 
-use super::dwarf::{FileNames, R};
+use super::dwarf::{origin_of, FileNames, R};
 use super::index::Function;
 use super::Kernel;
-use gimli::{constants, AttributeValue, DebugInfoOffset, Dwarf, Unit, UnitOffset};
+use gimli::{constants, DebugInfoOffset, Dwarf, Unit, UnitOffset};
 
 /// How many origins or specifications are followed before giving up.
 const ORIGINS_FOLLOWED: usize = 6;
@@ -53,13 +53,7 @@ fn place_of(dwarf: &Dwarf<R<'_>>, unit_off: u64, die: u64) -> Option<DeclPlace> 
             let file = FileNames::new(dwarf, &unit).name(file)?;
             return Some(DeclPlace { file, line });
         }
-        match entry
-            .attr_value(constants::DW_AT_abstract_origin)
-            .or_else(|| entry.attr_value(constants::DW_AT_specification))
-        {
-            Some(AttributeValue::UnitRef(next)) => at = next,
-            _ => return None,
-        }
+        at = origin_of(&entry)?;
     }
     None
 }

@@ -112,6 +112,18 @@ pub fn scan<'a>(
     Ok(facts)
 }
 
+/// The DIE a DIE takes its declaration from, its abstract origin or the
+/// declaration it specifies, within the same unit; `None` when it has none.
+pub fn origin_of(entry: &gimli::DebuggingInformationEntry<R<'_>>) -> Option<gimli::UnitOffset> {
+    match entry
+        .attr_value(gimli::constants::DW_AT_abstract_origin)
+        .or_else(|| entry.attr_value(gimli::constants::DW_AT_specification))
+    {
+        Some(gimli::AttributeValue::UnitRef(next)) => Some(next),
+        _ => None,
+    }
+}
+
 /// The file names of a unit's line program, for `DW_AT_decl_file`.
 pub(crate) struct FileNames<'u, 'a> {
     dwarf: &'u Dwarf<R<'a>>,

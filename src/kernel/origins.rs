@@ -6,7 +6,7 @@
 //! tells them apart with its `DW_AT_decl_file`. This reads it on demand from
 //! the DIEs of a caller.
 
-use super::dwarf::{FileNames, R};
+use super::dwarf::{origin_of, FileNames, R};
 use super::dwarf_sections::bytes;
 use super::Kernel;
 use gimli::{constants, AttributeValue, DebugInfoOffset, Dwarf, Unit, UnitOffset};
@@ -139,13 +139,7 @@ fn named_decl_file(
             }
             return FileNames::new(dwarf, unit).name(decl_file?);
         }
-        match entry
-            .attr_value(constants::DW_AT_abstract_origin)
-            .or_else(|| entry.attr_value(constants::DW_AT_specification))
-        {
-            Some(AttributeValue::UnitRef(next)) => at = next,
-            _ => return None,
-        }
+        at = origin_of(&entry)?;
     }
     None
 }
