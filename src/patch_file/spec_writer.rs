@@ -1,0 +1,1 @@
+//! The spec `kgpc new --from-patch` writes for a fix.
