@@ -144,10 +144,12 @@ fn read_named(
             let outside = outside_scope(&refusal, scope, &verb, &shown_text, path.span);
             return Err(Box::new(match (&refusal, outside) {
                 (_, Some(d)) => d,
-                (Refusal::Io(e), None) => unreadable(describe_io(e))
-                    .with_help(format!("{noun}s are resolved against the directory of the spec")),
-                _ => unreadable("it has no directory to be resolved against".into())
-                    .with_help(format!("{noun}s need a spec read from a file, not from standard input")),
+                (Refusal::Io(e), None) => unreadable(describe_io(e)).with_help(format!(
+                    "{noun}s are resolved against the directory of the spec"
+                )),
+                _ => unreadable("it has no directory to be resolved against".into()).with_help(
+                    format!("{noun}s need a spec read from a file, not from standard input"),
+                ),
             }));
         }
     };
@@ -157,8 +159,7 @@ fn read_named(
             Ok(sources.add(name, text, Origin::Disk(resolved.shown)))
         }
         Err(error) => {
-            let mut d = unreadable(error.to_string())
-                .with_help(kind.what());
+            let mut d = unreadable(error.to_string()).with_help(kind.what());
             d.code = refusal_or(&error, Code::UnreadableFile);
             Err(Box::new(d))
         }

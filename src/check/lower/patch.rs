@@ -139,9 +139,9 @@ impl Lowerer<'_> {
     ) {
         let changes = has_fix
             || own
-            .objects
-            .iter()
-            .any(|o| !o.funcs.is_empty() || !o.callbacks.is_empty())
+                .objects
+                .iter()
+                .any(|o| !o.funcs.is_empty() || !o.callbacks.is_empty())
             || !own.shadows.is_empty();
         if changes || self.diagnostics.has_errors() {
             return;
