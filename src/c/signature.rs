@@ -135,10 +135,8 @@ fn head_type(text: &str, head: &[Token]) -> String {
     }
     let mut out = String::new();
     for w in kept {
-        let glue = out.is_empty() || out.ends_with('*') || w == "*" && out.ends_with('*');
-        if !glue {
-            out.push(' ');
-        } else if w == "*" && !out.is_empty() && !out.ends_with('*') {
+        let glued = out.is_empty() || (w == "*" && out.ends_with('*'));
+        if !glued {
             out.push(' ');
         }
         out.push_str(w);
