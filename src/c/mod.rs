@@ -6,4 +6,5 @@ pub mod braces;
 pub mod definition;
 pub mod lexer;
 pub mod lines;
+pub mod signature;
 pub mod words;

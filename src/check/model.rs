@@ -26,6 +26,18 @@ pub struct Model {
     pub inputs: Vec<InputFile>,
     /// What `kgpc test` checks, if the spec has a `test` block.
     pub test: Option<TestPlan>,
+    /// The fix as written upstream, if the spec gives it as a patch.
+    pub fix: Option<UpstreamFix>,
+}
+
+/// A `fix "FILE.patch"` item: the patch file, read into the source map.
+#[derive(Debug, Clone)]
+pub struct UpstreamFix {
+    /// The path as the spec wrote it.
+    pub path: String,
+    pub file: crate::source::FileId,
+    /// The span of the path in the spec.
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]
