@@ -69,6 +69,43 @@ impl KpatchKind {
     }
 }
 
+/// How a kpatch macro maps to the language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conversion {
+    /// A callback of the object the file belongs to: `pre_patch`, `post_patch`,
+    /// `pre_unpatch` or `post_unpatch`.
+    Callback(&'static str),
+    /// Nothing in the language does it; the advice says what to do instead.
+    Advice(&'static str),
+}
+
+impl KpatchKind {
+    /// What the macro becomes in a spec.
+    pub fn conversion(self) -> Conversion {
+        match self {
+            KpatchKind::PrePatchCallback => Conversion::Callback("pre_patch"),
+            KpatchKind::PostPatchCallback | KpatchKind::LoadHook => Conversion::Callback("post_patch"),
+            KpatchKind::PreUnpatchCallback | KpatchKind::UnloadHook => Conversion::Callback("pre_unpatch"),
+            KpatchKind::PostUnpatchCallback => Conversion::Callback("post_unpatch"),
+            KpatchKind::Include => Conversion::Advice("drop the include: kgpc needs no header of its own"),
+            KpatchKind::IgnoreFunction => Conversion::Advice(
+                "kgpc cannot leave a changed function out: drop the macro, and the change to the function from the patch",
+            ),
+            KpatchKind::IgnoreSection | KpatchKind::IgnoreStatic => Conversion::Advice(
+                "kgpc compares functions, not sections or static data: drop the macro",
+            ),
+            KpatchKind::ForceUnsafe => Conversion::Advice(
+                "kgpc refuses what a live patch cannot change, with the reason: drop the macro and rework the change",
+            ),
+            KpatchKind::Printk => Conversion::Advice("use pr_info() or printk() instead"),
+            KpatchKind::SyscallDefine => Conversion::Advice(
+                "write the system call with the kernel's own SYSCALL_DEFINEn, as the target's source has it",
+            ),
+            KpatchKind::Other => Conversion::Advice("kgpc knows no equivalent: drop the macro"),
+        }
+    }
+}
+
 /// Every kpatch macro the files' added lines use, in patch order.
 pub(super) fn find(files: &[FileDiff]) -> Vec<KpatchMacro> {
     let mut found = Vec::new();

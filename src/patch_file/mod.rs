@@ -12,7 +12,7 @@ mod parse;
 pub mod spec_writer;
 
 pub use apply::{apply, Applied, AppliedHunk, HunkFailure};
-pub use kpatch::{KpatchKind, KpatchMacro};
+pub use kpatch::{Conversion, KpatchKind, KpatchMacro};
 pub use parse::parse;
 
 /// A parsed patch file: the mail it came in (empty for a bare diff) and the
@@ -70,7 +70,8 @@ pub struct Tag {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileDiff {
     /// The file before the change, `None` for a new file (`/dev/null`). Git's
-    /// `a/` prefix is stripped (`-p1`); a plain `diff -u` path is as given.
+    /// `a/` prefix is stripped (`-p1`), and so is that of a plain diff whose
+    /// paths are all `a/...` and `b/...`; other plain `diff -u` paths are as given.
     pub old_path: Option<String>,
     /// The file after the change, `None` for a deleted file.
     pub new_path: Option<String>,

@@ -210,11 +210,13 @@ impl<'a> Reader<'a> {
 
     /// Reads a `---` and `+++` pair and the hunks after it.
     fn read_file(&mut self, git: Option<GitHeader>) {
-        let strip = git.is_some();
         let text_after =
             |line: Option<&str>| line.and_then(|l| l.get(4..)).unwrap_or("").to_string();
-        let old = text_after(self.line());
-        let new = text_after(self.lines.get(self.i + 1).copied());
+        let (old, new) = (
+            text_after(self.line()),
+            text_after(self.lines.get(self.i + 1).copied()),
+        );
+        let strip = git.is_some() || git_prefixes(&old, &new);
         let mut file = FileDiff {
             old_path: header_path(&old, "a/", strip),
             new_path: header_path(&new, "b/", strip),
@@ -355,6 +357,15 @@ fn hunk_header(line: &str) -> Option<(usize, usize, usize, usize, String)> {
         new_len,
         section.trim().to_string(),
     ))
+}
+
+/// Whether a plain diff names its files as git does, `a/PATH` and `b/PATH`
+/// (or `/dev/null`), so that they are read with `-p1` as git's are.
+fn git_prefixes(old: &str, new: &str) -> bool {
+    let (old, new) = (header_path(old, "", false), header_path(new, "", false));
+    let prefixed =
+        |path: &Option<String>, prefix: &str| path.as_ref().is_none_or(|p| p.starts_with(prefix));
+    (old.is_some() || new.is_some()) && prefixed(&old, "a/") && prefixed(&new, "b/")
 }
 
 /// The path of a `---` or `+++` line: `None` for `/dev/null`, without a

@@ -180,10 +180,17 @@ rename to lib/b.c
 
 #[test]
 fn a_plain_diff_u_keeps_its_paths_and_drops_timestamps() {
-    let text = "--- a/x.c\t2024-03-12 10:00:00.000000000 +0100\n+++ b/x.c\t2024-03-12 10:01:00.000000000 +0100\n@@ -1 +1 @@ f(void)\n-a\n+b\n";
+    let text = "--- x.c.orig\t2024-03-12 10:00:00.000000000 +0100\n+++ x.c\t2024-03-12 10:01:00.000000000 +0100\n@@ -1 +1 @@ f(void)\n-a\n+b\n";
     let patch = parse(text).expect("the diff parses");
-    assert_eq!(patch.files[0].old_path.as_deref(), Some("a/x.c"));
+    assert_eq!(patch.files[0].old_path.as_deref(), Some("x.c.orig"));
+    assert_eq!(patch.files[0].new_path.as_deref(), Some("x.c"));
     assert_eq!(patch.files[0].hunks[0].section, "f(void)");
+    let git_like =
+        parse("--- a/fs/x.c\n+++ b/fs/x.c\n@@ -1 +1 @@\n-a\n+b\n").expect("the diff parses");
+    assert_eq!(git_like.files[0].old_path.as_deref(), Some("fs/x.c"));
+    let one_side =
+        parse("--- a/fs/x.c\n+++ fs/x.c\n@@ -1 +1 @@\n-a\n+b\n").expect("the diff parses");
+    assert_eq!(one_side.files[0].old_path.as_deref(), Some("a/fs/x.c"));
 }
 
 /// The errors of a text, as (line, the start of the message).
