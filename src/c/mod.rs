@@ -8,4 +8,5 @@ pub mod definition;
 pub mod lexer;
 pub mod line_starts;
 pub mod lines;
+pub mod top_level;
 pub mod words;
