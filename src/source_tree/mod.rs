@@ -3,6 +3,7 @@
 //! name), DWARF says where it is declared, and that file of the release's
 //! source tree (`kgpc kernel fetch --source`) gives the definition's lines.
 
+pub mod changes;
 mod error;
 
 pub use error::SourceError;
