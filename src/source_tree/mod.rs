@@ -3,9 +3,20 @@
 //! name), DWARF says where it is declared, and that file of the release's
 //! source tree (`kgpc kernel fetch --source`) gives the definition's lines.
 
+pub mod compile;
+mod compile_error;
 mod error;
+mod mirror;
+pub mod object_diff;
+mod object_pieces;
+mod object_targets;
 
+pub use compile::{compile_unit, CompiledUnit, UnitKind};
+pub use compile_error::{CompileError, LocatedMessage};
 pub use error::SourceError;
+pub use object_diff::{
+    compare, Change, DataChange, FunctionChange, ObjectChanges, ObjectDiffError,
+};
 
 use crate::c::definition::find_definition;
 use crate::kernel::{Kernel, Symbol};
