@@ -4,7 +4,10 @@
 //! function. Needs `kgpc kernel fetch --source` (the build tree and the
 //! source tree in the kgpc cache); without them every test fails and says so.
 
-use kgpc::source_tree::{compare, compile_unit, Change, CompileError, ObjectChanges, UnitKind};
+use kgpc::source_tree::{
+    compare, compile_unit, mark_line_only, renumbered, Change, CompileError, ObjectChanges,
+    UnitKind,
+};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -39,7 +42,7 @@ fn edited(text: &str, from: &str, to: &str) -> String {
 }
 
 /// Compiles the original and the patched text of `rel_path` and compares them.
-fn changes(rel_path: &str, patched: impl Fn(&str) -> String) -> ObjectChanges {
+fn compile_and_compare(rel_path: &str, patched: impl Fn(&str) -> String) -> ObjectChanges {
     let (build, source) = trees();
     let work = tempfile::tempdir().expect("a temporary directory");
     let text = original(&source, rel_path);
@@ -56,7 +59,6 @@ fn changes(rel_path: &str, patched: impl Fn(&str) -> String) -> ObjectChanges {
     compare(&before.object, &after.object).expect("the objects compare")
 }
 
-#[allow(dead_code)]
 fn change_of(changes: &ObjectChanges, name: &str) -> Change {
     changes
         .function(name)
@@ -66,7 +68,7 @@ fn change_of(changes: &ObjectChanges, name: &str) -> Change {
 
 #[test]
 fn a_changed_string_changes_only_its_function() {
-    let changes = changes("fs/proc/cmdline.c", |text| {
+    let changes = compile_and_compare("fs/proc/cmdline.c", |text| {
         edited(text, "seq_putc(m, '\\n');", "seq_puts(m, \" kgpc\\n\");")
     });
     let show = changes.function("cmdline_proc_show").expect("the function");
@@ -186,5 +188,204 @@ fn compiler_errors_are_located_at_the_lines_of_the_file() {
     assert!(
         matches!(path_error, Err(CompileError::BadPath { .. })),
         "{path_error:?}"
+    );
+}
+
+#[test]
+fn a_change_to_an_inlined_static_function_changes_its_caller() {
+    let changes = compile_and_compare("fs/proc/stat.c", |text| {
+        edited(
+            text,
+            "seq_write(p, zeros, 2 * inc);",
+            "seq_write(p, zeros, 2 * inc - 1);",
+        )
+    });
+    // gcc inlined show_irq_gap (through show_all_irqs) into show_stat: it has no symbol.
+    assert!(changes.function("show_irq_gap").is_none(), "{changes:#?}");
+    assert!(changes.function("show_all_irqs").is_none(), "{changes:#?}");
+    assert_eq!(change_of(&changes, "show_stat"), Change::Changed);
+    let show_stat = changes.function("show_stat").expect("show_stat");
+    assert!(
+        show_stat.local_data.iter().any(|d| d.starts_with("zeros")),
+        "{show_stat:?}"
+    );
+    assert!(
+        show_stat.undefined.contains(&"seq_write".to_string()),
+        "{show_stat:?}"
+    );
+    for unchanged in ["stat_open", "proc_stat_init"] {
+        assert_eq!(
+            change_of(&changes, unchanged),
+            Change::Unchanged,
+            "{unchanged}"
+        );
+    }
+    assert_eq!(changes.changed_functions().count(), 1, "{changes:#?}");
+}
+
+#[test]
+fn a_change_to_an_init_function_is_in_init_text() {
+    let changes = compile_and_compare("fs/proc/cmdline.c", |text| {
+        edited(
+            text,
+            "proc_create_single(\"cmdline\", 0,",
+            "proc_create_single(\"cmdline\", 0444,",
+        )
+    });
+    let init = changes
+        .function("proc_cmdline_init")
+        .expect("the init function");
+    assert_eq!(init.change, Change::Changed);
+    assert!(init.init, "{init:?}");
+    assert_eq!(change_of(&changes, "cmdline_proc_show"), Change::Unchanged);
+    assert!(!changes.function("cmdline_proc_show").expect("show").init);
+}
+
+#[test]
+fn changed_initial_values_of_data_are_reported() {
+    // A constant table of a function (read-only, local) and a global variable.
+    let changes = compile_and_compare("fs/proc/stat.c", |text| {
+        edited(
+            text,
+            "\" 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\"",
+            "\" 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1\"",
+        )
+    });
+    let zeros = changes
+        .data
+        .iter()
+        .find(|d| d.name.starts_with("zeros"))
+        .unwrap_or_else(|| panic!("no zeros in {:?}", changes.data));
+    assert_eq!(zeros.change, Change::Changed);
+    assert!(!zeros.writable && !zeros.global, "{zeros:?}");
+    assert_eq!(changes.changed_data().count(), 1, "{:?}", changes.data);
+    // The code that uses the table is the same.
+    assert_eq!(changes.changed_functions().count(), 0, "{changes:#?}");
+
+    let globals = compile_and_compare("kernel/capability.c", |text| {
+        edited(
+            text,
+            "int file_caps_enabled = 1;",
+            "int file_caps_enabled = 0;",
+        )
+    });
+    let caps = globals
+        .data_item("file_caps_enabled")
+        .expect("the variable");
+    assert_eq!(caps.change, Change::Changed);
+    assert!(caps.writable && caps.global, "{caps:?}");
+    assert_eq!(globals.changed_data().count(), 1, "{:?}", globals.data);
+    assert_eq!(globals.changed_functions().count(), 0, "{globals:#?}");
+}
+
+#[test]
+fn a_comment_is_no_change() {
+    let changes = compile_and_compare("fs/proc/cmdline.c", |text| {
+        edited(
+            text,
+            "\tseq_puts(m, saved_command_line);\n",
+            "\t/*\n\t * The command line, as the boot loader gave it.\n\t */\n\tseq_puts(m, saved_command_line);\n",
+        )
+    });
+    assert!(changes.functions.len() >= 2, "{changes:#?}");
+    assert_eq!(changes.changed_functions().count(), 0, "{changes:#?}");
+    assert_eq!(changes.changed_data().count(), 0, "{:?}", changes.data);
+}
+
+#[test]
+fn lines_that_only_move_are_told_from_changes() {
+    let (build, source) = trees();
+    let work = tempfile::tempdir().expect("a temporary directory");
+    let rel_path = "fs/proc/generic.c";
+    let text = original(&source, rel_path);
+    // Three lines more at the top of the file, and one real change further down.
+    let patched = edited(
+        &edited(
+            &text,
+            "#include <linux/cache.h>\n",
+            "#include <linux/cache.h>\n\n/*\n */\n",
+        ),
+        "WARN(1, \"name '.'\\n\");",
+        "WARN(1, \"name '.' (a dot)\\n\");",
+    );
+    let compile = |text: &str, dir: &str| {
+        compile_unit(&build, &source, rel_path, text, &work.path().join(dir))
+            .unwrap_or_else(|e| panic!("{dir} compiles: {e}"))
+            .object
+    };
+    let original_object = compile(&text, "a");
+    let patched_object = compile(&patched, "b");
+    let mapped_object = compile(&renumbered(&text, &patched), "c");
+    let mut changes = compare(&original_object, &patched_object).expect("the objects compare");
+    // Only the moved lines of the WARN entries differ in these functions.
+    assert_eq!(
+        change_of(&changes, "remove_proc_entry"),
+        Change::LineOnly,
+        "{changes:#?}"
+    );
+    assert_eq!(change_of(&changes, "proc_register"), Change::LineOnly);
+    // A function without WARN entries.
+    assert_eq!(change_of(&changes, "proc_lookup_de"), Change::Unchanged);
+    let mapped = compare(&original_object, &mapped_object).expect("the objects compare");
+    mark_line_only(&mut changes, &mapped);
+    assert_eq!(change_of(&changes, "remove_proc_entry"), Change::LineOnly);
+    let changed: Vec<&str> = changes
+        .functions
+        .iter()
+        .filter(|f| f.change == Change::Changed)
+        .map(|f| f.name.as_str())
+        .collect();
+    eprintln!("{changed:?}");
+    assert!(
+        changes.data.iter().all(|d| d.change != Change::Changed),
+        "{:?}",
+        changes.data
+    );
+}
+
+#[test]
+fn dynamic_debug_records_that_only_move_are_line_only() {
+    let (build, source) = trees();
+    let work = tempfile::tempdir().expect("a temporary directory");
+    let rel_path = "kernel/freezer.c";
+    let text = original(&source, rel_path);
+    let patched = edited(
+        &text,
+        "#include <linux/kthread.h>\n",
+        "#include <linux/kthread.h>\n\n\n",
+    );
+    let compile = |text: &str, dir: &str| {
+        compile_unit(&build, &source, rel_path, text, &work.path().join(dir))
+            .unwrap_or_else(|e| panic!("{dir} compiles: {e}"))
+            .object
+    };
+    let original_object = compile(&text, "a");
+    let mut changes = compare(&original_object, &compile(&patched, "b")).expect("compared");
+    // The records of pr_debug hold their line numbers.
+    let records = changes.changed_data().count();
+    assert!(records >= 2, "{:?}", changes.data);
+    assert!(
+        changes.changed_data().all(|d| d.section == "__dyndbg"),
+        "{:?}",
+        changes.data
+    );
+    // Their functions' code is the same; their WARN entries moved.
+    assert!(
+        changes
+            .changed_functions()
+            .all(|f| f.change == Change::LineOnly),
+        "{changes:#?}"
+    );
+    let mapped = compare(
+        &original_object,
+        &compile(&renumbered(&text, &patched), "c"),
+    )
+    .expect("compared");
+    mark_line_only(&mut changes, &mapped);
+    assert_eq!(changes.changed_data().count(), records);
+    assert!(
+        changes.changed_data().all(|d| d.change == Change::LineOnly),
+        "{:?}",
+        changes.data
     );
 }

@@ -6,6 +6,7 @@
 pub mod compile;
 mod compile_error;
 mod error;
+pub mod line_map;
 mod mirror;
 pub mod object_diff;
 mod object_pieces;
@@ -14,8 +15,9 @@ mod object_targets;
 pub use compile::{compile_unit, CompiledUnit, UnitKind};
 pub use compile_error::{CompileError, LocatedMessage};
 pub use error::SourceError;
+pub use line_map::renumbered;
 pub use object_diff::{
-    compare, Change, DataChange, FunctionChange, ObjectChanges, ObjectDiffError,
+    compare, mark_line_only, Change, DataChange, FunctionChange, ObjectChanges, ObjectDiffError,
 };
 
 use crate::c::definition::find_definition;

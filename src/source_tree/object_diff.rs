@@ -131,10 +131,11 @@ pub fn compare(original: &Path, patched: &Path) -> Result<ObjectChanges, ObjectD
     Ok(compare_pieces(&before, &after))
 }
 
-/// Turns into [`Change::LineOnly`] each changed function that is unchanged
-/// in `mapped`: the comparison of the original with the patched text compiled
-/// again with its lines numbered as the original's (`line_map::renumbered`),
-/// so that `__LINE__` and line entries cannot differ.
+/// Turns into [`Change::LineOnly`] each changed function and data item that
+/// is unchanged in `mapped`: the comparison of the original with the patched
+/// text compiled again with its lines numbered as the original's
+/// ([`super::line_map::renumbered`]), in which `__LINE__`, `WARN` entries and
+/// dynamic debug records cannot differ.
 pub fn mark_line_only(changes: &mut ObjectChanges, mapped: &ObjectChanges) {
     for function in &mut changes.functions {
         let same_without_lines = mapped
@@ -142,6 +143,14 @@ pub fn mark_line_only(changes: &mut ObjectChanges, mapped: &ObjectChanges) {
             .is_some_and(|m| m.change == Change::Unchanged);
         if function.change == Change::Changed && same_without_lines {
             function.change = Change::LineOnly;
+        }
+    }
+    for item in &mut changes.data {
+        let same_without_lines = mapped
+            .data_item(&item.name)
+            .is_some_and(|m| m.change == Change::Unchanged);
+        if item.change == Change::Changed && same_without_lines {
+            item.change = Change::LineOnly;
         }
     }
 }
@@ -229,10 +238,16 @@ fn compare_groups(before: &Group<'_>, after: &Group<'_>) -> Change {
 
 fn same_piece(a: &Piece, b: &Piece) -> bool {
     a.key == b.key
-        && a.section == b.section
+        && section_kind(a) == section_kind(b)
         && a.global == b.global
         && a.bytes == b.bytes
         && a.relocs == b.relocs
+}
+
+/// A piece's section without the piece's own name: `.rodata.` for
+/// `.rodata.__func__.3`, whose number may differ between the compiles.
+fn section_kind(piece: &Piece) -> String {
+    piece.section.replace(&piece.name, "")
 }
 
 fn compare_pieces(before: &Pieces, after: &Pieces) -> ObjectChanges {

@@ -336,20 +336,19 @@ fn rename_numbered(syms: &mut [Sym], resolved: &Resolved) {
     }
 }
 
-/// The name without gcc's or `__UNIQUE_ID`'s number, for a numbered static.
+/// The name without gcc's number (`NAME.N`) and `__UNIQUE_ID`'s
+/// (`__UNIQUE_ID_NAMEN`), for a numbered static.
 fn numbered_base(name: &str) -> Option<&str> {
-    if let Some((base, number)) = name.rsplit_once('.') {
-        if !base.is_empty() && !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
-            return Some(base);
+    let mut base = name;
+    if let Some((stem, number)) = name.rsplit_once('.') {
+        if !stem.is_empty() && !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
+            base = stem;
         }
     }
-    if name.starts_with("__UNIQUE_ID_") {
-        let base = name.trim_end_matches(|c: char| c.is_ascii_digit());
-        if base.len() < name.len() {
-            return Some(base);
-        }
+    if base.starts_with("__UNIQUE_ID_") {
+        base = base.trim_end_matches(|c: char| c.is_ascii_digit());
     }
-    None
+    (base.len() < name.len()).then_some(base)
 }
 
 /// The function a gcc clone (`.part.N`, `.isra.N`, `.constprop.N`, `.cold`)
