@@ -105,6 +105,9 @@ fn files_of_vmlinux_and_of_modules_compile_as_the_kernel_built_them() {
         ("fs/proc/cmdline.c", UnitKind::BuiltIn, "proc"),
         ("kernel/fork.c", UnitKind::BuiltIn, "fork"),
         ("net/sched/sch_netem.c", UnitKind::Module, "sch_netem"),
+        // A file of a module of many files, in a directory without a Makefile
+        // (fs/xfs/Makefile lists libxfs/xfs_ag.o), with the module's -I flags.
+        ("fs/xfs/libxfs/xfs_ag.c", UnitKind::Module, "xfs"),
     ] {
         let text = original(&source, rel_path);
         let unit = compile_unit(&build, &source, rel_path, &text, &work.path().join(modname))

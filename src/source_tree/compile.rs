@@ -5,7 +5,7 @@
 //! item has a section of its own to compare.
 
 use super::compile_error::{located_messages, CompileError};
-use super::mirror::{self, UnitPath, MEMBERSHIP_MARK};
+use super::mirror::{self, Layout, UnitPath, MEMBERSHIP_MARK};
 use std::fs;
 use std::io::{Read, Seek};
 use std::os::unix::process::CommandExt;
@@ -80,7 +80,7 @@ pub fn compile_unit(
     for dir in [&tree, &temp] {
         fs::create_dir_all(dir).map_err(|e| CompileError::io(dir, e))?;
     }
-    mirror::lay_out(source, &tree, &unit)?;
+    let layout = mirror::lay_out(source, &tree, &unit)?;
     let object = tree.join(unit.object());
     let cmd_file = tree.join(unit.dir()).join(format!(".{}.o.cmd", unit.stem));
     for stale in [&object, &cmd_file] {
@@ -96,7 +96,7 @@ pub fn compile_unit(
     let (status, log) = run_make(build, &tree, &temp, &unit)?;
     let kind = membership(&log);
     if !status.success() || !object.is_file() {
-        return Err(failure(&unit, &log, kind, build, source, &tree));
+        return Err(failure(&unit, &layout, &log, kind, build, source, &tree));
     }
     let kind = match kind {
         Some(Some(kind)) => kind,
@@ -138,6 +138,15 @@ fn run_make(
         .env("TMPDIR", temp);
     for name in ENV_REMOVED {
         command.env_remove(name);
+    }
+    // SAFETY: the closure runs in the child between fork and exec and only
+    // makes one system call, which is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            // make dies with kgpc, which waits for it in this thread.
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
     }
     let child = command
         .stdin(Stdio::null())
@@ -230,6 +239,7 @@ fn membership(log: &str) -> Option<Option<UnitKind>> {
 /// The error for a build that failed or left no object.
 fn failure(
     unit: &UnitPath,
+    layout: &Layout,
     log: &str,
     kind: Option<Option<UnitKind>>,
     build: &Path,
@@ -239,7 +249,7 @@ fn failure(
     match kind {
         Some(None) => CompileError::NotBuilt {
             rel_path: unit.source(),
-            makefile: format!("{}/Makefile", unit.dir()),
+            makefile: layout.makefile.clone(),
         },
         // The object was compiled by a directory above its own, which does
         // not enter it: kbuild's pattern rule matches the deeper path too.

@@ -87,35 +87,68 @@ pub enum MirrorError {
     },
 }
 
-/// Writes into `tree` the Makefile of the unit's directory and of each
-/// directory above it, taken from `source`; the top holds only a line that
-/// descends into the unit's top directory.
-pub fn lay_out(source: &Path, tree: &Path, unit: &UnitPath) -> Result<(), MirrorError> {
+/// Where kbuild's rule for the object is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// The Makefile that lists the object, such as `fs/xfs/Makefile` for
+    /// `fs/xfs/libxfs/xfs_ag.c` (a directory without one is built by the
+    /// nearest directory above it that has one).
+    pub makefile: String,
+}
+
+/// Writes into `tree` the Makefile of each directory from the top down to
+/// the one that builds the unit, taken from `source`; the top holds only a
+/// line that descends into the unit's top directory.
+pub fn lay_out(source: &Path, tree: &Path, unit: &UnitPath) -> Result<Layout, MirrorError> {
+    let mut files = Vec::new();
+    for depth in 1..=unit.dirs.len() {
+        let dir = unit.dirs[..depth].join("/");
+        files.push((dir.clone(), kbuild_file(source, &dir)?));
+    }
+    // The deepest directory with a Makefile builds the file; each above it must have one.
+    let Some(last) = files.iter().rposition(|(_, file)| file.is_some()) else {
+        return Err(MirrorError::NoMakefile { dir: unit.dir() });
+    };
+    if let Some((dir, _)) = files[..last].iter().find(|(_, file)| file.is_none()) {
+        return Err(MirrorError::NoMakefile { dir: dir.clone() });
+    }
     let top = format!(
         "# Written by kgpc: the top of the tree kbuild compiles one file in.\nobj-y += {}/\n",
         unit.dirs[0]
     );
     write(&tree.join("Kbuild"), &top)?;
-    for depth in 1..=unit.dirs.len() {
-        let dir = unit.dirs[..depth].join("/");
-        let text = kbuild_file(source, &dir)?;
-        let mut text = retarget(&text, source, &dir);
-        if depth == unit.dirs.len() {
-            text.push_str(&membership_rule(source, unit));
+    let mut makefile = String::new();
+    for (depth, (dir, file)) in files.iter().enumerate().take(last + 1) {
+        let Some((name, text)) = file else { continue };
+        let mut text = retarget(text, source, dir);
+        if depth == last {
+            let below = unit.dirs[last + 1..]
+                .iter()
+                .map(|d| format!("{d}/"))
+                .collect::<String>();
+            text.push_str(&membership_rule(
+                source,
+                unit,
+                &format!("{below}{}.o", unit.stem),
+            ));
+            makefile = format!("{dir}/{name}");
         }
-        let target = tree.join(&dir);
+        let target = tree.join(dir);
         fs::create_dir_all(&target).map_err(|e| io_error(&target, e))?;
         write(&target.join("Kbuild"), &text)?;
     }
-    Ok(())
+    let own = tree.join(unit.dir());
+    fs::create_dir_all(&own).map_err(|e| io_error(&own, e))?;
+    Ok(Layout { makefile })
 }
 
-/// The text of the file kbuild reads in `dir`: `Kbuild` if there is one, else `Makefile`.
-fn kbuild_file(source: &Path, dir: &str) -> Result<String, MirrorError> {
+/// The name and text of the file kbuild reads in `dir`: `Kbuild` if there is
+/// one, else `Makefile`; `None` if there is neither.
+fn kbuild_file(source: &Path, dir: &str) -> Result<Option<(&'static str, String)>, MirrorError> {
     for name in ["Kbuild", "Makefile"] {
         let path = source.join(dir).join(name);
         match crate::read::read_regular(&path, MAKEFILE_LIMIT) {
-            Ok(bytes) => return Ok(String::from_utf8_lossy(&bytes).into_owned()),
+            Ok(bytes) => return Ok(Some((name, String::from_utf8_lossy(&bytes).into_owned()))),
             Err(crate::read::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
                 return Err(MirrorError::Io {
@@ -125,9 +158,7 @@ fn kbuild_file(source: &Path, dir: &str) -> Result<String, MirrorError> {
             }
         }
     }
-    Err(MirrorError::NoMakefile {
-        dir: dir.to_string(),
-    })
+    Ok(None)
 }
 
 /// A source Makefile made to name the source tree where it names its own
@@ -159,8 +190,8 @@ fn retarget(text: &str, source: &Path, dir: &str) -> String {
 /// built; and a rule run before the object is compiled prints whether kbuild
 /// builds it into vmlinux, into a module or not at all under this `.config`,
 /// and stops the build in the last case.
-fn membership_rule(source: &Path, unit: &UnitPath) -> String {
-    let object = format!("$(obj)/{}.o", unit.stem);
+fn membership_rule(source: &Path, unit: &UnitPath, object: &str) -> String {
+    let object = format!("$(obj)/{object}");
     let kind = format!(
         "$(if $(filter {object},$(real-obj-m)),module,\
          $(if $(and $(need-builtin),$(filter {object},$(real-obj-y) $(lib-y))),built-in,none))"
@@ -226,7 +257,7 @@ mod tests {
     #[test]
     fn the_membership_rule_names_the_object_and_the_source_directory() {
         let unit = UnitPath::parse("net/sched/sch_netem.c").expect("a plain path");
-        let rule = membership_rule(Path::new("/s"), &unit);
+        let rule = membership_rule(Path::new("/s"), &unit, "sch_netem.o");
         assert!(
             rule.contains("ccflags-y += -iquote /s/net/sched\n"),
             "{rule}"

@@ -9,8 +9,6 @@ mod error;
 pub mod line_map;
 mod mirror;
 pub mod object_diff;
-mod object_pieces;
-mod object_targets;
 
 pub use compile::{compile_unit, CompiledUnit, UnitKind};
 pub use compile_error::{CompileError, LocatedMessage};

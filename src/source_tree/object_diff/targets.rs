@@ -3,7 +3,7 @@
 //! as a place in a merged string section; both are turned back into what they
 //! name: the symbol that covers the place, or the bytes found there.
 
-use super::object_pieces::{bytes_of, sh_flags, Sym, SymbolClass, Target};
+use super::pieces::{bytes_of, sh_flags, Sym, SymbolClass, Target};
 use object::read::elf::ElfFile64;
 use object::{
     elf, Endianness, Object, ObjectSection, ObjectSymbol, RelocationFlags, RelocationTarget,

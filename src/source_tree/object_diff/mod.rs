@@ -5,7 +5,12 @@
 //! clone (`.part.N`, `.isra.N`, `.constprop.N`, `.cold`) counts as part of
 //! the function it was made from.
 
-use super::object_pieces::{self, parent_name, Entry, Piece, Pieces, SymbolClass, Target};
+mod pieces;
+mod targets;
+#[cfg(test)]
+mod tests;
+
+use pieces::{parent_name, Entry, Piece, Pieces, SymbolClass, Target};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -134,7 +139,7 @@ pub fn compare(original: &Path, patched: &Path) -> Result<ObjectChanges, ObjectD
 /// Turns into [`Change::LineOnly`] each changed function and data item that
 /// is unchanged in `mapped`: the comparison of the original with the patched
 /// text compiled again with its lines numbered as the original's
-/// ([`super::line_map::renumbered`]), in which `__LINE__`, `WARN` entries and
+/// ([`crate::source_tree::line_map::renumbered`]), in which `__LINE__`, `WARN` entries and
 /// dynamic debug records cannot differ.
 pub fn mark_line_only(changes: &mut ObjectChanges, mapped: &ObjectChanges) {
     for function in &mut changes.functions {
@@ -161,7 +166,7 @@ fn read_pieces(path: &Path) -> Result<Pieces, ObjectDiffError> {
             path: path.to_path_buf(),
             error: e.to_string(),
         })?;
-    object_pieces::read(&bytes).map_err(|error| ObjectDiffError::NotAnObject {
+    pieces::read(&bytes).map_err(|error| ObjectDiffError::NotAnObject {
         path: path.to_path_buf(),
         error,
     })
@@ -431,17 +436,4 @@ fn compare_data(before: &Pieces, after: &Pieces) -> Vec<DataChange> {
         .collect();
     data.sort_by(|a, b| a.name.cmp(&b.name));
     data
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_string_is_read_from_where_the_reference_points() {
-        assert_eq!(string_at(b"ab\0cdef\0", 3).as_deref(), Some("cdef"));
-        assert_eq!(string_at(b"ab\0", 0).as_deref(), Some("ab"));
-        assert_eq!(string_at(b"ab", 0), None);
-        assert_eq!(string_at(b"ab\0", -1), None);
-    }
 }

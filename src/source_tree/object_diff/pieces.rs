@@ -3,7 +3,7 @@
 //! what it points to rather than by where (a symbol by its name, a string by
 //! its text), so that two compiles of one file can be compared piece by piece.
 
-use super::object_targets::{resolve, Covering, RawTarget};
+use super::targets::{resolve, Covering, RawTarget};
 use object::read::elf::{ElfFile64, ElfSection64, SectionHeader};
 use object::{
     elf, Endianness, Object, ObjectSection, ObjectSymbol, RelocationFlags, RelocationTarget,
