@@ -4,6 +4,7 @@
 //! function. Needs `kgpc kernel fetch --source` (the build tree and the
 //! source tree in the kgpc cache); without them every test fails and says so.
 
+use gimli::Reader;
 use kgpc::source_tree::{
     compare, compile_unit, mark_line_only, renumbered, Change, CompileError, ObjectChanges,
     UnitKind,
@@ -28,6 +29,49 @@ fn trees() -> (PathBuf, PathBuf) {
          run `kgpc kernel fetch --source` first",
         cache.display()
     );
+}
+
+/// The debug vmlinux of the release whose build tree is `build`.
+fn debug_vmlinux(build: &Path) -> PathBuf {
+    let release = kgpc::build::kbuild::kdir_release(build).expect("the build tree's release");
+    let vmlinux = kgpc::fetch::KernelPaths::in_cache(&kgpc::fetch::cache_dir(), &release).vmlinux();
+    assert!(
+        vmlinux.is_file(),
+        "{} is missing: run `kgpc kernel fetch --source`",
+        vmlinux.display()
+    );
+    vmlinux
+}
+
+/// `DW_AT_producer` of the compilation unit named `unit` of an ELF file:
+/// the compiler's version and the flags that shape code.
+fn producer(path: &Path, unit: &str) -> String {
+    let file = fs::File::open(path).expect("the file opens");
+    // SAFETY: the file is kgpc's cache's or the test's own, not written while mapped.
+    let map = unsafe { memmap2::Mmap::map(&file) }.expect("the file maps");
+    let elf = object::File::parse(&*map).expect("an ELF file");
+    let layout = kgpc::kernel::elf::Layout::read(&elf);
+    let sections = kgpc::kernel::dwarf_sections::DwarfSections::load(&layout, &elf);
+    let dwarf = sections.dwarf(&map);
+    let mut headers = dwarf.units();
+    while let Ok(Some(header)) = headers.next() {
+        let Ok(cu) = dwarf.unit(header) else { continue };
+        let mut entries = cu.entries();
+        let Ok(Some(root)) = entries.next_dfs() else {
+            continue;
+        };
+        let text = |at: gimli::DwAt| -> Option<String> {
+            let value = root.attr_value(at)?;
+            let text = dwarf.attr_string(&cu, value).ok()?;
+            Some(text.to_string_lossy().ok()?.into_owned())
+        };
+        if text(gimli::DW_AT_name)
+            .is_some_and(|name| name == unit || name.ends_with(&format!("/{unit}")))
+        {
+            return text(gimli::DW_AT_producer).expect("the unit names its producer");
+        }
+    }
+    panic!("{} has no compilation unit {unit}", path.display());
 }
 
 /// The text of a file of the source tree.
@@ -390,5 +434,26 @@ fn dynamic_debug_records_that_only_move_are_line_only() {
         changes.changed_data().all(|d| d.change == Change::LineOnly),
         "{:?}",
         changes.data
+    );
+}
+
+#[test]
+fn the_flags_are_the_kernels_own_plus_sections_per_function() {
+    let (build, source) = trees();
+    let work = tempfile::tempdir().expect("a temporary directory");
+    let rel_path = "fs/proc/cmdline.c";
+    let unit = compile_unit(
+        &build,
+        &source,
+        rel_path,
+        &original(&source, rel_path),
+        work.path(),
+    )
+    .unwrap_or_else(|e| panic!("{rel_path} compiles: {e}"));
+    let ours = producer(&unit.object, rel_path);
+    let theirs = producer(&debug_vmlinux(&build), rel_path);
+    assert_eq!(
+        ours,
+        format!("{theirs} -ffunction-sections -fdata-sections")
     );
 }
