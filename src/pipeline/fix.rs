@@ -6,12 +6,15 @@ use crate::check::closure::{copied_function, derived_replacement};
 use crate::check::model::{Fragment, Model, Object, PatchedSource, SourceReason, UpstreamFix};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::kernel::module_name::kernel_module_name;
 use crate::patch_file::{self, PatchFile};
 use crate::source::{FileId, Origin, SourceMap, Span};
 use crate::source_tree::apply_fix::{apply_fix, AppliedFile, ApplyProblem};
+use crate::source_tree::compiler_view::{compiler_view, CompilerView, ViewError};
 use crate::source_tree::context::file_context;
-use crate::source_tree::derive::{derive, Derived, Refusal};
-use std::path::Path;
+use crate::source_tree::derive::{derive, with_compiler_view, Derived, Refusal};
+use crate::source_tree::UnitKind;
+use std::path::{Path, PathBuf};
 
 /// Applies the model's fix, if it has one, to the release's source in
 /// `cache`, and adds what it changes to the model.
@@ -37,9 +40,16 @@ pub(super) fn apply(
                 ));
             }
             if problems.is_empty() {
+                let trees = Trees {
+                    source: tree,
+                    build: crate::fetch::ready(cache, &model.target.release)
+                        .ok()
+                        .flatten()
+                        .map(|paths| paths.kdir()),
+                };
                 let files = applied
                     .into_iter()
-                    .map(|file| add_file(model, &mut fix, &tree, file, sources, diagnostics))
+                    .map(|file| add_file(model, &mut fix, &trees, file, sources, diagnostics))
                     .collect::<Vec<_>>();
                 if !diagnostics.has_errors() && files.iter().all(Derived::is_empty) {
                     report_nothing(&fix, &files, diagnostics);
@@ -125,11 +135,19 @@ fn report_problems(
     }
 }
 
+/// The trees the fix is applied in and compiled with.
+struct Trees {
+    /// The release's source tree.
+    source: PathBuf,
+    /// The release's build tree, if the kgpc cache has it.
+    build: Option<PathBuf>,
+}
+
 /// Adds one patched file to the sources and what it changes to the model.
 fn add_file(
     model: &mut Model,
     fix: &mut UpstreamFix,
-    tree: &Path,
+    trees: &Trees,
     file: AppliedFile,
     sources: &mut SourceMap,
     diagnostics: &mut Diagnostics,
@@ -146,43 +164,126 @@ fn add_file(
         patched_text,
         patched,
     };
-    let derived = derive(&file.path, &source.original, &source.patched_text);
-    report_derived(&source, &derived, sources, diagnostics);
-    if !derived.refusals.is_empty() || derived.is_empty() {
+    let from_text = derive(&file.path, &source.original, &source.patched_text);
+    if !from_text.refusals.is_empty() || from_text.is_empty() {
+        report_derived(&source, &from_text, sources, diagnostics);
         fix.files.push(source);
-        return derived;
+        return from_text;
     }
-    let object = vmlinux_object(model, fix.span);
+    let view = match view_of(trees, &source, fix.span) {
+        Ok(view) => view,
+        Err(diagnostic) => {
+            diagnostics.push(*diagnostic);
+            fix.files.push(source);
+            return Derived::default();
+        }
+    };
+    let derived = with_compiler_view(from_text, &view, &source.patched_text);
+    report_derived(&source, &derived, sources, diagnostics);
+    if derived.refusals.is_empty() {
+        add_derived(model, fix.span, &source, &derived, &view, &trees.source);
+    }
+    fix.files.push(source);
+    derived
+}
+
+/// The compiler's view of one patched file, or the error that says why
+/// there is none.
+fn view_of(
+    trees: &Trees,
+    source: &PatchedSource,
+    at: Span,
+) -> Result<CompilerView, Box<Diagnostic>> {
+    let Some(build) = &trees.build else {
+        return Err(Box::new(
+            Diagnostic::error(
+                Code::FixDoesNotCompile,
+                format!("kgpc cannot compile {} without the target's build tree", source.path),
+            )
+            .at(at, "the fix")
+            .with_help("fetch the target with `kgpc kernel fetch RELEASE`; its build tree gives the flags the kernel was built with"),
+        ));
+    };
+    compiler_view(
+        build,
+        &trees.source,
+        &source.path,
+        &source.original,
+        &source.patched_text,
+    )
+    .map_err(|error| Box::new(view_error(&error, &source.path, at)))
+}
+
+/// The error of a compile that failed.
+fn view_error(error: &ViewError, path: &str, at: Span) -> Diagnostic {
+    let (message, help) = match error {
+        ViewError::Patched(e) => (
+            format!("{path} does not compile with the fix applied: {e}"),
+            "the fix needs code the target does not have: rebase it onto the target's source",
+        ),
+        ViewError::Original(e) => (
+            format!("kgpc cannot compile the target's own {path}, so it cannot tell what the fix changes: {e}"),
+            "this is a limit of kgpc; replace the functions in the spec with `replace` entries",
+        ),
+        ViewError::Compare(e) => (
+            format!("the compiled {path} cannot be compared: {e:?}"),
+            "this is a limit of kgpc; replace the functions in the spec with `replace` entries",
+        ),
+        ViewError::Work(e) => (
+            format!("no temporary directory to compile {path} in: {e}"),
+            "make room in the temporary directory (TMPDIR)",
+        ),
+    };
+    Diagnostic::error(Code::FixDoesNotCompile, message)
+        .at(at, "the fix")
+        .with_help(help)
+}
+
+/// Adds the functions, data and context the fix gives to the object the
+/// file is built into.
+fn add_derived(
+    model: &mut Model,
+    at: Span,
+    source: &PatchedSource,
+    derived: &Derived,
+    view: &CompilerView,
+    tree: &Path,
+) {
+    let object = match view.kind {
+        UnitKind::BuiltIn => object_named(model, None, at),
+        UnitKind::Module => object_named(model, Some(kernel_module_name(&view.modname)), at),
+    };
     for name in &derived.replaced {
-        if let Some(function) = copied_function(&source, name, SourceReason::Changed) {
+        if let Some(function) = copied_function(source, name, SourceReason::Changed) {
             object.funcs.push(derived_replacement(
                 name.clone(),
-                file.path.clone(),
+                source.path.clone(),
                 function,
             ));
         }
     }
     for name in &derived.added {
-        if let Some(function) = copied_function(&source, name, SourceReason::Added) {
+        if let Some(function) = copied_function(source, name, SourceReason::Added) {
             model.helpers.push(function);
         }
     }
-    let context = file_context(&file.path, &source.patched_text, tree);
-    model
-        .data
-        .push(fragment(&file.path, context, 1, Span::new(patched, 0, 0)));
+    let context = file_context(&source.path, &source.patched_text, tree);
+    model.data.push(fragment(
+        &source.path,
+        context,
+        1,
+        Span::new(source.patched, 0, 0),
+    ));
     for range in &derived.added_data {
         let text = source.patched_text[range.clone()].to_string();
         let line = source.patched_text[..range.start].matches('\n').count() + 1;
         model.data.push(fragment(
-            &file.path,
+            &source.path,
             text,
             line,
-            Span::new(patched, range.start, range.end),
+            Span::new(source.patched, range.start, range.end),
         ));
     }
-    fix.files.push(source);
-    derived
 }
 
 fn fragment(file: &str, text: String, line: usize, span: Span) -> Fragment {
@@ -194,15 +295,15 @@ fn fragment(file: &str, text: String, line: usize, span: Span) -> Fragment {
     }
 }
 
-/// The model's vmlinux object, made if the spec has none.
-fn vmlinux_object(model: &mut Model, span: Span) -> &mut Object {
-    let at = match model.objects.iter().position(|o| o.module.is_none()) {
+/// The model's object for vmlinux (`None`) or a module, made if the spec has none.
+fn object_named(model: &mut Model, module: Option<String>, span: Span) -> &mut Object {
+    let at = match model.objects.iter().position(|o| o.module == module) {
         Some(at) => at,
         None => {
             model.objects.push(Object {
-                module: None,
+                ident: module.clone().unwrap_or_else(|| "vmlinux".to_string()),
+                module,
                 span,
-                ident: "vmlinux".to_string(),
                 funcs: Vec::new(),
                 callbacks: Vec::new(),
                 externs: Vec::new(),

@@ -5,6 +5,8 @@
 //! kpatch refuses it.
 
 use super::changes::{changed_items, ChangeKind, ItemChange};
+use super::compiler_view::CompilerView;
+use super::Change;
 use crate::c::top_level::{TopItem, TopKind};
 use crate::check::c_decl::{param_types, strip_annotations, ParamTypes};
 use crate::codes::Code;
@@ -48,6 +50,8 @@ impl Derived {
 /// Words of a definition's head that put a function into code the kernel
 /// runs only while it boots or while a module loads or leaves.
 const INIT_WORDS: &[&str] = &["__init", "__exit", "__meminit", "__devinit"];
+
+const INIT_HELP: &str = "the kernel has run and freed `__init` code before a live patch can load, and a patch cannot reach code it already ran; fix the state that code left behind instead, in a `pre_patch` callback";
 
 /// Reads what the fix does to the source file `path` (`fs/proc/cmdline.c`).
 pub fn derive(path: &str, original: &str, patched: &str) -> Derived {
@@ -101,7 +105,7 @@ fn derive_one(change: &ItemChange, original: &str, patched: &str, derived: &mut 
                     new,
                     false,
                     format!("the fix changes `{name}`, which is `__init` or `__exit` code"),
-                    "the kernel has run and freed `__init` code before a live patch can load, and a patch cannot reach code it already ran; fix the state that code left behind instead, in a `pre_patch` callback",
+                    INIT_HELP,
                 ));
             } else if head_of(old_text, &name) != head_of(new_text, &name) {
                 derived.refusals.push(refuse(
@@ -231,4 +235,56 @@ fn head_of(definition: &str, name: &str) -> Option<(String, ParamTypes)> {
             param_types(&p.params),
         )
     })
+}
+
+/// What the fix gives the patch module once the compiler has had its say:
+/// the functions whose code changed (callers that hold an inlined copy of a
+/// changed function among them), those it adds, and those whose only change
+/// is their line numbers, replace what the text suggested. A change the
+/// text sees but the compiler does not (under `#ifdef` of an option the
+/// target lacks) replaces nothing; `__init` code the compiler placed in
+/// `.init.text` is refused even when no `__init` word is in sight.
+pub fn with_compiler_view(text: Derived, view: &CompilerView, patched: &str) -> Derived {
+    let items = crate::c::top_level::top_level_items(patched);
+    let function_item = |name: &str| {
+        items
+            .iter()
+            .find(|i| matches!(i.kind, TopKind::Function) && i.name.as_deref() == Some(name))
+    };
+    let mut derived = Derived {
+        added_data: text.added_data,
+        refusals: text.refusals,
+        ..Derived::default()
+    };
+    for function in &view.changes.functions {
+        let name = &function.name;
+        let item = function_item(name);
+        let at = |item: &TopItem| name_range(patched, item, name);
+        match (function.change, item) {
+            (Change::Unchanged | Change::Removed, _) => {}
+            (Change::Changed | Change::Added, Some(item)) if function.init => {
+                derived.refusals.push(Refusal {
+                    code: Code::FixChangesInit,
+                    range: at(item),
+                    in_original: false,
+                    message: format!("the fix changes `{name}`, which is `__init` or `__exit` code"),
+                    help: INIT_HELP.to_string(),
+                })
+            }
+            (Change::LineOnly, Some(item)) => derived.moved.push((name.clone(), at(item))),
+            (Change::Changed, Some(_)) => derived.replaced.push(name.clone()),
+            (Change::Added, Some(_)) => derived.added.push(name.clone()),
+            (Change::LineOnly, None) => {}
+            (Change::Changed | Change::Added, None) => derived.refusals.push(Refusal {
+                code: Code::FixNotDerived,
+                range: 0..0,
+                in_original: false,
+                message: format!(
+                    "the compiled fix changes `{name}`, whose definition kgpc cannot find in the file"
+                ),
+                help: "a macro probably defines it; write its replacement in the spec (`kgpc source` prints the target's definition)".to_string(),
+            }),
+        }
+    }
+    derived
 }

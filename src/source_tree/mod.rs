@@ -7,6 +7,7 @@ pub mod apply_fix;
 pub mod changes;
 pub mod compile;
 mod compile_error;
+pub mod compiler_view;
 pub mod context;
 pub mod derive;
 mod error;
