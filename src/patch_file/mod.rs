@@ -1,8 +1,9 @@
 //! An upstream fix as a patch file: a `git format-patch` mail or a bare
 //! unified diff, read into its mail header and file diffs ([`parse`]),
 //! applied to a file of the target's source as GNU patch applies it
-//! ([`apply`]), and turned into diagnostics ([`diagnostics`]) and a spec
-//! ([`spec_writer`]). Nothing here reads a file: callers hand in the texts.
+//! ([`apply`]) or to a whole tree ([`apply_to_tree`]), and turned into
+//! diagnostics ([`diagnostics`]) and a spec ([`spec_writer`]). Nothing here
+//! reads a file: callers hand in the texts.
 
 mod apply;
 pub mod diagnostics;
