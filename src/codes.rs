@@ -105,6 +105,12 @@ codes! {
     SourceFileMissing = "KGP0120", "the source tree lacks a function's file or definition";
     HunkDoesNotApply = "KGP0121", "a hunk of the fix does not apply to the target's source";
     PatchedFileMissing = "KGP0122", "the fix changes a file the target's source does not have";
+    FixOnlyMovesLines = "KGP0123", "the fix only moves lines that a function prints";
+    FixChangesLayout = "KGP0124", "the fix changes the layout of a type";
+    FixChangesData = "KGP0125", "the fix changes or removes existing data";
+    FixChangesInit = "KGP0126", "the fix changes `__init` or `__exit` code";
+    FixChangesPrototype = "KGP0127", "the fix changes the prototype of an existing function";
+    FixNotDerived = "KGP0128", "kgpc cannot derive a part of the fix";
     CompilerError = "KGP0200", "the C compiler rejected the module's code";
     CompilerWarning = "KGP0201", "the C compiler warned about the module's code";
     KernelBuildFailed = "KGP0202", "the kernel build system failed";
