@@ -178,10 +178,10 @@ from the commit (the upstream one a backport names), CVE ids and Link: and
 Closes: addresses, its author from From:. The target is --release, else the
 newest kernel in the kgpc cache, as a pattern of its builds (6.1.0-*-cloud-amd64).
 The patch must be inside the spec's directory, which the spec names it from.
-When the release's source is cached (`kgpc kernel fetch --source`), the fix is
-applied to it first and every hunk that does not apply is an error. kpatch-build's
-kpatch-macros.h callbacks become commented kgpc callbacks. An existing spec is
-replaced only with --force.")]
+kpatch-build's kpatch-macros.h callbacks become commented kgpc callbacks. An
+existing spec is replaced only with --force. `kgpc check` then applies the fix
+to the release's source (`kgpc kernel fetch --source`) and reports every hunk
+that does not apply.")]
     New(NewArgs),
     /// Print a shell completion script.
     #[command(after_help = "\

@@ -1,23 +1,23 @@
-//! `kgpc new --from-patch`: a spec written from an upstream fix, with the
-//! fix applied to the target's source first when the source is cached.
+//! `kgpc new --from-patch`: a spec written from an upstream fix. Applying
+//! the fix to the target's source is `kgpc check`'s work, as for any spec.
 
 use super::session::Session;
 use crate::cli::{MessageFormat, NewArgs};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
-use crate::fetch::{cache_dir, cached_releases, source_ready, valid_release};
+use crate::fetch::{cache_dir, cached_releases, valid_release};
 use crate::load::refusal_or;
 use crate::patch_file::diagnostics::malformed;
 use crate::patch_file::spec_writer::{release_arch, release_pattern, write_spec, NewSpec};
-use crate::patch_file::{apply_to_tree, parse, PatchFile};
-use crate::read::{read_text, ReadError};
-use crate::source::{FileId, Origin};
+use crate::patch_file::{parse, PatchFile};
+use crate::read::read_text;
+use crate::source::Origin;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 /// Writes the spec for the fix, or says why not; nothing is written when
-/// the patch has errors or does not apply to the target's cached source.
+/// the patch has errors.
 pub fn new(args: &NewArgs) -> Result<(), Error> {
     let mut session = Session::new(MessageFormat::Human);
     let result = run(args, &mut session);
@@ -31,10 +31,9 @@ pub fn new(args: &NewArgs) -> Result<(), Error> {
 
 /// The spec's text, with the diagnostics found on the way in the session.
 fn run(args: &NewArgs, session: &mut Session) -> Result<String, Error> {
-    let (patch, id) = read_patch(&args.from_patch, session)?;
+    let patch = read_patch(&args.from_patch, session)?;
     let release = release(args, session)?;
     let fix_path = fix_path(args, session)?;
-    check_against_source(&patch, id, &release, session);
     Ok(write_spec(&NewSpec {
         patch: &patch,
         fix_path: &fix_path,
@@ -44,7 +43,7 @@ fn run(args: &NewArgs, session: &mut Session) -> Result<String, Error> {
 }
 
 /// Reads and parses the patch file into the session's sources.
-fn read_patch(path: &Path, session: &mut Session) -> Result<(PatchFile, FileId), Error> {
+fn read_patch(path: &Path, session: &mut Session) -> Result<PatchFile, Error> {
     let shown = path.display().to_string();
     let text = read_text(path).map_err(|error| {
         session.push(
@@ -59,7 +58,7 @@ fn read_patch(path: &Path, session: &mut Session) -> Result<(PatchFile, FileId),
     let sources = &mut session.compiled.sources;
     let id = sources.add(shown, text, Origin::Disk(path.to_path_buf()));
     match parse(sources.text(id)) {
-        Ok(patch) => Ok((patch, id)),
+        Ok(patch) => Ok(patch),
         Err(errors) => {
             for error in &errors {
                 let diagnostic = malformed(error, &session.compiled.sources, id);
@@ -144,41 +143,6 @@ fn fix_path(args: &NewArgs, session: &mut Session) -> Result<String, Error> {
         );
         Error::Spec
     })
-}
-
-/// Applies the fix to the release's cached source, if there is one, and
-/// reports what did not apply; without one, a note says how to check it.
-fn check_against_source(patch: &PatchFile, id: FileId, release: &str, session: &mut Session) {
-    let Some(tree) = source_ready(&cache_dir(), release) else {
-        session.push(
-            Diagnostic::note(
-                Code::SourceNotFetched,
-                format!(
-                    "the fix was not applied to the source of {release}: the kgpc cache has none"
-                ),
-            )
-            .with_help(format!(
-                "fetch it with `kgpc kernel fetch --source {release}` and run `kgpc new` again"
-            )),
-        );
-        return;
-    };
-    let outcome = apply_to_tree(patch, &session.compiled.sources, id, |path| {
-        let file = tree.dir.join(path);
-        match read_text(&file) {
-            Ok(text) => Ok(Some(text)),
-            Err(ReadError::Directory) => Ok(None),
-            Err(ReadError::Io(error)) if error.kind() == ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(Box::new(Diagnostic::error(
-                refusal_or(&error, Code::UnreadableFile),
-                format!(
-                    "cannot read `{}` of the target's source: {error}",
-                    file.display()
-                ),
-            ))),
-        }
-    });
-    session.compiled.diagnostics.extend(outcome.diagnostics);
 }
 
 /// Prints the spec, or writes it whole to `-o`, replacing a file only with `--force`.

@@ -1,9 +1,8 @@
 //! An upstream fix as a patch file: a `git format-patch` mail or a bare
 //! unified diff, read into its mail header and file diffs ([`parse`]),
 //! applied to a file of the target's source as GNU patch applies it
-//! ([`apply`]) or to a whole tree ([`apply_to_tree`]), and turned into
-//! diagnostics ([`diagnostics`]) and a spec ([`spec_writer`]). Nothing here
-//! reads a file: callers hand in the texts.
+//! ([`apply`]), and turned into diagnostics ([`diagnostics`]) and a spec
+//! ([`spec_writer`]). Nothing here reads a file: callers hand in the texts.
 
 mod apply;
 pub mod diagnostics;
@@ -11,12 +10,10 @@ mod kpatch;
 mod mail;
 mod parse;
 pub mod spec_writer;
-mod tree;
 
 pub use apply::{apply, Applied, AppliedHunk, HunkFailure};
 pub use kpatch::{Conversion, KpatchKind, KpatchMacro};
 pub use parse::parse;
-pub use tree::{apply_to_tree, PatchedFile, TreeOutcome};
 
 /// A parsed patch file: the mail it came in (empty for a bare diff) and the
 /// changes it makes, one entry per file.
