@@ -5,7 +5,7 @@
 use crate::check::closure::{copied_function, derived_replacement};
 use crate::check::model::{Fragment, Model, Object, PatchedSource, SourceReason, UpstreamFix};
 use crate::codes::Code;
-use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::patch_file::{self, PatchFile};
 use crate::source::{FileId, Origin, SourceMap, Span};
 use crate::source_tree::apply_fix::{apply_fix, AppliedFile, ApplyProblem};
@@ -235,29 +235,33 @@ fn report_derived(
         };
         diagnostics.push(refusal_diagnostic(refusal, file));
     }
-    for name in &derived.moved {
-        diagnostics.push(Diagnostic {
-            severity: Severity::Note,
-            ..Diagnostic::note(
+    for (name, range) in &derived.moved {
+        diagnostics.push(
+            Diagnostic::note(
                 Code::FixOnlyMovesLines,
-                format!("`{name}` of {} only moves; it is left as the kernel has it", source.path),
+                format!("`{name}` only moves; it is left as the kernel has it"),
             )
-            .with_note("its `WARN`, `BUG` or `__LINE__` would report the new line numbers, and nothing else of it changes; kpatch leaves such functions alone too")
-        });
+            .at(Span::new(source.patched, range.start, range.end), "moved by the fix")
+            .with_note("its `WARN`, `BUG` or `__LINE__` would report the new line numbers, and nothing else of it changes; kpatch leaves such functions alone too"),
+        );
     }
 }
 
 fn refusal_diagnostic(refusal: &Refusal, file: FileId) -> Diagnostic {
-    let start = refusal.range.start;
-    let end = refusal.range.end.min(start + 1).max(start);
     Diagnostic::error(refusal.code, refusal.message.clone())
-        .at(Span::new(file, start, end), "changed by the fix")
+        .at(
+            Span::new(file, refusal.range.start, refusal.range.end),
+            "changed by the fix",
+        )
         .with_help(refusal.help.clone())
 }
 
 /// The error of a fix that leaves nothing for the patch module to do.
 fn report_nothing(fix: &UpstreamFix, files: &[Derived], diagnostics: &mut Diagnostics) {
-    let moved: Vec<String> = files.iter().flat_map(|d| d.moved.iter().cloned()).collect();
+    let moved: Vec<String> = files
+        .iter()
+        .flat_map(|d| d.moved.iter().map(|(name, _)| format!("`{name}`")))
+        .collect();
     let d = if moved.is_empty() {
         Diagnostic::error(
             Code::EmptyPatch,

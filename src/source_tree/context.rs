@@ -6,7 +6,7 @@
 //! from the file's directory.
 
 use super::apply_fix::read_source_file;
-use crate::c::top_level::{top_level_items, TopKind};
+use crate::c::top_level::{top_level_items, TopItem, TopKind};
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -25,6 +25,9 @@ pub fn file_context(path: &str, text: &str, tree: &Path) -> String {
     let mut seen = HashSet::new();
     let mut out = String::new();
     write_context(path, text, tree, 0, &mut seen, &mut out);
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
     out
 }
 
@@ -36,24 +39,46 @@ fn write_context(
     seen: &mut HashSet<String>,
     out: &mut String,
 ) {
+    // A header is copied whole, its inline functions included: they are
+    // what the file's functions call, and unused ones cost nothing.
+    let is_header = path.ends_with(".h");
+    let mut copier = Copier {
+        path,
+        text,
+        out,
+        // The fragment of the file itself starts at its line 1.
+        after: (depth == 0).then_some(0),
+    };
     for item in top_level_items(text) {
         let item_text = &text[item.text_range.clone()];
         match &item.kind {
             TopKind::Include => {
                 if let Some(header) = quoted_include(item_text) {
                     let resolved = resolve(path, &header);
-                    if depth < HEADER_DEPTH && seen.insert(resolved.clone()) {
-                        if let Ok(header_text) = read_source_file(tree, &resolved) {
-                            out.push_str(&format!("/* {header}, as {path} includes it. */\n"));
-                            write_context(&resolved, &header_text, tree, depth + 1, seen, out);
-                            continue;
-                        }
-                    }
                     if seen.contains(&resolved) {
                         continue;
                     }
+                    if depth < HEADER_DEPTH {
+                        if let Ok(header_text) = read_source_file(tree, &resolved) {
+                            seen.insert(resolved.clone());
+                            copier.line_break();
+                            copier
+                                .out
+                                .push_str(&format!("/* {header}, as {path} includes it. */\n"));
+                            write_context(
+                                &resolved,
+                                &header_text,
+                                tree,
+                                depth + 1,
+                                seen,
+                                copier.out,
+                            );
+                            copier.after = None;
+                            continue;
+                        }
+                    }
                 }
-                push_item(out, path, item.start_line, item_text);
+                copier.copy(&item);
             }
             TopKind::Define => {
                 let name = item.name.as_deref().unwrap_or_default();
@@ -61,22 +86,51 @@ fn write_context(
                     continue;
                 }
                 // The file's definition wins over a header's, as it does in the file.
-                out.push_str(&format!("#undef {name}\n"));
-                push_item(out, path, item.start_line, item_text);
+                copier.line_break();
+                copier.out.push_str(&format!("#undef {name}\n"));
+                copier.after = None;
+                copier.copy(&item);
             }
-            TopKind::Conditional | TopKind::Type => {
-                push_item(out, path, item.start_line, item_text)
-            }
+            TopKind::Conditional | TopKind::Type => copier.copy(&item),
+            _ if is_header => copier.copy(&item),
             _ => {}
         }
     }
 }
 
-fn push_item(out: &mut String, path: &str, line: usize, text: &str) {
-    out.push_str(&format!("#line {line} \"{path}\"\n"));
-    out.push_str(text);
-    if !text.ends_with('\n') {
-        out.push('\n');
+/// Copies items of one file, keeping the compiler's idea of their lines:
+/// an item that follows the last one copied after nothing but blank lines
+/// gets the blank lines, any other a `#line` directive.
+struct Copier<'a> {
+    path: &'a str,
+    text: &'a str,
+    out: &'a mut String,
+    /// Where the last item copied ends, while nothing else was written since.
+    after: Option<usize>,
+}
+
+impl Copier<'_> {
+    fn copy(&mut self, item: &TopItem) {
+        let start = item.text_range.start;
+        match self.after {
+            Some(end) if self.text[end..start].trim().is_empty() => {
+                self.out.push_str(&self.text[end..start]);
+            }
+            _ => {
+                self.line_break();
+                self.out
+                    .push_str(&format!("#line {} \"{}\"\n", item.start_line, self.path));
+            }
+        }
+        self.out.push_str(&self.text[item.text_range.clone()]);
+        self.after = Some(item.text_range.end);
+    }
+
+    /// Ends the line written last, if it is not ended.
+    fn line_break(&mut self) {
+        if !self.out.is_empty() && !self.out.ends_with('\n') {
+            self.out.push('\n');
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 
 use super::changes::{changed_items, ChangeKind, ItemChange};
 use crate::c::top_level::{TopItem, TopKind};
+use crate::check::c_decl::{param_types, strip_annotations, ParamTypes};
 use crate::codes::Code;
 use std::ops::Range;
 
@@ -31,9 +32,9 @@ pub struct Derived {
     /// Data definitions the fix adds, as byte ranges of the patched file.
     pub added_data: Vec<Range<usize>>,
     /// Functions whose only change is that they moved while they print or
-    /// use their line numbers; they are left as the kernel has them, as
-    /// kpatch leaves them.
-    pub moved: Vec<String>,
+    /// use their line numbers, with where their names are in the patched
+    /// file; they are left as the kernel has them, as kpatch leaves them.
+    pub moved: Vec<(String, Range<usize>)>,
     pub refusals: Vec<Refusal>,
 }
 
@@ -86,8 +87,9 @@ fn derive_one(change: &ItemChange, original: &str, patched: &str, derived: &mut 
             help: help.to_string(),
         };
     match (&change.kind, &change.item_kind, original_item, patched_item) {
-        (ChangeKind::Moved { .. }, TopKind::Function, _, _) if change.uses_line => {
-            derived.moved.push(name);
+        (ChangeKind::Moved { .. }, TopKind::Function, _, Some(new)) if change.uses_line => {
+            let at = name_range(patched, new, &name);
+            derived.moved.push((name, at));
         }
         (ChangeKind::Moved { .. }, _, _, _) => {}
         (ChangeKind::Changed, TopKind::Function, Some(old), Some(new)) => {
@@ -194,18 +196,39 @@ fn functions_using(macros: &[&str], patched: &str, derived: &mut Derived) {
     }
 }
 
+/// Where an item's name is in `text`: its first word of code that is the
+/// name, else the item's first line.
+fn name_range(text: &str, item: &TopItem, name: &str) -> Range<usize> {
+    let range = item.text_range.clone();
+    let item_text = &text[range.clone()];
+    let found = crate::c::lexer::tokens(item_text)
+        .into_iter()
+        .find(|t| t.kind == crate::c::lexer::Kind::Word && &item_text[t.start..t.end] == name);
+    match found {
+        Some(t) => range.start + t.start..range.start + t.end,
+        None => {
+            let line_end = item_text.find('\n').unwrap_or(item_text.len());
+            range.start..range.start + line_end
+        }
+    }
+}
+
 fn has_init_word(definition: &str) -> bool {
     let head = definition.split('{').next().unwrap_or_default();
     head.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .any(|w| INIT_WORDS.contains(&w))
 }
 
-/// A definition's head (return type and parameters), for comparing prototypes.
-fn head_of(definition: &str, name: &str) -> Option<(String, String)> {
+/// A definition's head (return type and parameter types), for comparing
+/// prototypes: renaming a parameter does not change a prototype.
+fn head_of(definition: &str, name: &str) -> Option<(String, ParamTypes)> {
     crate::c::signature::split_definition(definition, name).map(|p| {
         (
-            p.return_type,
-            p.params.split_whitespace().collect::<Vec<_>>().join(" "),
+            strip_annotations(&p.return_type)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+            param_types(&p.params),
         )
     })
 }

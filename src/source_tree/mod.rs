@@ -5,11 +5,22 @@
 
 pub mod apply_fix;
 pub mod changes;
+pub mod compile;
+mod compile_error;
 pub mod context;
 pub mod derive;
 mod error;
+pub mod line_map;
+mod mirror;
+pub mod object_diff;
 
+pub use compile::{compile_unit, CompiledUnit, UnitKind};
+pub use compile_error::{CompileError, LocatedMessage};
 pub use error::SourceError;
+pub use line_map::renumbered;
+pub use object_diff::{
+    compare, mark_line_only, Change, DataChange, FunctionChange, ObjectChanges, ObjectDiffError,
+};
 
 use crate::c::definition::find_definition;
 use crate::kernel::{Kernel, Symbol};
