@@ -11,7 +11,7 @@ use std::ops::Range;
 const MAX_FUZZ: usize = 2;
 /// The line comparisons one file's search may make before it gives up, so
 /// that no input makes the search run for long.
-const COMPARISON_BUDGET: u64 = 200_000_000;
+const COMPARISON_BUDGET: u64 = 50_000_000;
 /// A line found more often than this in the original is left out of the
 /// search for the nearest place (blank lines, lone braces).
 const COMMON_LINE: usize = 64;
@@ -81,6 +81,7 @@ pub fn apply(original: &str, file: &FileDiff) -> Result<Applied, Vec<HunkFailure
     let mut search = Search {
         lines: &lines,
         budget: COMPARISON_BUDGET,
+        places: None,
     };
     let mut out: Vec<(&str, &str)> = Vec::new();
     let mut applied = Vec::new();
@@ -161,9 +162,11 @@ struct Found {
 struct Search<'a> {
     lines: &'a [Line<'a>],
     budget: u64,
+    /// Where each line's text is in the original, made for the first failure.
+    places: Option<HashMap<&'a str, Vec<usize>>>,
 }
 
-impl Search<'_> {
+impl<'a> Search<'a> {
     /// The place the hunk applies at: every distance from `expected` with no
     /// fuzz, then with fuzz 1 and 2, never before line `from`.
     fn locate(&mut self, hunk: &Hunk, old: &[&str], expected: isize, from: usize) -> Option<Found> {
@@ -216,7 +219,13 @@ impl Search<'_> {
     }
 
     /// Why the hunk did not apply, and where its lines come closest.
-    fn failure(&self, number: usize, hunk: &Hunk, old: &[&str], expected: isize) -> HunkFailure {
+    fn failure(
+        &mut self,
+        number: usize,
+        hunk: &Hunk,
+        old: &[&str],
+        expected: isize,
+    ) -> HunkFailure {
         let line = expected.max(0) + 1;
         let reason = if self.budget == 0 {
             format!(
@@ -239,11 +248,15 @@ impl Search<'_> {
 
     /// The 1-based line where the most of `old` match the original in a
     /// row of the same alignment, the one closest to `expected` on a tie.
-    fn nearest(&self, old: &[&str], expected: isize) -> Option<usize> {
-        let mut places: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, (text, _)) in self.lines.iter().enumerate() {
-            places.entry(text).or_default().push(i);
-        }
+    fn nearest(&mut self, old: &[&str], expected: isize) -> Option<usize> {
+        let lines = self.lines;
+        let places = self.places.get_or_insert_with(|| {
+            let mut places: HashMap<&str, Vec<usize>> = HashMap::new();
+            for (i, (text, _)) in lines.iter().enumerate() {
+                places.entry(text).or_default().push(i);
+            }
+            places
+        });
         let mut votes: HashMap<isize, usize> = HashMap::new();
         for (j, want) in old.iter().enumerate() {
             let Some(at) = places.get(want).filter(|at| at.len() <= COMMON_LINE) else {

@@ -98,13 +98,12 @@ pub fn applied_with_fuzz_or_offset(
         let at = place.old_lines.start;
         let function = hunk.function().unwrap_or("FUNCTION");
         if place.fuzz > 0 {
-            let ignored = if place.fuzz == 1 { "line" } else { "two lines" };
             found.push(
                 Diagnostic::warning(
                     Code::HunkDoesNotApply,
                     format!("hunk #{} of the fix applies to {path} only with fuzz {}", n + 1, place.fuzz),
                 )
-                .at(span, format!("applied at line {at}, ignoring its first and last context {ignored}"))
+                .at(span, format!("applied at line {at}, with up to {} context lines at each end ignored", place.fuzz))
                 .with_note("the code around the change differs from the code the fix was written against")
                 .with_help(format!(
                     "check that the change still does what it did upstream (`kgpc source {function}` \

@@ -80,7 +80,13 @@ pub(super) fn read_mail(lines: &[&str]) -> (MailHeader, usize) {
             _ => {}
         }
     }
-    let start = i;
+    let mut start = i;
+    // A mail sent for someone else names the author again atop the body, as `git am` reads it.
+    if let Some(author) = lines.get(start).and_then(|l| l.strip_prefix("From: ")) {
+        header.author = Some(decode_words(author.trim()));
+        start += 1;
+        i += 1;
+    }
     while i < lines.len() && !starts_diff(lines, i) {
         i += 1;
     }
@@ -313,6 +319,22 @@ mod tests {
             "Jörg R"
         );
         assert_eq!(decode_words("a =?x?z?bad?= b"), "a =?x?z?bad?= b");
+    }
+
+    #[test]
+    fn a_from_line_atop_the_body_names_the_author() {
+        let mail = [
+            "From: Sender <s@example.org>",
+            "Subject: [PATCH] x: fix",
+            "",
+            "From: Author <a@example.org>",
+            "",
+            "The fix.",
+            "---",
+        ];
+        let (header, end) = read_mail(&mail);
+        assert_eq!(header.author.as_deref(), Some("Author <a@example.org>"));
+        assert_eq!((header.message.as_str(), end), ("The fix.", 6));
     }
 
     #[test]

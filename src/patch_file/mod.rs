@@ -121,15 +121,32 @@ impl Hunk {
         })
     }
 
-    /// The function the hunk is in, as git names it after the second `@@`
-    /// (`static int cmdline_proc_show(struct seq_file *m, void *v)`).
+    /// The function the hunk is in: as git names it after the second `@@`
+    /// (`static int cmdline_proc_show(struct seq_file *m, void *v)`), else
+    /// the last definition's first line among its leading context lines.
     pub fn function(&self) -> Option<&str> {
-        let (before, _) = self.section.split_once('(')?;
-        let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-        let name = before.trim_end().rsplit(|c: char| !is_word(c)).next()?;
-        let valid = !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit());
-        valid.then_some(name)
+        function_name(&self.section).or_else(|| {
+            self.lines
+                .iter()
+                .map_while(|l| match l {
+                    HunkLine::Context(text) => Some(text.as_str()),
+                    _ => None,
+                })
+                .filter(|t| t.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
+                .filter(|t| !t.trim_end().ends_with(';'))
+                .filter_map(function_name)
+                .last()
+        })
     }
+}
+
+/// The name before the first `(` of a line that declares a function.
+fn function_name(line: &str) -> Option<&str> {
+    let (before, _) = line.split_once('(')?;
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let name = before.trim_end().rsplit(|c: char| !is_word(c)).next()?;
+    let valid = !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit());
+    valid.then_some(name)
 }
 
 /// One line of a hunk, without its leading ` `, `-` or `+` and its line end.
@@ -185,5 +202,10 @@ mod tests {
             hunk.section = section.into();
             assert_eq!(hunk.function(), None, "{section}");
         }
+        hunk.lines = ["", "static int show(struct seq_file *m)", "{", "\tf(m);"]
+            .map(|t| HunkLine::Context(t.into()))
+            .into();
+        hunk.lines.push(HunkLine::Remove("\tg(m);".into()));
+        assert_eq!(hunk.function(), Some("show"));
     }
 }

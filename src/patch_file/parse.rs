@@ -57,6 +57,7 @@ pub fn parse(text: &str) -> Result<PatchFile, Vec<PatchError>> {
     };
     reader.read_files();
     let mut errors = reader.errors;
+    errors.extend(reader.files.iter().filter_map(path_leaving_tree));
     if reader.files.is_empty() && errors.is_empty() {
         errors.push(
             PatchError::new(lines.len().max(1), "the file holds no diff: no `--- FILE` and `+++ FILE` lines")
@@ -313,6 +314,20 @@ impl<'a> Reader<'a> {
             self.i += 1;
         }
     }
+}
+
+/// An error for a file whose path is absolute or climbs with `..`: a fix
+/// changes files inside the kernel's source tree only.
+fn path_leaving_tree(file: &FileDiff) -> Option<PatchError> {
+    let leaves = |path: &str| path.starts_with('/') || path.split('/').any(|part| part == "..");
+    let path = [&file.old_path, &file.new_path]
+        .into_iter()
+        .flatten()
+        .find(|p| leaves(p) || p.is_empty())?;
+    Some(
+        PatchError::new(file.line, format!("the path `{path}` leaves the kernel's source tree"))
+            .help("a fix names files relative to the top of the source tree, as git does (`a/fs/proc/cmdline.c`)"),
+    )
 }
 
 fn empty_file(line: usize) -> FileDiff {

@@ -252,6 +252,19 @@ fn each_malformed_patch_is_an_error_at_its_line() {
             "a binary patch: kgpc applies only text diffs of C source".to_string()
         )]
     );
+    let climbing = errors("--- a/../../etc/passwd\n+++ b/../../etc/passwd\n@@ -1 +1 @@\n-a\n+b\n");
+    assert_eq!(
+        climbing,
+        [(
+            1,
+            "the path `../../etc/passwd` leaves the kernel's source tree".to_string()
+        )]
+    );
+    let absolute = errors("--- /etc/passwd\n+++ /etc/passwd\n@@ -1 +1 @@\n-a\n+b\n");
+    assert_eq!(
+        absolute[0].1,
+        "the path `/etc/passwd` leaves the kernel's source tree"
+    );
     let nothing = errors("just a message\n");
     assert_eq!(
         nothing[0].1,
