@@ -7,13 +7,14 @@ use crate::check::model::{Fragment, Model, Object, PatchedSource, SourceReason, 
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::kernel::module_name::kernel_module_name;
+use crate::patch_file::diagnostics::line_span;
 use crate::patch_file::{self, PatchFile};
 use crate::source::{FileId, Origin, SourceMap, Span};
 use crate::source_tree::apply_fix::{apply_fix, AppliedFile, ApplyProblem};
 use crate::source_tree::compiler_view::{compiler_view, CompilerView, ViewError};
 use crate::source_tree::context::file_context;
 use crate::source_tree::derive::{derive, with_compiler_view, Derived, Refusal};
-use crate::source_tree::UnitKind;
+use crate::source_tree::{CompileError, UnitKind};
 use std::path::{Path, PathBuf};
 
 /// Applies the model's fix, if it has one, to the release's source in
@@ -170,7 +171,7 @@ fn add_file(
         fix.files.push(source);
         return from_text;
     }
-    let view = match view_of(trees, &source, fix.span) {
+    let view = match view_of(trees, &source, fix.span, sources) {
         Ok(view) => view,
         Err(diagnostic) => {
             diagnostics.push(*diagnostic);
@@ -193,6 +194,7 @@ fn view_of(
     trees: &Trees,
     source: &PatchedSource,
     at: Span,
+    sources: &SourceMap,
 ) -> Result<CompilerView, Box<Diagnostic>> {
     let Some(build) = &trees.build else {
         return Err(Box::new(
@@ -211,7 +213,16 @@ fn view_of(
         &source.original,
         &source.patched_text,
     )
-    .map_err(|error| Box::new(view_error(&error, &source.path, at)))
+    .map_err(|error| {
+        let mut d = view_error(&error, &source.path, at);
+        if let ViewError::Patched(CompileError::Compiler { messages, .. }) = &error {
+            for message in messages.iter().filter(|m| m.error && m.file == source.path) {
+                let line = line_span(sources, source.patched, message.line);
+                d = d.also(line, message.text.clone());
+            }
+        }
+        Box::new(d)
+    })
 }
 
 /// The error of a compile that failed.
