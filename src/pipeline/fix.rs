@@ -11,7 +11,7 @@ use crate::patch_file::diagnostics::line_span;
 use crate::patch_file::{self, PatchFile};
 use crate::source::{FileId, Origin, SourceMap, Span};
 use crate::source_tree::apply_fix::{apply_fix, AppliedFile, ApplyProblem};
-use crate::source_tree::compiler_view::{compiler_view, CompilerView, ViewError};
+use crate::source_tree::compiler_view::{cached_compiler_view, CompilerView, ViewError};
 use crate::source_tree::context::file_context;
 use crate::source_tree::derive::{derive, with_compiler_view, Derived, Refusal};
 use crate::source_tree::{CompileError, UnitKind};
@@ -47,6 +47,9 @@ pub(super) fn apply(
                         .ok()
                         .flatten()
                         .map(|paths| paths.kdir()),
+                    views: crate::fetch::KernelPaths::in_cache(cache, &model.target.release)
+                        .dir
+                        .join("fix-views"),
                 };
                 let files = applied
                     .into_iter()
@@ -142,6 +145,8 @@ struct Trees {
     source: PathBuf,
     /// The release's build tree, if the kgpc cache has it.
     build: Option<PathBuf>,
+    /// Where the compiler's views of fixes are kept.
+    views: PathBuf,
 }
 
 /// Adds one patched file to the sources and what it changes to the model.
@@ -206,7 +211,8 @@ fn view_of(
             .with_help("fetch the target with `kgpc kernel fetch RELEASE`; its build tree gives the flags the kernel was built with"),
         ));
     };
-    compiler_view(
+    cached_compiler_view(
+        &trees.views,
         build,
         &trees.source,
         &source.path,

@@ -32,7 +32,7 @@ fn added_flags(tree: &Path) -> String {
 }
 
 /// How the object is linked, as kbuild decided under the build tree's `.config`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum UnitKind {
     /// Built into vmlinux (no `-DMODULE`).
     BuiltIn,

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// What the compiler makes of a fix to one file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CompilerView {
     /// Whether the file is built into vmlinux or into a module.
     pub kind: UnitKind,
@@ -20,6 +20,43 @@ pub struct CompilerView {
     pub changes: ObjectChanges,
     /// The time the three compiles took.
     pub elapsed: Duration,
+}
+
+/// The compiler's view of `path`, from `cache` (a directory of kgpc's
+/// cache) when the same texts were compiled with the same build tree
+/// before, else compiled and kept there. The key is the SHA-256 of
+/// everything the view depends on, so a kept view is never stale.
+pub fn cached_compiler_view(
+    cache: &Path,
+    build: &Path,
+    tree: &Path,
+    path: &str,
+    original: &str,
+    patched: &str,
+) -> Result<CompilerView, ViewError> {
+    let key = crate::digest::sha256_hex(
+        format!(
+            "kgpc {}\0{}\0{}\0{path}\0{original}\0{patched}",
+            env!("CARGO_PKG_VERSION"),
+            build.display(),
+            tree.display()
+        )
+        .as_bytes(),
+    );
+    let file = cache.join(format!("{key}.json"));
+    let kept = crate::read::read_data_text(&file)
+        .ok()
+        .and_then(|text| serde_json::from_str::<CompilerView>(&text).ok());
+    if let Some(view) = kept {
+        return Ok(view);
+    }
+    let view = compiler_view(build, tree, path, original, patched)?;
+    if let Ok(json) = serde_json::to_string(&view) {
+        // A view that cannot be kept is compiled again next time.
+        let _ = std::fs::create_dir_all(cache)
+            .and_then(|()| crate::atomic_write::write_atomically(&file, json.as_bytes()));
+    }
+    Ok(view)
 }
 
 /// Why the compiler's view could not be had.

@@ -11,7 +11,7 @@ mod targets;
 mod tests;
 
 use pieces::{parent_name, Entry, Piece, Pieces, SymbolClass, Target};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 const OBJECT_LIMIT: u64 = 1 << 30;
 
 /// How a function or data item differs between the two compiles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Change {
     Unchanged,
@@ -34,7 +34,7 @@ pub enum Change {
 }
 
 /// One function of the file, its clones included.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FunctionChange {
     pub name: String,
     pub change: Change,
@@ -57,7 +57,7 @@ pub struct FunctionChange {
 }
 
 /// One data item of the file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataChange {
     pub name: String,
     pub change: Change,
@@ -71,7 +71,7 @@ pub struct DataChange {
 }
 
 /// What differs between the two compiles.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectChanges {
     /// Every function of either compile, by name.
     pub functions: Vec<FunctionChange>,
