@@ -54,6 +54,11 @@ impl SpecNames {
         SpecNames(names)
     }
 
+    /// Adds a name the patch module declares or defines.
+    pub fn insert(&mut self, name: String) {
+        self.0.insert(name);
+    }
+
     pub fn contains(&self, name: &str) -> bool {
         self.0.contains(name)
     }

@@ -39,7 +39,8 @@ enum Reach {
 }
 
 /// Works out the closure of the derived functions of `object` against
-/// `kernel`, adding externs to the object and helpers to `helpers`.
+/// `kernel`, its own object, adding externs to the object and the helpers
+/// it copies to `helpers`.
 pub fn derive(
     object: &mut Object,
     helpers: &mut Vec<Function>,
@@ -50,6 +51,12 @@ pub fn derive(
     replace_inlined(object, helpers, files, kernel);
     let mut known: HashSet<String> = HashSet::new();
     // The functions whose uses are still to be read: (file, body, params).
+    // The object's files: those of its functions taken from the source.
+    let own_files: HashSet<String> = object
+        .funcs
+        .iter()
+        .filter_map(|r| Some(r.function.from_source.as_ref()?.file.clone()))
+        .collect();
     let mut pending: Vec<(String, Fragment, String)> = object
         .funcs
         .iter()
@@ -57,7 +64,9 @@ pub fn derive(
         .chain(helpers.iter())
         .filter_map(|f| {
             let from = f.from_source.as_ref()?;
-            Some((from.file.clone(), f.body.clone(), f.params.clone()))
+            own_files
+                .contains(&from.file)
+                .then(|| (from.file.clone(), f.body.clone(), f.params.clone()))
         })
         .collect();
     for f in object
@@ -78,6 +87,7 @@ pub fn derive(
                 continue;
             }
             let span = use_span(&body, u.offset, u.name.len());
+            let line = body.line + body.text[..u.offset].matches('\n').count();
             match reach(kernel, &u.name, u.call, &file) {
                 Some(Reach::Extern {
                     declaration,
@@ -91,7 +101,7 @@ pub fn derive(
                         origin: Fragment {
                             text: declaration.clone(),
                             file: body.file.clone(),
-                            line: body.line,
+                            line,
                             span,
                         },
                         declaration,
@@ -112,6 +122,13 @@ pub fn derive(
             }
         }
     }
+}
+
+/// Adds the copied helpers to the model's, after the spec's own and in
+/// the order their files define them, so that each is defined before the
+/// copies that call it.
+pub fn add_copies(helpers: &mut Vec<Function>, copied: Vec<Function>) {
+    helpers.extend(copied);
     sort_copies(helpers);
 }
 
@@ -313,8 +330,6 @@ pub fn copied_function(
     })
 }
 
-/// Copied helpers in the order their files define them, after the spec's
-/// own, so that each is defined before the copies that call it.
 fn sort_copies(helpers: &mut [Function]) {
     helpers.sort_by_key(|h| match &h.from_source {
         None => (0, String::new(), 0),

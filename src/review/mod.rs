@@ -3,6 +3,7 @@
 //! is what the generated module does.
 
 mod diff;
+mod fix_report;
 mod markdown;
 pub mod report;
 pub mod source_diff;

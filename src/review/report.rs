@@ -1,5 +1,6 @@
 //! The Markdown report of `kgpc review`, ready to paste as a pull-request comment.
 
+use super::fix_report::fix_changes;
 use super::markdown::{code, line, message, text};
 use super::usage::{calls, lines_of_code, sites};
 use crate::check::coverage::Coverage;
@@ -80,6 +81,7 @@ pub fn report(model: &Model, context: &ReviewContext<'_>) -> String {
     out.push('\n');
 
     replacements(&mut out, model);
+    fix_changes(&mut out, model);
     symbols(&mut out, model);
     shadows(&mut out, model);
     callbacks(&mut out, model);
@@ -152,11 +154,18 @@ fn symbols(out: &mut String, model: &Model) {
         .flat_map(|o| o.externs.iter().map(move |e| (o, e)))
         .map(|(o, e)| {
             let pos = position(e.sympos);
+            let declared = if e.derived {
+                format!(
+                    "used at {}, declared by kgpc from the kernel's debug information",
+                    code(&format!("{}:{}", e.origin.file, e.origin.line))
+                )
+            } else {
+                code(&format!("{}:{}", e.origin.file, e.origin.line))
+            };
             format!(
-                "| {} | {} | {pos} | {} |",
+                "| {} | {} | {pos} | {declared} |",
                 text(o.display_name()),
                 code(&e.declaration),
-                code(&format!("{}:{}", e.origin.file, e.origin.line))
             )
         })
         .collect();

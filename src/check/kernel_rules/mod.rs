@@ -36,7 +36,7 @@ pub(crate) use objects::damaged;
 use super::body_symbols::{self, SpecNames};
 use super::closure;
 use super::coverage::Coverage;
-use super::model::{Model, Object};
+use super::model::{Function, Model, Object, PatchedSource};
 use crate::diagnostic::Diagnostics;
 use crate::kernel::Kernel;
 use crate::source::Span;
@@ -53,6 +53,10 @@ struct Run<'a> {
     /// Where the spec names its target.
     target: Span,
     names: SpecNames,
+    /// The files the spec's fix changes, for rule 12.
+    fix_files: Vec<PatchedSource>,
+    /// The helpers rule 12 copied from the source, for the model.
+    copied: Vec<Function>,
     stalls: Stalls,
     coverage: Coverage,
     diagnostics: &'a mut Diagnostics,
@@ -79,7 +83,6 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
         stalls: Some(stalls.coverage()),
         ..Coverage::default()
     };
-    derive_closure(model, &vmlinux);
     let names = SpecNames::of(model);
     body_symbols::check_shared(model, &names, &vmlinux, diagnostics);
     let mut run = Run {
@@ -88,6 +91,13 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
         release: model.target.release.clone(),
         target: model.target.span,
         names,
+        fix_files: model
+            .fix
+            .as_ref()
+            .map(|f| f.files.clone())
+            .unwrap_or_default(),
+        // The functions the fix adds are worked out with their file's object.
+        copied: take_from_source(&mut model.helpers),
         stalls,
         coverage,
         diagnostics,
@@ -100,19 +110,17 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
         }
     }
     model.objects = objects;
+    closure::add_copies(&mut model.helpers, run.copied);
     run.coverage
 }
 
-/// Rule 12 for the objects whose code kgpc took from the target's source.
-fn derive_closure(model: &mut Model, vmlinux: &Kernel) {
-    let Some(fix) = &model.fix else {
-        return;
-    };
-    let names = SpecNames::of(model);
-    let files = fix.files.clone();
-    for object in model.objects.iter_mut().filter(|o| o.module.is_none()) {
-        closure::derive(object, &mut model.helpers, &files, &names, vmlinux);
-    }
+/// The helpers kgpc took from the target's source, taken out of `helpers`.
+fn take_from_source(helpers: &mut Vec<Function>) -> Vec<Function> {
+    let (from_source, own) = std::mem::take(helpers)
+        .into_iter()
+        .partition(|h| h.from_source.is_some());
+    *helpers = own;
+    from_source
 }
 
 impl Run<'_> {
@@ -122,6 +130,23 @@ impl Run<'_> {
         let Some(kernel) = kernels.first() else {
             return;
         };
+        if !self.fix_files.is_empty() {
+            closure::derive(
+                object,
+                &mut self.copied,
+                &self.fix_files,
+                &self.names,
+                kernel,
+            );
+            for name in object
+                .externs
+                .iter()
+                .map(|e| &e.name)
+                .chain(self.copied.iter().map(|h| &h.c_name))
+            {
+                self.names.insert(name.clone());
+            }
+        }
         self.stalls.object(object, self.target, self.diagnostics);
         object::check(object, kernel, &self.stalls, self.diagnostics);
         self.coverage.checked(name, &file_of(kernel));
