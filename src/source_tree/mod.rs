@@ -3,8 +3,12 @@
 //! name), DWARF says where it is declared, and that file of the release's
 //! source tree (`kgpc kernel fetch --source`) gives the definition's lines.
 
+pub mod apply_fix;
+pub mod changes;
 pub mod compile;
 mod compile_error;
+pub mod context;
+pub mod derive;
 mod error;
 pub mod line_map;
 mod mirror;
@@ -24,7 +28,7 @@ use serde::Serialize;
 use std::path::{Component, Path};
 
 /// Source files larger than this are not read.
-const SOURCE_FILE_LIMIT: u64 = 16 << 20;
+pub(crate) const SOURCE_FILE_LIMIT: u64 = 16 << 20;
 
 /// One function's definition in the source tree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -81,7 +85,7 @@ pub fn definition(
 }
 
 /// Whether a path DWARF gives stays inside the tree it is joined to.
-fn is_inside(file: &str) -> bool {
+pub(crate) fn is_inside(file: &str) -> bool {
     Path::new(file)
         .components()
         .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
