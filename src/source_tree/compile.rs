@@ -158,7 +158,7 @@ fn run_make(
             std::io::ErrorKind::NotFound => CompileError::NoMake,
             _ => CompileError::io(Path::new("make"), e),
         })?;
-    let status = wait_bounded(child)?;
+    let status = wait_bounded(child, COMPILE_TIMEOUT)?;
     let mut bytes = Vec::new();
     log_file
         .seek(std::io::SeekFrom::Start(0))
@@ -188,8 +188,8 @@ const ENV_REMOVED: &[&str] = &[
     "DEBIAN_KERNEL_USE_CCACHE",
 ];
 
-/// Waits for make, killing its whole process group once the timeout passes.
-fn wait_bounded(mut child: Child) -> Result<ExitStatus, CompileError> {
+/// Waits for make, killing its whole process group once `timeout` passes.
+fn wait_bounded(mut child: Child, timeout: Duration) -> Result<ExitStatus, CompileError> {
     let start = Instant::now();
     let group = i32::try_from(child.id()).unwrap_or(0);
     loop {
@@ -202,11 +202,11 @@ fn wait_bounded(mut child: Child) -> Result<ExitStatus, CompileError> {
                 return Err(CompileError::io(Path::new("make"), e));
             }
         }
-        if start.elapsed() > COMPILE_TIMEOUT {
+        if start.elapsed() > timeout {
             kill_group(group);
             let _ = child.wait();
             return Err(CompileError::TimedOut {
-                seconds: COMPILE_TIMEOUT.as_secs(),
+                seconds: timeout.as_secs(),
             });
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -328,6 +328,22 @@ fn modname_of(command: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_compile_past_its_time_is_killed_with_its_children() {
+        let start = Instant::now();
+        let child = Command::new("sh")
+            .args(["-c", "sleep 30 & sleep 30"])
+            .process_group(0)
+            .spawn()
+            .expect("sh runs");
+        let result = wait_bounded(child, Duration::from_millis(200));
+        assert!(
+            matches!(result, Err(CompileError::TimedOut { .. })),
+            "{result:?}"
+        );
+        assert!(start.elapsed() < Duration::from_secs(10));
+    }
 
     #[test]
     fn the_membership_line_says_how_the_object_is_built() {

@@ -105,16 +105,22 @@ pub fn lay_out(source: &Path, tree: &Path, unit: &UnitPath) -> Result<Layout, Mi
         let dir = unit.dirs[..depth].join("/");
         files.push((dir.clone(), kbuild_file(source, &dir)?));
     }
-    // The deepest directory with a Makefile builds the file; each above it must have one.
+    // The deepest directory with a Makefile builds the file, and each above
+    // it must have one, up to the first: directories at the top without one
+    // (`arch/`) are entered straight from the top (`obj-y += arch/x86/`).
     let Some(last) = files.iter().rposition(|(_, file)| file.is_some()) else {
         return Err(MirrorError::NoMakefile { dir: unit.dir() });
     };
-    if let Some((dir, _)) = files[..last].iter().find(|(_, file)| file.is_none()) {
+    let first = files
+        .iter()
+        .position(|(_, file)| file.is_some())
+        .unwrap_or(last);
+    if let Some((dir, _)) = files[first..last].iter().find(|(_, file)| file.is_none()) {
         return Err(MirrorError::NoMakefile { dir: dir.clone() });
     }
     let top = format!(
         "# Written by kgpc: the top of the tree kbuild compiles one file in.\nobj-y += {}/\n",
-        unit.dirs[0]
+        files[first].0
     );
     write(&tree.join("Kbuild"), &top)?;
     let mut makefile = String::new();
