@@ -57,16 +57,14 @@ pub fn derive(
         .iter()
         .filter_map(|r| Some(r.function.from_source.as_ref()?.file.clone()))
         .collect();
-    let mut pending: Vec<(String, Fragment, String)> = object
+    let mut pending: Vec<Pending> = object
         .funcs
         .iter()
         .map(|r| &r.function)
         .chain(helpers.iter())
         .filter_map(|f| {
             let from = f.from_source.as_ref()?;
-            own_files
-                .contains(&from.file)
-                .then(|| (from.file.clone(), f.body.clone(), f.params.clone()))
+            own_files.contains(&from.file).then(|| Pending::of(f, from))
         })
         .collect();
     for f in object
@@ -78,29 +76,27 @@ pub fn derive(
         known.insert(f.c_name.clone());
     }
     known.extend(object.externs.iter().map(|e| e.name.clone()));
-    while let Some((file, body, params)) = pending.pop() {
-        let Some(source) = files.iter().find(|s| s.path == file) else {
+    while let Some(next) = pending.pop() {
+        let Some(source) = files.iter().find(|s| s.path == next.file) else {
             continue;
         };
-        for u in uses(&body.text, &parameter_names(&params)) {
-            if names.contains(&u.name) || known.contains(&u.name) {
+        for (name, call, span, line) in next.names() {
+            if names.contains(&name) || known.contains(&name) {
                 continue;
             }
-            let span = use_span(&body, u.offset, u.name.len());
-            let line = body.line + body.text[..u.offset].matches('\n').count();
-            match reach(kernel, &u.name, u.call, &file) {
+            match reach(kernel, &name, call, &next.file) {
                 Some(Reach::Extern {
                     declaration,
                     sympos,
                 }) => {
-                    known.insert(u.name.clone());
+                    known.insert(name.clone());
                     object.externs.push(Extern {
-                        name: u.name.clone(),
+                        name,
                         span,
                         sympos_span: None,
                         origin: Fragment {
                             text: declaration.clone(),
-                            file: body.file.clone(),
+                            file: next.body.file.clone(),
                             line,
                             span,
                         },
@@ -110,12 +106,14 @@ pub fn derive(
                     });
                 }
                 Some(Reach::Copy) => {
-                    let Some(copy) = copied_function(source, &u.name, SourceReason::InlinedCallee)
+                    let Some(copy) = copied_function(source, &name, SourceReason::InlinedCallee)
                     else {
                         continue;
                     };
-                    known.insert(u.name.clone());
-                    pending.push((file.clone(), copy.body.clone(), copy.params.clone()));
+                    known.insert(name);
+                    if let Some(from) = &copy.from_source {
+                        pending.push(Pending::of(&copy, from));
+                    }
                     helpers.push(copy);
                 }
                 None => {}
@@ -130,6 +128,49 @@ pub fn derive(
 pub fn add_copies(helpers: &mut Vec<Function>, copied: Vec<Function>) {
     helpers.extend(copied);
     sort_copies(helpers);
+}
+
+/// A function whose uses are still to be read.
+struct Pending {
+    file: String,
+    body: Fragment,
+    params: String,
+    /// Where the function's name is, for uses only the compiler saw.
+    name_span: Span,
+    references: Vec<(String, bool)>,
+}
+
+impl Pending {
+    fn of(function: &Function, from: &FromSource) -> Pending {
+        Pending {
+            file: from.file.clone(),
+            body: function.body.clone(),
+            params: function.params.clone(),
+            name_span: function.origin.span,
+            references: from.references.clone(),
+        }
+    }
+
+    /// Each name the function uses, whether it is called, and where: the
+    /// uses in its text first, then what only the compiled code shows
+    /// (through macros), placed at the function's name.
+    fn names(&self) -> Vec<(String, bool, Span, usize)> {
+        let mut found: Vec<(String, bool, Span, usize)> =
+            uses(&self.body.text, &parameter_names(&self.params))
+                .into_iter()
+                .map(|u| {
+                    let span = use_span(&self.body, u.offset, u.name.len());
+                    let line = self.body.line + self.body.text[..u.offset].matches('\n').count();
+                    (u.name, u.call, span, line)
+                })
+                .collect();
+        for (name, function) in &self.references {
+            if !found.iter().any(|(n, ..)| n == name) {
+                found.push((name.clone(), *function, self.name_span, self.body.line));
+            }
+        }
+        found
+    }
 }
 
 /// How `name`, used by code of `file`, is reached; `None` when it needs
@@ -326,6 +367,7 @@ pub fn copied_function(
                 line: item.start_line,
                 text: definition.to_string(),
             },
+            references: Vec::new(),
         }),
     })
 }

@@ -132,6 +132,10 @@ pub struct FromSource {
     pub original: Option<SourceText>,
     /// The definition as the fix makes it.
     pub patched: SourceText,
+    /// What the compiled function refers to, as the compiler's view of the
+    /// fix lists it (macros expanded): each name, and whether it is a
+    /// `static` function of the file.
+    pub references: Vec<(String, bool)>,
 }
 
 /// Why a function was taken from the target's source.

@@ -14,7 +14,7 @@ use crate::source_tree::apply_fix::{apply_fix, AppliedFile, ApplyProblem};
 use crate::source_tree::compiler_view::{cached_compiler_view, CompilerView, ViewError};
 use crate::source_tree::context::file_context;
 use crate::source_tree::derive::{derive, with_compiler_view, Derived, Refusal};
-use crate::source_tree::{CompileError, UnitKind};
+use crate::source_tree::{CompileError, FunctionChange, UnitKind};
 use std::path::{Path, PathBuf};
 
 /// Applies the model's fix, if it has one, to the release's source in
@@ -270,8 +270,17 @@ fn add_derived(
         UnitKind::BuiltIn => object_named(model, None, at),
         UnitKind::Module => object_named(model, Some(kernel_module_name(&view.modname)), at),
     };
+    let taken = |name: &str, reason| {
+        let mut function = copied_function(source, name, reason)?;
+        if let (Some(from), Some(compiled)) =
+            (function.from_source.as_mut(), view.changes.function(name))
+        {
+            from.references = references(compiled);
+        }
+        Some(function)
+    };
     for name in &derived.replaced {
-        if let Some(function) = copied_function(source, name, SourceReason::Changed) {
+        if let Some(function) = taken(name, SourceReason::Changed) {
             object.funcs.push(derived_replacement(
                 name.clone(),
                 source.path.clone(),
@@ -280,7 +289,7 @@ fn add_derived(
         }
     }
     for name in &derived.added {
-        if let Some(function) = copied_function(source, name, SourceReason::Added) {
+        if let Some(function) = taken(name, SourceReason::Added) {
             model.helpers.push(function);
         }
     }
@@ -301,6 +310,19 @@ fn add_derived(
             Span::new(source.patched, range.start, range.end),
         ));
     }
+}
+
+/// What a compiled function refers to, and whether each is a `static`
+/// function of its file.
+fn references(compiled: &FunctionChange) -> Vec<(String, bool)> {
+    let functions = compiled.local_functions.iter().map(|n| (n.clone(), true));
+    let others = compiled
+        .undefined
+        .iter()
+        .chain(&compiled.local_data)
+        .chain(&compiled.defined_globals)
+        .map(|n| (n.clone(), false));
+    functions.chain(others).collect()
 }
 
 fn fragment(file: &str, text: String, line: usize, span: Span) -> Fragment {
