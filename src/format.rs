@@ -473,7 +473,8 @@ fn indent_block(text: &str, depth: usize) -> String {
     out
 }
 
-fn quote(value: &str) -> String {
+/// A string of the language, in quotes, with its escapes.
+pub(crate) fn quote(value: &str) -> String {
     let mut out = String::from("\"");
     for c in value.chars() {
         match c {

@@ -3,7 +3,9 @@
 //! name) to its closing brace, found with the lexer, so that braces in
 //! strings, comments and preprocessor lines do not count.
 
+use crate::c::conditional::{directive_keyword, step, Groups};
 use crate::c::lexer::{tokens, Kind, Token};
+use crate::c::line_starts::LineStarts;
 
 /// The lines of one definition, 1-based and inclusive, and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,41 +49,22 @@ pub fn find_definition(text: &str, name: &str, line: usize) -> Option<Definition
 /// `#if` group only its first branch, so that branches which each open a
 /// brace (`#if A` `if (a) {` `#else` `if (b) {` `#endif`) count once.
 fn code_tokens(text: &str, all: &[Token]) -> Vec<Token> {
-    // For each open conditional, whether its later branch is being read.
-    let mut groups: Vec<bool> = Vec::new();
-    let mut seen_directive = None;
+    let mut groups = Groups::default();
     let mut code = Vec::new();
-    for t in all {
-        if let Some(d) = t.directive {
-            if seen_directive != Some(d) && t.kind == Kind::Word {
-                seen_directive = Some(d);
-                match &text[t.start..t.end] {
-                    "if" | "ifdef" | "ifndef" => groups.push(false),
-                    "elif" | "else" | "elifdef" | "elifndef" => {
-                        if let Some(later) = groups.last_mut() {
-                            *later = true;
-                        }
-                    }
-                    "endif" => {
-                        groups.pop();
-                    }
-                    _ => {}
+    for (i, t) in all.iter().enumerate() {
+        if t.directive.is_some() {
+            if t.kind == Kind::Hash {
+                if let Some(step) = directive_keyword(text, all, i).and_then(step) {
+                    groups.apply(step);
                 }
             }
             continue;
         }
-        if !is_comment(t.kind) && !groups.iter().any(|&later| later) {
+        if !t.kind.is_comment() && !groups.in_later_branch() {
             code.push(*t);
         }
     }
     code
-}
-
-fn is_comment(kind: Kind) -> bool {
-    matches!(
-        kind,
-        Kind::LineComment | Kind::BlockComment | Kind::UnclosedComment
-    )
 }
 
 /// The index of the `}` closing the body that follows the name at `at`:
@@ -118,7 +101,7 @@ fn declaration_start(text: &str, all: &[Token], name_at: usize) -> usize {
     let mut start = name_at;
     for t in all.iter().rev().filter(|t| t.start < name_at) {
         let ends_previous = t.directive.is_some()
-            || is_comment(t.kind)
+            || t.kind.is_comment()
             || t.kind == Kind::Close
             || (t.kind == Kind::Punct && &text[t.start..t.end] == ";");
         if ends_previous {
@@ -127,37 +110,6 @@ fn declaration_start(text: &str, all: &[Token], name_at: usize) -> usize {
         start = t.start;
     }
     start
-}
-
-/// The byte offsets where the lines of a text start.
-struct LineStarts {
-    starts: Vec<usize>,
-    len: usize,
-}
-
-impl LineStarts {
-    fn new(text: &str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineStarts {
-            starts,
-            len: text.len(),
-        }
-    }
-
-    /// The 1-based line of byte `at`.
-    fn line_of(&self, at: usize) -> usize {
-        self.starts.partition_point(|&s| s <= at)
-    }
-
-    fn start_of(&self, line: usize) -> usize {
-        self.starts.get(line - 1).copied().unwrap_or(self.len)
-    }
-
-    /// Where line `line` ends, its line break included.
-    fn end_of(&self, line: usize) -> usize {
-        self.starts.get(line).copied().unwrap_or(self.len)
-    }
 }
 
 #[cfg(test)]

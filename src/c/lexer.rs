@@ -30,6 +30,16 @@ pub enum Kind {
     BlockComment,
 }
 
+impl Kind {
+    /// Whether the token is a comment, closed or not.
+    pub fn is_comment(self) -> bool {
+        matches!(
+            self,
+            Kind::LineComment | Kind::BlockComment | Kind::UnclosedComment
+        )
+    }
+}
+
 /// One token: its kind, its bytes `start..end` in the text, and the index of
 /// the preprocessor directive it belongs to, if any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -211,8 +221,8 @@ fn word_or_literal(c: &mut Cursor<'_>, start: usize, first: u8) -> Kind {
     }
 }
 
-/// Bytes without backslash-newlines.
-fn logical(raw: &[u8]) -> Vec<u8> {
+/// Bytes without backslash-newlines: a token's spelling as C reads it.
+pub fn logical(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {

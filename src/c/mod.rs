@@ -3,8 +3,11 @@
 //! formatter, the checker and the generator change C only through here.
 
 pub mod braces;
+pub mod conditional;
 pub mod definition;
 pub mod lexer;
+pub mod line_starts;
 pub mod lines;
 pub mod signature;
+pub mod top_level;
 pub mod words;

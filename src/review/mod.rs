@@ -5,6 +5,7 @@
 mod diff;
 mod markdown;
 pub mod report;
+pub mod source_diff;
 mod usage;
 
 pub use diff::{diff, SpecDiff};

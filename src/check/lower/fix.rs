@@ -34,6 +34,7 @@ impl Lowerer<'_> {
                 path: first.path.value.clone(),
                 file: *file,
                 span: first.path.span,
+                files: Vec::new(),
             }),
             Err(diagnostic) => {
                 self.error((**diagnostic).clone());
