@@ -10,7 +10,7 @@
 
 mod classify;
 #[cfg(test)]
-mod real_source_tests;
+pub(crate) mod real_source_tests;
 #[cfg(test)]
 mod tests;
 
@@ -250,7 +250,9 @@ struct Open {
     depth: usize,
     /// Parentheses open outside braces.
     parens: usize,
-    /// The outermost braces are a function's body.
+    /// Braces were opened outside parentheses.
+    braced: bool,
+    /// The first braces opened outside parentheses are a function's body.
     body: bool,
     /// An `=` outside parentheses and braces was read.
     assigned: bool,
@@ -271,6 +273,7 @@ impl Open {
             counted: Vec::new(),
             depth: 0,
             parens: 0,
+            braced: false,
             body: false,
             assigned: false,
             skip: None,
@@ -315,7 +318,10 @@ impl Open {
         match t.kind {
             Kind::Open => {
                 if self.depth == 0 {
-                    if self.parens == 0 {
+                    // Only the first braces can be a body, so each item's
+                    // head is read once however many braces follow it.
+                    if self.parens == 0 && !self.braced {
+                        self.braced = true;
                         self.body =
                             !self.assigned && classify::opens_body(text, all, &self.counted);
                     }

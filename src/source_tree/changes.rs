@@ -37,23 +37,34 @@ pub struct ItemChange {
 }
 
 /// The items that differ between `original` and `patched`, in the order of
-/// the patched text (a removed item where it was in the original).
+/// the patched text; a removed item comes after the item that preceded it
+/// in the original.
 pub fn changed_items(original: &str, patched: &str) -> Vec<ItemChange> {
     let before = Side::read(original);
     let after = Side::read(patched);
-    let mut changes = Vec::new();
-    for (old, new) in named_pairs(&before, &after).into_values() {
-        for k in 0..old.len().max(new.len()) {
-            let (o, n) = (old.get(k).copied(), new.get(k).copied());
-            changes.extend(compare(&before, &after, o, n));
+    let pairs = matched(&before, &after);
+    // Where the items both texts have are in the patched text, in the original's order.
+    let mut kept: Vec<(usize, usize)> = pairs
+        .iter()
+        .filter_map(|&(o, n)| o.zip(n))
+        .map(|(o, n)| (o, after.items[n].start_line))
+        .collect();
+    kept.sort_unstable();
+    let place = |o: Option<usize>, n: Option<usize>| match (o, n) {
+        (_, Some(n)) => (after.items[n].start_line, 0, n),
+        (Some(o), None) => {
+            let before_it = kept.partition_point(|&(k, _)| k < o);
+            let line = before_it.checked_sub(1).map_or(0, |k| kept[k].1);
+            (line, 1, o)
         }
-    }
-    changes.extend(unnamed_changes(&before, &after));
-    changes.sort_by_key(|c| {
-        let item = c.patched.as_ref().or(c.original.as_ref());
-        item.map_or(0, |i| i.start_line)
-    });
-    changes
+        (None, None) => (0, 0, 0),
+    };
+    let mut placed: Vec<((usize, usize, usize), ItemChange)> = pairs
+        .iter()
+        .filter_map(|&(o, n)| compare(&before, &after, o, n).map(|c| (place(o, n), c)))
+        .collect();
+    placed.sort_by_key(|(at, _)| *at);
+    placed.into_iter().map(|(_, change)| change).collect()
 }
 
 /// One text, its items and each item's tokens.
@@ -91,22 +102,71 @@ fn spelling(text: &str, all: &[Token], item: &TopItem) -> Vec<String> {
     out
 }
 
-/// For each kind and name, the indices of the items of that key on each side.
-type Pairs = BTreeMap<(TopKind, String), (Vec<usize>, Vec<usize>)>;
+/// Items without a name are matched by a longest common subsequence of
+/// their texts up to this many of them, in order beyond.
+const SEQUENCE_LIMIT: usize = 4096;
 
-fn named_pairs(before: &Side, after: &Side) -> Pairs {
+/// Each item of the original with the item of the patched text it is
+/// matched with, and the items of either that have no match.
+type Pairs = Vec<(Option<usize>, Option<usize>)>;
+
+/// What items are matched by: their kind and name, or for items without a
+/// name, their kind and tokens.
+type Key = (TopKind, Option<String>, Vec<String>);
+
+/// The items of a side with a name (`named`) or without, each with its key.
+fn keyed(side: &Side, named: bool) -> Vec<(usize, Key)> {
+    let items = side.items.iter().zip(&side.spellings).enumerate();
+    items
+        .filter(|(_, (item, _))| item.name.is_some() == named)
+        .map(|(k, (item, words))| {
+            let words = if named { Vec::new() } else { words.clone() };
+            (k, (item.kind.clone(), item.name.clone(), words))
+        })
+        .collect()
+}
+
+fn matched(before: &Side, after: &Side) -> Pairs {
+    let mut pairs = in_order(keyed(before, true), keyed(after, true));
+    let (old, new) = (keyed(before, false), keyed(after, false));
+    if old.len() + new.len() <= SEQUENCE_LIMIT {
+        pairs.extend(in_sequence(&old, &new));
+    } else {
+        pairs.extend(in_order(old, new));
+    }
+    pairs
+}
+
+/// Items of one key matched in the order they come in.
+fn in_order<K: Ord>(old: Vec<(usize, K)>, new: Vec<(usize, K)>) -> Pairs {
+    let mut groups: BTreeMap<K, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+    for (k, key) in old {
+        groups.entry(key).or_default().0.push(k);
+    }
+    for (k, key) in new {
+        groups.entry(key).or_default().1.push(k);
+    }
     let mut pairs = Pairs::new();
-    for (side, items) in [(0, &before.items), (1, &after.items)] {
-        for (k, item) in items.iter().enumerate() {
-            if let Some(name) = &item.name {
-                let entry = pairs.entry((item.kind.clone(), name.clone())).or_default();
-                if side == 0 {
-                    &mut entry.0
-                } else {
-                    &mut entry.1
-                }
-                .push(k);
-            }
+    for (o, n) in groups.into_values() {
+        for k in 0..o.len().max(n.len()) {
+            pairs.push((o.get(k).copied(), n.get(k).copied()));
+        }
+    }
+    pairs
+}
+
+/// Items matched by the longest common subsequence of their keys.
+fn in_sequence<K: Ord + std::hash::Hash>(old: &[(usize, K)], new: &[(usize, K)]) -> Pairs {
+    let old_keys: Vec<&K> = old.iter().map(|(_, key)| key).collect();
+    let new_keys: Vec<&K> = new.iter().map(|(_, key)| key).collect();
+    let mut pairs = Pairs::new();
+    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &old_keys, &new_keys) {
+        if op.tag() == similar::DiffTag::Equal {
+            let both = op.old_range().zip(op.new_range());
+            pairs.extend(both.map(|(o, n)| (Some(old[o].0), Some(new[n].0))));
+        } else {
+            pairs.extend(op.old_range().map(|o| (Some(old[o].0), None)));
+            pairs.extend(op.new_range().map(|n| (None, Some(new[n].0))));
         }
     }
     pairs
@@ -164,49 +224,6 @@ fn change(
 fn holds_line(word: &str) -> bool {
     let starts = |prefix: &str| word == prefix || word.starts_with(&format!("{prefix}_"));
     word == "__LINE__" || starts("WARN") || starts("BUG")
-}
-
-/// Items without a name, matched by their kind and tokens in order: each is
-/// only added or removed.
-fn unnamed_changes(before: &Side, after: &Side) -> Vec<ItemChange> {
-    let keys = |side: &Side| -> (Vec<usize>, Vec<(TopKind, Vec<String>)>) {
-        side.items
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| i.name.is_none())
-            .map(|(k, i)| (k, (i.kind.clone(), side.spellings[k].clone())))
-            .unzip()
-    };
-    let (old_at, old_keys) = keys(before);
-    let (new_at, new_keys) = keys(after);
-    let mut changes = Vec::new();
-    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &old_keys, &new_keys) {
-        for o in op
-            .old_range()
-            .filter(|_| op.tag() != similar::DiffTag::Equal)
-        {
-            changes.extend(change(
-                before,
-                after,
-                ChangeKind::Removed,
-                Some(old_at[o]),
-                None,
-            ));
-        }
-        for n in op
-            .new_range()
-            .filter(|_| op.tag() != similar::DiffTag::Equal)
-        {
-            changes.extend(change(
-                before,
-                after,
-                ChangeKind::Added,
-                None,
-                Some(new_at[n]),
-            ));
-        }
-    }
-    changes
 }
 
 #[cfg(test)]
@@ -291,13 +308,13 @@ mod tests {
         assert_eq!(
             summary(ORIGINAL, &patched),
             vec![
+                named(ChangeKind::Removed, TopKind::Data, "limit", false),
                 named(
                     ChangeKind::Added,
                     TopKind::Include,
                     "<linux/mutex.h>",
                     false
                 ),
-                named(ChangeKind::Removed, TopKind::Data, "limit", false),
                 named(ChangeKind::Added, mutex, "run_lock", false),
                 named(ChangeKind::Moved { by: 2 }, TopKind::Function, "run", true),
             ]
@@ -356,6 +373,59 @@ mod tests {
         );
         let spliced = "void f(void)\n{\n#ifdef X\n\tg\\\n();\n#endif\n}\n";
         assert_eq!(summary(original, spliced), vec![]);
+    }
+
+    #[test]
+    fn a_change_to_a_function_of_the_real_fork_c() {
+        let original = crate::c::top_level::real_source_tests::source_file("kernel/fork.c");
+        let patched = original
+            .replacen(
+                "\tbpf_task_storage_free(tsk);\n",
+                "\tbpf_task_storage_free(tsk);\n\ttsk->flags &= ~PF_KTHREAD;\n",
+                1,
+            )
+            .replacen(
+                "Ok, this is the main fork-routine.",
+                "This is the main fork-routine.",
+                1,
+            );
+        let changes = changed_items(&original, &patched);
+        assert_eq!(changes[0].kind, ChangeKind::Changed);
+        assert_eq!(changes[0].name.as_deref(), Some("free_task"));
+        assert_eq!(
+            changes[0]
+                .original
+                .as_ref()
+                .map(|i| (i.start_line, i.end_line)),
+            Some((543, 571))
+        );
+        assert_eq!(
+            changes[0]
+                .patched
+                .as_ref()
+                .map(|i| (i.start_line, i.end_line)),
+            Some((543, 572))
+        );
+        assert!(changes[0].uses_line);
+        // Every later function moves by the one line, and only functions are listed.
+        let later_functions = top_level_items(&original)
+            .iter()
+            .filter(|i| i.start_line > 571)
+            .filter(|i| matches!(i.kind, TopKind::Function | TopKind::MacroFunction { .. }))
+            .count();
+        assert_eq!(changes.len(), 1 + later_functions);
+        assert!(changes[1..]
+            .iter()
+            .all(|c| c.kind == ChangeKind::Moved { by: 1 }));
+        let uses_line = |name: &str| {
+            let change = changes.iter().find(|c| c.name.as_deref() == Some(name));
+            change.map(|c| c.uses_line)
+        };
+        assert_eq!(uses_line("__mmdrop"), Some(true));
+        assert_eq!(uses_line("__put_task_struct"), Some(true));
+        assert_eq!(uses_line("kernel_clone"), Some(false));
+        assert_eq!(uses_line("copy_process"), Some(false));
+        assert_eq!(uses_line("clone3"), Some(false));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::*;
 const RELEASE: &str = "6.1.0-57-cloud-amd64";
 
 /// A file of the cached source tree.
-fn source_file(file: &str) -> String {
+pub(crate) fn source_file(file: &str) -> String {
     let cache = crate::fetch::cache_dir();
     let Some(tree) = crate::fetch::source_ready(&cache, RELEASE) else {
         panic!(

@@ -237,3 +237,19 @@ fn broken_text_gives_items_and_never_panics() {
     assert_eq!(items("#else\nint x;\n#endif\n").len(), 3);
     assert_eq!(items("int x = (\n").len(), 1);
 }
+
+#[test]
+fn long_runs_of_braces_are_read_in_linear_time() {
+    let text = format!("int x {}\n", "{} ".repeat(200_000));
+    let started = std::time::Instant::now();
+    assert_eq!(items(&text), vec![item(TopKind::Other, "", 1, 1)]);
+    let nested = format!("int x = {}{};\n", "(".repeat(100_000), ")".repeat(100_000));
+    assert_eq!(items(&nested), vec![item(TopKind::Data, "x", 1, 1)]);
+    let directives = "#if A\n#else\n#endif\n".repeat(50_000);
+    assert_eq!(top_level_items(&directives).len(), 150_000);
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "took {:?}",
+        started.elapsed()
+    );
+}
