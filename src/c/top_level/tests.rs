@@ -197,8 +197,21 @@ fn an_item_whose_braces_cross_a_branch_is_one_item() {
 }
 
 #[test]
+fn an_item_that_ends_in_a_branch_it_opened_runs_to_the_endif() {
+    let text = "int randomize __read_mostly =\n#ifdef A\n\t1;\n#else\n\t2;\n#endif\n\
+                int after;\n";
+    assert_eq!(
+        items(text),
+        vec![
+            item(TopKind::Data, "randomize", 1, 6),
+            item(TopKind::Data, "after", 7, 7)
+        ]
+    );
+}
+
+#[test]
 fn a_macro_call_without_its_semicolon_ends_at_the_next_line() {
-    let text = "DECLARE_HOOK(a)\n#include <x.h>\nDECLARE_HOOK(b)\nint c;\n";
+    let text = "DECLARE_HOOK(a)\n#include <x.h>\nDECLARE_HOOK(b)\nint c;\nlate_initcall(f)\n";
     assert_eq!(
         items(text),
         vec![
@@ -206,6 +219,7 @@ fn a_macro_call_without_its_semicolon_ends_at_the_next_line() {
             item(TopKind::Include, "<x.h>", 2, 2),
             item(macro_use("DECLARE_HOOK"), "b", 3, 3),
             item(TopKind::Data, "c", 4, 4),
+            item(macro_use("late_initcall"), "f", 5, 5),
         ]
     );
 }
