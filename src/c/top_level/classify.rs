@@ -88,13 +88,10 @@ fn group_end(toks: &[Tok], open: usize) -> usize {
     toks.len().saturating_sub(1)
 }
 
-/// The last identifier in the group opened at `open`: the name in `(*name)`.
-fn last_identifier_in(toks: &[Tok], open: usize) -> Option<String> {
-    toks[open..=group_end(toks, open)]
-        .iter()
-        .rev()
-        .find(|t| t.kind == Kind::Word && is_identifier(t.s))
-        .map(|t| t.s.to_string())
+/// The index of the first identifier in the parenthesised pointer opened at
+/// `open`: the name in `(*name)`, `(*const name)` or `(*name[N])`.
+fn pointer_name(toks: &[Tok], open: usize) -> Option<usize> {
+    (open..=group_end(toks, open)).find(|&k| toks[k].kind == Kind::Word && is_identifier(toks[k].s))
 }
 
 /// How many tokens of the item come before its `{` or `=` outside parentheses.
@@ -128,7 +125,17 @@ fn declarator(head: &[Tok]) -> Option<Declarator> {
         match t.s {
             "(" if level == 0 => {
                 if head.get(k + 1).is_some_and(|n| n.s == "*" || n.s == "^") {
-                    return Some(Declarator::Pointer(last_identifier_in(head, k)));
+                    let name = pointer_name(head, k);
+                    // `(*handler(int sig))(int)`: a function returning a pointer.
+                    if let Some(name) =
+                        name.filter(|&n| head.get(n + 1).is_some_and(|t| t.s == "("))
+                    {
+                        return Some(Declarator::Function {
+                            name,
+                            open: name + 1,
+                        });
+                    }
+                    return Some(Declarator::Pointer(name.map(|n| head[n].s.to_string())));
                 }
                 let before = k.checked_sub(1).map(|p| head[p]);
                 if before.is_some_and(|b| b.kind == Kind::Word && is_identifier(b.s)) {
@@ -243,7 +250,7 @@ fn declared_name(toks: &[Tok]) -> Option<String> {
         match t.s {
             "[" | "," | ":" | "=" | ";" => break,
             "(" if toks.get(k + 1).is_some_and(|n| n.s == "*" || n.s == "^") => {
-                return last_identifier_in(toks, k);
+                return pointer_name(toks, k).map(|n| toks[n].s.to_string());
             }
             "(" if last_was_name => break,
             "(" => level = 1,

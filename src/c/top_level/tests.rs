@@ -63,6 +63,21 @@ fn functions_keep_their_comments_and_attribute_lines() {
 }
 
 #[test]
+fn a_function_returning_a_function_pointer_is_a_function() {
+    let text =
+        "static void (*pick(int sig, void (*fallback)(int)))(int)\n{\n\treturn fallback;\n}\n\
+                void (*pick_later(int sig))(int);\nint after;\n";
+    assert_eq!(
+        items(text),
+        vec![
+            item(TopKind::Function, "pick", 1, 4),
+            item(TopKind::Declaration, "pick_later", 5, 5),
+            item(TopKind::Data, "after", 6, 6),
+        ]
+    );
+}
+
+#[test]
 fn functions_a_macro_defines_are_named_by_its_first_argument() {
     let text = "SYSCALL_DEFINE3(read, unsigned int, fd, char __user *, buf, size_t, count)\n\
                 {\n\treturn ksys_read(fd, buf, count);\n}\nSYSCALL_DEFINE0(fork)\n{\n}\n";
@@ -102,6 +117,7 @@ fn data_is_named_by_its_declarator() {
     let text = "static int count __read_mostly = 5;\nextern unsigned long total_forks;\n\
                 static const struct file_operations fops = {\n\t.open = f,\n};\n\
                 static char __log_buf[1 << 17] __aligned(8);\nstatic void (*hook)(int) = NULL;\n\
+                static int (*const handlers[NR])(int);\n\
                 struct point origin;\nstruct { int a; } anonymous, other;\n";
     assert_eq!(
         items(text),
@@ -111,8 +127,9 @@ fn data_is_named_by_its_declarator() {
             item(TopKind::Data, "fops", 3, 5),
             item(TopKind::Data, "__log_buf", 6, 6),
             item(TopKind::Data, "hook", 7, 7),
-            item(TopKind::Data, "origin", 8, 8),
-            item(TopKind::Data, "anonymous", 9, 9),
+            item(TopKind::Data, "handlers", 8, 8),
+            item(TopKind::Data, "origin", 9, 9),
+            item(TopKind::Data, "anonymous", 10, 10),
         ]
     );
 }
