@@ -6,6 +6,7 @@
 //! their C tokens, so a change of comments or white space is no change.
 
 use crate::c::lexer::{logical, tokens, Token};
+use crate::c::line_starts::LineStarts;
 use crate::c::top_level::{top_level_items, TopItem, TopKind};
 use std::collections::BTreeMap;
 
@@ -18,8 +19,9 @@ pub enum ChangeKind {
     Added,
     /// The patched text no longer has it.
     Removed,
-    /// A function whose tokens are the same but which starts `by` lines later
-    /// (earlier when negative): what it says with `__LINE__` changes.
+    /// A function whose tokens are the same but not on the same lines: its
+    /// code starts `by` lines later (earlier when negative; 0 when only lines
+    /// inside it moved), so what it says with `__LINE__` changes.
     Moved { by: isize },
 }
 
@@ -37,8 +39,8 @@ pub struct ItemChange {
 }
 
 /// The items that differ between `original` and `patched`, in the order of
-/// the patched text; a removed item comes after the item that preceded it
-/// in the original.
+/// the patched text; a removed item comes right after the item that
+/// preceded it in the original, before what the fix added there.
 pub fn changed_items(original: &str, patched: &str) -> Vec<ItemChange> {
     let before = Side::read(original);
     let after = Side::read(patched);
@@ -67,39 +69,56 @@ pub fn changed_items(original: &str, patched: &str) -> Vec<ItemChange> {
     placed.into_iter().map(|(_, change)| change).collect()
 }
 
-/// One text, its items and each item's tokens.
+/// One text, its items, each item's tokens and the lines they are on.
 struct Side {
     items: Vec<TopItem>,
     spellings: Vec<Vec<String>>,
+    lines: Vec<Vec<usize>>,
 }
 
 impl Side {
     fn read(text: &str) -> Side {
         let all = tokens(text);
+        let line_starts = LineStarts::new(text);
         let items = top_level_items(text);
-        let spellings = items.iter().map(|i| spelling(text, &all, i)).collect();
-        Side { items, spellings }
+        let (spellings, lines) = items
+            .iter()
+            .map(|i| spelling(text, &all, &line_starts, i))
+            .unzip();
+        Side {
+            items,
+            spellings,
+            lines,
+        }
     }
 }
 
 /// The C tokens of an item as C reads them, without comments, with a mark
-/// where each of its directives ends (a line break that means something).
-fn spelling(text: &str, all: &[Token], item: &TopItem) -> Vec<String> {
+/// where each of its directives ends (a line break that means something),
+/// and the line each token starts on.
+fn spelling(
+    text: &str,
+    all: &[Token],
+    line_starts: &LineStarts,
+    item: &TopItem,
+) -> (Vec<String>, Vec<usize>) {
     let from = all.partition_point(|t| t.start < item.text_range.start);
     let to = all.partition_point(|t| t.start < item.text_range.end);
-    let mut out = Vec::new();
+    let mut words = Vec::new();
+    let mut lines = Vec::new();
     for (k, t) in all[from..to].iter().enumerate() {
         if t.kind.is_comment() {
             continue;
         }
         let raw = &text.as_bytes()[t.start..t.end];
-        out.push(String::from_utf8_lossy(&logical(raw)).into_owned());
+        words.push(String::from_utf8_lossy(&logical(raw)).into_owned());
+        lines.push(line_starts.line_of(t.start));
         let next = all.get(from + k + 1);
         if t.directive.is_some() && next.is_none_or(|n| n.directive != t.directive) {
-            out.push("\n".to_string());
+            words.push("\n".to_string());
         }
     }
-    out
+    (words, lines)
 }
 
 /// Items without a name are matched by a longest common subsequence of
@@ -126,6 +145,7 @@ fn keyed(side: &Side, named: bool) -> Vec<(usize, Key)> {
         .collect()
 }
 
+/// Every item of both texts, matched or not.
 fn matched(before: &Side, after: &Side) -> Pairs {
     let mut pairs = in_order(keyed(before, true), keyed(after, true));
     let (old, new) = (keyed(before, false), keyed(after, false));
@@ -177,15 +197,18 @@ fn compare(before: &Side, after: &Side, o: Option<usize>, n: Option<usize>) -> O
     let kind = match (o, n) {
         (Some(o), Some(n)) if before.spellings[o] != after.spellings[n] => ChangeKind::Changed,
         (Some(o), Some(n)) => {
-            let by = after.items[n].start_line as isize - before.items[o].start_line as isize;
             let function = matches!(
                 after.items[n].kind,
                 TopKind::Function | TopKind::MacroFunction { .. }
             );
-            if by == 0 || !function {
+            let (old_lines, new_lines) = (&before.lines[o], &after.lines[n]);
+            if !function || old_lines == new_lines {
                 return None;
             }
-            ChangeKind::Moved { by }
+            let first = |lines: &[usize]| lines.first().map_or(0, |&l| l as isize);
+            ChangeKind::Moved {
+                by: first(new_lines) - first(old_lines),
+            }
         }
         (Some(_), None) => ChangeKind::Removed,
         (None, Some(_)) => ChangeKind::Added,
@@ -275,15 +298,47 @@ mod tests {
     }
 
     #[test]
-    fn comments_and_white_space_are_no_change_but_move_what_follows() {
-        let patched = ORIGINAL
-            .replace(
-                "\treturn a < limit;",
-                "\t/* in range */\n\treturn  a<limit;",
-            )
+    fn comments_and_white_space_are_no_change_but_moved_lines_are() {
+        let same_lines = ORIGINAL
+            .replace("\treturn a < limit;", "\treturn  a<limit; /* in range */")
             .replace("static int limit = 4;", "static int limit = 4; // the most");
+        assert_eq!(summary(ORIGINAL, &same_lines), vec![]);
+        let more_lines = ORIGINAL.replace(
+            "\treturn a < limit;",
+            "\t/* in range */\n\treturn a < limit;",
+        );
+        assert_eq!(
+            summary(ORIGINAL, &more_lines),
+            vec![
+                named(
+                    ChangeKind::Moved { by: 0 },
+                    TopKind::Function,
+                    "check",
+                    false
+                ),
+                named(ChangeKind::Moved { by: 1 }, TopKind::Function, "run", true),
+            ]
+        );
+    }
+
+    #[test]
+    fn lines_that_move_inside_a_function_move_it() {
+        let patched = ORIGINAL.replace(
+            "\tWARN_ON(a < 0);",
+            "\t/* never\n\t * negative */\n\tWARN_ON(a < 0);",
+        );
         assert_eq!(
             summary(ORIGINAL, &patched),
+            vec![named(
+                ChangeKind::Moved { by: 0 },
+                TopKind::Function,
+                "run",
+                true
+            )]
+        );
+        let above = ORIGINAL.replace("int run(", "/* Runs. */\nint run(");
+        assert_eq!(
+            summary(ORIGINAL, &above),
             vec![named(
                 ChangeKind::Moved { by: 1 },
                 TopKind::Function,
@@ -371,8 +426,17 @@ mod tests {
             summary(original, patched),
             vec![named(ChangeKind::Changed, TopKind::Function, "f", false)]
         );
+        // A backslash-newline in a word leaves its tokens, but not their lines.
         let spliced = "void f(void)\n{\n#ifdef X\n\tg\\\n();\n#endif\n}\n";
-        assert_eq!(summary(original, spliced), vec![]);
+        assert_eq!(
+            summary(original, spliced),
+            vec![named(
+                ChangeKind::Moved { by: 0 },
+                TopKind::Function,
+                "f",
+                false
+            )]
+        );
     }
 
     #[test]
