@@ -185,21 +185,26 @@ pub(super) fn opens_body(text: &str, all: &[Token], counted: &[usize]) -> bool {
     function_declarator(&spelled(text, all, counted)).is_some()
 }
 
+/// The index of the first token from `from` on that is no storage class or
+/// attribute (with its argument list).
+fn skip_attributes(toks: &[Tok], from: usize) -> usize {
+    let mut k = from;
+    while let Some(t) = toks.get(k) {
+        if t.kind != Kind::Word || !is_attribute(t.s) {
+            break;
+        }
+        k += 1;
+        if listed(PAREN_ATTRIBUTES, t.s) && toks.get(k).is_some_and(|n| n.s == "(") {
+            k = group_end(toks, k) + 1;
+        }
+    }
+    k
+}
+
 /// Whether the tokens before a declarator's name are only storage classes
 /// and attributes: the item is made by a macro.
 fn only_attributes(prefix: &[Tok]) -> bool {
-    let mut k = 0;
-    while k < prefix.len() {
-        let t = prefix[k];
-        if t.kind != Kind::Word || !is_attribute(t.s) {
-            return false;
-        }
-        k += 1;
-        if listed(PAREN_ATTRIBUTES, t.s) && prefix.get(k).is_some_and(|n| n.s == "(") {
-            k = group_end(prefix, k) + 1;
-        }
-    }
-    true
+    skip_attributes(prefix, 0) >= prefix.len()
 }
 
 /// The arguments of the group opened at `open` that are one identifier
@@ -317,11 +322,13 @@ fn aggregate_or_data(toks: &[Tok], head: &[Tok], has_body: bool) -> (TopKind, Op
             None => (TopKind::Other, None),
         };
     };
+    // `struct __packed name`, `struct __attribute__((x)) name`.
+    let at = skip_attributes(head, keyword + 1);
     let tag = head
-        .get(keyword + 1)
+        .get(at)
         .filter(|t| t.kind == Kind::Word && is_identifier(t.s))
         .map(|t| t.s.to_string());
-    let after_tag = keyword + 1 + usize::from(tag.is_some());
+    let after_tag = (at + usize::from(tag.is_some())).min(head.len());
     if has_body {
         return match after_braces(toks).and_then(declared_name) {
             Some(variable) => (TopKind::Data, Some(variable)),

@@ -97,7 +97,8 @@ fn functions_a_macro_defines_are_named_by_its_first_argument() {
 fn types_are_named_by_their_tag_or_typedef_name() {
     let text = "struct point {\n\tint x, y;\n};\nunion u { int a; } __packed;\n\
                 enum { A, B };\ntypedef struct { int a; } pair_t;\n\
-                typedef int (*handler_t)(int);\ntypedef unsigned long ulong_t;\nstruct later;\n";
+                typedef int (*handler_t)(int);\ntypedef unsigned long ulong_t;\nstruct later;\n\
+                struct __attribute__((packed)) __randomize_layout packed { char c; };\n";
     assert_eq!(
         items(text),
         vec![
@@ -108,6 +109,7 @@ fn types_are_named_by_their_tag_or_typedef_name() {
             item(TopKind::Type, "handler_t", 7, 7),
             item(TopKind::Type, "ulong_t", 8, 8),
             item(TopKind::Declaration, "later", 9, 9),
+            item(TopKind::Type, "packed", 10, 10),
         ]
     );
 }
