@@ -13,6 +13,7 @@ Examples:
   kgpc test fix.kgp                       prove the patch in the target kernel under QEMU
   kgpc review fix.kgp > review.md         a Markdown review for the pull request
   kgpc inspect cmdline_proc_show          what the kernel's debug information says
+  kgpc new --from-patch fix.patch -o fix.kgp   a spec for an upstream fix
   kgpc explain KGP0012                    explain a diagnostic code
   kgpc completions bash > /etc/bash_completion.d/kgpc
 
@@ -163,6 +164,25 @@ line); kgpc reads that file of the release's source tree in the kgpc cache
 version) and prints the whole definition, from the lines of its return type
 and attributes to its closing brace, after a comment naming file and lines.")]
     Source(SourceArgs),
+    /// Write a spec for an upstream fix, from its patch.
+    #[command(after_help = "\
+Examples:
+  kgpc new --from-patch fix.patch                      print the spec
+  kgpc new --from-patch fix.patch -o fix.kgp           write it next to the patch
+  kgpc new --from-patch fixes/0001-x.patch -o fix.kgp --release 6.1.0-57-cloud-amd64
+  git format-patch -1 COMMIT && kgpc new --from-patch 0001-*.patch -o fix.kgp
+
+The patch is a `git format-patch` mail (a stable backport's too) or a unified
+diff. The spec's name and description come from the subject, its references
+from the commit (the upstream one a backport names), CVE ids and Link: and
+Closes: addresses, its author from From:. The target is --release, else the
+newest kernel in the kgpc cache, as a pattern of its builds (6.1.0-*-cloud-amd64).
+The patch must be inside the spec's directory, which the spec names it from.
+kpatch-build's kpatch-macros.h callbacks become commented kgpc callbacks. An
+existing spec is replaced only with --force. `kgpc check` then applies the fix
+to the release's source (`kgpc kernel fetch --source`) and reports every hunk
+that does not apply.")]
+    New(NewArgs),
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
@@ -208,6 +228,22 @@ pub struct SpecArgs {
     /// standard library. May be given more than once.
     #[arg(long = "allow-path", value_name = "DIR")]
     pub allow_path: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct NewArgs {
+    /// The fix: a `git format-patch` mail or a unified diff.
+    #[arg(long = "from-patch", value_name = "FIX.patch")]
+    pub from_patch: PathBuf,
+    /// Write the spec to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The kernel release the fix is for [default: the newest kernel in the kgpc cache].
+    #[arg(long, value_name = "RELEASE")]
+    pub release: Option<String>,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]

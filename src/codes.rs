@@ -83,6 +83,7 @@ codes! {
     OutsideSpecTree = "KGP0042", "a spec reads a file outside its directory";
     NulCharacter = "KGP0043", "a description or author holds a NUL character";
     BodyBracesUnbalanced = "KGP0044", "a C block's braces do not balance as C reads them";
+    MalformedPatch = "KGP0045", "a patch file is not a unified diff kgpc can read";
     KernelUnreadable = "KGP0100", "a kernel object cannot be read";
     KernelMismatch = "KGP0101", "the vmlinux is not the target's, or cannot be live patched";
     FunctionNotFound = "KGP0102", "a replaced function is not in the kernel";
@@ -102,6 +103,15 @@ codes! {
     SourceNotFetched = "KGP0118", "the kernel's source is not in the kgpc cache";
     NoDeclLine = "KGP0119", "DWARF does not say where a function is defined";
     SourceFileMissing = "KGP0120", "the source tree lacks a function's file or definition";
+    HunkDoesNotApply = "KGP0121", "a hunk of the fix does not apply to the target's source";
+    PatchedFileMissing = "KGP0122", "the fix changes a file the target's source does not have";
+    FixOnlyMovesLines = "KGP0123", "the fix only moves lines that a function prints";
+    FixChangesLayout = "KGP0124", "the fix changes the layout of a type";
+    FixChangesData = "KGP0125", "the fix changes or removes existing data";
+    FixChangesInit = "KGP0126", "the fix changes `__init` or `__exit` code";
+    FixChangesPrototype = "KGP0127", "the fix changes the prototype of an existing function";
+    FixNotDerived = "KGP0128", "kgpc cannot derive a part of the fix";
+    FixDoesNotCompile = "KGP0129", "the target's source does not compile with the fix";
     CompilerError = "KGP0200", "the C compiler rejected the module's code";
     CompilerWarning = "KGP0201", "the C compiler warned about the module's code";
     KernelBuildFailed = "KGP0202", "the kernel build system failed";

@@ -157,6 +157,7 @@ impl Formatter<'_> {
             Item::Target(t) => self.line_block("target", t.span, &t.entries, |_, e| target_line(e)),
             Item::Import(i) => self.entry(0, i.span, &import_line(i)),
             Item::Include(i) => self.entry(0, i.span, &format!("include {}", i.header.text)),
+            Item::Fix(f) => self.entry(0, f.span, &format!("fix {}", quote(&f.path.value))),
             Item::Object(o) => self.object(o),
             Item::Shadow(s) => {
                 let mut head = format!("shadow {} for {}", s.name.text, s.owner.text);
@@ -472,7 +473,8 @@ fn indent_block(text: &str, depth: usize) -> String {
     out
 }
 
-fn quote(value: &str) -> String {
+/// A string of the language, in quotes, with its escapes.
+pub(crate) fn quote(value: &str) -> String {
     let mut out = String::from("\"");
     for c in value.chars() {
         match c {

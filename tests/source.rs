@@ -27,10 +27,7 @@ fn kernel() -> (String, PathBuf, PathBuf) {
 
 /// The kgpc cache the fetch used (the one holding the vmlinux's index).
 fn cache_of(tree: &Path) -> PathBuf {
-    tree.ancestors()
-        .nth(3)
-        .expect("the kgpc cache")
-        .to_path_buf()
+    common::cache_of_source(tree)
 }
 
 fn kgpc_source(cache: &Path, args: &[&str]) -> (i32, String, String) {

@@ -35,6 +35,7 @@ target {
 import std/shadow_lock
 import \"common.kgp\"
 include <linux/seq_file.h>
+fix \"0001-fs-proc-fix.patch\"
 
 data {
     #define PERIOD 4
@@ -172,6 +173,8 @@ test {
     ("^import \"" "\"common" font-lock-string-face)
     ("^include" "include" font-lock-keyword-face)
     ("^include" "<linux" font-lock-string-face)
+    ("^fix" "fix" font-lock-keyword-face)
+    ("^fix" "\"0001" font-lock-string-face)
     ("^data" "data" font-lock-keyword-face)
     ("#define" "#define" font-lock-preprocessor-face)
     ("open = " "static" font-lock-keyword-face)

@@ -47,8 +47,8 @@
 ;; (tests/editors.rs) check it.
 
 (defconst kgp-item-keywords
-  '("patch" "target" "import" "include" "object" "shadow" "template"
-    "state" "helper" "data" "api" "test")
+  '("patch" "target" "import" "include" "fix" "object" "shadow"
+    "template" "state" "helper" "data" "api" "test")
   "Keywords that start a top-level item of a spec.")
 
 (defconst kgp-entry-keywords

@@ -35,6 +35,7 @@ module.exports = grammar({
       $.target_block,
       $.import_item,
       $.include_item,
+      $.fix_item,
       $.object_block,
       $.shadow_block,
       $.template_block,
@@ -70,6 +71,10 @@ module.exports = grammar({
     std_path: _ => token(seq('std/', /[A-Za-z_][A-Za-z0-9_]*/, repeat(seq('/', /[A-Za-z_][A-Za-z0-9_]*/)))),
     include_item: $ => seq('include', $.header),
     header: _ => token(seq('<', /[^>\n]+/, '>')),
+
+    // ------------------------------------------------------------------ the upstream fix
+    // `fix "FILE.patch"`: the unified diff, next to the spec, that the live patch applies.
+    fix_item: $ => seq('fix', $.string),
 
     // ------------------------------------------------------------------ objects
     object_block: $ => seq(

@@ -8,5 +8,6 @@ pub mod definition;
 pub mod lexer;
 pub mod line_starts;
 pub mod lines;
+pub mod signature;
 pub mod top_level;
 pub mod words;

@@ -54,7 +54,7 @@ impl SpecNames {
         SpecNames(names)
     }
 
-    fn contains(&self, name: &str) -> bool {
+    pub fn contains(&self, name: &str) -> bool {
         self.0.contains(name)
     }
 }

@@ -4,6 +4,7 @@ pub mod api;
 pub mod body_symbols;
 pub mod c_decl;
 pub(crate) mod c_uses;
+pub mod closure;
 pub mod coverage;
 pub mod instead;
 pub mod kernel_rules;

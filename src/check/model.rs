@@ -26,6 +26,33 @@ pub struct Model {
     pub inputs: Vec<InputFile>,
     /// What `kgpc test` checks, if the spec has a `test` block.
     pub test: Option<TestPlan>,
+    /// The fix as written upstream, if the spec gives it as a patch.
+    pub fix: Option<UpstreamFix>,
+}
+
+/// A `fix "FILE.patch"` item: the patch file, read into the source map,
+/// and once the source stage has applied it, what it changes.
+#[derive(Debug, Clone)]
+pub struct UpstreamFix {
+    /// The path as the spec wrote it.
+    pub path: String,
+    pub file: crate::source::FileId,
+    /// The span of the path in the spec.
+    pub span: Span,
+    /// Each source file the fix changes, as the target has it and patched.
+    pub files: Vec<PatchedSource>,
+}
+
+/// One source file of the target and the same file with the fix applied.
+#[derive(Debug, Clone)]
+pub struct PatchedSource {
+    /// The path in the source tree (`fs/proc/cmdline.c`).
+    pub path: String,
+    pub original: String,
+    /// The patched text, also in the source map (`patched`) so that
+    /// diagnostics can point into it.
+    pub patched_text: String,
+    pub patched: crate::source::FileId,
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +116,41 @@ pub struct Function {
     /// Where the prototype was written.
     pub origin: Fragment,
     pub body: Fragment,
+    /// Where the function was taken from the target's source, if kgpc
+    /// derived it from the spec's `fix` rather than the spec spelling it out.
+    pub from_source: Option<FromSource>,
+}
+
+/// A function of the patch module that kgpc took from the target's source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FromSource {
+    /// The source file, as the source tree names it (`fs/proc/cmdline.c`).
+    pub file: String,
+    /// Why the function is in the patch module.
+    pub reason: SourceReason,
+    /// The definition as the target has it; `None` for one the fix adds.
+    pub original: Option<SourceText>,
+    /// The definition as the fix makes it.
+    pub patched: SourceText,
+}
+
+/// Why a function was taken from the target's source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceReason {
+    /// The fix changes it: it replaces the kernel's function.
+    Changed,
+    /// The fix adds it: a new function of the patch module.
+    Added,
+    /// A changed function calls it and it exists only inlined in the
+    /// kernel, so the patch module has its own copy.
+    InlinedCallee,
+}
+
+/// A definition's text and the line of the file it starts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceText {
+    pub line: usize,
+    pub text: String,
 }
 
 #[derive(Debug, Clone)]
@@ -149,6 +211,9 @@ pub struct Extern {
     pub declaration: String,
     pub sympos: u64,
     pub origin: Fragment,
+    /// Whether kgpc declared it for code it took from the target's source,
+    /// typed from the kernel's debug information, rather than the spec.
+    pub derived: bool,
 }
 
 #[derive(Debug, Clone)]

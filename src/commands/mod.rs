@@ -8,6 +8,7 @@ mod explain;
 mod fmt;
 mod inspect;
 mod kernel;
+mod new;
 mod review;
 pub(crate) mod session;
 mod source;
@@ -48,6 +49,7 @@ pub fn run(cli: Cli) -> Result<Success, Error> {
         Command::Diff(args) => done(review::diff(&args)),
         Command::Inspect(args) => done(inspect::inspect(&args)),
         Command::Source(args) => done(source::source(&args)),
+        Command::New(args) => done(new::new(&args)),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut script = Vec::new();

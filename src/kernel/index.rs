@@ -146,12 +146,10 @@ impl Symbol {
             self.function.as_ref().and_then(|f| f.decl_file.as_deref()),
             self.stt_file.as_deref(),
         ];
-        candidates.into_iter().flatten().any(|file| {
-            file == wanted
-                || file.ends_with(&format!("/{wanted}"))
-                || (!wanted.contains('/') && file.rsplit('/').next() == Some(wanted))
-                || wanted.ends_with(&format!("/{file}"))
-        })
+        candidates
+            .into_iter()
+            .flatten()
+            .any(|file| same_source_file(file, wanted))
     }
 
     /// The source file: the compilation unit's, else the `STT_FILE` name.
@@ -162,6 +160,18 @@ impl Symbol {
             .filter(|c| !c.is_empty())
             .or(self.stt_file.as_deref())
     }
+}
+
+/// Whether `file` (a compilation unit, a declaration's file or an
+/// `STT_FILE`) is the source file `wanted` names, by whole path components:
+/// `fs/proc/cmdline.c`, `proc/cmdline.c` and `cmdline.c` all name
+/// `fs/proc/cmdline.c`.
+pub fn same_source_file(file: &str, wanted: &str) -> bool {
+    let wanted = wanted.trim_start_matches("./");
+    file == wanted
+        || file.ends_with(&format!("/{wanted}"))
+        || (!wanted.contains('/') && file.rsplit('/').next() == Some(wanted))
+        || wanted.ends_with(&format!("/{file}"))
 }
 
 /// A function as DWARF describes it.

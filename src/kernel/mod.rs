@@ -227,6 +227,24 @@ impl Kernel {
             .collect()
     }
 
+    /// The declaration DWARF gives for the file-scope variable `name` of the
+    /// source file `file`, for one of several statics of one name.
+    pub fn variable_declaration_in(
+        &self,
+        name: &str,
+        file: &str,
+    ) -> Option<Result<String, DeclarationError>> {
+        let variable = self
+            .index
+            .variables_named(name)
+            .into_iter()
+            .find(|v| index::same_source_file(&v.cu, file))?;
+        self.with_dwarf(|dwarf| {
+            let types = dwarf_types::UnitTypes::new(dwarf, variable.unit)?;
+            types.variable(variable.die, name)
+        })
+    }
+
     fn with_dwarf<T>(
         &self,
         f: impl FnOnce(&gimli::Dwarf<dwarf::R<'_>>) -> Result<T, DeclarationError>,

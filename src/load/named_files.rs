@@ -22,6 +22,8 @@ pub struct NamedFiles {
     bodies: HashMap<Span, Result<FileId, Box<Diagnostic>>>,
     /// The spans of the `patch_first "SPEC"` paths that name a file.
     found_specs: HashSet<Span>,
+    /// Each `fix "FILE"` of the spec, read as the bodies are.
+    fixes: HashMap<Span, Result<FileId, Box<Diagnostic>>>,
 }
 
 impl NamedFiles {
@@ -29,6 +31,11 @@ impl NamedFiles {
     /// a path outside the spec's objects, which loading does not read.
     pub fn body(&self, path: &Str) -> Option<&Result<FileId, Box<Diagnostic>>> {
         self.bodies.get(&path.span)
+    }
+
+    /// The patch file that a `fix` item's `path` names, as loading read it.
+    pub fn fix(&self, path: &Str) -> Option<&Result<FileId, Box<Diagnostic>>> {
+        self.fixes.get(&path.span)
     }
 
     /// Whether the `patch_first` spec that `path` names is a file.
@@ -46,14 +53,21 @@ pub fn named_path(sources: &SourceMap, path: &Str) -> PathBuf {
         .map_or_else(|| PathBuf::from(&path.value), |b| b.join(&path.value))
 }
 
-/// Reads the body files of the spec's objects, in the order the spec names
-/// them, and looks for the specs its test blocks patch first.
+/// Reads the patch files of the spec's `fix` items and the body files of
+/// its objects, in the order the spec names them, and looks for the specs
+/// its test blocks patch first.
 pub(super) fn read_named_files(
     root: &Ast,
     scope: &ReadScope,
     sources: &mut SourceMap,
 ) -> NamedFiles {
     let mut named = NamedFiles::default();
+    for item in &root.items {
+        if let Item::Fix(fix) = item {
+            let patch = read_named(&fix.path, NamedKind::Patch, scope, sources);
+            named.fixes.insert(fix.path.span, patch);
+        }
+    }
     let objects = root.items.iter().filter_map(|item| match item {
         Item::Object(object) => Some(object),
         _ => None,
@@ -64,7 +78,7 @@ pub(super) fn read_named_files(
             ..
         }) = entry
         {
-            let body = read_body(path, scope, sources);
+            let body = read_named(path, NamedKind::Body, scope, sources);
             named.bodies.insert(path.span, body);
         }
     }
@@ -80,12 +94,37 @@ pub(super) fn read_named_files(
     named
 }
 
-/// Resolves a body file inside the scope and reads it into `sources`.
-fn read_body(
+/// What a named file is to the spec, for the messages about it.
+#[derive(Clone, Copy)]
+enum NamedKind {
+    Body,
+    Patch,
+}
+
+impl NamedKind {
+    fn noun(self) -> &'static str {
+        match self {
+            NamedKind::Body => "body file",
+            NamedKind::Patch => "patch file",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            NamedKind::Body => "a body file is C source: UTF-8 text of at most 4 MiB",
+            NamedKind::Patch => "a patch file is a unified diff: UTF-8 text of at most 4 MiB",
+        }
+    }
+}
+
+/// Resolves a file a spec names inside the scope and reads it into `sources`.
+fn read_named(
     path: &Str,
+    kind: NamedKind,
     scope: &ReadScope,
     sources: &mut SourceMap,
 ) -> Result<FileId, Box<Diagnostic>> {
+    let noun = kind.noun();
     let base = sources
         .base_dir(path.span.file)
         .map(std::path::Path::to_path_buf);
@@ -93,7 +132,7 @@ fn read_body(
     let unreadable = |message: String| {
         Diagnostic::error(
             Code::UnreadableFile,
-            format!("cannot read body file `{}`: {message}", shown.display()),
+            format!("cannot read {noun} `{}`: {message}", shown.display()),
         )
         .at(path.span, "named here")
     };
@@ -101,13 +140,16 @@ fn read_body(
         Ok(resolved) => resolved,
         Err(refusal) => {
             let shown_text = shown.display().to_string();
-            let outside = outside_scope(&refusal, scope, "read body file", &shown_text, path.span);
+            let verb = format!("read {noun}");
+            let outside = outside_scope(&refusal, scope, &verb, &shown_text, path.span);
             return Err(Box::new(match (&refusal, outside) {
                 (_, Some(d)) => d,
-                (Refusal::Io(e), None) => unreadable(describe_io(e))
-                    .with_help("body files are resolved against the directory of the spec"),
-                _ => unreadable("it has no directory to be resolved against".into())
-                    .with_help("body files need a spec read from a file, not from standard input"),
+                (Refusal::Io(e), None) => unreadable(describe_io(e)).with_help(format!(
+                    "{noun}s are resolved against the directory of the spec"
+                )),
+                _ => unreadable("it has no directory to be resolved against".into()).with_help(
+                    format!("{noun}s need a spec read from a file, not from standard input"),
+                ),
             }));
         }
     };
@@ -117,8 +159,7 @@ fn read_body(
             Ok(sources.add(name, text, Origin::Disk(resolved.shown)))
         }
         Err(error) => {
-            let mut d = unreadable(error.to_string())
-                .with_help("a body file is C source: UTF-8 text of at most 4 MiB");
+            let mut d = unreadable(error.to_string()).with_help(kind.what());
             d.code = refusal_or(&error, Code::UnreadableFile);
             Err(Box::new(d))
         }

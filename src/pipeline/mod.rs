@@ -5,6 +5,7 @@
 //! and renders what comes back.
 
 pub mod build;
+mod fix;
 pub mod paths;
 pub mod prove;
 pub mod release;
@@ -117,6 +118,10 @@ impl Compiled {
             release: model.target.release.clone(),
             release_source: model.target.release_source.clone(),
         });
+        if !self.diagnostics.has_errors() {
+            let cache = crate::fetch::cache_dir();
+            fix::apply(&mut model, &mut self.sources, &cache, &mut self.diagnostics);
+        }
         if let (Some(vmlinux), false) = (vmlinux, self.diagnostics.has_errors()) {
             let inputs = kernel_rules::KernelInputs {
                 vmlinux,

@@ -3,10 +3,25 @@
 //! name), DWARF says where it is declared, and that file of the release's
 //! source tree (`kgpc kernel fetch --source`) gives the definition's lines.
 
+pub mod apply_fix;
 pub mod changes;
+pub mod compile;
+mod compile_error;
+pub mod compiler_view;
+pub mod context;
+pub mod derive;
 mod error;
+pub mod line_map;
+mod mirror;
+pub mod object_diff;
 
+pub use compile::{compile_unit, CompiledUnit, UnitKind};
+pub use compile_error::{CompileError, LocatedMessage};
 pub use error::SourceError;
+pub use line_map::renumbered;
+pub use object_diff::{
+    compare, mark_line_only, Change, DataChange, FunctionChange, ObjectChanges, ObjectDiffError,
+};
 
 use crate::c::definition::find_definition;
 use crate::kernel::{Kernel, Symbol};
@@ -14,7 +29,7 @@ use serde::Serialize;
 use std::path::{Component, Path};
 
 /// Source files larger than this are not read.
-const SOURCE_FILE_LIMIT: u64 = 16 << 20;
+pub(crate) const SOURCE_FILE_LIMIT: u64 = 16 << 20;
 
 /// One function's definition in the source tree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -71,7 +86,7 @@ pub fn definition(
 }
 
 /// Whether a path DWARF gives stays inside the tree it is joined to.
-fn is_inside(file: &str) -> bool {
+pub(crate) fn is_inside(file: &str) -> bool {
     Path::new(file)
         .components()
         .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))

@@ -101,6 +101,7 @@ pub enum Item {
     Target(TargetBlock),
     Import(Import),
     Include(Include),
+    Fix(Fix),
     Object(ObjectBlock),
     Shadow(ShadowBlock),
     Template(TemplateBlock),
@@ -120,6 +121,7 @@ impl Item {
             Item::Target(x) => x.span,
             Item::Import(x) => x.span,
             Item::Include(x) => x.span,
+            Item::Fix(x) => x.span,
             Item::Object(x) => x.span,
             Item::Shadow(x) => x.span,
             Item::Template(x) => x.span,
@@ -139,6 +141,7 @@ impl Item {
             Item::Target(_) => "target",
             Item::Import(_) => "import",
             Item::Include(_) => "include",
+            Item::Fix(_) => "fix",
             Item::Object(_) => "object",
             Item::Shadow(_) => "shadow",
             Item::Template(_) => "template",
@@ -210,6 +213,14 @@ pub struct Include {
     pub span: Span,
     /// The header with its angle brackets.
     pub header: Word,
+}
+
+/// `fix "FILE.patch"`: the fix as written upstream, a unified diff against
+/// the target's source.
+#[derive(Debug, Clone)]
+pub struct Fix {
+    pub span: Span,
+    pub path: Str,
 }
 
 /// `object NAME { ... }`: vmlinux or a module and what changes in it.

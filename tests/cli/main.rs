@@ -9,6 +9,7 @@ mod closed_pipes;
 #[path = "../common/mod.rs"]
 mod common;
 mod compile_output;
+mod new_from_patch;
 mod reading_specs;
 mod spec_scope;
 mod subcommands;

@@ -56,6 +56,15 @@ pub fn debian_kernel(part: &str) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
 }
 
+/// The kgpc cache that holds a release's source tree `tree`
+/// (`<cache>/kernels/<release>/source`).
+pub fn cache_of_source(tree: &Path) -> PathBuf {
+    tree.ancestors()
+        .nth(3)
+        .expect("the kgpc cache")
+        .to_path_buf()
+}
+
 /// Runs kgpc in `dir` with the cache `cache`, as if the running kernel were
 /// `running` (empty: none); returns its exit status, stdout and stderr.
 pub fn kgpc_in(dir: &Path, cache: &Path, running: &str, args: &[&str]) -> (i32, String, String) {

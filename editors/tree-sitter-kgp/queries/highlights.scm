@@ -5,8 +5,8 @@
 
 ; Keywords of the spec: items, entries and clauses.
 [
-  "patch" "target" "import" "include" "object" "shadow" "template" "state" "helper" "data"
-  "api"
+  "patch" "target" "import" "include" "fix" "object" "shadow" "template" "state" "helper"
+  "data" "api"
   "description" "reference" "author" "release" "arch" "version" "build_id"
   "replace" "in" "sympos" "body" "allow_inlined" "extern"
   "for" "like" "id" "gfp" "payload" "ctor" "dtor" "since"

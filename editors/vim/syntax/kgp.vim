@@ -39,6 +39,8 @@ syntax keyword kgpItem       shadow template state nextgroup=kgpTypeName skipwhi
 syntax keyword kgpItem       target api test
 syntax keyword kgpItem       data nextgroup=kgpCBlock skipwhite skipnl
 syntax keyword kgpInclude    import
+" fix "FILE.patch": the upstream fix, a unified diff next to the spec.
+syntax keyword kgpInclude    fix
 syntax keyword kgpInclude    include nextgroup=kgpHeader skipwhite
 syntax match   kgpName       "\a[[:alnum:]_-]*" contained
 syntax match   kgpTypeName   "\h\w*" contained

@@ -123,7 +123,7 @@ async function main() {
       }
       let text = expandSnippet(snippet.body.join('\n'));
       // Entries of an object are checked inside one.
-      if (!/^(patch|shadow|template|state|helper|data|target|object)\b/.test(text)) {
+      if (!/^(patch|shadow|template|state|helper|data|target|object|fix)\b/.test(text)) {
         text = `object vmlinux {\n${text}\n}\n`;
       }
       let stack = vsctm.INITIAL;

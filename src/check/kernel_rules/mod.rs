@@ -34,6 +34,7 @@ pub use inputs::{find_vmlinux, KernelInputs};
 pub(crate) use objects::damaged;
 
 use super::body_symbols::{self, SpecNames};
+use super::closure;
 use super::coverage::Coverage;
 use super::model::{Model, Object};
 use crate::diagnostic::Diagnostics;
@@ -78,6 +79,7 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
         stalls: Some(stalls.coverage()),
         ..Coverage::default()
     };
+    derive_closure(model, &vmlinux);
     let names = SpecNames::of(model);
     body_symbols::check_shared(model, &names, &vmlinux, diagnostics);
     let mut run = Run {
@@ -99,6 +101,18 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
     }
     model.objects = objects;
     run.coverage
+}
+
+/// Rule 12 for the objects whose code kgpc took from the target's source.
+fn derive_closure(model: &mut Model, vmlinux: &Kernel) {
+    let Some(fix) = &model.fix else {
+        return;
+    };
+    let names = SpecNames::of(model);
+    let files = fix.files.clone();
+    for object in model.objects.iter_mut().filter(|o| o.module.is_none()) {
+        closure::derive(object, &mut model.helpers, &files, &names, vmlinux);
+    }
 }
 
 impl Run<'_> {

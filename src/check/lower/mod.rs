@@ -11,6 +11,7 @@
 
 mod api_gate;
 mod duplicates;
+mod fix;
 mod fragments;
 mod object;
 mod patch;
@@ -22,7 +23,7 @@ mod test_plan;
 #[cfg(test)]
 mod tests;
 
-use super::model::{Fragment, Function, InputFile, Model, Object, Shadow, State};
+use super::model::{Fragment, Function, InputFile, Model, Object, Shadow, State, UpstreamFix};
 use super::release::ReleaseRequest;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -119,12 +120,13 @@ impl Lowerer<'_> {
         if let (Some(api), Some(target)) = (&api, &target) {
             self.gate_features(root, &patch, &own.states, api, target);
         }
-        self.report_empty_patch(&patch, &patches, &own);
+        let fix = self.upstream_fix(root);
+        self.report_empty_patch(&patch, &patches, &own, fix.is_some());
         let test = self.test_block(root);
         if let (false, Some(target)) = (self.prototypes_from_kernel, &target) {
             self.files_without_facts(&own.objects, target);
         }
-        let inputs = self.inputs(loaded);
+        let inputs = self.inputs(loaded, fix.as_ref());
         Some(Model {
             patch,
             target: target?,
@@ -137,6 +139,7 @@ impl Lowerer<'_> {
             states: own.states,
             inputs,
             test,
+            fix,
         })
     }
 
@@ -204,9 +207,10 @@ impl Lowerer<'_> {
 
     /// Every file the spec read, for the generated header and the review: the
     /// trees in load order, then the body files in the order the spec names them.
-    fn inputs(&self, loaded: &Loaded) -> Vec<InputFile> {
+    fn inputs(&self, loaded: &Loaded, fix: Option<&UpstreamFix>) -> Vec<InputFile> {
         let trees = loaded.trees.iter().map(|t| t.file);
         trees
+            .chain(fix.map(|f| f.file))
             .chain(self.bodies_read.iter().copied())
             .map(|id| InputFile {
                 name: self.sources.name(id).to_string(),

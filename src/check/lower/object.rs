@@ -172,6 +172,7 @@ impl Lowerer<'_> {
             declaration,
             sympos: e.sympos.as_ref().and_then(|n| n.value).unwrap_or(0),
             origin,
+            derived: false,
         });
     }
 
@@ -246,6 +247,7 @@ impl Lowerer<'_> {
                 params: prototype.map(|p| p.params.text.clone()).unwrap_or_default(),
                 origin,
                 body,
+                from_source: None,
             },
         })
     }
@@ -297,6 +299,7 @@ impl Lowerer<'_> {
             params: h.prototype.params.text.clone(),
             origin,
             body: self.fragment(&h.body),
+            from_source: None,
         })
     }
 

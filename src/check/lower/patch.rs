@@ -135,11 +135,13 @@ impl Lowerer<'_> {
         patch: &PatchInfo,
         patches: &[&PatchBlock],
         own: &SpecItems,
+        has_fix: bool,
     ) {
-        let changes = own
-            .objects
-            .iter()
-            .any(|o| !o.funcs.is_empty() || !o.callbacks.is_empty())
+        let changes = has_fix
+            || own
+                .objects
+                .iter()
+                .any(|o| !o.funcs.is_empty() || !o.callbacks.is_empty())
             || !own.shadows.is_empty();
         if changes || self.diagnostics.has_errors() {
             return;
@@ -149,7 +151,7 @@ impl Lowerer<'_> {
             Code::EmptyPatch,
             format!("patch `{}` changes nothing", patch.name),
         )
-        .with_help("add an `object` block with a `replace` or a callback");
+        .with_help("add an `object` block with a `replace` or a callback, or the fix as a patch: `fix \"FILE.patch\"`");
         if let Some(span) = span {
             d = d.at(span, "no replacement, callback or shadow variable");
         }

@@ -48,6 +48,7 @@ impl Lowerer<'_> {
                         item,
                         Item::Patch(_)
                             | Item::Target(_)
+                            | Item::Fix(_)
                             | Item::Object(_)
                             | Item::Shadow(_)
                             | Item::State(_)

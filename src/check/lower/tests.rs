@@ -339,7 +339,7 @@ fn a_patch_that_changes_nothing_is_an_error() {
         expect![[r#"
             error[KGP0027]: patch `fix` changes nothing
               at `fix`: no replacement, callback or shadow variable
-              help: add an `object` block with a `replace` or a callback
+              help: add an `object` block with a `replace` or a callback, or the fix as a patch: `fix "FILE.patch"`
         "#]],
     );
 }

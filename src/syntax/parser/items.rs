@@ -23,6 +23,10 @@ impl Builder {
                 let header = self.word(&children(pair).next()?);
                 Item::Include(Include { span, header })
             }
+            Rule::fix_item => {
+                let path = self.string(children(pair).next()?);
+                Item::Fix(Fix { span, path })
+            }
             Rule::object_block => Item::Object(self.object(pair)?),
             Rule::shadow_block => Item::Shadow(self.shadow(pair)?),
             Rule::template_block => {

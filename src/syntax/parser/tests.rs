@@ -58,6 +58,7 @@ fn item_head(item: &Item) -> String {
             ImportPath::Relative(s) => format!("import file {}", string(s)),
         },
         Item::Include(i) => format!("include {}", word(&i.header)),
+        Item::Fix(f) => format!("fix {}", string(&f.path)),
         Item::Object(o) => format!("object {}", word(&o.name)),
         Item::Shadow(s) => {
             let like = s
@@ -292,6 +293,16 @@ fn imports_and_includes() {
             import std std/shadow_lock@7..22 @0..22
             import file "common.kgp"@30..42 @23..42
             include <linux/slab.h>@51..65 @43..65
+        "#]],
+    );
+}
+
+#[test]
+fn a_fix_names_its_patch_file() {
+    check(
+        "fix \"0001-fix.patch\"\n",
+        expect![[r#"
+            fix "0001-fix.patch"@4..20 @0..20
         "#]],
     );
 }

@@ -1,0 +1,329 @@
+//! Rule 12: the closure of the code kgpc took from the target's source.
+//!
+//! A function the fix changes is compiled in the patch module, away from
+//! the file it was written in. What it uses from that file is worked out
+//! here from the kernel's facts, so that the spec does not spell it out:
+//! - a function or variable the object defines without exporting it (a
+//!   `static` of the file, or a global nobody exports) becomes an `extern`
+//!   with its `sympos`, typed from DWARF: a livepatch relocation;
+//! - a `static` function of the file that exists only inlined into its
+//!   callers has no symbol to relocate against, so its definition is
+//!   copied from the patched file as a helper, and what the copy uses is
+//!   worked out the same way;
+//! - a changed function that exists only inlined cannot be replaced: its
+//!   patched definition becomes a helper and the callers in its file that
+//!   hold its inlined copies are replaced instead, as are the callers that
+//!   hold inlined copies of a changed function that is also out of line.
+//!
+//! What cannot be worked out is left to rule 11, which reports it.
+
+use super::body_symbols::SpecNames;
+use super::c_uses::{parameter_names, uses};
+use super::model::{
+    Extern, Fragment, FromSource, Function, Object, PatchedSource, Replacement, SourceReason,
+    SourceText,
+};
+use crate::c::signature::split_definition;
+use crate::c::top_level::{top_level_items, TopKind};
+use crate::kernel::index::flag;
+use crate::kernel::{Kernel, Symbol};
+use crate::source::Span;
+use std::collections::HashSet;
+
+/// How a name a derived body uses is reached from the patch module.
+enum Reach {
+    /// Through a livepatch relocation: the declaration and the position.
+    Extern { declaration: String, sympos: u64 },
+    /// By a copy of its definition from the patched file.
+    Copy,
+}
+
+/// Works out the closure of the derived functions of `object` against
+/// `kernel`, adding externs to the object and helpers to `helpers`.
+pub fn derive(
+    object: &mut Object,
+    helpers: &mut Vec<Function>,
+    files: &[PatchedSource],
+    names: &SpecNames,
+    kernel: &Kernel,
+) {
+    replace_inlined(object, helpers, files, kernel);
+    let mut known: HashSet<String> = HashSet::new();
+    // The functions whose uses are still to be read: (file, body, params).
+    let mut pending: Vec<(String, Fragment, String)> = object
+        .funcs
+        .iter()
+        .map(|r| &r.function)
+        .chain(helpers.iter())
+        .filter_map(|f| {
+            let from = f.from_source.as_ref()?;
+            Some((from.file.clone(), f.body.clone(), f.params.clone()))
+        })
+        .collect();
+    for f in object
+        .funcs
+        .iter()
+        .map(|r| &r.function)
+        .chain(helpers.iter())
+    {
+        known.insert(f.c_name.clone());
+    }
+    known.extend(object.externs.iter().map(|e| e.name.clone()));
+    while let Some((file, body, params)) = pending.pop() {
+        let Some(source) = files.iter().find(|s| s.path == file) else {
+            continue;
+        };
+        for u in uses(&body.text, &parameter_names(&params)) {
+            if names.contains(&u.name) || known.contains(&u.name) {
+                continue;
+            }
+            let span = use_span(&body, u.offset, u.name.len());
+            match reach(kernel, &u.name, u.call, &file) {
+                Some(Reach::Extern {
+                    declaration,
+                    sympos,
+                }) => {
+                    known.insert(u.name.clone());
+                    object.externs.push(Extern {
+                        name: u.name.clone(),
+                        span,
+                        sympos_span: None,
+                        origin: Fragment {
+                            text: declaration.clone(),
+                            file: body.file.clone(),
+                            line: body.line,
+                            span,
+                        },
+                        declaration,
+                        sympos,
+                        derived: true,
+                    });
+                }
+                Some(Reach::Copy) => {
+                    let Some(copy) = copied_function(source, &u.name, SourceReason::InlinedCallee)
+                    else {
+                        continue;
+                    };
+                    known.insert(u.name.clone());
+                    pending.push((file.clone(), copy.body.clone(), copy.params.clone()));
+                    helpers.push(copy);
+                }
+                None => {}
+            }
+        }
+    }
+    sort_copies(helpers);
+}
+
+/// How `name`, used by code of `file`, is reached; `None` when it needs
+/// nothing (it is exported, a header's inline, or not a kernel symbol).
+fn reach(kernel: &Kernel, name: &str, call: bool, file: &str) -> Option<Reach> {
+    let index = kernel.index();
+    let symbols: Vec<Symbol> = index
+        .symbols_named(name)
+        .into_iter()
+        .filter(|s| s.has(flag::FUNC) || s.has(flag::OBJECT))
+        .collect();
+    if symbols.iter().any(|s| s.has(flag::EXPORTED)) || index.is_exported(name) {
+        return None;
+    }
+    let own: Vec<&Symbol> = symbols.iter().filter(|s| s.comes_from(file)).collect();
+    let globals: Vec<&Symbol> = symbols.iter().filter(|s| !s.has(flag::LOCAL)).collect();
+    let meant = match (own.as_slice(), globals.as_slice()) {
+        ([one], _) => Some(*one),
+        ([], [one]) => Some(*one),
+        _ => None,
+    };
+    if let Some(symbol) = meant {
+        let declaration = if symbol.has(flag::FUNC) {
+            kernel
+                .prototype(symbol)
+                .and_then(Result::ok)
+                .map(|p| p.declaration())
+        } else {
+            kernel
+                .variable_declaration_in(name, file)
+                .or_else(|| kernel.variable_declarations(name).into_iter().next())
+                .and_then(Result::ok)
+        }?;
+        return Some(Reach::Extern {
+            declaration,
+            sympos: symbol.sympos(),
+        });
+    }
+    if call && symbols.is_empty() && !index.inlined_into(name).is_empty() {
+        let declared = kernel.inlined_origin_files(&[name]);
+        let in_file = declared
+            .get(name)
+            .cloned()
+            .flatten()
+            .is_some_and(|f| crate::kernel::index::same_source_file(&f, file));
+        if in_file {
+            return Some(Reach::Copy);
+        }
+    }
+    None
+}
+
+/// Turns each changed function that exists only inlined into a helper,
+/// and replaces the callers in its file that hold inlined copies of a
+/// changed function.
+fn replace_inlined(
+    object: &mut Object,
+    helpers: &mut Vec<Function>,
+    files: &[PatchedSource],
+    kernel: &Kernel,
+) {
+    let index = kernel.index();
+    let mut callers: Vec<(String, String)> = Vec::new();
+    let mut kept = Vec::new();
+    for r in std::mem::take(&mut object.funcs) {
+        let Some(from) = r.function.from_source.clone() else {
+            kept.push(r);
+            continue;
+        };
+        let inlined = index.inlined_into(&r.old_name);
+        callers.extend(inlined.into_iter().map(|c| (from.file.clone(), c)));
+        let has_symbol = index
+            .symbols_named(&r.old_name)
+            .iter()
+            .any(|s| s.has(flag::FUNC));
+        if has_symbol {
+            kept.push(r);
+        } else {
+            let mut function = r.function;
+            function.c_name = r.old_name.clone();
+            helpers.push(function);
+        }
+    }
+    object.funcs = kept;
+    let mut replaced: HashSet<String> = object.funcs.iter().map(|r| r.old_name.clone()).collect();
+    let mut i = 0;
+    while i < callers.len() {
+        let (file, caller) = callers[i].clone();
+        i += 1;
+        if replaced.contains(&caller) {
+            continue;
+        }
+        let Some(source) = files.iter().find(|s| s.path == file) else {
+            continue;
+        };
+        let Some(function) = copied_function(source, &caller, SourceReason::Changed) else {
+            continue;
+        };
+        replaced.insert(caller.clone());
+        let has_symbol = index
+            .symbols_named(&caller)
+            .iter()
+            .any(|s| s.has(flag::FUNC));
+        if !has_symbol {
+            // A caller that is itself inlined everywhere: its callers hold the change.
+            callers.extend(
+                index
+                    .inlined_into(&caller)
+                    .into_iter()
+                    .map(|c| (file.clone(), c)),
+            );
+            let mut function = function;
+            function.c_name = caller;
+            helpers.push(function);
+            continue;
+        }
+        object
+            .funcs
+            .push(derived_replacement(caller, file, function));
+    }
+}
+
+/// A replacement of the kernel's `name` by a function taken from `file`.
+pub fn derived_replacement(name: String, file: String, mut function: Function) -> Replacement {
+    function.c_name = format!("livepatch_{name}");
+    let span = function.origin.span;
+    Replacement {
+        old_name: name,
+        span,
+        sympos: 0,
+        sympos_span: None,
+        allow_inlined: Vec::new(),
+        prototype_given: true,
+        source_file: Some(file),
+        file_span: None,
+        position_checked: false,
+        function,
+    }
+}
+
+/// The definition of `name` in the patched file, as a function of the
+/// patch module named `name`.
+pub fn copied_function(
+    source: &PatchedSource,
+    name: &str,
+    reason: SourceReason,
+) -> Option<Function> {
+    let text = &source.patched_text;
+    let item = top_level_items(text).into_iter().find(|item| {
+        matches!(item.kind, TopKind::Function) && item.name.as_deref() == Some(name)
+    })?;
+    let definition = &text[item.text_range.clone()];
+    let parts = split_definition(definition, name)?;
+    let at = item.text_range.start;
+    let line_of = |offset: usize| text[..offset].matches('\n').count() + 1;
+    let file_span = |from: usize, len: usize| Span::new(source.patched, from, from + len);
+    let name_at = at
+        + definition[parts.head_start..]
+            .find(name)
+            .map_or(0, |i| i + parts.head_start);
+    let body_at = at + parts.body_start;
+    let original = top_level_items(&source.original)
+        .into_iter()
+        .find(|i| matches!(i.kind, TopKind::Function) && i.name.as_deref() == Some(name))
+        .map(|i| SourceText {
+            line: i.start_line,
+            text: source.original[i.text_range.clone()].to_string(),
+        });
+    Some(Function {
+        c_name: name.to_string(),
+        return_type: parts.return_type.clone(),
+        params: parts.params.clone(),
+        origin: Fragment {
+            text: definition[..parts.body_start].to_string(),
+            file: source.path.clone(),
+            line: line_of(name_at),
+            span: file_span(name_at, name.len()),
+        },
+        body: Fragment {
+            text: parts.body.clone(),
+            file: source.path.clone(),
+            line: line_of(body_at),
+            span: file_span(body_at, parts.body.len()),
+        },
+        from_source: Some(FromSource {
+            file: source.path.clone(),
+            reason,
+            original: if reason == SourceReason::Added {
+                None
+            } else {
+                original
+            },
+            patched: SourceText {
+                line: item.start_line,
+                text: definition.to_string(),
+            },
+        }),
+    })
+}
+
+/// Copied helpers in the order their files define them, after the spec's
+/// own, so that each is defined before the copies that call it.
+fn sort_copies(helpers: &mut [Function]) {
+    helpers.sort_by_key(|h| match &h.from_source {
+        None => (0, String::new(), 0),
+        Some(from) => (1, from.file.clone(), from.patched.line),
+    });
+}
+
+/// Where a use at `offset` of a derived body is in the patched file.
+fn use_span(body: &Fragment, offset: usize, len: usize) -> Span {
+    let start = body.span.start + offset;
+    Span::new(body.span.file, start, start + len)
+}

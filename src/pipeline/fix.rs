@@ -1,0 +1,385 @@
+//! The source stage: a spec's `fix` applied to the target's source, and
+//! what it changes made into the model's replacements, helpers and data,
+//! before the kernel's facts check them (and work out what they need).
+
+use crate::check::closure::{copied_function, derived_replacement};
+use crate::check::model::{Fragment, Model, Object, PatchedSource, SourceReason, UpstreamFix};
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::kernel::module_name::kernel_module_name;
+use crate::patch_file::{self, PatchFile};
+use crate::source::{FileId, Origin, SourceMap, Span};
+use crate::source_tree::apply_fix::{apply_fix, AppliedFile, ApplyProblem};
+use crate::source_tree::compiler_view::{compiler_view, CompilerView, ViewError};
+use crate::source_tree::context::file_context;
+use crate::source_tree::derive::{derive, with_compiler_view, Derived, Refusal};
+use crate::source_tree::UnitKind;
+use std::path::{Path, PathBuf};
+
+/// Applies the model's fix, if it has one, to the release's source in
+/// `cache`, and adds what it changes to the model.
+pub(super) fn apply(
+    model: &mut Model,
+    sources: &mut SourceMap,
+    cache: &Path,
+    diagnostics: &mut Diagnostics,
+) {
+    let Some(mut fix) = model.fix.take() else {
+        return;
+    };
+    if let Some(patch) = parse(&fix, sources, diagnostics) {
+        if let Some(tree) = source_tree(&fix, &model.target.release, cache, diagnostics) {
+            let (applied, problems) = apply_fix(&tree, &patch);
+            report_problems(&fix, &patch, &problems, sources, diagnostics);
+            for file in &applied {
+                diagnostics.extend(patch_file::diagnostics::applied_with_fuzz_or_offset(
+                    &patch.files[file.index],
+                    &file.applied,
+                    sources,
+                    fix.file,
+                ));
+            }
+            if problems.is_empty() {
+                let trees = Trees {
+                    source: tree,
+                    build: crate::fetch::ready(cache, &model.target.release)
+                        .ok()
+                        .flatten()
+                        .map(|paths| paths.kdir()),
+                };
+                let files = applied
+                    .into_iter()
+                    .map(|file| add_file(model, &mut fix, &trees, file, sources, diagnostics))
+                    .collect::<Vec<_>>();
+                if !diagnostics.has_errors() && files.iter().all(Derived::is_empty) {
+                    report_nothing(&fix, &files, diagnostics);
+                }
+            }
+        }
+    }
+    model.fix = Some(fix);
+}
+
+/// The patch, or its errors reported at their lines.
+fn parse(
+    fix: &UpstreamFix,
+    sources: &SourceMap,
+    diagnostics: &mut Diagnostics,
+) -> Option<PatchFile> {
+    match patch_file::parse(sources.text(fix.file)) {
+        Ok(patch) => Some(patch),
+        Err(errors) => {
+            for error in &errors {
+                diagnostics.push(patch_file::diagnostics::malformed(error, sources, fix.file));
+            }
+            None
+        }
+    }
+}
+
+/// The release's source tree, or the error that says how to fetch it.
+fn source_tree(
+    fix: &UpstreamFix,
+    release: &str,
+    cache: &Path,
+    diagnostics: &mut Diagnostics,
+) -> Option<std::path::PathBuf> {
+    if let Some(tree) = crate::fetch::source_ready(cache, release) {
+        return Some(tree.dir);
+    }
+    diagnostics.push(
+        Diagnostic::error(
+            Code::SourceNotFetched,
+            format!(
+                "the fix is applied to the source of {release}, which is not in the kgpc cache"
+            ),
+        )
+        .at(fix.span, "the fix")
+        .with_note(format!(
+            "looked for {}",
+            crate::fetch::source_dir(cache, release).display()
+        ))
+        .with_help(format!(
+            "fetch it with `kgpc kernel fetch --source {release}`"
+        )),
+    );
+    None
+}
+
+/// Reports each file the tree lacks and each hunk that does not apply.
+fn report_problems(
+    fix: &UpstreamFix,
+    patch: &PatchFile,
+    problems: &[ApplyProblem],
+    sources: &SourceMap,
+    diagnostics: &mut Diagnostics,
+) {
+    for problem in problems {
+        match problem {
+            ApplyProblem::Missing { file, reason } => {
+                let diff = &patch.files[*file];
+                diagnostics.push(
+                    patch_file::diagnostics::file_missing(diff, sources, fix.file)
+                        .with_note(format!("reading it: {reason}")),
+                );
+            }
+            ApplyProblem::Hunks { file, failures } => {
+                let diff = &patch.files[*file];
+                for failure in failures {
+                    diagnostics.push(patch_file::diagnostics::hunk_does_not_apply(
+                        diff, failure, sources, fix.file,
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// The trees the fix is applied in and compiled with.
+struct Trees {
+    /// The release's source tree.
+    source: PathBuf,
+    /// The release's build tree, if the kgpc cache has it.
+    build: Option<PathBuf>,
+}
+
+/// Adds one patched file to the sources and what it changes to the model.
+fn add_file(
+    model: &mut Model,
+    fix: &mut UpstreamFix,
+    trees: &Trees,
+    file: AppliedFile,
+    sources: &mut SourceMap,
+    diagnostics: &mut Diagnostics,
+) -> Derived {
+    let patched_text = file.applied.text.clone();
+    let patched = sources.add(
+        format!("{} (patched)", file.path),
+        patched_text.clone(),
+        Origin::Memory,
+    );
+    let source = PatchedSource {
+        path: file.path.clone(),
+        original: file.original.clone(),
+        patched_text,
+        patched,
+    };
+    let from_text = derive(&file.path, &source.original, &source.patched_text);
+    if !from_text.refusals.is_empty() || from_text.is_empty() {
+        report_derived(&source, &from_text, sources, diagnostics);
+        fix.files.push(source);
+        return from_text;
+    }
+    let view = match view_of(trees, &source, fix.span) {
+        Ok(view) => view,
+        Err(diagnostic) => {
+            diagnostics.push(*diagnostic);
+            fix.files.push(source);
+            return Derived::default();
+        }
+    };
+    let derived = with_compiler_view(from_text, &view, &source.patched_text);
+    report_derived(&source, &derived, sources, diagnostics);
+    if derived.refusals.is_empty() {
+        add_derived(model, fix.span, &source, &derived, &view, &trees.source);
+    }
+    fix.files.push(source);
+    derived
+}
+
+/// The compiler's view of one patched file, or the error that says why
+/// there is none.
+fn view_of(
+    trees: &Trees,
+    source: &PatchedSource,
+    at: Span,
+) -> Result<CompilerView, Box<Diagnostic>> {
+    let Some(build) = &trees.build else {
+        return Err(Box::new(
+            Diagnostic::error(
+                Code::FixDoesNotCompile,
+                format!("kgpc cannot compile {} without the target's build tree", source.path),
+            )
+            .at(at, "the fix")
+            .with_help("fetch the target with `kgpc kernel fetch RELEASE`; its build tree gives the flags the kernel was built with"),
+        ));
+    };
+    compiler_view(
+        build,
+        &trees.source,
+        &source.path,
+        &source.original,
+        &source.patched_text,
+    )
+    .map_err(|error| Box::new(view_error(&error, &source.path, at)))
+}
+
+/// The error of a compile that failed.
+fn view_error(error: &ViewError, path: &str, at: Span) -> Diagnostic {
+    let (message, help) = match error {
+        ViewError::Patched(e) => (
+            format!("{path} does not compile with the fix applied: {e}"),
+            "the fix needs code the target does not have: rebase it onto the target's source",
+        ),
+        ViewError::Original(e) => (
+            format!("kgpc cannot compile the target's own {path}, so it cannot tell what the fix changes: {e}"),
+            "this is a limit of kgpc; replace the functions in the spec with `replace` entries",
+        ),
+        ViewError::Compare(e) => (
+            format!("the compiled {path} cannot be compared: {e:?}"),
+            "this is a limit of kgpc; replace the functions in the spec with `replace` entries",
+        ),
+        ViewError::Work(e) => (
+            format!("no temporary directory to compile {path} in: {e}"),
+            "make room in the temporary directory (TMPDIR)",
+        ),
+    };
+    Diagnostic::error(Code::FixDoesNotCompile, message)
+        .at(at, "the fix")
+        .with_help(help)
+}
+
+/// Adds the functions, data and context the fix gives to the object the
+/// file is built into.
+fn add_derived(
+    model: &mut Model,
+    at: Span,
+    source: &PatchedSource,
+    derived: &Derived,
+    view: &CompilerView,
+    tree: &Path,
+) {
+    let object = match view.kind {
+        UnitKind::BuiltIn => object_named(model, None, at),
+        UnitKind::Module => object_named(model, Some(kernel_module_name(&view.modname)), at),
+    };
+    for name in &derived.replaced {
+        if let Some(function) = copied_function(source, name, SourceReason::Changed) {
+            object.funcs.push(derived_replacement(
+                name.clone(),
+                source.path.clone(),
+                function,
+            ));
+        }
+    }
+    for name in &derived.added {
+        if let Some(function) = copied_function(source, name, SourceReason::Added) {
+            model.helpers.push(function);
+        }
+    }
+    let context = file_context(&source.path, &source.patched_text, tree);
+    model.data.push(fragment(
+        &source.path,
+        context,
+        1,
+        Span::new(source.patched, 0, 0),
+    ));
+    for range in &derived.added_data {
+        let text = source.patched_text[range.clone()].to_string();
+        let line = source.patched_text[..range.start].matches('\n').count() + 1;
+        model.data.push(fragment(
+            &source.path,
+            text,
+            line,
+            Span::new(source.patched, range.start, range.end),
+        ));
+    }
+}
+
+fn fragment(file: &str, text: String, line: usize, span: Span) -> Fragment {
+    Fragment {
+        text,
+        file: file.to_string(),
+        line,
+        span,
+    }
+}
+
+/// The model's object for vmlinux (`None`) or a module, made if the spec has none.
+fn object_named(model: &mut Model, module: Option<String>, span: Span) -> &mut Object {
+    let at = match model.objects.iter().position(|o| o.module == module) {
+        Some(at) => at,
+        None => {
+            model.objects.push(Object {
+                ident: module.clone().unwrap_or_else(|| "vmlinux".to_string()),
+                module,
+                span,
+                funcs: Vec::new(),
+                callbacks: Vec::new(),
+                externs: Vec::new(),
+            });
+            model.objects.len() - 1
+        }
+    };
+    &mut model.objects[at]
+}
+
+/// Reports the refusals and the functions left alone because they only moved.
+fn report_derived(
+    source: &PatchedSource,
+    derived: &Derived,
+    sources: &mut SourceMap,
+    diagnostics: &mut Diagnostics,
+) {
+    let mut original: Option<FileId> = None;
+    for refusal in &derived.refusals {
+        let file = if refusal.in_original {
+            *original.get_or_insert_with(|| {
+                sources.add(
+                    format!("{} (target)", source.path),
+                    source.original.clone(),
+                    Origin::Memory,
+                )
+            })
+        } else {
+            source.patched
+        };
+        diagnostics.push(refusal_diagnostic(refusal, file));
+    }
+    for (name, range) in &derived.moved {
+        diagnostics.push(
+            Diagnostic::note(
+                Code::FixOnlyMovesLines,
+                format!("`{name}` only moves; it is left as the kernel has it"),
+            )
+            .at(Span::new(source.patched, range.start, range.end), "moved by the fix")
+            .with_note("its `WARN`, `BUG` or `__LINE__` would report the new line numbers, and nothing else of it changes; kpatch leaves such functions alone too"),
+        );
+    }
+}
+
+fn refusal_diagnostic(refusal: &Refusal, file: FileId) -> Diagnostic {
+    Diagnostic::error(refusal.code, refusal.message.clone())
+        .at(
+            Span::new(file, refusal.range.start, refusal.range.end),
+            "changed by the fix",
+        )
+        .with_help(refusal.help.clone())
+}
+
+/// The error of a fix that leaves nothing for the patch module to do.
+fn report_nothing(fix: &UpstreamFix, files: &[Derived], diagnostics: &mut Diagnostics) {
+    let moved: Vec<String> = files
+        .iter()
+        .flat_map(|d| d.moved.iter().map(|(name, _)| format!("`{name}`")))
+        .collect();
+    let d = if moved.is_empty() {
+        Diagnostic::error(
+            Code::EmptyPatch,
+            "the fix changes no function, and adds no code or data",
+        )
+        .at(fix.span, "this fix")
+        .with_help("a fix that changes only comments or white space needs no live patch")
+    } else {
+        Diagnostic::error(
+            Code::FixOnlyMovesLines,
+            format!(
+                "the fix only moves the lines of {}; it changes no code",
+                crate::check::name_list::name_list(&moved, 5)
+            ),
+        )
+        .at(fix.span, "this fix")
+        .with_help("a fix that only moves code or adds comments needs no live patch")
+    };
+    diagnostics.push(d);
+}

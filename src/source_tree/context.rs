@@ -1,0 +1,182 @@
+//! The context a function taken from a source file is compiled in: the
+//! file's own includes, macros, conditionals and types, in the file's
+//! order, without its functions and data. A private header the file
+//! includes with quotes (`#include "internal.h"`) is copied in, once, as
+//! the preprocessor would read it, since the patch module is built away
+//! from the file's directory.
+
+use super::apply_fix::read_source_file;
+use crate::c::top_level::{top_level_items, TopItem, TopKind};
+use std::collections::HashSet;
+use std::path::Path;
+
+/// How deep private headers may include each other.
+const HEADER_DEPTH: usize = 8;
+
+/// Macros whose definition in a file changes what a header it includes
+/// defines, and which the patch module must not define: with
+/// `CREATE_TRACE_POINTS` a trace header defines the tracepoints themselves,
+/// which the kernel already has.
+const MACROS_LEFT_OUT: &[&str] = &["CREATE_TRACE_POINTS"];
+
+/// The context of the functions of `path`, whose text is `text`, with the
+/// private headers it includes read from the source `tree`.
+pub fn file_context(path: &str, text: &str, tree: &Path) -> String {
+    let mut seen = HashSet::new();
+    let mut out = String::new();
+    write_context(path, text, tree, 0, &mut seen, &mut out);
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+fn write_context(
+    path: &str,
+    text: &str,
+    tree: &Path,
+    depth: usize,
+    seen: &mut HashSet<String>,
+    out: &mut String,
+) {
+    // A header is copied whole, its inline functions included: they are
+    // what the file's functions call, and unused ones cost nothing.
+    let is_header = path.ends_with(".h");
+    let mut copier = Copier {
+        path,
+        text,
+        out,
+        // The fragment of the file itself starts at its line 1.
+        after: (depth == 0).then_some(0),
+    };
+    for item in top_level_items(text) {
+        let item_text = &text[item.text_range.clone()];
+        match &item.kind {
+            TopKind::Include => {
+                if let Some(header) = quoted_include(item_text) {
+                    let resolved = resolve(path, &header);
+                    if seen.contains(&resolved) {
+                        continue;
+                    }
+                    if depth < HEADER_DEPTH {
+                        if let Ok(header_text) = read_source_file(tree, &resolved) {
+                            seen.insert(resolved.clone());
+                            copier.line_break();
+                            copier
+                                .out
+                                .push_str(&format!("/* {header}, as {path} includes it. */\n"));
+                            write_context(
+                                &resolved,
+                                &header_text,
+                                tree,
+                                depth + 1,
+                                seen,
+                                copier.out,
+                            );
+                            copier.after = None;
+                            continue;
+                        }
+                    }
+                }
+                copier.copy(&item);
+            }
+            TopKind::Define => {
+                let name = item.name.as_deref().unwrap_or_default();
+                if MACROS_LEFT_OUT.contains(&name) {
+                    continue;
+                }
+                // The file's definition wins over a header's, as it does in the file.
+                copier.line_break();
+                copier.out.push_str(&format!("#undef {name}\n"));
+                copier.after = None;
+                copier.copy(&item);
+            }
+            TopKind::Conditional | TopKind::Type => copier.copy(&item),
+            _ if is_header => copier.copy(&item),
+            _ => {}
+        }
+    }
+}
+
+/// Copies items of one file, keeping the compiler's idea of their lines:
+/// an item that follows the last one copied after nothing but blank lines
+/// gets the blank lines, any other a `#line` directive.
+struct Copier<'a> {
+    path: &'a str,
+    text: &'a str,
+    out: &'a mut String,
+    /// Where the last item copied ends, while nothing else was written since.
+    after: Option<usize>,
+}
+
+impl Copier<'_> {
+    fn copy(&mut self, item: &TopItem) {
+        let start = item.text_range.start;
+        match self.after {
+            Some(end) if self.text[end..start].trim().is_empty() => {
+                self.out.push_str(&self.text[end..start]);
+            }
+            _ => {
+                self.line_break();
+                self.out
+                    .push_str(&format!("#line {} \"{}\"\n", item.start_line, self.path));
+            }
+        }
+        self.out.push_str(&self.text[item.text_range.clone()]);
+        self.after = Some(item.text_range.end);
+    }
+
+    /// Ends the line written last, if it is not ended.
+    fn line_break(&mut self) {
+        if !self.out.is_empty() && !self.out.ends_with('\n') {
+            self.out.push('\n');
+        }
+    }
+}
+
+/// The file an `#include "FILE"` names, if it uses quotes.
+fn quoted_include(directive: &str) -> Option<String> {
+    let rest = directive.trim_start().strip_prefix('#')?.trim_start();
+    let rest = rest.strip_prefix("include")?.trim_start();
+    let rest = rest.strip_prefix('"')?;
+    let end = rest.find('"')?;
+    Some(rest[..end].to_string())
+}
+
+/// A quoted include's path in the tree: relative to the including file's directory.
+fn resolve(including: &str, header: &str) -> String {
+    let dir = Path::new(including).parent().unwrap_or(Path::new(""));
+    let mut parts: Vec<String> = Vec::new();
+    for component in dir.join(header).components() {
+        match component {
+            std::path::Component::ParentDir => {
+                parts.pop();
+            }
+            std::path::Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+            _ => {}
+        }
+    }
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_includes_resolve_beside_the_file() {
+        assert_eq!(
+            quoted_include("#include \"internal.h\"\n").as_deref(),
+            Some("internal.h")
+        );
+        assert_eq!(quoted_include("# include <linux/fs.h>"), None);
+        assert_eq!(
+            resolve("fs/proc/cmdline.c", "internal.h"),
+            "fs/proc/internal.h"
+        );
+        assert_eq!(
+            resolve("net/sched/sch_netem.c", "../core/x.h"),
+            "net/core/x.h"
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! Specs that carry their fix as a patch (`fix "FILE.patch"`), on Debian
+//! 12's real kernel and its exact source: the fix is applied to the cached
+//! linux-source, its changed functions become replacements with their
+//! closure worked out from DWARF, and what a live patch cannot carry is
+//! refused. Each case is a directory holding `fix.kgp`, the patch and
+//! `check.out`, the output of `kgpc check` (run with `KGPC_BLESS=1` to
+//! write it); the cases that can be built are built, and one is proven in
+//! the VM.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The kgpc cache holding the current kernel, its debug vmlinux and its source.
+fn cache() -> PathBuf {
+    common::debian_kernel("vmlinux");
+    common::cache_of_source(&common::debian_kernel("source"))
+}
+
+fn case(name: &str) -> PathBuf {
+    common::root().join("tests/fix").join(name)
+}
+
+/// The output of `kgpc check` with what differs between machines and ABIs
+/// (the cache's place, the release, the build id) written as names.
+fn normalized(text: &str, cache: &Path) -> String {
+    let release = common::release_of(&common::debian_kernel("vmlinux"));
+    let mut out = text
+        .replace(&cache.display().to_string(), "<cache>")
+        .replace(&release, "<release>");
+    let mut from = 0;
+    while let Some(at) = out[from..].find("build id ") {
+        let start = from + at + "build id ".len();
+        let end = out[start..]
+            .find(|c: char| !c.is_ascii_hexdigit())
+            .map_or(out.len(), |e| start + e);
+        out.replace_range(start..end, "<build-id>");
+        from = start + "<build-id>".len();
+    }
+    out
+}
+
+#[test]
+fn each_case_checks_as_its_golden_output_says() {
+    let cache = cache();
+    let mut failures = Vec::new();
+    let mut dirs: Vec<PathBuf> = fs::read_dir(common::root().join("tests/fix"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("fix.kgp").is_file())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 8, "the cases are missing: {dirs:?}");
+    for dir in &dirs {
+        let (code, stdout, stderr) = common::kgpc_in(dir, &cache, "", &["check", "fix.kgp"]);
+        let actual = normalized(&format!("exit {code}\n{stderr}{stdout}"), &cache);
+        common::compare(&dir.join("check.out"), &actual, &mut failures);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_changed_function_becomes_a_replacement_with_its_closure() {
+    let cache = cache();
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("module");
+    let (code, _, stderr) = common::kgpc_in(
+        &case("cmdline"),
+        &cache,
+        "",
+        &["compile", "fix.kgp", "-o", dir.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let c = fs::read_to_string(dir.join("livepatch-cmdline.c")).unwrap();
+    // The body is the patched file's, with #line directives into it.
+    assert!(c.contains("#line 7 \"fs/proc/cmdline.c\"\nstatic int livepatch_cmdline_proc_show(struct seq_file *m, void *v)\n"), "{c}");
+    assert!(c.contains("\tseq_puts(m, \" live-patched\\n\");\n"), "{c}");
+    // saved_command_line is not exported: an extern typed from DWARF.
+    assert!(
+        c.contains("KGPC_KLP_SYMBOL(vmlinux, saved_command_line, 0);"),
+        "{c}"
+    );
+    assert!(c.contains("extern char *saved_command_line;"), "{c}");
+    // The file's includes are the context the body is compiled in.
+    assert!(c.contains("#include <linux/seq_file.h>"), "{c}");
+    assert!(c.contains(".old_name = \"cmdline_proc_show\","), "{c}");
+}
+
+#[test]
+fn a_private_header_of_the_file_is_copied_and_the_module_builds() {
+    let cache = cache();
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("module");
+    let (code, stdout, stderr) = common::kgpc_in(
+        &case("version"),
+        &cache,
+        "",
+        &["build", "fix.kgp", "-o", dir.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let c = fs::read_to_string(dir.join("livepatch-version.c")).unwrap();
+    assert!(
+        c.contains("/* internal.h, as fs/proc/version.c includes it. */"),
+        "{c}"
+    );
+    assert!(c.contains("static inline void pde_make_permanent"), "{c}");
+    assert!(
+        c.contains("KGPC_KLP_SYMBOL(vmlinux, linux_proc_banner, 0);"),
+        "{c}"
+    );
+    assert!(dir.join("livepatch-version.ko").is_file());
+}
+
+#[test]
+fn a_fix_given_as_a_patch_is_proven_in_the_kernel() {
+    let cache = cache();
+    let (code, stdout, stderr) =
+        common::kgpc_in(&case("cmdline"), &cache, "", &["test", "fix.kgp"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("Tested livepatch-cmdline on ") && stderr.contains(": passed"),
+        "{stderr}"
+    );
+}
