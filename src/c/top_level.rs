@@ -10,7 +10,7 @@
 
 mod classify;
 #[cfg(test)]
-mod real_source_tests;
+pub(crate) mod real_source_tests;
 #[cfg(test)]
 mod tests;
 
@@ -166,7 +166,13 @@ fn split(text: &str, all: &[Token]) -> Vec<Piece> {
                 }
             }
             match open.as_mut() {
-                Some(o) => o.directive(step, groups.depth()),
+                Some(o) => {
+                    o.directive(step, groups.depth());
+                    if o.ended && o.skip.is_none() {
+                        o.last = end;
+                        pieces.extend(open.take().map(|o| o.finish(true)));
+                    }
+                }
                 None => pieces.push(directive_piece(i, end)),
             }
             if let Some(step) = step {
@@ -187,15 +193,25 @@ fn split(text: &str, all: &[Token]) -> Vec<Piece> {
                 pieces.extend(directives_between(all, after, i));
             }
         }
-        let o = open.get_or_insert_with(|| Open::new(i));
+        let o = open.get_or_insert_with(|| Open::new(i, groups.depth()));
         if o.take(text, all, i) {
-            if let Some(done) = open.take() {
-                pieces.push(done.finish(true));
+            if groups.depth() > o.groups_at_start {
+                // It ends inside a group it opened (`int x =` `#ifdef A`
+                // `1;` `#else` `2;` `#endif`): the group's other branches
+                // are part of it, up to its `#endif`.
+                o.ended = true;
+                o.skip = Some(o.groups_at_start + 1);
+            } else {
+                pieces.extend(open.take().map(|o| o.finish(true)));
             }
         }
         i += 1;
     }
-    pieces.extend(open.map(|o| o.finish(false)));
+    // The text may end an item with a macro call that holds its own `;`.
+    pieces.extend(open.map(|o| {
+        let complete = o.ended || o.is_bare_call(text, all);
+        o.finish(complete)
+    }));
     pieces
 }
 
@@ -250,13 +266,19 @@ struct Open {
     depth: usize,
     /// Parentheses open outside braces.
     parens: usize,
-    /// The outermost braces are a function's body.
+    /// Braces were opened outside parentheses.
+    braced: bool,
+    /// The first braces opened outside parentheses are a function's body.
     body: bool,
     /// An `=` outside parentheses and braces was read.
     assigned: bool,
     /// Reading a later branch of a group: its tokens do not count, up to the
     /// `#endif` read when this many groups are open.
     skip: Option<usize>,
+    /// How many conditional groups were open where the item starts.
+    groups_at_start: usize,
+    /// Its `;` or `}` was read inside a group it opened; it ends at the group's `#endif`.
+    ended: bool,
     /// In the parentheses right after the item's first word.
     in_call: bool,
     /// The `)` closing the parentheses right after the item's first word.
@@ -264,13 +286,16 @@ struct Open {
 }
 
 impl Open {
-    fn new(first: usize) -> Self {
+    fn new(first: usize, groups_at_start: usize) -> Self {
         Open {
             first,
+            groups_at_start,
+            ended: false,
             last: first,
             counted: Vec::new(),
             depth: 0,
             parens: 0,
+            braced: false,
             body: false,
             assigned: false,
             skip: None,
@@ -315,7 +340,10 @@ impl Open {
         match t.kind {
             Kind::Open => {
                 if self.depth == 0 {
-                    if self.parens == 0 {
+                    // Only the first braces can be a body, so each item's
+                    // head is read once however many braces follow it.
+                    if self.parens == 0 && !self.braced {
+                        self.braced = true;
                         self.body =
                             !self.assigned && classify::opens_body(text, all, &self.counted);
                     }

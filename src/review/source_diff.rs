@@ -4,9 +4,14 @@
 
 use similar::TextDiff;
 use std::fmt::Write;
+use std::time::Duration;
 
 /// Lines of context around each change.
 const CONTEXT: usize = 3;
+
+/// How long the search for the smallest diff may take; after that, what is
+/// left is shown as replaced lines, so no text makes the review wait.
+const SEARCH_TIME: Duration = Duration::from_secs(1);
 
 /// The unified diff from `original` to `patched`, whose first lines are
 /// lines `first_line_original` and `first_line_patched` (1-based) of their
@@ -20,7 +25,9 @@ pub fn unified_diff(
     first_line_original: usize,
     first_line_patched: usize,
 ) -> String {
-    let diff = TextDiff::from_lines(original, patched);
+    let diff = TextDiff::configure()
+        .timeout(SEARCH_TIME)
+        .diff_lines(original, patched);
     let mut out = String::new();
     for hunk in diff.unified_diff().context_radius(CONTEXT).iter_hunks() {
         if out.is_empty() {
@@ -107,6 +114,21 @@ mod tests {
             unified_diff("", "b\n", "x", "y", 7, 7),
             "--- x\n+++ y\n@@ -6,0 +7 @@\n+b\n"
         );
+    }
+
+    #[test]
+    fn texts_with_nothing_in_common_are_diffed_in_bounded_time() {
+        let original: String = (0..100_000).map(|n| format!("a{n}\n")).collect();
+        let patched: String = (0..100_000).map(|n| format!("b{}\n", n % 7)).collect();
+        let started = std::time::Instant::now();
+        let diff = unified_diff(&original, &patched, "x", "y", 1, 1);
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "took {:?}",
+            started.elapsed()
+        );
+        assert!(diff.starts_with("--- x\n+++ y\n@@ -1,100000 +1,100000 @@\n"));
+        assert_eq!(diff.lines().filter(|l| l.starts_with('-')).count(), 100_001);
     }
 
     #[test]

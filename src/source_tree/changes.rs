@@ -6,6 +6,7 @@
 //! their C tokens, so a change of comments or white space is no change.
 
 use crate::c::lexer::{logical, tokens, Token};
+use crate::c::line_starts::LineStarts;
 use crate::c::top_level::{top_level_items, TopItem, TopKind};
 use std::collections::BTreeMap;
 
@@ -18,8 +19,9 @@ pub enum ChangeKind {
     Added,
     /// The patched text no longer has it.
     Removed,
-    /// A function whose tokens are the same but which starts `by` lines later
-    /// (earlier when negative): what it says with `__LINE__` changes.
+    /// A function whose tokens are the same but not on the same lines: its
+    /// code starts `by` lines later (earlier when negative; 0 when only lines
+    /// inside it moved), so what it says with `__LINE__` changes.
     Moved { by: isize },
 }
 
@@ -37,76 +39,154 @@ pub struct ItemChange {
 }
 
 /// The items that differ between `original` and `patched`, in the order of
-/// the patched text (a removed item where it was in the original).
+/// the patched text; a removed item comes right after the item that
+/// preceded it in the original, before what the fix added there.
 pub fn changed_items(original: &str, patched: &str) -> Vec<ItemChange> {
     let before = Side::read(original);
     let after = Side::read(patched);
-    let mut changes = Vec::new();
-    for (old, new) in named_pairs(&before, &after).into_values() {
-        for k in 0..old.len().max(new.len()) {
-            let (o, n) = (old.get(k).copied(), new.get(k).copied());
-            changes.extend(compare(&before, &after, o, n));
+    let pairs = matched(&before, &after);
+    // Where the items both texts have are in the patched text, in the original's order.
+    let mut kept: Vec<(usize, usize)> = pairs
+        .iter()
+        .filter_map(|&(o, n)| o.zip(n))
+        .map(|(o, n)| (o, after.items[n].start_line))
+        .collect();
+    kept.sort_unstable();
+    let place = |o: Option<usize>, n: Option<usize>| match (o, n) {
+        (_, Some(n)) => (after.items[n].start_line, 0, n),
+        (Some(o), None) => {
+            let before_it = kept.partition_point(|&(k, _)| k < o);
+            let line = before_it.checked_sub(1).map_or(0, |k| kept[k].1);
+            (line, 1, o)
         }
-    }
-    changes.extend(unnamed_changes(&before, &after));
-    changes.sort_by_key(|c| {
-        let item = c.patched.as_ref().or(c.original.as_ref());
-        item.map_or(0, |i| i.start_line)
-    });
-    changes
+        (None, None) => (0, 0, 0),
+    };
+    let mut placed: Vec<((usize, usize, usize), ItemChange)> = pairs
+        .iter()
+        .filter_map(|&(o, n)| compare(&before, &after, o, n).map(|c| (place(o, n), c)))
+        .collect();
+    placed.sort_by_key(|(at, _)| *at);
+    placed.into_iter().map(|(_, change)| change).collect()
 }
 
-/// One text, its items and each item's tokens.
+/// One text, its items, each item's tokens and the lines they are on.
 struct Side {
     items: Vec<TopItem>,
     spellings: Vec<Vec<String>>,
+    lines: Vec<Vec<usize>>,
 }
 
 impl Side {
     fn read(text: &str) -> Side {
         let all = tokens(text);
+        let line_starts = LineStarts::new(text);
         let items = top_level_items(text);
-        let spellings = items.iter().map(|i| spelling(text, &all, i)).collect();
-        Side { items, spellings }
+        let (spellings, lines) = items
+            .iter()
+            .map(|i| spelling(text, &all, &line_starts, i))
+            .unzip();
+        Side {
+            items,
+            spellings,
+            lines,
+        }
     }
 }
 
 /// The C tokens of an item as C reads them, without comments, with a mark
-/// where each of its directives ends (a line break that means something).
-fn spelling(text: &str, all: &[Token], item: &TopItem) -> Vec<String> {
+/// where each of its directives ends (a line break that means something),
+/// and the line each token starts on.
+fn spelling(
+    text: &str,
+    all: &[Token],
+    line_starts: &LineStarts,
+    item: &TopItem,
+) -> (Vec<String>, Vec<usize>) {
     let from = all.partition_point(|t| t.start < item.text_range.start);
     let to = all.partition_point(|t| t.start < item.text_range.end);
-    let mut out = Vec::new();
+    let mut words = Vec::new();
+    let mut lines = Vec::new();
     for (k, t) in all[from..to].iter().enumerate() {
         if t.kind.is_comment() {
             continue;
         }
         let raw = &text.as_bytes()[t.start..t.end];
-        out.push(String::from_utf8_lossy(&logical(raw)).into_owned());
+        words.push(String::from_utf8_lossy(&logical(raw)).into_owned());
+        lines.push(line_starts.line_of(t.start));
         let next = all.get(from + k + 1);
         if t.directive.is_some() && next.is_none_or(|n| n.directive != t.directive) {
-            out.push("\n".to_string());
+            words.push("\n".to_string());
         }
     }
-    out
+    (words, lines)
 }
 
-/// For each kind and name, the indices of the items of that key on each side.
-type Pairs = BTreeMap<(TopKind, String), (Vec<usize>, Vec<usize>)>;
+/// Items without a name are matched by a longest common subsequence of
+/// their texts up to this many of them, in order beyond.
+const SEQUENCE_LIMIT: usize = 4096;
 
-fn named_pairs(before: &Side, after: &Side) -> Pairs {
+/// Each item of the original with the item of the patched text it is
+/// matched with, and the items of either that have no match.
+type Pairs = Vec<(Option<usize>, Option<usize>)>;
+
+/// What items are matched by: their kind and name, or for items without a
+/// name, their kind and tokens.
+type Key = (TopKind, Option<String>, Vec<String>);
+
+/// The items of a side with a name (`named`) or without, each with its key.
+fn keyed(side: &Side, named: bool) -> Vec<(usize, Key)> {
+    let items = side.items.iter().zip(&side.spellings).enumerate();
+    items
+        .filter(|(_, (item, _))| item.name.is_some() == named)
+        .map(|(k, (item, words))| {
+            let words = if named { Vec::new() } else { words.clone() };
+            (k, (item.kind.clone(), item.name.clone(), words))
+        })
+        .collect()
+}
+
+/// Every item of both texts, matched or not.
+fn matched(before: &Side, after: &Side) -> Pairs {
+    let mut pairs = in_order(keyed(before, true), keyed(after, true));
+    let (old, new) = (keyed(before, false), keyed(after, false));
+    if old.len() + new.len() <= SEQUENCE_LIMIT {
+        pairs.extend(in_sequence(&old, &new));
+    } else {
+        pairs.extend(in_order(old, new));
+    }
+    pairs
+}
+
+/// Items of one key matched in the order they come in.
+fn in_order<K: Ord>(old: Vec<(usize, K)>, new: Vec<(usize, K)>) -> Pairs {
+    let mut groups: BTreeMap<K, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+    for (k, key) in old {
+        groups.entry(key).or_default().0.push(k);
+    }
+    for (k, key) in new {
+        groups.entry(key).or_default().1.push(k);
+    }
     let mut pairs = Pairs::new();
-    for (side, items) in [(0, &before.items), (1, &after.items)] {
-        for (k, item) in items.iter().enumerate() {
-            if let Some(name) = &item.name {
-                let entry = pairs.entry((item.kind.clone(), name.clone())).or_default();
-                if side == 0 {
-                    &mut entry.0
-                } else {
-                    &mut entry.1
-                }
-                .push(k);
-            }
+    for (o, n) in groups.into_values() {
+        for k in 0..o.len().max(n.len()) {
+            pairs.push((o.get(k).copied(), n.get(k).copied()));
+        }
+    }
+    pairs
+}
+
+/// Items matched by the longest common subsequence of their keys.
+fn in_sequence<K: Ord + std::hash::Hash>(old: &[(usize, K)], new: &[(usize, K)]) -> Pairs {
+    let old_keys: Vec<&K> = old.iter().map(|(_, key)| key).collect();
+    let new_keys: Vec<&K> = new.iter().map(|(_, key)| key).collect();
+    let mut pairs = Pairs::new();
+    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &old_keys, &new_keys) {
+        if op.tag() == similar::DiffTag::Equal {
+            let both = op.old_range().zip(op.new_range());
+            pairs.extend(both.map(|(o, n)| (Some(old[o].0), Some(new[n].0))));
+        } else {
+            pairs.extend(op.old_range().map(|o| (Some(old[o].0), None)));
+            pairs.extend(op.new_range().map(|n| (None, Some(new[n].0))));
         }
     }
     pairs
@@ -117,15 +197,18 @@ fn compare(before: &Side, after: &Side, o: Option<usize>, n: Option<usize>) -> O
     let kind = match (o, n) {
         (Some(o), Some(n)) if before.spellings[o] != after.spellings[n] => ChangeKind::Changed,
         (Some(o), Some(n)) => {
-            let by = after.items[n].start_line as isize - before.items[o].start_line as isize;
             let function = matches!(
                 after.items[n].kind,
                 TopKind::Function | TopKind::MacroFunction { .. }
             );
-            if by == 0 || !function {
+            let (old_lines, new_lines) = (&before.lines[o], &after.lines[n]);
+            if !function || old_lines == new_lines {
                 return None;
             }
-            ChangeKind::Moved { by }
+            let first = |lines: &[usize]| lines.first().map_or(0, |&l| l as isize);
+            ChangeKind::Moved {
+                by: first(new_lines) - first(old_lines),
+            }
         }
         (Some(_), None) => ChangeKind::Removed,
         (None, Some(_)) => ChangeKind::Added,
@@ -164,49 +247,6 @@ fn change(
 fn holds_line(word: &str) -> bool {
     let starts = |prefix: &str| word == prefix || word.starts_with(&format!("{prefix}_"));
     word == "__LINE__" || starts("WARN") || starts("BUG")
-}
-
-/// Items without a name, matched by their kind and tokens in order: each is
-/// only added or removed.
-fn unnamed_changes(before: &Side, after: &Side) -> Vec<ItemChange> {
-    let keys = |side: &Side| -> (Vec<usize>, Vec<(TopKind, Vec<String>)>) {
-        side.items
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| i.name.is_none())
-            .map(|(k, i)| (k, (i.kind.clone(), side.spellings[k].clone())))
-            .unzip()
-    };
-    let (old_at, old_keys) = keys(before);
-    let (new_at, new_keys) = keys(after);
-    let mut changes = Vec::new();
-    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &old_keys, &new_keys) {
-        for o in op
-            .old_range()
-            .filter(|_| op.tag() != similar::DiffTag::Equal)
-        {
-            changes.extend(change(
-                before,
-                after,
-                ChangeKind::Removed,
-                Some(old_at[o]),
-                None,
-            ));
-        }
-        for n in op
-            .new_range()
-            .filter(|_| op.tag() != similar::DiffTag::Equal)
-        {
-            changes.extend(change(
-                before,
-                after,
-                ChangeKind::Added,
-                None,
-                Some(new_at[n]),
-            ));
-        }
-    }
-    changes
 }
 
 #[cfg(test)]
@@ -258,15 +298,47 @@ mod tests {
     }
 
     #[test]
-    fn comments_and_white_space_are_no_change_but_move_what_follows() {
-        let patched = ORIGINAL
-            .replace(
-                "\treturn a < limit;",
-                "\t/* in range */\n\treturn  a<limit;",
-            )
+    fn comments_and_white_space_are_no_change_but_moved_lines_are() {
+        let same_lines = ORIGINAL
+            .replace("\treturn a < limit;", "\treturn  a<limit; /* in range */")
             .replace("static int limit = 4;", "static int limit = 4; // the most");
+        assert_eq!(summary(ORIGINAL, &same_lines), vec![]);
+        let more_lines = ORIGINAL.replace(
+            "\treturn a < limit;",
+            "\t/* in range */\n\treturn a < limit;",
+        );
+        assert_eq!(
+            summary(ORIGINAL, &more_lines),
+            vec![
+                named(
+                    ChangeKind::Moved { by: 0 },
+                    TopKind::Function,
+                    "check",
+                    false
+                ),
+                named(ChangeKind::Moved { by: 1 }, TopKind::Function, "run", true),
+            ]
+        );
+    }
+
+    #[test]
+    fn lines_that_move_inside_a_function_move_it() {
+        let patched = ORIGINAL.replace(
+            "\tWARN_ON(a < 0);",
+            "\t/* never\n\t * negative */\n\tWARN_ON(a < 0);",
+        );
         assert_eq!(
             summary(ORIGINAL, &patched),
+            vec![named(
+                ChangeKind::Moved { by: 0 },
+                TopKind::Function,
+                "run",
+                true
+            )]
+        );
+        let above = ORIGINAL.replace("int run(", "/* Runs. */\nint run(");
+        assert_eq!(
+            summary(ORIGINAL, &above),
             vec![named(
                 ChangeKind::Moved { by: 1 },
                 TopKind::Function,
@@ -291,13 +363,13 @@ mod tests {
         assert_eq!(
             summary(ORIGINAL, &patched),
             vec![
+                named(ChangeKind::Removed, TopKind::Data, "limit", false),
                 named(
                     ChangeKind::Added,
                     TopKind::Include,
                     "<linux/mutex.h>",
                     false
                 ),
-                named(ChangeKind::Removed, TopKind::Data, "limit", false),
                 named(ChangeKind::Added, mutex, "run_lock", false),
                 named(ChangeKind::Moved { by: 2 }, TopKind::Function, "run", true),
             ]
@@ -354,8 +426,70 @@ mod tests {
             summary(original, patched),
             vec![named(ChangeKind::Changed, TopKind::Function, "f", false)]
         );
+        // A backslash-newline in a word leaves its tokens, but not their lines.
         let spliced = "void f(void)\n{\n#ifdef X\n\tg\\\n();\n#endif\n}\n";
-        assert_eq!(summary(original, spliced), vec![]);
+        assert_eq!(
+            summary(original, spliced),
+            vec![named(
+                ChangeKind::Moved { by: 0 },
+                TopKind::Function,
+                "f",
+                false
+            )]
+        );
+    }
+
+    #[test]
+    fn a_change_to_a_function_of_the_real_fork_c() {
+        let original = crate::c::top_level::real_source_tests::source_file("kernel/fork.c");
+        let patched = original
+            .replacen(
+                "\tbpf_task_storage_free(tsk);\n",
+                "\tbpf_task_storage_free(tsk);\n\ttsk->flags &= ~PF_KTHREAD;\n",
+                1,
+            )
+            .replacen(
+                "Ok, this is the main fork-routine.",
+                "This is the main fork-routine.",
+                1,
+            );
+        let changes = changed_items(&original, &patched);
+        assert_eq!(changes[0].kind, ChangeKind::Changed);
+        assert_eq!(changes[0].name.as_deref(), Some("free_task"));
+        assert_eq!(
+            changes[0]
+                .original
+                .as_ref()
+                .map(|i| (i.start_line, i.end_line)),
+            Some((543, 571))
+        );
+        assert_eq!(
+            changes[0]
+                .patched
+                .as_ref()
+                .map(|i| (i.start_line, i.end_line)),
+            Some((543, 572))
+        );
+        assert!(changes[0].uses_line);
+        // Every later function moves by the one line, and only functions are listed.
+        let later_functions = top_level_items(&original)
+            .iter()
+            .filter(|i| i.start_line > 571)
+            .filter(|i| matches!(i.kind, TopKind::Function | TopKind::MacroFunction { .. }))
+            .count();
+        assert_eq!(changes.len(), 1 + later_functions);
+        assert!(changes[1..]
+            .iter()
+            .all(|c| c.kind == ChangeKind::Moved { by: 1 }));
+        let uses_line = |name: &str| {
+            let change = changes.iter().find(|c| c.name.as_deref() == Some(name));
+            change.map(|c| c.uses_line)
+        };
+        assert_eq!(uses_line("__mmdrop"), Some(true));
+        assert_eq!(uses_line("__put_task_struct"), Some(true));
+        assert_eq!(uses_line("kernel_clone"), Some(false));
+        assert_eq!(uses_line("copy_process"), Some(false));
+        assert_eq!(uses_line("clone3"), Some(false));
     }
 
     #[test]

@@ -88,13 +88,10 @@ fn group_end(toks: &[Tok], open: usize) -> usize {
     toks.len().saturating_sub(1)
 }
 
-/// The last identifier in the group opened at `open`: the name in `(*name)`.
-fn last_identifier_in(toks: &[Tok], open: usize) -> Option<String> {
-    toks[open..=group_end(toks, open)]
-        .iter()
-        .rev()
-        .find(|t| t.kind == Kind::Word && is_identifier(t.s))
-        .map(|t| t.s.to_string())
+/// The index of the first identifier in the parenthesised pointer opened at
+/// `open`: the name in `(*name)`, `(*const name)` or `(*name[N])`.
+fn pointer_name(toks: &[Tok], open: usize) -> Option<usize> {
+    (open..=group_end(toks, open)).find(|&k| toks[k].kind == Kind::Word && is_identifier(toks[k].s))
 }
 
 /// How many tokens of the item come before its `{` or `=` outside parentheses.
@@ -128,7 +125,17 @@ fn declarator(head: &[Tok]) -> Option<Declarator> {
         match t.s {
             "(" if level == 0 => {
                 if head.get(k + 1).is_some_and(|n| n.s == "*" || n.s == "^") {
-                    return Some(Declarator::Pointer(last_identifier_in(head, k)));
+                    let name = pointer_name(head, k);
+                    // `(*handler(int sig))(int)`: a function returning a pointer.
+                    if let Some(name) =
+                        name.filter(|&n| head.get(n + 1).is_some_and(|t| t.s == "("))
+                    {
+                        return Some(Declarator::Function {
+                            name,
+                            open: name + 1,
+                        });
+                    }
+                    return Some(Declarator::Pointer(name.map(|n| head[n].s.to_string())));
                 }
                 let before = k.checked_sub(1).map(|p| head[p]);
                 if before.is_some_and(|b| b.kind == Kind::Word && is_identifier(b.s)) {
@@ -178,21 +185,26 @@ pub(super) fn opens_body(text: &str, all: &[Token], counted: &[usize]) -> bool {
     function_declarator(&spelled(text, all, counted)).is_some()
 }
 
+/// The index of the first token from `from` on that is no storage class or
+/// attribute (with its argument list).
+fn skip_attributes(toks: &[Tok], from: usize) -> usize {
+    let mut k = from;
+    while let Some(t) = toks.get(k) {
+        if t.kind != Kind::Word || !is_attribute(t.s) {
+            break;
+        }
+        k += 1;
+        if listed(PAREN_ATTRIBUTES, t.s) && toks.get(k).is_some_and(|n| n.s == "(") {
+            k = group_end(toks, k) + 1;
+        }
+    }
+    k
+}
+
 /// Whether the tokens before a declarator's name are only storage classes
 /// and attributes: the item is made by a macro.
 fn only_attributes(prefix: &[Tok]) -> bool {
-    let mut k = 0;
-    while k < prefix.len() {
-        let t = prefix[k];
-        if t.kind != Kind::Word || !is_attribute(t.s) {
-            return false;
-        }
-        k += 1;
-        if listed(PAREN_ATTRIBUTES, t.s) && prefix.get(k).is_some_and(|n| n.s == "(") {
-            k = group_end(prefix, k) + 1;
-        }
-    }
-    true
+    skip_attributes(prefix, 0) >= prefix.len()
 }
 
 /// The arguments of the group opened at `open` that are one identifier
@@ -243,7 +255,7 @@ fn declared_name(toks: &[Tok]) -> Option<String> {
         match t.s {
             "[" | "," | ":" | "=" | ";" => break,
             "(" if toks.get(k + 1).is_some_and(|n| n.s == "*" || n.s == "^") => {
-                return last_identifier_in(toks, k);
+                return pointer_name(toks, k).map(|n| toks[n].s.to_string());
             }
             "(" if last_was_name => break,
             "(" => level = 1,
@@ -310,11 +322,13 @@ fn aggregate_or_data(toks: &[Tok], head: &[Tok], has_body: bool) -> (TopKind, Op
             None => (TopKind::Other, None),
         };
     };
+    // `struct __packed name`, `struct __attribute__((x)) name`.
+    let at = skip_attributes(head, keyword + 1);
     let tag = head
-        .get(keyword + 1)
+        .get(at)
         .filter(|t| t.kind == Kind::Word && is_identifier(t.s))
         .map(|t| t.s.to_string());
-    let after_tag = keyword + 1 + usize::from(tag.is_some());
+    let after_tag = (at + usize::from(tag.is_some())).min(head.len());
     if has_body {
         return match after_braces(toks).and_then(declared_name) {
             Some(variable) => (TopKind::Data, Some(variable)),

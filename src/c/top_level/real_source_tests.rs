@@ -7,7 +7,7 @@ use super::*;
 const RELEASE: &str = "6.1.0-57-cloud-amd64";
 
 /// A file of the cached source tree.
-fn source_file(file: &str) -> String {
+pub(crate) fn source_file(file: &str) -> String {
     let cache = crate::fetch::cache_dir();
     let Some(tree) = crate::fetch::source_ready(&cache, RELEASE) else {
         panic!(
@@ -71,7 +71,7 @@ fn items_of(file: &str) -> (String, Vec<TopItem>) {
 }
 
 #[test]
-fn the_items_of_real_kernel_files() {
+fn the_items_of_proc_cmdline() {
     let (text, items) = items_of("fs/proc/cmdline.c");
     let kinds: Vec<(&TopKind, Option<&str>, usize, usize)> = items
         .iter()
@@ -94,7 +94,10 @@ fn the_items_of_real_kernel_files() {
     assert!(items[4]
         .text(&text)
         .starts_with("static int cmdline_proc_show(struct seq_file *m"));
+}
 
+#[test]
+fn the_items_of_fork() {
     let (_, fork) = items_of("kernel/fork.c");
     assert_eq!(
         lines_of(&fork, &TopKind::Function, "copy_process"),
@@ -130,7 +133,10 @@ fn the_items_of_real_kernel_files() {
         [(201, 201)]
     );
     assert_eq!(lines_of(&fork, &TopKind::Type, "vm_stack"), [(203, 206)]);
+}
 
+#[test]
+fn the_items_of_sch_netem() {
     let (_, netem) = items_of("net/sched/sch_netem.c");
     assert_eq!(
         lines_of(&netem, &TopKind::Function, "netem_enqueue"),
@@ -148,7 +154,10 @@ fn the_items_of_real_kernel_files() {
         lines_of(&netem, &macro_use("module_init"), "netem_module_init"),
         [(1376, 1376)]
     );
+}
 
+#[test]
+fn the_items_of_skbuff_h() {
     let (skbuff_text, skbuff) = items_of("include/linux/skbuff.h");
     assert_eq!(lines_of(&skbuff, &TopKind::Type, "sk_buff"), [(850, 1056)]);
     assert_eq!(

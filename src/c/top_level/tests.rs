@@ -63,6 +63,21 @@ fn functions_keep_their_comments_and_attribute_lines() {
 }
 
 #[test]
+fn a_function_returning_a_function_pointer_is_a_function() {
+    let text =
+        "static void (*pick(int sig, void (*fallback)(int)))(int)\n{\n\treturn fallback;\n}\n\
+                void (*pick_later(int sig))(int);\nint after;\n";
+    assert_eq!(
+        items(text),
+        vec![
+            item(TopKind::Function, "pick", 1, 4),
+            item(TopKind::Declaration, "pick_later", 5, 5),
+            item(TopKind::Data, "after", 6, 6),
+        ]
+    );
+}
+
+#[test]
 fn functions_a_macro_defines_are_named_by_its_first_argument() {
     let text = "SYSCALL_DEFINE3(read, unsigned int, fd, char __user *, buf, size_t, count)\n\
                 {\n\treturn ksys_read(fd, buf, count);\n}\nSYSCALL_DEFINE0(fork)\n{\n}\n";
@@ -82,7 +97,8 @@ fn functions_a_macro_defines_are_named_by_its_first_argument() {
 fn types_are_named_by_their_tag_or_typedef_name() {
     let text = "struct point {\n\tint x, y;\n};\nunion u { int a; } __packed;\n\
                 enum { A, B };\ntypedef struct { int a; } pair_t;\n\
-                typedef int (*handler_t)(int);\ntypedef unsigned long ulong_t;\nstruct later;\n";
+                typedef int (*handler_t)(int);\ntypedef unsigned long ulong_t;\nstruct later;\n\
+                struct __attribute__((packed)) __randomize_layout packed { char c; };\n";
     assert_eq!(
         items(text),
         vec![
@@ -93,6 +109,7 @@ fn types_are_named_by_their_tag_or_typedef_name() {
             item(TopKind::Type, "handler_t", 7, 7),
             item(TopKind::Type, "ulong_t", 8, 8),
             item(TopKind::Declaration, "later", 9, 9),
+            item(TopKind::Type, "packed", 10, 10),
         ]
     );
 }
@@ -102,6 +119,7 @@ fn data_is_named_by_its_declarator() {
     let text = "static int count __read_mostly = 5;\nextern unsigned long total_forks;\n\
                 static const struct file_operations fops = {\n\t.open = f,\n};\n\
                 static char __log_buf[1 << 17] __aligned(8);\nstatic void (*hook)(int) = NULL;\n\
+                static int (*const handlers[NR])(int);\n\
                 struct point origin;\nstruct { int a; } anonymous, other;\n";
     assert_eq!(
         items(text),
@@ -111,8 +129,9 @@ fn data_is_named_by_its_declarator() {
             item(TopKind::Data, "fops", 3, 5),
             item(TopKind::Data, "__log_buf", 6, 6),
             item(TopKind::Data, "hook", 7, 7),
-            item(TopKind::Data, "origin", 8, 8),
-            item(TopKind::Data, "anonymous", 9, 9),
+            item(TopKind::Data, "handlers", 8, 8),
+            item(TopKind::Data, "origin", 9, 9),
+            item(TopKind::Data, "anonymous", 10, 10),
         ]
     );
 }
@@ -197,8 +216,21 @@ fn an_item_whose_braces_cross_a_branch_is_one_item() {
 }
 
 #[test]
+fn an_item_that_ends_in_a_branch_it_opened_runs_to_the_endif() {
+    let text = "int randomize __read_mostly =\n#ifdef A\n\t1;\n#else\n\t2;\n#endif\n\
+                int after;\n";
+    assert_eq!(
+        items(text),
+        vec![
+            item(TopKind::Data, "randomize", 1, 6),
+            item(TopKind::Data, "after", 7, 7)
+        ]
+    );
+}
+
+#[test]
 fn a_macro_call_without_its_semicolon_ends_at_the_next_line() {
-    let text = "DECLARE_HOOK(a)\n#include <x.h>\nDECLARE_HOOK(b)\nint c;\n";
+    let text = "DECLARE_HOOK(a)\n#include <x.h>\nDECLARE_HOOK(b)\nint c;\nlate_initcall(f)\n";
     assert_eq!(
         items(text),
         vec![
@@ -206,6 +238,7 @@ fn a_macro_call_without_its_semicolon_ends_at_the_next_line() {
             item(TopKind::Include, "<x.h>", 2, 2),
             item(macro_use("DECLARE_HOOK"), "b", 3, 3),
             item(TopKind::Data, "c", 4, 4),
+            item(macro_use("late_initcall"), "f", 5, 5),
         ]
     );
 }
@@ -236,4 +269,20 @@ fn broken_text_gives_items_and_never_panics() {
     assert_eq!(items(";\n"), vec![item(TopKind::Other, "", 1, 1)]);
     assert_eq!(items("#else\nint x;\n#endif\n").len(), 3);
     assert_eq!(items("int x = (\n").len(), 1);
+}
+
+#[test]
+fn long_runs_of_braces_are_read_in_linear_time() {
+    let text = format!("int x {}\n", "{} ".repeat(200_000));
+    let started = std::time::Instant::now();
+    assert_eq!(items(&text), vec![item(TopKind::Other, "", 1, 1)]);
+    let nested = format!("int x = {}{};\n", "(".repeat(100_000), ")".repeat(100_000));
+    assert_eq!(items(&nested), vec![item(TopKind::Data, "x", 1, 1)]);
+    let directives = "#if A\n#else\n#endif\n".repeat(50_000);
+    assert_eq!(top_level_items(&directives).len(), 150_000);
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "took {:?}",
+        started.elapsed()
+    );
 }
