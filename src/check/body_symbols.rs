@@ -34,7 +34,14 @@ impl SpecNames {
             names.extend(object.funcs.iter().map(|f| f.function.c_name.clone()));
         }
         names.extend(model.helpers.iter().map(|h| h.c_name.clone()));
-        for fragment in &model.data {
+        // The context kgpc copied from a source file declares nothing of the
+        // patch module's own: what its headers name is still the kernel's.
+        let copied: Vec<_> = model
+            .fix
+            .iter()
+            .flat_map(|f| f.files.iter().map(|s| s.patched))
+            .collect();
+        for fragment in model.data.iter().filter(|d| !copied.contains(&d.span.file)) {
             names.extend(identifiers(&fragment.text));
         }
         for shadow in &model.shadows {

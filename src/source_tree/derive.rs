@@ -254,6 +254,13 @@ pub fn with_compiler_view(text: Derived, view: &CompilerView, patched: &str) -> 
     let mut derived = Derived {
         added_data: text.added_data,
         refusals: text.refusals,
+        // A new function the compiler inlined into all its callers has no
+        // code of its own in the object; the text knows it.
+        added: text
+            .added
+            .into_iter()
+            .filter(|name| view.changes.function(name).is_none())
+            .collect(),
         ..Derived::default()
     };
     for function in &view.changes.functions {

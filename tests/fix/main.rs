@@ -125,3 +125,82 @@ fn a_fix_given_as_a_patch_is_proven_in_the_kernel() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_real_upstream_fix_of_a_module_is_proven_in_the_kernel() {
+    let cache = cache();
+    let (code, stdout, stderr) = common::kgpc_in(
+        &case("upstream-dm-stripe"),
+        &cache,
+        "",
+        &["test", "fix.kgp"],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stderr.contains(": passed"), "{stderr}");
+}
+
+#[test]
+fn a_fix_to_an_inlined_helper_replaces_its_caller_and_copies_the_helpers() {
+    let cache = cache();
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("module");
+    let (code, _, stderr) = common::kgpc_in(
+        &case("inlined"),
+        &cache,
+        "",
+        &["compile", "fix.kgp", "-o", dir.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let c = fs::read_to_string(dir.join("livepatch-inlined.c")).unwrap();
+    // show_irq_gap() changed; gcc inlined it, through show_all_irqs(), into show_stat().
+    assert!(
+        c.contains("static int livepatch_show_stat(struct seq_file *p, void *v)"),
+        "{c}"
+    );
+    assert!(
+        c.contains("static void show_irq_gap(struct seq_file *p, unsigned int gap)"),
+        "{c}"
+    );
+    assert!(
+        c.contains("static void show_all_irqs(struct seq_file *p)"),
+        "{c}"
+    );
+    assert!(
+        c.find("show_irq_gap(struct") < c.find("show_all_irqs(struct"),
+        "{c}"
+    );
+    // A static of the file with a symbol is relocated, not copied.
+    assert!(
+        c.contains("KGPC_KLP_SYMBOL(vmlinux, get_idle_time, 0);"),
+        "{c}"
+    );
+    // Only the compiled code shows that for_each_irq_nr() calls irq_get_next_irq().
+    assert!(
+        c.contains("KGPC_KLP_SYMBOL(vmlinux, irq_get_next_irq, 0);"),
+        "{c}"
+    );
+}
+
+#[test]
+fn the_review_shows_the_change_and_what_kgpc_declared() {
+    let cache = cache();
+    let (code, stdout, stderr) =
+        common::kgpc_in(&case("cmdline"), &cache, "", &["review", "fix.kgp"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("## The fix, on the target's source"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("```diff\n--- fs/proc/cmdline.c (target)\n+++ fs/proc/cmdline.c (with the fix)\n@@ -7,6 +7,6 @@\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("-\tseq_putc(m, '\\n');\n+\tseq_puts(m, \" live-patched\\n\");\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("declared by kgpc from the kernel's debug information"),
+        "{stdout}"
+    );
+}
