@@ -204,3 +204,42 @@ fn the_review_shows_the_change_and_what_kgpc_declared() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_duplicated_local_function_gets_its_sympos_and_new_data_is_the_modules() {
+    let cache = cache();
+    let out = tempfile::tempdir().unwrap();
+    let compile = |name: &str| {
+        let dir = out.path().join(name);
+        let (code, _, stderr) = common::kgpc_in(
+            &case(name),
+            &cache,
+            "",
+            &["compile", "fix.kgp", "-o", dir.to_str().unwrap()],
+        );
+        assert_eq!(code, 0, "{stderr}");
+        fs::read_to_string(dir.join(format!("livepatch-{name}.c"))).unwrap()
+    };
+    let c = compile("duplicated-local");
+    assert!(
+        c.contains(
+            ".old_name = \"m_show\",\n\t\t.new_func = livepatch_m_show,\n\t\t.old_sympos = 1,"
+        ),
+        "{c}"
+    );
+    let c = compile("new-data");
+    assert!(
+        c.contains("static atomic_t version_reads = ATOMIC_INIT(0);"),
+        "{c}"
+    );
+}
+
+#[test]
+fn a_duplicated_local_function_and_new_data_are_proven_in_the_kernel() {
+    let cache = cache();
+    for name in ["duplicated-local", "new-data"] {
+        let (code, stdout, stderr) = common::kgpc_in(&case(name), &cache, "", &["test", "fix.kgp"]);
+        assert_eq!(code, 0, "{name}: {stdout}{stderr}");
+        assert!(stderr.contains(": passed"), "{name}: {stderr}");
+    }
+}
