@@ -25,6 +25,8 @@ use super::model::{
 };
 use crate::c::signature::split_definition;
 use crate::c::top_level::{top_level_items, TopKind};
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::kernel::index::flag;
 use crate::kernel::{Kernel, Symbol};
 use crate::source::Span;
@@ -47,8 +49,9 @@ pub fn derive(
     files: &[PatchedSource],
     names: &SpecNames,
     kernel: &Kernel,
+    diagnostics: &mut Diagnostics,
 ) {
-    replace_inlined(object, helpers, files, kernel);
+    replace_inlined(object, helpers, files, kernel, diagnostics);
     let mut known: HashSet<String> = HashSet::new();
     // The functions whose uses are still to be read: (file, body, params).
     // The object's files: those of its functions taken from the source.
@@ -231,6 +234,7 @@ fn replace_inlined(
     helpers: &mut Vec<Function>,
     files: &[PatchedSource],
     kernel: &Kernel,
+    diagnostics: &mut Diagnostics,
 ) {
     let index = kernel.index();
     let mut callers: Vec<(String, String)> = Vec::new();
@@ -246,7 +250,17 @@ fn replace_inlined(
             .symbols_named(&r.old_name)
             .iter()
             .any(|s| s.has(flag::FUNC));
-        if has_symbol {
+        if has_symbol && from.prototype_changed {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::FixChangesPrototype,
+                    format!("the fix changes the prototype of `{}`, which {} has out of line", r.old_name, kernel.object_name),
+                )
+                .at(r.function.origin.span, "changed by the fix")
+                .with_note("code that is not replaced, and pointers to the function, keep calling it with the old arguments")
+                .with_help("keep the prototype and pass the new value another way (a shadow variable), or add a new function and replace every caller"),
+            );
+        } else if has_symbol {
             kept.push(r);
         } else {
             let mut function = r.function;
@@ -368,6 +382,7 @@ pub fn copied_function(
                 text: definition.to_string(),
             },
             references: Vec::new(),
+            prototype_changed: false,
         }),
     })
 }

@@ -136,6 +136,8 @@ pub struct FromSource {
     /// fix lists it (macros expanded): each name, and whether it is a
     /// `static` function of the file.
     pub references: Vec<(String, bool)>,
+    /// Whether the fix changes the function's prototype.
+    pub prototype_changed: bool,
 }
 
 /// Why a function was taken from the target's source.

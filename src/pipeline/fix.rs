@@ -272,10 +272,11 @@ fn add_derived(
     };
     let taken = |name: &str, reason| {
         let mut function = copied_function(source, name, reason)?;
-        if let (Some(from), Some(compiled)) =
-            (function.from_source.as_mut(), view.changes.function(name))
-        {
-            from.references = references(compiled);
+        if let Some(from) = function.from_source.as_mut() {
+            from.prototype_changed = derived.prototype_changed.iter().any(|n| n == name);
+            if let Some(compiled) = view.changes.function(name) {
+                from.references = references(compiled);
+            }
         }
         Some(function)
     };

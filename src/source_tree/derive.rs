@@ -38,6 +38,9 @@ pub struct Derived {
     /// file; they are left as the kernel has them, as kpatch leaves them.
     pub moved: Vec<(String, Range<usize>)>,
     pub refusals: Vec<Refusal>,
+    /// `static` functions whose prototype the fix changes: allowed when the
+    /// kernel has them only inlined, so that every caller is replaced.
+    pub prototype_changed: Vec<String>,
 }
 
 impl Derived {
@@ -107,6 +110,11 @@ fn derive_one(change: &ItemChange, original: &str, patched: &str, derived: &mut 
                     format!("the fix changes `{name}`, which is `__init` or `__exit` code"),
                     INIT_HELP,
                 ));
+            } else if head_of(old_text, &name) != head_of(new_text, &name) && is_static(new_text) {
+                // Sound only if the kernel has no out-of-line copy for old
+                // callers to reach; rule 12 checks that against its facts.
+                derived.prototype_changed.push(name.clone());
+                derived.replaced.push(name);
             } else if head_of(old_text, &name) != head_of(new_text, &name) {
                 derived.refusals.push(refuse(
                     Code::FixChangesPrototype,
@@ -217,6 +225,13 @@ fn name_range(text: &str, item: &TopItem, name: &str) -> Range<usize> {
     }
 }
 
+/// Whether a definition's head says `static`.
+fn is_static(definition: &str) -> bool {
+    let head = definition.split('{').next().unwrap_or_default();
+    head.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .any(|w| w == "static")
+}
+
 fn has_init_word(definition: &str) -> bool {
     let head = definition.split('{').next().unwrap_or_default();
     head.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
@@ -254,6 +269,7 @@ pub fn with_compiler_view(text: Derived, view: &CompilerView, patched: &str) -> 
     let mut derived = Derived {
         added_data: text.added_data,
         refusals: text.refusals,
+        prototype_changed: text.prototype_changed,
         // A new function the compiler inlined into all its callers has no
         // code of its own in the object; the text knows it.
         added: text

@@ -137,6 +137,7 @@ impl Run<'_> {
                 &self.fix_files,
                 &self.names,
                 kernel,
+                self.diagnostics,
             );
             for name in object
                 .externs
