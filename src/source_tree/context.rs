@@ -93,7 +93,9 @@ fn write_context(
             }
             TopKind::Conditional | TopKind::Type => copier.copy(&item),
             _ if is_header => copier.copy(&item),
-            _ => {}
+            // A function or datum left out may hold the `#elif` and `#endif`
+            // of a conditional opened before it; those lines stay.
+            _ => copier.conditional_lines(&item),
         }
     }
 }
@@ -124,6 +126,35 @@ impl Copier<'_> {
         }
         self.out.push_str(&self.text[item.text_range.clone()]);
         self.after = Some(item.text_range.end);
+    }
+
+    /// Copies the conditional directives inside an item that is left out,
+    /// each at its own line.
+    fn conditional_lines(&mut self, item: &TopItem) {
+        let text = &self.text[item.text_range.clone()];
+        let mut line = item.start_line;
+        for l in text.split('\n') {
+            let directive = l.trim_start().strip_prefix('#').map(str::trim_start);
+            let conditional = directive.is_some_and(|d| {
+                ["if", "ifdef", "ifndef", "elif", "else", "endif"]
+                    .iter()
+                    .any(|w| {
+                        d.strip_prefix(w).is_some_and(|rest| {
+                            !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                        })
+                    })
+            });
+            if conditional {
+                self.line_break();
+                self.out.push_str(&format!(
+                    "#line {line} \"{}\"\n{}\n",
+                    self.path,
+                    l.trim_end()
+                ));
+                self.after = None;
+            }
+            line += 1;
+        }
     }
 
     /// Ends the line written last, if it is not ended.
