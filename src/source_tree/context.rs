@@ -132,8 +132,7 @@ impl Copier<'_> {
     /// each at its own line.
     fn conditional_lines(&mut self, item: &TopItem) {
         let text = &self.text[item.text_range.clone()];
-        let mut line = item.start_line;
-        for l in text.split('\n') {
+        for (line, l) in (item.start_line..).zip(text.split('\n')) {
             let directive = l.trim_start().strip_prefix('#').map(str::trim_start);
             let conditional = directive.is_some_and(|d| {
                 ["if", "ifdef", "ifndef", "elif", "else", "endif"]
@@ -153,7 +152,6 @@ impl Copier<'_> {
                 ));
                 self.after = None;
             }
-            line += 1;
         }
     }
 
