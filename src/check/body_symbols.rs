@@ -205,17 +205,7 @@ pub fn find(
                 return None;
             }
             let first = meant[0];
-            let declaration = if first.has(flag::FUNC) {
-                kernel
-                    .prototype(first)
-                    .and_then(Result::ok)
-                    .map(|p| p.declaration())
-            } else {
-                kernel
-                    .variable_declarations(name)
-                    .into_iter()
-                    .find_map(Result::ok)
-            };
+            let declaration = kernel.declaration_of(first, None);
             let file = first.file().map(str::to_string).or_else(|| {
                 index
                     .variables_named(name)

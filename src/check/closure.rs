@@ -196,17 +196,7 @@ fn reach(kernel: &Kernel, name: &str, call: bool, file: &str) -> Option<Reach> {
         _ => None,
     };
     if let Some(symbol) = meant {
-        let declaration = if symbol.has(flag::FUNC) {
-            kernel
-                .prototype(symbol)
-                .and_then(Result::ok)
-                .map(|p| p.declaration())
-        } else {
-            kernel
-                .variable_declaration_in(name, file)
-                .or_else(|| kernel.variable_declarations(name).into_iter().next())
-                .and_then(Result::ok)
-        }?;
+        let declaration = kernel.declaration_of(symbol, Some(file))?;
         return Some(Reach::Extern {
             declaration,
             sympos: symbol.sympos(),

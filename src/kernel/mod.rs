@@ -227,6 +227,23 @@ impl Kernel {
             .collect()
     }
 
+    /// The C declaration of a function or variable symbol, typed from DWARF
+    /// (or BTF), such as `int nr_processes(void)`; `file` picks the variable
+    /// of that source file when several statics have the name.
+    pub fn declaration_of(&self, symbol: &Symbol, file: Option<&str>) -> Option<String> {
+        if symbol.has(index::flag::FUNC) {
+            return self.prototype(symbol)?.ok().map(|p| p.declaration());
+        }
+        let name = &symbol.name;
+        file.and_then(|f| self.variable_declaration_in(name, f))
+            .and_then(Result::ok)
+            .or_else(|| {
+                self.variable_declarations(name)
+                    .into_iter()
+                    .find_map(Result::ok)
+            })
+    }
+
     /// The declaration DWARF gives for the file-scope variable `name` of the
     /// source file `file`, for one of several statics of one name.
     pub fn variable_declaration_in(
