@@ -79,12 +79,20 @@ pub fn derive(
         known.insert(f.c_name.clone());
     }
     known.extend(object.externs.iter().map(|e| e.name.clone()));
+    let mut refused_events: HashSet<String> = HashSet::new();
     while let Some(next) = pending.pop() {
         let Some(source) = files.iter().find(|s| s.path == next.file) else {
             continue;
         };
         for (name, call, span, line) in next.names() {
             if names.contains(&name) || known.contains(&name) {
+                continue;
+            }
+            if let Some(event) = unexported_tracepoint(kernel, &name) {
+                known.insert(name.clone());
+                if refused_events.insert(event.clone()) {
+                    diagnostics.push(tracepoint_refusal(&event, kernel, next.name_span));
+                }
                 continue;
             }
             match reach(kernel, &name, call, &next.file) {
@@ -174,6 +182,33 @@ impl Pending {
         }
         found
     }
+}
+
+/// The tracepoint event whose symbol `name` is (`__tracepoint_E`, or its
+/// static call `__SCK__tp_func_E` / `__SCT__tp_func_E`), when the kernel
+/// object defines it without exporting it.
+fn unexported_tracepoint(kernel: &Kernel, name: &str) -> Option<String> {
+    let event = name
+        .strip_prefix("__tracepoint_")
+        .or_else(|| name.strip_prefix("__SCK__tp_func_"))
+        .or_else(|| name.strip_prefix("__SCT__tp_func_"))?;
+    let index = kernel.index();
+    let symbols = index.symbols_named(name);
+    let exported = index.is_exported(name)
+        || index.is_exported(&format!("__tracepoint_{event}"))
+        || symbols.iter().any(|s| s.has(flag::EXPORTED));
+    (!symbols.is_empty() && !exported).then(|| event.to_string())
+}
+
+/// The refusal of code that fires a tracepoint the object does not export.
+fn tracepoint_refusal(event: &str, kernel: &Kernel, at: Span) -> Diagnostic {
+    Diagnostic::error(
+        Code::FixNotDerived,
+        format!("the new code fires the tracepoint `{event}`, which {} does not export", kernel.object_name),
+    )
+    .at(at, format!("fires `trace_{event}()`"))
+    .with_note("a tracepoint call is a static call and a jump label on the tracepoint's own key: their sites are patched by the module loader before livepatch relocations exist, so a module cannot reach a key the object does not export")
+    .with_help(format!("leave the `trace_{event}()` call out of the changed code (it stays in the unpatched kernel), or replace the function in the spec without it"))
 }
 
 /// How `name`, used by code of `file`, is reached; `None` when it needs
