@@ -423,3 +423,26 @@ fn report_nothing(fix: &UpstreamFix, files: &[Derived], diagnostics: &mut Diagno
     };
     diagnostics.push(d);
 }
+
+/// The warning that the closure of the fix's functions was not worked out,
+/// for a run without the kernel's debug information.
+pub(super) fn closure_not_derived(model: &Model, diagnostics: &mut Diagnostics) {
+    let Some(fix) = &model.fix else {
+        return;
+    };
+    if fix.files.is_empty() {
+        return;
+    }
+    diagnostics.push(
+        Diagnostic::warning(
+            Code::FixNotDerived,
+            "without the kernel's debug information, kgpc cannot work out what the fix's functions use",
+        )
+        .at(fix.span, "the fix")
+        .with_note("the symbols the kernel does not export are not declared and the static functions it has only inlined are not copied, so the module may not build or load")
+        .with_help(format!(
+            "fetch the target's debug vmlinux with `kgpc kernel fetch {}`, or drop --no-kernel-checks",
+            model.target.release
+        )),
+    );
+}

@@ -122,6 +122,9 @@ impl Compiled {
             let cache = crate::fetch::cache_dir();
             fix::apply(&mut model, &mut self.sources, &cache, &mut self.diagnostics);
         }
+        if vmlinux.is_none() && !self.diagnostics.has_errors() {
+            fix::closure_not_derived(&model, &mut self.diagnostics);
+        }
         if let (Some(vmlinux), false) = (vmlinux, self.diagnostics.has_errors()) {
             let inputs = kernel_rules::KernelInputs {
                 vmlinux,

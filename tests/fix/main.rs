@@ -242,3 +242,19 @@ fn a_duplicated_local_function_new_data_a_new_function_and_a_shadow_are_proven_i
         assert!(stderr.contains(": passed"), "{name}: {stderr}");
     }
 }
+
+#[test]
+fn without_the_kernels_facts_the_closure_is_said_to_be_missing() {
+    let cache = cache();
+    let (code, _, stderr) = common::kgpc_in(
+        &case("cmdline"),
+        &cache,
+        "",
+        &["check", "fix.kgp", "--no-kernel-checks"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("warning[KGP0128]: without the kernel's debug information, kgpc cannot work out what the fix's functions use"),
+        "{stderr}"
+    );
+}
