@@ -376,6 +376,23 @@ fn report_derived(
         };
         diagnostics.push(refusal_diagnostic(refusal, file));
     }
+    if !derived.removed.is_empty() {
+        let target = sources.add(
+            format!("{} (target)", source.path),
+            source.original.clone(),
+            Origin::Memory,
+        );
+        for (name, range) in &derived.removed {
+            diagnostics.push(
+                Diagnostic::note(
+                    Code::FixNotDerived,
+                    format!("the fix removes `{name}`; the running kernel keeps it"),
+                )
+                .at(Span::new(target, range.start, range.end), "removed by the fix")
+                .with_note("a live patch replaces functions and cannot take one out of the running kernel: the old function stays, and only what the patch replaces stops calling it"),
+            );
+        }
+    }
     for (name, range) in &derived.moved {
         diagnostics.push(
             Diagnostic::note(

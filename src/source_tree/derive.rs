@@ -38,6 +38,10 @@ pub struct Derived {
     /// file; they are left as the kernel has them, as kpatch leaves them.
     pub moved: Vec<(String, Range<usize>)>,
     pub refusals: Vec<Refusal>,
+    /// Functions the fix removes, with where their names are in the
+    /// original: the running kernel keeps them, and nothing the patch
+    /// module replaces calls them any more.
+    pub removed: Vec<(String, Range<usize>)>,
     /// `static` functions whose prototype the fix changes: allowed when the
     /// kernel has them only inlined, so that every caller is replaced.
     pub prototype_changed: Vec<String>,
@@ -128,7 +132,10 @@ fn derive_one(change: &ItemChange, original: &str, patched: &str, derived: &mut 
             }
         }
         (ChangeKind::Added, TopKind::Function, _, Some(_)) => derived.added.push(name),
-        (ChangeKind::Removed, TopKind::Function, _, _) => {}
+        (ChangeKind::Removed, TopKind::Function, Some(old), _) => {
+            let at = name_range(original, old, &name);
+            derived.removed.push((name, at));
+        }
         (ChangeKind::Changed, TopKind::Type, _, Some(new)) => derived.refusals.push(refuse(
             Code::FixChangesLayout,
             new,
@@ -270,6 +277,7 @@ pub fn with_compiler_view(text: Derived, view: &CompilerView, patched: &str) -> 
         added_data: text.added_data,
         refusals: text.refusals,
         prototype_changed: text.prototype_changed,
+        removed: text.removed,
         // A new function the compiler inlined into all its callers has no
         // code of its own in the object; the text knows it.
         added: text
