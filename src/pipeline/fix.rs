@@ -420,13 +420,18 @@ fn report_nothing(fix: &UpstreamFix, files: &[Derived], diagnostics: &mut Diagno
         .iter()
         .flat_map(|d| d.moved.iter().map(|(name, _)| format!("`{name}`")))
         .collect();
+    let removes = files.iter().any(|d| !d.removed.is_empty());
     let d = if moved.is_empty() {
         Diagnostic::error(
             Code::EmptyPatch,
             "the fix changes no function, and adds no code or data",
         )
         .at(fix.span, "this fix")
-        .with_help("a fix that changes only comments or white space needs no live patch")
+        .with_help(if removes {
+            "a fix that only removes code has nothing for a live patch to do: the functions stay in the running kernel"
+        } else {
+            "a fix that changes only comments or white space needs no live patch"
+        })
     } else {
         Diagnostic::error(
             Code::FixOnlyMovesLines,
