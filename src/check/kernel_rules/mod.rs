@@ -11,7 +11,10 @@
 //! 8. `extern` symbols ([`externs`]); 9. modules ([`modules`]); 10. transitions that
 //!    may never end ([`super::stalls`]);
 //! 11. symbols the bodies use that the kernel does not export
-//!     ([`super::body_symbols`]).
+//!     ([`super::body_symbols`]);
+//! 12. the closure of the functions taken from the target's source for a
+//!     spec's `fix`: externs and copied helpers ([`super::closure`]), run
+//!     per object before the other rules see its functions.
 //!
 //! This file is the driver: it opens the vmlinux, runs rule 1, and then the
 //! rules of each object against its kernel object, in the spec's order.
