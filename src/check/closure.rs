@@ -32,6 +32,13 @@ use crate::kernel::{Kernel, Symbol};
 use crate::source::Span;
 use std::collections::HashSet;
 
+/// vmlinux, for the code of a module's object, and the externs of the
+/// vmlinux object that this code needs.
+pub struct Vmlinux<'a> {
+    pub kernel: &'a Kernel,
+    pub externs: &'a mut Vec<Extern>,
+}
+
 /// How a name a derived body uses is reached from the patch module.
 enum Reach {
     /// Through a livepatch relocation: the declaration and the position.
@@ -49,6 +56,7 @@ pub fn derive(
     files: &[PatchedSource],
     names: &SpecNames,
     kernel: &Kernel,
+    mut vmlinux: Option<Vmlinux<'_>>,
     diagnostics: &mut Diagnostics,
 ) {
     replace_inlined(object, helpers, files, kernel, diagnostics);
@@ -88,20 +96,37 @@ pub fn derive(
             if names.contains(&name) || known.contains(&name) {
                 continue;
             }
-            if let Some(event) = unexported_tracepoint(kernel, &name) {
+            let tracepoint = unexported_tracepoint(kernel, &name)
+                .map(|e| (e, kernel))
+                .or_else(|| {
+                    let v = vmlinux.as_ref()?;
+                    unexported_tracepoint(v.kernel, &name).map(|e| (e, v.kernel))
+                });
+            if let Some((event, owner)) = tracepoint {
                 known.insert(name.clone());
                 if refused_events.insert(event.clone()) {
-                    diagnostics.push(tracepoint_refusal(&event, kernel, next.name_span));
+                    diagnostics.push(tracepoint_refusal(&event, owner, next.name_span));
                 }
                 continue;
             }
-            match reach(kernel, &name, call, &next.file) {
+            // A module's code may also use what vmlinux does not export.
+            let mut in_vmlinux = false;
+            let reached = reach(kernel, &name, call, &next.file).or_else(|| {
+                let v = vmlinux.as_ref()?;
+                in_vmlinux = true;
+                reach(v.kernel, &name, false, "")
+            });
+            match reached {
                 Some(Reach::Extern {
                     declaration,
                     sympos,
                 }) => {
                     known.insert(name.clone());
-                    object.externs.push(Extern {
+                    let externs = match vmlinux.as_mut() {
+                        Some(v) if in_vmlinux => &mut *v.externs,
+                        _ => &mut object.externs,
+                    };
+                    externs.push(Extern {
                         name,
                         span,
                         sympos_span: None,

@@ -127,11 +127,16 @@ fn a_fix_given_as_a_patch_is_proven_in_the_kernel() {
 }
 
 #[test]
-fn real_upstream_fixes_of_modules_are_proven_in_the_kernel() {
+fn fixes_of_modules_are_proven_in_the_kernel() {
     let cache = cache();
     // dm-stripe changes a function of dm_mod; nbd changes the prototype of
-    // nbd_handle_cmd(), which nbd.ko has only inlined into nbd_queue_rq().
-    for name in ["upstream-dm-stripe", "upstream-nbd-signals"] {
+    // nbd_handle_cmd(), which nbd.ko has only inlined into nbd_queue_rq();
+    // the binfmt_misc fix's code reads vmlinux's unexported saved_command_line.
+    for name in [
+        "upstream-dm-stripe",
+        "upstream-nbd-signals",
+        "module-uses-vmlinux",
+    ] {
         let (code, stdout, stderr) = common::kgpc_in(&case(name), &cache, "", &["test", "fix.kgp"]);
         assert_eq!(code, 0, "{name}: {stdout}{stderr}");
         assert!(stderr.contains(": passed"), "{name}: {stderr}");

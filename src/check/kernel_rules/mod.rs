@@ -39,7 +39,7 @@ pub(crate) use objects::damaged;
 use super::body_symbols::{self, SpecNames};
 use super::closure;
 use super::coverage::Coverage;
-use super::model::{Function, Model, Object, PatchedSource};
+use super::model::{Extern, Function, Model, Object, PatchedSource};
 use crate::diagnostic::Diagnostics;
 use crate::kernel::Kernel;
 use crate::source::Span;
@@ -60,6 +60,8 @@ struct Run<'a> {
     fix_files: Vec<PatchedSource>,
     /// The helpers rule 12 copied from the source, for the model.
     copied: Vec<Function>,
+    /// The externs of vmlinux that rule 12 found a module's code needs.
+    vmlinux_externs: Vec<Extern>,
     stalls: Stalls,
     coverage: Coverage,
     diagnostics: &'a mut Diagnostics,
@@ -101,6 +103,7 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
             .unwrap_or_default(),
         // The functions the fix adds are worked out with their file's object.
         copied: take_from_source(&mut model.helpers),
+        vmlinux_externs: Vec::new(),
         stalls,
         coverage,
         diagnostics,
@@ -114,7 +117,33 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
     }
     model.objects = objects;
     closure::add_copies(&mut model.helpers, run.copied);
+    add_vmlinux_externs(model, run.vmlinux_externs);
     run.coverage
+}
+
+/// Adds the externs of vmlinux that module code taken from the source
+/// needs to the vmlinux object, made if the spec has none.
+fn add_vmlinux_externs(model: &mut Model, externs: Vec<Extern>) {
+    let Some(first) = externs.first() else {
+        return;
+    };
+    if !model.objects.iter().any(|o| o.module.is_none()) {
+        model.objects.push(Object {
+            module: None,
+            span: first.span,
+            ident: "vmlinux".to_string(),
+            funcs: Vec::new(),
+            callbacks: Vec::new(),
+            externs: Vec::new(),
+        });
+    }
+    if let Some(vmlinux) = model.objects.iter_mut().find(|o| o.module.is_none()) {
+        for e in externs {
+            if !vmlinux.externs.iter().any(|x| x.name == e.name) {
+                vmlinux.externs.push(e);
+            }
+        }
+    }
 }
 
 /// The helpers kgpc took from the target's source, taken out of `helpers`.
@@ -134,14 +163,27 @@ impl Run<'_> {
             return;
         };
         if !self.fix_files.is_empty() {
+            let vmlinux = kernels.get(1).map(|k| closure::Vmlinux {
+                kernel: k,
+                externs: &mut self.vmlinux_externs,
+            });
             closure::derive(
                 object,
                 &mut self.copied,
                 &self.fix_files,
                 &self.names,
                 kernel,
+                vmlinux,
                 self.diagnostics,
             );
+            let beyond = self
+                .vmlinux_externs
+                .iter()
+                .map(|e| e.name.clone())
+                .collect::<Vec<_>>();
+            for name in beyond {
+                self.names.insert(name);
+            }
             for name in object
                 .externs
                 .iter()
