@@ -239,9 +239,15 @@ fn a_duplicated_local_function_gets_its_sympos_and_new_data_is_the_modules() {
 }
 
 #[test]
-fn a_duplicated_local_function_new_data_a_new_function_and_a_shadow_are_proven_in_the_kernel() {
+fn each_category_of_change_is_proven_in_the_kernel() {
     let cache = cache();
-    for name in ["duplicated-local", "new-data", "new-function", "shadow"] {
+    for name in [
+        "duplicated-local",
+        "inlined",
+        "new-data",
+        "new-function",
+        "shadow",
+    ] {
         let (code, stdout, stderr) = common::kgpc_in(&case(name), &cache, "", &["test", "fix.kgp"]);
         assert_eq!(code, 0, "{name}: {stdout}{stderr}");
         assert!(stderr.contains(": passed"), "{name}: {stderr}");
