@@ -133,6 +133,7 @@ fn fixes_of_modules_are_proven_in_the_kernel() {
     // nbd_handle_cmd(), which nbd.ko has only inlined into nbd_queue_rq();
     // the binfmt_misc fix's code reads vmlinux's unexported saved_command_line.
     for name in [
+        "module",
         "upstream-dm-stripe",
         "upstream-nbd-signals",
         "module-uses-vmlinux",
