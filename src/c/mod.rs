@@ -9,5 +9,6 @@ pub mod lexer;
 pub mod line_starts;
 pub mod lines;
 pub mod signature;
+pub mod syscall_definition;
 pub mod top_level;
 pub mod words;

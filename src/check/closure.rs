@@ -24,6 +24,7 @@ use super::model::{
     SourceText,
 };
 use crate::c::signature::split_definition;
+use crate::c::syscall_definition::{entry_body, syscall_definition, SYSCALL_ENTRIES};
 use crate::c::top_level::{top_level_items, TopKind};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -296,10 +297,31 @@ fn replace_inlined(
         };
         let inlined = index.inlined_into(&r.old_name);
         callers.extend(inlined.into_iter().map(|c| (from.file.clone(), c)));
-        let has_symbol = index
+        let mut has_symbol = index
             .symbols_named(&r.old_name)
             .iter()
             .any(|s| s.has(flag::FUNC));
+        // A system call's body (`static inline`) may be out of line without
+        // an ftrace site: its entry points are replaced instead.
+        if let Some(call) = r.old_name.strip_prefix("__do_sys_") {
+            let patchable = index
+                .symbols_named(&r.old_name)
+                .iter()
+                .any(|s| s.has(flag::FUNC) && s.has(flag::MCOUNT));
+            if !patchable {
+                has_symbol = false;
+                for (prefix, ..) in SYSCALL_ENTRIES {
+                    let entry = format!("{prefix}{call}");
+                    if index
+                        .symbols_named(&entry)
+                        .iter()
+                        .any(|s| s.has(flag::FUNC))
+                    {
+                        callers.push((from.file.clone(), entry));
+                    }
+                }
+            }
+        }
         if has_symbol && from.prototype_changed {
             diagnostics.push(
                 Diagnostic::error(
@@ -330,6 +352,11 @@ fn replace_inlined(
         let Some(source) = files.iter().find(|s| s.path == file) else {
             continue;
         };
+        if let Some(entry) = syscall_entry_replacement(helpers, &caller, &file) {
+            replaced.insert(caller.clone());
+            object.funcs.push(entry);
+            continue;
+        }
         let Some(function) = copied_function(source, &caller, SourceReason::Changed) else {
             continue;
         };
@@ -355,6 +382,43 @@ fn replace_inlined(
             .funcs
             .push(derived_replacement(caller, file, function));
     }
+}
+
+/// The replacement of a system call's entry point (`__x64_sys_X`) that
+/// holds the inlined copy of its changed body, `__do_sys_X`, which is
+/// among `helpers`: it reads the arguments from the registers and calls it.
+fn syscall_entry_replacement(helpers: &[Function], entry: &str, file: &str) -> Option<Replacement> {
+    let body = helpers.iter().find(|h| {
+        h.c_name.starts_with("__do_sys_") && h.from_source.as_ref().is_some_and(|f| f.file == file)
+    })?;
+    let from = body.from_source.as_ref()?;
+    let call = syscall_definition(&from.patched.text)?;
+    if body.c_name != format!("__do_sys_{}", call.name) {
+        return None;
+    }
+    let text = entry_body(&call, entry, &body.c_name)?;
+    let function = Function {
+        c_name: entry.to_string(),
+        return_type: "long".to_string(),
+        params: "(const struct pt_regs *regs)".to_string(),
+        origin: Fragment {
+            text: format!("long {entry}(const struct pt_regs *regs)"),
+            ..body.origin.clone()
+        },
+        body: Fragment {
+            text,
+            ..body.origin.clone()
+        },
+        from_source: Some(FromSource {
+            reason: SourceReason::Changed,
+            ..from.clone()
+        }),
+    };
+    Some(derived_replacement(
+        entry.to_string(),
+        file.to_string(),
+        function,
+    ))
 }
 
 /// A replacement of the kernel's `name` by a function taken from `file`.
@@ -446,6 +510,11 @@ fn sort_copies(helpers: &mut [Function]) {
 
 /// Where a use at `offset` of a derived body is in the patched file.
 fn use_span(body: &Fragment, offset: usize, len: usize) -> Span {
+    // A body kgpc composed (a system call's entry) has no text of its own
+    // in the sources: its uses are placed where it stands.
+    if body.span.end - body.span.start != body.text.len() {
+        return body.span;
+    }
     let start = body.span.start + offset;
     Span::new(body.span.file, start, start + len)
 }

@@ -2,8 +2,13 @@
 //! what it changes made into the model's replacements, helpers and data,
 //! before the kernel's facts check them (and work out what they need).
 
+use crate::c::syscall_definition::{entry_body, syscall_definition};
+use crate::c::top_level::top_level_items;
 use crate::check::closure::{copied_function, derived_replacement};
-use crate::check::model::{Fragment, Model, Object, PatchedSource, SourceReason, UpstreamFix};
+use crate::check::model::{
+    Fragment, FromSource, Function, Model, Object, PatchedSource, Replacement, SourceReason,
+    SourceText, UpstreamFix,
+};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::kernel::module_name::kernel_module_name;
@@ -13,7 +18,7 @@ use crate::source::{FileId, Origin, SourceMap, Span};
 use crate::source_tree::apply_fix::{apply_fix, AppliedFile, ApplyProblem};
 use crate::source_tree::compiler_view::{cached_compiler_view, CompilerView, ViewError};
 use crate::source_tree::context::file_context;
-use crate::source_tree::derive::{derive, with_compiler_view, Derived, Refusal};
+use crate::source_tree::derive::{derive, syscall_entry, with_compiler_view, Derived, Refusal};
 use crate::source_tree::{CompileError, FunctionChange, UnitKind};
 use std::path::{Path, PathBuf};
 
@@ -266,10 +271,7 @@ fn add_derived(
     view: &CompilerView,
     tree: &Path,
 ) {
-    let object = match view.kind {
-        UnitKind::BuiltIn => object_named(model, None, at),
-        UnitKind::Module => object_named(model, Some(kernel_module_name(&view.modname)), at),
-    };
+    let object = object_of(model, view, at);
     let taken = |name: &str, reason| {
         let mut function = copied_function(source, name, reason)?;
         if let Some(from) = function.from_source.as_mut() {
@@ -294,6 +296,16 @@ fn add_derived(
             model.helpers.push(function);
         }
     }
+    for entry in &derived.syscalls {
+        if let Some((helper, replacement)) = syscall_replacement(source, entry, view) {
+            if let Some(helper) =
+                helper.filter(|h| !model.helpers.iter().any(|m| m.c_name == h.c_name))
+            {
+                model.helpers.push(helper);
+            }
+            object_of(model, view, at).funcs.push(replacement);
+        }
+    }
     let context = file_context(&source.path, &source.patched_text, tree);
     model.data.push(fragment(
         &source.path,
@@ -311,6 +323,122 @@ fn add_derived(
             Span::new(source.patched, range.start, range.end),
         ));
     }
+}
+
+/// The object the file of `view` is built into.
+fn object_of<'m>(model: &'m mut Model, view: &CompilerView, at: Span) -> &'m mut Object {
+    match view.kind {
+        UnitKind::BuiltIn => object_named(model, None, at),
+        UnitKind::Module => object_named(model, Some(kernel_module_name(&view.modname)), at),
+    }
+}
+
+/// A changed system call's entry point `entry` (`__x64_sys_newuname`): the
+/// call's patched body as a helper taking its arguments, and the
+/// replacement of the entry, which reads them from the registers as the
+/// kernel's `SYSCALL_DEFINE` wrapper does and calls the helper.
+fn syscall_replacement(
+    source: &PatchedSource,
+    entry: &str,
+    view: &CompilerView,
+) -> Option<(Option<Function>, Replacement)> {
+    let text = &source.patched_text;
+    let items = top_level_items(text);
+    let item = syscall_entry(entry, &items)?;
+    let definition = &text[item.text_range.clone()];
+    let call = syscall_definition(definition)?;
+    let original = top_level_items(&source.original)
+        .into_iter()
+        .find(|i| i.kind == item.kind && i.name == item.name)
+        .map(|i| SourceText {
+            line: i.start_line,
+            text: source.original[i.text_range.clone()].to_string(),
+        });
+    let line_of = |offset: usize| text[..offset].matches('\n').count() + 1;
+    let at = Span::new(
+        source.patched,
+        item.text_range.start,
+        item.text_range.start + definition.find('(').unwrap_or(0),
+    );
+    let from = |reason| FromSource {
+        file: source.path.clone(),
+        reason,
+        original: original.clone(),
+        patched: SourceText {
+            line: item.start_line,
+            text: definition.to_string(),
+        },
+        references: view
+            .changes
+            .function(entry)
+            .map(references)
+            .unwrap_or_default(),
+        prototype_changed: false,
+    };
+    let body_at = item.text_range.start + call.body_start;
+    let body = fragment(
+        &source.path,
+        call.body.clone(),
+        line_of(body_at),
+        Span::new(source.patched, body_at, body_at + call.body.len()),
+    );
+    if entry.starts_with("__do_sys_") {
+        // The call's body out of line: replaced as it is, or, where the
+        // kernel has it only inlined, by rule 12 through its entry points.
+        let function = Function {
+            c_name: entry.to_string(),
+            return_type: "long".to_string(),
+            params: call.params(),
+            origin: fragment(
+                &source.path,
+                format!("long {entry}{}", call.params()),
+                item.start_line,
+                at,
+            ),
+            body,
+            from_source: Some(from(SourceReason::Changed)),
+        };
+        return Some((
+            None,
+            derived_replacement(entry.to_string(), source.path.clone(), function),
+        ));
+    }
+    let helper_name = format!("kgpc_do_sys_{}", call.name);
+    let helper = Function {
+        c_name: helper_name.clone(),
+        return_type: "long".to_string(),
+        params: call.params(),
+        origin: fragment(
+            &source.path,
+            format!("long {helper_name}{}", call.params()),
+            item.start_line,
+            at,
+        ),
+        body,
+        from_source: Some(from(SourceReason::InlinedCallee)),
+    };
+    let function = Function {
+        c_name: entry.to_string(),
+        return_type: "long".to_string(),
+        params: "(const struct pt_regs *regs)".to_string(),
+        origin: fragment(
+            &source.path,
+            format!("long {entry}(const struct pt_regs *regs)"),
+            item.start_line,
+            at,
+        ),
+        body: fragment(
+            &source.path,
+            entry_body(&call, entry, &helper_name)?,
+            item.start_line,
+            at,
+        ),
+        from_source: Some(from(SourceReason::Changed)),
+    };
+    Some((
+        Some(helper),
+        derived_replacement(entry.to_string(), source.path.clone(), function),
+    ))
 }
 
 /// What a compiled function refers to, and whether each is a `static`

@@ -7,6 +7,7 @@
 use super::changes::{changed_items, ChangeKind, ItemChange};
 use super::compiler_view::CompilerView;
 use super::Change;
+use crate::c::syscall_definition::SYSCALL_ENTRIES;
 use crate::c::top_level::{TopItem, TopKind};
 use crate::check::c_decl::{param_types, strip_annotations, ParamTypes};
 use crate::codes::Code;
@@ -42,6 +43,9 @@ pub struct Derived {
     /// original: the running kernel keeps them, and nothing the patch
     /// module replaces calls them any more.
     pub removed: Vec<(String, Range<usize>)>,
+    /// The entry points of system calls whose code changed, such as
+    /// `__x64_sys_newuname`, defined by `SYSCALL_DEFINEn` in the file.
+    pub syscalls: Vec<String>,
     /// `static` functions whose prototype the fix changes: allowed when the
     /// kernel has them only inlined, so that every caller is replaced.
     pub prototype_changed: Vec<String>,
@@ -50,7 +54,10 @@ pub struct Derived {
 impl Derived {
     /// Whether the fix gives the patch module anything to do.
     pub fn is_empty(&self) -> bool {
-        self.replaced.is_empty() && self.added.is_empty() && self.added_data.is_empty()
+        self.replaced.is_empty()
+            && self.added.is_empty()
+            && self.added_data.is_empty()
+            && self.syscalls.is_empty()
     }
 }
 
@@ -171,6 +178,13 @@ fn derive_one(change: &ItemChange, original: &str, patched: &str, derived: &mut 
                 "unpatched code of the running kernel still uses it; leave it in the source and stop using it in the changed functions",
             ))
         }
+        // A changed system call: the compiler's view says which entry points changed.
+        // Its entry points are only known to the compiler: the text marks it.
+        (ChangeKind::Changed, TopKind::MacroFunction { macro_name }, _, Some(_))
+            if is_syscall_macro(macro_name) =>
+        {
+            derived.syscalls.push(name)
+        }
         (ChangeKind::Changed | ChangeKind::Added, TopKind::MacroFunction { macro_name }, _, Some(new)) => {
             derived.refusals.push(refuse(
                 Code::FixNotDerived,
@@ -230,6 +244,24 @@ fn name_range(text: &str, item: &TopItem, name: &str) -> Range<usize> {
             range.start..range.start + line_end
         }
     }
+}
+
+/// Whether a macro defines a system call.
+fn is_syscall_macro(name: &str) -> bool {
+    name.starts_with("SYSCALL_DEFINE")
+}
+
+/// The `SYSCALL_DEFINEn` item of the file that defines the entry point
+/// `name` (`__x64_sys_newuname` → `SYSCALL_DEFINE1(newuname, ...)`).
+pub fn syscall_entry<'i>(name: &str, items: &'i [TopItem]) -> Option<&'i TopItem> {
+    let call = SYSCALL_ENTRIES
+        .iter()
+        .find_map(|(prefix, ..)| name.strip_prefix(prefix))
+        .or_else(|| name.strip_prefix("__do_sys_"))?;
+    items.iter().find(|i| {
+        matches!(&i.kind, TopKind::MacroFunction { macro_name } if is_syscall_macro(macro_name))
+            && i.name.as_deref() == Some(call)
+    })
 }
 
 /// Whether a definition's head says `static`.
@@ -306,6 +338,11 @@ pub fn with_compiler_view(text: Derived, view: &CompilerView, patched: &str) -> 
             (Change::Changed, Some(_)) => derived.replaced.push(name.clone()),
             (Change::Added, Some(_)) => derived.added.push(name.clone()),
             (Change::LineOnly, None) => {}
+            (Change::Changed, None) if syscall_entry(name, &items).is_some() => {
+                derived.syscalls.push(name.clone())
+            }
+            // `__se_sys_X` is inlined into the entry points, which are replaced.
+            (Change::Changed, None) if name.starts_with("__se_sys_") => {}
             (Change::Changed | Change::Added, None) => derived.refusals.push(Refusal {
                 code: Code::FixNotDerived,
                 range: 0..0,

@@ -248,6 +248,7 @@ fn each_category_of_change_is_proven_in_the_kernel() {
         "new-data",
         "new-function",
         "shadow",
+        "syscall",
     ] {
         let (code, stdout, stderr) = common::kgpc_in(&case(name), &cache, "", &["test", "fix.kgp"]);
         assert_eq!(code, 0, "{name}: {stdout}{stderr}");
