@@ -410,7 +410,9 @@ fn syscall_entry_replacement(helpers: &[Function], entry: &str, file: &str) -> O
             ..body.origin.clone()
         },
         from_source: Some(FromSource {
-            reason: SourceReason::Changed,
+            reason: SourceReason::SyscallEntry {
+                body: body.c_name.clone(),
+            },
             ..from.clone()
         }),
     };
@@ -485,12 +487,12 @@ pub fn copied_function(
         },
         from_source: Some(FromSource {
             file: source.path.clone(),
-            reason,
             original: if reason == SourceReason::Added {
                 None
             } else {
                 original
             },
+            reason,
             patched: SourceText {
                 line: item.start_line,
                 text: definition.to_string(),

@@ -141,7 +141,7 @@ pub struct FromSource {
 }
 
 /// Why a function was taken from the target's source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceReason {
     /// The fix changes it: it replaces the kernel's function.
     Changed,
@@ -150,6 +150,10 @@ pub enum SourceReason {
     /// A changed function calls it and it exists only inlined in the
     /// kernel, so the patch module has its own copy.
     InlinedCallee,
+    /// The entry point of a changed system call, made by kgpc: it reads
+    /// the call's arguments from the registers and calls its body, named
+    /// here.
+    SyscallEntry { body: String },
 }
 
 /// A definition's text and the line of the file it starts on.

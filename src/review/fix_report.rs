@@ -41,6 +41,15 @@ pub fn fix_changes(out: &mut String, model: &Model) {
             code(&from.file),
             text(object)
         );
+        if let SourceReason::SyscallEntry { body } = &from.reason {
+            // The change itself is shown once, with the call's body.
+            let _ = writeln!(
+                out,
+                "The entry point of the system call: it reads the arguments from the registers, as the kernel's wrapper does, and calls {}.\n",
+                code(&format!("{body}()"))
+            );
+            continue;
+        }
         change(out, function);
     }
     let copied: Vec<&Function> = model
@@ -52,10 +61,12 @@ pub fn fix_changes(out: &mut String, model: &Model) {
         let Some(from) = &helper.from_source else {
             continue;
         };
-        let why = match from.reason {
+        let why = match &from.reason {
             SourceReason::Added => "added by the fix, a new function of the patch module",
-            SourceReason::InlinedCallee | SourceReason::Changed => {
-                "copied from the source: the kernel has it only inlined into its callers, so the patch module needs its own"
+            SourceReason::InlinedCallee
+            | SourceReason::Changed
+            | SourceReason::SyscallEntry { .. } => {
+                "copied from the source: the kernel has no copy of it that livepatch can replace (it is only inlined, or has no ftrace call site), so the patch module has its own"
             }
         };
         let _ = writeln!(

@@ -208,6 +208,16 @@ fn the_review_shows_the_change_and_what_kgpc_declared() {
         stdout.contains("declared by kgpc from the kernel's debug information"),
         "{stdout}"
     );
+    // A system call's entry points say what they are; the change is shown once, with its body.
+    let (code, stdout, stderr) =
+        common::kgpc_in(&case("syscall"), &cache, "", &["review", "fix.kgp"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("### `__x64_sys_newuname()` of `kernel/sys.c` in vmlinux, replaced\n\nThe entry point of the system call"), "{stdout}");
+    assert_eq!(
+        stdout.matches("+\tstrlcat(tmp.version").count(),
+        1,
+        "{stdout}"
+    );
 }
 
 #[test]
