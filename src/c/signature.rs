@@ -97,8 +97,8 @@ fn matching(text: &str, toks: &[Token], open: usize) -> Option<usize> {
     None
 }
 
-/// The index of the brace that closes the one at `open`.
-fn body_close(toks: &[Token], open: usize) -> Option<usize> {
+/// The index of the brace that closes the one at `open`, among code tokens.
+pub(crate) fn body_close(toks: &[Token], open: usize) -> Option<usize> {
     let mut depth = 0usize;
     for (i, t) in toks.iter().enumerate().skip(open) {
         match t.kind {

@@ -3,6 +3,7 @@
 //! body, so that a changed system call can be compiled in a patch module.
 
 use crate::c::lexer::{tokens, Kind, Token};
+use crate::c::signature::body_close;
 
 /// A system call's definition cut into its parts; offsets are in the text
 /// given to [`syscall_definition`].
@@ -133,24 +134,6 @@ pub fn syscall_definition(text: &str) -> Option<SyscallDefinition> {
         body: text[open_brace.end..toks[end].start].to_string(),
         body_start: open_brace.end,
     })
-}
-
-/// The index of the brace that closes the one at `open`.
-fn body_close(toks: &[Token], open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for (i, t) in toks.iter().enumerate().skip(open) {
-        match t.kind {
-            Kind::Open => depth += 1,
-            Kind::Close => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 #[cfg(test)]
