@@ -112,6 +112,7 @@ codes! {
     FixChangesPrototype = "KGP0127", "the fix changes the prototype of an existing function";
     FixNotDerived = "KGP0128", "kgpc cannot derive a part of the fix";
     FixDoesNotCompile = "KGP0129", "the target's source does not compile with the fix";
+    FixFollowsHeader = "KGP0130", "a header function the fix changes is followed into the files that use it";
     CompilerError = "KGP0200", "the C compiler rejected the module's code";
     CompilerWarning = "KGP0201", "the C compiler warned about the module's code";
     KernelBuildFailed = "KGP0202", "the kernel build system failed";

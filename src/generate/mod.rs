@@ -43,7 +43,10 @@ pub fn generate(model: &Model, options: &GenerateOptions) -> Vec<GeneratedFile> 
         text
     };
     let c_source = view::restore_line_directives(&render("livepatch.c"), &c_name);
-    vec![
+    let headers = patched_headers(model)
+        .into_iter()
+        .map(|(name, contents)| GeneratedFile { name, contents });
+    let mut files = vec![
         GeneratedFile {
             name: c_name,
             contents: c_source,
@@ -56,7 +59,31 @@ pub fn generate(model: &Model, options: &GenerateOptions) -> Vec<GeneratedFile> 
             name: "Makefile".into(),
             contents: render("Makefile"),
         },
-    ]
+    ];
+    files.extend(headers);
+    files
+}
+
+/// The headers of the kernel's include directories that the model's fix
+/// changes, each with the flat name it has in the module's directory
+/// (`include/linux/virtio_net.h` is `patched-include-linux-virtio_net.h`).
+/// Kbuild includes each before anything else, so that its include guard
+/// keeps the target's own copy out.
+pub fn patched_headers(model: &Model) -> Vec<(String, String)> {
+    let Some(fix) = &model.fix else {
+        return Vec::new();
+    };
+    fix.files
+        .iter()
+        .filter(|f| crate::source_tree::header_overlay::include_root(&f.path).is_some())
+        .filter(|f| f.original != f.patched_text)
+        .map(|f| {
+            (
+                format!("patched-{}", f.path.replace('/', "-")),
+                f.patched_text.clone(),
+            )
+        })
+        .collect()
 }
 
 fn registry() -> Handlebars<'static> {

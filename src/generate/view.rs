@@ -28,6 +28,8 @@ pub struct View {
     cumulative: bool,
     description: Option<String>,
     authors: Vec<String>,
+    /// The headers the fix changes, as the module directory names them.
+    patched_headers: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -113,6 +115,10 @@ pub fn build(model: &Model, options: &GenerateOptions, c_name: &str) -> View {
     View {
         kgpc_version: env!("CARGO_PKG_VERSION"),
         module_name: model.patch.module_name.clone(),
+        patched_headers: super::patched_headers(model)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect(),
         spec: model
             .inputs
             .first()

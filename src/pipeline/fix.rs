@@ -2,32 +2,33 @@
 //! what it changes made into the model's replacements, helpers and data,
 //! before the kernel's facts check them (and work out what they need).
 
-use crate::c::syscall_definition::{entry_body, syscall_definition};
-use crate::c::top_level::top_level_items;
+use super::fix_headers::{add_users, read_headers};
+use super::fix_syscall::syscall_replacement;
 use crate::check::closure::{copied_function, derived_replacement};
-use crate::check::model::{
-    Fragment, FromSource, Function, Model, Object, PatchedSource, Replacement, SourceReason,
-    SourceText, UpstreamFix,
-};
+use crate::check::model::{Fragment, Model, Object, PatchedSource, SourceReason, UpstreamFix};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::kernel::module_name::kernel_module_name;
 use crate::patch_file::diagnostics::line_span;
 use crate::patch_file::{self, PatchFile};
 use crate::source::{FileId, Origin, SourceMap, Span};
-use crate::source_tree::apply_fix::{apply_fix, AppliedFile, ApplyProblem};
+use crate::source_tree::apply_fix::{apply_fix, ApplyProblem};
 use crate::source_tree::compiler_view::{cached_compiler_view, CompilerView, ViewError};
 use crate::source_tree::context::file_context;
-use crate::source_tree::derive::{derive, syscall_entry, with_compiler_view, Derived, Refusal};
+use crate::source_tree::derive::{derive, with_compiler_view, Derived, Refusal};
+use crate::source_tree::header_overlay::ChangedHeader;
 use crate::source_tree::{CompileError, FunctionChange, UnitKind};
 use std::path::{Path, PathBuf};
 
 /// Applies the model's fix, if it has one, to the release's source in
 /// `cache`, and adds what it changes to the model.
+/// `vmlinux` is the debug vmlinux, which says which of its files use a
+/// header function the fix changes.
 pub(super) fn apply(
     model: &mut Model,
     sources: &mut SourceMap,
     cache: &Path,
+    vmlinux: Option<&Path>,
     diagnostics: &mut Diagnostics,
 ) {
     let Some(mut fix) = model.fix.take() else {
@@ -46,6 +47,9 @@ pub(super) fn apply(
                 ));
             }
             if problems.is_empty() {
+                let (headers, c_files): (Vec<_>, Vec<_>) =
+                    applied.into_iter().partition(|f| !f.path.ends_with(".c"));
+                let header_fix = read_headers(&mut fix, headers, sources, diagnostics);
                 let trees = Trees {
                     source: tree,
                     build: crate::fetch::ready(cache, &model.target.release)
@@ -55,11 +59,30 @@ pub(super) fn apply(
                     views: crate::fetch::KernelPaths::in_cache(cache, &model.target.release)
                         .dir
                         .join("fix-views"),
+                    headers: header_fix.headers,
+                    header_functions: header_fix.functions,
                 };
-                let files = applied
+                let mut files = c_files
                     .into_iter()
-                    .map(|file| add_file(model, &mut fix, &trees, file, sources, diagnostics))
+                    .map(|file| {
+                        let text = FileText {
+                            path: file.path,
+                            original: file.original,
+                            patched: file.applied.text,
+                        };
+                        add_file(model, &mut fix, &trees, text, sources, diagnostics)
+                    })
                     .collect::<Vec<_>>();
+                if !trees.header_functions.is_empty() && !diagnostics.has_errors() {
+                    files.extend(add_users(
+                        model,
+                        &mut fix,
+                        &trees,
+                        vmlinux,
+                        sources,
+                        diagnostics,
+                    ));
+                }
                 if !diagnostics.has_errors() && files.iter().all(Derived::is_empty) {
                     report_nothing(&fix, &files, diagnostics);
                 }
@@ -145,38 +168,52 @@ fn report_problems(
 }
 
 /// The trees the fix is applied in and compiled with.
-struct Trees {
+pub(super) struct Trees {
     /// The release's source tree.
-    source: PathBuf,
+    pub source: PathBuf,
     /// The release's build tree, if the kgpc cache has it.
-    build: Option<PathBuf>,
+    pub build: Option<PathBuf>,
     /// Where the compiler's views of fixes are kept.
     views: PathBuf,
+    /// The headers the fix changes, which every file is compiled with.
+    pub headers: Vec<ChangedHeader>,
+    /// Their changed `static inline` functions.
+    pub header_functions: Vec<String>,
+}
+
+/// A source file of the target and its text with the fix applied (the
+/// same text for a file that only uses a changed header).
+pub(super) struct FileText {
+    pub path: String,
+    pub original: String,
+    pub patched: String,
 }
 
 /// Adds one patched file to the sources and what it changes to the model.
-fn add_file(
+pub(super) fn add_file(
     model: &mut Model,
     fix: &mut UpstreamFix,
     trees: &Trees,
-    file: AppliedFile,
+    file: FileText,
     sources: &mut SourceMap,
     diagnostics: &mut Diagnostics,
 ) -> Derived {
-    let patched_text = file.applied.text.clone();
     let patched = sources.add(
         format!("{} (patched)", file.path),
-        patched_text.clone(),
+        file.patched.clone(),
         Origin::Memory,
     );
     let source = PatchedSource {
-        path: file.path.clone(),
-        original: file.original.clone(),
-        patched_text,
+        path: file.path,
+        original: file.original,
+        patched_text: file.patched,
         patched,
     };
-    let from_text = derive(&file.path, &source.original, &source.patched_text);
-    if !from_text.refusals.is_empty() || from_text.is_empty() {
+    let from_text = derive(&source.path, &source.original, &source.patched_text);
+    // A file whose text is the same may still compile differently with a
+    // patched header.
+    let nothing = from_text.is_empty() && trees.header_functions.is_empty();
+    if !from_text.refusals.is_empty() || nothing {
         report_derived(&source, &from_text, sources, diagnostics);
         fix.files.push(source);
         return from_text;
@@ -189,7 +226,12 @@ fn add_file(
             return Derived::default();
         }
     };
-    let derived = with_compiler_view(from_text, &view, &source.patched_text);
+    let derived = with_compiler_view(
+        from_text,
+        &view,
+        &source.patched_text,
+        &trees.header_functions,
+    );
     report_derived(&source, &derived, sources, diagnostics);
     if derived.refusals.is_empty() {
         add_derived(model, fix.span, &source, &derived, &view, &trees.source);
@@ -223,6 +265,7 @@ fn view_of(
         &source.path,
         &source.original,
         &source.patched_text,
+        &trees.headers,
     )
     .map_err(|error| {
         let mut d = view_error(&error, &source.path, at);
@@ -333,117 +376,9 @@ fn object_of<'m>(model: &'m mut Model, view: &CompilerView, at: Span) -> &'m mut
     }
 }
 
-/// A changed system call's entry point `entry` (`__x64_sys_newuname`): the
-/// call's patched body as a helper taking its arguments, and the
-/// replacement of the entry, which reads them from the registers as the
-/// kernel's `SYSCALL_DEFINE` wrapper does and calls the helper.
-fn syscall_replacement(
-    source: &PatchedSource,
-    entry: &str,
-    view: &CompilerView,
-) -> Option<(Option<Function>, Replacement)> {
-    let text = &source.patched_text;
-    let items = top_level_items(text);
-    let item = syscall_entry(entry, &items)?;
-    let definition = &text[item.text_range.clone()];
-    let call = syscall_definition(definition)?;
-    let original = top_level_items(&source.original)
-        .into_iter()
-        .find(|i| i.kind == item.kind && i.name == item.name)
-        .map(|i| SourceText {
-            line: i.start_line,
-            text: source.original[i.text_range.clone()].to_string(),
-        });
-    let line_of = |offset: usize| text[..offset].matches('\n').count() + 1;
-    let at = Span::new(
-        source.patched,
-        item.text_range.start,
-        item.text_range.start + definition.find('(').unwrap_or(0),
-    );
-    let from = |reason| FromSource {
-        file: source.path.clone(),
-        reason,
-        original: original.clone(),
-        patched: SourceText {
-            line: item.start_line,
-            text: definition.to_string(),
-        },
-        references: view
-            .changes
-            .function(entry)
-            .map(references)
-            .unwrap_or_default(),
-        prototype_changed: false,
-    };
-    let body_at = item.text_range.start + call.body_start;
-    let body = fragment(
-        &source.path,
-        call.body.clone(),
-        line_of(body_at),
-        Span::new(source.patched, body_at, body_at + call.body.len()),
-    );
-    if entry.starts_with("__do_sys_") {
-        // The call's body out of line: replaced as it is, or, where the
-        // kernel has it only inlined, by rule 12 through its entry points.
-        let function = Function {
-            c_name: entry.to_string(),
-            return_type: "long".to_string(),
-            params: call.params(),
-            origin: fragment(
-                &source.path,
-                format!("long {entry}{}", call.params()),
-                item.start_line,
-                at,
-            ),
-            body,
-            from_source: Some(from(SourceReason::Changed)),
-        };
-        return Some((
-            None,
-            derived_replacement(entry.to_string(), source.path.clone(), function),
-        ));
-    }
-    let helper_name = format!("kgpc_do_sys_{}", call.name);
-    let helper = Function {
-        c_name: helper_name.clone(),
-        return_type: "long".to_string(),
-        params: call.params(),
-        origin: fragment(
-            &source.path,
-            format!("long {helper_name}{}", call.params()),
-            item.start_line,
-            at,
-        ),
-        body,
-        from_source: Some(from(SourceReason::InlinedCallee)),
-    };
-    let function = Function {
-        c_name: entry.to_string(),
-        return_type: "long".to_string(),
-        params: "(const struct pt_regs *regs)".to_string(),
-        origin: fragment(
-            &source.path,
-            format!("long {entry}(const struct pt_regs *regs)"),
-            item.start_line,
-            at,
-        ),
-        body: fragment(
-            &source.path,
-            entry_body(&call, entry, &helper_name)?,
-            item.start_line,
-            at,
-        ),
-        from_source: Some(from(SourceReason::Changed)),
-    };
-    Some((
-        Some(helper),
-        derived_replacement(entry.to_string(), source.path.clone(), function),
-    ))
-}
-
 /// What a compiled function refers to, and whether each is a `static`
 /// function of its file.
-fn references(compiled: &FunctionChange) -> Vec<(String, bool)> {
+pub(super) fn references(compiled: &FunctionChange) -> Vec<(String, bool)> {
     let functions = compiled.local_functions.iter().map(|n| (n.clone(), true));
     let others = compiled
         .undefined
@@ -454,7 +389,7 @@ fn references(compiled: &FunctionChange) -> Vec<(String, bool)> {
     functions.chain(others).collect()
 }
 
-fn fragment(file: &str, text: String, line: usize, span: Span) -> Fragment {
+pub(super) fn fragment(file: &str, text: String, line: usize, span: Span) -> Fragment {
     Fragment {
         text,
         file: file.to_string(),
@@ -483,7 +418,7 @@ fn object_named(model: &mut Model, module: Option<String>, span: Span) -> &mut O
 }
 
 /// Reports the refusals and the functions left alone because they only moved.
-fn report_derived(
+pub(super) fn report_derived(
     source: &PatchedSource,
     derived: &Derived,
     sources: &mut SourceMap,

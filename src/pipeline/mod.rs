@@ -6,6 +6,8 @@
 
 pub mod build;
 mod fix;
+mod fix_headers;
+mod fix_syscall;
 pub mod paths;
 pub mod prove;
 pub mod release;
@@ -120,7 +122,13 @@ impl Compiled {
         });
         if !self.diagnostics.has_errors() {
             let cache = crate::fetch::cache_dir();
-            fix::apply(&mut model, &mut self.sources, &cache, &mut self.diagnostics);
+            fix::apply(
+                &mut model,
+                &mut self.sources,
+                &cache,
+                vmlinux.as_deref(),
+                &mut self.diagnostics,
+            );
         }
         if vmlinux.is_none() && !self.diagnostics.has_errors() {
             fix::closure_not_derived(&model, &mut self.diagnostics);

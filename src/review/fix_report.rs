@@ -13,7 +13,18 @@ pub fn fix_changes(out: &mut String, model: &Model) {
         return;
     };
     let _ = writeln!(out, "## The fix, on the target's source\n");
-    let files: Vec<String> = fix.files.iter().map(|f| code(&f.path)).collect();
+    let files: Vec<String> = fix
+        .files
+        .iter()
+        .filter(|f| f.original != f.patched_text)
+        .map(|f| code(&f.path))
+        .collect();
+    let users: Vec<String> = fix
+        .files
+        .iter()
+        .filter(|f| f.original == f.patched_text)
+        .map(|f| code(&f.path))
+        .collect();
     let _ = writeln!(
         out,
         "{} applied to the source of {}: {}.\n",
@@ -25,6 +36,13 @@ pub fn fix_changes(out: &mut String, model: &Model) {
             files.join(", ")
         }
     );
+    if !users.is_empty() {
+        let _ = writeln!(
+            out,
+            "Compiled with the patched headers, since they use a header function the fix changes: {}.\n",
+            users.join(", ")
+        );
+    }
     let replaced = model
         .objects
         .iter()
@@ -98,10 +116,15 @@ fn change(out: &mut String, function: &Function) {
             "diff",
             None,
         ),
+        Some(_) if from.reason == SourceReason::InlinedCallee => (
+            String::new(),
+            "c",
+            Some("Its text does not change; the patch module needs its own copy."),
+        ),
         Some(_) => (
             String::new(),
             "c",
-            Some("Its text does not change: the compiler's code for it does, because it holds an inlined copy of a function the fix changes."),
+            Some("Its text does not change: the compiler's code for it does, because it holds an inlined copy of a function the fix changes, or calls one the fix changes in a header."),
         ),
         None => (from.patched.text.clone(), "c", None),
     };

@@ -5,6 +5,7 @@
 //! item has a section of its own to compare.
 
 use super::compile_error::{located_messages, CompileError};
+use super::header_overlay::{linuxinclude_line, write_headers, PatchedHeader};
 use super::mirror::{self, Layout, UnitPath, MEMBERSHIP_MARK};
 use std::fs;
 use std::io::{Read, Seek};
@@ -66,6 +67,19 @@ pub fn compile_unit(
     text: &str,
     work: &Path,
 ) -> Result<CompiledUnit, CompileError> {
+    compile_unit_with(build, source, rel_path, text, &[], work)
+}
+
+/// [`compile_unit`] with the fix's patched `headers` laid over the build
+/// tree's and the source tree's (`header_overlay.rs`).
+pub fn compile_unit_with(
+    build: &Path,
+    source: &Path,
+    rel_path: &str,
+    text: &str,
+    headers: &[PatchedHeader],
+    work: &Path,
+) -> Result<CompiledUnit, CompileError> {
     let start = Instant::now();
     let unit = UnitPath::parse(rel_path).map_err(|reason| CompileError::BadPath {
         rel_path: rel_path.to_string(),
@@ -80,7 +94,9 @@ pub fn compile_unit(
     for dir in [&tree, &temp] {
         fs::create_dir_all(dir).map_err(|e| CompileError::io(dir, e))?;
     }
-    let layout = mirror::lay_out(source, &tree, &unit)?;
+    let include = linuxinclude_line(headers, &tree.display().to_string()).unwrap_or_default();
+    let layout = mirror::lay_out(source, &tree, &unit, &include)?;
+    write_headers(&tree, headers).map_err(|e| CompileError::io(&tree, e))?;
     let object = tree.join(unit.object());
     let cmd_file = tree.join(unit.dir()).join(format!(".{}.o.cmd", unit.stem));
     for stale in [&object, &cmd_file] {

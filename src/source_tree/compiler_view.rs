@@ -5,7 +5,8 @@
 //! from changes of code. This is the truth the source stage goes by; the
 //! text only says where each function is.
 
-use super::{compare, compile_unit, mark_line_only, renumbered, CompileError, ObjectChanges};
+use super::header_overlay::{ChangedHeader, PatchedHeader};
+use super::{compare, compile_unit_with, mark_line_only, renumbered, CompileError, ObjectChanges};
 use super::{ObjectDiffError, UnitKind};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -38,6 +39,8 @@ pub struct CompilerView {
 /// cache) when the same texts were compiled with the same build tree
 /// before, else compiled and kept there. The key is the SHA-256 of
 /// everything the view depends on, so a kept view is never stale.
+/// `headers` are the headers the fix changes, which the patched compile
+/// includes instead of the target's.
 pub fn cached_compiler_view(
     cache: &Path,
     build: &Path,
@@ -45,16 +48,21 @@ pub fn cached_compiler_view(
     path: &str,
     original: &str,
     patched: &str,
+    headers: &[ChangedHeader],
 ) -> Result<CompilerView, ViewError> {
-    let key = crate::digest::sha256_hex(
-        format!(
-            "kgpc {}\0{}\0{}\0{path}\0{original}\0{patched}",
-            env!("CARGO_PKG_VERSION"),
-            build.display(),
-            tree.display()
-        )
-        .as_bytes(),
+    let mut described = format!(
+        "kgpc {}\0{}\0{}\0{path}\0{original}\0{patched}",
+        env!("CARGO_PKG_VERSION"),
+        build.display(),
+        tree.display()
     );
+    for header in headers {
+        described.push_str(&format!(
+            "\0{}\0{}\0{}",
+            header.path, header.original, header.patched
+        ));
+    }
+    let key = crate::digest::sha256_hex(described.as_bytes());
     let file = cache.join(format!("{key}.json"));
     let kept = crate::read::read_data_text(&file)
         .ok()
@@ -62,7 +70,7 @@ pub fn cached_compiler_view(
     if let Some(view) = kept {
         return Ok(view);
     }
-    let view = compiler_view(build, tree, path, original, patched)?;
+    let view = compiler_view(build, tree, path, original, patched, headers)?;
     if let Ok(json) = serde_json::to_string(&view) {
         // A view that cannot be kept is compiled again next time.
         let _ = std::fs::create_dir_all(cache)
@@ -85,30 +93,35 @@ pub enum ViewError {
 
 /// Compiles `path` of the source `tree` as the target has it (`original`)
 /// and with the fix (`patched`) with the flags of the build tree `build`,
-/// and compares the two objects.
+/// and compares the two objects; the patched compiles include the fix's
+/// `headers`.
 pub fn compiler_view(
     build: &Path,
     tree: &Path,
     path: &str,
     original: &str,
     patched: &str,
+    headers: &[ChangedHeader],
 ) -> Result<CompilerView, ViewError> {
     let start = Instant::now();
     let work = tempfile::Builder::new()
         .prefix("kgpc-fix-")
         .tempdir()
         .map_err(ViewError::Work)?;
-    let compile = |text: &str, name: &str| {
+    let compile = |text: &str, overlay: &[PatchedHeader], name: &str| {
         let dir = work.path().join(name);
-        compile_unit(build, tree, path, text, &dir)
+        compile_unit_with(build, tree, path, text, overlay, &dir)
     };
+    let patched_headers: Vec<PatchedHeader> = headers.iter().map(ChangedHeader::patched).collect();
+    let renumbered_headers: Vec<PatchedHeader> =
+        headers.iter().map(ChangedHeader::renumbered).collect();
     // The three compiles are independent, each in its own directory: they
     // run at once, which on two cores takes half the time of one after another.
     let renumbered_text = renumbered(original, patched);
     let (before, after, mapped) = std::thread::scope(|scope| {
-        let before = scope.spawn(|| compile(original, "original"));
-        let mapped = scope.spawn(|| compile(&renumbered_text, "renumbered"));
-        let after = compile(patched, "patched");
+        let before = scope.spawn(|| compile(original, &[], "original"));
+        let mapped = scope.spawn(|| compile(&renumbered_text, &renumbered_headers, "renumbered"));
+        let after = compile(patched, &patched_headers, "patched");
         (joined(before), after, joined(mapped))
     });
     let before = before.map_err(ViewError::Original)?;

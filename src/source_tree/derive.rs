@@ -49,6 +49,9 @@ pub struct Derived {
     /// `static` functions whose prototype the fix changes: allowed when the
     /// kernel has them only inlined, so that every caller is replaced.
     pub prototype_changed: Vec<String>,
+    /// For a header: the `static inline` functions the fix changes or adds,
+    /// which every file that uses them is compiled with.
+    pub header_functions: Vec<String>,
 }
 
 impl Derived {
@@ -58,6 +61,7 @@ impl Derived {
             && self.added.is_empty()
             && self.added_data.is_empty()
             && self.syscalls.is_empty()
+            && self.header_functions.is_empty()
     }
 }
 
@@ -72,9 +76,7 @@ pub fn derive(path: &str, original: &str, patched: &str) -> Derived {
     let mut derived = Derived::default();
     let changes = changed_items(original, patched);
     if !path.ends_with(".c") {
-        if let Some(first) = changes.first() {
-            derived.refusals.push(header_refusal(path, first));
-        }
+        derive_header(path, &changes, patched, &mut derived);
         return derived;
     }
     for change in &changes {
@@ -198,8 +200,45 @@ fn derive_one(change: &ItemChange, original: &str, patched: &str, derived: &mut 
     }
 }
 
-/// The refusal of a change to a header: its inline functions and macros
-/// are compiled into every file that includes it.
+/// What a fix to a header gives: its changed `static inline` functions,
+/// which the files that use them are compiled with (the source stage finds
+/// them), and added `#include` lines; any other change is refused.
+fn derive_header(path: &str, changes: &[ItemChange], patched: &str, derived: &mut Derived) {
+    for change in changes {
+        let inline_function = matches!(change.item_kind, TopKind::Function)
+            && matches!(change.kind, ChangeKind::Changed | ChangeKind::Added)
+            && change
+                .patched
+                .as_ref()
+                .is_some_and(|item| is_static_inline(&patched[item.text_range.clone()]));
+        let added_include = matches!(change.item_kind, TopKind::Include)
+            && matches!(change.kind, ChangeKind::Added);
+        match &change.name {
+            Some(name) if inline_function => derived.header_functions.push(name.clone()),
+            _ if inline_function || added_include => {}
+            _ if matches!(change.kind, ChangeKind::Moved { .. }) && !change.uses_line => {}
+            _ => {
+                derived.refusals.push(header_refusal(path, change));
+                return;
+            }
+        }
+    }
+}
+
+/// Whether a definition's head says `static` and `inline` (or `__always_inline`).
+fn is_static_inline(definition: &str) -> bool {
+    let head = definition.split('{').next().unwrap_or("");
+    let words: Vec<&str> = head
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .collect();
+    words.contains(&"static")
+        && words
+            .iter()
+            .any(|w| matches!(*w, "inline" | "__inline" | "__inline__" | "__always_inline"))
+}
+
+/// The refusal of a change to a header that kgpc cannot follow into the
+/// files that include it: a macro, a type, a declaration.
 fn header_refusal(path: &str, change: &ItemChange) -> Refusal {
     let item = change.patched.as_ref().or(change.original.as_ref());
     Refusal {
@@ -207,7 +246,7 @@ fn header_refusal(path: &str, change: &ItemChange) -> Refusal {
         range: item.map(|i| i.text_range.clone()).unwrap_or(0..0),
         in_original: change.patched.is_none(),
         message: format!("the fix changes the header `{path}`"),
-        help: "kgpc does not yet follow a header's changes into the functions that include it; change the functions that use it in their `.c` files, or replace those functions in the spec".to_string(),
+        help: "kgpc follows a header's changed `static inline` functions into the files that use them, but not yet its macros, types or declarations; change the functions that use it in their `.c` files, or replace those functions in the spec".to_string(),
     }
 }
 
@@ -298,7 +337,17 @@ fn head_of(definition: &str, name: &str) -> Option<(String, ParamTypes)> {
 /// text sees but the compiler does not (under `#ifdef` of an option the
 /// target lacks) replaces nothing; `__init` code the compiler placed in
 /// `.init.text` is refused even when no `__init` word is in sight.
-pub fn with_compiler_view(text: Derived, view: &CompilerView, patched: &str) -> Derived {
+///
+/// `header_functions` are the `static inline` functions the fix changes in
+/// headers: where the object has one out of line (a copy of its own, or a
+/// gcc clone), the functions of the file that call that copy are replaced,
+/// since they are compiled again with the patched header.
+pub fn with_compiler_view(
+    text: Derived,
+    view: &CompilerView,
+    patched: &str,
+    header_functions: &[String],
+) -> Derived {
     let items = crate::c::top_level::top_level_items(patched);
     let function_item = |name: &str| {
         items
@@ -338,6 +387,7 @@ pub fn with_compiler_view(text: Derived, view: &CompilerView, patched: &str) -> 
             (Change::Changed, Some(_)) => derived.replaced.push(name.clone()),
             (Change::Added, Some(_)) => derived.added.push(name.clone()),
             (Change::LineOnly, None) => {}
+            (Change::Changed | Change::Added, None) if header_functions.contains(name) => {}
             (Change::Changed, None) if syscall_entry(name, &items).is_some() => {
                 derived.syscalls.push(name.clone())
             }
@@ -354,5 +404,41 @@ pub fn with_compiler_view(text: Derived, view: &CompilerView, patched: &str) -> 
             }),
         }
     }
+    for caller in callers_of_header_copies(view, header_functions) {
+        if function_item(&caller).is_some() && !derived.replaced.contains(&caller) {
+            derived.replaced.push(caller);
+        }
+    }
     derived
+}
+
+/// The functions of the object that call, directly or through other
+/// header functions, an out-of-line copy of a changed header function.
+fn callers_of_header_copies(view: &CompilerView, header_functions: &[String]) -> Vec<String> {
+    let changed = |name: &str| {
+        view.changes
+            .function(name)
+            .is_some_and(|f| matches!(f.change, Change::Changed | Change::Added))
+    };
+    let mut wanted: Vec<String> = header_functions
+        .iter()
+        .filter(|name| changed(name))
+        .cloned()
+        .collect();
+    let mut callers: Vec<String> = Vec::new();
+    while let Some(callee) = wanted.pop() {
+        for function in &view.changes.functions {
+            let name = &function.name;
+            if !function.local_functions.contains(&callee) || callers.contains(name) {
+                continue;
+            }
+            callers.push(name.clone());
+            if header_functions.contains(name) {
+                wanted.push(name.clone());
+            }
+        }
+    }
+    callers.retain(|name| !header_functions.contains(name));
+    callers.sort();
+    callers
 }

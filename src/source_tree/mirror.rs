@@ -98,8 +98,14 @@ pub struct Layout {
 
 /// Writes into `tree` the Makefile of each directory from the top down to
 /// the one that builds the unit, taken from `source`; the top holds only a
-/// line that descends into the unit's top directory.
-pub fn lay_out(source: &Path, tree: &Path, unit: &UnitPath) -> Result<Layout, MirrorError> {
+/// line that descends into the unit's top directory. `extra` is added to
+/// the unit's own Makefile.
+pub fn lay_out(
+    source: &Path,
+    tree: &Path,
+    unit: &UnitPath,
+    extra: &str,
+) -> Result<Layout, MirrorError> {
     let mut files = Vec::new();
     for depth in 1..=unit.dirs.len() {
         let dir = unit.dirs[..depth].join("/");
@@ -137,6 +143,7 @@ pub fn lay_out(source: &Path, tree: &Path, unit: &UnitPath) -> Result<Layout, Mi
                 unit,
                 &format!("{below}{}.o", unit.stem),
             ));
+            text.push_str(extra);
             makefile = format!("{dir}/{name}");
         }
         let target = tree.join(dir);

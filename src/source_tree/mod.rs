@@ -11,13 +11,16 @@ pub mod compiler_view;
 pub mod context;
 pub mod derive;
 mod error;
+pub mod header_overlay;
+pub mod header_users;
 pub mod line_map;
 mod mirror;
 pub mod object_diff;
 
-pub use compile::{compile_unit, CompiledUnit, UnitKind};
+pub use compile::{compile_unit, compile_unit_with, CompiledUnit, UnitKind};
 pub use compile_error::{CompileError, LocatedMessage};
 pub use error::SourceError;
+pub use header_overlay::PatchedHeader;
 pub use line_map::renumbered;
 pub use object_diff::{
     compare, mark_line_only, Change, DataChange, FunctionChange, ObjectChanges, ObjectDiffError,

@@ -281,3 +281,30 @@ fn without_the_kernels_facts_the_closure_is_said_to_be_missing() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_changed_header_function_is_followed_into_every_object_that_uses_it() {
+    let cache = cache();
+    let (code, stdout, stderr) = common::kgpc_in(
+        &case("upstream-virtio-net-hdr"),
+        &cache,
+        "",
+        &["review", "fix.kgp"],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    // virtio_net_hdr_to_skb() of include/linux/virtio_net.h is inlined into
+    // tap_get_user(), tun_get_user() and receive_buf(), and into
+    // packet_snd(), which gcc inlined into packet_sendmsg().
+    for row in [
+        "| tap | `tap_get_user()` (`drivers/net/tap.c`)",
+        "| tun | `tun_get_user()` (`drivers/net/tun.c`)",
+        "| virtio_net | `receive_buf()` (`drivers/net/virtio_net.c`)",
+        "| vmlinux | `packet_sendmsg()` (`net/packet/af_packet.c`)",
+    ] {
+        assert!(stdout.contains(row), "{row}\n{stdout}");
+    }
+    assert!(
+        stdout.contains("Compiled with the patched headers, since they use a header function the fix changes: `drivers/net/tap.c`, `drivers/net/tun.c`, `drivers/net/virtio_net.c`, `net/packet/af_packet.c`."),
+        "{stdout}"
+    );
+}
