@@ -89,6 +89,8 @@ pub fn derive(
     }
     known.extend(object.externs.iter().map(|e| e.name.clone()));
     let mut refused_events: HashSet<String> = HashSet::new();
+    let mut defined_functions: std::collections::HashMap<String, HashSet<String>> =
+        std::collections::HashMap::new();
     while let Some(next) = pending.pop() {
         let Some(source) = files.iter().find(|s| s.path == next.file) else {
             continue;
@@ -112,11 +114,24 @@ pub fn derive(
             }
             // A module's code may also use what vmlinux does not export.
             let mut in_vmlinux = false;
-            let reached = reach(kernel, &name, call, &next.file).or_else(|| {
-                let v = vmlinux.as_ref()?;
-                in_vmlinux = true;
-                reach(v.kernel, &name, false, "")
-            });
+            let reached = reach(kernel, &name, call, &next.file)
+                .or_else(|| {
+                    let v = vmlinux.as_ref()?;
+                    in_vmlinux = true;
+                    reach(v.kernel, &name, false, "")
+                })
+                .or_else(|| {
+                    // A `static` function of the file the object has no
+                    // symbol of (only inlined copies the debug information
+                    // did not record, or gcc's clones, whose ABI is gcc's
+                    // own) is copied too.
+                    in_vmlinux = false;
+                    let defined = defined_functions
+                        .entry(source.path.clone())
+                        .or_insert_with(|| functions_of(&source.patched_text));
+                    let plain = kernel.index().symbols_named(&name).is_empty();
+                    (call && plain && defined.contains(&name)).then_some(Reach::Copy)
+                });
             match reached {
                 Some(Reach::Extern {
                     declaration,
@@ -247,6 +262,17 @@ fn reach(kernel: &Kernel, name: &str, call: bool, file: &str) -> Option<Reach> {
         .filter(|s| s.has(flag::FUNC) || s.has(flag::OBJECT))
         .collect();
     if symbols.iter().any(|s| s.has(flag::EXPORTED)) || index.is_exported(name) {
+        return None;
+    }
+    // An out-of-line copy of a header's `static inline` function is not
+    // relocated against: the patch module has the header's own definition.
+    let from_header = |s: &Symbol| {
+        s.function
+            .as_ref()
+            .and_then(|f| f.decl_file.as_deref())
+            .is_some_and(|f| f.ends_with(".h"))
+    };
+    if !symbols.is_empty() && symbols.iter().all(|s| s.has(flag::LOCAL) && from_header(s)) {
         return None;
     }
     let own: Vec<&Symbol> = symbols.iter().filter(|s| s.comes_from(file)).collect();
@@ -443,6 +469,15 @@ pub fn derived_replacement(name: String, file: String, mut function: Function) -
 
 /// The definition of `name` in the patched file, as a function of the
 /// patch module named `name`.
+/// The names of the functions `text` defines.
+fn functions_of(text: &str) -> HashSet<String> {
+    top_level_items(text)
+        .into_iter()
+        .filter(|item| matches!(item.kind, TopKind::Function))
+        .filter_map(|item| item.name)
+        .collect()
+}
+
 pub fn copied_function(
     source: &PatchedSource,
     name: &str,

@@ -67,8 +67,8 @@ pub fn generate(model: &Model, options: &GenerateOptions) -> Vec<GeneratedFile> 
 /// The headers of the kernel's include directories that the model's fix
 /// changes, each with the flat name it has in the module's directory
 /// (`include/linux/virtio_net.h` is `patched-include-linux-virtio_net.h`).
-/// Kbuild includes each before anything else, so that its include guard
-/// keeps the target's own copy out.
+/// The C file includes each before anything else, so that its include
+/// guard keeps the target's own copy out.
 pub fn patched_headers(model: &Model) -> Vec<(String, String)> {
     let Some(fix) = &model.fix else {
         return Vec::new();

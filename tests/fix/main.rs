@@ -137,6 +137,7 @@ fn fixes_of_modules_are_proven_in_the_kernel() {
         "upstream-dm-stripe",
         "upstream-nbd-signals",
         "module-uses-vmlinux",
+        "upstream-virtio-net-hdr",
     ] {
         let (code, stdout, stderr) = common::kgpc_in(&case(name), &cache, "", &["test", "fix.kgp"]);
         assert_eq!(code, 0, "{name}: {stdout}{stderr}");
