@@ -69,6 +69,7 @@ pub(super) fn apply(
                             path: file.path,
                             original: file.original,
                             patched: file.applied.text,
+                            if_built: false,
                         };
                         add_file(model, &mut fix, &trees, text, sources, diagnostics)
                     })
@@ -187,6 +188,10 @@ pub(super) struct FileText {
     pub path: String,
     pub original: String,
     pub patched: String,
+    /// Whether the file is left out, without an error, when kbuild does
+    /// not build it under the target's `.config` (a user of a header that
+    /// kgpc found by its text).
+    pub if_built: bool,
 }
 
 /// Adds one patched file to the sources and what it changes to the model.
@@ -218,9 +223,10 @@ pub(super) fn add_file(
         fix.files.push(source);
         return from_text;
     }
-    let view = match view_of(trees, &source, fix.span, sources) {
+    let view = match view_of(trees, &source, fix.span, sources, file.if_built) {
         Ok(view) => view,
-        Err(diagnostic) => {
+        Err(None) => return Derived::default(),
+        Err(Some(diagnostic)) => {
             diagnostics.push(*diagnostic);
             fix.files.push(source);
             return Derived::default();
@@ -241,22 +247,23 @@ pub(super) fn add_file(
 }
 
 /// The compiler's view of one patched file, or the error that says why
-/// there is none.
+/// there is none; `None` for a file kbuild does not build when `if_built`.
 fn view_of(
     trees: &Trees,
     source: &PatchedSource,
     at: Span,
     sources: &SourceMap,
-) -> Result<CompilerView, Box<Diagnostic>> {
+    if_built: bool,
+) -> Result<CompilerView, Option<Box<Diagnostic>>> {
     let Some(build) = &trees.build else {
-        return Err(Box::new(
+        return Err(Some(Box::new(
             Diagnostic::error(
                 Code::FixDoesNotCompile,
                 format!("kgpc cannot compile {} without the target's build tree", source.path),
             )
             .at(at, "the fix")
             .with_help("fetch the target with `kgpc kernel fetch RELEASE`; its build tree gives the flags the kernel was built with"),
-        ));
+        )));
     };
     cached_compiler_view(
         &trees.views,
@@ -268,6 +275,9 @@ fn view_of(
         &trees.headers,
     )
     .map_err(|error| {
+        if if_built && matches!(error, ViewError::Original(CompileError::NotBuilt { .. })) {
+            return None;
+        }
         let mut d = view_error(&error, &source.path, at);
         if let ViewError::Patched(CompileError::Compiler { messages, .. }) = &error {
             for message in messages.iter().filter(|m| m.error && m.file == source.path) {
@@ -275,7 +285,7 @@ fn view_of(
                 d = d.also(line, message.text.clone());
             }
         }
-        Box::new(d)
+        Some(Box::new(d))
     })
 }
 

@@ -141,6 +141,7 @@ pub fn add_users(
                 path,
                 original: text.clone(),
                 patched: text,
+                if_built: true,
             },
             sources,
             diagnostics,
@@ -179,7 +180,7 @@ fn search_note(
     )
     .at(fix.span, "the fix");
     d = d.with_note(match (search.vmlinux_read, modules) {
-        (true, true) => format!("looked for in vmlinux's debug information and in the {} `.c` files of the modules' directories; each file found is compiled with the patched header and only the functions whose code changes are replaced", search.module_files_read),
+        (true, true) => format!("looked for in vmlinux's debug information and in the {} `.c` files of the modules' directories; each file found that kbuild builds is compiled with the patched header and only the functions whose code changes are replaced", search.module_files_read),
         (true, false) => "looked for in vmlinux's debug information only: the build's modules.order was not found, so modules that use it are not patched".to_string(),
         (false, true) => format!("looked for in the {} `.c` files of the modules' directories only: without the debug vmlinux, files built into vmlinux that use it are not found", search.module_files_read),
         (false, false) => "kgpc had neither the debug vmlinux nor the build's modules.order to look in".to_string(),
