@@ -249,7 +249,7 @@ fn reach(kernel: &Kernel, name: &str, call: bool, file: &str) -> Option<Reach> {
     if symbols.iter().any(|s| s.has(flag::EXPORTED)) || index.is_exported(name) {
         return None;
     }
-    let own: Vec<&Symbol> = symbols.iter().filter(|s| s.comes_from(file)).collect();
+    let own: Vec<&Symbol> = crate::kernel::index::from_file(&symbols, file);
     let globals: Vec<&Symbol> = symbols.iter().filter(|s| !s.has(flag::LOCAL)).collect();
     let meant = match (own.as_slice(), globals.as_slice()) {
         ([one], _) => Some(*one),
