@@ -275,7 +275,7 @@ fn reach(kernel: &Kernel, name: &str, call: bool, file: &str) -> Option<Reach> {
     if !symbols.is_empty() && symbols.iter().all(|s| s.has(flag::LOCAL) && from_header(s)) {
         return None;
     }
-    let own: Vec<&Symbol> = symbols.iter().filter(|s| s.comes_from(file)).collect();
+    let own: Vec<&Symbol> = crate::kernel::index::from_file(&symbols, file);
     let globals: Vec<&Symbol> = symbols.iter().filter(|s| !s.has(flag::LOCAL)).collect();
     let meant = match (own.as_slice(), globals.as_slice()) {
         ([one], _) => Some(*one),

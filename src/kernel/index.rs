@@ -152,6 +152,22 @@ impl Symbol {
             .any(|file| same_source_file(file, wanted))
     }
 
+    /// Whether the symbol was compiled from the source file `wanted` itself:
+    /// its compilation unit or its `STT_FILE`, not only its declaration's
+    /// file, which a file that `#include`s another's code shares with it
+    /// (fs/compat_binfmt_elf.c compiles fs/binfmt_elf.c's functions again).
+    pub fn compiled_from(&self, wanted: &str) -> bool {
+        let wanted = wanted.trim_start_matches("./");
+        let candidates = [
+            self.function.as_ref().map(|f| f.cu.as_str()),
+            self.stt_file.as_deref(),
+        ];
+        candidates
+            .into_iter()
+            .flatten()
+            .any(|file| same_source_file(file, wanted))
+    }
+
     /// The source file: the compilation unit's, else the `STT_FILE` name.
     pub fn file(&self) -> Option<&str> {
         self.function
@@ -159,6 +175,24 @@ impl Symbol {
             .map(|f| f.cu.as_str())
             .filter(|c| !c.is_empty())
             .or(self.stt_file.as_deref())
+    }
+}
+
+/// The symbols of `symbols` that come from the source file `file`: those
+/// compiled from it when there are any, else those declared in it. A
+/// function of a file that another file `#include`s is compiled twice, and
+/// both copies are declared in the file; the one meant is its own.
+pub fn from_file<'s>(symbols: impl IntoIterator<Item = &'s Symbol>, file: &str) -> Vec<&'s Symbol> {
+    let from: Vec<&Symbol> = symbols.into_iter().filter(|s| s.comes_from(file)).collect();
+    let compiled: Vec<&Symbol> = from
+        .iter()
+        .copied()
+        .filter(|s| s.compiled_from(file))
+        .collect();
+    if compiled.is_empty() {
+        from
+    } else {
+        compiled
     }
 }
 
@@ -516,5 +550,45 @@ mod tests {
                 assert!(Index::new(&damaged[..]).is_none(), "bit {bit} of byte {at}");
             }
         }
+    }
+
+    fn compiled(name: &str, cu: &str, position: u64) -> Symbol {
+        Symbol {
+            name: name.to_string(),
+            stt_file: None,
+            addr: position * 0x100,
+            value: position * 0x100,
+            size: 0x10,
+            flags: flag::FUNC | flag::LOCAL,
+            function: Some(Function {
+                name: name.to_string(),
+                cu: cu.to_string(),
+                decl_file: Some("fs/binfmt_elf.c".to_string()),
+                entry: position * 0x100,
+                die: position,
+                unit: position,
+            }),
+            position,
+            same_name: 2,
+        }
+    }
+
+    #[test]
+    fn a_file_that_another_includes_means_its_own_copy() {
+        // fs/compat_binfmt_elf.c includes fs/binfmt_elf.c: vmlinux has two
+        // `elf_load`s, both declared in fs/binfmt_elf.c.
+        let symbols = [
+            compiled("elf_load", "fs/binfmt_elf.c", 1),
+            compiled("elf_load", "fs/compat_binfmt_elf.c", 2),
+        ];
+        assert!(symbols.iter().all(|s| s.comes_from("fs/binfmt_elf.c")));
+        let own = from_file(&symbols, "fs/binfmt_elf.c");
+        assert_eq!(own.iter().map(|s| s.position).collect::<Vec<_>>(), [1]);
+        let compat = from_file(&symbols, "compat_binfmt_elf.c");
+        assert_eq!(compat.iter().map(|s| s.position).collect::<Vec<_>>(), [2]);
+        // A file no copy was compiled from keeps the declared ones.
+        let declared = [compiled("elf_load", "fs/other.c", 1)];
+        assert_eq!(from_file(&declared, "fs/binfmt_elf.c").len(), 1);
+        assert!(from_file(&declared, "fs/unrelated.c").is_empty());
     }
 }

@@ -118,9 +118,8 @@ fn pick_symbol(kernel: &Kernel, name: &str, in_file: Option<&str>) -> Result<Sym
         });
     }
     let chosen: Vec<Symbol> = match in_file {
-        Some(file) => functions
-            .iter()
-            .filter(|s| s.comes_from(file))
+        Some(file) => crate::kernel::index::from_file(&functions, file)
+            .into_iter()
             .cloned()
             .collect(),
         None => functions.clone(),

@@ -109,7 +109,18 @@ pub fn no_census() -> Stalls {
 /// Runs the rules of the spec's first object against `kernel`, without a
 /// census; returns the model with what the rules filled in, and what they said.
 pub fn object_rules(kernel: &Kernel, items: &str) -> (Model, Vec<Diagnostic>) {
+    object_rules_after(kernel, items, |_| {})
+}
+
+/// `object_rules`, with the model changed by `change` before the rules run,
+/// for what a spec cannot say itself (a function taken from the source).
+pub fn object_rules_after(
+    kernel: &Kernel,
+    items: &str,
+    change: impl FnOnce(&mut Model),
+) -> (Model, Vec<Diagnostic>) {
     let mut model = model(items);
+    change(&mut model);
     let mut diagnostics = Diagnostics::default();
     let stalls = no_census();
     object::check(&mut model.objects[0], kernel, &stalls, &mut diagnostics);

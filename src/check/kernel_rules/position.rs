@@ -77,7 +77,7 @@ impl ObjectRules<'_> {
     fn in_file(&mut self, wanted: &Wanted, symbols: &[Symbol], file: &str) -> FileChoice {
         let name = wanted.name;
         let object = &self.kernel.object_name;
-        let matching: Vec<&Symbol> = symbols.iter().filter(|s| s.comes_from(file)).collect();
+        let matching: Vec<&Symbol> = crate::kernel::index::from_file(symbols, file);
         let error = match matching.as_slice() {
             [one] if wanted.sympos == 0 || wanted.sympos == one.sympos() => {
                 return FileChoice::Chosen((*one).clone());
