@@ -80,6 +80,7 @@ impl ObjectRules<'_> {
         let matching: Vec<&Symbol> = crate::kernel::index::from_file(symbols, file);
         let error = match matching.as_slice() {
             [one] if wanted.sympos == 0 || wanted.sympos == one.sympos() => {
+                self.copies_elsewhere(wanted, symbols, one, file);
                 return FileChoice::Chosen((*one).clone());
             }
             [one] => Diagnostic::error(
@@ -116,6 +117,49 @@ impl ObjectRules<'_> {
         };
         self.diagnostics.push(error);
         FileChoice::Refused
+    }
+
+    /// Warns of the copies of a function of `file` that another file
+    /// compiled by `#include`-ing it (fs/compat_binfmt_elf.c compiles
+    /// fs/binfmt_elf.c again): the replacement does not reach them.
+    fn copies_elsewhere(
+        &mut self,
+        wanted: &Wanted,
+        symbols: &[Symbol],
+        chosen: &Symbol,
+        file: &str,
+    ) {
+        let others: Vec<String> = symbols
+            .iter()
+            .filter(|s| {
+                s.position != chosen.position && s.comes_from(file) && !s.compiled_from(file)
+            })
+            .map(|s| {
+                format!(
+                    "position {} from {}",
+                    s.sympos(),
+                    s.file().unwrap_or("an unknown file")
+                )
+            })
+            .collect();
+        if others.is_empty() {
+            return;
+        }
+        let name = wanted.name;
+        self.diagnostics.push(
+            Diagnostic::warning(
+                Code::CopyNotReplaced,
+                format!("`{name}` of \"{file}\" has another copy, which this replacement does not reach"),
+            )
+            .at(wanted.span, "replaces only the copy compiled from the file itself")
+            .with_note(format!(
+                "another file includes {file} and compiles `{name}` again: {}",
+                others.join(", ")
+            ))
+            .with_help(format!(
+                "if the fix must reach that copy too, replace it as well: `replace {name} sympos N {{ ... }}` with its position"
+            )),
+        );
     }
 
     /// The symbol at `sympos`, or the only one when there is no `sympos`.
