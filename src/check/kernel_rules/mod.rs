@@ -89,6 +89,11 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
         ..Coverage::default()
     };
     let names = SpecNames::of(model);
+    // The functions the fix adds and the helpers kgpc took from the source
+    // are worked out with their file's object (rule 12) before anything
+    // can say what they use is out of reach: only the spec's own bodies
+    // are checked here.
+    let copied = take_from_source(&mut model.helpers);
     body_symbols::check_shared(model, &names, &vmlinux, diagnostics);
     let mut run = Run {
         vmlinux: &vmlinux,
@@ -101,8 +106,7 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
             .as_ref()
             .map(|f| f.files.clone())
             .unwrap_or_default(),
-        // The functions the fix adds are worked out with their file's object.
-        copied: take_from_source(&mut model.helpers),
+        copied,
         vmlinux_externs: Vec::new(),
         stalls,
         coverage,
