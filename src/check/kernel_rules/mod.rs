@@ -201,6 +201,23 @@ impl Run<'_> {
         object::check(object, kernel, &self.stalls, self.diagnostics);
         self.coverage.checked(name, &file_of(kernel));
         body_symbols::check_object(object, &self.names, kernels, self.diagnostics);
+        // What rule 12 could not reach from the helpers of this object's
+        // files is reported like the rest of its code.
+        let own_files: Vec<&str> = object
+            .funcs
+            .iter()
+            .filter_map(|r| Some(r.function.from_source.as_ref()?.file.as_str()))
+            .collect();
+        let helpers: Vec<&Function> = self
+            .copied
+            .iter()
+            .filter(|h| {
+                h.from_source
+                    .as_ref()
+                    .is_some_and(|f| own_files.contains(&f.file.as_str()))
+            })
+            .collect();
+        body_symbols::check_copied(&helpers, &self.names, kernels, self.diagnostics);
     }
 }
 
