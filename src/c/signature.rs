@@ -67,8 +67,9 @@ pub fn split_definition(text: &str, name: &str) -> Option<DefinitionParts> {
         return None;
     }
     let close = matching(text, &toks, at + 1)?;
-    let open = toks.get(close + 1).filter(|t| t.kind == Kind::Open)?;
-    let end = body_close(&toks, close + 1)?;
+    let brace = after_annotations(text, &toks, close + 1)?;
+    let open = toks.get(brace).filter(|t| t.kind == Kind::Open)?;
+    let end = body_close(&toks, brace)?;
     let return_type = head_type(text, &toks[..at]);
     Some(DefinitionParts {
         return_type,
@@ -77,6 +78,23 @@ pub fn split_definition(text: &str, name: &str) -> Option<DefinitionParts> {
         body_start: open.end,
         head_start: toks.first()?.start,
     })
+}
+
+/// The index of the first token from `at` that is not a sparse or
+/// attribute annotation between a definition's parameter list and its body,
+/// as in `static void f(journal_t *j) __releases(j->lock) {`: words, each
+/// with its parenthesised argument if it has one.
+fn after_annotations(text: &str, toks: &[Token], mut at: usize) -> Option<usize> {
+    while let Some(t) = toks.get(at).filter(|t| t.kind == Kind::Word) {
+        if !text[t.start..t.end].starts_with("__") {
+            return None;
+        }
+        at += 1;
+        if toks.get(at).map(|t| &text[t.start..t.end]) == Some("(") {
+            at = matching(text, toks, at)? + 1;
+        }
+    }
+    Some(at)
 }
 
 /// The index of the `)` that closes the `(` at `open`.
@@ -183,6 +201,19 @@ mod tests {
         let text = "void f(void)\n{\n\t/* } */ g(\"}\");\n}\n";
         let parts = split_definition(text, "f").unwrap();
         assert_eq!(parts.body, "\n\t/* } */ g(\"}\");\n");
+    }
+
+    #[test]
+    fn sparse_annotations_between_the_parameters_and_the_body_are_skipped() {
+        // fs/jbd2/transaction.c of 6.1 writes its locking this way.
+        let text = "static void wait_transaction_switching(journal_t *journal)\n\t__releases(journal->j_state_lock)\n{\n\tschedule();\n}\n";
+        let parts = split_definition(text, "wait_transaction_switching").unwrap();
+        assert_eq!(parts.params, "(journal_t *journal)");
+        assert_eq!(parts.body, "\n\tschedule();\n");
+        let text = "static int add(journal_t *journal, int blocks)\n__must_hold(&journal->j_state_lock)\n{ return 0; }";
+        assert_eq!(split_definition(text, "add").unwrap().body, " return 0; ");
+        assert_eq!(split_definition("int f(void) __releases(x);", "f"), None);
+        assert_eq!(split_definition("int f(void) bad { }", "f"), None);
     }
 
     #[test]

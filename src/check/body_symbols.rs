@@ -14,7 +14,7 @@
 //! of a built module (KGP0204).
 
 use super::c_uses::{identifiers, parameter_names, uses, Use};
-use super::model::{Fragment, Model, Object};
+use super::model::{Fragment, Function, Model, Object};
 use super::name_list::name_list;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -317,6 +317,22 @@ pub fn check_object(
     diagnostics: &mut Diagnostics,
 ) {
     check_bodies(&object_bodies(object), names, kernels, diagnostics);
+}
+
+/// Checks the helpers kgpc took from the source of one object's files,
+/// once rule 12 has derived what they use, against `kernels`: the object
+/// itself first, then vmlinux for a module.
+pub fn check_copied(
+    helpers: &[&Function],
+    names: &SpecNames,
+    kernels: &[&Kernel],
+    diagnostics: &mut Diagnostics,
+) {
+    let bodies: Vec<Body<'_>> = helpers
+        .iter()
+        .map(|h| body(&h.body, parameter_names(&h.params)))
+        .collect();
+    check_bodies(&bodies, names, kernels, diagnostics);
 }
 
 /// Checks the bodies that belong to no object against vmlinux.

@@ -89,6 +89,11 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
         ..Coverage::default()
     };
     let names = SpecNames::of(model);
+    // The functions the fix adds and the helpers kgpc took from the source
+    // are worked out with their file's object (rule 12) before anything
+    // can say what they use is out of reach: only the spec's own bodies
+    // are checked here.
+    let copied = take_from_source(&mut model.helpers);
     body_symbols::check_shared(model, &names, &vmlinux, diagnostics);
     let mut run = Run {
         vmlinux: &vmlinux,
@@ -101,8 +106,7 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
             .as_ref()
             .map(|f| f.files.clone())
             .unwrap_or_default(),
-        // The functions the fix adds are worked out with their file's object.
-        copied: take_from_source(&mut model.helpers),
+        copied,
         vmlinux_externs: Vec::new(),
         stalls,
         coverage,
@@ -197,6 +201,23 @@ impl Run<'_> {
         object::check(object, kernel, &self.stalls, self.diagnostics);
         self.coverage.checked(name, &file_of(kernel));
         body_symbols::check_object(object, &self.names, kernels, self.diagnostics);
+        // What rule 12 could not reach from the helpers of this object's
+        // files is reported like the rest of its code.
+        let own_files: Vec<&str> = object
+            .funcs
+            .iter()
+            .filter_map(|r| Some(r.function.from_source.as_ref()?.file.as_str()))
+            .collect();
+        let helpers: Vec<&Function> = self
+            .copied
+            .iter()
+            .filter(|h| {
+                h.from_source
+                    .as_ref()
+                    .is_some_and(|f| own_files.contains(&f.file.as_str()))
+            })
+            .collect();
+        body_symbols::check_copied(&helpers, &self.names, kernels, self.diagnostics);
     }
 }
 
