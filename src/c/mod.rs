@@ -5,6 +5,7 @@
 pub mod braces;
 pub mod conditional;
 pub mod definition;
+pub mod kept_macros;
 pub mod lexer;
 pub mod line_starts;
 pub mod lines;

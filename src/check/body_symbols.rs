@@ -41,8 +41,15 @@ impl SpecNames {
             .iter()
             .flat_map(|f| f.files.iter().map(|s| s.patched))
             .collect();
-        for fragment in model.data.iter().filter(|d| !copied.contains(&d.span.file)) {
-            names.extend(identifiers(&fragment.text));
+        for fragment in &model.data {
+            if copied.contains(&fragment.span.file) {
+                // What the context's kept macros define is the module's own.
+                names.extend(crate::c::kept_macros::functions_of_kept_macros(
+                    &fragment.text,
+                ));
+            } else {
+                names.extend(identifiers(&fragment.text));
+            }
         }
         for shadow in &model.shadows {
             for suffix in [

@@ -19,14 +19,6 @@ const HEADER_DEPTH: usize = 8;
 /// which the kernel already has.
 const MACROS_LEFT_OUT: &[&str] = &["CREATE_TRACE_POINTS"];
 
-/// Macros used at file scope that define only types and `static inline`
-/// functions, no data: the file's functions need what they define, and a
-/// copy of them changes nothing in the kernel (`DECLARE_EWMA(pkt_len, 0,
-/// 64)` defines `struct ewma_pkt_len` and its functions). Macros that
-/// define data (`DEFINE_MUTEX`, `DEFINE_PER_CPU`) stay out: the patch must
-/// use the kernel's.
-const MACROS_KEPT: &[&str] = &["DECLARE_EWMA"];
-
 /// The context of the functions of `path`, whose text is `text`, with the
 /// private headers it includes read from the source `tree`.
 pub fn file_context(path: &str, text: &str, tree: &Path) -> String {
@@ -100,7 +92,9 @@ fn write_context(
                 copier.copy(&item);
             }
             TopKind::Conditional | TopKind::Type => copier.copy(&item),
-            TopKind::MacroUse { macro_name } if MACROS_KEPT.contains(&macro_name.as_str()) => {
+            TopKind::MacroUse { macro_name }
+                if crate::c::kept_macros::MACROS_KEPT.contains(&macro_name.as_str()) =>
+            {
                 copier.copy(&item)
             }
             _ if is_header => copier.copy(&item),
