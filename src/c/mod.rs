@@ -9,6 +9,7 @@ pub mod kept_macros;
 pub mod lexer;
 pub mod line_starts;
 pub mod lines;
+pub mod module_hidden;
 pub mod signature;
 pub mod syscall_definition;
 pub mod top_level;

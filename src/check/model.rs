@@ -41,6 +41,23 @@ pub struct UpstreamFix {
     pub span: Span,
     /// Each source file the fix changes, as the target has it and patched.
     pub files: Vec<PatchedSource>,
+    /// Headers that hide part of themselves from modules and that code
+    /// taken from vmlinux's files includes (`c::module_hidden`), such as
+    /// `<asm/tlbflush.h>`, each with the part it hides, which the patch
+    /// module copies.
+    pub hidden_headers: Vec<HiddenHeader>,
+}
+
+/// A header's part hidden from modules, as the target's source has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HiddenHeader {
+    /// As `#include` names it: `<asm/tlbflush.h>`.
+    pub include: String,
+    /// Its path in the source tree.
+    pub path: String,
+    /// The line of the part's first line in the header.
+    pub line: usize,
+    pub text: String,
 }
 
 /// One source file of the target and the same file with the fix applied.

@@ -30,6 +30,16 @@ pub struct View {
     authors: Vec<String>,
     /// The headers the fix changes, as the module directory names them.
     patched_headers: Vec<String>,
+    /// The parts of headers hidden from modules that the code needs.
+    hidden_headers: Vec<HiddenView>,
+}
+
+#[derive(Serialize)]
+struct HiddenView {
+    include: String,
+    path: String,
+    line: usize,
+    text: String,
 }
 
 #[derive(Serialize)]
@@ -115,6 +125,17 @@ pub fn build(model: &Model, options: &GenerateOptions, c_name: &str) -> View {
     View {
         kgpc_version: env!("CARGO_PKG_VERSION"),
         module_name: model.patch.module_name.clone(),
+        hidden_headers: model
+            .fix
+            .iter()
+            .flat_map(|f| &f.hidden_headers)
+            .map(|h| HiddenView {
+                include: h.include.clone(),
+                path: h.path.clone(),
+                line: h.line,
+                text: h.text.clone(),
+            })
+            .collect(),
         patched_headers: super::patched_headers(model)
             .into_iter()
             .map(|(name, _)| name)

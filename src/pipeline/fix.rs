@@ -5,7 +5,9 @@
 use super::fix_headers::{add_users, read_headers};
 use super::fix_syscall::syscall_replacement;
 use crate::check::closure::{copied_function, derived_replacement};
-use crate::check::model::{Fragment, Model, Object, PatchedSource, SourceReason, UpstreamFix};
+use crate::check::model::{
+    Fragment, HiddenHeader, Model, Object, PatchedSource, SourceReason, UpstreamFix,
+};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::kernel::module_name::kernel_module_name;
@@ -240,7 +242,7 @@ pub(super) fn add_file(
     );
     report_derived(&source, &derived, sources, diagnostics);
     if derived.refusals.is_empty() {
-        add_derived(model, fix.span, &source, &derived, &view, &trees.source);
+        add_derived(model, fix, &source, &derived, &view, &trees.source);
     }
     fix.files.push(source);
     derived
@@ -318,12 +320,13 @@ fn view_error(error: &ViewError, path: &str, at: Span) -> Diagnostic {
 /// file is built into.
 fn add_derived(
     model: &mut Model,
-    at: Span,
+    fix: &mut UpstreamFix,
     source: &PatchedSource,
     derived: &Derived,
     view: &CompilerView,
     tree: &Path,
 ) {
+    let at = fix.span;
     let object = object_of(model, view, at);
     let taken = |name: &str, reason| {
         let mut function = copied_function(source, name, reason)?;
@@ -359,6 +362,13 @@ fn add_derived(
             object_of(model, view, at).funcs.push(replacement);
         }
     }
+    if view.kind == UnitKind::BuiltIn {
+        for include in crate::c::module_hidden::hidden_includes(&source.patched_text) {
+            if !fix.hidden_headers.iter().any(|h| h.include == include) {
+                fix.hidden_headers.extend(hidden_header(tree, include));
+            }
+        }
+    }
     let context = file_context(&source.path, &source.patched_text, tree);
     model.data.push(fragment(
         &source.path,
@@ -376,6 +386,23 @@ fn add_derived(
             Span::new(source.patched, range.start, range.end),
         ));
     }
+}
+
+/// The part a header `include` hides from modules, read from the source
+/// `tree` (`<asm/tlbflush.h>` is `arch/x86/include/asm/tlbflush.h` there).
+fn hidden_header(tree: &Path, include: String) -> Option<HiddenHeader> {
+    let name = include.trim_start_matches('<').trim_end_matches('>');
+    ["arch/x86/include", "include"].iter().find_map(|root| {
+        let path = format!("{root}/{name}");
+        let bytes = crate::read::read_regular(&tree.join(&path), 4 << 20).ok()?;
+        let (line, text) = crate::c::module_hidden::hidden_part(&String::from_utf8_lossy(&bytes))?;
+        Some(HiddenHeader {
+            include: include.clone(),
+            path,
+            line,
+            text,
+        })
+    })
 }
 
 /// The object the file of `view` is built into.

@@ -62,9 +62,12 @@ fn write_context(
                         if let Ok(header_text) = read_source_file(tree, &resolved) {
                             seen.insert(resolved.clone());
                             copier.line_break();
-                            copier
-                                .out
-                                .push_str(&format!("/* {header}, as {path} includes it. */\n"));
+                            // The guard keeps a header out that another
+                            // file's context already copied into the module.
+                            let guard = copy_guard(&resolved);
+                            copier.out.push_str(&format!(
+                                "/* {header}, as {path} includes it. */\n#ifndef {guard}\n#define {guard}\n"
+                            ));
                             write_context(
                                 &resolved,
                                 &header_text,
@@ -73,6 +76,10 @@ fn write_context(
                                 seen,
                                 copier.out,
                             );
+                            if !copier.out.ends_with('\n') {
+                                copier.out.push('\n');
+                            }
+                            copier.out.push_str(&format!("#endif /* {guard} */\n"));
                             copier.after = None;
                             continue;
                         }
@@ -103,6 +110,22 @@ fn write_context(
             _ => copier.conditional_lines(&item),
         }
     }
+}
+
+/// The macro that guards a copied private header, from its path in the tree:
+/// `fs/proc/internal.h` is `KGPC_COPIED_FS_PROC_INTERNAL_H`.
+fn copy_guard(path: &str) -> String {
+    let name: String = path
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("KGPC_COPIED_{name}")
 }
 
 /// Copies items of one file, keeping the compiler's idea of their lines:

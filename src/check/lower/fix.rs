@@ -35,6 +35,7 @@ impl Lowerer<'_> {
                 file: *file,
                 span: first.path.span,
                 files: Vec::new(),
+                hidden_headers: Vec::new(),
             }),
             Err(diagnostic) => {
                 self.error((**diagnostic).clone());
