@@ -75,6 +75,8 @@ pub enum Conversion {
     /// A callback of the object the file belongs to: `pre_patch`, `post_patch`,
     /// `pre_unpatch` or `post_unpatch`.
     Callback(&'static str),
+    /// kgpc reads it as kpatch-build does; the text says as what.
+    Read(&'static str),
     /// Nothing in the language does it; the advice says what to do instead.
     Advice(&'static str),
 }
@@ -87,7 +89,7 @@ impl KpatchKind {
             KpatchKind::PostPatchCallback | KpatchKind::LoadHook => Conversion::Callback("post_patch"),
             KpatchKind::PreUnpatchCallback | KpatchKind::UnloadHook => Conversion::Callback("pre_unpatch"),
             KpatchKind::PostUnpatchCallback => Conversion::Callback("post_unpatch"),
-            KpatchKind::Include => Conversion::Advice("drop the include: kgpc needs no header of its own"),
+            KpatchKind::Include => Conversion::Read("gives the callbacks' `patch_object` type"),
             KpatchKind::IgnoreFunction => Conversion::Advice(
                 "kgpc cannot leave a changed function out: drop the macro, and the change to the function from the patch",
             ),
@@ -98,9 +100,9 @@ impl KpatchKind {
                 "kgpc refuses what a live patch cannot change, with the reason: drop the macro and rework the change",
             ),
             KpatchKind::Printk => Conversion::Advice("use pr_info() or printk() instead"),
-            KpatchKind::SyscallDefine => Conversion::Advice(
-                "write the system call with the kernel's own SYSCALL_DEFINEn, as the target's source has it",
-            ),
+            KpatchKind::SyscallDefine => {
+                Conversion::Read("is the kernel's own SYSCALL_DEFINEn: kgpc replaces the call's entry points")
+            }
             KpatchKind::Other => Conversion::Advice("kgpc knows no equivalent: drop the macro"),
         }
     }
@@ -123,7 +125,7 @@ pub(super) fn find(files: &[FileDiff]) -> Vec<KpatchMacro> {
 }
 
 /// The kpatch macros of one added line.
-fn scan_line(text: &str, file: &str, line: usize, found: &mut Vec<KpatchMacro>) {
+pub(super) fn scan_line(text: &str, file: &str, line: usize, found: &mut Vec<KpatchMacro>) {
     let mut push = |kind, name: &str, argument: &str| {
         found.push(KpatchMacro {
             kind,

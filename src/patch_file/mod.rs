@@ -7,6 +7,7 @@
 mod apply;
 pub mod diagnostics;
 mod kpatch;
+pub mod kpatch_read;
 mod mail;
 mod parse;
 pub mod spec_writer;

@@ -41,7 +41,13 @@ pub fn write_spec(spec: &NewSpec) -> String {
         .clone()
         .unwrap_or_else(|| format!("The fix in {}", spec.fix_path));
     entry(&mut out, "description", &description);
-    if let Some(commit) = header.upstream_commit.as_ref().or(header.commit.as_ref()) {
+    // `git format-patch` of a change never committed says `From 0000...`.
+    let commit = header
+        .upstream_commit
+        .as_ref()
+        .or(header.commit.as_ref())
+        .filter(|c| c.bytes().any(|b| b != b'0'));
+    if let Some(commit) = commit {
         entry(&mut out, "reference commit", commit);
     }
     for cve in &header.cves {
@@ -91,51 +97,35 @@ fn comment_text(text: &str) -> String {
         .to_string()
 }
 
-/// How kpatch-build's macros map to the language, as comments before the fix.
+/// What kgpc makes of kpatch-build's macros, as comments before the fix.
 fn kpatch_guidance(out: &mut String, macros: &[KpatchMacro]) {
     if macros.is_empty() {
         return;
     }
     out.push_str(
-        "# The fix was written for kpatch-build and uses its kpatch-macros.h. Drop the\n\
-         # macros from the patch; what each did is written below in kgpc's terms.\n",
+        "# The fix was written for kpatch-build, with its kpatch-macros.h. kgpc reads\n\
+         # the macros as they are written:\n",
     );
-    let callbacks: Vec<(&KpatchMacro, &str)> = macros
-        .iter()
-        .filter_map(|m| match m.kind.conversion() {
-            Conversion::Callback(name) => Some((m, name)),
-            Conversion::Advice(_) => None,
-        })
-        .collect();
-    if !callbacks.is_empty() {
-        out.push_str(
-            "# Its callbacks are kgpc callbacks (docs/language.md, \"Callbacks\"): move each\n\
-             # function's body into its block, in the object its file is built into.\n\
-             # object vmlinux {\n",
-        );
-        for (m, name) in callbacks {
-            out.push_str(&format!(
-                "#     {name} {{\n#         # the body of {} ({}, {} at line {} of the patch)\n#     }}\n",
-                comment_text(&m.argument),
-                comment_text(&m.file),
-                m.name,
-                m.line
-            ));
-        }
-        out.push_str("# }\n");
-    }
     for m in macros {
-        if let Conversion::Advice(advice) = m.kind.conversion() {
-            let what = match m.argument.as_str() {
-                "" => m.name.clone(),
-                argument => format!("{}({argument})", m.name),
-            };
-            out.push_str(&format!(
-                "# {} at line {} of the patch: {advice}.\n",
-                comment_text(&what),
-                m.line
-            ));
-        }
+        let what = match m.argument.as_str() {
+            "" => m.name.clone(),
+            argument => format!("{}({argument})", m.name),
+        };
+        let said = match m.kind.conversion() {
+            Conversion::Callback(name) => format!(
+                "is the {name} callback of the object {} is built into",
+                comment_text(&m.file)
+            ),
+            Conversion::Read(text) => text.to_string(),
+            Conversion::Advice(advice) => {
+                format!("has no equivalent, and `kgpc check` refuses it: {advice}")
+            }
+        };
+        out.push_str(&format!(
+            "# - {} (line {} of the patch) {said}.\n",
+            comment_text(&what),
+            m.line
+        ));
     }
 }
 

@@ -56,7 +56,7 @@ test {
 }
 
 #[test]
-fn kpatch_macros_become_commented_callbacks_and_advice() {
+fn kpatch_macros_are_said_to_be_read_as_written_or_refused() {
     let diff = "\
 --- a/fs/proc/cmdline.c
 +++ b/fs/proc/cmdline.c
@@ -80,20 +80,12 @@ target {
     arch x86_64
 }
 
-# The fix was written for kpatch-build and uses its kpatch-macros.h. Drop the
-# macros from the patch; what each did is written below in kgpc's terms.
-# Its callbacks are kgpc callbacks (docs/language.md, "Callbacks"): move each
-# function's body into its block, in the object its file is built into.
-# object vmlinux {
-#     pre_patch {
-#         # the body of pre (fs/proc/cmdline.c, KPATCH_PRE_PATCH_CALLBACK at line 7 of the patch)
-#     }
-#     post_unpatch {
-#         # the body of post (fs/proc/cmdline.c, KPATCH_POST_UNPATCH_CALLBACK at line 8 of the patch)
-#     }
-# }
-# #include "kpatch-macros.h" at line 5 of the patch: drop the include: kgpc needs no header of its own.
-# KPATCH_IGNORE_FUNCTION(proc_cmdline_init) at line 9 of the patch: kgpc cannot leave a changed function out: drop the macro, and the change to the function from the patch.
+# The fix was written for kpatch-build, with its kpatch-macros.h. kgpc reads
+# the macros as they are written:
+# - #include "kpatch-macros.h" (line 5 of the patch) gives the callbacks' `patch_object` type.
+# - KPATCH_PRE_PATCH_CALLBACK(pre) (line 7 of the patch) is the pre_patch callback of the object fs/proc/cmdline.c is built into.
+# - KPATCH_POST_UNPATCH_CALLBACK(post) (line 8 of the patch) is the post_unpatch callback of the object fs/proc/cmdline.c is built into.
+# - KPATCH_IGNORE_FUNCTION(proc_cmdline_init) (line 9 of the patch) has no equivalent, and `kgpc check` refuses it: kgpc cannot leave a changed function out: drop the macro, and the change to the function from the patch.
 fix "0001-Show-\"x\".diff"
 
 # What `kgpc test` proves in the target kernel (docs/language.md, "test"):

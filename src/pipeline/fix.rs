@@ -201,10 +201,11 @@ pub(super) fn add_file(
     model: &mut Model,
     fix: &mut UpstreamFix,
     trees: &Trees,
-    file: FileText,
+    mut file: FileText,
     sources: &mut SourceMap,
     diagnostics: &mut Diagnostics,
 ) -> Derived {
+    let kpatch = super::fix_kpatch::read(&mut file);
     let patched = sources.add(
         format!("{} (patched)", file.path),
         file.patched.clone(),
@@ -216,6 +217,10 @@ pub(super) fn add_file(
         patched_text: file.patched,
         patched,
     };
+    if super::fix_kpatch::report_unsupported(kpatch.as_ref(), &source, diagnostics) {
+        fix.files.push(source);
+        return Derived::default();
+    }
     let from_text = derive(&source.path, &source.original, &source.patched_text);
     // A file whose text is the same may still compile differently with a
     // patched header.
@@ -243,6 +248,14 @@ pub(super) fn add_file(
     report_derived(&source, &derived, sources, diagnostics);
     if derived.refusals.is_empty() {
         add_derived(model, fix, &source, &derived, &view, &trees.source);
+        super::fix_kpatch::add_callbacks(
+            model,
+            kpatch.as_ref(),
+            &source,
+            &view,
+            fix.span,
+            diagnostics,
+        );
     }
     fix.files.push(source);
     derived
@@ -406,7 +419,7 @@ fn hidden_header(tree: &Path, include: String) -> Option<HiddenHeader> {
 }
 
 /// The object the file of `view` is built into.
-fn object_of<'m>(model: &'m mut Model, view: &CompilerView, at: Span) -> &'m mut Object {
+pub(super) fn object_of<'m>(model: &'m mut Model, view: &CompilerView, at: Span) -> &'m mut Object {
     match view.kind {
         UnitKind::BuiltIn => object_named(model, None, at),
         UnitKind::Module => object_named(model, Some(kernel_module_name(&view.modname)), at),

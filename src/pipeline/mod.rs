@@ -7,6 +7,7 @@
 pub mod build;
 mod fix;
 mod fix_headers;
+mod fix_kpatch;
 mod fix_syscall;
 pub mod paths;
 pub mod prove;

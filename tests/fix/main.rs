@@ -284,6 +284,7 @@ fn each_category_of_change_is_proven_in_the_kernel() {
         "shadow",
         "syscall",
         "annotated-helpers",
+        "kpatch-macros",
     ] {
         let (code, stdout, stderr) = common::kgpc_in(&case(name), &cache, "", &["test", "fix.kgp"]);
         assert_eq!(code, 0, "{name}: {stdout}{stderr}");
