@@ -157,10 +157,16 @@ impl Copier<'_> {
     }
 
     /// Copies the conditional directives inside an item that is left out,
-    /// each at its own line.
+    /// each at its own line, with the lines a directive continues onto
+    /// (`#if defined(A) && \` goes on on the next line).
     fn conditional_lines(&mut self, item: &TopItem) {
         let text = &self.text[item.text_range.clone()];
-        for (line, l) in (item.start_line..).zip(text.split('\n')) {
+        let lines: Vec<&str> = text.split('\n').collect();
+        let mut continued_until = 0;
+        for (index, (line, l)) in (item.start_line..).zip(lines.iter().copied()).enumerate() {
+            if index < continued_until {
+                continue;
+            }
             let directive = l.trim_start().strip_prefix('#').map(str::trim_start);
             let conditional = directive.is_some_and(|d| {
                 ["if", "ifdef", "ifndef", "elif", "else", "endif"]
@@ -172,11 +178,17 @@ impl Copier<'_> {
                     })
             });
             if conditional {
+                let mut end = index + 1;
+                while end < lines.len() && lines[end - 1].trim_end().ends_with('\\') {
+                    end += 1;
+                }
+                continued_until = end;
+                let directive: Vec<&str> = lines[index..end].iter().map(|l| l.trim_end()).collect();
                 self.line_break();
                 self.out.push_str(&format!(
                     "#line {line} \"{}\"\n{}\n",
                     self.path,
-                    l.trim_end()
+                    directive.join("\n")
                 ));
                 self.after = None;
             }
@@ -219,6 +231,25 @@ fn resolve(including: &str, header: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_directive_of_a_left_out_function_keeps_its_continued_lines() {
+        // mm/memory.c's create_huge_pud() opens a conditional whose
+        // condition goes on on a second line.
+        let text = "#include <linux/mm.h>\n\nstatic int create_huge_pud(int x)\n{\n#if defined(CONFIG_A) &&\t\t\\\n\tdefined(CONFIG_B)\n\tx++;\n#endif /* CONFIG_A && CONFIG_B */\n\treturn x;\n}\n";
+        let context = file_context("mm/memory.c", text, Path::new("/nonexistent"));
+        assert!(
+            context.contains(
+                "#line 5 \"mm/memory.c\"\n#if defined(CONFIG_A) &&\t\t\\\n\tdefined(CONFIG_B)\n"
+            ),
+            "{context}"
+        );
+        assert!(
+            context.contains("#line 8 \"mm/memory.c\"\n#endif /* CONFIG_A && CONFIG_B */\n"),
+            "{context}"
+        );
+        assert!(!context.contains("x++"), "{context}");
+    }
 
     #[test]
     fn quoted_includes_resolve_beside_the_file() {
