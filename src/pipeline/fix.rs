@@ -20,6 +20,7 @@ use crate::source_tree::context::file_context;
 use crate::source_tree::derive::{derive, with_compiler_view, Derived, Refusal};
 use crate::source_tree::header_overlay::ChangedHeader;
 use crate::source_tree::{CompileError, FunctionChange, UnitKind};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Applies the model's fix, if it has one, to the release's source in
@@ -340,13 +341,14 @@ fn add_derived(
     tree: &Path,
 ) {
     let at = fix.span;
+    let own = functions_of(&source.patched_text);
     let object = object_of(model, view, at);
     let taken = |name: &str, reason| {
         let mut function = copied_function(source, name, reason)?;
         if let Some(from) = function.from_source.as_mut() {
             from.prototype_changed = derived.prototype_changed.iter().any(|n| n == name);
             if let Some(compiled) = view.changes.function(name) {
-                from.references = references(compiled);
+                from.references = references(compiled, view, &own);
             }
         }
         Some(function)
@@ -427,16 +429,48 @@ pub(super) fn object_of<'m>(model: &'m mut Model, view: &CompilerView, at: Span)
 }
 
 /// What a compiled function refers to, and whether each is a `static`
-/// function of its file.
-pub(super) fn references(compiled: &FunctionChange) -> Vec<(String, bool)> {
-    let functions = compiled.local_functions.iter().map(|n| (n.clone(), true));
-    let others = compiled
-        .undefined
-        .iter()
-        .chain(&compiled.local_data)
-        .chain(&compiled.defined_globals)
-        .map(|n| (n.clone(), false));
-    functions.chain(others).collect()
+/// function of its file. What the object's out-of-line copies of header
+/// functions it calls use counts too (`count_memcg_event_mm()` calls
+/// `__count_memcg_events()`): the patch module compiles its own copies of
+/// them from the header. `own` are the functions the file itself defines.
+pub(super) fn references(
+    compiled: &FunctionChange,
+    view: &CompilerView,
+    own: &HashSet<String>,
+) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = Vec::new();
+    let mut visited: HashSet<&str> = HashSet::from([compiled.name.as_str()]);
+    let mut pending = vec![compiled];
+    while let Some(function) = pending.pop() {
+        for name in &function.local_functions {
+            if !out.iter().any(|(n, _)| n == name) {
+                out.push((name.clone(), true));
+            }
+            if !own.contains(name) && visited.insert(name) {
+                pending.extend(view.changes.function(name));
+            }
+        }
+        let others = function
+            .undefined
+            .iter()
+            .chain(&function.local_data)
+            .chain(&function.defined_globals);
+        for name in others {
+            if !out.iter().any(|(n, _)| n == name) {
+                out.push((name.clone(), false));
+            }
+        }
+    }
+    out
+}
+
+/// The names of the functions `text` defines.
+pub(super) fn functions_of(text: &str) -> HashSet<String> {
+    crate::c::top_level::top_level_items(text)
+        .into_iter()
+        .filter(|item| matches!(item.kind, crate::c::top_level::TopKind::Function))
+        .filter_map(|item| item.name)
+        .collect()
 }
 
 pub(super) fn fragment(file: &str, text: String, line: usize, span: Span) -> Fragment {
