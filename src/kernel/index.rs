@@ -140,16 +140,9 @@ impl Symbol {
     /// Whether the symbol comes from the source file `wanted`: its compilation
     /// unit, its declaration's file or its `STT_FILE`, by whole path components.
     pub fn comes_from(&self, wanted: &str) -> bool {
-        let wanted = wanted.trim_start_matches("./");
-        let candidates = [
-            self.function.as_ref().map(|f| f.cu.as_str()),
-            self.function.as_ref().and_then(|f| f.decl_file.as_deref()),
-            self.stt_file.as_deref(),
-        ];
-        candidates
-            .into_iter()
-            .flatten()
-            .any(|file| same_source_file(file, wanted))
+        let declared = self.function.as_ref().and_then(|f| f.decl_file.as_deref());
+        self.compiled_from(wanted)
+            || declared.is_some_and(|file| same_source_file(file, wanted.trim_start_matches("./")))
     }
 
     /// Whether the symbol was compiled from the source file `wanted` itself:

@@ -126,23 +126,27 @@ fn a_fix_given_as_a_patch_is_proven_in_the_kernel() {
     );
 }
 
-#[test]
-fn fixes_of_modules_are_proven_in_the_kernel() {
+/// Runs `kgpc test` on each case and asserts that it passed.
+fn proven(names: &[&str]) {
     let cache = cache();
-    // The binfmt_misc fix's code reads vmlinux's unexported saved_command_line.
-    for name in ["module", "module-uses-vmlinux"] {
+    for name in names {
         let (code, stdout, stderr) = common::kgpc_in(&case(name), &cache, "", &["test", "fix.kgp"]);
         assert_eq!(code, 0, "{name}: {stdout}{stderr}");
         assert!(stderr.contains(": passed"), "{name}: {stderr}");
     }
 }
 
+#[test]
+fn fixes_of_modules_are_proven_in_the_kernel() {
+    // The binfmt_misc fix's code reads vmlinux's unexported saved_command_line.
+    proven(&["module", "module-uses-vmlinux"]);
+}
+
 /// Real upstream fixes (tests/fix/UPSTREAM.md), each as `kgpc new
 /// --from-patch` wrote its spec, proven with its test block.
 #[test]
 fn real_upstream_fixes_are_proven_in_the_kernel() {
-    let cache = cache();
-    for name in [
+    proven(&[
         // dm-stripe changes a function of dm_mod.
         "upstream-dm-stripe",
         // nbd changes the prototype of nbd_handle_cmd(), which nbd.ko has
@@ -164,11 +168,7 @@ fn real_upstream_fixes_are_proven_in_the_kernel() {
         // A new wait queue, data of the patch module; do_swap_page() reaches
         // the unexported __count_memcg_events() through a header's inline.
         "upstream-swapcache-wq",
-    ] {
-        let (code, stdout, stderr) = common::kgpc_in(&case(name), &cache, "", &["test", "fix.kgp"]);
-        assert_eq!(code, 0, "{name}: {stdout}{stderr}");
-        assert!(stderr.contains(": passed"), "{name}: {stderr}");
-    }
+    ]);
 }
 
 #[test]
@@ -278,8 +278,7 @@ fn a_duplicated_local_function_gets_its_sympos_and_new_data_is_the_modules() {
 
 #[test]
 fn each_category_of_change_is_proven_in_the_kernel() {
-    let cache = cache();
-    for name in [
+    proven(&[
         "duplicated-local",
         "inlined",
         "new-data",
@@ -288,11 +287,7 @@ fn each_category_of_change_is_proven_in_the_kernel() {
         "syscall",
         "annotated-helpers",
         "kpatch-macros",
-    ] {
-        let (code, stdout, stderr) = common::kgpc_in(&case(name), &cache, "", &["test", "fix.kgp"]);
-        assert_eq!(code, 0, "{name}: {stdout}{stderr}");
-        assert!(stderr.contains(": passed"), "{name}: {stderr}");
-    }
+    ]);
 }
 
 #[test]
