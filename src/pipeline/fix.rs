@@ -362,8 +362,16 @@ fn add_derived(
             ));
         }
     }
+    // A function the target's text has, which the compiler had only inlined
+    // and now puts out of line, is a copy, not new code of the fix.
+    let in_target = functions_of(&source.original);
     for name in &derived.added {
-        if let Some(function) = taken(name, SourceReason::Added) {
+        let reason = if in_target.contains(name) {
+            SourceReason::InlinedCallee
+        } else {
+            SourceReason::Added
+        };
+        if let Some(function) = taken(name, reason) {
             model.helpers.push(function);
         }
     }
