@@ -14,11 +14,15 @@ use std::fs;
 use std::process::Command;
 
 fn built_fixture() -> Vec<u8> {
+    built("patch_module")
+}
+
+fn built(fixture: &str) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("patch_module.o");
+    let out = dir.path().join(format!("{fixture}.o"));
     let status = Command::new("gcc")
         .args(["-O2", "-fno-pic", "-fno-asynchronous-unwind-tables", "-c"])
-        .arg(root().join("tests/kernel_fixtures/patch_module.c"))
+        .arg(root().join(format!("tests/kernel_fixtures/{fixture}.c")))
         .arg("-o")
         .arg(&out)
         .status()
@@ -123,4 +127,42 @@ fn exports_of_modules_the_patch_does_not_patch_stay_dependencies() {
     assert_eq!(done.converted[0].name, "hidden");
     assert!(done.dropped_depends.iter().all(|m| m != "other_mod"));
     assert_eq!(done.dropped_versions, 0);
+}
+
+/// A patched module's `__this_module`, recorded under another name because the
+/// patch module defines its own, becomes the module's livepatch symbol, while
+/// the patch module's own stays as it is.
+#[test]
+fn a_patched_modules_this_module_is_reached_under_its_alias() {
+    let data = built("this_module");
+    let (bytes, done) = convert(&data, &Exports::default())
+        .unwrap()
+        .expect("records found");
+    let this_module = KlpSymbol {
+        object: "my_mod".into(),
+        name: "__this_module".into(),
+        sympos: 0,
+    };
+    assert_eq!(done.records, vec![this_module.clone()]);
+    assert_eq!(done.converted, vec![this_module]);
+
+    let file = ElfFile64::<Endianness>::parse(&*bytes).unwrap();
+    let endian = file.endian();
+    let klp = file
+        .symbols()
+        .find(|s| s.name() == Ok(".klp.sym.my_mod.__this_module,0"))
+        .expect("my_mod's __this_module is a livepatch symbol");
+    assert_eq!(klp.elf_symbol().st_shndx(endian), 0xff20);
+    let own = file
+        .symbols()
+        .find(|s| s.name() == Ok("__this_module"))
+        .expect("the patch module's own __this_module stays");
+    assert!(!own.is_undefined());
+    assert!(file
+        .symbols()
+        .all(|s| s.name() != Ok("kgpc_my_mod_this_module")));
+    assert!(done
+        .sections
+        .iter()
+        .any(|(name, n)| name == ".klp.rela.my_mod.text" && *n == 1));
 }

@@ -154,25 +154,49 @@ pub fn records(data: &[u8]) -> Result<Vec<KlpSymbol>, KlpError> {
 
 /// Parses NUL-separated `<object>.<symbol>,<sympos>` strings.
 pub fn parse_records(bytes: &[u8]) -> Result<Vec<KlpSymbol>, KlpError> {
-    let mut records = Vec::new();
+    let mut records: Vec<KlpSymbol> = parse_entries(bytes)?
+        .into_iter()
+        .map(|(record, _)| record)
+        .collect();
+    records.sort();
+    records.dedup();
+    Ok(records)
+}
+
+/// Parses the records with the name under which the module references each:
+/// `<object>.<symbol>,<sympos>` names `<symbol>` itself, and
+/// `<object>.<symbol>,<sympos>=<local>` names `<local>` (a patched module's
+/// `__this_module`, which the patch module cannot reference under its name).
+fn parse_entries(bytes: &[u8]) -> Result<Vec<(KlpSymbol, String)>, KlpError> {
+    let mut entries = Vec::new();
     for raw in bytes.split(|&b| b == 0).filter(|r| !r.is_empty()) {
         let text = String::from_utf8_lossy(raw).into_owned();
         let bad = || KlpError::BadRecord(text.clone());
-        let (object, rest) = text.split_once('.').ok_or_else(bad)?;
+        let (record, local) = match text.split_once('=') {
+            Some((record, local)) => (record, Some(local)),
+            None => (text.as_str(), None),
+        };
+        let (object, rest) = record.split_once('.').ok_or_else(bad)?;
         let (name, sympos) = rest.rsplit_once(',').ok_or_else(bad)?;
         if !is_identifier(object) || !is_identifier(name) || object.len() > 55 || name.len() > 511 {
             return Err(bad());
         }
+        if local.is_some_and(|l| !is_identifier(l) || l == name) {
+            return Err(bad());
+        }
         let sympos = sympos.trim().parse::<u64>().map_err(|_| bad())?;
-        records.push(KlpSymbol {
-            object: object.to_string(),
-            name: name.to_string(),
-            sympos,
-        });
+        entries.push((
+            KlpSymbol {
+                object: object.to_string(),
+                name: name.to_string(),
+                sympos,
+            },
+            local.unwrap_or(name).to_string(),
+        ));
     }
-    records.sort();
-    records.dedup();
-    Ok(records)
+    entries.sort();
+    entries.dedup();
+    Ok(entries)
 }
 
 /// Parses the NUL-separated module names of `.kgpc.klp_objects`, sorted.
@@ -224,7 +248,9 @@ pub fn convert(data: &[u8], exports: &Exports) -> Result<Option<(Vec<u8>, Conver
     // The records, and the sections that hold them, which go away with their symbols.
     let records = section_data(&builder, RECORD_SECTION)?;
     let objects = section_data(&builder, OBJECT_SECTION)?;
+    let mut entries = Vec::new();
     if let Some((_, bytes)) = &records {
+        entries = parse_entries(bytes)?;
         conversion.records = parse_records(bytes)?;
     }
     if let Some((_, bytes)) = &objects {
@@ -232,7 +258,7 @@ pub fn convert(data: &[u8], exports: &Exports) -> Result<Option<(Vec<u8>, Conver
     }
     let patched: BTreeSet<String> = conversion.objects.iter().cloned().collect();
 
-    let klp_symbols = rename_symbols(&mut builder, &conversion.records, &patched, exports)?;
+    let klp_symbols = rename_symbols(&mut builder, &entries, &patched, exports)?;
     conversion.converted = {
         let mut converted: Vec<KlpSymbol> = klp_symbols.values().cloned().collect();
         converted.sort();
@@ -281,15 +307,19 @@ fn has_records(data: &[u8]) -> Result<bool, KlpError> {
     Ok(has_records)
 }
 
-/// Renames the undefined symbols the records name, and those the patched
-/// modules export, to livepatch symbols. Returns them by symbol index.
+/// Renames the undefined symbols the records name (under the name the module
+/// references each by), and those the patched modules export, to livepatch
+/// symbols. Returns them by symbol index.
 fn rename_symbols(
     builder: &mut Builder,
-    records: &[KlpSymbol],
+    records: &[(KlpSymbol, String)],
     patched: &BTreeSet<String>,
     exports: &Exports,
 ) -> Result<HashMap<usize, KlpSymbol>, KlpError> {
-    let by_name: HashMap<&str, &KlpSymbol> = records.iter().map(|r| (r.name.as_str(), r)).collect();
+    let by_name: HashMap<&str, &KlpSymbol> = records
+        .iter()
+        .map(|(r, local)| (local.as_str(), r))
+        .collect();
     let mut klp_symbols: HashMap<usize, KlpSymbol> = HashMap::new();
     for symbol in &mut builder.symbols {
         if symbol.st_type() == elf::STT_SECTION || symbol.st_type() == elf::STT_FILE {
@@ -505,6 +535,30 @@ mod tests {
             b"vmlinux.x,y",
             b".x,0",
             b"a.b c,0",
+        ] {
+            assert!(parse_records(bad).is_err(), "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn a_record_may_name_the_symbol_under_another_name() {
+        let this_module = KlpSymbol {
+            object: "loop".into(),
+            name: "__this_module".into(),
+            sympos: 0,
+        };
+        let bytes = b"loop.__this_module,0=kgpc_loop_this_module\0vmlinux.x,0\0";
+        assert_eq!(
+            parse_entries(bytes).unwrap()[0],
+            (this_module.clone(), "kgpc_loop_this_module".to_string())
+        );
+        assert_eq!(parse_entries(bytes).unwrap()[1].1, "x");
+        assert_eq!(parse_records(bytes).unwrap()[0], this_module);
+        for bad in [
+            &b"loop.__this_module,0="[..],
+            b"loop.__this_module,0=a b",
+            b"loop.__this_module,0=__this_module",
+            b"=x",
         ] {
             assert!(parse_records(bad).is_err(), "{:?}", bad);
         }

@@ -10,6 +10,21 @@ use serde::Serialize;
 /// A placeholder the templates put where `#line` must return to the generated file.
 const RESTORE: &str = "#line KGPC_RESTORE";
 
+/// The symbol `THIS_MODULE` points at: every module defines its own.
+const THIS_MODULE_SYMBOL: &str = "__this_module";
+
+/// The C name of a patched module's `__this_module` in the patch module.
+fn this_module_name(ident: &str) -> String {
+    format!("kgpc_{ident}_this_module")
+}
+
+/// The C name of the object's `__this_module`, when it is a module whose
+/// code the patch takes `THIS_MODULE` in.
+fn this_module_alias(o: &Object) -> Option<String> {
+    (o.module.is_some() && o.externs.iter().any(|e| e.name == THIS_MODULE_SYMBOL))
+        .then(|| this_module_name(&o.ident))
+}
+
 #[derive(Serialize)]
 pub struct View {
     kgpc_version: &'static str,
@@ -18,6 +33,8 @@ pub struct View {
     header: Vec<String>,
     includes: Vec<String>,
     has_externs: bool,
+    /// Whether the code of a patched module takes its `THIS_MODULE`.
+    has_this_module_aliases: bool,
     /// The modules the patch patches, as C identifiers.
     patched_modules: Vec<String>,
     data: Vec<FragmentView>,
@@ -25,6 +42,9 @@ pub struct View {
     shadows: Vec<ShadowView>,
     states: Vec<StateView>,
     helpers: Vec<FunctionView>,
+    /// What `THIS_MODULE` means in the helpers: the patched module's own, when
+    /// the code of exactly one patched module takes it.
+    helpers_this_module: Option<String>,
     cumulative: bool,
     description: Option<String>,
     authors: Vec<String>,
@@ -81,6 +101,9 @@ struct ExternView {
     sympos: u64,
     line: usize,
     file: String,
+    /// The C name under which a module's own `__this_module` is referenced:
+    /// the patch module defines a `__this_module` of its own.
+    alias: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -92,6 +115,9 @@ struct ObjectView {
     callbacks: Vec<CallbackView>,
     callback_refs: Vec<CallbackRef>,
     externs: Vec<ExternView>,
+    /// What `THIS_MODULE` means in the code of the object's replacements:
+    /// the patched module's `struct module`, not the patch module's.
+    this_module: Option<String>,
     free_shadows: Vec<String>,
     user_post_unpatch: Option<String>,
 }
@@ -149,6 +175,7 @@ pub fn build(model: &Model, options: &GenerateOptions, c_name: &str) -> View {
         header: header(model, &viewer, c_name),
         includes: model.includes.clone(),
         has_externs: model.objects.iter().any(|o| !o.externs.is_empty()),
+        has_this_module_aliases: model.objects.iter().any(|o| this_module_alias(o).is_some()),
         patched_modules: model
             .objects
             .iter()
@@ -157,6 +184,13 @@ pub fn build(model: &Model, options: &GenerateOptions, c_name: &str) -> View {
             .collect(),
         data: model.data.iter().map(|d| viewer.fragment(d, 0)).collect(),
         objects: viewer.objects(model),
+        helpers_this_module: {
+            let mut aliases = model.objects.iter().filter_map(this_module_alias);
+            match (aliases.next(), aliases.next()) {
+                (Some(alias), None) => Some(alias),
+                _ => None,
+            }
+        },
         shadows: model.shadows.iter().map(|s| viewer.shadow(s)).collect(),
         states: model.states.iter().map(state_view).collect(),
         helpers: model
@@ -316,8 +350,11 @@ impl Viewer<'_> {
                     sympos: e.sympos,
                     line: e.origin.line,
                     file: self.name_of(&e.origin.file),
+                    alias: (o.module.is_some() && e.name == THIS_MODULE_SYMBOL)
+                        .then(|| this_module_name(&o.ident)),
                 })
                 .collect(),
+            this_module: this_module_alias(o),
             free_shadows: Vec::new(),
             user_post_unpatch: None,
         }
