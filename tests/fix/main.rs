@@ -168,6 +168,9 @@ fn real_upstream_fixes_are_proven_in_the_kernel() {
         // A new wait queue, data of the patch module; do_swap_page() reaches
         // the unexported __count_memcg_events() through a header's inline.
         "upstream-swapcache-wq",
+        // A new static function of loop.c, in loop.ko, whose changed code
+        // uses THIS_MODULE (loop's, reached as a livepatch relocation).
+        "upstream-loop-check-backing-file",
     ]);
 }
 
