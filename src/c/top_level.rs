@@ -71,6 +71,15 @@ pub enum TopKind {
     Other,
 }
 
+/// The names of the functions `text` defines.
+pub fn function_names(text: &str) -> std::collections::HashSet<String> {
+    top_level_items(text)
+        .into_iter()
+        .filter(|item| matches!(item.kind, TopKind::Function))
+        .filter_map(|item| item.name)
+        .collect()
+}
+
 /// The top-level items of `text`, in order. No byte belongs to two items;
 /// comments not directly above an item or after it on its last line belong
 /// to none.

@@ -25,7 +25,7 @@ use super::model::{
 };
 use crate::c::signature::split_definition;
 use crate::c::syscall_definition::{entry_body, syscall_definition, SYSCALL_ENTRIES};
-use crate::c::top_level::{top_level_items, TopKind};
+use crate::c::top_level::{function_names, top_level_items, TopKind};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::kernel::index::flag;
@@ -128,7 +128,7 @@ pub fn derive(
                     in_vmlinux = false;
                     let defined = defined_functions
                         .entry(source.path.clone())
-                        .or_insert_with(|| functions_of(&source.patched_text));
+                        .or_insert_with(|| function_names(&source.patched_text));
                     let plain = kernel.index().symbols_named(&name).is_empty();
                     (call && plain && defined.contains(&name)).then_some(Reach::Copy)
                 });
@@ -469,15 +469,6 @@ pub fn derived_replacement(name: String, file: String, mut function: Function) -
 
 /// The definition of `name` in the patched file, as a function of the
 /// patch module named `name`.
-/// The names of the functions `text` defines.
-fn functions_of(text: &str) -> HashSet<String> {
-    top_level_items(text)
-        .into_iter()
-        .filter(|item| matches!(item.kind, TopKind::Function))
-        .filter_map(|item| item.name)
-        .collect()
-}
-
 pub fn copied_function(
     source: &PatchedSource,
     name: &str,

@@ -4,6 +4,7 @@
 
 use super::fix_headers::{add_users, read_headers};
 use super::fix_syscall::syscall_replacement;
+use crate::c::top_level::function_names;
 use crate::check::closure::{copied_function, derived_replacement};
 use crate::check::model::{
     Fragment, HiddenHeader, Model, Object, PatchedSource, SourceReason, UpstreamFix,
@@ -341,7 +342,7 @@ fn add_derived(
     tree: &Path,
 ) {
     let at = fix.span;
-    let own = functions_of(&source.patched_text);
+    let own = function_names(&source.patched_text);
     let object = object_of(model, view, at);
     let taken = |name: &str, reason| {
         let mut function = copied_function(source, name, reason)?;
@@ -364,7 +365,7 @@ fn add_derived(
     }
     // A function the target's text has, which the compiler had only inlined
     // and now puts out of line, is a copy, not new code of the fix.
-    let in_target = functions_of(&source.original);
+    let in_target = function_names(&source.original);
     for name in &derived.added {
         let reason = if in_target.contains(name) {
             SourceReason::InlinedCallee
@@ -470,15 +471,6 @@ pub(super) fn references(
         }
     }
     out
-}
-
-/// The names of the functions `text` defines.
-pub(super) fn functions_of(text: &str) -> HashSet<String> {
-    crate::c::top_level::top_level_items(text)
-        .into_iter()
-        .filter(|item| matches!(item.kind, crate::c::top_level::TopKind::Function))
-        .filter_map(|item| item.name)
-        .collect()
 }
 
 pub(super) fn fragment(file: &str, text: String, line: usize, span: Span) -> Fragment {

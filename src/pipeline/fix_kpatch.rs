@@ -10,6 +10,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::patch_file::kpatch_read::{read_kpatch_macros, KpatchRead};
 use crate::source::Span;
 use crate::source_tree::compiler_view::CompilerView;
+use crate::syntax::ast;
 
 /// Reads the kpatch macros of a patched `.c` file, replacing its text with
 /// the one kgpc compiles.
@@ -62,7 +63,8 @@ pub fn add_callbacks(
     };
     let object = object_of(model, view, at);
     for callback in &read.callbacks {
-        let Some(kind) = kind_of(callback.keyword) else {
+        let Some(kind) = ast::CallbackKind::from_keyword(callback.keyword).map(CallbackKind::from)
+        else {
             continue;
         };
         let span = Span::new(source.patched, callback.range.start, callback.range.end);
@@ -100,14 +102,4 @@ pub fn add_callbacks(
             },
         });
     }
-}
-
-fn kind_of(keyword: &str) -> Option<CallbackKind> {
-    Some(match keyword {
-        "pre_patch" => CallbackKind::PrePatch,
-        "post_patch" => CallbackKind::PostPatch,
-        "pre_unpatch" => CallbackKind::PreUnpatch,
-        "post_unpatch" => CallbackKind::PostUnpatch,
-        _ => return None,
-    })
 }

@@ -1,7 +1,7 @@
 //! A changed system call, made into the model's functions: the call's
 //! patched body as a helper, and its entry points replaced.
 
-use super::fix::{fragment, functions_of, references};
+use super::fix::{fragment, references};
 use crate::c::syscall_definition::{entry_body, syscall_definition};
 use crate::c::top_level::top_level_items;
 use crate::check::closure::derived_replacement;
@@ -50,7 +50,7 @@ pub(super) fn syscall_replacement(
         references: view
             .changes
             .function(entry)
-            .map(|compiled| references(compiled, view, &functions_of(text)))
+            .map(|compiled| references(compiled, view, &crate::c::top_level::function_names(text)))
             .unwrap_or_default(),
         prototype_changed: false,
     };

@@ -4,7 +4,7 @@
 //! `#include <linux/virtio_net.h>` finds the patched text. The same overlay
 //! serves the compare (`compile.rs`) and the patch module's build.
 
-use super::mirror::UnitPath;
+use super::mirror::is_plain_name;
 use std::path::Path;
 
 /// One header as the fix leaves it.
@@ -65,7 +65,7 @@ pub fn include_root(path: &str) -> Option<&'static str> {
 
 /// Whether `path` is a plain relative path of a header inside the tree.
 pub fn is_header_path(path: &str) -> bool {
-    path.ends_with(".h") && UnitPath::parse(&format!("{}.c", path.trim_end_matches(".h"))).is_ok()
+    path.ends_with(".h") && path.split('/').all(is_plain_name)
 }
 
 /// The Kbuild line that puts the overlay's include directories below

@@ -64,7 +64,7 @@ impl UnitPath {
 }
 
 /// Whether a path part is safe to join and to write into a Makefile.
-fn is_plain_name(part: &str) -> bool {
+pub(super) fn is_plain_name(part: &str) -> bool {
     !part.is_empty()
         && part != "."
         && part != ".."
