@@ -171,14 +171,17 @@ Examples:
   kgpc new --from-patch fix.patch -o fix.kgp           write it next to the patch
   kgpc new --from-patch fixes/0001-x.patch -o fix.kgp --release 6.1.0-57-cloud-amd64
   git format-patch -1 COMMIT && kgpc new --from-patch 0001-*.patch -o fix.kgp
+  kgpc new --from-patch ~/fixes/0001-x.patch --inline -o fix.kgp   the diff in the spec
 
 The patch is a `git format-patch` mail (a stable backport's too) or a unified
 diff. The spec's name and description come from the subject, its references
 from the commit (the upstream one a backport names), CVE ids and Link: and
 Closes: addresses, its author from From:. The target is --release, else the
 newest kernel in the kgpc cache, as a pattern of its builds (6.1.0-*-cloud-amd64).
-The patch must be inside the spec's directory, which the spec names it from.
-kpatch-build's kpatch-macros.h callbacks become commented kgpc callbacks. An
+The patch must be inside the spec's directory, which the spec names it from;
+with --inline the spec holds the diff itself (`fix \"\"\" ... \"\"\"`) and the commit
+message as comments, and the patch may be anywhere. kpatch-build's
+kpatch-macros.h conventions are listed with what kgpc makes of each. An
 existing spec is replaced only with --force. `kgpc check` then applies the fix
 to the release's source (`kgpc kernel fetch --source`) and reports every hunk
 that does not apply.")]
@@ -244,6 +247,10 @@ pub struct NewArgs {
     /// Replace the output file if it exists.
     #[arg(long)]
     pub force: bool,
+    /// Write the diff into the spec (`fix """ ... """`), with the commit
+    /// message as comments, instead of naming the patch file.
+    #[arg(long)]
+    pub inline: bool,
 }
 
 #[derive(Args, Debug)]

@@ -114,6 +114,8 @@ codes! {
     FixDoesNotCompile = "KGP0129", "the target's source does not compile with the fix";
     FixFollowsHeader = "KGP0130", "a header function the fix changes is followed into the files that use it";
     CopyNotReplaced = "KGP0131", "a replaced function has a copy that another file compiled";
+    BadTextBlock = "KGP0132", "a text block is not laid out as its closing `\"\"\"` says";
+    FixOutsideFunction = "KGP0133", "a function's fix changes lines outside that function";
     CompilerError = "KGP0200", "the C compiler rejected the module's code";
     CompilerWarning = "KGP0201", "the C compiler warned about the module's code";
     KernelBuildFailed = "KGP0202", "the kernel build system failed";

@@ -157,7 +157,7 @@ impl Formatter<'_> {
             Item::Target(t) => self.line_block("target", t.span, &t.entries, |_, e| target_line(e)),
             Item::Import(i) => self.entry(0, i.span, &import_line(i)),
             Item::Include(i) => self.entry(0, i.span, &format!("include {}", i.header.text)),
-            Item::Fix(f) => self.entry(0, f.span, &format!("fix {}", quote(&f.path.value))),
+            Item::Fix(f) => self.diff(0, "fix", &f.diff, f.span),
             Item::Object(o) => self.object(o),
             Item::Shadow(s) => {
                 let mut head = format!("shadow {} for {}", s.name.text, s.owner.text);
@@ -268,6 +268,31 @@ impl Formatter<'_> {
             Body::Inline(code) => self.c_block(1, &head, code, r.span),
             Body::File(path) => {
                 self.entry(1, r.span, &format!("{head} body {}", quote(&path.value)))
+            }
+            Body::Fix(diff) => self.diff(1, &format!("{head} fix"), diff, r.span),
+        }
+    }
+
+    /// `HEAD "FILE"`, or `HEAD """` with the diff's lines one level deeper
+    /// than the head and the closing `"""` at the head's depth, which keeps
+    /// every line's text as it was.
+    fn diff(&mut self, depth: usize, head: &str, diff: &DiffText, whole: Span) {
+        match diff {
+            DiffText::File(path) => {
+                self.entry(depth, whole, &format!("{head} {}", quote(&path.value)))
+            }
+            DiffText::Inline(block) => {
+                self.leading_comments(whole.start, depth);
+                self.line(depth, &format!("{head} \"\"\""));
+                for line in block.text.lines() {
+                    if line.is_empty() {
+                        self.out.push('\n');
+                    } else {
+                        self.line(depth, line);
+                    }
+                }
+                self.line(depth, "\"\"\"");
+                self.trailing_comment(whole.end);
             }
         }
     }

@@ -508,3 +508,35 @@ fn a_comment_inside_a_shadows_type_is_not_part_of_it() {
     assert!(c.contains("attached to struct seq_file."), "{c}");
     assert!(!c.contains("#ifdef X"), "{c}");
 }
+
+#[test]
+fn a_diff_in_a_text_block_keeps_every_line_at_any_indentation() {
+    // Written at the first column inside an object, the block is indented
+    // with the entry, and every line's text is the same after.
+    let hunks = "@@ -5,3 +5,3 @@\n {\n-\treturn 0;\n+\treturn 1;\n \n }\n";
+    let written: String = hunks.lines().map(|l| format!("{l}\n")).collect();
+    let text = spec_with(&format!(
+        "    replace f in \"fs/f.c\" fix \"\"\"\n{written}\"\"\"\n"
+    ));
+    let once = formatted_stably(&text);
+    let indented: String = hunks
+        .lines()
+        .map(|l| {
+            if l.is_empty() {
+                "\n".to_string()
+            } else {
+                format!("    {l}\n")
+            }
+        })
+        .collect();
+    assert!(
+        once.contains(&format!(
+            "    replace f in \"fs/f.c\" fix \"\"\"\n{indented}    \"\"\"\n"
+        )),
+        "{once}"
+    );
+    // A top-level fix stays at the first column, with the `#` of C lines
+    // and the braces of the diff as they are.
+    let text = "patch p {\n    description \"d\"\n}\n\ntarget {\n    release \"6.1.0-1-amd64\"\n    arch x86_64\n}\n\nfix \"\"\"\n--- a/f.c\n+++ b/f.c\n@@ -1,2 +1,3 @@\n #include <x.h>\n+#define Y {\n int z;\n\"\"\"\n";
+    assert_eq!(formatted_stably(text), text);
+}

@@ -36,6 +36,12 @@ import std/shadow_lock
 import \"common.kgp\"
 include <linux/seq_file.h>
 fix \"0001-fs-proc-fix.patch\"
+fix \"\"\"
+--- a/fs/proc/cmdline.c
++++ b/fs/proc/cmdline.c
+@@ -7,1 +7,1 @@ { # not a comment, \"not\" a string
+-\tseq_putc(m, '\\n');
+\"\"\"
 
 data {
     #define PERIOD 4
@@ -95,6 +101,12 @@ object vmlinux {
     }
 
     replace int meminfo_proc_show(struct seq_file *m, void *v) sympos 1 body \"fix.c\"
+
+    replace stripe_io_hints in \"drivers/md/dm-stripe.c\" fix \"\"\"
+    @@ -456,1 +456,1 @@ {
+    -\tx = 1;
+      }
+    \"\"\"
 
     pre_patch {
         return 0;
@@ -213,6 +225,10 @@ test {
     ("} else if" "else" font-lock-keyword-face)
     ("return -EINVAL" "return" font-lock-keyword-face)
     ("meminfo_proc_show" "body" font-lock-keyword-face)
+    ("stripe_io_hints" "fix" font-lock-keyword-face)
+    ("^@@ -7" "# not" font-lock-string-face)
+    ("^@@ -7" "\"not" font-lock-string-face)
+    ("x = 1" "x" font-lock-string-face)
     ("pre_patch" "pre_patch" font-lock-keyword-face)
     ("post_patch" "post_patch" font-lock-keyword-face)
     ("pre_unpatch" "pre_unpatch" font-lock-keyword-face)
@@ -271,6 +287,11 @@ test {
     (should (= 0 (car (syntax-ppss (kgp-test-position "^shadow" "shadow")))))
     (should (= 1 (car (syntax-ppss (kgp-test-position "meminfo" "replace")))))
     (should (= 0 (car (syntax-ppss (kgp-test-position "^api" "api")))))
+    ;; A text block is text: its braces, quotes and #s do not count.
+    (should (= 0 (car (syntax-ppss (kgp-test-position "^data" "data")))))
+    (should (nth 3 (syntax-ppss (kgp-test-position "^@@ -7" "# not"))))
+    (should-not (nth 4 (syntax-ppss (kgp-test-position "^@@ -7" "# not"))))
+    (should (= 1 (car (syntax-ppss (kgp-test-position "pre_patch" "pre_patch")))))
     ;; Spec blocks are not C blocks; their C blocks are.
     (should-not (kgp--in-c-block-p
                  (syntax-ppss (kgp-test-position "id 0x10" "id"))))
@@ -291,8 +312,11 @@ test {
     (insert kgp-test-sample)
     (kgp-mode)
     (goto-char (point-min))
+    ;; The lines of a text block keep their indentation, which is text.
     (while (re-search-forward "^[ \t]+" nil t)
-      (replace-match ""))
+      (unless (save-match-data
+                (nth 3 (save-excursion (syntax-ppss (match-beginning 0)))))
+        (replace-match "")))
     (indent-region (point-min) (point-max))
     (let ((expected (split-string kgp-test-sample "\n"))
           (got (split-string (buffer-string) "\n")))

@@ -145,8 +145,27 @@ OPENS are the positions of the parens around BRACE, outermost first."
         (setq opens (cdr opens))))
     in-c))
 
+(defun kgp--propertize-text-blocks (start end)
+  "Make each text block that opens from START to END one string.
+A text block runs from \"\"\" to the next \"\"\", with no escapes: the
+first quote of its opening and the last of its closing become string
+fences, so that the quotes, braces and #s between them are text."
+  (goto-char start)
+  (while (and (< (point) end) (re-search-forward "\"\"\"" end t))
+    (let* ((open (match-beginning 0))
+           (ppss (save-excursion (syntax-ppss open))))
+      (if (or (nth 8 ppss) (kgp--in-c-block-p ppss))
+          (goto-char (1+ open))
+        (put-text-property open (1+ open)
+                           'syntax-table (string-to-syntax "|"))
+        (when (search-forward "\"\"\"" nil t)
+          (put-text-property (1- (point)) (point)
+                             'syntax-table (string-to-syntax "|")))))))
+
 (defun kgp--syntax-propertize (start end)
-  "Make each # from START to END that is in a C block not a comment."
+  "Mark the text blocks from START to END, and make each # there that is
+in a C block not a comment."
+  (kgp--propertize-text-blocks start end)
   (goto-char start)
   (while (re-search-forward "#" end t)
     (let* ((hash (match-beginning 0))

@@ -73,8 +73,12 @@ module.exports = grammar({
     header: _ => token(seq('<', /[^>\n]+/, '>')),
 
     // ------------------------------------------------------------------ the upstream fix
-    // `fix "FILE.patch"`: the unified diff, next to the spec, that the live patch applies.
-    fix_item: $ => seq('fix', $.string),
+    // `fix "FILE.patch"`: the unified diff, next to the spec, that the live patch applies;
+    // or `fix """ ... """`, the diff written in the spec as a text block.
+    fix_item: $ => seq('fix', $._diff_text),
+    _diff_text: $ => choice($.text_block, $.string),
+    // Everything from `"""` to the next `"""`, as it is: no escapes, no comments.
+    text_block: _ => token(seq('"""', /([^"]|"[^"]|""[^"])*/, '"""')),
 
     // ------------------------------------------------------------------ objects
     object_block: $ => seq(
@@ -88,12 +92,14 @@ module.exports = grammar({
       'replace',
       choice($.prototype, field('name', $.identifier)),
       repeat(choice($.in_file, $.sympos, $.allow_inlined)),
-      choice(field('body', $.c_block), $.body_file),
+      choice(field('body', $.c_block), $.body_file, $.function_fix),
     ),
     in_file: $ => seq('in', $.string),
     sympos: $ => seq('sympos', $.number),
     allow_inlined: $ => seq('allow_inlined', repeat1($.string)),
     body_file: $ => seq('body', $.string),
+    // The function's part of an upstream fix, instead of a body.
+    function_fix: $ => seq('fix', $._diff_text),
 
     callback: $ => seq($.callback_kind, field('body', $.c_block)),
     callback_kind: _ => choice('pre_patch', 'post_patch', 'pre_unpatch', 'post_unpatch'),

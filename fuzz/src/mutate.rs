@@ -85,15 +85,31 @@ const NESTING: &[&str] = &[
 pub fn grammar_words() -> Vec<String> {
     let grammar = include_str!("../../grammar/kgp.pest");
     let mut words = Vec::new();
-    let mut rest = grammar;
-    while let Some(start) = rest.find('"') {
-        let after = &rest[start + 1..];
-        let Some(end) = after.find('"') else { break };
-        let word = &after[..end];
-        if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            words.push(word.to_string());
+    // Quotes in comments are prose; `\"` in a literal is a quote character.
+    for line in grammar
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+    {
+        let mut literal: Option<String> = None;
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match (&mut literal, c) {
+                (None, '"') => literal = Some(String::new()),
+                (Some(_), '\\') => {
+                    chars.next();
+                }
+                (Some(word), '"') => {
+                    if !word.is_empty()
+                        && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    {
+                        words.push(word.clone());
+                    }
+                    literal = None;
+                }
+                (Some(word), c) => word.push(c),
+                (None, _) => {}
+            }
         }
-        rest = &after[end + 1..];
     }
     words.sort();
     words.dedup();

@@ -34,11 +34,21 @@ pub struct Model {
 /// and once the source stage has applied it, what it changes.
 #[derive(Debug, Clone)]
 pub struct UpstreamFix {
-    /// The path as the spec wrote it.
+    /// What messages call the fix: the patch file as the spec names it, or
+    /// the spec's own name when the spec writes the diff.
     pub path: String,
-    pub file: crate::source::FileId,
-    /// The span of the path in the spec.
+    /// The span of the `fix` item's path or text block, else that of the
+    /// first function's fix.
     pub span: Span,
+    /// The unified diff: the `fix` item's, then each function's, in the
+    /// spec's order.
+    pub diff: String,
+    /// Where each line of `diff` was written.
+    pub lines: crate::patch_file::DiffLines,
+    /// The diffs that `replace NAME ... fix` gives for one function each.
+    pub functions: Vec<FunctionFix>,
+    /// The patch files the diff was read from, for the module's inputs.
+    pub patch_files: Vec<crate::source::FileId>,
     /// Each source file the fix changes, as the target has it and patched.
     pub files: Vec<PatchedSource>,
     /// Headers that hide part of themselves from modules and that code
@@ -46,6 +56,20 @@ pub struct UpstreamFix {
     /// `<asm/tlbflush.h>`, each with the part it hides, which the patch
     /// module copies.
     pub hidden_headers: Vec<HiddenHeader>,
+}
+
+/// `replace NAME in "FILE" fix ...`: the part of the fix that changes one
+/// function, whose hunks must lie inside that function.
+#[derive(Debug, Clone)]
+pub struct FunctionFix {
+    /// The function as the spec names it.
+    pub name: String,
+    /// The name's span in the spec.
+    pub span: Span,
+    /// The object block it is written in (`vmlinux` or a module's name).
+    pub object: String,
+    /// The lines of the fix's diff it wrote (1-based, end exclusive).
+    pub lines: std::ops::Range<usize>,
 }
 
 /// A header's part hidden from modules, as the target's source has it.

@@ -9,8 +9,10 @@ use crate::error::Error;
 use crate::fetch::{cache_dir, cached_releases, valid_release};
 use crate::load::refusal_or;
 use crate::patch_file::diagnostics::malformed;
-use crate::patch_file::spec_writer::{release_arch, release_pattern, write_spec, NewSpec};
-use crate::patch_file::{parse, PatchFile};
+use crate::patch_file::spec_writer::{
+    inline_diff, release_arch, release_pattern, write_spec, NewSpec,
+};
+use crate::patch_file::{parse, DiffLines, PatchFile};
 use crate::read::read_text;
 use crate::source::Origin;
 use std::io::ErrorKind;
@@ -31,19 +33,34 @@ pub fn new(args: &NewArgs) -> Result<(), Error> {
 
 /// The spec's text, with the diagnostics found on the way in the session.
 fn run(args: &NewArgs, session: &mut Session) -> Result<String, Error> {
-    let patch = read_patch(&args.from_patch, session)?;
+    let (patch, text) = read_patch(&args.from_patch, session)?;
     let release = release(args, session)?;
-    let fix_path = fix_path(args, session)?;
+    let (fix_path, inline) = if args.inline {
+        let diff = inline_diff(&text, &patch).map_err(|reason| {
+            session.push(
+                Diagnostic::error(
+                    Code::BadTextBlock,
+                    format!("cannot write the fix into the spec: {reason}"),
+                )
+                .with_help("leave out `--inline`: the spec then names the patch file"),
+            );
+            Error::Spec
+        })?;
+        (args.from_patch.display().to_string(), Some(diff))
+    } else {
+        (fix_path(args, session)?, None)
+    };
     Ok(write_spec(&NewSpec {
         patch: &patch,
         fix_path: &fix_path,
         release: &release_pattern(&release),
         arch: release_arch(&release),
+        inline: inline.as_deref(),
     }))
 }
 
-/// Reads and parses the patch file into the session's sources.
-fn read_patch(path: &Path, session: &mut Session) -> Result<PatchFile, Error> {
+/// Reads and parses the patch file into the session's sources; also its text.
+fn read_patch(path: &Path, session: &mut Session) -> Result<(PatchFile, String), Error> {
     let shown = path.display().to_string();
     let text = read_text(path).map_err(|error| {
         session.push(
@@ -58,10 +75,12 @@ fn read_patch(path: &Path, session: &mut Session) -> Result<PatchFile, Error> {
     let sources = &mut session.compiled.sources;
     let id = sources.add(shown, text, Origin::Disk(path.to_path_buf()));
     match parse(sources.text(id)) {
-        Ok(patch) => Ok(patch),
+        Ok(patch) => Ok((patch, sources.text(id).to_string())),
         Err(errors) => {
+            let mut lines = DiffLines::default();
+            lines.push_lines(id, 1, sources.text(id).lines().count(), 0);
             for error in &errors {
-                let diagnostic = malformed(error, &session.compiled.sources, id);
+                let diagnostic = malformed(error, &session.compiled.sources, &lines);
                 session.push(diagnostic);
             }
             Err(Error::Spec)

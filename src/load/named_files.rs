@@ -9,7 +9,9 @@ use crate::diagnostic::Diagnostic;
 use crate::read::{describe_io, read_text};
 use crate::scope::{ReadScope, Refusal};
 use crate::source::{FileId, Origin, SourceMap, Span};
-use crate::syntax::ast::{Ast, Body, Item, ObjectEntry, Replacement, Str, TestEntry};
+use crate::syntax::ast::{
+    Ast, Body, DiffText, Fix, Item, ObjectEntry, Replacement, Str, TestEntry,
+};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
@@ -63,9 +65,13 @@ pub(super) fn read_named_files(
 ) -> NamedFiles {
     let mut named = NamedFiles::default();
     for item in &root.items {
-        if let Item::Fix(fix) = item {
-            let patch = read_named(&fix.path, NamedKind::Patch, scope, sources);
-            named.fixes.insert(fix.path.span, patch);
+        if let Item::Fix(Fix {
+            diff: DiffText::File(path),
+            ..
+        }) = item
+        {
+            let patch = read_named(path, NamedKind::Patch, scope, sources);
+            named.fixes.insert(path.span, patch);
         }
     }
     let objects = root.items.iter().filter_map(|item| match item {
@@ -73,13 +79,22 @@ pub(super) fn read_named_files(
         _ => None,
     });
     for entry in objects.flat_map(|object| &object.entries) {
-        if let ObjectEntry::Replace(Replacement {
-            body: Body::File(path),
-            ..
-        }) = entry
-        {
-            let body = read_named(path, NamedKind::Body, scope, sources);
-            named.bodies.insert(path.span, body);
+        match entry {
+            ObjectEntry::Replace(Replacement {
+                body: Body::File(path),
+                ..
+            }) => {
+                let body = read_named(path, NamedKind::Body, scope, sources);
+                named.bodies.insert(path.span, body);
+            }
+            ObjectEntry::Replace(Replacement {
+                body: Body::Fix(DiffText::File(path)),
+                ..
+            }) => {
+                let patch = read_named(path, NamedKind::Patch, scope, sources);
+                named.fixes.insert(path.span, patch);
+            }
+            _ => {}
         }
     }
     for test in root.tests() {
@@ -173,7 +188,7 @@ mod tests {
     use crate::load::{load, Input};
     use crate::scope::ReadScope;
     use crate::source::{Origin, SourceMap};
-    use crate::syntax::ast::{Body, Item, ObjectEntry, Str, TestEntry};
+    use crate::syntax::ast::{Body, DiffText, Item, ObjectEntry, Str, TestEntry};
 
     const SPEC: &str = r#"patch p { description "d" }
 target { release "6.1.0-1-amd64" arch x86_64 }
@@ -194,8 +209,8 @@ test {
             match item {
                 Item::Object(o) => paths.extend(o.entries.iter().filter_map(|e| match e {
                     ObjectEntry::Replace(r) => match &r.body {
-                        Body::File(path) => Some(path.clone()),
-                        Body::Inline(_) => None,
+                        Body::File(path) | Body::Fix(DiffText::File(path)) => Some(path.clone()),
+                        Body::Inline(_) | Body::Fix(DiffText::Inline(_)) => None,
                     },
                     _ => None,
                 })),

@@ -3,7 +3,7 @@
 //! applied only with fuzz and the note for one that moved), and a file the
 //! target's source does not have (KGP0122), each at its line of the patch.
 
-use super::{Applied, FileDiff, HunkFailure, PatchError};
+use super::{Applied, DiffLines, FileDiff, HunkFailure, PatchError};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::source::{FileId, SourceMap, Span};
@@ -29,9 +29,9 @@ pub fn line_span(sources: &SourceMap, file: FileId, line: usize) -> Span {
 }
 
 /// KGP0045: the patch file cannot be read, at the line that says why.
-pub fn malformed(error: &PatchError, sources: &SourceMap, patch: FileId) -> Diagnostic {
+pub fn malformed(error: &PatchError, sources: &SourceMap, patch: &DiffLines) -> Diagnostic {
     let diagnostic = Diagnostic::error(Code::MalformedPatch, error.message.clone())
-        .at(line_span(sources, patch, error.line), "here");
+        .at(patch.span(sources, error.line), "here");
     match &error.help {
         Some(help) => diagnostic.with_help(help.clone()),
         None => diagnostic,
@@ -44,7 +44,7 @@ pub fn hunk_does_not_apply(
     file: &FileDiff,
     failure: &HunkFailure,
     sources: &SourceMap,
-    patch: FileId,
+    patch: &DiffLines,
 ) -> Diagnostic {
     let path = file.path();
     let function = file
@@ -56,7 +56,7 @@ pub fn hunk_does_not_apply(
         Code::HunkDoesNotApply,
         format!("hunk #{} of the fix does not apply to {path}", failure.hunk),
     )
-    .at(line_span(sources, patch, failure.line), "this hunk")
+    .at(patch.span(sources, failure.line), "this hunk")
     .with_note(failure.reason.clone());
     if let Some(near) = failure.nearest {
         diagnostic = diagnostic.with_note(format!(
@@ -70,13 +70,13 @@ pub fn hunk_does_not_apply(
 }
 
 /// KGP0122: the fix changes a file the target's source does not have.
-pub fn file_missing(file: &FileDiff, sources: &SourceMap, patch: FileId) -> Diagnostic {
+pub fn file_missing(file: &FileDiff, sources: &SourceMap, patch: &DiffLines) -> Diagnostic {
     let path = file.path();
     Diagnostic::error(
         Code::PatchedFileMissing,
         format!("the fix changes {path}, which the target's source does not have"),
     )
-    .at(line_span(sources, patch, file.line), "the file's diff")
+    .at(patch.span(sources, file.line), "the file's diff")
     .with_help(
         "the fix was written for a kernel whose files differ: find where the target has the code \
          (`kgpc source FUNCTION` prints a function's file) and rebase the fix onto that file",
@@ -89,12 +89,12 @@ pub fn applied_with_fuzz_or_offset(
     file: &FileDiff,
     applied: &Applied,
     sources: &SourceMap,
-    patch: FileId,
+    patch: &DiffLines,
 ) -> Vec<Diagnostic> {
     let path = file.path();
     let mut found = Vec::new();
     for (n, (place, hunk)) in applied.hunks.iter().zip(&file.hunks).enumerate() {
-        let span = line_span(sources, patch, hunk.line);
+        let span = patch.span(sources, hunk.line);
         let at = place.old_lines.start;
         let function = hunk.function().unwrap_or("FUNCTION");
         if place.fuzz > 0 {

@@ -6,14 +6,18 @@
 
 mod apply;
 pub mod diagnostics;
+mod diff_lines;
 mod kpatch;
 pub mod kpatch_read;
 mod mail;
+mod merge;
 mod parse;
 pub mod spec_writer;
 
 pub use apply::{apply, Applied, AppliedHunk, HunkFailure};
+pub use diff_lines::DiffLines;
 pub use kpatch::{Conversion, KpatchKind, KpatchMacro};
+pub use merge::merge_same_files;
 pub use parse::parse;
 
 /// A parsed patch file: the mail it came in (empty for a bare diff) and the

@@ -19,6 +19,9 @@ pub struct NewSpec<'a> {
     /// The release or release pattern the target lists.
     pub release: &'a str,
     pub arch: &'a str,
+    /// The diff to write into the spec, for `--inline`; else the spec names
+    /// the patch file.
+    pub inline: Option<&'a str>,
 }
 
 /// The spec's text.
@@ -64,7 +67,22 @@ pub fn write_spec(spec: &NewSpec) -> String {
     entry(&mut out, "release", spec.release);
     out.push_str(&format!("    arch {}\n}}\n\n", spec.arch));
     kpatch_guidance(&mut out, &spec.patch.kpatch);
-    out.push_str(&format!("fix {}\n\n", quote(spec.fix_path)));
+    match spec.inline {
+        Some(diff) => {
+            for line in header.message.lines() {
+                let line = message_line(line);
+                out.push_str(&if line.is_empty() {
+                    "#\n".to_string()
+                } else {
+                    format!("# {line}\n")
+                });
+            }
+            out.push_str("fix \"\"\"\n");
+            out.push_str(diff);
+            out.push_str("\"\"\"\n\n");
+        }
+        None => out.push_str(&format!("fix {}\n\n", quote(spec.fix_path))),
+    }
     out.push_str(TEST_SKELETON);
     out
 }
@@ -95,6 +113,46 @@ fn comment_text(text: &str) -> String {
         .collect::<String>()
         .trim()
         .to_string()
+}
+
+/// A line of the commit message as a comment: its indentation kept, its
+/// other control characters made spaces.
+fn message_line(line: &str) -> String {
+    line.chars()
+        .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
+        .collect::<String>()
+        .trim_end()
+        .to_string()
+}
+
+/// The diff of a patch file's `text` for a text block: from the first
+/// file's `diff --git` (or `---`) line to the end, without the mail's
+/// signature (`-- ` and git's version). An error says why it cannot be one.
+pub fn inline_diff(text: &str, patch: &PatchFile) -> Result<String, String> {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let first = patch.files.first().map_or(1, |f| f.line);
+    let start = (1..=first)
+        .rev()
+        .take_while(|&n| n == first || !lines[n - 1].starts_with("--- "))
+        .find(|&n| lines[n - 1].starts_with("diff "))
+        .unwrap_or(first);
+    let mut end = lines.len();
+    if let Some(signature) = lines
+        .iter()
+        .rposition(|l| l.trim_end_matches(['\r', '\n']) == "-- ")
+    {
+        if signature >= start {
+            end = signature;
+        }
+    }
+    let mut diff: String = lines[start - 1..end].concat();
+    if diff.contains("\"\"\"") {
+        return Err("the diff contains `\"\"\"`, which would end the text block".into());
+    }
+    if !diff.ends_with('\n') {
+        diff.push('\n');
+    }
+    Ok(diff)
 }
 
 /// What kgpc makes of kpatch-build's macros, as comments before the fix.

@@ -12,6 +12,7 @@ fn written(text: &str, fix_path: &str) -> String {
         fix_path,
         release: &release_pattern("6.1.0-57-cloud-amd64"),
         arch: release_arch("6.1.0-57-cloud-amd64"),
+        inline: None,
     })
 }
 

@@ -2,6 +2,7 @@
 //! what it changes made into the model's replacements, helpers and data,
 //! before the kernel's facts check them (and work out what they need).
 
+use super::fix_functions::check_function_fixes;
 use super::fix_headers::{add_users, read_headers};
 use super::fix_syscall::syscall_replacement;
 use crate::c::top_level::function_names;
@@ -47,10 +48,13 @@ pub(super) fn apply(
                     &patch.files[file.index],
                     &file.applied,
                     sources,
-                    fix.file,
+                    &fix.lines,
                 ));
             }
             if problems.is_empty() {
+                check_function_fixes(&fix, &patch, &applied, sources, diagnostics);
+            }
+            if problems.is_empty() && !diagnostics.has_errors() {
                 let (headers, c_files): (Vec<_>, Vec<_>) =
                     applied.into_iter().partition(|f| !f.path.ends_with(".c"));
                 let header_fix = read_headers(&mut fix, headers, sources, diagnostics);
@@ -90,6 +94,8 @@ pub(super) fn apply(
                 }
                 if !diagnostics.has_errors() && files.iter().all(Derived::is_empty) {
                     report_nothing(&fix, &files, diagnostics);
+                } else if !diagnostics.has_errors() {
+                    report_empty_objects(model, &fix, diagnostics);
                 }
             }
         }
@@ -103,11 +109,13 @@ fn parse(
     sources: &SourceMap,
     diagnostics: &mut Diagnostics,
 ) -> Option<PatchFile> {
-    match patch_file::parse(sources.text(fix.file)) {
-        Ok(patch) => Some(patch),
+    match patch_file::parse(&fix.diff) {
+        Ok(patch) => Some(patch_file::merge_same_files(patch)),
         Err(errors) => {
             for error in &errors {
-                diagnostics.push(patch_file::diagnostics::malformed(error, sources, fix.file));
+                diagnostics.push(patch_file::diagnostics::malformed(
+                    error, sources, &fix.lines,
+                ));
             }
             None
         }
@@ -156,7 +164,7 @@ fn report_problems(
             ApplyProblem::Missing { file, reason } => {
                 let diff = &patch.files[*file];
                 diagnostics.push(
-                    patch_file::diagnostics::file_missing(diff, sources, fix.file)
+                    patch_file::diagnostics::file_missing(diff, sources, &fix.lines)
                         .with_note(format!("reading it: {reason}")),
                 );
             }
@@ -164,7 +172,7 @@ fn report_problems(
                 let diff = &patch.files[*file];
                 for failure in failures {
                     diagnostics.push(patch_file::diagnostics::hunk_does_not_apply(
-                        diff, failure, sources, fix.file,
+                        diff, failure, sources, &fix.lines,
                     ));
                 }
             }
@@ -559,6 +567,41 @@ fn refusal_diagnostic(refusal: &Refusal, file: FileId) -> Diagnostic {
             "changed by the fix",
         )
         .with_help(refusal.help.clone())
+}
+
+/// The error of a function's fix written in an object block that the fix
+/// leaves empty: what a file's change replaces goes into the object kbuild
+/// builds the file into, which is another one.
+fn report_empty_objects(model: &Model, fix: &UpstreamFix, diagnostics: &mut Diagnostics) {
+    for function in &fix.functions {
+        let Some(object) = model.objects.iter().find(|o| o.ident == function.object) else {
+            continue;
+        };
+        if !object.funcs.is_empty() || !object.callbacks.is_empty() || !object.externs.is_empty() {
+            continue;
+        }
+        let into: Vec<String> = model
+            .objects
+            .iter()
+            .filter(|o| !o.funcs.is_empty())
+            .map(|o| format!("`{}`", o.ident))
+            .collect();
+        diagnostics.push(
+            Diagnostic::error(
+                Code::FixOutsideFunction,
+                format!(
+                    "the fix of `{}` replaces nothing in `{}`",
+                    function.name, function.object
+                ),
+            )
+            .at(function.span, "this function's fix")
+            .with_note(format!(
+                "what a fix changes is replaced in the object kbuild builds the file into: {}",
+                crate::check::name_list::name_list(&into, 5)
+            ))
+            .with_help("write the `replace` in that object's block"),
+        );
+    }
 }
 
 /// The error of a fix that leaves nothing for the patch module to do.

@@ -6,6 +6,7 @@
 
 pub mod build;
 mod fix;
+mod fix_functions;
 mod fix_headers;
 mod fix_kpatch;
 mod fix_syscall;

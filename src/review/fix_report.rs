@@ -28,7 +28,11 @@ pub fn fix_changes(out: &mut String, model: &Model) {
     let _ = writeln!(
         out,
         "{} applied to the source of {}: {}.\n",
-        code(&fix.path),
+        if fix.patch_files.is_empty() {
+            format!("The diff written in {}", code(&fix.path))
+        } else {
+            code(&fix.path)
+        },
         text(&model.target.release),
         if files.is_empty() {
             "no file".to_string()

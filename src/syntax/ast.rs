@@ -215,12 +215,43 @@ pub struct Include {
     pub header: Word,
 }
 
-/// `fix "FILE.patch"`: the fix as written upstream, a unified diff against
-/// the target's source.
+/// `fix "FILE.patch"` or `fix """ ... """`: the fix as written upstream, a
+/// unified diff against the target's source.
 #[derive(Debug, Clone)]
 pub struct Fix {
     pub span: Span,
-    pub path: Str,
+    pub diff: DiffText,
+}
+
+/// Where a unified diff is: in a file the spec names, or in the spec.
+#[derive(Debug, Clone)]
+pub enum DiffText {
+    File(Str),
+    Inline(TextBlock),
+}
+
+impl DiffText {
+    /// The span of the path or of the whole text block.
+    pub fn span(&self) -> Span {
+        match self {
+            DiffText::File(path) => path.span,
+            DiffText::Inline(block) => block.span,
+        }
+    }
+}
+
+/// `"""`, a line end, lines of text, and `"""` on a line of its own: the
+/// lines with the indentation of the closing `"""` taken off each.
+#[derive(Debug, Clone)]
+pub struct TextBlock {
+    /// From the opening `"""` to the closing one.
+    pub span: Span,
+    /// The lines, each ending in `\n`.
+    pub text: String,
+    /// The offset in the file of the first line of the text.
+    pub first_line: usize,
+    /// The bytes of indentation taken off each line.
+    pub indent: usize,
 }
 
 /// `object NAME { ... }`: vmlinux or a module and what changes in it.
@@ -297,6 +328,9 @@ pub enum Body {
     Inline(CCode),
     /// `body "file.c"`: the statements of the body live in a file.
     File(Str),
+    /// `fix "FILE"` or `fix """ ... """`: the function's part of an upstream
+    /// fix, its hunks against the target's source.
+    Fix(DiffText),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -117,6 +117,57 @@ fn the_written_spec_is_formatted_and_parses() {
 }
 
 #[test]
+fn with_inline_the_spec_holds_the_diff_and_the_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let patch = outside.path().join("0003-cmdline.patch");
+    fs::write(&patch, BACKPORT).unwrap();
+    let patch = patch.to_str().unwrap();
+    let args = ["--from-patch", patch, "--inline", "--release", RELEASE];
+    let run = new_in(dir.path(), &[&args[..], &["-o", "cmdline.kgp"]].concat()).expect(0);
+    assert!(
+        run.stderr.starts_with("Wrote cmdline.kgp"),
+        "{}",
+        run.stderr
+    );
+    let spec = fs::read_to_string(dir.path().join("cmdline.kgp")).unwrap();
+    // The message as comments, then the diff from its `diff --git` line to
+    // the last hunk, without the mail's signature.
+    let diff = &BACKPORT[BACKPORT.find("diff --git").unwrap()..BACKPORT.find("-- \n2.39").unwrap()];
+    assert!(
+        spec.contains(&format!("fix \"\"\"\n{diff}\"\"\"\n")),
+        "{spec}"
+    );
+    assert!(spec.contains("# Fixes CVE-2024-99999.\n"), "{spec}");
+    assert!(!spec.contains("2.39.2"), "{spec}");
+    kgpc_in(dir.path(), &["fmt", "--check", "cmdline.kgp"], None).expect(0);
+    // A diff holding `"""` cannot be a text block, and nothing is written.
+    let quoted = outside.path().join("0004-quotes.patch");
+    fs::write(&quoted, BACKPORT.replace("\"%s\\n\"", "\"\"\"")).unwrap();
+    let run = new_in(
+        dir.path(),
+        &[
+            "--from-patch",
+            quoted.to_str().unwrap(),
+            "--inline",
+            "--release",
+            RELEASE,
+            "-o",
+            "quoted.kgp",
+        ],
+    )
+    .expect(1);
+    assert!(
+        run.stderr.contains(
+            "error[KGP0132]: cannot write the fix into the spec: the diff contains `\"\"\"`"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!dir.path().join("quoted.kgp").exists());
+}
+
+#[test]
 fn an_existing_spec_is_replaced_only_with_force() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("fix.patch"), BACKPORT).unwrap();

@@ -335,3 +335,56 @@ fn a_changed_header_function_is_followed_into_every_object_that_uses_it() {
         "{stdout}"
     );
 }
+
+/// The section of a review between two headings.
+fn review_section(stdout: &str, from: &str, to: &str) -> String {
+    let start = stdout
+        .find(from)
+        .unwrap_or_else(|| panic!("no {from}:\n{stdout}"));
+    let end = stdout[start..].find(to).map_or(stdout.len(), |e| start + e);
+    stdout[start..end].to_string()
+}
+
+/// A fix written in the spec, whole (`fix """ ... """`, as `kgpc new
+/// --inline` writes it) or function by function (`replace NAME in "FILE"
+/// fix """ ... """`), is the same fix as the patch file it came from.
+#[test]
+fn a_fix_written_in_the_spec_replaces_what_its_patch_file_replaces() {
+    let cache = cache();
+    for (written, from_file) in [
+        ("function-diffs", "upstream-proc-mem-open"),
+        ("function-diff", "upstream-dm-stripe"),
+        ("inline-diff", "upstream-zram-mark-idle"),
+    ] {
+        let replaced = |name: &str| {
+            let (code, stdout, stderr) =
+                common::kgpc_in(&case(name), &cache, "", &["review", "fix.kgp"]);
+            assert_eq!(code, 0, "{name}: {stderr}");
+            review_section(
+                &stdout,
+                "## Replaced functions",
+                "## The fix, on the target's source",
+            )
+        };
+        let expected = replaced(from_file);
+        assert!(
+            expected.contains("| vmlinux |")
+                || expected.contains("| dm_mod |")
+                || expected.contains("| zram |"),
+            "{expected}"
+        );
+        assert_eq!(replaced(written), expected, "{written} against {from_file}");
+    }
+    // The review says where the diff was written.
+    let (_, stdout, _) =
+        common::kgpc_in(&case("function-diffs"), &cache, "", &["review", "fix.kgp"]);
+    assert!(
+        stdout.contains("The diff written in `fix.kgp` applied to the source of"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_fix_written_in_the_spec_is_proven_in_the_kernel() {
+    proven(&["function-diff", "function-diffs", "inline-diff"]);
+}

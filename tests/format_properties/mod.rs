@@ -183,8 +183,13 @@ fn meaning(ast: &Ast) -> Vec<String> {
             }
         }
     };
+    let diff = |out: &mut Vec<String>, d: &DiffText| match d {
+        DiffText::File(x) => s(out, x),
+        DiffText::Inline(b) => out.push(format!("text {:?}", b.text)),
+    };
     for item in &ast.items {
         match item {
+            Item::Fix(f) => diff(&mut out, &f.diff),
             Item::Patch(p) => {
                 for e in &p.entries {
                     match e {
@@ -212,6 +217,7 @@ fn meaning(ast: &Ast) -> Vec<String> {
                             match &r.body {
                                 Body::Inline(x) => c(&mut out, x),
                                 Body::File(x) => s(&mut out, x),
+                                Body::Fix(x) => diff(&mut out, x),
                             }
                         }
                         ObjectEntry::Callback(cb) => c(&mut out, &cb.body),

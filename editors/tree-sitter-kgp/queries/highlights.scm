@@ -43,6 +43,7 @@
 
 ; Literals.
 (string) @string
+(text_block) @string
 (header) @string
 (std_path) @string
 (number) @number

@@ -4,3 +4,7 @@
 ((c_block) @injection.content
   (#set! injection.language "c")
   (#set! injection.include-children))
+
+; A diff written in the spec (`fix """ ... """`) is a unified diff.
+((text_block) @injection.content
+  (#set! injection.language "diff"))

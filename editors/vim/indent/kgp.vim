@@ -29,7 +29,14 @@ set cpo&vim
 " of the spec or of C.
 function! s:InLiteral() abort
   let name = synIDattr(synID(line('.'), col('.'), 0), 'name')
-  return name =~? 'string\|character\|comment\|escape\|special'
+  return name =~? 'string\|character\|comment\|escape\|special\|textblock\|diff'
+endfunction
+
+" True when line lnum starts inside a text block, or closes one.
+function! s:InTextBlock(lnum) abort
+  let col = max([1, indent(a:lnum) + 1])
+  return synIDattr(synID(a:lnum, col, 0), 'name') =~# '^kgp\%(TextBlock\|Diff\)'
+        \ || synIDattr(synID(a:lnum, 1, 0), 'name') ==# 'kgpTextBlock'
 endfunction
 
 " The line on which the statement holding line lnum's column 1 starts: if that position is
@@ -54,6 +61,11 @@ let s:closed = '[;{}]\s*\%(/\*.*\*/\s*\|//.*\)\=$'
 function! GetKgpIndent(lnum) abort
   let save_cursor = getcurpos()
   try
+    " A line of a text block (""" ... """) is text, whose indentation is part of it:
+    " it stays as it is, and so does the line that closes the block.
+    if s:InTextBlock(a:lnum)
+      return indent(a:lnum)
+    endif
     " The middle or end of a /* comment: under the comment's first *.
     let first = indent(a:lnum) + 1
     if getline(a:lnum) =~# '^\s*\*' && synIDattr(synID(a:lnum, first, 0), 'name') =~? 'comment'

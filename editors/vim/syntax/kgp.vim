@@ -39,8 +39,13 @@ syntax keyword kgpItem       shadow template state nextgroup=kgpTypeName skipwhi
 syntax keyword kgpItem       target api test
 syntax keyword kgpItem       data nextgroup=kgpCBlock skipwhite skipnl
 syntax keyword kgpInclude    import
-" fix "FILE.patch": the upstream fix, a unified diff next to the spec.
+" fix "FILE.patch": the upstream fix, a unified diff next to the spec; or fix """ ... """,
+" the diff written in the spec as a text block (defined after kgpString, so it wins at """).
 syntax keyword kgpInclude    fix
+syntax region  kgpTextBlock  start=+"""+ end=+"""+ contains=kgpDiffAdded,kgpDiffRemoved,kgpDiffRange
+syntax match   kgpDiffAdded   "^\s*+.*$" contained
+syntax match   kgpDiffRemoved "^\s*-.*$" contained
+syntax match   kgpDiffRange   "^\s*@@.*$" contained
 syntax keyword kgpInclude    include nextgroup=kgpHeader skipwhite
 syntax match   kgpName       "\a[[:alnum:]_-]*" contained
 syntax match   kgpTypeName   "\h\w*" contained
@@ -61,8 +66,8 @@ syntax keyword kgpClause     in sympos body allow_inlined for like since
 syntax keyword kgpEntry      load patch_first fixed always dmesg refused
 syntax match   kgpClause     "\<\%(contains\|loaded\|unloaded\)\>"
 
-" replace PROTOTYPE [in "FILE"] [sympos N] ({ C } | body "FILE")
-syntax region  kgpReplaceHead matchgroup=kgpEntry start="\<replace\>" end="\ze{" end="\ze\<body\>"
+" replace PROTOTYPE [in "FILE"] [sympos N] ({ C } | body "FILE" | fix DIFF)
+syntax region  kgpReplaceHead matchgroup=kgpEntry start="\<replace\>" end="\ze{" end="\ze\<body\>" end="\ze\<fix\>"
       \ contains=@kgpC,kgpClause,kgpString,kgpNumber,kgpComment nextgroup=kgpCBlock
 " extern DECLARATION [sympos N];
 syntax region  kgpExtern     matchgroup=kgpEntry start="\<extern\>" matchgroup=NONE end=";"
@@ -78,6 +83,10 @@ syntax region  kgpCNested    matchgroup=kgpCNestedBrace start="{" end="}" contai
 " ---------------------------------------------------------------- links
 hi def link kgpComment     Comment
 hi def link kgpString      String
+hi def link kgpTextBlock   String
+hi def link kgpDiffAdded   Identifier
+hi def link kgpDiffRemoved Special
+hi def link kgpDiffRange   Statement
 hi def link kgpEscape      SpecialChar
 hi def link kgpBadEscape   Error
 hi def link kgpNumber      Number

@@ -74,6 +74,13 @@ let s:syntax_checks = [
       \ ['^include', '<linux', 'kgpHeader', 'Constant'],
       \ ['^fix', 'fix', 'kgpInclude', 'PreProc'],
       \ ['^fix', '"0001', 'kgpString', 'Constant'],
+      \ ['^fix """', '"""', 'kgpTextBlock', 'Constant'],
+      \ ['^@@ -7', '# not', 'kgpDiffRange', 'Statement'],
+      \ ['seq_putc', '-', 'kgpDiffRemoved', 'Special'],
+      \ ['seq_puts', '+', 'kgpDiffAdded', 'Identifier'],
+      \ ['stripe_io_hints', 'in "drivers', 'kgpClause', 'Statement'],
+      \ ['stripe_io_hints', 'fix', 'kgpInclude', 'PreProc'],
+      \ ['x = 2', '+', 'kgpDiffAdded', 'Identifier'],
       \ ['^state', 'fix_state', 'kgpTypeName', 'Type'],
       \ ['^data', 'data', 'kgpItem', 'Statement'],
       \ ['^data', '{', 'kgpCBrace', 'Special'],
@@ -162,10 +169,16 @@ try
   endif
 
   " Indentation: with every line's indentation removed, = on the whole sample gives the
-  " sample back.
+  " sample back. The lines of a text block keep theirs, which is part of the text, and =
+  " must leave it so.
   let s:checks += 1
   let expected = getline(1, '$')
-  silent %substitute/^\s\+//e
+  for lnum in range(1, line('$'))
+    let col = max([1, indent(lnum) + 1])
+    if synIDattr(synID(lnum, col, 0), 'name') !~# '^kgp\%(TextBlock\|Diff\)'
+      call setline(lnum, substitute(getline(lnum), '^\s\+', '', ''))
+    endif
+  endfor
   normal! gg=G
   let got = getline(1, '$')
   for i in range(len(expected))

@@ -15,7 +15,7 @@ const problem = (what) => problems.push(what);
 const readJson = (file) => JSON.parse(fs.readFileSync(path.join(root, file), 'utf8'));
 
 // Grammars that the kgp grammar may include from outside: C, for the C blocks.
-const EXTERNAL_SCOPES = new Set(['source.c']);
+const EXTERNAL_SCOPES = new Set(['source.c', 'source.diff']);
 
 async function main() {
   const wasm = fs.readFileSync(require.resolve('vscode-oniguruma/release/onig.wasm'));

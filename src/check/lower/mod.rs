@@ -210,7 +210,7 @@ impl Lowerer<'_> {
     fn inputs(&self, loaded: &Loaded, fix: Option<&UpstreamFix>) -> Vec<InputFile> {
         let trees = loaded.trees.iter().map(|t| t.file);
         trees
-            .chain(fix.map(|f| f.file))
+            .chain(fix.iter().flat_map(|f| f.patch_files.iter().copied()))
             .chain(self.bodies_read.iter().copied())
             .map(|id| InputFile {
                 name: self.sources.name(id).to_string(),

@@ -108,6 +108,11 @@ impl Lowerer<'_> {
             return;
         }
         defined.funcs.insert(key, old.span);
+        // A function's fix is part of the spec's upstream fix, which says
+        // what the patch module replaces once it is applied.
+        if matches!(r.body, Body::Fix(_)) {
+            return;
+        }
         let shared = defined
             .replaced
             .get(old.text.as_str())
@@ -224,6 +229,7 @@ impl Lowerer<'_> {
         let body = match &r.body {
             Body::Inline(code) => self.fragment(code),
             Body::File(path) => self.body_file(path)?,
+            Body::Fix(_) => return None,
         };
         let origin = match prototype {
             Some(p) => self.fragment_at(p.span, &prototype_text(p)),

@@ -115,6 +115,9 @@ impl Builder {
                 Rule::in_file => in_file = Some(self.first_string(part)?),
                 Rule::sympos => sympos = Some(self.first_number(part)?),
                 Rule::body_file => body = Some(Body::File(self.first_string(part)?)),
+                Rule::function_fix => {
+                    body = Some(Body::Fix(self.diff_text(children(part).next()?)?))
+                }
                 Rule::allow_inlined => allow_inlined.extend(children(part).map(|p| self.string(p))),
                 _ => body = Some(Body::Inline(self.c_block(part)?)),
             }

@@ -24,8 +24,8 @@ impl Builder {
                 Item::Include(Include { span, header })
             }
             Rule::fix_item => {
-                let path = self.string(children(pair).next()?);
-                Item::Fix(Fix { span, path })
+                let diff = self.diff_text(children(pair).next()?)?;
+                Item::Fix(Fix { span, diff })
             }
             Rule::object_block => Item::Object(self.object(pair)?),
             Rule::shadow_block => Item::Shadow(self.shadow(pair)?),

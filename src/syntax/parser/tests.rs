@@ -58,7 +58,7 @@ fn item_head(item: &Item) -> String {
             ImportPath::Relative(s) => format!("import file {}", string(s)),
         },
         Item::Include(i) => format!("include {}", word(&i.header)),
-        Item::Fix(f) => format!("fix {}", string(&f.path)),
+        Item::Fix(f) => format!("fix {}", diff(&f.diff)),
         Item::Object(o) => format!("object {}", word(&o.name)),
         Item::Shadow(s) => {
             let like = s
@@ -132,6 +132,7 @@ fn object_entry(entry: &ObjectEntry) -> String {
             match &r.body {
                 Body::Inline(c) => format!("{line} {}", code(c)),
                 Body::File(s) => format!("{line} body {}", string(s)),
+                Body::Fix(d) => format!("{line} fix {}", diff(d)),
             }
         }
         ObjectEntry::Callback(c) => format!("{} {}", c.kind.keyword(), code(&c.body)),
@@ -191,6 +192,19 @@ fn test_entry(entry: &TestEntry) -> String {
         }
         TestEntry::Refused(s) => format!("refused {}", string(s)),
         TestEntry::Bad(b) => bad(b),
+    }
+}
+
+fn diff(d: &DiffText) -> String {
+    match d {
+        DiffText::File(s) => string(s),
+        DiffText::Inline(b) => format!(
+            "text {:?} from {} indent {} @{}",
+            b.text,
+            b.first_line,
+            b.indent,
+            range(b.span)
+        ),
     }
 }
 
@@ -303,6 +317,37 @@ fn a_fix_names_its_patch_file() {
         "fix \"0001-fix.patch\"\n",
         expect![[r#"
             fix "0001-fix.patch"@4..20 @0..20
+        "#]],
+    );
+}
+
+#[test]
+fn a_text_block_loses_the_indentation_of_its_closing_quotes() {
+    check(
+        "fix \"\"\"\n--- a/f.c\n+++ b/f.c\n\"\"\"\nobject vmlinux {\n    replace f in \"f.c\" fix \"\"\"\n    @@ -1 +1 @@\n\n    -\tg();\n     \n    \"\"\"\n}\n",
+        expect![[r#"
+            fix text "--- a/f.c\n+++ b/f.c\n" from 8 indent 0 @4..31 @0..31
+            object vmlinux@39..46 @32..123
+              replace f@61..62 in "f.c"@66..71 fix text "@@ -1 +1 @@\n\n-\tg();\n \n" from 80 indent 4 @76..121
+        "#]],
+    );
+}
+
+#[test]
+fn a_text_block_laid_out_wrongly_is_reported_where_it_goes_wrong() {
+    check(
+        "fix \"\"\" x\n  @@ -1 +1 @@\n -a\n  \"\"\"\n",
+        expect![[r#"
+            fix text "@@ -1 +1 @@\n-a\n" from 10 indent 2 @4..33 @0..33
+            error KGP0132 @7..9: text follows the opening `"""` on its line
+            error KGP0132 @24..27: this line is indented less than the closing `"""`
+        "#]],
+    );
+    check(
+        "fix \"\"\"\n@@ -1 +1 @@\n-a \"\"\"\n",
+        expect![[r#"
+            fix text "@@ -1 +1 @@\n" from 8 indent 0 @4..26 @0..26
+            error KGP0132 @20..23: text precedes the closing `"""` on its line
         "#]],
     );
 }

@@ -71,6 +71,84 @@ impl Builder {
         Some(Number { value, span })
     }
 
+    /// A diff's path, or the diff itself as a text block.
+    pub(super) fn diff_text(&mut self, pair: Pair<'_, Rule>) -> Option<DiffText> {
+        Some(match pair.as_rule() {
+            Rule::text_block => DiffText::Inline(self.text_block(pair)?),
+            _ => DiffText::File(self.string(pair)),
+        })
+    }
+
+    /// A text block with the closing `"""`'s indentation taken off each line.
+    /// Its layout is checked here: nothing may follow the opening `"""` on
+    /// its line, nothing may precede the closing one on its line but
+    /// indentation, and every line that is not blank starts with that
+    /// indentation. A block that breaks a rule is reported (KGP0132) and
+    /// read as well as it can be, so that parsing goes on.
+    pub(super) fn text_block(&mut self, pair: Pair<'_, Rule>) -> Option<TextBlock> {
+        let span = self.span(&pair);
+        let inner = pair.into_inner().next()?;
+        let start = self.span(&inner).start;
+        let raw = inner.as_str();
+        let (opening, body) = raw.split_once('\n').unwrap_or((raw, ""));
+        if !opening.trim().is_empty() {
+            let at = Span::new(self.file, start, start + opening.len());
+            self.bad_text_block(
+                at,
+                "text follows the opening `\"\"\"` on its line",
+                "start the text on the line after `\"\"\"`",
+            );
+        }
+        let first_line = start + opening.len() + usize::from(raw.len() > opening.len());
+        let (lines, closing) = body.rsplit_once('\n').unwrap_or(("", body));
+        let indent_len = closing.len() - closing.trim_start_matches([' ', '\t']).len();
+        if indent_len < closing.len() {
+            let at = Span::new(self.file, span.end - 3 - closing.len(), span.end - 3);
+            self.bad_text_block(
+                at,
+                "text precedes the closing `\"\"\"` on its line",
+                "put the closing `\"\"\"` on a line of its own",
+            );
+        }
+        let indent = &closing[..indent_len];
+        let mut text = String::with_capacity(lines.len() + 1);
+        let mut offset = first_line;
+        if body.contains('\n') {
+            for line in lines.split('\n') {
+                let line_text = line.strip_suffix('\r').unwrap_or(line);
+                match line_text.strip_prefix(indent) {
+                    Some(rest) => text.push_str(rest),
+                    None if line_text.trim().is_empty() => {}
+                    None => {
+                        let at = Span::new(self.file, offset, offset + line_text.len());
+                        self.bad_text_block(
+                            at,
+                            "this line is indented less than the closing `\"\"\"`",
+                            "indent every line of the block at least as deep as the closing `\"\"\"`, which sets the indentation taken off",
+                        );
+                        text.push_str(line_text.trim_start_matches([' ', '\t']));
+                    }
+                }
+                text.push('\n');
+                offset += line.len() + 1;
+            }
+        }
+        Some(TextBlock {
+            span,
+            text,
+            first_line,
+            indent: indent_len,
+        })
+    }
+
+    fn bad_text_block(&mut self, at: Span, message: &str, help: &str) {
+        self.diagnostics.push(
+            Diagnostic::error(Code::BadTextBlock, message.to_string())
+                .at(at, "here")
+                .with_help(help.to_string()),
+        );
+    }
+
     /// Resolves the escapes of a string literal.
     pub(super) fn string(&mut self, pair: Pair<'_, Rule>) -> Str {
         let span = self.span(&pair);
