@@ -24,11 +24,13 @@ pub struct Patch<'a> {
 }
 
 /// The guest's plan and files: the test's modules, the patches first, the
-/// patch, and the test block's entries.
+/// patch, and the test block's entries. `patch_needs` names the modules the
+/// patch cannot be loaded without, which are loaded first in any case.
 pub fn guest(
     plan: &TestPlan,
     machine: &MachineOptions,
     modules: TestModules,
+    patch_needs: &[String],
     firsts: &[BuiltFirst],
     patch: &Patch,
 ) -> Guest {
@@ -45,7 +47,10 @@ pub fn guest(
     let patch_file = file_name(patch.module);
     files.push((patch_file.clone(), patch.module.to_path_buf()));
     let (modules_first, modules_after) = if machine.modules_after_patch {
-        (Vec::new(), modules.modules)
+        modules
+            .modules
+            .into_iter()
+            .partition(|m| patch_needs.contains(&m.kernel_name))
     } else {
         (modules.modules, Vec::new())
     };

@@ -115,7 +115,7 @@ fn run(
     // export against their Module.symvers. Without a build tree, building the patch
     // reports it.
     let kdir = find_kdir(release, options.kdir).ok();
-    let modules = modules::prepare(plan, work, kdir.as_deref(), &kernel)?;
+    let mut modules = modules::prepare(plan, work, kdir.as_deref(), &kernel)?;
     let modules_time = started.elapsed();
     let build_options = BuildOptions {
         output: Some(work.join("patch")),
@@ -135,11 +135,20 @@ fn run(
             extra_symbols: &modules.symvers,
         },
     )?;
+    let patch_needs =
+        modules::add_patch_dependencies(&built.module, &mut modules, &kernel, model.target.span)?;
     let patch_module = guest::Patch {
         model,
         module: &built.module,
     };
-    let guest = guest::guest(plan, &options.machine, modules, &firsts, &patch_module);
+    let guest = guest::guest(
+        plan,
+        &options.machine,
+        modules,
+        &patch_needs,
+        &firsts,
+        &patch_module,
+    );
     let prerequisites = modules_time + (started.elapsed() - patch_built);
     let vm_start = Instant::now();
     let booted = guest::boot(&options.machine, &guest, work, &kernel).map_err(ProveError::Vm)?;

@@ -6,6 +6,7 @@ use super::ProveError;
 use crate::build::build_module;
 use crate::check::model::{TestLoad, TestPlan};
 use crate::fetch::KernelPaths;
+use crate::kernel::module_name::kernel_module_name;
 use crate::vm::{self, GuestModule};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -46,6 +47,59 @@ pub fn prepare(
         prepared.symvers.extend(symvers);
     }
     Ok(prepared)
+}
+
+/// The modules the built patch needs loaded before it: those its `.modinfo`
+/// `depends` names (the modules whose exports its code calls), with their own
+/// dependencies, by kernel name. One among the test's own modules stays where
+/// the test loads it; the others are found in the target kernel's module tree
+/// and appended to `modules`, after the test's, so that what they need of the
+/// test's modules is loaded before them.
+pub fn add_patch_dependencies(
+    patch: &Path,
+    modules: &mut TestModules,
+    kernel: &KernelPaths,
+    span: crate::source::Span,
+) -> Result<Vec<String>, ProveError> {
+    let depends = vm::modules::modinfo(patch)
+        .map_err(|e| ProveError::TestLoad {
+            message: format!("cannot read the built patch's .modinfo: {e}"),
+            help: "rebuild the patch; the module kgpc built is not readable",
+            span,
+        })?
+        .remove("depends")
+        .unwrap_or_default();
+    let mut needed = Vec::new();
+    for name in depends.split(',').filter(|n| !n.is_empty()) {
+        let name = kernel_module_name(name);
+        let in_test = modules.modules.iter().any(|m| m.kernel_name == name);
+        let paths = match vm::modules::with_dependencies(&kernel.modules(), &name) {
+            Ok(paths) => paths,
+            // A module the test built from its source is not in the kernel's tree.
+            Err(_) if in_test => Vec::new(),
+            Err(e) => {
+                return Err(ProveError::TestLoad {
+                    message: format!("the patch needs module `{name}`, which cannot be loaded: {e}"),
+                    help: "load the module the patch's code calls into with `load \"NAME\"` in the test block",
+                    span,
+                })
+            }
+        };
+        for path in paths {
+            let kernel_name = vm::modules::kernel_name(&path);
+            if !modules.modules.iter().any(|m| m.kernel_name == kernel_name) {
+                let file = format!("d{}-{}", modules.modules.len(), file_name(&path));
+                modules.modules.push(GuestModule {
+                    file: file.clone(),
+                    kernel_name: kernel_name.clone(),
+                });
+                modules.files.push((file, path));
+            }
+            needed.push(kernel_name);
+        }
+        needed.push(name);
+    }
+    Ok(needed)
 }
 
 /// A module file's name, as it is copied into the guest.
