@@ -40,7 +40,7 @@ seconds() {
 echo "target: $release, $(nproc) cores"
 printf '%-28s %12s %14s\n' "fix" ".patch→.ko" ".patch→proven"
 worst_build=0 worst_test=0
-for case in cmdline upstream-dm-stripe upstream-nbd-signals inlined syscall upstream-virtio-net-hdr; do
+for case in cmdline upstream-dm-stripe upstream-nbd-signals inlined syscall upstream-vmsplice-fsnotify function-diffs upstream-virtio-net-hdr; do
   dir=tests/fix/$case
   rm -rf "$views"
   build=$(cd "$dir" && seconds "$kgpc" build fix.kgp -o "$work/$case")

@@ -25,37 +25,8 @@ impl Lowerer<'_> {
     /// The spec's fix, if it has one. A second `fix` item is an error: one
     /// spec ships one fix, so a series is squashed into one patch first.
     pub(super) fn upstream_fix(&mut self, root: &Ast) -> Option<UpstreamFix> {
-        let fixes: Vec<&Fix> = root
-            .items
-            .iter()
-            .filter_map(|item| match item {
-                Item::Fix(fix) => Some(fix),
-                _ => None,
-            })
-            .collect();
-        let functions: Vec<(&str, &Replacement, &DiffText)> = root
-            .items
-            .iter()
-            .filter_map(|item| match item {
-                Item::Object(object) => Some(object),
-                _ => None,
-            })
-            .flat_map(|object| {
-                object
-                    .entries
-                    .iter()
-                    .map(move |e| (object.name.text.as_str(), e))
-            })
-            .filter_map(|(object, entry)| match entry {
-                ObjectEntry::Replace(
-                    r @ Replacement {
-                        body: Body::Fix(diff),
-                        ..
-                    },
-                ) => Some((object, r, diff)),
-                _ => None,
-            })
-            .collect();
+        let fixes = fix_items(root);
+        let functions = function_diffs(root);
         for extra in fixes.iter().skip(1) {
             self.error(
                 Diagnostic::error(Code::DuplicateDefinition, "the spec has a second `fix`")
@@ -184,6 +155,42 @@ impl Lowerer<'_> {
             },
         }
     }
+}
+
+/// The spec's `fix` items.
+fn fix_items(root: &Ast) -> Vec<&Fix> {
+    root.items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Fix(fix) => Some(fix),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Each `replace ... fix` of the spec's objects, with its object's name.
+fn function_diffs(root: &Ast) -> Vec<(&str, &Replacement, &DiffText)> {
+    let objects = root.items.iter().filter_map(|item| match item {
+        Item::Object(object) => Some(object),
+        _ => None,
+    });
+    objects
+        .flat_map(|object| {
+            object
+                .entries
+                .iter()
+                .map(move |e| (object.name.text.as_str(), e))
+        })
+        .filter_map(|(object, entry)| match entry {
+            ObjectEntry::Replace(
+                r @ Replacement {
+                    body: Body::Fix(diff),
+                    ..
+                },
+            ) => Some((object, r, diff)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Whether a diff has a `--- ` line before its first hunk.
