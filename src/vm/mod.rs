@@ -54,6 +54,9 @@ pub struct Plan {
     pub transition_timeout_secs: u64,
 }
 
+/// The memory of a test's guest, in MiB.
+pub const GUEST_MEMORY_MB: u32 = 512;
+
 /// Where the VM's pieces come from.
 #[derive(Debug, Clone)]
 pub struct Machine {

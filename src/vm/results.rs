@@ -20,6 +20,8 @@ pub enum Failure {
     Transition(String),
     /// The kernel logged a problem.
     Kernel(String),
+    /// The guest ran out of memory: the OOM killer's verdicts.
+    OutOfMemory(String),
     /// The VM did not run to its end.
     Vm(String),
 }
@@ -349,12 +351,47 @@ fn dmesg_expectation(
 }
 
 /// Warnings, BUGs, Oopses, call traces anywhere in the kernel log, else on the console.
-fn kernel_log_problems(report: &Report, console: &str) -> Option<Failure> {
-    let mut problems = kernel_problems(report.kmsg.iter().map(|(_, l)| l.as_str()));
-    if problems.is_empty() {
+fn kernel_log_problems(report: &Report, console: &str) -> Vec<Failure> {
+    let kmsg: Vec<&str> = report.kmsg.iter().map(|(_, l)| l.as_str()).collect();
+    let lines = if kmsg.is_empty() {
+        console.lines().collect()
+    } else {
+        kmsg
+    };
+    let (outside, killed) = split_out_of_memory(&lines);
+    let mut failures = Vec::new();
+    if !killed.is_empty() {
+        failures.push(Failure::OutOfMemory(killed.join("\n")));
+    }
+    let mut problems = kernel_problems(outside.iter().copied());
+    if problems.is_empty() && report.kmsg.is_empty() {
         problems = kernel_problems(console.lines());
     }
-    (!problems.is_empty()).then(|| Failure::Kernel(problems.join("\n")))
+    if !problems.is_empty() {
+        failures.push(Failure::Kernel(problems.join("\n")));
+    }
+    failures
+}
+
+/// The kernel log without the OOM killer's reports (from `invoked
+/// oom-killer` to its `Out of memory: Killed process` line, a dump with a
+/// call trace that is not a bug of its own), and those verdict lines.
+fn split_out_of_memory<'a>(lines: &[&'a str]) -> (Vec<&'a str>, Vec<String>) {
+    let mut outside = Vec::new();
+    let mut killed = Vec::new();
+    let mut in_report = false;
+    for line in lines {
+        if line.contains("invoked oom-killer") {
+            in_report = true;
+        }
+        if line.contains("Out of memory:") {
+            killed.push(line.trim().to_string());
+            in_report = false;
+        } else if !in_report {
+            outside.push(*line);
+        }
+    }
+    (outside, killed)
 }
 
 fn indent(text: &str) -> String {
@@ -524,5 +561,25 @@ KGPC END
         .unwrap()
         .contains("extern"));
         assert!(refusal_reason("nothing").is_none());
+    }
+
+    #[test]
+    fn an_out_of_memory_kill_is_its_own_failure_and_its_dump_no_kernel_bug() {
+        let lines = [
+            "[ 13.27] tail invoked oom-killer: gfp_mask=0x140dca, order=0",
+            "[ 13.27] Call Trace:",
+            "[ 13.27]  oom_kill_process.cold+0xb/0x10",
+            "[ 13.30] Out of memory: Killed process 97 (tail) total-vm:449920kB",
+            "[ 14.00] WARNING: CPU: 0 PID: 1 at x",
+        ];
+        let (outside, killed) = split_out_of_memory(&lines);
+        assert_eq!(
+            killed,
+            ["[ 13.30] Out of memory: Killed process 97 (tail) total-vm:449920kB"]
+        );
+        assert_eq!(
+            kernel_problems(outside),
+            ["[ 14.00] WARNING: CPU: 0 PID: 1 at x"]
+        );
     }
 }

@@ -91,6 +91,16 @@ fn examples_pass_and_failures_are_caught_in_the_vm() {
         ],
         &[],
     ));
+    cases.push(vm(
+        "runs-out-of-memory",
+        5,
+        &[
+            "error[KGP0220]",
+            "the guest ran out of memory",
+            "Out of memory: Killed process",
+        ],
+        &[],
+    ));
     cases.push(case(
         "a VM that runs out of time",
         &[

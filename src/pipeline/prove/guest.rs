@@ -83,7 +83,7 @@ pub fn boot(
         kernel: kernel.vmlinuz(),
         busybox: machine.busybox.clone(),
         timeout: Duration::from_secs(machine.timeout_secs.max(1)),
-        memory_mb: 512,
+        memory_mb: vm::GUEST_MEMORY_MB,
         work: work.to_path_buf(),
     };
     let init = vm::script::init_script(&guest.plan);

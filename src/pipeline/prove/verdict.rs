@@ -77,7 +77,7 @@ fn console_explains(failures: &[Failure]) -> bool {
     failures.iter().any(|f| {
         matches!(
             f,
-            Failure::Vm(_) | Failure::Transition(_) | Failure::Kernel(_)
+            Failure::Vm(_) | Failure::Transition(_) | Failure::Kernel(_) | Failure::OutOfMemory(_)
         )
     })
 }
@@ -128,6 +128,14 @@ fn diagnostic(failure: &Failure, plan: &TestPlan, kept: bool, console: &Path) ->
             format!("the kernel logged a problem:\n{lines}"),
         )
         .at(plan.span, "in this test")
+        .with_note(console_note),
+        Failure::OutOfMemory(lines) => Diagnostic::error(
+            Code::GuestOutOfMemory,
+            format!("the guest ran out of memory, and the kernel killed a process:\n{lines}"),
+        )
+        .at(plan.span, "in this test")
+        .with_note(format!("the guest has {} MiB of memory", crate::vm::GUEST_MEMORY_MB))
+        .with_help("make the test's commands use less memory (a workload or program that allocates in a loop, a file written to the initramfs, which is memory)")
         .with_note(console_note),
         Failure::Vm(message) => Diagnostic::error(Code::VmFailed, message.clone())
             .at(plan.span, "in this test")
