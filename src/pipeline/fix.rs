@@ -187,7 +187,7 @@ pub(super) struct Trees {
     /// The release's build tree, if the kgpc cache has it.
     pub build: Option<PathBuf>,
     /// Where the compiler's views of fixes are kept.
-    views: PathBuf,
+    pub views: PathBuf,
     /// The headers the fix changes, which every file is compiled with.
     pub headers: Vec<ChangedHeader>,
     /// Their changed `static inline` functions.

@@ -110,6 +110,7 @@ pub fn add_users(
         kernel.as_ref(),
         order.as_deref(),
         &trees.source,
+        Some(&trees.views),
     );
     let users: Vec<String> = search
         .files

@@ -34,19 +34,76 @@ pub struct UserSearch {
 /// The source files of the target that use one of `names`: from the
 /// debug vmlinux `kernel`, and from the `.c` files of the directories of the
 /// modules `modules_order` (the build's `modules.order`) lists, in the
-/// source `tree`.
+/// source `tree`. The modules' part reads some 5000 files, so what it found
+/// is kept in `cache` (the release's `fix-views`), by the SHA-256 of the
+/// names, the tree and `modules.order`, and read from there next time.
 pub fn header_users(
     names: &[String],
     kernel: Option<&Kernel>,
     modules_order: Option<&Path>,
     tree: &Path,
+    cache: Option<&Path>,
 ) -> UserSearch {
     let mut files: BTreeSet<String> = BTreeSet::new();
     if let Some(kernel) = kernel {
         files.extend(vmlinux_users(kernel, names));
     }
+    let (module_files, read) = match modules_order {
+        Some(order) => cached_module_users(names, order, tree, cache),
+        None => (Vec::new(), 0),
+    };
+    files.extend(module_files);
+    UserSearch {
+        files: files.into_iter().collect(),
+        module_files_read: read,
+        vmlinux_read: kernel.is_some(),
+    }
+}
+
+/// [`module_users`], from `cache` when it holds the answer, else found and
+/// kept there (a cache that cannot be written is only slower).
+fn cached_module_users(
+    names: &[String],
+    modules_order: &Path,
+    tree: &Path,
+    cache: Option<&Path>,
+) -> (Vec<String>, usize) {
+    let order = crate::read::read_regular(modules_order, ORDER_LIMIT).unwrap_or_default();
+    let key = format!("{}\0{}\0", names.join("\n"), tree.display());
+    let key = crate::digest::sha256_hex(&[key.as_bytes(), &order].concat());
+    let kept = cache.map(|dir| dir.join(format!("header-users-{key}.txt")));
+    if let Some(text) = kept
+        .as_deref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+    {
+        let mut lines = text.lines();
+        if let Some(read) = lines
+            .next()
+            .and_then(|l| l.strip_prefix("read ")?.parse().ok())
+        {
+            return (lines.map(str::to_string).collect(), read);
+        }
+    }
+    let (files, read) = module_users(names, modules_order, tree);
+    if let Some(path) = &kept {
+        let text: String = std::iter::once(format!("read {read}"))
+            .chain(files.iter().cloned())
+            .map(|line| line + "\n")
+            .collect();
+        let _ = path
+            .parent()
+            .map(std::fs::create_dir_all)
+            .map(|_| crate::atomic_write::write_atomically(path, text.as_bytes()));
+    }
+    (files, read)
+}
+
+/// The `.c` files of the modules' directories that name one of `names`,
+/// and how many files were read.
+fn module_users(names: &[String], modules_order: &Path, tree: &Path) -> (Vec<String>, usize) {
+    let mut files = Vec::new();
     let mut read = 0;
-    for dir in modules_order.map(module_dirs).unwrap_or_default() {
+    for dir in module_dirs(modules_order) {
         let Ok(entries) = std::fs::read_dir(tree.join(&dir)) else {
             continue;
         };
@@ -65,15 +122,11 @@ pub fn header_users(
             };
             let text = String::from_utf8_lossy(&bytes);
             if names.iter().any(|name| names_identifier(&text, name)) {
-                files.insert(path);
+                files.push(path);
             }
         }
     }
-    UserSearch {
-        files: files.into_iter().collect(),
-        module_files_read: read,
-        vmlinux_read: kernel.is_some(),
-    }
+    (files, read)
 }
 
 /// The files of vmlinux that hold a copy of one of `names`.
@@ -156,9 +209,21 @@ mod tests {
         std::fs::write(tree.join("drivers/net/veth.c"), "r = hdr_to_skb_x(skb);\n").unwrap();
         let order = dir.path().join("modules.order");
         std::fs::write(&order, "kernel/drivers/net/tun.ko\n").unwrap();
-        let found = header_users(&["hdr_to_skb".to_string()], None, Some(&order), &tree);
+        let names = ["hdr_to_skb".to_string()];
+        let found = header_users(&names, None, Some(&order), &tree, None);
         assert_eq!(found.files, ["drivers/net/tun.c"]);
         assert_eq!(found.module_files_read, 2);
         assert!(!found.vmlinux_read);
+        // Kept in the cache, the answer is read from there: the sources are
+        // not read again.
+        let cache = dir.path().join("views");
+        let first = header_users(&names, None, Some(&order), &tree, Some(&cache));
+        assert_eq!(first, found);
+        std::fs::remove_dir_all(tree.join("drivers")).unwrap();
+        let again = header_users(&names, None, Some(&order), &tree, Some(&cache));
+        assert_eq!(again, found);
+        // Other names are another search.
+        let other = header_users(&["x".to_string()], None, Some(&order), &tree, Some(&cache));
+        assert!(other.files.is_empty());
     }
 }
