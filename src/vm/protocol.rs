@@ -17,6 +17,10 @@ pub mod words {
     pub const PHASE: &str = "PHASE";
     pub const OUT: &str = "OUT";
     pub const CHECK: &str = "CHECK";
+    /// A line the setup script printed.
+    pub const SETUP_OUT: &str = "SOUT";
+    /// The setup script's exit status.
+    pub const SETUP_STATUS: &str = "SETUP";
     pub const ERR: &str = "ERR";
     pub const INSMOD: &str = "INSMOD";
     pub const RMMOD: &str = "RMMOD";
@@ -173,6 +177,10 @@ pub enum GuestReport {
         phase: GuestPhase,
         status: i32,
     },
+    /// One line the setup script printed.
+    SetupOutput { line: String },
+    /// The setup script's exit status, after its output.
+    Setup { status: i32 },
     /// One line `insmod` or `rmmod` printed about a module, before its status.
     Error { module: String, line: String },
     /// `insmod`'s exit status for a module.
@@ -255,6 +263,12 @@ impl GuestReport {
                     status: exit_status(status)?,
                 }
             }
+            SETUP_OUT => GuestReport::SetupOutput {
+                line: fields.to_string(),
+            },
+            SETUP_STATUS => GuestReport::Setup {
+                status: exit_status(fields)?,
+            },
             ERR => GuestReport::Error {
                 module: first.to_string(),
                 line: last.to_string(),
@@ -300,6 +314,8 @@ impl GuestReport {
             GuestReport::Phase(_) => PHASE,
             GuestReport::Output { .. } => OUT,
             GuestReport::Status { .. } => CHECK,
+            GuestReport::SetupOutput { .. } => SETUP_OUT,
+            GuestReport::Setup { .. } => SETUP_STATUS,
             GuestReport::Error { .. } => ERR,
             GuestReport::Insmod { .. } => INSMOD,
             GuestReport::Rmmod { .. } => RMMOD,
@@ -326,6 +342,8 @@ impl fmt::Display for GuestReport {
                 phase,
                 status,
             } => write!(f, " {check} {phase} {status}"),
+            GuestReport::SetupOutput { line } => write!(f, " {line}"),
+            GuestReport::Setup { status } => write!(f, " {status}"),
             GuestReport::Error { module, line } => write!(f, " {module} {line}"),
             GuestReport::Insmod { module, status } | GuestReport::Rmmod { module, status } => {
                 write!(f, " {module} {status}")
@@ -415,6 +433,13 @@ mod tests {
                 module: "livepatch_x".into(),
                 line: String::new(),
             },
+            GuestReport::SetupOutput {
+                line: "mkdir: can't create directory".into(),
+            },
+            GuestReport::SetupOutput {
+                line: String::new(),
+            },
+            GuestReport::Setup { status: 2 },
             GuestReport::Insmod {
                 module: "livepatch_x".into(),
                 status: 1,

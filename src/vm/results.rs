@@ -3,7 +3,7 @@
 use super::protocol::{GuestPhase, Segment};
 use super::report::{Blocker, Report, Waited};
 use super::Plan;
-use crate::check::model::{CheckKind, DmesgExpectation, TestCheck};
+use crate::check::model::{CheckKind, DmesgExpectation, Expect, TestCheck};
 
 /// What went wrong, each with the kind of failure it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +16,8 @@ pub enum Failure {
         message: String,
         reason: Option<String>,
     },
+    /// The setup script exited with a status other than 0.
+    Setup(String),
     /// A transition did not finish in time.
     Transition(String),
     /// The kernel logged a problem.
@@ -77,7 +79,7 @@ pub fn refusal_reason(messages: &str) -> Option<String> {
 }
 
 /// Judges a report against the plan; no failures means the test passed. The
-/// failures come in this order: refused modules, unfinished transitions,
+/// failures come in this order: refused modules, a failed setup, unfinished transitions,
 /// failed removals, the expected refusal, the checks, the kernel messages,
 /// problems in the kernel log, and a run that did not reach its end.
 pub fn judge(plan: &Plan, report: &Report, console: &str) -> Vec<Failure> {
@@ -85,6 +87,7 @@ pub fn judge(plan: &Plan, report: &Report, console: &str) -> Vec<Failure> {
         return vec![not_started(console)];
     }
     let mut failures = refused_modules(plan, report);
+    failures.extend(failed_setup(report));
     failures.extend(unfinished_waits(plan, report));
     failures.extend(failed_removals(report));
     failures.extend(expected_refusal(plan, report));
@@ -155,6 +158,15 @@ fn refused_modules(plan: &Plan, report: &Report) -> Vec<Failure> {
             }
         })
         .collect()
+}
+
+/// The setup script, if it ran and failed, with what it printed.
+fn failed_setup(report: &Report) -> Option<Failure> {
+    let status = report.setup_status.filter(|&s| s != 0)?;
+    Some(Failure::Setup(format!(
+        "the setup script exited with status {status}, so the patch was not loaded; it printed:\n{}",
+        indent(report.setup_output.trim_end())
+    )))
 }
 
 /// Transitions, and disables, that did not finish in time.
@@ -267,8 +279,8 @@ fn check_in_phase(
 ) -> Option<Failure> {
     let Some((rc, output)) = report.checks.get(&(index, phase)) else {
         return Some(Failure::Vm(format!(
-            "check `{}` did not run in phase {phase}",
-            check.command
+            "{} did not run in phase {phase}",
+            shown_command(&check.command)
         )));
     };
     let want = match (check.kind, phase) {
@@ -276,7 +288,8 @@ fn check_in_phase(
         (CheckKind::Fixed, GuestPhase::Loaded) => true,
         (CheckKind::Fixed, _) => false,
     };
-    if output.contains(check.expect.as_str()) == want {
+    let holds = |e: &Expect| e.holds(output, *rc);
+    if check.expects.iter().all(holds) == want {
         return None;
     }
     let when = match phase {
@@ -288,13 +301,55 @@ fn check_in_phase(
     Some(Failure::Check(
         Item::Check(index),
         format!(
-            "`{}` should {} \"{}\" {when}, but printed (exit status {rc}):\n{}",
-            check.command,
-            if want { "print" } else { "not print" },
-            check.expect,
+            "{} should {} {when}, but printed (exit status {rc}):\n{}",
+            capital(&shown_command(&check.command)),
+            expected(&check.expects, want, output, *rc),
             indent(output.trim_end())
         ),
     ))
+}
+
+/// A check's command for a message: quoted when it is one line.
+fn shown_command(command: &str) -> String {
+    match command.trim_end() {
+        one if !one.contains('\n') => format!("`{one}`"),
+        _ => "the check's script".to_string(),
+    }
+}
+
+/// `text` with its first letter in capitals.
+fn capital(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or(String::new(), |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+/// What a check should have done: the expectations it missed when they
+/// must all hold; when they must not, the one turned round, or all of them.
+fn expected(expects: &[Expect], want: bool, output: &str, status: i32) -> String {
+    let said = |e: &Expect| match e {
+        Expect::Contains(text) => format!("print \"{text}\""),
+        Expect::Lacks(text) => format!("not print \"{text}\""),
+        Expect::Exits(n) => format!("exit with status {n}"),
+    };
+    if want {
+        let missed: Vec<String> = expects
+            .iter()
+            .filter(|e| !e.holds(output, status))
+            .map(said)
+            .collect();
+        return missed.join(" and ");
+    }
+    match expects {
+        [Expect::Contains(text)] => format!("not print \"{text}\""),
+        [Expect::Lacks(text)] => format!("print \"{text}\""),
+        [Expect::Exits(n)] => format!("exit with a status other than {n}"),
+        _ => {
+            let all: Vec<String> = expects.iter().map(said).collect();
+            format!("fail at least one of: {}", all.join(", "))
+        }
+    }
 }
 
 /// The spec's `dmesg` expectations, for the phases the guest reached.
@@ -383,10 +438,11 @@ mod tests {
                 file: "livepatch-sample.ko".into(),
                 kernel_name: "livepatch_sample".into(),
             },
+            setup: None,
             checks: vec![TestCheck {
                 kind: CheckKind::Fixed,
                 command: "cat /proc/cmdline".into(),
-                expect: "patched".into(),
+                expects: vec![Expect::Contains("patched".into())],
                 span: Span::new(FileId(0), 0, 0),
             }],
             dmesg: vec![DmesgExpectation {

@@ -119,6 +119,13 @@ fn diagnostic(failure: &Failure, plan: &TestPlan, kept: bool, console: &Path) ->
             }
             diagnostic
         }
+        Failure::Setup(message) => {
+            let diagnostic = Diagnostic::error(Code::TestSetupFailed, message.clone());
+            match &plan.setup {
+                Some(setup) => diagnostic.at(setup.span, "this setup"),
+                None => diagnostic.at(plan.span, "in this test"),
+            }
+        }
         Failure::Transition(message) => Diagnostic::error(Code::TransitionTimeout, message.clone())
             .at(plan.span, "in this test")
             .with_note("a task is sleeping in a function the patch replaces, or never returns to user space")
@@ -147,6 +154,9 @@ mod tests {
             span: Span::new(FileId(0), 3, 9),
             loads: Vec::new(),
             patches_first: Vec::new(),
+            files: Vec::new(),
+            programs: Vec::new(),
+            setup: None,
             checks: Vec::new(),
             dmesg: Vec::new(),
             refused: None,
@@ -159,6 +169,7 @@ mod tests {
                 file: "p.ko".into(),
                 kernel_name: "p".into(),
             },
+            setup: None,
             checks: Vec::new(),
             dmesg: Vec::new(),
             refused: None,
