@@ -444,6 +444,7 @@ fn test_line(entry: &TestEntry) -> (Span, String) {
         TestEntry::PatchFirst(s) => (s.span, format!("patch_first {}", quote(&s.value))),
         TestEntry::File(s) => (s.span, format!("file {}", quote(&s.value))),
         TestEntry::Program(s) => (s.span, format!("program {}", quote(&s.value))),
+        TestEntry::Reload(s) => (s.span, format!("reload {}", quote(&s.value))),
         TestEntry::Setup { keyword, script } => (
             Span::new(keyword.file, keyword.start, script.span().end),
             format!("setup {}", quote(script.text())),

@@ -129,6 +129,7 @@ test {
     file \"tools/run.sh\"
     program \"probe.c\"
     setup \"mkdir -p /tmp/x\"
+    reload \"../target-modules/livepatch-shadow-mod\"
     always \"probe\" exits 0 lacks \"EINVAL\"
     dmesg loaded \"livepatch: enabling patch 'livepatch_sample'\"
     dmesg unloaded \"post_unpatch: vmlinux\"
@@ -250,6 +251,7 @@ test {
     ("^ *file" "file" font-lock-keyword-face)
     ("^ *program" "program" font-lock-keyword-face)
     ("^ *setup" "setup" font-lock-keyword-face)
+    ("^ *reload" "reload" font-lock-keyword-face)
     ("exits 0" "exits" font-lock-keyword-face)
     ("exits 0" "lacks" font-lock-keyword-face)
     ("dmesg loaded" "dmesg" font-lock-keyword-face)

@@ -56,7 +56,7 @@
     "release" "arch" "version" "build_id"
     "replace" "extern"
     "id" "gfp" "payload" "ctor" "dtor" "keep"
-    "load" "patch_first" "file" "program" "setup" "fixed" "always" "dmesg" "refused")
+    "load" "patch_first" "file" "program" "setup" "reload" "fixed" "always" "dmesg" "refused")
   "Keywords that start an entry inside a block of a spec.")
 
 (defconst kgp-clause-keywords

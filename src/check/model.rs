@@ -312,6 +312,8 @@ pub struct TestPlan {
     pub files: Vec<GuestFile>,
     /// C programs built for the guest into its `/test`.
     pub programs: Vec<GuestProgram>,
+    /// Modules of the test unloaded and loaded again while the patch is applied, in order.
+    pub reloads: Vec<TestReload>,
     /// The script run once before the patch, after the modules are loaded.
     pub setup: Option<TestSetup>,
     pub checks: Vec<TestCheck>,
@@ -356,6 +358,15 @@ pub struct GuestProgram {
     pub source: PathBuf,
     /// The C file in the source map, where the compiler's messages point.
     pub file: FileId,
+    pub span: Span,
+}
+
+/// `reload "MODULE"`: the module of a `load` of the test, unloaded and
+/// loaded again while the patch is applied.
+#[derive(Debug, Clone)]
+pub struct TestReload {
+    /// The index in [`TestPlan::loads`] of the `load` that names it.
+    pub load: usize,
     pub span: Span,
 }
 

@@ -556,6 +556,9 @@ pub enum TestEntry {
     File(Str),
     /// `program "NAME.c"`: a C file built for the guest into its `/test`.
     Program(Str),
+    /// `reload "MODULE"`: a module the test loads, unloaded and loaded
+    /// again while the patch is applied.
+    Reload(Str),
     /// `setup "COMMAND"` or a text block: a script run once before the patch.
     Setup {
         keyword: Span,

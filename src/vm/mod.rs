@@ -36,6 +36,21 @@ pub struct GuestModule {
     pub kernel_name: String,
 }
 
+/// A module unloaded and loaded again while the patch is applied, and the
+/// kernel log it must cause: in order, lines each holding every text given.
+#[derive(Debug, Clone)]
+pub struct GuestReload {
+    pub module: GuestModule,
+    pub expected: Vec<ExpectedLine>,
+}
+
+/// A line of the kernel log a reload must cause: what it is, and the texts it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedLine {
+    pub what: String,
+    pub texts: Vec<String>,
+}
+
 /// What one test run does in the guest.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -49,6 +64,8 @@ pub struct Plan {
     pub patch: GuestModule,
     /// The script run once before the patch, after the modules first.
     pub setup: Option<String>,
+    /// Modules unloaded and loaded again, in order, once the loaded phase's checks ran.
+    pub reloads: Vec<GuestReload>,
     pub checks: Vec<TestCheck>,
     pub dmesg: Vec<DmesgExpectation>,
     /// The patch must be refused, and the kernel log must say this.

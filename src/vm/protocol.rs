@@ -100,6 +100,8 @@ pub enum Segment {
     Setup,
     /// Loading the patch (and the modules after it), refused or not.
     Loaded,
+    /// Reloading the test's modules while the patch is applied.
+    Reload,
     /// Disabling and unloading the patch.
     Unloaded,
     /// Running the checks of a phase.
@@ -115,16 +117,17 @@ impl Segment {
             Segment::Loaded => phase == GuestPhase::Loaded,
             Segment::Unloaded => phase == GuestPhase::Unloaded,
             Segment::Checks(checked) => checked == phase,
-            Segment::Boot | Segment::Setup | Segment::End => false,
+            Segment::Boot | Segment::Setup | Segment::Reload | Segment::End => false,
         }
     }
 
-    pub const ALL: [Segment; 9] = [
+    pub const ALL: [Segment; 10] = [
         Segment::Boot,
         Segment::Setup,
         Segment::Checks(GuestPhase::Before),
         Segment::Loaded,
         Segment::Checks(GuestPhase::Loaded),
+        Segment::Reload,
         Segment::Unloaded,
         Segment::Checks(GuestPhase::Unloaded),
         Segment::Checks(GuestPhase::Refused),
@@ -142,6 +145,7 @@ impl fmt::Display for Segment {
             Segment::Boot => f.write_str("boot"),
             Segment::Setup => f.write_str("setup"),
             Segment::Loaded => f.write_str("loaded"),
+            Segment::Reload => f.write_str("reload"),
             Segment::Unloaded => f.write_str("unloaded"),
             Segment::Checks(phase) => write!(f, "{phase}{CHECKS_SUFFIX}"),
             Segment::End => f.write_str("end"),

@@ -31,6 +31,7 @@ pub enum Failure {
 pub enum Item {
     Check(usize),
     Dmesg(usize),
+    Reload(usize),
     Refusal,
     Block,
 }
@@ -93,6 +94,7 @@ pub fn judge(plan: &Plan, report: &Report, console: &str) -> Vec<Failure> {
     failures.extend(expected_refusal(plan, report));
     failures.extend(failed_checks(plan, report));
     failures.extend(missing_kernel_messages(plan, report));
+    failures.extend(missing_reload_messages(plan, report));
     failures.extend(kernel_log_problems(report, console));
     if !report.ended {
         failures.push(stopped_early(console));
@@ -127,7 +129,9 @@ fn stopped_early(console: &str) -> Failure {
 /// Modules the kernel refused, except the patch when the spec expects its refusal.
 fn refused_modules(plan: &Plan, report: &Report) -> Vec<Failure> {
     let patch_name = &plan.patch.kernel_name;
-    let kmsg = report.kmsg_where(|s| s == Segment::Setup || s.of_phase(GuestPhase::Loaded));
+    let kmsg = report.kmsg_where(|s| {
+        s == Segment::Setup || s == Segment::Reload || s.of_phase(GuestPhase::Loaded)
+    });
     report
         .insmods
         .iter()
@@ -403,6 +407,40 @@ fn dmesg_expectation(
     None
 }
 
+/// The kernel log of the reloads: each reload's lines, in order, after the
+/// ones before it; judged once the guest went on to unload the patch.
+fn missing_reload_messages(plan: &Plan, report: &Report) -> Option<Failure> {
+    if plan.reloads.is_empty() || !report.reached(GuestPhase::Unloaded) {
+        return None;
+    }
+    let lines = report.kmsg_where(|s| s == Segment::Reload);
+    let mut position = 0;
+    for (index, reload) in plan.reloads.iter().enumerate() {
+        for wanted in &reload.expected {
+            let holds = |l: &&str| wanted.texts.iter().all(|t| l.contains(t.as_str()));
+            match lines[position..].iter().position(holds) {
+                Some(found) => position += found + 1,
+                None => {
+                    let texts: Vec<String> =
+                        wanted.texts.iter().map(|t| format!("\"{t}\"")).collect();
+                    return Some(Failure::Check(
+                        Item::Reload(index),
+                        format!(
+                            "reloading {} with the patch applied, the kernel log should show {}, \
+                             with {}, after the lines before it; it shows:\n{}",
+                            reload.module.kernel_name,
+                            wanted.what,
+                            texts.join(" and "),
+                            indent(&lines.join("\n"))
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    None
+}
+
 /// Warnings, BUGs, Oopses, call traces anywhere in the kernel log, else on the console.
 fn kernel_log_problems(report: &Report, console: &str) -> Option<Failure> {
     let mut problems = kernel_problems(report.kmsg.iter().map(|(_, l)| l.as_str()));
@@ -439,6 +477,7 @@ mod tests {
                 kernel_name: "livepatch_sample".into(),
             },
             setup: None,
+            reloads: vec![],
             checks: vec![TestCheck {
                 kind: CheckKind::Fixed,
                 command: "cat /proc/cmdline".into(),
@@ -570,6 +609,58 @@ KGPC END
                 .into(),
         );
         assert_eq!(judge(&plan, &Report::parse(GOOD), ""), vec![missing]);
+    }
+
+    /// A reload is judged as test-callbacks.sh reads the log: the lines in
+    /// their order, the callbacks' by their kind and the module's name.
+    #[test]
+    fn a_reload_shows_its_lines_in_order() {
+        use crate::vm::{ExpectedLine, GuestReload};
+        let mut plan = plan();
+        plan.dmesg.clear();
+        let line = |what: &str, texts: &[&str]| ExpectedLine {
+            what: what.into(),
+            texts: texts.iter().map(|t| t.to_string()).collect(),
+        };
+        plan.reloads = vec![GuestReload {
+            module: GuestModule {
+                file: "l0-m.ko".into(),
+                kernel_name: "m".into(),
+            },
+            expected: vec![
+                line("its pre_unpatch callback", &["pre_unpatch", "m"]),
+                line(
+                    "the kernel reverting the patch",
+                    &["reverting patch 'p' on unloading module 'm'"],
+                ),
+                line(
+                    "the kernel applying the patch",
+                    &["applying patch 'p' to loading module 'm'"],
+                ),
+            ],
+        }];
+        let reload = "\
+KGPC RMMOD m 0
+KGPC INSMOD m 0
+KGPC KMSG reload [    2.0] p: m_pre_unpatch: m -> GOING
+KGPC KMSG reload [    2.1] livepatch: reverting patch 'p' on unloading module 'm'
+KGPC KMSG reload [    2.2] livepatch: applying patch 'p' to loading module 'm'
+KGPC DISABLE";
+        let run = GOOD.replace("KGPC DISABLE", reload);
+        assert_eq!(judge(&plan, &Report::parse(&run), ""), vec![]);
+        // The callback after the kernel's line is out of the order the kernel keeps.
+        let swapped = run
+            .replace("[    2.0] p: m_pre_unpatch: m -> GOING", "[    2.0] x")
+            .replace(
+                "[    2.2] livepatch",
+                "[    2.2] p: m_pre_unpatch: m -> GOING\nKGPC KMSG reload [    2.3] livepatch",
+            );
+        let failures = judge(&plan, &Report::parse(&swapped), "");
+        assert!(
+            matches!(&failures[..], [Failure::Check(Item::Reload(0), m)]
+                if m.contains("should show the kernel reverting the patch")),
+            "{failures:?}"
+        );
     }
 
     #[test]

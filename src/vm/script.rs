@@ -184,6 +184,14 @@ pub fn init_script(plan: &Plan) -> String {
     }
     s.push_str(&format!("kmsg {loaded}\n"));
     phase(&mut s, plan, GuestPhase::Loaded);
+    if !plan.reloads.is_empty() {
+        let reload = Segment::Reload;
+        for r in &plan.reloads {
+            s.push_str(&format!("unload {}\n", shell_quote(&r.module.kernel_name)));
+            s.push_str(&load_line(&r.module, reload));
+        }
+        s.push_str(&format!("kmsg {reload}\n"));
+    }
     s.push_str(&format!("disable {n} || {{ kmsg {unloaded}; finish; }}\n"));
     s.push_str(&format!("unload {n}\n"));
     s.push_str(&format!("kmsg {unloaded}\n"));
@@ -240,6 +248,7 @@ mod tests {
             patches_first: vec![],
             patch: module("livepatch-x"),
             setup: None,
+            reloads: vec![],
             checks: vec![],
             dmesg: vec![],
             refused: None,
@@ -280,6 +289,7 @@ mod tests {
             patches_first: vec![module(hostile[3])],
             patch: module(hostile[4]),
             setup: None,
+            reloads: vec![],
             checks: vec![],
             dmesg: vec![],
             refused: None,
@@ -374,6 +384,7 @@ mod tests {
                 span,
             }],
             setup: Some("echo ready".into()),
+            reloads: vec![],
             refused: None,
             transition_timeout_secs: 0,
         }

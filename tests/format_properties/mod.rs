@@ -240,6 +240,7 @@ fn meaning(ast: &Ast) -> Vec<String> {
                         | TestEntry::PatchFirst(x)
                         | TestEntry::File(x)
                         | TestEntry::Program(x)
+                        | TestEntry::Reload(x)
                         | TestEntry::Refused(x) => s(&mut out, x),
                         TestEntry::Setup { script, .. } => {
                             out.push(format!("setup {:?}", script.text()))

@@ -6,8 +6,10 @@ use super::*;
 /// `tests/vm/language.kgp` passes: a C program built for the guest calls
 /// system calls directly (`exits`, `contains`, `lacks` across the phases), a
 /// file and an executable script are in `/test`, and the setup script ran
-/// once before the patch. A setup that fails is reported with its output, and
-/// a program that does not compile is reported at its line without a VM.
+/// once before the patch. A setup that fails is reported with its output, a
+/// reloaded module whose callbacks log nothing is caught (the examples'
+/// callbacks demo proves a reload that logs them), and a program that does
+/// not compile is reported at its line without a VM.
 #[test]
 fn guest_programs_files_setup_and_expectations_prove_in_the_vm() {
     let release = release();
@@ -24,7 +26,7 @@ fn guest_programs_files_setup_and_expectations_prove_in_the_vm() {
         test(
             "language",
             0,
-            &["Tested livepatch-language", "passed (4 test entries)"],
+            &["Tested livepatch-language", "passed (5 test entries)"],
         ),
         test(
             "setup-fails",
@@ -34,6 +36,16 @@ fn guest_programs_files_setup_and_expectations_prove_in_the_vm() {
                 "the setup script exited with status 1, so the patch was not loaded",
                 "    preparing",
                 "can't create directory '/proc/kgpc-cannot-be-made'",
+            ],
+        ),
+        test(
+            "reload-silent",
+            5,
+            &[
+                "error[KGP0209]: reloading livepatch_callbacks_mod with the patch applied",
+                "should show its post_unpatch callback",
+                "reverting patch 'livepatch_reload_silent' on unloading module 'livepatch_callbacks_mod'",
+                "reloaded here",
             ],
         ),
         test(

@@ -138,6 +138,7 @@ let s:syntax_checks = [
       \ ['^    file', 'file', 'kgpEntry', 'Statement'],
       \ ['^    program', 'program', 'kgpEntry', 'Statement'],
       \ ['^    setup', 'setup', 'kgpEntry', 'Statement'],
+      \ ['^    reload', 'reload', 'kgpEntry', 'Statement'],
       \ ['exits 0', 'exits', 'kgpClause', 'Statement'],
       \ ['exits 0', 'lacks', 'kgpClause', 'Statement'],
       \ ['dmesg loaded', 'dmesg', 'kgpEntry', 'Statement'],

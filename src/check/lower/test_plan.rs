@@ -2,7 +2,8 @@
 
 use super::Lowerer;
 use crate::check::model::{
-    DmesgExpectation, Expect, Refusal, TestCheck, TestLoad, TestPlan, TestSetup, TestSpecRef,
+    DmesgExpectation, Expect, Refusal, TestCheck, TestLoad, TestPlan, TestReload, TestSetup,
+    TestSpecRef,
 };
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
@@ -37,6 +38,7 @@ impl Lowerer<'_> {
             patches_first: Vec::new(),
             files: Vec::new(),
             programs: Vec::new(),
+            reloads: Vec::new(),
             setup: None,
             checks: Vec::new(),
             dmesg: Vec::new(),
@@ -64,6 +66,7 @@ impl Lowerer<'_> {
                     plan.patches_first.push(TestSpecRef { path, span: s.span });
                 }
                 TestEntry::File(path) => self.guest_file(path, &mut plan),
+                TestEntry::Reload(s) => self.reload(s, &block.entries, &mut plan),
                 TestEntry::Program(path) => self.guest_program(path, &mut plan),
                 TestEntry::Setup { keyword, script } => {
                     self.nonempty_script(script, "setup script");
@@ -124,6 +127,28 @@ impl Lowerer<'_> {
             }
         }
         plan
+    }
+
+    /// `reload "MODULE"`: the `load` of the block that names the same module.
+    fn reload(&mut self, s: &Str, entries: &[TestEntry], plan: &mut TestPlan) {
+        let loads: Vec<&Str> = entries
+            .iter()
+            .filter_map(|e| match e {
+                TestEntry::Load(load) => Some(load),
+                _ => None,
+            })
+            .collect();
+        match loads.iter().position(|load| load.value == s.value) {
+            Some(load) => plan.reloads.push(TestReload { load, span: s.span }),
+            None => self.error(
+                Diagnostic::error(
+                    Code::TestLoadNotFound,
+                    format!("`reload` names `{}`, which the test does not load", s.value),
+                )
+                .at(s.span, "not loaded by this test")
+                .with_help("name a module as its `load` entry writes it; the module is reloaded while the patch is applied"),
+            ),
+        }
     }
 
     /// One expectation of a check; `None` for an exit status out of range.

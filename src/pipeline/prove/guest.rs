@@ -35,6 +35,7 @@ pub fn guest(
     patch: &Patch,
     programs: Vec<(String, PathBuf)>,
 ) -> Guest {
+    let reloads = super::reloads::reloads(plan, &modules, patch.model);
     let mut files = modules.files;
     let mut patches_first = Vec::new();
     for (index, first) in firsts.iter().enumerate() {
@@ -61,6 +62,7 @@ pub fn guest(
             kernel_name: patch.model.patch.kernel_name.clone(),
         },
         setup: plan.setup.as_ref().map(|s| s.script.clone()),
+        reloads,
         checks: plan.checks.clone(),
         dmesg: plan.dmesg.clone(),
         refused: plan.refused.as_ref().map(|r| r.text.clone()),

@@ -7,6 +7,7 @@ mod first;
 mod guest;
 mod modules;
 mod programs;
+mod reloads;
 mod verdict;
 mod work_dir;
 

@@ -285,6 +285,7 @@ impl Builder {
                     }
                 }
                 Rule::test_file => TestEntry::File(self.first_string(entry)?),
+                Rule::test_reload => TestEntry::Reload(self.first_string(entry)?),
                 Rule::test_program => TestEntry::Program(self.first_string(entry)?),
                 Rule::test_setup => {
                     let keyword = self.keyword_span(&entry, "setup");

@@ -160,6 +160,7 @@ fn entry_keywords(block: &str) -> &'static [&'static str] {
             "file",
             "program",
             "setup",
+            "reload",
             "fixed",
             "always",
             "dmesg",
@@ -188,6 +189,7 @@ fn entry_rule(block: &str, keyword: &str) -> Option<Rule> {
         ("test", "file") => Rule::test_file,
         ("test", "program") => Rule::test_program,
         ("test", "setup") => Rule::test_setup,
+        ("test", "reload") => Rule::test_reload,
         ("test", "fixed" | "always") => Rule::test_check,
         ("test", "dmesg") => Rule::test_dmesg,
         ("test", "refused") => Rule::test_refused,
@@ -249,6 +251,7 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         | Rule::test_file
         | Rule::test_program
         | Rule::test_setup
+        | Rule::test_reload
         | Rule::test_check
         | Rule::test_dmesg
         | Rule::test_refused

@@ -178,6 +178,7 @@ fn test_entry(entry: &TestEntry) -> String {
         TestEntry::PatchFirst(s) => format!("patch_first {}", string(s)),
         TestEntry::File(s) => format!("file {}", string(s)),
         TestEntry::Program(s) => format!("program {}", string(s)),
+        TestEntry::Reload(s) => format!("reload {}", string(s)),
         TestEntry::Setup { script, .. } => format!("setup {}", script_text(script)),
         TestEntry::Check {
             kind,
