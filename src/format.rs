@@ -315,7 +315,7 @@ impl Formatter<'_> {
     fn test_block(&mut self, t: &TestBlock) {
         self.open(0, "test", t.span);
         for entry in &t.entries {
-            let (span, text) = test_line(entry);
+            let (span, line) = test_line(entry, self.text);
             let (head, script, tail) = match entry {
                 TestEntry::Setup {
                     script: Script::Block(block),
@@ -326,9 +326,13 @@ impl Formatter<'_> {
                     command: Script::Block(block),
                     expects,
                     ..
-                } => (kind.keyword().to_string(), block, expectations(expects)),
+                } => (
+                    kind.keyword().to_string(),
+                    block,
+                    expectations(expects, self.text),
+                ),
                 _ => {
-                    self.entry(1, span, &text);
+                    self.entry(1, span, &line);
                     continue;
                 }
             };
@@ -437,8 +441,8 @@ fn target_line(entry: &TargetEntry) -> (Span, String) {
     }
 }
 
-/// The line of a test entry and the span it stands for.
-fn test_line(entry: &TestEntry) -> (Span, String) {
+/// The line of a test entry and the span it stands for; `text` is the spec's.
+fn test_line(entry: &TestEntry, text: &str) -> (Span, String) {
     match entry {
         TestEntry::Load(s) => (s.span, format!("load {}", quote(&s.value))),
         TestEntry::PatchFirst(s) => (s.span, format!("patch_first {}", quote(&s.value))),
@@ -462,7 +466,7 @@ fn test_line(entry: &TestEntry) -> (Span, String) {
                     "{} {}{}",
                     kind.keyword(),
                     quote(command.text()),
-                    expectations(expects)
+                    expectations(expects, text)
                 ),
             )
         }
@@ -482,17 +486,15 @@ fn test_line(entry: &TestEntry) -> (Span, String) {
     }
 }
 
-/// A check's expectations as the spec writes them, each after a space.
-fn expectations(expects: &[Expectation]) -> String {
+/// A check's expectations as the spec writes them, each after a space;
+/// `text` is the spec's, whose numbers are kept as written.
+fn expectations(expects: &[Expectation], text: &str) -> String {
     expects
         .iter()
         .map(|e| match e {
             Expectation::Contains { text, .. } => format!(" contains {}", quote(&text.value)),
             Expectation::Lacks { text, .. } => format!(" lacks {}", quote(&text.value)),
-            Expectation::Exits { status, .. } => match status.value {
-                Some(n) => format!(" exits {n}"),
-                None => " exits 0".to_string(),
-            },
+            Expectation::Exits { status, .. } => format!(" exits {}", &text[status.span.range()]),
         })
         .collect()
 }
