@@ -8,8 +8,9 @@ set -euo pipefail
 # apt never resolves its dependencies. cpio, gzip and busybox-static make the test initramfs,
 # qemu-system-x86 boots it, xz-utils handles .xz data and kmod provides modinfo. binutils links
 # the kernel-facts test fixtures; dwarves' pahole is the peer bench/kernel-facts.sh compares with,
-# measured with time's /usr/bin/time.
-PACKAGES=(gcc-12 make libelf1 libssl3 cpio gzip xz-utils busybox-static qemu-system-x86 kmod dwarves binutils time)
+# measured with time's /usr/bin/time. gcc and libc6-dev's libc.a build a test's `program`s for
+# the guest, statically.
+PACKAGES=(gcc-12 gcc libc6-dev make libelf1 libssl3 cpio gzip xz-utils busybox-static qemu-system-x86 kmod dwarves binutils time)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

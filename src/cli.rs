@@ -111,11 +111,31 @@ Examples:
   kgpc test examples/livepatch-sample.kgp
   kgpc test fix.kgp --release 6.1.0-57-cloud-amd64 --keep-work work/
 
+A test block that reaches the code with its own program and a setup step:
+  test {
+      program \"probe.c\"          # gcc -static -O2 -Wall, run in the guest as /test/probe
+      file \"data/input.bin\"      # copied into the guest as /test/input.bin
+      setup \"\"\"
+          mkdir -p /tmp/work
+          cp input.bin /tmp/work/
+          \"\"\"
+      fixed \"probe /tmp/work/input.bin\" exits 0 contains \"fixed\" lacks \"EINVAL\"
+      always \"cat /proc/version\" contains \"Linux\"
+  }
+A module of the test unloaded and loaded again while the patch is applied,
+its callbacks checked in the kernel's order (as test-callbacks.sh does):
+  test {
+      load \"../target-modules/livepatch-callbacks-mod\"
+      reload \"../target-modules/livepatch-callbacks-mod\"
+  }
+
 Boots the target kernel (from the kgpc cache) with a busybox initramfs made
 on the fly, under software emulation, loads the modules of the spec's test
-block and the patch, waits for the transition, runs the checks, disables and
-unloads the patch, checks again and scans the kernel log for warnings, BUGs,
-Oopses and call traces. The VM is always shut down.")]
+block, runs its setup script, loads the patch, waits for the transition,
+runs the checks, reloads the modules `reload` names, disables and unloads
+the patch, checks again and scans the kernel log for warnings, BUGs, Oopses
+and call traces. The test's programs are built before anything else; one
+that does not compile starts no VM. The VM is always shut down.")]
     Test(TestArgs),
     /// Fetch and list target kernels in the kgpc cache.
     #[command(after_help = "\

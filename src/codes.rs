@@ -131,6 +131,8 @@ codes! {
     KernelProblem = "KGP0212", "the kernel logged a warning, BUG, Oops or panic";
     VmFailed = "KGP0213", "the VM did not run the test to its end";
     TestLoadNotFound = "KGP0214", "a module the test loads cannot be found or built";
+    GuestProgramFailed = "KGP0215", "a program the test builds for the guest does not compile";
+    TestSetupFailed = "KGP0216", "the test's setup script failed in the guest";
     GuestOutOfMemory = "KGP0220", "the guest ran out of memory";
 }
 

@@ -91,6 +91,16 @@ pub enum Error {
     },
     /// A module the test block builds from its source did not build.
     TestLoadBuild { dir: PathBuf, span: Span },
+    /// A program the test block builds for the guest did not compile; the
+    /// compiler's messages at the C file's lines were printed, and `log`
+    /// holds its output when none could be placed so.
+    GuestProgram {
+        name: String,
+        log: Option<String>,
+        span: Span,
+    },
+    /// The test's programs could not be built at all.
+    GuestProgramTool { message: String, span: Span },
     /// A patch the test block loads first did not build; `cause` says why,
     /// and gives the exit status.
     PatchFirst {
@@ -130,7 +140,9 @@ impl Error {
             | Error::Census { .. }
             | Error::Build
             | Error::TestLoad { .. }
-            | Error::TestLoadBuild { .. } => EXIT_BUILD,
+            | Error::TestLoadBuild { .. }
+            | Error::GuestProgram { .. }
+            | Error::GuestProgramTool { .. } => EXIT_BUILD,
             Error::Vm {
                 error: VmError::Io(_),
                 ..
@@ -218,6 +230,20 @@ impl Error {
             Error::PatchFirst { span, .. } => {
                 Diagnostic::error(Code::TestLoadNotFound, self.to_string()).at(*span, "named here")
             }
+            Error::GuestProgram { log, span, .. } => {
+                let d = Diagnostic::error(Code::GuestProgramFailed, self.to_string())
+                    .at(*span, "built for the guest here")
+                    .with_help("the program is built with `gcc -static -O2 -Wall`; fix the C file, the VM was not started");
+                match log {
+                    Some(log) => d.with_note(format!("the C compiler said:\n{}", log.trim_end())),
+                    None => d,
+                }
+            }
+            Error::GuestProgramTool { span, .. } => {
+                Diagnostic::error(Code::MissingTool, self.to_string())
+                    .at(*span, "built for the guest here")
+                    .with_help("install gcc and the static C library (apt-get install gcc libc6-dev)")
+            }
             Error::NoSourceTree { release, dir } => {
                 Diagnostic::error(Code::SourceNotFetched, self.to_string())
                     .with_note(format!("looked for {}", dir.display()))
@@ -287,6 +313,10 @@ impl fmt::Display for Error {
             Error::TestLoadBuild { dir, .. } => {
                 write!(f, "the module in `{}` did not build", dir.display())
             }
+            Error::GuestProgram { name, .. } => {
+                write!(f, "the test's program `{name}` did not compile")
+            }
+            Error::GuestProgramTool { message, .. } => write!(f, "{message}"),
             Error::PatchFirst { spec, .. } => write!(
                 f,
                 "the patch to load first, {}, did not build",

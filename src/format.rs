@@ -187,7 +187,7 @@ impl Formatter<'_> {
                 a.span,
                 &format!("api {} since {}", a.feature.text, a.since.text),
             ),
-            Item::Test(t) => self.line_block("test", t.span, &t.entries, |_, e| test_line(e)),
+            Item::Test(t) => self.test_block(t),
             Item::Bad(b) => self.entry(0, b.span, b.text.trim_end()),
         }
     }
@@ -281,20 +281,64 @@ impl Formatter<'_> {
             DiffText::File(path) => {
                 self.entry(depth, whole, &format!("{head} {}", quote(&path.value)))
             }
-            DiffText::Inline(block) => {
-                self.leading_comments(whole.start, depth);
-                self.line(depth, &format!("{head} \"\"\""));
-                for line in block.text.lines() {
-                    if line.is_empty() {
-                        self.out.push('\n');
-                    } else {
-                        self.line(depth, line);
-                    }
-                }
-                self.line(depth, "\"\"\"");
-                self.trailing_comment(whole.end);
+            DiffText::Inline(block) => self.text_block(depth, depth, head, &block.text, "", whole),
+        }
+    }
+
+    /// `HEAD """`, the text's lines at `inner` levels, and the closing
+    /// `"""` at the same depth followed by `tail`: the indentation the
+    /// closing quotes take off is the one added, so every line keeps its text.
+    fn text_block(
+        &mut self,
+        depth: usize,
+        inner: usize,
+        head: &str,
+        text: &str,
+        tail: &str,
+        whole: Span,
+    ) {
+        self.leading_comments(whole.start, depth);
+        self.line(depth, &format!("{head} \"\"\""));
+        for line in text.lines() {
+            if line.is_empty() {
+                self.out.push('\n');
+            } else {
+                self.line(inner, line);
             }
         }
+        self.line(inner, &format!("\"\"\"{tail}"));
+        self.trailing_comment(whole.end);
+    }
+
+    /// A test block: one line an entry, and a script written as a text
+    /// block laid out as one.
+    fn test_block(&mut self, t: &TestBlock) {
+        self.open(0, "test", t.span);
+        for entry in &t.entries {
+            let (span, line) = test_line(entry, self.text);
+            let (head, script, tail) = match entry {
+                TestEntry::Setup {
+                    script: Script::Block(block),
+                    ..
+                } => ("setup".to_string(), block, String::new()),
+                TestEntry::Check {
+                    kind,
+                    command: Script::Block(block),
+                    expects,
+                    ..
+                } => (
+                    kind.keyword().to_string(),
+                    block,
+                    expectations(expects, self.text),
+                ),
+                _ => {
+                    self.entry(1, span, &line);
+                    continue;
+                }
+            };
+            self.text_block(1, 2, &head, &script.text, &tail, span);
+        }
+        self.close(0, t.span);
     }
 
     fn extern_line(&self, e: &ExternDecl) -> String {
@@ -397,25 +441,35 @@ fn target_line(entry: &TargetEntry) -> (Span, String) {
     }
 }
 
-/// The line of a test entry and the span it stands for.
-fn test_line(entry: &TestEntry) -> (Span, String) {
+/// The line of a test entry and the span it stands for; `text` is the spec's.
+fn test_line(entry: &TestEntry, text: &str) -> (Span, String) {
     match entry {
         TestEntry::Load(s) => (s.span, format!("load {}", quote(&s.value))),
         TestEntry::PatchFirst(s) => (s.span, format!("patch_first {}", quote(&s.value))),
+        TestEntry::File(s) => (s.span, format!("file {}", quote(&s.value))),
+        TestEntry::Program(s) => (s.span, format!("program {}", quote(&s.value))),
+        TestEntry::Reload(s) => (s.span, format!("reload {}", quote(&s.value))),
+        TestEntry::Setup { keyword, script } => (
+            Span::new(keyword.file, keyword.start, script.span().end),
+            format!("setup {}", quote(script.text())),
+        ),
         TestEntry::Check {
             kind,
             keyword,
             command,
-            expect,
-        } => (
-            Span::new(keyword.file, keyword.start, expect.span.end),
-            format!(
-                "{} {} contains {}",
-                kind.keyword(),
-                quote(&command.value),
-                quote(&expect.value)
-            ),
-        ),
+            expects,
+        } => {
+            let end = expects.last().map_or(command.span().end, |e| e.span().end);
+            (
+                Span::new(keyword.file, keyword.start, end),
+                format!(
+                    "{} {}{}",
+                    kind.keyword(),
+                    quote(command.text()),
+                    expectations(expects, text)
+                ),
+            )
+        }
         TestEntry::Dmesg {
             phase,
             keyword,
@@ -430,6 +484,19 @@ fn test_line(entry: &TestEntry) -> (Span, String) {
         TestEntry::Refused(s) => (s.span, format!("refused {}", quote(&s.value))),
         TestEntry::Bad(b) => bad_line(b),
     }
+}
+
+/// A check's expectations as the spec writes them, each after a space;
+/// `text` is the spec's, whose numbers are kept as written.
+fn expectations(expects: &[Expectation], text: &str) -> String {
+    expects
+        .iter()
+        .map(|e| match e {
+            Expectation::Contains { text, .. } => format!(" contains {}", quote(&text.value)),
+            Expectation::Lacks { text, .. } => format!(" lacks {}", quote(&text.value)),
+            Expectation::Exits { status, .. } => format!(" exits {}", &text[status.span.range()]),
+        })
+        .collect()
 }
 
 fn import_line(import: &Import) -> String {

@@ -126,6 +126,11 @@ test {
     patch_first \"cumulative-v1.kgp\"
     fixed \"cat /proc/cmdline\" contains \"patched\"
     always \"cat /proc/version\" contains \"Linux\"
+    file \"tools/run.sh\"
+    program \"probe.c\"
+    setup \"mkdir -p /tmp/x\"
+    reload \"../target-modules/livepatch-shadow-mod\"
+    always \"probe\" exits 0 lacks \"EINVAL\"
     dmesg loaded \"livepatch: enabling patch 'livepatch_sample'\"
     dmesg unloaded \"post_unpatch: vmlinux\"
     refused \"not compatible\"
@@ -243,6 +248,12 @@ test {
     ("^ *fixed" "fixed" font-lock-keyword-face)
     ("^ *fixed" "contains" font-lock-keyword-face)
     ("^ *always" "always" font-lock-keyword-face)
+    ("^ *file" "file" font-lock-keyword-face)
+    ("^ *program" "program" font-lock-keyword-face)
+    ("^ *setup" "setup" font-lock-keyword-face)
+    ("^ *reload" "reload" font-lock-keyword-face)
+    ("exits 0" "exits" font-lock-keyword-face)
+    ("exits 0" "lacks" font-lock-keyword-face)
     ("dmesg loaded" "dmesg" font-lock-keyword-face)
     ("dmesg loaded" "loaded" font-lock-keyword-face)
     ("dmesg loaded" "'livepatch_sample'" font-lock-string-face)

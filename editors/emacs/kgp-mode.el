@@ -56,12 +56,12 @@
     "release" "arch" "version" "build_id"
     "replace" "extern"
     "id" "gfp" "payload" "ctor" "dtor" "keep"
-    "load" "patch_first" "fixed" "always" "dmesg" "refused")
+    "load" "patch_first" "file" "program" "setup" "reload" "fixed" "always" "dmesg" "refused")
   "Keywords that start an entry inside a block of a spec.")
 
 (defconst kgp-clause-keywords
-  '("in" "sympos" "body" "allow_inlined" "for" "like" "since" "contains" "loaded"
-    "unloaded")
+  '("in" "sympos" "body" "allow_inlined" "for" "like" "since" "contains" "lacks"
+    "exits" "loaded" "unloaded")
   "Keywords inside an item or entry.")
 
 (defconst kgp-callback-keywords

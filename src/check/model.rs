@@ -6,7 +6,7 @@
 
 use super::api::ApiLevel;
 use super::version::KernelVersion;
-use crate::source::Span;
+use crate::source::{FileId, Span};
 use crate::syntax::ast;
 use std::path::PathBuf;
 
@@ -308,6 +308,14 @@ pub struct TestPlan {
     pub loads: Vec<TestLoad>,
     /// Other specs whose patches are loaded, and left enabled, before this one.
     pub patches_first: Vec<TestSpecRef>,
+    /// Files of the spec's tree copied into the guest's `/test`.
+    pub files: Vec<GuestFile>,
+    /// C programs built for the guest into its `/test`.
+    pub programs: Vec<GuestProgram>,
+    /// Modules of the test unloaded and loaded again while the patch is applied, in order.
+    pub reloads: Vec<TestReload>,
+    /// The script run once before the patch, after the modules are loaded.
+    pub setup: Option<TestSetup>,
     pub checks: Vec<TestCheck>,
     pub dmesg: Vec<DmesgExpectation>,
     /// Set when the kernel must refuse the patch.
@@ -331,15 +339,87 @@ pub struct TestSpecRef {
     pub span: Span,
 }
 
+/// `file "NAME"`: a file of the spec's tree, at `/test/<its file name>` in the guest.
+#[derive(Debug, Clone)]
+pub struct GuestFile {
+    /// Its name in the guest's `/test`.
+    pub name: String,
+    /// The file on the host, every link resolved.
+    pub source: PathBuf,
+    pub span: Span,
+}
+
+/// `program "NAME.c"`: a C file built statically for the guest, at `/test/NAME`.
+#[derive(Debug, Clone)]
+pub struct GuestProgram {
+    /// Its name in the guest's `/test`: the C file's name without `.c`.
+    pub name: String,
+    /// The C file on the host, every link resolved.
+    pub source: PathBuf,
+    /// The C file in the source map, where the compiler's messages point.
+    pub file: FileId,
+    pub span: Span,
+}
+
+/// `reload "MODULE"`: the module of a `load` of the test, unloaded and
+/// loaded again while the patch is applied.
+#[derive(Debug, Clone)]
+pub struct TestReload {
+    /// The index in [`TestPlan::loads`] of the `load` that names it.
+    pub load: usize,
+    pub span: Span,
+}
+
+/// `setup SCRIPT`: run once in the guest before the patch is loaded.
+#[derive(Debug, Clone)]
+pub struct TestSetup {
+    pub script: String,
+    pub span: Span,
+}
+
 #[derive(Debug, Clone)]
 pub struct TestCheck {
     pub kind: CheckKind,
-    /// A shell command run by the test's /init.
+    /// A shell script run by the test's /init with busybox's `sh -c`.
     pub command: String,
-    /// Text the command's output must contain (or, for a fixed check before
-    /// and after the patch, must not contain).
-    pub expect: String,
+    /// What the run must show, all at once: in every phase for an `always`
+    /// check; for a `fixed` one, with the patch loaded and, before and after
+    /// it, not all of them.
+    pub expects: Vec<Expect>,
     pub span: Span,
+}
+
+/// One thing a check's run must show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    /// The output contains the text.
+    Contains(String),
+    /// The output does not contain the text.
+    Lacks(String),
+    /// The script exits with this status.
+    Exits(i32),
+}
+
+impl Expect {
+    /// Whether a run that printed `output` and exited with `status` shows it.
+    pub fn holds(&self, output: &str, status: i32) -> bool {
+        match self {
+            Expect::Contains(text) => output.contains(text.as_str()),
+            Expect::Lacks(text) => !output.contains(text.as_str()),
+            Expect::Exits(want) => status == *want,
+        }
+    }
+}
+
+impl std::fmt::Display for Expect {
+    /// As the spec writes it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Expect::Contains(text) => write!(f, "contains \"{text}\""),
+            Expect::Lacks(text) => write!(f, "lacks \"{text}\""),
+            Expect::Exits(status) => write!(f, "exits {status}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -259,6 +259,30 @@ pub(crate) fn map_compiler_messages(
     mapped
 }
 
+/// Turns gcc's errors about a program the test builds for the guest, whose
+/// C file is `file` and was compiled as `compiled_as`, into diagnostics at
+/// its lines; returns how many it placed.
+pub(crate) fn map_program_messages(
+    session: &mut Session,
+    file: crate::source::FileId,
+    compiled_as: &str,
+    log: &str,
+) -> usize {
+    let mut placed = 0;
+    for message in crate::build::kbuild::compiler_messages(log) {
+        if !message.error || message.file != compiled_as {
+            continue;
+        }
+        let Some(span) = line_span(session, file, &message) else {
+            continue;
+        };
+        let text = format!("C compiler: {}", message.text);
+        session.push(Diagnostic::error(Code::GuestProgramFailed, text).at(span, "here"));
+        placed += 1;
+    }
+    placed
+}
+
 /// The text of line `message.line` of a source file, without its indentation.
 fn line_span(
     session: &Session,

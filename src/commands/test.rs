@@ -5,7 +5,7 @@
 //! test block loads first is another spec, compiled and built on its own.
 
 use super::build::{build_failed, record_built};
-use super::build_report::report_failure;
+use super::build_report::{map_program_messages, report_failure};
 use super::session::{spec_options, Outcome, Session};
 use super::test_verdict;
 use crate::check::Model;
@@ -106,6 +106,20 @@ fn failed(session: &mut Session, args: &TestArgs, model: &Model, error: ProveErr
             report_failure(session, &dir, &kdir, *failure, None);
             Error::TestLoadBuild { dir: source, span }
         }
+        ProveError::Program {
+            file,
+            compiled_as,
+            log,
+            span,
+        } => {
+            let placed = map_program_messages(session, file, &compiled_as, &log);
+            Error::GuestProgram {
+                name: compiled_as,
+                log: (placed == 0).then_some(log),
+                span,
+            }
+        }
+        ProveError::ProgramTool { message, span } => Error::GuestProgramTool { message, span },
         ProveError::Build(error) => return build_failed(session, model, &args.spec, error),
         ProveError::PatchFirst(failure) => first_failed(args, model, *failure),
         ProveError::Vm(error) => Error::Vm {

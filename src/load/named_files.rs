@@ -7,7 +7,7 @@ use super::{outside_scope, refusal_or};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::read::{describe_io, read_text};
-use crate::scope::{ReadScope, Refusal};
+use crate::scope::{ReadScope, Refusal, Resolved};
 use crate::source::{FileId, Origin, SourceMap, Span};
 use crate::syntax::ast::{
     Ast, Body, DiffText, Fix, Item, ObjectEntry, Replacement, Str, TestEntry,
@@ -26,6 +26,11 @@ pub struct NamedFiles {
     found_specs: HashSet<Span>,
     /// Each `fix "FILE"` of the spec, read as the bodies are.
     fixes: HashMap<Span, Result<FileId, Box<Diagnostic>>>,
+    /// Each `file "NAME"` of a test block: the file, every link resolved.
+    guest_files: HashMap<Span, Result<PathBuf, Box<Diagnostic>>>,
+    /// Each `program "NAME.c"` of a test block: the C file read into the
+    /// source map, and where it is with every link resolved.
+    programs: HashMap<Span, Result<(FileId, PathBuf), Box<Diagnostic>>>,
 }
 
 impl NamedFiles {
@@ -38,6 +43,16 @@ impl NamedFiles {
     /// The patch file that a `fix` item's `path` names, as loading read it.
     pub fn fix(&self, path: &Str) -> Option<&Result<FileId, Box<Diagnostic>>> {
         self.fixes.get(&path.span)
+    }
+
+    /// The file a test's `file` entry names, as loading found it.
+    pub fn guest_file(&self, path: &Str) -> Option<&Result<PathBuf, Box<Diagnostic>>> {
+        self.guest_files.get(&path.span)
+    }
+
+    /// The C file a test's `program` entry names, as loading read it.
+    pub fn program(&self, path: &Str) -> Option<&Result<(FileId, PathBuf), Box<Diagnostic>>> {
+        self.programs.get(&path.span)
     }
 
     /// Whether the `patch_first` spec that `path` names is a file.
@@ -99,14 +114,47 @@ pub(super) fn read_named_files(
     }
     for test in root.tests() {
         for entry in &test.entries {
-            if let TestEntry::PatchFirst(path) = entry {
-                if named_path(sources, path).is_file() {
+            match entry {
+                TestEntry::PatchFirst(path) if named_path(sources, path).is_file() => {
                     named.found_specs.insert(path.span);
                 }
+                TestEntry::File(path) => {
+                    let found = guest_file(path, scope, sources);
+                    named.guest_files.insert(path.span, found);
+                }
+                TestEntry::Program(path) => {
+                    let read = resolve_named(path, NamedKind::Program, scope, sources).and_then(
+                        |resolved| {
+                            let real = resolved.real.clone();
+                            read_resolved(path, NamedKind::Program, resolved, sources)
+                                .map(|file| (file, real))
+                        },
+                    );
+                    named.programs.insert(path.span, read);
+                }
+                _ => {}
             }
         }
     }
     named
+}
+
+/// A file a test copies into the guest: resolved inside the scope, and a
+/// regular file, which is not read until the initramfs is made.
+fn guest_file(
+    path: &Str,
+    scope: &ReadScope,
+    sources: &SourceMap,
+) -> Result<PathBuf, Box<Diagnostic>> {
+    let kind = NamedKind::GuestFile;
+    let resolved = resolve_named(path, kind, scope, sources)?;
+    if resolved.real.is_file() {
+        return Ok(resolved.real);
+    }
+    let mut d =
+        unreadable(path, kind, sources, "it is not a regular file".into()).with_help(kind.what());
+    d.code = Code::NotRegularFile;
+    Err(Box::new(d))
 }
 
 /// What a named file is to the spec, for the messages about it.
@@ -114,6 +162,8 @@ pub(super) fn read_named_files(
 enum NamedKind {
     Body,
     Patch,
+    GuestFile,
+    Program,
 }
 
 impl NamedKind {
@@ -121,6 +171,8 @@ impl NamedKind {
         match self {
             NamedKind::Body => "body file",
             NamedKind::Patch => "patch file",
+            NamedKind::GuestFile => "guest file",
+            NamedKind::Program => "program source",
         }
     }
 
@@ -128,6 +180,8 @@ impl NamedKind {
         match self {
             NamedKind::Body => "a body file is C source: UTF-8 text of at most 4 MiB",
             NamedKind::Patch => "a patch file is a unified diff: UTF-8 text of at most 4 MiB",
+            NamedKind::GuestFile => "a guest file is any regular file",
+            NamedKind::Program => "a program is C source: UTF-8 text of at most 4 MiB",
         }
     }
 }
@@ -139,25 +193,44 @@ fn read_named(
     scope: &ReadScope,
     sources: &mut SourceMap,
 ) -> Result<FileId, Box<Diagnostic>> {
+    let resolved = resolve_named(path, kind, scope, sources)?;
+    read_resolved(path, kind, resolved, sources)
+}
+
+/// The error that a named file cannot be read, saying why.
+fn unreadable(path: &Str, kind: NamedKind, sources: &SourceMap, message: String) -> Diagnostic {
+    let shown = named_path(sources, path);
+    Diagnostic::error(
+        Code::UnreadableFile,
+        format!(
+            "cannot read {} `{}`: {message}",
+            kind.noun(),
+            shown.display()
+        ),
+    )
+    .at(path.span, "named here")
+}
+
+/// Resolves a file a spec names inside the scope.
+fn resolve_named(
+    path: &Str,
+    kind: NamedKind,
+    scope: &ReadScope,
+    sources: &SourceMap,
+) -> Result<Resolved, Box<Diagnostic>> {
     let noun = kind.noun();
     let base = sources
         .base_dir(path.span.file)
         .map(std::path::Path::to_path_buf);
     let shown = named_path(sources, path);
-    let unreadable = |message: String| {
-        Diagnostic::error(
-            Code::UnreadableFile,
-            format!("cannot read {noun} `{}`: {message}", shown.display()),
-        )
-        .at(path.span, "named here")
-    };
-    let resolved = match scope.resolve(base.as_deref(), &path.value) {
-        Ok(resolved) => resolved,
+    let unreadable = |message: String| unreadable(path, kind, sources, message);
+    match scope.resolve(base.as_deref(), &path.value) {
+        Ok(resolved) => Ok(resolved),
         Err(refusal) => {
             let shown_text = shown.display().to_string();
             let verb = format!("read {noun}");
             let outside = outside_scope(&refusal, scope, &verb, &shown_text, path.span);
-            return Err(Box::new(match (&refusal, outside) {
+            Err(Box::new(match (&refusal, outside) {
                 (_, Some(d)) => d,
                 (Refusal::Io(e), None) => unreadable(describe_io(e)).with_help(format!(
                     "{noun}s are resolved against the directory of the spec"
@@ -165,16 +238,25 @@ fn read_named(
                 _ => unreadable("it has no directory to be resolved against".into()).with_help(
                     format!("{noun}s need a spec read from a file, not from standard input"),
                 ),
-            }));
+            }))
         }
-    };
+    }
+}
+
+/// Reads a resolved file into `sources` as text.
+fn read_resolved(
+    path: &Str,
+    kind: NamedKind,
+    resolved: Resolved,
+    sources: &mut SourceMap,
+) -> Result<FileId, Box<Diagnostic>> {
     match read_text(&resolved.real) {
         Ok(text) => {
             let name = resolved.shown.display().to_string();
             Ok(sources.add(name, text, Origin::Disk(resolved.shown)))
         }
         Err(error) => {
-            let mut d = unreadable(error.to_string()).with_help(kind.what());
+            let mut d = unreadable(path, kind, sources, error.to_string()).with_help(kind.what());
             d.code = refusal_or(&error, Code::UnreadableFile);
             Err(Box::new(d))
         }

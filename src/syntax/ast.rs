@@ -501,18 +501,75 @@ impl Phase {
     }
 }
 
+/// A shell script of a test: one line in a string, or the lines of a text block.
+#[derive(Debug, Clone)]
+pub enum Script {
+    Line(Str),
+    Block(TextBlock),
+}
+
+impl Script {
+    /// The script as the shell runs it.
+    pub fn text(&self) -> &str {
+        match self {
+            Script::Line(s) => &s.value,
+            Script::Block(b) => &b.text,
+        }
+    }
+
+    pub fn span(&self) -> Span {
+        match self {
+            Script::Line(s) => s.span,
+            Script::Block(b) => b.span,
+        }
+    }
+}
+
+/// What a check's run must show: `contains "TEXT"`, `lacks "TEXT"` or `exits N`.
+#[derive(Debug, Clone)]
+pub enum Expectation {
+    Contains { keyword: Span, text: Str },
+    Lacks { keyword: Span, text: Str },
+    Exits { keyword: Span, status: Number },
+}
+
+impl Expectation {
+    /// From its keyword to its value.
+    pub fn span(&self) -> Span {
+        let (keyword, end) = match self {
+            Expectation::Contains { keyword, text } | Expectation::Lacks { keyword, text } => {
+                (keyword, text.span.end)
+            }
+            Expectation::Exits { keyword, status } => (keyword, status.span.end),
+        };
+        Span::new(keyword.file, keyword.start, end)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum TestEntry {
     /// `load "WHAT"`: a module to load before the patch.
     Load(Str),
     /// `patch_first "SPEC"`: another spec whose patch is loaded first.
     PatchFirst(Str),
-    /// `fixed|always "COMMAND" contains "TEXT"`.
+    /// `file "NAME"`: a file of the spec's tree, copied into the guest's `/test`.
+    File(Str),
+    /// `program "NAME.c"`: a C file built for the guest into its `/test`.
+    Program(Str),
+    /// `reload "MODULE"`: a module the test loads, unloaded and loaded
+    /// again while the patch is applied.
+    Reload(Str),
+    /// `setup "COMMAND"` or a text block: a script run once before the patch.
+    Setup {
+        keyword: Span,
+        script: Script,
+    },
+    /// `fixed|always COMMAND contains "A" lacks "B" exits N`, one expectation or more.
     Check {
         kind: CheckKind,
         keyword: Span,
-        command: Str,
-        expect: Str,
+        command: Script,
+        expects: Vec<Expectation>,
     },
     /// `dmesg loaded|unloaded "TEXT"...`: lines expected in this order.
     Dmesg {

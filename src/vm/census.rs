@@ -137,7 +137,8 @@ fn stage(report: &str) -> String {
 /// Boots `machine.kernel` and records its census; on a terminal, shows where the boot is.
 pub fn record(machine: &Machine) -> Result<Census, CensusBootError> {
     let initrd = machine.work.join("census.cpio");
-    initramfs(&initrd, &machine.busybox, &init_script(), &[]).map_err(CensusBootError::Machine)?;
+    initramfs(&initrd, &machine.busybox, &init_script(), &[], &[])
+        .map_err(CensusBootError::Machine)?;
     let terminal = std::io::stderr().is_terminal();
     let watch = |elapsed: Duration, report: &Path| {
         if terminal {

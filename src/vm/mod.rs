@@ -36,6 +36,21 @@ pub struct GuestModule {
     pub kernel_name: String,
 }
 
+/// A module unloaded and loaded again while the patch is applied, and the
+/// kernel log it must cause: in order, lines each holding every text given.
+#[derive(Debug, Clone)]
+pub struct GuestReload {
+    pub module: GuestModule,
+    pub expected: Vec<ExpectedLine>,
+}
+
+/// A line of the kernel log a reload must cause: what it is, and the texts it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedLine {
+    pub what: String,
+    pub texts: Vec<String>,
+}
+
 /// What one test run does in the guest.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -47,6 +62,10 @@ pub struct Plan {
     /// Livepatch modules loaded before the patch and left enabled.
     pub patches_first: Vec<GuestModule>,
     pub patch: GuestModule,
+    /// The script run once before the patch, after the modules first.
+    pub setup: Option<String>,
+    /// Modules unloaded and loaded again, in order, once the loaded phase's checks ran.
+    pub reloads: Vec<GuestReload>,
     pub checks: Vec<TestCheck>,
     pub dmesg: Vec<DmesgExpectation>,
     /// The patch must be refused, and the kernel log must say this.
@@ -106,12 +125,15 @@ impl std::fmt::Display for VmError {
     }
 }
 
-/// Packs busybox, the `/init` script and the modules into an uncompressed initramfs.
+/// Packs busybox, the `/init` script, the modules (in `/m`) and the test's
+/// files (in `/test`, executable if they are on the host) into an
+/// uncompressed initramfs.
 pub fn initramfs(
     path: &Path,
     busybox: &Path,
     init: &str,
     modules: &[(String, PathBuf)],
+    test_files: &[(String, PathBuf)],
 ) -> Result<(), VmError> {
     let io = |what: &str, e: io::Error| VmError::Io(format!("{what}: {e}"));
     let busybox_data = crate::read::read_regular(busybox, u64::MAX).map_err(|e| match e {
@@ -126,7 +148,7 @@ pub fn initramfs(
     let file = fs::File::create(path).map_err(|e| io(&path.display().to_string(), e))?;
     let mut cpio = cpio::CpioWriter::new(BufWriter::new(file));
     let result = (|| -> io::Result<()> {
-        for dir in ["bin", "sbin", "dev", "proc", "sys", "tmp", "m"] {
+        for dir in ["bin", "sbin", "dev", "proc", "sys", "tmp", "m", "test"] {
             cpio.dir(dir)?;
         }
         cpio.char_device("dev/console", 0o600, 5, 1)?;
@@ -139,10 +161,22 @@ pub fn initramfs(
                 .map_err(|e| io::Error::other(format!("{}: {e}", source.display())))?;
             cpio.file(&format!("m/{name}"), 0o644, &data)?;
         }
+        for (name, source) in test_files {
+            let data = crate::read::read_regular(source, u64::MAX)
+                .map_err(|e| io::Error::other(format!("{}: {e}", source.display())))?;
+            cpio.file(&format!("test/{name}"), guest_mode(source)?, &data)?;
+        }
         cpio.finish()?;
         Ok(())
     })();
     result.map_err(|e| io(&format!("writing {}", path.display()), e))
+}
+
+/// A test file's mode in the guest: executable if it is on the host.
+fn guest_mode(source: &Path) -> io::Result<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(source)?.permissions().mode();
+    Ok(if mode & 0o111 != 0 { 0o755 } else { 0o644 })
 }
 
 /// A statically linked ELF executable has no program interpreter.

@@ -17,6 +17,10 @@ pub mod words {
     pub const PHASE: &str = "PHASE";
     pub const OUT: &str = "OUT";
     pub const CHECK: &str = "CHECK";
+    /// A line the setup script printed.
+    pub const SETUP_OUT: &str = "SOUT";
+    /// The setup script's exit status.
+    pub const SETUP_STATUS: &str = "SETUP";
     pub const ERR: &str = "ERR";
     pub const INSMOD: &str = "INSMOD";
     pub const RMMOD: &str = "RMMOD";
@@ -96,6 +100,8 @@ pub enum Segment {
     Setup,
     /// Loading the patch (and the modules after it), refused or not.
     Loaded,
+    /// Reloading the test's modules while the patch is applied.
+    Reload,
     /// Disabling and unloading the patch.
     Unloaded,
     /// Running the checks of a phase.
@@ -111,16 +117,17 @@ impl Segment {
             Segment::Loaded => phase == GuestPhase::Loaded,
             Segment::Unloaded => phase == GuestPhase::Unloaded,
             Segment::Checks(checked) => checked == phase,
-            Segment::Boot | Segment::Setup | Segment::End => false,
+            Segment::Boot | Segment::Setup | Segment::Reload | Segment::End => false,
         }
     }
 
-    pub const ALL: [Segment; 9] = [
+    pub const ALL: [Segment; 10] = [
         Segment::Boot,
         Segment::Setup,
         Segment::Checks(GuestPhase::Before),
         Segment::Loaded,
         Segment::Checks(GuestPhase::Loaded),
+        Segment::Reload,
         Segment::Unloaded,
         Segment::Checks(GuestPhase::Unloaded),
         Segment::Checks(GuestPhase::Refused),
@@ -138,6 +145,7 @@ impl fmt::Display for Segment {
             Segment::Boot => f.write_str("boot"),
             Segment::Setup => f.write_str("setup"),
             Segment::Loaded => f.write_str("loaded"),
+            Segment::Reload => f.write_str("reload"),
             Segment::Unloaded => f.write_str("unloaded"),
             Segment::Checks(phase) => write!(f, "{phase}{CHECKS_SUFFIX}"),
             Segment::End => f.write_str("end"),
@@ -173,6 +181,10 @@ pub enum GuestReport {
         phase: GuestPhase,
         status: i32,
     },
+    /// One line the setup script printed.
+    SetupOutput { line: String },
+    /// The setup script's exit status, after its output.
+    Setup { status: i32 },
     /// One line `insmod` or `rmmod` printed about a module, before its status.
     Error { module: String, line: String },
     /// `insmod`'s exit status for a module.
@@ -255,6 +267,12 @@ impl GuestReport {
                     status: exit_status(status)?,
                 }
             }
+            SETUP_OUT => GuestReport::SetupOutput {
+                line: fields.to_string(),
+            },
+            SETUP_STATUS => GuestReport::Setup {
+                status: exit_status(fields)?,
+            },
             ERR => GuestReport::Error {
                 module: first.to_string(),
                 line: last.to_string(),
@@ -300,6 +318,8 @@ impl GuestReport {
             GuestReport::Phase(_) => PHASE,
             GuestReport::Output { .. } => OUT,
             GuestReport::Status { .. } => CHECK,
+            GuestReport::SetupOutput { .. } => SETUP_OUT,
+            GuestReport::Setup { .. } => SETUP_STATUS,
             GuestReport::Error { .. } => ERR,
             GuestReport::Insmod { .. } => INSMOD,
             GuestReport::Rmmod { .. } => RMMOD,
@@ -326,6 +346,8 @@ impl fmt::Display for GuestReport {
                 phase,
                 status,
             } => write!(f, " {check} {phase} {status}"),
+            GuestReport::SetupOutput { line } => write!(f, " {line}"),
+            GuestReport::Setup { status } => write!(f, " {status}"),
             GuestReport::Error { module, line } => write!(f, " {module} {line}"),
             GuestReport::Insmod { module, status } | GuestReport::Rmmod { module, status } => {
                 write!(f, " {module} {status}")
@@ -415,6 +437,13 @@ mod tests {
                 module: "livepatch_x".into(),
                 line: String::new(),
             },
+            GuestReport::SetupOutput {
+                line: "mkdir: can't create directory".into(),
+            },
+            GuestReport::SetupOutput {
+                line: String::new(),
+            },
+            GuestReport::Setup { status: 2 },
             GuestReport::Insmod {
                 module: "livepatch_x".into(),
                 status: 1,

@@ -12,6 +12,9 @@ pub struct Report {
     pub ended: bool,
     /// `(check index, phase)` → (exit status, output).
     pub checks: BTreeMap<(usize, GuestPhase), (i32, String)>,
+    /// The setup script's output, and its exit status once it ended.
+    pub setup_output: String,
+    pub setup_status: Option<i32>,
     pub insmods: Vec<ModuleCommand>,
     pub rmmods: Vec<ModuleCommand>,
     /// The waits for the livepatches' transitions.
@@ -115,6 +118,11 @@ impl Reader {
                     .or_insert((-1, String::new()))
                     .0 = status;
             }
+            GuestReport::SetupOutput { line } => {
+                report.setup_output.push_str(&line);
+                report.setup_output.push('\n');
+            }
+            GuestReport::Setup { status } => report.setup_status = Some(status),
             GuestReport::Error { module, line } => {
                 let messages = self.messages.entry(module).or_default();
                 messages.push_str(&line);

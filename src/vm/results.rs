@@ -3,7 +3,7 @@
 use super::protocol::{GuestPhase, Segment};
 use super::report::{Blocker, Report, Waited};
 use super::Plan;
-use crate::check::model::{CheckKind, DmesgExpectation, TestCheck};
+use crate::check::model::{CheckKind, DmesgExpectation, Expect, TestCheck};
 
 /// What went wrong, each with the kind of failure it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +16,8 @@ pub enum Failure {
         message: String,
         reason: Option<String>,
     },
+    /// The setup script exited with a status other than 0.
+    Setup(String),
     /// A transition did not finish in time.
     Transition(String),
     /// The kernel logged a problem.
@@ -31,6 +33,7 @@ pub enum Failure {
 pub enum Item {
     Check(usize),
     Dmesg(usize),
+    Reload(usize),
     Refusal,
     Block,
 }
@@ -79,7 +82,7 @@ pub fn refusal_reason(messages: &str) -> Option<String> {
 }
 
 /// Judges a report against the plan; no failures means the test passed. The
-/// failures come in this order: refused modules, unfinished transitions,
+/// failures come in this order: refused modules, a failed setup, unfinished transitions,
 /// failed removals, the expected refusal, the checks, the kernel messages,
 /// problems in the kernel log, and a run that did not reach its end.
 pub fn judge(plan: &Plan, report: &Report, console: &str) -> Vec<Failure> {
@@ -87,11 +90,13 @@ pub fn judge(plan: &Plan, report: &Report, console: &str) -> Vec<Failure> {
         return vec![not_started(console)];
     }
     let mut failures = refused_modules(plan, report);
+    failures.extend(failed_setup(report));
     failures.extend(unfinished_waits(plan, report));
     failures.extend(failed_removals(report));
     failures.extend(expected_refusal(plan, report));
     failures.extend(failed_checks(plan, report));
     failures.extend(missing_kernel_messages(plan, report));
+    failures.extend(missing_reload_messages(plan, report));
     failures.extend(kernel_log_problems(report, console));
     if !report.ended {
         failures.push(stopped_early(console));
@@ -126,7 +131,9 @@ fn stopped_early(console: &str) -> Failure {
 /// Modules the kernel refused, except the patch when the spec expects its refusal.
 fn refused_modules(plan: &Plan, report: &Report) -> Vec<Failure> {
     let patch_name = &plan.patch.kernel_name;
-    let kmsg = report.kmsg_where(|s| s == Segment::Setup || s.of_phase(GuestPhase::Loaded));
+    let kmsg = report.kmsg_where(|s| {
+        s == Segment::Setup || s == Segment::Reload || s.of_phase(GuestPhase::Loaded)
+    });
     report
         .insmods
         .iter()
@@ -157,6 +164,15 @@ fn refused_modules(plan: &Plan, report: &Report) -> Vec<Failure> {
             }
         })
         .collect()
+}
+
+/// The setup script, if it ran and failed, with what it printed.
+fn failed_setup(report: &Report) -> Option<Failure> {
+    let status = report.setup_status.filter(|&s| s != 0)?;
+    Some(Failure::Setup(format!(
+        "the setup script exited with status {status}, so the patch was not loaded; it printed:\n{}",
+        indent(report.setup_output.trim_end())
+    )))
 }
 
 /// Transitions, and disables, that did not finish in time.
@@ -269,8 +285,8 @@ fn check_in_phase(
 ) -> Option<Failure> {
     let Some((rc, output)) = report.checks.get(&(index, phase)) else {
         return Some(Failure::Vm(format!(
-            "check `{}` did not run in phase {phase}",
-            check.command
+            "{} did not run in phase {phase}",
+            shown_command(&check.command)
         )));
     };
     let want = match (check.kind, phase) {
@@ -278,7 +294,8 @@ fn check_in_phase(
         (CheckKind::Fixed, GuestPhase::Loaded) => true,
         (CheckKind::Fixed, _) => false,
     };
-    if output.contains(check.expect.as_str()) == want {
+    let holds = |e: &Expect| e.holds(output, *rc);
+    if check.expects.iter().all(holds) == want {
         return None;
     }
     let when = match phase {
@@ -290,13 +307,55 @@ fn check_in_phase(
     Some(Failure::Check(
         Item::Check(index),
         format!(
-            "`{}` should {} \"{}\" {when}, but printed (exit status {rc}):\n{}",
-            check.command,
-            if want { "print" } else { "not print" },
-            check.expect,
+            "{} should {} {when}, but printed (exit status {rc}):\n{}",
+            capital(&shown_command(&check.command)),
+            expected(&check.expects, want, output, *rc),
             indent(output.trim_end())
         ),
     ))
+}
+
+/// A check's command for a message: quoted when it is one line.
+fn shown_command(command: &str) -> String {
+    match command.trim_end() {
+        one if !one.contains('\n') => format!("`{one}`"),
+        _ => "the check's script".to_string(),
+    }
+}
+
+/// `text` with its first letter in capitals.
+fn capital(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or(String::new(), |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+/// What a check should have done: the expectations it missed when they
+/// must all hold; when they must not, the one turned round, or all of them.
+fn expected(expects: &[Expect], want: bool, output: &str, status: i32) -> String {
+    let said = |e: &Expect| match e {
+        Expect::Contains(text) => format!("print \"{text}\""),
+        Expect::Lacks(text) => format!("not print \"{text}\""),
+        Expect::Exits(n) => format!("exit with status {n}"),
+    };
+    if want {
+        let missed: Vec<String> = expects
+            .iter()
+            .filter(|e| !e.holds(output, status))
+            .map(said)
+            .collect();
+        return missed.join(" and ");
+    }
+    match expects {
+        [Expect::Contains(text)] => format!("not print \"{text}\""),
+        [Expect::Lacks(text)] => format!("print \"{text}\""),
+        [Expect::Exits(n)] => format!("exit with a status other than {n}"),
+        _ => {
+            let all: Vec<String> = expects.iter().map(said).collect();
+            format!("fail at least one of: {}", all.join(", "))
+        }
+    }
 }
 
 /// The spec's `dmesg` expectations, for the phases the guest reached.
@@ -346,6 +405,40 @@ fn dmesg_expectation(
             ));
         };
         position += found + 1;
+    }
+    None
+}
+
+/// The kernel log of the reloads: each reload's lines, in order, after the
+/// ones before it; judged once the guest went on to unload the patch.
+fn missing_reload_messages(plan: &Plan, report: &Report) -> Option<Failure> {
+    if plan.reloads.is_empty() || !report.reached(GuestPhase::Unloaded) {
+        return None;
+    }
+    let lines = report.kmsg_where(|s| s == Segment::Reload);
+    let mut position = 0;
+    for (index, reload) in plan.reloads.iter().enumerate() {
+        for wanted in &reload.expected {
+            let holds = |l: &&str| wanted.texts.iter().all(|t| l.contains(t.as_str()));
+            match lines[position..].iter().position(holds) {
+                Some(found) => position += found + 1,
+                None => {
+                    let texts: Vec<String> =
+                        wanted.texts.iter().map(|t| format!("\"{t}\"")).collect();
+                    return Some(Failure::Check(
+                        Item::Reload(index),
+                        format!(
+                            "reloading {} with the patch applied, the kernel log should show {}, \
+                             with {}, after the lines before it; it shows:\n{}",
+                            reload.module.kernel_name,
+                            wanted.what,
+                            texts.join(" and "),
+                            indent(&lines.join("\n"))
+                        ),
+                    ));
+                }
+            }
+        }
     }
     None
 }
@@ -420,10 +513,12 @@ mod tests {
                 file: "livepatch-sample.ko".into(),
                 kernel_name: "livepatch_sample".into(),
             },
+            setup: None,
+            reloads: vec![],
             checks: vec![TestCheck {
                 kind: CheckKind::Fixed,
                 command: "cat /proc/cmdline".into(),
-                expect: "patched".into(),
+                expects: vec![Expect::Contains("patched".into())],
                 span: Span::new(FileId(0), 0, 0),
             }],
             dmesg: vec![DmesgExpectation {
@@ -551,6 +646,58 @@ KGPC END
                 .into(),
         );
         assert_eq!(judge(&plan, &Report::parse(GOOD), ""), vec![missing]);
+    }
+
+    /// A reload is judged as test-callbacks.sh reads the log: the lines in
+    /// their order, the callbacks' by their kind and the module's name.
+    #[test]
+    fn a_reload_shows_its_lines_in_order() {
+        use crate::vm::{ExpectedLine, GuestReload};
+        let mut plan = plan();
+        plan.dmesg.clear();
+        let line = |what: &str, texts: &[&str]| ExpectedLine {
+            what: what.into(),
+            texts: texts.iter().map(|t| t.to_string()).collect(),
+        };
+        plan.reloads = vec![GuestReload {
+            module: GuestModule {
+                file: "l0-m.ko".into(),
+                kernel_name: "m".into(),
+            },
+            expected: vec![
+                line("its pre_unpatch callback", &["pre_unpatch", "m"]),
+                line(
+                    "the kernel reverting the patch",
+                    &["reverting patch 'p' on unloading module 'm'"],
+                ),
+                line(
+                    "the kernel applying the patch",
+                    &["applying patch 'p' to loading module 'm'"],
+                ),
+            ],
+        }];
+        let reload = "\
+KGPC RMMOD m 0
+KGPC INSMOD m 0
+KGPC KMSG reload [    2.0] p: m_pre_unpatch: m -> GOING
+KGPC KMSG reload [    2.1] livepatch: reverting patch 'p' on unloading module 'm'
+KGPC KMSG reload [    2.2] livepatch: applying patch 'p' to loading module 'm'
+KGPC DISABLE";
+        let run = GOOD.replace("KGPC DISABLE", reload);
+        assert_eq!(judge(&plan, &Report::parse(&run), ""), vec![]);
+        // The callback after the kernel's line is out of the order the kernel keeps.
+        let swapped = run
+            .replace("[    2.0] p: m_pre_unpatch: m -> GOING", "[    2.0] x")
+            .replace(
+                "[    2.2] livepatch",
+                "[    2.2] p: m_pre_unpatch: m -> GOING\nKGPC KMSG reload [    2.3] livepatch",
+            );
+        let failures = judge(&plan, &Report::parse(&swapped), "");
+        assert!(
+            matches!(&failures[..], [Failure::Check(Item::Reload(0), m)]
+                if m.contains("should show the kernel reverting the patch")),
+            "{failures:?}"
+        );
     }
 
     #[test]

@@ -15,15 +15,17 @@ pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
 }
 
-/// The start of `/init`: busybox's commands, the file systems, and the
-/// report's serial port as file descriptor 3.
+/// The start of `/init`: busybox's commands, the file systems, the test's
+/// files as the working directory and on the path, and the report's serial
+/// port as file descriptor 3.
 const SETUP: &str = r#"#!/bin/busybox sh
 /bin/busybox --install -s /bin
-export PATH=/bin:/sbin
+export PATH=/bin:/sbin:/test
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mkdir -p /tmp
+mkdir -p /tmp /test
+cd /test
 exec 3>/dev/ttyS1
 "#;
 
@@ -48,6 +50,14 @@ check() {{
   rc=$?
   echo "$out" | head -c 4096 | sed "s/^/{PREFIX} {OUT} $1 $2 /" >&3
   say {CHECK} "$1" "$2" "$rc"
+}}
+# Runs the setup script $1; reports its output and exit status.
+setup() {{
+  out=$(sh -c "$1" 2>&1 < /dev/null)
+  rc=$?
+  echo "$out" | head -c 4096 | sed "s/^/{PREFIX} {SETUP_OUT} /" >&3
+  say {SETUP_STATUS} "$rc"
+  return $rc
 }}
 # Reports each line of file $2 as an error of module $1.
 errors() {{
@@ -136,6 +146,12 @@ pub fn init_script(plan: &Plan) -> String {
             shell_quote(&module.kernel_name)
         ));
     }
+    if let Some(script) = &plan.setup {
+        s.push_str(&format!(
+            "setup {} || {{ kmsg {setup}; finish; }}\n",
+            shell_quote(script)
+        ));
+    }
     s.push_str(&format!("kmsg {setup}\n"));
     phase(&mut s, plan, GuestPhase::Before);
     let patch = &plan.patch;
@@ -168,6 +184,14 @@ pub fn init_script(plan: &Plan) -> String {
     }
     s.push_str(&format!("kmsg {loaded}\n"));
     phase(&mut s, plan, GuestPhase::Loaded);
+    if !plan.reloads.is_empty() {
+        let reload = Segment::Reload;
+        for r in &plan.reloads {
+            s.push_str(&format!("unload {}\n", shell_quote(&r.module.kernel_name)));
+            s.push_str(&load_line(&r.module, reload));
+        }
+        s.push_str(&format!("kmsg {reload}\n"));
+    }
     s.push_str(&format!("disable {n} || {{ kmsg {unloaded}; finish; }}\n"));
     s.push_str(&format!("unload {n}\n"));
     s.push_str(&format!("kmsg {unloaded}\n"));
@@ -206,7 +230,7 @@ fn phase(s: &mut String, plan: &Plan, phase: GuestPhase) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::model::{CheckKind, DmesgExpectation, Phase, TestCheck};
+    use crate::check::model::{CheckKind, DmesgExpectation, Expect, Phase, TestCheck};
     use crate::kernel::module_name::kernel_module_name;
     use crate::vm::protocol::GuestReport;
     use crate::vm::report::Report;
@@ -223,6 +247,8 @@ mod tests {
             modules_after: vec![module("after-mod")],
             patches_first: vec![],
             patch: module("livepatch-x"),
+            setup: None,
+            reloads: vec![],
             checks: vec![],
             dmesg: vec![],
             refused: None,
@@ -262,6 +288,8 @@ mod tests {
             modules_after: vec![module(hostile[2])],
             patches_first: vec![module(hostile[3])],
             patch: module(hostile[4]),
+            setup: None,
+            reloads: vec![],
             checks: vec![],
             dmesg: vec![],
             refused: None,
@@ -347,7 +375,7 @@ mod tests {
             checks: vec![TestCheck {
                 kind: CheckKind::Always,
                 command: "echo patched; echo; echo 'a  b'".into(),
-                expect: "patched".into(),
+                expects: vec![Expect::Contains("patched".into())],
                 span,
             }],
             dmesg: vec![DmesgExpectation {
@@ -355,6 +383,8 @@ mod tests {
                 lines: vec!["enabling patch".into()],
                 span,
             }],
+            setup: Some("echo ready".into()),
+            reloads: vec![],
             refused: None,
             transition_timeout_secs: 0,
         }

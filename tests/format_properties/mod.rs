@@ -236,14 +236,34 @@ fn meaning(ast: &Ast) -> Vec<String> {
             Item::Test(t) => {
                 for e in &t.entries {
                     match e {
-                        TestEntry::Load(x) | TestEntry::PatchFirst(x) | TestEntry::Refused(x) => {
-                            s(&mut out, x)
+                        TestEntry::Load(x)
+                        | TestEntry::PatchFirst(x)
+                        | TestEntry::File(x)
+                        | TestEntry::Program(x)
+                        | TestEntry::Reload(x)
+                        | TestEntry::Refused(x) => s(&mut out, x),
+                        TestEntry::Setup { script, .. } => {
+                            out.push(format!("setup {:?}", script.text()))
                         }
                         TestEntry::Check {
-                            command, expect, ..
+                            command, expects, ..
                         } => {
-                            s(&mut out, command);
-                            s(&mut out, expect);
+                            out.push(format!("script {:?}", command.text()));
+                            for e in expects {
+                                match e {
+                                    Expectation::Contains { text, .. } => {
+                                        out.push("contains".into());
+                                        s(&mut out, text)
+                                    }
+                                    Expectation::Lacks { text, .. } => {
+                                        out.push("lacks".into());
+                                        s(&mut out, text)
+                                    }
+                                    Expectation::Exits { status, .. } => {
+                                        out.push(format!("exits {:?}", status.value))
+                                    }
+                                }
+                            }
                         }
                         TestEntry::Dmesg { lines, .. } => lines.iter().for_each(|x| s(&mut out, x)),
                         TestEntry::Bad(_) => {}

@@ -11,6 +11,7 @@ mod commands;
 #[path = "../common/mod.rs"]
 mod common;
 mod examples;
+mod language;
 mod module_patches;
 
 use common::root;

@@ -11,8 +11,8 @@
   "replace" "in" "sympos" "body" "allow_inlined" "extern"
   "for" "like" "id" "gfp" "payload" "ctor" "dtor" "since"
   "pre_patch" "post_patch" "pre_unpatch" "post_unpatch"
-  "test" "load" "patch_first" "fixed" "always" "contains" "dmesg" "loaded" "unloaded"
-  "refused"
+  "test" "load" "patch_first" "file" "program" "setup" "reload" "fixed" "always" "contains" "lacks"
+  "exits" "dmesg" "loaded" "unloaded" "refused"
 ] @keyword
 
 ; Entries that are one keyword.

@@ -14,8 +14,9 @@ const problems = [];
 const problem = (what) => problems.push(what);
 const readJson = (file) => JSON.parse(fs.readFileSync(path.join(root, file), 'utf8'));
 
-// Grammars that the kgp grammar may include from outside: C, for the C blocks.
-const EXTERNAL_SCOPES = new Set(['source.c', 'source.diff']);
+// Grammars that the kgp grammar may include from outside: C for the C blocks, diff for
+// the fixes' text blocks and the shell for a test's scripts.
+const EXTERNAL_SCOPES = new Set(['source.c', 'source.diff', 'source.shell']);
 
 async function main() {
   const wasm = fs.readFileSync(require.resolve('vscode-oniguruma/release/onig.wasm'));

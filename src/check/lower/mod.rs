@@ -19,6 +19,7 @@ mod placement;
 mod shadow;
 mod state;
 mod target;
+mod test_files;
 mod test_plan;
 #[cfg(test)]
 mod tests;

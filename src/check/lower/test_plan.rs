@@ -1,12 +1,15 @@
 //! The test block: what `kgpc test` loads, patches first, runs and looks for.
 
 use super::Lowerer;
-use crate::check::model::{DmesgExpectation, Refusal, TestCheck, TestLoad, TestPlan, TestSpecRef};
+use crate::check::model::{
+    DmesgExpectation, Expect, Refusal, TestCheck, TestLoad, TestPlan, TestReload, TestSetup,
+    TestSpecRef,
+};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::load::named_path;
 use crate::source::Span;
-use crate::syntax::ast::{Ast, Str, TestBlock, TestEntry};
+use crate::syntax::ast::{Ast, Expectation, Script, Str, TestBlock, TestEntry};
 
 impl Lowerer<'_> {
     /// The plan of the spec's one `test` block, if it has one.
@@ -33,6 +36,10 @@ impl Lowerer<'_> {
             span: block.keyword,
             loads: Vec::new(),
             patches_first: Vec::new(),
+            files: Vec::new(),
+            programs: Vec::new(),
+            reloads: Vec::new(),
+            setup: None,
             checks: Vec::new(),
             dmesg: Vec::new(),
             refused: None,
@@ -58,19 +65,35 @@ impl Lowerer<'_> {
                     }
                     plan.patches_first.push(TestSpecRef { path, span: s.span });
                 }
+                TestEntry::File(path) => self.guest_file(path, &mut plan),
+                TestEntry::Reload(s) => self.reload(s, &block.entries, &mut plan),
+                TestEntry::Program(path) => self.guest_program(path, &mut plan),
+                TestEntry::Setup { keyword, script } => {
+                    self.nonempty_script(script, "setup script");
+                    let span = Span::new(keyword.file, keyword.start, script.span().end);
+                    match &plan.setup {
+                        Some(first) => self.duplicate_property("setup", span, first.span),
+                        None => {
+                            plan.setup = Some(TestSetup {
+                                script: script.text().to_string(),
+                                span,
+                            })
+                        }
+                    }
+                }
                 TestEntry::Check {
                     kind,
                     keyword,
                     command,
-                    expect,
+                    expects,
                 } => {
-                    self.nonempty(command, "command");
-                    self.nonempty(expect, "text to look for");
+                    self.nonempty_script(command, "command");
+                    let end = expects.last().map_or(command.span().end, |e| e.span().end);
                     plan.checks.push(TestCheck {
                         kind: (*kind).into(),
-                        command: command.value.clone(),
-                        expect: expect.value.clone(),
-                        span: Span::new(keyword.file, keyword.start, expect.span.end),
+                        command: command.text().to_string(),
+                        expects: expects.iter().filter_map(|e| self.expect(e)).collect(),
+                        span: Span::new(keyword.file, keyword.start, end),
                     });
                 }
                 TestEntry::Dmesg {
@@ -104,6 +127,69 @@ impl Lowerer<'_> {
             }
         }
         plan
+    }
+
+    /// `reload "MODULE"`: the `load` of the block that names the same module.
+    fn reload(&mut self, s: &Str, entries: &[TestEntry], plan: &mut TestPlan) {
+        let loads: Vec<&Str> = entries
+            .iter()
+            .filter_map(|e| match e {
+                TestEntry::Load(load) => Some(load),
+                _ => None,
+            })
+            .collect();
+        match loads.iter().position(|load| load.value == s.value) {
+            Some(load) => plan.reloads.push(TestReload { load, span: s.span }),
+            None => self.error(
+                Diagnostic::error(
+                    Code::TestLoadNotFound,
+                    format!("`reload` names `{}`, which the test does not load", s.value),
+                )
+                .at(s.span, "not loaded by this test")
+                .with_help("name a module as its `load` entry writes it; the module is reloaded while the patch is applied"),
+            ),
+        }
+    }
+
+    /// One expectation of a check; `None` for an exit status out of range.
+    fn expect(&mut self, expectation: &Expectation) -> Option<Expect> {
+        Some(match expectation {
+            Expectation::Contains { text, .. } => {
+                self.nonempty(text, "text to look for");
+                Expect::Contains(text.value.clone())
+            }
+            Expectation::Lacks { text, .. } => {
+                self.nonempty(text, "text that must be absent");
+                Expect::Lacks(text.value.clone())
+            }
+            Expectation::Exits { status, .. } => match status.value {
+                Some(value @ 0..=255) => Expect::Exits(value as i32),
+                // A number too large for 64 bits is reported by the parser.
+                None => return None,
+                Some(value) => {
+                    self.error(
+                        Diagnostic::error(
+                            Code::InvalidNumber,
+                            format!("exit status {value} is out of range"),
+                        )
+                        .at(status.span, "not from 0 to 255")
+                        .with_help("a shell's exit status is a number from 0 to 255"),
+                    );
+                    return None;
+                }
+            },
+        })
+    }
+
+    /// Reports an empty script, which proves nothing.
+    fn nonempty_script(&mut self, script: &Script, what: &str) {
+        if script.text().trim().is_empty() {
+            self.error(
+                Diagnostic::error(Code::MissingProperty, format!("the {what} is empty"))
+                    .at(script.span(), "nothing to run")
+                    .with_help("write the shell commands to run"),
+            );
+        }
     }
 
     /// Reports an empty text, which every output contains.

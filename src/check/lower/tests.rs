@@ -184,11 +184,8 @@ fn dump_test(out: &mut String, test: &TestPlan) {
         let _ = writeln!(out, "  load {}", l.what);
     }
     for c in &test.checks {
-        let _ = writeln!(
-            out,
-            "  {:?} {:?} contains {:?}",
-            c.kind, c.command, c.expect
-        );
+        let expects: Vec<String> = c.expects.iter().map(ToString::to_string).collect();
+        let _ = writeln!(out, "  {:?} {:?} {}", c.kind, c.command, expects.join(" "));
     }
     for d in &test.dmesg {
         let _ = writeln!(out, "  dmesg {:?} {:?}", d.phase, d.lines);

@@ -11,10 +11,12 @@ use crate::vm::{self, GuestModule, Machine, Plan, VmError};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// What the guest is given: its plan and the modules copied into it.
+/// What the guest is given: its plan, the modules copied into its `/m`
+/// and the test's files and programs copied into its `/test`.
 pub struct Guest {
     pub plan: Plan,
     pub files: Vec<(String, PathBuf)>,
+    pub test_files: Vec<(String, PathBuf)>,
 }
 
 /// The patch the guest loads: its model and its `.ko`.
@@ -24,8 +26,9 @@ pub struct Patch<'a> {
 }
 
 /// The guest's plan and files: the test's modules, the patches first, the
-/// patch, and the test block's entries. `patch_needs` names the modules the
-/// patch cannot be loaded without, which are loaded first in any case.
+/// patch, the test's files and built programs, and the test block's entries.
+/// `patch_needs` names the modules the patch cannot be loaded without, which
+/// are loaded first in any case.
 pub fn guest(
     plan: &TestPlan,
     machine: &MachineOptions,
@@ -33,7 +36,9 @@ pub fn guest(
     patch_needs: &[String],
     firsts: &[BuiltFirst],
     patch: &Patch,
+    programs: Vec<(String, PathBuf)>,
 ) -> Guest {
+    let reloads = super::reloads::reloads(plan, &modules, patch.model);
     let mut files = modules.files;
     let mut patches_first = Vec::new();
     for (index, first) in firsts.iter().enumerate() {
@@ -54,7 +59,7 @@ pub fn guest(
     } else {
         (modules.modules, Vec::new())
     };
-    let plan = Plan {
+    let vm_plan = Plan {
         modules_first,
         modules_after,
         patches_first,
@@ -62,12 +67,24 @@ pub fn guest(
             file: patch_file,
             kernel_name: patch.model.patch.kernel_name.clone(),
         },
+        setup: plan.setup.as_ref().map(|s| s.script.clone()),
+        reloads,
         checks: plan.checks.clone(),
         dmesg: plan.dmesg.clone(),
         refused: plan.refused.as_ref().map(|r| r.text.clone()),
         transition_timeout_secs: machine.transition_timeout_secs.max(1),
     };
-    Guest { plan, files }
+    let mut test_files: Vec<(String, PathBuf)> = plan
+        .files
+        .iter()
+        .map(|f| (f.name.clone(), f.source.clone()))
+        .collect();
+    test_files.extend(programs);
+    Guest {
+        plan: vm_plan,
+        files,
+        test_files,
+    }
 }
 
 /// Boots the target kernel under QEMU with an initramfs holding the guest's
@@ -88,6 +105,12 @@ pub fn boot(
     };
     let init = vm::script::init_script(&guest.plan);
     let initrd = work.join("initramfs.cpio");
-    vm::initramfs(&initrd, &machine.busybox, &init, &guest.files)?;
+    vm::initramfs(
+        &initrd,
+        &machine.busybox,
+        &init,
+        &guest.files,
+        &guest.test_files,
+    )?;
     vm::run(&machine_run, &initrd)
 }

@@ -6,6 +6,8 @@
 mod first;
 mod guest;
 mod modules;
+mod programs;
+mod reloads;
 mod verdict;
 mod work_dir;
 
@@ -19,7 +21,7 @@ use crate::build::kbuild::find_kdir;
 use crate::build::BuildFailure;
 use crate::check::Model;
 use crate::fetch::KernelPaths;
-use crate::source::{SourceMap, Span};
+use crate::source::{FileId, SourceMap, Span};
 use crate::vm::VmError;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -76,6 +78,16 @@ pub enum ProveError {
         failure: Box<BuildFailure>,
         span: Span,
     },
+    /// A program the test block builds for the guest did not compile:
+    /// gcc's messages, which name the C file as `compiled_as`.
+    Program {
+        file: FileId,
+        compiled_as: String,
+        log: String,
+        span: Span,
+    },
+    /// The test's programs could not be built at all (no gcc).
+    ProgramTool { message: String, span: Span },
     /// The patch did not build.
     Build(BuildError),
     /// A patch the test block loads first did not build.
@@ -111,6 +123,9 @@ fn run(
     let release = &model.target.release;
     let kernel = kernel_image(model)?;
     let work = options.work.path();
+    // The guest's programs first: they build in a moment, and one that does
+    // not compile is the spec's mistake, found before the kernel's build.
+    let programs = programs::build_all(plan, work)?;
     // The test's modules, built before the patch: the patch resolves the symbols they
     // export against their Module.symvers. Without a build tree, building the patch
     // reports it.
@@ -148,6 +163,7 @@ fn run(
         &patch_needs,
         &firsts,
         &patch_module,
+        programs,
     );
     let prerequisites = modules_time + (started.elapsed() - patch_built);
     let vm_start = Instant::now();

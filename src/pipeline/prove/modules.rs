@@ -20,6 +20,9 @@ pub struct TestModules {
     pub files: Vec<(String, PathBuf)>,
     /// The `Module.symvers` of the modules built from source.
     pub symvers: Vec<PathBuf>,
+    /// For each `load` of the plan, the index in `modules` of the module it
+    /// names (its dependencies come before it).
+    pub named: Vec<usize>,
 }
 
 /// Finds or builds every module the plan loads. Without a build tree nothing
@@ -44,6 +47,9 @@ pub fn prepare(
             });
             prepared.files.push((file, path));
         }
+        prepared
+            .named
+            .push(prepared.modules.len().saturating_sub(1));
         prepared.symvers.extend(symvers);
     }
     Ok(prepared)

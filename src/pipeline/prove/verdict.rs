@@ -34,7 +34,8 @@ pub struct Verdict {
     pub console: String,
     /// The release the guest reported it booted, if it got that far.
     pub booted: Option<String>,
-    /// How many entries the test block has: checks, dmesg expectations and the refusal.
+    /// How many entries the test block has: checks, dmesg expectations,
+    /// reloads, the refusal and the setup.
     pub entries: usize,
     pub timings: Timings,
 }
@@ -67,7 +68,11 @@ pub fn judge_run(judged: &Judged, booted: vm::Run, timings: Timings) -> Verdict 
         console_explains: console_explains(&failures),
         console: booted.console,
         booted: report.booted,
-        entries: plan.checks.len() + plan.dmesg.len() + usize::from(plan.refused.is_some()),
+        entries: plan.checks.len()
+            + plan.dmesg.len()
+            + plan.reloads.len()
+            + usize::from(plan.refused.is_some())
+            + usize::from(plan.setup.is_some()),
         timings,
     }
 }
@@ -95,6 +100,7 @@ fn diagnostic(failure: &Failure, plan: &TestPlan, kept: bool, console: &Path) ->
             let span: Option<(Span, &str)> = match item {
                 Item::Check(i) => plan.checks.get(*i).map(|c| (c.span, "this check")),
                 Item::Dmesg(i) => plan.dmesg.get(*i).map(|d| (d.span, "this expectation")),
+                Item::Reload(i) => plan.reloads.get(*i).map(|r| (r.span, "reloaded here")),
                 Item::Refusal => plan.refused.as_ref().map(|r| (r.span, "expected here")),
                 Item::Block => Some((plan.span, "in this test")),
             };
@@ -118,6 +124,13 @@ fn diagnostic(failure: &Failure, plan: &TestPlan, kept: bool, console: &Path) ->
                 diagnostic = diagnostic.with_note(format!("reason: {reason}"));
             }
             diagnostic
+        }
+        Failure::Setup(message) => {
+            let diagnostic = Diagnostic::error(Code::TestSetupFailed, message.clone());
+            match &plan.setup {
+                Some(setup) => diagnostic.at(setup.span, "this setup"),
+                None => diagnostic.at(plan.span, "in this test"),
+            }
         }
         Failure::Transition(message) => Diagnostic::error(Code::TransitionTimeout, message.clone())
             .at(plan.span, "in this test")
@@ -155,6 +168,10 @@ mod tests {
             span: Span::new(FileId(0), 3, 9),
             loads: Vec::new(),
             patches_first: Vec::new(),
+            files: Vec::new(),
+            programs: Vec::new(),
+            reloads: Vec::new(),
+            setup: None,
             checks: Vec::new(),
             dmesg: Vec::new(),
             refused: None,
@@ -167,6 +184,8 @@ mod tests {
                 file: "p.ko".into(),
                 kernel_name: "p".into(),
             },
+            setup: None,
+            reloads: vec![],
             checks: Vec::new(),
             dmesg: Vec::new(),
             refused: None,

@@ -272,14 +272,25 @@ impl Builder {
                         CheckKind::Always
                     };
                     let keyword = self.span(&kind_pair);
-                    let command = self.string(parts.next()?);
-                    let expect = self.string(parts.next()?);
+                    let command = self.script(parts.next()?)?;
+                    let mut expects = Vec::new();
+                    for part in parts {
+                        expects.push(self.expectation(part)?);
+                    }
                     TestEntry::Check {
                         kind,
                         keyword,
                         command,
-                        expect,
+                        expects,
                     }
+                }
+                Rule::test_file => TestEntry::File(self.first_string(entry)?),
+                Rule::test_reload => TestEntry::Reload(self.first_string(entry)?),
+                Rule::test_program => TestEntry::Program(self.first_string(entry)?),
+                Rule::test_setup => {
+                    let keyword = self.keyword_span(&entry, "setup");
+                    let script = self.script(children(entry).next()?)?;
+                    TestEntry::Setup { keyword, script }
                 }
                 Rule::test_dmesg => {
                     let mut parts = children(entry);
@@ -306,5 +317,45 @@ impl Builder {
             keyword,
             entries,
         })
+    }
+}
+
+impl Builder {
+    /// A test's shell script: a string or a text block.
+    fn script(&mut self, pair: Pair<'_, Rule>) -> Option<Script> {
+        Some(match pair.as_rule() {
+            Rule::text_block => Script::Block(self.text_block(pair)?),
+            _ => Script::Line(self.string(pair)),
+        })
+    }
+
+    /// One expectation of a check.
+    fn expectation(&mut self, pair: Pair<'_, Rule>) -> Option<Expectation> {
+        let rule = pair.as_rule();
+        let keyword = match rule {
+            Rule::expect_contains => self.keyword_span(&pair, "contains"),
+            Rule::expect_lacks => self.keyword_span(&pair, "lacks"),
+            _ => self.keyword_span(&pair, "exits"),
+        };
+        Some(match rule {
+            Rule::expect_contains => Expectation::Contains {
+                keyword,
+                text: self.first_string(pair)?,
+            },
+            Rule::expect_lacks => Expectation::Lacks {
+                keyword,
+                text: self.first_string(pair)?,
+            },
+            _ => Expectation::Exits {
+                keyword,
+                status: self.first_number(pair)?,
+            },
+        })
+    }
+
+    /// The span of the keyword `word` that starts `pair`.
+    fn keyword_span(&self, pair: &Pair<'_, Rule>, word: &str) -> Span {
+        let start = self.span(pair).start;
+        Span::new(self.file, start, start + word.len())
     }
 }

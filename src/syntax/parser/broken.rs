@@ -154,7 +154,18 @@ fn entry_keywords(block: &str) -> &'static [&'static str] {
             "post_unpatch",
         ],
         "state" => &["id", "version"],
-        "test" => &["load", "patch_first", "fixed", "always", "dmesg", "refused"],
+        "test" => &[
+            "load",
+            "patch_first",
+            "file",
+            "program",
+            "setup",
+            "reload",
+            "fixed",
+            "always",
+            "dmesg",
+            "refused",
+        ],
         _ => &["id", "gfp", "payload", "ctor", "dtor", "keep"],
     }
 }
@@ -175,6 +186,10 @@ fn entry_rule(block: &str, keyword: &str) -> Option<Rule> {
         ("object", "pre_patch" | "post_patch" | "pre_unpatch" | "post_unpatch") => Rule::callback,
         ("test", "load") => Rule::test_load,
         ("test", "patch_first") => Rule::test_patch_first,
+        ("test", "file") => Rule::test_file,
+        ("test", "program") => Rule::test_program,
+        ("test", "setup") => Rule::test_setup,
+        ("test", "reload") => Rule::test_reload,
         ("test", "fixed" | "always") => Rule::test_check,
         ("test", "dmesg") => Rule::test_dmesg,
         ("test", "refused") => Rule::test_refused,
@@ -233,11 +248,18 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         | Rule::state_version
         | Rule::test_load
         | Rule::test_patch_first
+        | Rule::test_file
+        | Rule::test_program
+        | Rule::test_setup
+        | Rule::test_reload
         | Rule::test_check
         | Rule::test_dmesg
         | Rule::test_refused
         | Rule::bad_entry => "an entry or `}`",
         Rule::check_kind => "`fixed` or `always`",
+        Rule::expect_contains | Rule::expect_lacks | Rule::expect_exits => {
+            "`contains`, `lacks` or `exits`"
+        }
         Rule::dmesg_phase => "`loaded` or `unloaded`",
         _ => return None,
     })

@@ -176,22 +176,38 @@ fn test_entry(entry: &TestEntry) -> String {
     match entry {
         TestEntry::Load(s) => format!("load {}", string(s)),
         TestEntry::PatchFirst(s) => format!("patch_first {}", string(s)),
+        TestEntry::File(s) => format!("file {}", string(s)),
+        TestEntry::Program(s) => format!("program {}", string(s)),
+        TestEntry::Reload(s) => format!("reload {}", string(s)),
+        TestEntry::Setup { script, .. } => format!("setup {}", script_text(script)),
         TestEntry::Check {
             kind,
             command,
-            expect,
+            expects,
             ..
-        } => format!(
-            "{} {} contains {}",
-            kind.keyword(),
-            string(command),
-            string(expect)
-        ),
+        } => {
+            let mut text = format!("{} {}", kind.keyword(), script_text(command));
+            for e in expects {
+                text.push_str(&match e {
+                    Expectation::Contains { text, .. } => format!(" contains {}", string(text)),
+                    Expectation::Lacks { text, .. } => format!(" lacks {}", string(text)),
+                    Expectation::Exits { status, .. } => format!(" exits {}", number(status)),
+                });
+            }
+            text
+        }
         TestEntry::Dmesg { phase, lines, .. } => {
             format!("dmesg {} {}", phase.keyword(), strings(lines))
         }
         TestEntry::Refused(s) => format!("refused {}", string(s)),
         TestEntry::Bad(b) => bad(b),
+    }
+}
+
+fn script_text(script: &Script) -> String {
+    match script {
+        Script::Line(s) => string(s),
+        Script::Block(b) => format!("block {:?}", b.text),
     }
 }
 
@@ -473,6 +489,33 @@ fn test_entries() {
               always "true"@125..131 contains ""@141..143
               dmesg loaded "one"@161..166 "two"@167..172
               refused "busy"@185..191
+        "#]],
+    );
+}
+
+#[test]
+fn guest_files_setup_scripts_and_several_expectations() {
+    check(
+        r#"test {
+    file "tools/run.sh"
+    program "probe.c"
+    setup """
+        mkdir -p /tmp/x
+        echo ready   # a shell comment
+        """
+    fixed "probe" exits 0 lacks "old" contains "new"
+    always """
+        cat /proc/version
+        """ contains "Linux"
+}
+"#,
+        expect![[r#"
+            test @0..266
+              file "tools/run.sh"@16..30
+              program "probe.c"@43..52
+              setup block "mkdir -p /tmp/x\necho ready   # a shell comment\n"
+              fixed "probe"@152..159 exits 0@166..167 lacks "old"@174..179 contains "new"@189..194
+              always block "cat /proc/version\n" contains "Linux"@257..264
         "#]],
     );
 }

@@ -4,7 +4,7 @@
  *
  * Say in binfmt_misc's status file that it is live patched
  *
- * Spec:      ../binfmt-misc-status.kgp (sha256 bc2943d84ee322c1fb4108e4c101eb1784c10033b79ffbdb5929646f3365ac41)
+ * Spec:      ../binfmt-misc-status.kgp (sha256 c77810be17a0d717e79eb3d8a135d2382352957282dbbbbc9330cf3317cf3fb7)
  * Reads:     std/api.kgp (sha256 afca4b81a85459770a85f6046c70d65c924b7757e95d958e4bdc84bb63c00aa0)
  * Target:    6.1.0-999-cloud-amd64 (x86_64, Linux 6.1)
  *            chosen as given with --release

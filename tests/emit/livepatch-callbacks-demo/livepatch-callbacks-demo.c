@@ -4,7 +4,7 @@
  *
  * Log every livepatch callback of vmlinux and two sample modules
  *
- * Spec:      ../livepatch-callbacks-demo.kgp (sha256 9baed9ed77e4c431462e1be2970bf31ac0bba3a7b4407f7942f0c99ecd0d672b)
+ * Spec:      ../livepatch-callbacks-demo.kgp (sha256 7bf6436adc0ce52e8d225836aa7bbdeb23add8cdf0229eac1f5e5185ee79bbeb)
  * Reads:     std/callback_log.kgp (sha256 65d271d8184650eb117b941b17de490320f675967ca753bd29f63e156bcf0950)
  * Reads:     std/api.kgp (sha256 afca4b81a85459770a85f6046c70d65c924b7757e95d958e4bdc84bb63c00aa0)
  * Target:    6.1.0-999-cloud-amd64 (x86_64, Linux 6.1)

@@ -4,7 +4,7 @@
  *
  * Plug the memory leak of livepatch_shadow_mod's dummy_alloc()
  *
- * Spec:      ../livepatch-shadow-fix1.kgp (sha256 39542615e07ecd43c3e32e4e2e9177f136ff244ebcf16228a03e25f1427fa44d)
+ * Spec:      ../livepatch-shadow-fix1.kgp (sha256 940bbda6d25f126d0c0144931bad556bdfd4671c4a413c46b7fe411280983281)
  * Reads:     std/api.kgp (sha256 afca4b81a85459770a85f6046c70d65c924b7757e95d958e4bdc84bb63c00aa0)
  * Target:    6.1.0-999-cloud-amd64 (x86_64, Linux 6.1)
  *            chosen as given with --release

@@ -4,7 +4,7 @@
  *
  * Count the checks of livepatch_shadow_mod's dummies, on top of shadow-fix1
  *
- * Spec:      ../livepatch-shadow-fix2.kgp (sha256 aeb2e752b874d86724d832db5e8cbab187edaee69a135ae8c2ed6453f7eda737)
+ * Spec:      ../livepatch-shadow-fix2.kgp (sha256 d39b5f9c214c528d64edbcf5410df64ff95f58a8dde5c892a868f7c825ee90be)
  * Reads:     std/api.kgp (sha256 afca4b81a85459770a85f6046c70d65c924b7757e95d958e4bdc84bb63c00aa0)
  * Target:    6.1.0-999-cloud-amd64 (x86_64, Linux 6.1)
  *            chosen as given with --release

@@ -292,6 +292,10 @@ object vmlinux { pre_patch { return 0; } }
 test {
     patch_first "no-such-spec.kgp"
     fixed "" contains "x"
+    always "true" exits 256 lacks ""
+    setup ""
+    file "run.sh"
+    program "probe.txt"
     refused "a"
     refused "b"
 }
@@ -303,8 +307,23 @@ test { load "ext4" }
               at `"no-such-spec.kgp"`: named here
               help: `patch_first` names another spec, relative to this spec's directory
             error[KGP0010]: the command is empty
+              at `""`: nothing to run
+              help: write the shell commands to run
+            error[KGP0025]: exit status 256 is out of range
+              at `256`: not from 0 to 255
+              help: a shell's exit status is a number from 0 to 255
+            error[KGP0010]: the text that must be absent is empty
               at `""`: nothing to run or look for
               help: an empty text is in every output, so the check could never fail
+            error[KGP0010]: the setup script is empty
+              at `""`: nothing to run
+              help: write the shell commands to run
+            error[KGP0018]: cannot read guest file `run.sh`: it has no directory to be resolved against
+              at `"run.sh"`: named here
+              help: guest files need a spec read from a file, not from standard input
+            error[KGP0007]: the program `probe.txt` is not a C file
+              at `"probe.txt"`: named here
+              help: a program is C source whose name ends in `.c`; copy other files with `file`
             error[KGP0009]: `refused` is given twice
               at `"b"`: given again here
               also `"a"`: first given here
