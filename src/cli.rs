@@ -367,6 +367,10 @@ pub struct TestArgs {
     /// Seconds a livepatch transition may take inside the VM.
     #[arg(long, default_value_t = 20, value_name = "SECS")]
     pub transition_timeout: u64,
+    /// Load, enable, disable and unload the patch this many times in one boot,
+    /// running the checks in each cycle; the kernel log is checked across all.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub cycles: u32,
     /// Load the test block's modules after the patch, to prove that a patch for a
     /// module loads while the module is absent and applies when it arrives.
     #[arg(long)]

@@ -428,6 +428,7 @@ fn test_line(entry: &TestEntry) -> (Span, String) {
             )
         }
         TestEntry::Refused(s) => (s.span, format!("refused {}", quote(&s.value))),
+        TestEntry::Workload(s) => (s.span, format!("workload {}", quote(&s.value))),
         TestEntry::Bad(b) => bad_line(b),
     }
 }

@@ -22,6 +22,8 @@ pub enum Failure {
     Kernel(String),
     /// The VM did not run to its end.
     Vm(String),
+    /// The workload ended before it was stopped.
+    Workload(String),
 }
 
 /// The entry of a test block a failure concerns.
@@ -90,6 +92,7 @@ pub fn judge(plan: &Plan, report: &Report, console: &str) -> Vec<Failure> {
     failures.extend(expected_refusal(plan, report));
     failures.extend(failed_checks(plan, report));
     failures.extend(missing_kernel_messages(plan, report));
+    failures.extend(super::load_results::judge(plan, report));
     failures.extend(kernel_log_problems(report, console));
     if !report.ended {
         failures.push(stopped_early(console));
@@ -122,7 +125,7 @@ fn stopped_early(console: &str) -> Failure {
 }
 
 /// Modules the kernel refused, except the patch when the spec expects its refusal.
-fn refused_modules(plan: &Plan, report: &Report) -> Vec<Failure> {
+pub(super) fn refused_modules(plan: &Plan, report: &Report) -> Vec<Failure> {
     let patch_name = &plan.patch.kernel_name;
     let kmsg = report.kmsg_where(|s| s == Segment::Setup || s.of_phase(GuestPhase::Loaded));
     report
@@ -158,7 +161,7 @@ fn refused_modules(plan: &Plan, report: &Report) -> Vec<Failure> {
 }
 
 /// Transitions, and disables, that did not finish in time.
-fn unfinished_waits(plan: &Plan, report: &Report) -> Vec<Failure> {
+pub(super) fn unfinished_waits(plan: &Plan, report: &Report) -> Vec<Failure> {
     let blocked_by = blocker_summary(&report.blockers);
     let unfinished = |waits: &[Waited], what: &dyn Fn(&str) -> String| -> Vec<Failure> {
         waits
@@ -198,7 +201,7 @@ fn blocker_summary(blockers: &[Blocker]) -> String {
 }
 
 /// Modules `rmmod` could not remove.
-fn failed_removals(report: &Report) -> Vec<Failure> {
+pub(super) fn failed_removals(report: &Report) -> Vec<Failure> {
     report
         .rmmods
         .iter()
@@ -259,7 +262,7 @@ fn failed_checks(plan: &Plan, report: &Report) -> Vec<Failure> {
 }
 
 /// Whether check `index` printed, or did not print, its text in `phase` as it should.
-fn check_in_phase(
+pub(super) fn check_in_phase(
     report: &Report,
     index: usize,
     check: &TestCheck,
@@ -396,6 +399,8 @@ mod tests {
             }],
             refused: None,
             transition_timeout_secs: 10,
+            cycles: 1,
+            workload: None,
         }
     }
 

@@ -138,6 +138,10 @@ pub fn init_script(plan: &Plan) -> String {
     }
     s.push_str(&format!("kmsg {setup}\n"));
     phase(&mut s, plan, GuestPhase::Before);
+    if super::load_script::needed(plan) {
+        s.push_str(&super::load_script::cycles(plan));
+        return s;
+    }
     let patch = &plan.patch;
     let n = shell_quote(&patch.kernel_name);
     if plan.refused.is_some() {
@@ -178,7 +182,7 @@ pub fn init_script(plan: &Plan) -> String {
 
 /// Loads a module; if the kernel refuses it, reports the kernel log as part of
 /// `segment` and ends the test.
-fn load_line(module: &GuestModule, segment: Segment) -> String {
+pub(super) fn load_line(module: &GuestModule, segment: Segment) -> String {
     format!(
         "load {} {} || {{ kmsg {segment}; finish; }}\n",
         guest_path(module),
@@ -187,12 +191,12 @@ fn load_line(module: &GuestModule, segment: Segment) -> String {
 }
 
 /// Where a module's file is in the guest, quoted for the shell.
-fn guest_path(module: &GuestModule) -> String {
+pub(super) fn guest_path(module: &GuestModule) -> String {
     shell_quote(&format!("/m/{}", module.file))
 }
 
 /// Starts `phase`, runs every check in it and reports the kernel log the checks caused.
-fn phase(s: &mut String, plan: &Plan, phase: GuestPhase) {
+pub(super) fn phase(s: &mut String, plan: &Plan, phase: GuestPhase) {
     s.push_str(&format!("say {PHASE} {phase}\n"));
     for (index, check) in plan.checks.iter().enumerate() {
         s.push_str(&format!(
@@ -226,6 +230,8 @@ mod tests {
             checks: vec![],
             dmesg: vec![],
             refused: None,
+            cycles: 1,
+            workload: None,
             transition_timeout_secs: 5,
         };
         let script = init_script(&plan);
@@ -265,6 +271,8 @@ mod tests {
             checks: vec![],
             dmesg: vec![],
             refused: None,
+            cycles: 1,
+            workload: None,
             transition_timeout_secs: 5,
         };
         let script = init_script(&plan);
@@ -356,6 +364,8 @@ mod tests {
                 span,
             }],
             refused: None,
+            cycles: 1,
+            workload: None,
             transition_timeout_secs: 0,
         }
     }

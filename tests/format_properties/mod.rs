@@ -236,9 +236,10 @@ fn meaning(ast: &Ast) -> Vec<String> {
             Item::Test(t) => {
                 for e in &t.entries {
                     match e {
-                        TestEntry::Load(x) | TestEntry::PatchFirst(x) | TestEntry::Refused(x) => {
-                            s(&mut out, x)
-                        }
+                        TestEntry::Load(x)
+                        | TestEntry::PatchFirst(x)
+                        | TestEntry::Refused(x)
+                        | TestEntry::Workload(x) => s(&mut out, x),
                         TestEntry::Check {
                             command, expect, ..
                         } => {

@@ -1,7 +1,9 @@
 //! The test block: what `kgpc test` loads, patches first, runs and looks for.
 
 use super::Lowerer;
-use crate::check::model::{DmesgExpectation, Refusal, TestCheck, TestLoad, TestPlan, TestSpecRef};
+use crate::check::model::{
+    DmesgExpectation, Refusal, TestCheck, TestLoad, TestPlan, TestSpecRef, Workload,
+};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::load::named_path;
@@ -36,6 +38,7 @@ impl Lowerer<'_> {
             checks: Vec::new(),
             dmesg: Vec::new(),
             refused: None,
+            workload: None,
         };
         for entry in &block.entries {
             match entry {
@@ -95,6 +98,18 @@ impl Lowerer<'_> {
                         None => {
                             plan.refused = Some(Refusal {
                                 text: s.value.clone(),
+                                span: s.span,
+                            })
+                        }
+                    }
+                }
+                TestEntry::Workload(s) => {
+                    self.nonempty(s, "workload command");
+                    match &plan.workload {
+                        Some(first) => self.duplicate_property("workload", s.span, first.span),
+                        None => {
+                            plan.workload = Some(Workload {
+                                command: s.value.clone(),
                                 span: s.span,
                             })
                         }

@@ -154,7 +154,15 @@ fn entry_keywords(block: &str) -> &'static [&'static str] {
             "post_unpatch",
         ],
         "state" => &["id", "version"],
-        "test" => &["load", "patch_first", "fixed", "always", "dmesg", "refused"],
+        "test" => &[
+            "load",
+            "patch_first",
+            "fixed",
+            "always",
+            "dmesg",
+            "refused",
+            "workload",
+        ],
         _ => &["id", "gfp", "payload", "ctor", "dtor", "keep"],
     }
 }
@@ -178,6 +186,7 @@ fn entry_rule(block: &str, keyword: &str) -> Option<Rule> {
         ("test", "fixed" | "always") => Rule::test_check,
         ("test", "dmesg") => Rule::test_dmesg,
         ("test", "refused") => Rule::test_refused,
+        ("test", "workload") => Rule::test_workload,
         ("state", "id") => Rule::shadow_id,
         ("state", "version") => Rule::state_version,
         ("shadow" | "template", "id") => Rule::shadow_id,
@@ -236,6 +245,7 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         | Rule::test_check
         | Rule::test_dmesg
         | Rule::test_refused
+        | Rule::test_workload
         | Rule::bad_entry => "an entry or `}`",
         Rule::check_kind => "`fixed` or `always`",
         Rule::dmesg_phase => "`loaded` or `unloaded`",

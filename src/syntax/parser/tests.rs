@@ -191,6 +191,7 @@ fn test_entry(entry: &TestEntry) -> String {
             format!("dmesg {} {}", phase.keyword(), strings(lines))
         }
         TestEntry::Refused(s) => format!("refused {}", string(s)),
+        TestEntry::Workload(s) => format!("workload {}", string(s)),
         TestEntry::Bad(b) => bad(b),
     }
 }
