@@ -110,12 +110,16 @@ the spec.")]
 Examples:
   kgpc test examples/livepatch-sample.kgp
   kgpc test fix.kgp --release 6.1.0-57-cloud-amd64 --keep-work work/
+  kgpc test fix.kgp --cycles 100 --timeout 600   load and unload the patch 100 times in one boot
 
 Boots the target kernel (from the kgpc cache) with a busybox initramfs made
 on the fly, under software emulation, loads the modules of the spec's test
 block and the patch, waits for the transition, runs the checks, disables and
 unloads the patch, checks again and scans the kernel log for warnings, BUGs,
-Oopses and call traces. The VM is always shut down.")]
+Oopses and call traces. The VM is always shut down. With --cycles N the patch
+is loaded, enabled, disabled and unloaded N times, with the checks in each
+cycle; a `workload` of the test block runs on every CPU meanwhile. The
+`Cycles:` line then gives the transition times.")]
     Test(TestArgs),
     /// Fetch and list target kernels in the kgpc cache.
     #[command(after_help = "\

@@ -147,7 +147,7 @@ module.exports = grammar({
     // `kgpc test` boots the target kernel and runs these around loading the patch.
     test_block: $ => seq('test', '{', repeat($._test_entry), '}'),
     _test_entry: $ => choice(
-      $.test_load, $.test_patch_first, $.test_check, $.test_dmesg, $.test_refused,
+      $.test_load, $.test_patch_first, $.test_check, $.test_dmesg, $.test_refused, $.test_workload,
     ),
     test_load: $ => seq('load', $.string),
     test_patch_first: $ => seq('patch_first', $.string),
@@ -156,6 +156,7 @@ module.exports = grammar({
     test_dmesg: $ => seq('dmesg', $.dmesg_phase, repeat1($.string)),
     dmesg_phase: _ => choice('loaded', 'unloaded'),
     test_refused: $ => seq('refused', $.string),
+    test_workload: $ => seq('workload', $.string),
 
     // ------------------------------------------------------------------ C fragments
     // A C declaration as the spec writes it: type words and stars, the name, the parameters.

@@ -131,6 +131,9 @@ impl Spread {
 
 impl std::fmt::Display for Spread {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.min == self.max {
+            return write!(f, "{:.2} s", self.min);
+        }
         write!(
             f,
             "min {:.2} / median {:.2} / max {:.2} s",
@@ -183,14 +186,16 @@ impl LoadTimes {
 impl std::fmt::Display for LoadTimes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let spread = |s: &Option<Spread>| s.map_or("none".to_string(), |s| s.to_string());
+        let plural =
+            |n: u32, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         let with = match self.workload_copies {
-            Some(copies) => format!(" with the workload ({copies} copies)"),
+            Some(copies) => format!(" with the workload ({})", plural(copies, "copy", "copies")),
             None => String::new(),
         };
         write!(
             f,
-            "{} cycles ran{with}; enable {}, disable {}",
-            self.cycles,
+            "{} ran{with}; enable {}, disable {}",
+            plural(self.cycles, "cycle", "cycles"),
             spread(&self.enable),
             spread(&self.disable)
         )?;
@@ -269,7 +274,7 @@ mod tests {
         let times = LoadTimes::of(&good.load).unwrap();
         assert_eq!(
             times.to_string(),
-            "3 cycles ran; enable min 0.01 / median 0.02 / max 0.03 s, disable min 0.01 / median 0.01 / max 0.01 s"
+            "3 cycles ran; enable min 0.01 / median 0.02 / max 0.03 s, disable 0.01 s"
         );
         let failures = judge(&plan(3, None), &run("quiet"));
         assert_eq!(failures.len(), 1, "{failures:?}");
@@ -308,6 +313,10 @@ mod tests {
         );
         let times = LoadTimes::of(&report.load).unwrap();
         assert_eq!(times.unloaded_enable, Some(0.0));
-        assert!(times.to_string().contains("with the workload (2 copies)"));
+        assert_eq!(
+            times.to_string(),
+            "1 cycle ran with the workload (2 copies); enable 0.01 s, \
+             disable min 0.01 / median 2.50 / max 2.50 s; without the workload: enable 0.00 s, disable 0.01 s"
+        );
     }
 }

@@ -12,7 +12,7 @@
   "for" "like" "id" "gfp" "payload" "ctor" "dtor" "since"
   "pre_patch" "post_patch" "pre_unpatch" "post_unpatch"
   "test" "load" "patch_first" "fixed" "always" "contains" "dmesg" "loaded" "unloaded"
-  "refused"
+  "refused" "workload"
 ] @keyword
 
 ; Entries that are one keyword.

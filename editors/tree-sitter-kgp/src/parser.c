@@ -7,11 +7,11 @@
 #endif
 
 #define LANGUAGE_VERSION 15
-#define STATE_COUNT 208
+#define STATE_COUNT 210
 #define LARGE_STATE_COUNT 2
-#define SYMBOL_COUNT 176
+#define SYMBOL_COUNT 178
 #define ALIAS_COUNT 1
-#define TOKEN_COUNT 94
+#define TOKEN_COUNT 95
 #define EXTERNAL_TOKEN_COUNT 0
 #define FIELD_COUNT 7
 #define MAX_ALIAS_SEQUENCE_LENGTH 8
@@ -79,123 +79,125 @@ enum ts_symbol_identifiers {
   anon_sym_loaded = 57,
   anon_sym_unloaded = 58,
   anon_sym_refused = 59,
-  anon_sym_void = 60,
-  anon_sym_char = 61,
-  anon_sym_short = 62,
-  anon_sym_int = 63,
-  anon_sym_long = 64,
-  anon_sym_float = 65,
-  anon_sym_double = 66,
-  anon_sym_signed = 67,
-  anon_sym_unsigned = 68,
-  anon_sym_bool = 69,
-  anon_sym__Bool = 70,
-  anon_sym_struct = 71,
-  anon_sym_union = 72,
-  anon_sym_enum = 73,
-  anon_sym_const = 74,
-  anon_sym_volatile = 75,
-  anon_sym_restrict = 76,
-  anon_sym_static = 77,
-  anon_sym_inline = 78,
-  sym_star = 79,
-  anon_sym_LPAREN = 80,
-  anon_sym_COMMA = 81,
-  anon_sym_RPAREN = 82,
-  aux_sym__param_piece_token1 = 83,
-  sym_c_brackets = 84,
-  sym__c_text = 85,
-  sym__c_string = 86,
-  sym__c_char = 87,
-  sym__c_comment = 88,
-  sym_number = 89,
-  anon_sym_DQUOTE = 90,
-  sym_string_content = 91,
-  sym_escape_sequence = 92,
-  sym_comment = 93,
-  sym_source_file = 94,
-  sym__item = 95,
-  sym_patch_block = 96,
-  sym__patch_entry = 97,
-  sym_description = 98,
-  sym_reference = 99,
-  sym_author = 100,
-  sym_target_block = 101,
-  sym__target_entry = 102,
-  sym_release = 103,
-  sym_arch = 104,
-  sym_version = 105,
-  sym_build_id = 106,
-  sym_import_item = 107,
-  sym_include_item = 108,
-  sym_fix_item = 109,
-  sym__diff_text = 110,
-  sym_object_block = 111,
-  sym__object_entry = 112,
-  sym_replacement = 113,
-  sym_in_file = 114,
-  sym_sympos = 115,
-  sym_allow_inlined = 116,
-  sym_body_file = 117,
-  sym_function_fix = 118,
-  sym_callback = 119,
-  sym_callback_kind = 120,
-  sym_extern_decl = 121,
-  sym_declarator = 122,
-  sym_shadow_block = 123,
-  sym_template_block = 124,
-  sym_like = 125,
-  sym_c_type = 126,
-  sym__shadow_entry = 127,
-  sym_shadow_id = 128,
-  sym_gfp = 129,
-  sym_gfp_expr = 130,
-  sym_payload = 131,
-  sym_ctor = 132,
-  sym_dtor = 133,
-  sym_state_block = 134,
-  sym_state_version = 135,
-  sym_helper_item = 136,
-  sym_data_item = 137,
-  sym_api_item = 138,
-  sym_test_block = 139,
-  sym__test_entry = 140,
-  sym_test_load = 141,
-  sym_test_patch_first = 142,
-  sym_test_check = 143,
-  sym_check_kind = 144,
-  sym_test_dmesg = 145,
-  sym_dmesg_phase = 146,
-  sym_test_refused = 147,
-  sym_prototype = 148,
-  sym__decl_word = 149,
-  sym_primitive_type = 150,
-  sym_c_keyword = 151,
-  sym_c_parens = 152,
-  sym_parameter = 153,
-  sym__parameter_name = 154,
-  sym__param_piece = 155,
-  sym_c_block = 156,
-  sym__c_nested_block = 157,
-  sym__c_piece = 158,
-  sym_string = 159,
-  aux_sym_source_file_repeat1 = 160,
-  aux_sym_patch_block_repeat1 = 161,
-  aux_sym_target_block_repeat1 = 162,
-  aux_sym_release_repeat1 = 163,
-  aux_sym_object_block_repeat1 = 164,
-  aux_sym_replacement_repeat1 = 165,
-  aux_sym_declarator_repeat1 = 166,
-  aux_sym_shadow_block_repeat1 = 167,
-  aux_sym_gfp_expr_repeat1 = 168,
-  aux_sym_state_block_repeat1 = 169,
-  aux_sym_test_block_repeat1 = 170,
-  aux_sym_c_parens_repeat1 = 171,
-  aux_sym_parameter_repeat1 = 172,
-  aux_sym__parameter_name_repeat1 = 173,
-  aux_sym_c_block_repeat1 = 174,
-  aux_sym_string_repeat1 = 175,
-  alias_sym_type_identifier = 176,
+  anon_sym_workload = 60,
+  anon_sym_void = 61,
+  anon_sym_char = 62,
+  anon_sym_short = 63,
+  anon_sym_int = 64,
+  anon_sym_long = 65,
+  anon_sym_float = 66,
+  anon_sym_double = 67,
+  anon_sym_signed = 68,
+  anon_sym_unsigned = 69,
+  anon_sym_bool = 70,
+  anon_sym__Bool = 71,
+  anon_sym_struct = 72,
+  anon_sym_union = 73,
+  anon_sym_enum = 74,
+  anon_sym_const = 75,
+  anon_sym_volatile = 76,
+  anon_sym_restrict = 77,
+  anon_sym_static = 78,
+  anon_sym_inline = 79,
+  sym_star = 80,
+  anon_sym_LPAREN = 81,
+  anon_sym_COMMA = 82,
+  anon_sym_RPAREN = 83,
+  aux_sym__param_piece_token1 = 84,
+  sym_c_brackets = 85,
+  sym__c_text = 86,
+  sym__c_string = 87,
+  sym__c_char = 88,
+  sym__c_comment = 89,
+  sym_number = 90,
+  anon_sym_DQUOTE = 91,
+  sym_string_content = 92,
+  sym_escape_sequence = 93,
+  sym_comment = 94,
+  sym_source_file = 95,
+  sym__item = 96,
+  sym_patch_block = 97,
+  sym__patch_entry = 98,
+  sym_description = 99,
+  sym_reference = 100,
+  sym_author = 101,
+  sym_target_block = 102,
+  sym__target_entry = 103,
+  sym_release = 104,
+  sym_arch = 105,
+  sym_version = 106,
+  sym_build_id = 107,
+  sym_import_item = 108,
+  sym_include_item = 109,
+  sym_fix_item = 110,
+  sym__diff_text = 111,
+  sym_object_block = 112,
+  sym__object_entry = 113,
+  sym_replacement = 114,
+  sym_in_file = 115,
+  sym_sympos = 116,
+  sym_allow_inlined = 117,
+  sym_body_file = 118,
+  sym_function_fix = 119,
+  sym_callback = 120,
+  sym_callback_kind = 121,
+  sym_extern_decl = 122,
+  sym_declarator = 123,
+  sym_shadow_block = 124,
+  sym_template_block = 125,
+  sym_like = 126,
+  sym_c_type = 127,
+  sym__shadow_entry = 128,
+  sym_shadow_id = 129,
+  sym_gfp = 130,
+  sym_gfp_expr = 131,
+  sym_payload = 132,
+  sym_ctor = 133,
+  sym_dtor = 134,
+  sym_state_block = 135,
+  sym_state_version = 136,
+  sym_helper_item = 137,
+  sym_data_item = 138,
+  sym_api_item = 139,
+  sym_test_block = 140,
+  sym__test_entry = 141,
+  sym_test_load = 142,
+  sym_test_patch_first = 143,
+  sym_test_check = 144,
+  sym_check_kind = 145,
+  sym_test_dmesg = 146,
+  sym_dmesg_phase = 147,
+  sym_test_refused = 148,
+  sym_test_workload = 149,
+  sym_prototype = 150,
+  sym__decl_word = 151,
+  sym_primitive_type = 152,
+  sym_c_keyword = 153,
+  sym_c_parens = 154,
+  sym_parameter = 155,
+  sym__parameter_name = 156,
+  sym__param_piece = 157,
+  sym_c_block = 158,
+  sym__c_nested_block = 159,
+  sym__c_piece = 160,
+  sym_string = 161,
+  aux_sym_source_file_repeat1 = 162,
+  aux_sym_patch_block_repeat1 = 163,
+  aux_sym_target_block_repeat1 = 164,
+  aux_sym_release_repeat1 = 165,
+  aux_sym_object_block_repeat1 = 166,
+  aux_sym_replacement_repeat1 = 167,
+  aux_sym_declarator_repeat1 = 168,
+  aux_sym_shadow_block_repeat1 = 169,
+  aux_sym_gfp_expr_repeat1 = 170,
+  aux_sym_state_block_repeat1 = 171,
+  aux_sym_test_block_repeat1 = 172,
+  aux_sym_c_parens_repeat1 = 173,
+  aux_sym_parameter_repeat1 = 174,
+  aux_sym__parameter_name_repeat1 = 175,
+  aux_sym_c_block_repeat1 = 176,
+  aux_sym_string_repeat1 = 177,
+  alias_sym_type_identifier = 178,
 };
 
 static const char * const ts_symbol_names[] = {
@@ -259,6 +261,7 @@ static const char * const ts_symbol_names[] = {
   [anon_sym_loaded] = "loaded",
   [anon_sym_unloaded] = "unloaded",
   [anon_sym_refused] = "refused",
+  [anon_sym_workload] = "workload",
   [anon_sym_void] = "void",
   [anon_sym_char] = "char",
   [anon_sym_short] = "short",
@@ -347,6 +350,7 @@ static const char * const ts_symbol_names[] = {
   [sym_test_dmesg] = "test_dmesg",
   [sym_dmesg_phase] = "dmesg_phase",
   [sym_test_refused] = "test_refused",
+  [sym_test_workload] = "test_workload",
   [sym_prototype] = "prototype",
   [sym__decl_word] = "_decl_word",
   [sym_primitive_type] = "primitive_type",
@@ -439,6 +443,7 @@ static const TSSymbol ts_symbol_map[] = {
   [anon_sym_loaded] = anon_sym_loaded,
   [anon_sym_unloaded] = anon_sym_unloaded,
   [anon_sym_refused] = anon_sym_refused,
+  [anon_sym_workload] = anon_sym_workload,
   [anon_sym_void] = anon_sym_void,
   [anon_sym_char] = anon_sym_char,
   [anon_sym_short] = anon_sym_short,
@@ -527,6 +532,7 @@ static const TSSymbol ts_symbol_map[] = {
   [sym_test_dmesg] = sym_test_dmesg,
   [sym_dmesg_phase] = sym_dmesg_phase,
   [sym_test_refused] = sym_test_refused,
+  [sym_test_workload] = sym_test_workload,
   [sym_prototype] = sym_prototype,
   [sym__decl_word] = sym__decl_word,
   [sym_primitive_type] = sym_primitive_type,
@@ -796,6 +802,10 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .named = false,
   },
   [anon_sym_refused] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_workload] = {
     .visible = true,
     .named = false,
   },
@@ -1151,6 +1161,10 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = true,
     .named = true,
   },
+  [sym_test_workload] = {
+    .visible = true,
+    .named = true,
+  },
   [sym_prototype] = {
     .visible = true,
     .named = true,
@@ -1446,21 +1460,21 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [95] = 95,
   [96] = 96,
   [97] = 97,
-  [98] = 13,
+  [98] = 98,
   [99] = 99,
   [100] = 100,
   [101] = 101,
   [102] = 102,
   [103] = 103,
   [104] = 104,
-  [105] = 18,
-  [106] = 106,
+  [105] = 105,
+  [106] = 18,
   [107] = 107,
   [108] = 108,
   [109] = 109,
   [110] = 110,
-  [111] = 12,
-  [112] = 112,
+  [111] = 111,
+  [112] = 12,
   [113] = 113,
   [114] = 114,
   [115] = 115,
@@ -1469,7 +1483,7 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [118] = 118,
   [119] = 119,
   [120] = 120,
-  [121] = 121,
+  [121] = 13,
   [122] = 122,
   [123] = 123,
   [124] = 124,
@@ -1492,16 +1506,16 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [141] = 141,
   [142] = 142,
   [143] = 143,
-  [144] = 143,
+  [144] = 144,
   [145] = 145,
-  [146] = 146,
+  [146] = 142,
   [147] = 147,
   [148] = 148,
   [149] = 149,
   [150] = 150,
   [151] = 151,
-  [152] = 141,
-  [153] = 153,
+  [152] = 152,
+  [153] = 141,
   [154] = 154,
   [155] = 155,
   [156] = 156,
@@ -1556,6 +1570,8 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [205] = 205,
   [206] = 206,
   [207] = 207,
+  [208] = 208,
+  [209] = 209,
 };
 
 static const TSCharacterRange aux_sym__param_piece_token1_character_set_2[] = {
@@ -2054,1017 +2070,1042 @@ static bool ts_lex_keywords(TSLexer *lexer, TSStateId state) {
         't', 17,
         'u', 18,
         'v', 19,
+        'w', 20,
       );
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') SKIP(0);
       END_STATE();
     case 1:
-      if (lookahead == 'B') ADVANCE(20);
+      if (lookahead == 'B') ADVANCE(21);
       END_STATE();
     case 2:
-      if (lookahead == 'l') ADVANCE(21);
-      if (lookahead == 'p') ADVANCE(22);
-      if (lookahead == 'r') ADVANCE(23);
-      if (lookahead == 'u') ADVANCE(24);
+      if (lookahead == 'l') ADVANCE(22);
+      if (lookahead == 'p') ADVANCE(23);
+      if (lookahead == 'r') ADVANCE(24);
+      if (lookahead == 'u') ADVANCE(25);
       END_STATE();
     case 3:
-      if (lookahead == 'o') ADVANCE(25);
-      if (lookahead == 'u') ADVANCE(26);
+      if (lookahead == 'o') ADVANCE(26);
+      if (lookahead == 'u') ADVANCE(27);
       END_STATE();
     case 4:
-      if (lookahead == 'h') ADVANCE(27);
-      if (lookahead == 'o') ADVANCE(28);
-      if (lookahead == 't') ADVANCE(29);
-      if (lookahead == 'u') ADVANCE(30);
+      if (lookahead == 'h') ADVANCE(28);
+      if (lookahead == 'o') ADVANCE(29);
+      if (lookahead == 't') ADVANCE(30);
+      if (lookahead == 'u') ADVANCE(31);
       END_STATE();
     case 5:
-      if (lookahead == 'a') ADVANCE(31);
-      if (lookahead == 'e') ADVANCE(32);
-      if (lookahead == 'm') ADVANCE(33);
-      if (lookahead == 'o') ADVANCE(34);
-      if (lookahead == 't') ADVANCE(35);
+      if (lookahead == 'a') ADVANCE(32);
+      if (lookahead == 'e') ADVANCE(33);
+      if (lookahead == 'm') ADVANCE(34);
+      if (lookahead == 'o') ADVANCE(35);
+      if (lookahead == 't') ADVANCE(36);
       END_STATE();
     case 6:
-      if (lookahead == 'n') ADVANCE(36);
-      if (lookahead == 'x') ADVANCE(37);
+      if (lookahead == 'n') ADVANCE(37);
+      if (lookahead == 'x') ADVANCE(38);
       END_STATE();
     case 7:
-      if (lookahead == 'i') ADVANCE(38);
-      if (lookahead == 'l') ADVANCE(39);
-      if (lookahead == 'o') ADVANCE(40);
+      if (lookahead == 'i') ADVANCE(39);
+      if (lookahead == 'l') ADVANCE(40);
+      if (lookahead == 'o') ADVANCE(41);
       END_STATE();
     case 8:
-      if (lookahead == 'f') ADVANCE(41);
+      if (lookahead == 'f') ADVANCE(42);
       END_STATE();
     case 9:
-      if (lookahead == 'e') ADVANCE(42);
+      if (lookahead == 'e') ADVANCE(43);
       END_STATE();
     case 10:
-      if (lookahead == 'd') ADVANCE(43);
-      if (lookahead == 'm') ADVANCE(44);
-      if (lookahead == 'n') ADVANCE(45);
+      if (lookahead == 'd') ADVANCE(44);
+      if (lookahead == 'm') ADVANCE(45);
+      if (lookahead == 'n') ADVANCE(46);
       END_STATE();
     case 11:
-      if (lookahead == 'e') ADVANCE(46);
+      if (lookahead == 'e') ADVANCE(47);
       END_STATE();
     case 12:
-      if (lookahead == 'i') ADVANCE(47);
-      if (lookahead == 'o') ADVANCE(48);
+      if (lookahead == 'i') ADVANCE(48);
+      if (lookahead == 'o') ADVANCE(49);
       END_STATE();
     case 13:
-      if (lookahead == 'b') ADVANCE(49);
+      if (lookahead == 'b') ADVANCE(50);
       END_STATE();
     case 14:
-      if (lookahead == 'a') ADVANCE(50);
-      if (lookahead == 'o') ADVANCE(51);
-      if (lookahead == 'r') ADVANCE(52);
+      if (lookahead == 'a') ADVANCE(51);
+      if (lookahead == 'o') ADVANCE(52);
+      if (lookahead == 'r') ADVANCE(53);
       END_STATE();
     case 15:
-      if (lookahead == 'e') ADVANCE(53);
+      if (lookahead == 'e') ADVANCE(54);
       END_STATE();
     case 16:
-      if (lookahead == 'h') ADVANCE(54);
-      if (lookahead == 'i') ADVANCE(55);
-      if (lookahead == 't') ADVANCE(56);
-      if (lookahead == 'y') ADVANCE(57);
+      if (lookahead == 'h') ADVANCE(55);
+      if (lookahead == 'i') ADVANCE(56);
+      if (lookahead == 't') ADVANCE(57);
+      if (lookahead == 'y') ADVANCE(58);
       END_STATE();
     case 17:
-      if (lookahead == 'a') ADVANCE(58);
-      if (lookahead == 'e') ADVANCE(59);
+      if (lookahead == 'a') ADVANCE(59);
+      if (lookahead == 'e') ADVANCE(60);
       END_STATE();
     case 18:
-      if (lookahead == 'n') ADVANCE(60);
+      if (lookahead == 'n') ADVANCE(61);
       END_STATE();
     case 19:
-      if (lookahead == 'e') ADVANCE(61);
-      if (lookahead == 'o') ADVANCE(62);
-      END_STATE();
-    case 20:
+      if (lookahead == 'e') ADVANCE(62);
       if (lookahead == 'o') ADVANCE(63);
       END_STATE();
+    case 20:
+      if (lookahead == 'o') ADVANCE(64);
+      END_STATE();
     case 21:
-      if (lookahead == 'l') ADVANCE(64);
-      if (lookahead == 'w') ADVANCE(65);
+      if (lookahead == 'o') ADVANCE(65);
       END_STATE();
     case 22:
-      if (lookahead == 'i') ADVANCE(66);
+      if (lookahead == 'l') ADVANCE(66);
+      if (lookahead == 'w') ADVANCE(67);
       END_STATE();
     case 23:
-      if (lookahead == 'c') ADVANCE(67);
+      if (lookahead == 'i') ADVANCE(68);
       END_STATE();
     case 24:
-      if (lookahead == 't') ADVANCE(68);
+      if (lookahead == 'c') ADVANCE(69);
       END_STATE();
     case 25:
-      if (lookahead == 'd') ADVANCE(69);
-      if (lookahead == 'o') ADVANCE(70);
+      if (lookahead == 't') ADVANCE(70);
       END_STATE();
     case 26:
-      if (lookahead == 'i') ADVANCE(71);
+      if (lookahead == 'd') ADVANCE(71);
+      if (lookahead == 'o') ADVANCE(72);
       END_STATE();
     case 27:
-      if (lookahead == 'a') ADVANCE(72);
+      if (lookahead == 'i') ADVANCE(73);
       END_STATE();
     case 28:
-      if (lookahead == 'n') ADVANCE(73);
+      if (lookahead == 'a') ADVANCE(74);
       END_STATE();
     case 29:
-      if (lookahead == 'o') ADVANCE(74);
+      if (lookahead == 'n') ADVANCE(75);
       END_STATE();
     case 30:
-      if (lookahead == 'm') ADVANCE(75);
+      if (lookahead == 'o') ADVANCE(76);
       END_STATE();
     case 31:
-      if (lookahead == 't') ADVANCE(76);
+      if (lookahead == 'm') ADVANCE(77);
       END_STATE();
     case 32:
-      if (lookahead == 's') ADVANCE(77);
+      if (lookahead == 't') ADVANCE(78);
       END_STATE();
     case 33:
-      if (lookahead == 'e') ADVANCE(78);
+      if (lookahead == 's') ADVANCE(79);
       END_STATE();
     case 34:
-      if (lookahead == 'u') ADVANCE(79);
+      if (lookahead == 'e') ADVANCE(80);
       END_STATE();
     case 35:
-      if (lookahead == 'o') ADVANCE(80);
-      END_STATE();
-    case 36:
       if (lookahead == 'u') ADVANCE(81);
       END_STATE();
+    case 36:
+      if (lookahead == 'o') ADVANCE(82);
+      END_STATE();
     case 37:
-      if (lookahead == 't') ADVANCE(82);
+      if (lookahead == 'u') ADVANCE(83);
       END_STATE();
     case 38:
-      if (lookahead == 'x') ADVANCE(83);
+      if (lookahead == 't') ADVANCE(84);
       END_STATE();
     case 39:
-      if (lookahead == 'o') ADVANCE(84);
+      if (lookahead == 'x') ADVANCE(85);
       END_STATE();
     case 40:
-      if (lookahead == 'r') ADVANCE(85);
+      if (lookahead == 'o') ADVANCE(86);
       END_STATE();
     case 41:
-      if (lookahead == 'p') ADVANCE(86);
+      if (lookahead == 'r') ADVANCE(87);
       END_STATE();
     case 42:
-      if (lookahead == 'l') ADVANCE(87);
-      END_STATE();
-    case 43:
-      ACCEPT_TOKEN(anon_sym_id);
-      END_STATE();
-    case 44:
       if (lookahead == 'p') ADVANCE(88);
       END_STATE();
+    case 43:
+      if (lookahead == 'l') ADVANCE(89);
+      END_STATE();
+    case 44:
+      ACCEPT_TOKEN(anon_sym_id);
+      END_STATE();
     case 45:
-      ACCEPT_TOKEN(anon_sym_in);
-      if (lookahead == 'c') ADVANCE(89);
-      if (lookahead == 'l') ADVANCE(90);
-      if (lookahead == 't') ADVANCE(91);
+      if (lookahead == 'p') ADVANCE(90);
       END_STATE();
     case 46:
-      if (lookahead == 'e') ADVANCE(92);
+      ACCEPT_TOKEN(anon_sym_in);
+      if (lookahead == 'c') ADVANCE(91);
+      if (lookahead == 'l') ADVANCE(92);
+      if (lookahead == 't') ADVANCE(93);
       END_STATE();
     case 47:
-      if (lookahead == 'k') ADVANCE(93);
+      if (lookahead == 'e') ADVANCE(94);
       END_STATE();
     case 48:
-      if (lookahead == 'a') ADVANCE(94);
-      if (lookahead == 'n') ADVANCE(95);
+      if (lookahead == 'k') ADVANCE(95);
       END_STATE();
     case 49:
-      if (lookahead == 'j') ADVANCE(96);
+      if (lookahead == 'a') ADVANCE(96);
+      if (lookahead == 'n') ADVANCE(97);
       END_STATE();
     case 50:
-      if (lookahead == 't') ADVANCE(97);
-      if (lookahead == 'y') ADVANCE(98);
+      if (lookahead == 'j') ADVANCE(98);
       END_STATE();
     case 51:
-      if (lookahead == 's') ADVANCE(99);
+      if (lookahead == 't') ADVANCE(99);
+      if (lookahead == 'y') ADVANCE(100);
       END_STATE();
     case 52:
-      if (lookahead == 'e') ADVANCE(100);
+      if (lookahead == 's') ADVANCE(101);
       END_STATE();
     case 53:
-      if (lookahead == 'f') ADVANCE(101);
-      if (lookahead == 'l') ADVANCE(102);
-      if (lookahead == 'p') ADVANCE(103);
-      if (lookahead == 's') ADVANCE(104);
+      if (lookahead == 'e') ADVANCE(102);
       END_STATE();
     case 54:
-      if (lookahead == 'a') ADVANCE(105);
-      if (lookahead == 'o') ADVANCE(106);
+      if (lookahead == 'f') ADVANCE(103);
+      if (lookahead == 'l') ADVANCE(104);
+      if (lookahead == 'p') ADVANCE(105);
+      if (lookahead == 's') ADVANCE(106);
       END_STATE();
     case 55:
-      if (lookahead == 'g') ADVANCE(107);
-      if (lookahead == 'n') ADVANCE(108);
+      if (lookahead == 'a') ADVANCE(107);
+      if (lookahead == 'o') ADVANCE(108);
       END_STATE();
     case 56:
-      if (lookahead == 'a') ADVANCE(109);
-      if (lookahead == 'r') ADVANCE(110);
+      if (lookahead == 'g') ADVANCE(109);
+      if (lookahead == 'n') ADVANCE(110);
       END_STATE();
     case 57:
-      if (lookahead == 'm') ADVANCE(111);
-      END_STATE();
-    case 58:
+      if (lookahead == 'a') ADVANCE(111);
       if (lookahead == 'r') ADVANCE(112);
       END_STATE();
-    case 59:
+    case 58:
       if (lookahead == 'm') ADVANCE(113);
-      if (lookahead == 's') ADVANCE(114);
+      END_STATE();
+    case 59:
+      if (lookahead == 'r') ADVANCE(114);
       END_STATE();
     case 60:
-      if (lookahead == 'i') ADVANCE(115);
-      if (lookahead == 'l') ADVANCE(116);
-      if (lookahead == 's') ADVANCE(117);
+      if (lookahead == 'm') ADVANCE(115);
+      if (lookahead == 's') ADVANCE(116);
       END_STATE();
     case 61:
-      if (lookahead == 'r') ADVANCE(118);
+      if (lookahead == 'i') ADVANCE(117);
+      if (lookahead == 'l') ADVANCE(118);
+      if (lookahead == 's') ADVANCE(119);
       END_STATE();
     case 62:
-      if (lookahead == 'i') ADVANCE(119);
-      if (lookahead == 'l') ADVANCE(120);
+      if (lookahead == 'r') ADVANCE(120);
       END_STATE();
     case 63:
-      if (lookahead == 'o') ADVANCE(121);
+      if (lookahead == 'i') ADVANCE(121);
+      if (lookahead == 'l') ADVANCE(122);
       END_STATE();
     case 64:
-      if (lookahead == 'o') ADVANCE(122);
+      if (lookahead == 'r') ADVANCE(123);
       END_STATE();
     case 65:
-      if (lookahead == 'a') ADVANCE(123);
+      if (lookahead == 'o') ADVANCE(124);
       END_STATE();
     case 66:
-      ACCEPT_TOKEN(anon_sym_api);
+      if (lookahead == 'o') ADVANCE(125);
       END_STATE();
     case 67:
-      if (lookahead == 'h') ADVANCE(124);
+      if (lookahead == 'a') ADVANCE(126);
       END_STATE();
     case 68:
-      if (lookahead == 'h') ADVANCE(125);
+      ACCEPT_TOKEN(anon_sym_api);
       END_STATE();
     case 69:
-      if (lookahead == 'y') ADVANCE(126);
+      if (lookahead == 'h') ADVANCE(127);
       END_STATE();
     case 70:
-      if (lookahead == 'l') ADVANCE(127);
+      if (lookahead == 'h') ADVANCE(128);
       END_STATE();
     case 71:
-      if (lookahead == 'l') ADVANCE(128);
+      if (lookahead == 'y') ADVANCE(129);
       END_STATE();
     case 72:
-      if (lookahead == 'r') ADVANCE(129);
+      if (lookahead == 'l') ADVANCE(130);
       END_STATE();
     case 73:
-      if (lookahead == 's') ADVANCE(130);
-      if (lookahead == 't') ADVANCE(131);
+      if (lookahead == 'l') ADVANCE(131);
       END_STATE();
     case 74:
       if (lookahead == 'r') ADVANCE(132);
       END_STATE();
     case 75:
-      if (lookahead == 'u') ADVANCE(133);
+      if (lookahead == 's') ADVANCE(133);
+      if (lookahead == 't') ADVANCE(134);
       END_STATE();
     case 76:
-      if (lookahead == 'a') ADVANCE(134);
+      if (lookahead == 'r') ADVANCE(135);
       END_STATE();
     case 77:
-      if (lookahead == 'c') ADVANCE(135);
+      if (lookahead == 'u') ADVANCE(136);
       END_STATE();
     case 78:
-      if (lookahead == 's') ADVANCE(136);
+      if (lookahead == 'a') ADVANCE(137);
       END_STATE();
     case 79:
-      if (lookahead == 'b') ADVANCE(137);
+      if (lookahead == 'c') ADVANCE(138);
       END_STATE();
     case 80:
-      if (lookahead == 'r') ADVANCE(138);
+      if (lookahead == 's') ADVANCE(139);
       END_STATE();
     case 81:
-      if (lookahead == 'm') ADVANCE(139);
+      if (lookahead == 'b') ADVANCE(140);
       END_STATE();
     case 82:
-      if (lookahead == 'e') ADVANCE(140);
+      if (lookahead == 'r') ADVANCE(141);
       END_STATE();
     case 83:
-      ACCEPT_TOKEN(anon_sym_fix);
-      if (lookahead == 'e') ADVANCE(141);
+      if (lookahead == 'm') ADVANCE(142);
       END_STATE();
     case 84:
-      if (lookahead == 'a') ADVANCE(142);
+      if (lookahead == 'e') ADVANCE(143);
       END_STATE();
     case 85:
-      ACCEPT_TOKEN(anon_sym_for);
+      ACCEPT_TOKEN(anon_sym_fix);
+      if (lookahead == 'e') ADVANCE(144);
       END_STATE();
     case 86:
-      ACCEPT_TOKEN(anon_sym_gfp);
+      if (lookahead == 'a') ADVANCE(145);
       END_STATE();
     case 87:
-      if (lookahead == 'p') ADVANCE(143);
+      ACCEPT_TOKEN(anon_sym_for);
       END_STATE();
     case 88:
-      if (lookahead == 'o') ADVANCE(144);
+      ACCEPT_TOKEN(anon_sym_gfp);
       END_STATE();
     case 89:
-      if (lookahead == 'l') ADVANCE(145);
+      if (lookahead == 'p') ADVANCE(146);
       END_STATE();
     case 90:
-      if (lookahead == 'i') ADVANCE(146);
+      if (lookahead == 'o') ADVANCE(147);
       END_STATE();
     case 91:
-      ACCEPT_TOKEN(anon_sym_int);
+      if (lookahead == 'l') ADVANCE(148);
       END_STATE();
     case 92:
-      if (lookahead == 'p') ADVANCE(147);
+      if (lookahead == 'i') ADVANCE(149);
       END_STATE();
     case 93:
-      if (lookahead == 'e') ADVANCE(148);
+      ACCEPT_TOKEN(anon_sym_int);
       END_STATE();
     case 94:
-      if (lookahead == 'd') ADVANCE(149);
+      if (lookahead == 'p') ADVANCE(150);
       END_STATE();
     case 95:
-      if (lookahead == 'g') ADVANCE(150);
-      END_STATE();
-    case 96:
       if (lookahead == 'e') ADVANCE(151);
       END_STATE();
+    case 96:
+      if (lookahead == 'd') ADVANCE(152);
+      END_STATE();
     case 97:
-      if (lookahead == 'c') ADVANCE(152);
+      if (lookahead == 'g') ADVANCE(153);
       END_STATE();
     case 98:
-      if (lookahead == 'l') ADVANCE(153);
+      if (lookahead == 'e') ADVANCE(154);
       END_STATE();
     case 99:
-      if (lookahead == 't') ADVANCE(154);
+      if (lookahead == 'c') ADVANCE(155);
       END_STATE();
     case 100:
-      if (lookahead == '_') ADVANCE(155);
+      if (lookahead == 'l') ADVANCE(156);
       END_STATE();
     case 101:
-      if (lookahead == 'e') ADVANCE(156);
-      if (lookahead == 'u') ADVANCE(157);
+      if (lookahead == 't') ADVANCE(157);
       END_STATE();
     case 102:
-      if (lookahead == 'e') ADVANCE(158);
+      if (lookahead == '_') ADVANCE(158);
       END_STATE();
     case 103:
-      if (lookahead == 'l') ADVANCE(159);
+      if (lookahead == 'e') ADVANCE(159);
+      if (lookahead == 'u') ADVANCE(160);
       END_STATE();
     case 104:
-      if (lookahead == 't') ADVANCE(160);
+      if (lookahead == 'e') ADVANCE(161);
       END_STATE();
     case 105:
-      if (lookahead == 'd') ADVANCE(161);
+      if (lookahead == 'l') ADVANCE(162);
       END_STATE();
     case 106:
-      if (lookahead == 'r') ADVANCE(162);
+      if (lookahead == 't') ADVANCE(163);
       END_STATE();
     case 107:
-      if (lookahead == 'n') ADVANCE(163);
+      if (lookahead == 'd') ADVANCE(164);
       END_STATE();
     case 108:
-      if (lookahead == 'c') ADVANCE(164);
+      if (lookahead == 'r') ADVANCE(165);
       END_STATE();
     case 109:
-      if (lookahead == 't') ADVANCE(165);
+      if (lookahead == 'n') ADVANCE(166);
       END_STATE();
     case 110:
-      if (lookahead == 'u') ADVANCE(166);
+      if (lookahead == 'c') ADVANCE(167);
       END_STATE();
     case 111:
-      if (lookahead == 'p') ADVANCE(167);
+      if (lookahead == 't') ADVANCE(168);
       END_STATE();
     case 112:
-      if (lookahead == 'g') ADVANCE(168);
+      if (lookahead == 'u') ADVANCE(169);
       END_STATE();
     case 113:
-      if (lookahead == 'p') ADVANCE(169);
+      if (lookahead == 'p') ADVANCE(170);
       END_STATE();
     case 114:
-      if (lookahead == 't') ADVANCE(170);
+      if (lookahead == 'g') ADVANCE(171);
       END_STATE();
     case 115:
-      if (lookahead == 'o') ADVANCE(171);
+      if (lookahead == 'p') ADVANCE(172);
       END_STATE();
     case 116:
-      if (lookahead == 'o') ADVANCE(172);
+      if (lookahead == 't') ADVANCE(173);
       END_STATE();
     case 117:
-      if (lookahead == 'i') ADVANCE(173);
+      if (lookahead == 'o') ADVANCE(174);
       END_STATE();
     case 118:
-      if (lookahead == 's') ADVANCE(174);
+      if (lookahead == 'o') ADVANCE(175);
       END_STATE();
     case 119:
-      if (lookahead == 'd') ADVANCE(175);
+      if (lookahead == 'i') ADVANCE(176);
       END_STATE();
     case 120:
-      if (lookahead == 'a') ADVANCE(176);
+      if (lookahead == 's') ADVANCE(177);
       END_STATE();
     case 121:
-      if (lookahead == 'l') ADVANCE(177);
+      if (lookahead == 'd') ADVANCE(178);
       END_STATE();
     case 122:
-      if (lookahead == 'w') ADVANCE(178);
+      if (lookahead == 'a') ADVANCE(179);
       END_STATE();
     case 123:
-      if (lookahead == 'y') ADVANCE(179);
+      if (lookahead == 'k') ADVANCE(180);
       END_STATE();
     case 124:
-      ACCEPT_TOKEN(anon_sym_arch);
+      if (lookahead == 'l') ADVANCE(181);
       END_STATE();
     case 125:
-      if (lookahead == 'o') ADVANCE(180);
+      if (lookahead == 'w') ADVANCE(182);
       END_STATE();
     case 126:
-      ACCEPT_TOKEN(anon_sym_body);
+      if (lookahead == 'y') ADVANCE(183);
       END_STATE();
     case 127:
-      ACCEPT_TOKEN(anon_sym_bool);
+      ACCEPT_TOKEN(anon_sym_arch);
       END_STATE();
     case 128:
-      if (lookahead == 'd') ADVANCE(181);
+      if (lookahead == 'o') ADVANCE(184);
       END_STATE();
     case 129:
-      ACCEPT_TOKEN(anon_sym_char);
+      ACCEPT_TOKEN(anon_sym_body);
       END_STATE();
     case 130:
-      if (lookahead == 't') ADVANCE(182);
+      ACCEPT_TOKEN(anon_sym_bool);
       END_STATE();
     case 131:
-      if (lookahead == 'a') ADVANCE(183);
+      if (lookahead == 'd') ADVANCE(185);
       END_STATE();
     case 132:
-      ACCEPT_TOKEN(anon_sym_ctor);
+      ACCEPT_TOKEN(anon_sym_char);
       END_STATE();
     case 133:
-      if (lookahead == 'l') ADVANCE(184);
+      if (lookahead == 't') ADVANCE(186);
       END_STATE();
     case 134:
-      ACCEPT_TOKEN(anon_sym_data);
+      if (lookahead == 'a') ADVANCE(187);
       END_STATE();
     case 135:
-      if (lookahead == 'r') ADVANCE(185);
+      ACCEPT_TOKEN(anon_sym_ctor);
       END_STATE();
     case 136:
-      if (lookahead == 'g') ADVANCE(186);
+      if (lookahead == 'l') ADVANCE(188);
       END_STATE();
     case 137:
-      if (lookahead == 'l') ADVANCE(187);
+      ACCEPT_TOKEN(anon_sym_data);
       END_STATE();
     case 138:
-      ACCEPT_TOKEN(anon_sym_dtor);
+      if (lookahead == 'r') ADVANCE(189);
       END_STATE();
     case 139:
-      ACCEPT_TOKEN(anon_sym_enum);
+      if (lookahead == 'g') ADVANCE(190);
       END_STATE();
     case 140:
-      if (lookahead == 'r') ADVANCE(188);
+      if (lookahead == 'l') ADVANCE(191);
       END_STATE();
     case 141:
-      if (lookahead == 'd') ADVANCE(189);
+      ACCEPT_TOKEN(anon_sym_dtor);
       END_STATE();
     case 142:
-      if (lookahead == 't') ADVANCE(190);
+      ACCEPT_TOKEN(anon_sym_enum);
       END_STATE();
     case 143:
-      if (lookahead == 'e') ADVANCE(191);
-      END_STATE();
-    case 144:
       if (lookahead == 'r') ADVANCE(192);
       END_STATE();
+    case 144:
+      if (lookahead == 'd') ADVANCE(193);
+      END_STATE();
     case 145:
-      if (lookahead == 'u') ADVANCE(193);
+      if (lookahead == 't') ADVANCE(194);
       END_STATE();
     case 146:
-      if (lookahead == 'n') ADVANCE(194);
-      END_STATE();
-    case 147:
-      ACCEPT_TOKEN(sym_keep);
-      END_STATE();
-    case 148:
-      ACCEPT_TOKEN(anon_sym_like);
-      END_STATE();
-    case 149:
-      ACCEPT_TOKEN(anon_sym_load);
       if (lookahead == 'e') ADVANCE(195);
       END_STATE();
+    case 147:
+      if (lookahead == 'r') ADVANCE(196);
+      END_STATE();
+    case 148:
+      if (lookahead == 'u') ADVANCE(197);
+      END_STATE();
+    case 149:
+      if (lookahead == 'n') ADVANCE(198);
+      END_STATE();
     case 150:
-      ACCEPT_TOKEN(anon_sym_long);
+      ACCEPT_TOKEN(sym_keep);
       END_STATE();
     case 151:
-      if (lookahead == 'c') ADVANCE(196);
+      ACCEPT_TOKEN(anon_sym_like);
       END_STATE();
     case 152:
-      if (lookahead == 'h') ADVANCE(197);
+      ACCEPT_TOKEN(anon_sym_load);
+      if (lookahead == 'e') ADVANCE(199);
       END_STATE();
     case 153:
-      if (lookahead == 'o') ADVANCE(198);
+      ACCEPT_TOKEN(anon_sym_long);
       END_STATE();
     case 154:
-      if (lookahead == '_') ADVANCE(199);
+      if (lookahead == 'c') ADVANCE(200);
       END_STATE();
     case 155:
-      if (lookahead == 'p') ADVANCE(200);
-      if (lookahead == 'u') ADVANCE(201);
+      if (lookahead == 'h') ADVANCE(201);
       END_STATE();
     case 156:
-      if (lookahead == 'r') ADVANCE(202);
+      if (lookahead == 'o') ADVANCE(202);
       END_STATE();
     case 157:
-      if (lookahead == 's') ADVANCE(203);
+      if (lookahead == '_') ADVANCE(203);
       END_STATE();
     case 158:
-      if (lookahead == 'a') ADVANCE(204);
+      if (lookahead == 'p') ADVANCE(204);
+      if (lookahead == 'u') ADVANCE(205);
       END_STATE();
     case 159:
-      if (lookahead == 'a') ADVANCE(205);
-      END_STATE();
-    case 160:
       if (lookahead == 'r') ADVANCE(206);
       END_STATE();
+    case 160:
+      if (lookahead == 's') ADVANCE(207);
+      END_STATE();
     case 161:
-      if (lookahead == 'o') ADVANCE(207);
+      if (lookahead == 'a') ADVANCE(208);
       END_STATE();
     case 162:
-      if (lookahead == 't') ADVANCE(208);
+      if (lookahead == 'a') ADVANCE(209);
       END_STATE();
     case 163:
-      if (lookahead == 'e') ADVANCE(209);
+      if (lookahead == 'r') ADVANCE(210);
       END_STATE();
     case 164:
-      if (lookahead == 'e') ADVANCE(210);
+      if (lookahead == 'o') ADVANCE(211);
       END_STATE();
     case 165:
-      if (lookahead == 'e') ADVANCE(211);
-      if (lookahead == 'i') ADVANCE(212);
+      if (lookahead == 't') ADVANCE(212);
       END_STATE();
     case 166:
-      if (lookahead == 'c') ADVANCE(213);
+      if (lookahead == 'e') ADVANCE(213);
       END_STATE();
     case 167:
-      if (lookahead == 'o') ADVANCE(214);
+      if (lookahead == 'e') ADVANCE(214);
       END_STATE();
     case 168:
       if (lookahead == 'e') ADVANCE(215);
+      if (lookahead == 'i') ADVANCE(216);
       END_STATE();
     case 169:
-      if (lookahead == 'l') ADVANCE(216);
+      if (lookahead == 'c') ADVANCE(217);
       END_STATE();
     case 170:
-      ACCEPT_TOKEN(anon_sym_test);
+      if (lookahead == 'o') ADVANCE(218);
       END_STATE();
     case 171:
-      if (lookahead == 'n') ADVANCE(217);
+      if (lookahead == 'e') ADVANCE(219);
       END_STATE();
     case 172:
-      if (lookahead == 'a') ADVANCE(218);
+      if (lookahead == 'l') ADVANCE(220);
       END_STATE();
     case 173:
-      if (lookahead == 'g') ADVANCE(219);
+      ACCEPT_TOKEN(anon_sym_test);
       END_STATE();
     case 174:
-      if (lookahead == 'i') ADVANCE(220);
+      if (lookahead == 'n') ADVANCE(221);
       END_STATE();
     case 175:
-      ACCEPT_TOKEN(anon_sym_void);
+      if (lookahead == 'a') ADVANCE(222);
       END_STATE();
     case 176:
-      if (lookahead == 't') ADVANCE(221);
+      if (lookahead == 'g') ADVANCE(223);
       END_STATE();
     case 177:
-      ACCEPT_TOKEN(anon_sym__Bool);
+      if (lookahead == 'i') ADVANCE(224);
       END_STATE();
     case 178:
-      if (lookahead == '_') ADVANCE(222);
+      ACCEPT_TOKEN(anon_sym_void);
       END_STATE();
     case 179:
-      if (lookahead == 's') ADVANCE(223);
+      if (lookahead == 't') ADVANCE(225);
       END_STATE();
     case 180:
-      if (lookahead == 'r') ADVANCE(224);
+      if (lookahead == 'l') ADVANCE(226);
       END_STATE();
     case 181:
-      if (lookahead == '_') ADVANCE(225);
+      ACCEPT_TOKEN(anon_sym__Bool);
       END_STATE();
     case 182:
-      ACCEPT_TOKEN(anon_sym_const);
+      if (lookahead == '_') ADVANCE(227);
       END_STATE();
     case 183:
-      if (lookahead == 'i') ADVANCE(226);
+      if (lookahead == 's') ADVANCE(228);
       END_STATE();
     case 184:
-      if (lookahead == 'a') ADVANCE(227);
+      if (lookahead == 'r') ADVANCE(229);
       END_STATE();
     case 185:
-      if (lookahead == 'i') ADVANCE(228);
+      if (lookahead == '_') ADVANCE(230);
       END_STATE();
     case 186:
-      ACCEPT_TOKEN(anon_sym_dmesg);
+      ACCEPT_TOKEN(anon_sym_const);
       END_STATE();
     case 187:
-      if (lookahead == 'e') ADVANCE(229);
+      if (lookahead == 'i') ADVANCE(231);
       END_STATE();
     case 188:
-      if (lookahead == 'n') ADVANCE(230);
+      if (lookahead == 'a') ADVANCE(232);
       END_STATE();
     case 189:
-      ACCEPT_TOKEN(anon_sym_fixed);
+      if (lookahead == 'i') ADVANCE(233);
       END_STATE();
     case 190:
-      ACCEPT_TOKEN(anon_sym_float);
+      ACCEPT_TOKEN(anon_sym_dmesg);
       END_STATE();
     case 191:
-      if (lookahead == 'r') ADVANCE(231);
-      END_STATE();
-    case 192:
-      if (lookahead == 't') ADVANCE(232);
-      END_STATE();
-    case 193:
-      if (lookahead == 'd') ADVANCE(233);
-      END_STATE();
-    case 194:
       if (lookahead == 'e') ADVANCE(234);
       END_STATE();
+    case 192:
+      if (lookahead == 'n') ADVANCE(235);
+      END_STATE();
+    case 193:
+      ACCEPT_TOKEN(anon_sym_fixed);
+      END_STATE();
+    case 194:
+      ACCEPT_TOKEN(anon_sym_float);
+      END_STATE();
     case 195:
-      if (lookahead == 'd') ADVANCE(235);
+      if (lookahead == 'r') ADVANCE(236);
       END_STATE();
     case 196:
-      if (lookahead == 't') ADVANCE(236);
+      if (lookahead == 't') ADVANCE(237);
       END_STATE();
     case 197:
-      ACCEPT_TOKEN(anon_sym_patch);
-      if (lookahead == '_') ADVANCE(237);
+      if (lookahead == 'd') ADVANCE(238);
       END_STATE();
     case 198:
-      if (lookahead == 'a') ADVANCE(238);
+      if (lookahead == 'e') ADVANCE(239);
       END_STATE();
     case 199:
-      if (lookahead == 'p') ADVANCE(239);
-      if (lookahead == 'u') ADVANCE(240);
+      if (lookahead == 'd') ADVANCE(240);
       END_STATE();
     case 200:
-      if (lookahead == 'a') ADVANCE(241);
+      if (lookahead == 't') ADVANCE(241);
       END_STATE();
     case 201:
-      if (lookahead == 'n') ADVANCE(242);
+      ACCEPT_TOKEN(anon_sym_patch);
+      if (lookahead == '_') ADVANCE(242);
       END_STATE();
     case 202:
-      if (lookahead == 'e') ADVANCE(243);
+      if (lookahead == 'a') ADVANCE(243);
       END_STATE();
     case 203:
-      if (lookahead == 'e') ADVANCE(244);
+      if (lookahead == 'p') ADVANCE(244);
+      if (lookahead == 'u') ADVANCE(245);
       END_STATE();
     case 204:
-      if (lookahead == 's') ADVANCE(245);
+      if (lookahead == 'a') ADVANCE(246);
       END_STATE();
     case 205:
-      if (lookahead == 'c') ADVANCE(246);
+      if (lookahead == 'n') ADVANCE(247);
       END_STATE();
     case 206:
-      if (lookahead == 'i') ADVANCE(247);
+      if (lookahead == 'e') ADVANCE(248);
       END_STATE();
     case 207:
-      if (lookahead == 'w') ADVANCE(248);
+      if (lookahead == 'e') ADVANCE(249);
       END_STATE();
     case 208:
-      ACCEPT_TOKEN(anon_sym_short);
+      if (lookahead == 's') ADVANCE(250);
       END_STATE();
     case 209:
-      if (lookahead == 'd') ADVANCE(249);
+      if (lookahead == 'c') ADVANCE(251);
       END_STATE();
     case 210:
-      ACCEPT_TOKEN(anon_sym_since);
+      if (lookahead == 'i') ADVANCE(252);
       END_STATE();
     case 211:
-      ACCEPT_TOKEN(anon_sym_state);
+      if (lookahead == 'w') ADVANCE(253);
       END_STATE();
     case 212:
-      if (lookahead == 'c') ADVANCE(250);
+      ACCEPT_TOKEN(anon_sym_short);
       END_STATE();
     case 213:
-      if (lookahead == 't') ADVANCE(251);
+      if (lookahead == 'd') ADVANCE(254);
       END_STATE();
     case 214:
-      if (lookahead == 's') ADVANCE(252);
+      ACCEPT_TOKEN(anon_sym_since);
       END_STATE();
     case 215:
-      if (lookahead == 't') ADVANCE(253);
+      ACCEPT_TOKEN(anon_sym_state);
       END_STATE();
     case 216:
-      if (lookahead == 'a') ADVANCE(254);
+      if (lookahead == 'c') ADVANCE(255);
       END_STATE();
     case 217:
-      ACCEPT_TOKEN(anon_sym_union);
+      if (lookahead == 't') ADVANCE(256);
       END_STATE();
     case 218:
-      if (lookahead == 'd') ADVANCE(255);
+      if (lookahead == 's') ADVANCE(257);
       END_STATE();
     case 219:
-      if (lookahead == 'n') ADVANCE(256);
+      if (lookahead == 't') ADVANCE(258);
       END_STATE();
     case 220:
-      if (lookahead == 'o') ADVANCE(257);
+      if (lookahead == 'a') ADVANCE(259);
       END_STATE();
     case 221:
-      if (lookahead == 'i') ADVANCE(258);
+      ACCEPT_TOKEN(anon_sym_union);
       END_STATE();
     case 222:
-      if (lookahead == 'i') ADVANCE(259);
+      if (lookahead == 'd') ADVANCE(260);
       END_STATE();
     case 223:
-      ACCEPT_TOKEN(anon_sym_always);
-      END_STATE();
-    case 224:
-      ACCEPT_TOKEN(anon_sym_author);
-      END_STATE();
-    case 225:
-      if (lookahead == 'i') ADVANCE(260);
-      END_STATE();
-    case 226:
       if (lookahead == 'n') ADVANCE(261);
       END_STATE();
+    case 224:
+      if (lookahead == 'o') ADVANCE(262);
+      END_STATE();
+    case 225:
+      if (lookahead == 'i') ADVANCE(263);
+      END_STATE();
+    case 226:
+      if (lookahead == 'o') ADVANCE(264);
+      END_STATE();
     case 227:
-      if (lookahead == 't') ADVANCE(262);
+      if (lookahead == 'i') ADVANCE(265);
       END_STATE();
     case 228:
-      if (lookahead == 'p') ADVANCE(263);
+      ACCEPT_TOKEN(anon_sym_always);
       END_STATE();
     case 229:
-      ACCEPT_TOKEN(anon_sym_double);
+      ACCEPT_TOKEN(anon_sym_author);
       END_STATE();
     case 230:
-      ACCEPT_TOKEN(anon_sym_extern);
+      if (lookahead == 'i') ADVANCE(266);
       END_STATE();
     case 231:
-      ACCEPT_TOKEN(anon_sym_helper);
+      if (lookahead == 'n') ADVANCE(267);
       END_STATE();
     case 232:
-      ACCEPT_TOKEN(anon_sym_import);
+      if (lookahead == 't') ADVANCE(268);
       END_STATE();
     case 233:
-      if (lookahead == 'e') ADVANCE(264);
+      if (lookahead == 'p') ADVANCE(269);
       END_STATE();
     case 234:
-      ACCEPT_TOKEN(anon_sym_inline);
+      ACCEPT_TOKEN(anon_sym_double);
       END_STATE();
     case 235:
-      ACCEPT_TOKEN(anon_sym_loaded);
+      ACCEPT_TOKEN(anon_sym_extern);
       END_STATE();
     case 236:
-      ACCEPT_TOKEN(anon_sym_object);
+      ACCEPT_TOKEN(anon_sym_helper);
       END_STATE();
     case 237:
-      if (lookahead == 'f') ADVANCE(265);
+      ACCEPT_TOKEN(anon_sym_import);
       END_STATE();
     case 238:
-      if (lookahead == 'd') ADVANCE(266);
+      if (lookahead == 'e') ADVANCE(270);
       END_STATE();
     case 239:
-      if (lookahead == 'a') ADVANCE(267);
+      ACCEPT_TOKEN(anon_sym_inline);
       END_STATE();
     case 240:
-      if (lookahead == 'n') ADVANCE(268);
+      ACCEPT_TOKEN(anon_sym_loaded);
       END_STATE();
     case 241:
-      if (lookahead == 't') ADVANCE(269);
+      ACCEPT_TOKEN(anon_sym_object);
       END_STATE();
     case 242:
-      if (lookahead == 'p') ADVANCE(270);
+      if (lookahead == 'f') ADVANCE(271);
       END_STATE();
     case 243:
-      if (lookahead == 'n') ADVANCE(271);
-      END_STATE();
-    case 244:
       if (lookahead == 'd') ADVANCE(272);
       END_STATE();
+    case 244:
+      if (lookahead == 'a') ADVANCE(273);
+      END_STATE();
     case 245:
-      if (lookahead == 'e') ADVANCE(273);
+      if (lookahead == 'n') ADVANCE(274);
       END_STATE();
     case 246:
-      if (lookahead == 'e') ADVANCE(274);
+      if (lookahead == 't') ADVANCE(275);
       END_STATE();
     case 247:
-      if (lookahead == 'c') ADVANCE(275);
+      if (lookahead == 'p') ADVANCE(276);
       END_STATE();
     case 248:
-      ACCEPT_TOKEN(anon_sym_shadow);
+      if (lookahead == 'n') ADVANCE(277);
       END_STATE();
     case 249:
-      ACCEPT_TOKEN(anon_sym_signed);
+      if (lookahead == 'd') ADVANCE(278);
       END_STATE();
     case 250:
-      ACCEPT_TOKEN(anon_sym_static);
+      if (lookahead == 'e') ADVANCE(279);
       END_STATE();
     case 251:
-      ACCEPT_TOKEN(anon_sym_struct);
+      if (lookahead == 'e') ADVANCE(280);
       END_STATE();
     case 252:
-      ACCEPT_TOKEN(anon_sym_sympos);
+      if (lookahead == 'c') ADVANCE(281);
       END_STATE();
     case 253:
-      ACCEPT_TOKEN(anon_sym_target);
+      ACCEPT_TOKEN(anon_sym_shadow);
       END_STATE();
     case 254:
-      if (lookahead == 't') ADVANCE(276);
+      ACCEPT_TOKEN(anon_sym_signed);
       END_STATE();
     case 255:
-      if (lookahead == 'e') ADVANCE(277);
+      ACCEPT_TOKEN(anon_sym_static);
       END_STATE();
     case 256:
-      if (lookahead == 'e') ADVANCE(278);
+      ACCEPT_TOKEN(anon_sym_struct);
       END_STATE();
     case 257:
-      if (lookahead == 'n') ADVANCE(279);
+      ACCEPT_TOKEN(anon_sym_sympos);
       END_STATE();
     case 258:
-      if (lookahead == 'l') ADVANCE(280);
+      ACCEPT_TOKEN(anon_sym_target);
       END_STATE();
     case 259:
-      if (lookahead == 'n') ADVANCE(281);
+      if (lookahead == 't') ADVANCE(282);
       END_STATE();
     case 260:
-      if (lookahead == 'd') ADVANCE(282);
+      if (lookahead == 'e') ADVANCE(283);
       END_STATE();
     case 261:
-      if (lookahead == 's') ADVANCE(283);
+      if (lookahead == 'e') ADVANCE(284);
       END_STATE();
     case 262:
-      if (lookahead == 'i') ADVANCE(284);
+      if (lookahead == 'n') ADVANCE(285);
       END_STATE();
     case 263:
-      if (lookahead == 't') ADVANCE(285);
+      if (lookahead == 'l') ADVANCE(286);
       END_STATE();
     case 264:
-      ACCEPT_TOKEN(anon_sym_include);
+      if (lookahead == 'a') ADVANCE(287);
       END_STATE();
     case 265:
-      if (lookahead == 'i') ADVANCE(286);
+      if (lookahead == 'n') ADVANCE(288);
       END_STATE();
     case 266:
-      ACCEPT_TOKEN(anon_sym_payload);
+      if (lookahead == 'd') ADVANCE(289);
       END_STATE();
     case 267:
-      if (lookahead == 't') ADVANCE(287);
+      if (lookahead == 's') ADVANCE(290);
       END_STATE();
     case 268:
-      if (lookahead == 'p') ADVANCE(288);
+      if (lookahead == 'i') ADVANCE(291);
       END_STATE();
     case 269:
-      if (lookahead == 'c') ADVANCE(289);
-      END_STATE();
-    case 270:
-      if (lookahead == 'a') ADVANCE(290);
-      END_STATE();
-    case 271:
-      if (lookahead == 'c') ADVANCE(291);
-      END_STATE();
-    case 272:
-      ACCEPT_TOKEN(anon_sym_refused);
-      END_STATE();
-    case 273:
-      ACCEPT_TOKEN(anon_sym_release);
-      END_STATE();
-    case 274:
-      ACCEPT_TOKEN(anon_sym_replace);
-      END_STATE();
-    case 275:
       if (lookahead == 't') ADVANCE(292);
       END_STATE();
+    case 270:
+      ACCEPT_TOKEN(anon_sym_include);
+      END_STATE();
+    case 271:
+      if (lookahead == 'i') ADVANCE(293);
+      END_STATE();
+    case 272:
+      ACCEPT_TOKEN(anon_sym_payload);
+      END_STATE();
+    case 273:
+      if (lookahead == 't') ADVANCE(294);
+      END_STATE();
+    case 274:
+      if (lookahead == 'p') ADVANCE(295);
+      END_STATE();
+    case 275:
+      if (lookahead == 'c') ADVANCE(296);
+      END_STATE();
     case 276:
-      if (lookahead == 'e') ADVANCE(293);
+      if (lookahead == 'a') ADVANCE(297);
       END_STATE();
     case 277:
-      if (lookahead == 'd') ADVANCE(294);
+      if (lookahead == 'c') ADVANCE(298);
       END_STATE();
     case 278:
-      if (lookahead == 'd') ADVANCE(295);
+      ACCEPT_TOKEN(anon_sym_refused);
       END_STATE();
     case 279:
-      ACCEPT_TOKEN(anon_sym_version);
+      ACCEPT_TOKEN(anon_sym_release);
       END_STATE();
     case 280:
-      if (lookahead == 'e') ADVANCE(296);
+      ACCEPT_TOKEN(anon_sym_replace);
       END_STATE();
     case 281:
-      if (lookahead == 'l') ADVANCE(297);
+      if (lookahead == 't') ADVANCE(299);
       END_STATE();
     case 282:
-      ACCEPT_TOKEN(anon_sym_build_id);
+      if (lookahead == 'e') ADVANCE(300);
       END_STATE();
     case 283:
-      ACCEPT_TOKEN(anon_sym_contains);
+      if (lookahead == 'd') ADVANCE(301);
       END_STATE();
     case 284:
-      if (lookahead == 'v') ADVANCE(298);
+      if (lookahead == 'd') ADVANCE(302);
       END_STATE();
     case 285:
-      if (lookahead == 'i') ADVANCE(299);
+      ACCEPT_TOKEN(anon_sym_version);
       END_STATE();
     case 286:
-      if (lookahead == 'r') ADVANCE(300);
+      if (lookahead == 'e') ADVANCE(303);
       END_STATE();
     case 287:
-      if (lookahead == 'c') ADVANCE(301);
+      if (lookahead == 'd') ADVANCE(304);
       END_STATE();
     case 288:
-      if (lookahead == 'a') ADVANCE(302);
+      if (lookahead == 'l') ADVANCE(305);
       END_STATE();
     case 289:
-      if (lookahead == 'h') ADVANCE(303);
+      ACCEPT_TOKEN(anon_sym_build_id);
       END_STATE();
     case 290:
-      if (lookahead == 't') ADVANCE(304);
+      ACCEPT_TOKEN(anon_sym_contains);
       END_STATE();
     case 291:
-      if (lookahead == 'e') ADVANCE(305);
+      if (lookahead == 'v') ADVANCE(306);
       END_STATE();
     case 292:
-      ACCEPT_TOKEN(anon_sym_restrict);
+      if (lookahead == 'i') ADVANCE(307);
       END_STATE();
     case 293:
-      ACCEPT_TOKEN(anon_sym_template);
+      if (lookahead == 'r') ADVANCE(308);
       END_STATE();
     case 294:
-      ACCEPT_TOKEN(anon_sym_unloaded);
+      if (lookahead == 'c') ADVANCE(309);
       END_STATE();
     case 295:
-      ACCEPT_TOKEN(anon_sym_unsigned);
+      if (lookahead == 'a') ADVANCE(310);
       END_STATE();
     case 296:
-      ACCEPT_TOKEN(anon_sym_volatile);
+      if (lookahead == 'h') ADVANCE(311);
       END_STATE();
     case 297:
-      if (lookahead == 'i') ADVANCE(306);
+      if (lookahead == 't') ADVANCE(312);
       END_STATE();
     case 298:
-      if (lookahead == 'e') ADVANCE(307);
+      if (lookahead == 'e') ADVANCE(313);
       END_STATE();
     case 299:
-      if (lookahead == 'o') ADVANCE(308);
+      ACCEPT_TOKEN(anon_sym_restrict);
       END_STATE();
     case 300:
-      if (lookahead == 's') ADVANCE(309);
+      ACCEPT_TOKEN(anon_sym_template);
       END_STATE();
     case 301:
-      if (lookahead == 'h') ADVANCE(310);
+      ACCEPT_TOKEN(anon_sym_unloaded);
       END_STATE();
     case 302:
-      if (lookahead == 't') ADVANCE(311);
+      ACCEPT_TOKEN(anon_sym_unsigned);
       END_STATE();
     case 303:
-      ACCEPT_TOKEN(anon_sym_pre_patch);
+      ACCEPT_TOKEN(anon_sym_volatile);
       END_STATE();
     case 304:
-      if (lookahead == 'c') ADVANCE(312);
+      ACCEPT_TOKEN(anon_sym_workload);
       END_STATE();
     case 305:
-      ACCEPT_TOKEN(anon_sym_reference);
+      if (lookahead == 'i') ADVANCE(314);
       END_STATE();
     case 306:
-      if (lookahead == 'n') ADVANCE(313);
+      if (lookahead == 'e') ADVANCE(315);
       END_STATE();
     case 307:
-      ACCEPT_TOKEN(sym_cumulative);
+      if (lookahead == 'o') ADVANCE(316);
       END_STATE();
     case 308:
-      if (lookahead == 'n') ADVANCE(314);
+      if (lookahead == 's') ADVANCE(317);
       END_STATE();
     case 309:
-      if (lookahead == 't') ADVANCE(315);
+      if (lookahead == 'h') ADVANCE(318);
       END_STATE();
     case 310:
-      ACCEPT_TOKEN(anon_sym_post_patch);
+      if (lookahead == 't') ADVANCE(319);
       END_STATE();
     case 311:
-      if (lookahead == 'c') ADVANCE(316);
+      ACCEPT_TOKEN(anon_sym_pre_patch);
       END_STATE();
     case 312:
-      if (lookahead == 'h') ADVANCE(317);
+      if (lookahead == 'c') ADVANCE(320);
       END_STATE();
     case 313:
-      if (lookahead == 'e') ADVANCE(318);
+      ACCEPT_TOKEN(anon_sym_reference);
       END_STATE();
     case 314:
-      ACCEPT_TOKEN(anon_sym_description);
+      if (lookahead == 'n') ADVANCE(321);
       END_STATE();
     case 315:
-      ACCEPT_TOKEN(anon_sym_patch_first);
+      ACCEPT_TOKEN(sym_cumulative);
       END_STATE();
     case 316:
-      if (lookahead == 'h') ADVANCE(319);
+      if (lookahead == 'n') ADVANCE(322);
       END_STATE();
     case 317:
-      ACCEPT_TOKEN(anon_sym_pre_unpatch);
+      if (lookahead == 't') ADVANCE(323);
       END_STATE();
     case 318:
-      if (lookahead == 'd') ADVANCE(320);
+      ACCEPT_TOKEN(anon_sym_post_patch);
       END_STATE();
     case 319:
-      ACCEPT_TOKEN(anon_sym_post_unpatch);
+      if (lookahead == 'c') ADVANCE(324);
       END_STATE();
     case 320:
+      if (lookahead == 'h') ADVANCE(325);
+      END_STATE();
+    case 321:
+      if (lookahead == 'e') ADVANCE(326);
+      END_STATE();
+    case 322:
+      ACCEPT_TOKEN(anon_sym_description);
+      END_STATE();
+    case 323:
+      ACCEPT_TOKEN(anon_sym_patch_first);
+      END_STATE();
+    case 324:
+      if (lookahead == 'h') ADVANCE(327);
+      END_STATE();
+    case 325:
+      ACCEPT_TOKEN(anon_sym_pre_unpatch);
+      END_STATE();
+    case 326:
+      if (lookahead == 'd') ADVANCE(328);
+      END_STATE();
+    case 327:
+      ACCEPT_TOKEN(anon_sym_post_unpatch);
+      END_STATE();
+    case 328:
       ACCEPT_TOKEN(anon_sym_allow_inlined);
       END_STATE();
     default:
@@ -3156,13 +3197,13 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [80] = {.lex_state = 28},
   [81] = {.lex_state = 28},
   [82] = {.lex_state = 8},
-  [83] = {.lex_state = 8},
+  [83] = {.lex_state = 28},
   [84] = {.lex_state = 8},
-  [85] = {.lex_state = 28},
+  [85] = {.lex_state = 8},
   [86] = {.lex_state = 8},
   [87] = {.lex_state = 28},
-  [88] = {.lex_state = 8},
-  [89] = {.lex_state = 28},
+  [88] = {.lex_state = 28},
+  [89] = {.lex_state = 8},
   [90] = {.lex_state = 28},
   [91] = {.lex_state = 28},
   [92] = {.lex_state = 28},
@@ -3194,93 +3235,95 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [118] = {.lex_state = 28},
   [119] = {.lex_state = 28},
   [120] = {.lex_state = 28},
-  [121] = {.lex_state = 8},
-  [122] = {.lex_state = 8},
+  [121] = {.lex_state = 28},
+  [122] = {.lex_state = 28},
   [123] = {.lex_state = 28},
-  [124] = {.lex_state = 28},
+  [124] = {.lex_state = 8},
   [125] = {.lex_state = 28},
-  [126] = {.lex_state = 28},
+  [126] = {.lex_state = 8},
   [127] = {.lex_state = 28},
   [128] = {.lex_state = 28},
   [129] = {.lex_state = 28},
   [130] = {.lex_state = 28},
   [131] = {.lex_state = 28},
   [132] = {.lex_state = 28},
-  [133] = {.lex_state = 0},
-  [134] = {.lex_state = 0},
+  [133] = {.lex_state = 28},
+  [134] = {.lex_state = 1},
   [135] = {.lex_state = 0},
-  [136] = {.lex_state = 1},
-  [137] = {.lex_state = 1},
+  [136] = {.lex_state = 0},
+  [137] = {.lex_state = 0},
   [138] = {.lex_state = 1},
-  [139] = {.lex_state = 0},
-  [140] = {.lex_state = 28},
+  [139] = {.lex_state = 1},
+  [140] = {.lex_state = 0},
   [141] = {.lex_state = 0},
-  [142] = {.lex_state = 28},
+  [142] = {.lex_state = 0},
   [143] = {.lex_state = 0},
-  [144] = {.lex_state = 0},
+  [144] = {.lex_state = 28},
   [145] = {.lex_state = 28},
-  [146] = {.lex_state = 28},
-  [147] = {.lex_state = 0},
-  [148] = {.lex_state = 4},
+  [146] = {.lex_state = 0},
+  [147] = {.lex_state = 28},
+  [148] = {.lex_state = 28},
   [149] = {.lex_state = 28},
   [150] = {.lex_state = 28},
-  [151] = {.lex_state = 28},
-  [152] = {.lex_state = 0},
-  [153] = {.lex_state = 28},
+  [151] = {.lex_state = 4},
+  [152] = {.lex_state = 28},
+  [153] = {.lex_state = 0},
   [154] = {.lex_state = 28},
   [155] = {.lex_state = 28},
-  [156] = {.lex_state = 0},
+  [156] = {.lex_state = 28},
   [157] = {.lex_state = 28},
   [158] = {.lex_state = 28},
   [159] = {.lex_state = 28},
   [160] = {.lex_state = 28},
   [161] = {.lex_state = 28},
   [162] = {.lex_state = 28},
-  [163] = {.lex_state = 28},
+  [163] = {.lex_state = 0},
   [164] = {.lex_state = 28},
   [165] = {.lex_state = 28},
-  [166] = {.lex_state = 0},
-  [167] = {.lex_state = 28},
+  [166] = {.lex_state = 28},
+  [167] = {.lex_state = 0},
   [168] = {.lex_state = 28},
   [169] = {.lex_state = 28},
   [170] = {.lex_state = 28},
   [171] = {.lex_state = 28},
-  [172] = {.lex_state = 0},
+  [172] = {.lex_state = 28},
   [173] = {.lex_state = 28},
   [174] = {.lex_state = 28},
   [175] = {.lex_state = 28},
-  [176] = {.lex_state = 28},
+  [176] = {.lex_state = 0},
   [177] = {.lex_state = 28},
   [178] = {.lex_state = 28},
   [179] = {.lex_state = 28},
-  [180] = {.lex_state = 4},
+  [180] = {.lex_state = 28},
   [181] = {.lex_state = 28},
   [182] = {.lex_state = 28},
-  [183] = {.lex_state = 28},
+  [183] = {.lex_state = 4},
   [184] = {.lex_state = 28},
   [185] = {.lex_state = 28},
-  [186] = {.lex_state = 0},
+  [186] = {.lex_state = 28},
   [187] = {.lex_state = 28},
-  [188] = {.lex_state = 28},
+  [188] = {.lex_state = 11},
   [189] = {.lex_state = 28},
-  [190] = {.lex_state = 28},
+  [190] = {.lex_state = 11},
   [191] = {.lex_state = 28},
   [192] = {.lex_state = 28},
   [193] = {.lex_state = 28},
   [194] = {.lex_state = 28},
   [195] = {.lex_state = 28},
   [196] = {.lex_state = 28},
-  [197] = {.lex_state = 11},
-  [198] = {.lex_state = 4},
+  [197] = {.lex_state = 28},
+  [198] = {.lex_state = 28},
   [199] = {.lex_state = 28},
-  [200] = {.lex_state = 28},
+  [200] = {.lex_state = 4},
   [201] = {.lex_state = 28},
-  [202] = {.lex_state = 11},
+  [202] = {.lex_state = 28},
   [203] = {.lex_state = 28},
-  [204] = {.lex_state = 4},
+  [204] = {.lex_state = 0},
   [205] = {.lex_state = 28},
   [206] = {.lex_state = 28},
   [207] = {.lex_state = 28},
+  [208] = {.lex_state = 4},
+  [209] = {.lex_state = 28},
 };
 
 static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
@@ -3343,6 +3386,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_loaded] = ACTIONS(1),
     [anon_sym_unloaded] = ACTIONS(1),
     [anon_sym_refused] = ACTIONS(1),
+    [anon_sym_workload] = ACTIONS(1),
     [anon_sym_void] = ACTIONS(1),
     [anon_sym_char] = ACTIONS(1),
     [anon_sym_short] = ACTIONS(1),
@@ -3375,7 +3419,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [sym_comment] = ACTIONS(3),
   },
   [STATE(1)] = {
-    [sym_source_file] = STATE(186),
+    [sym_source_file] = STATE(204),
     [sym__item] = STATE(17),
     [sym_patch_block] = STATE(17),
     [sym_target_block] = STATE(17),
@@ -3417,7 +3461,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_patch,
       anon_sym_fix,
       anon_sym_in,
-    ACTIONS(33), 39,
+    ACTIONS(33), 40,
       ts_builtin_sym_end,
       anon_sym_LBRACE,
       anon_sym_RBRACE,
@@ -3456,15 +3500,16 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_always,
       anon_sym_dmesg,
       anon_sym_refused,
+      anon_sym_workload,
       anon_sym_DQUOTE,
-  [50] = 3,
+  [51] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(39), 3,
       anon_sym_patch,
       anon_sym_fix,
       anon_sym_in,
-    ACTIONS(37), 39,
+    ACTIONS(37), 40,
       ts_builtin_sym_end,
       anon_sym_LBRACE,
       anon_sym_RBRACE,
@@ -3503,8 +3548,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_always,
       anon_sym_dmesg,
       anon_sym_refused,
+      anon_sym_workload,
       anon_sym_DQUOTE,
-  [100] = 11,
+  [102] = 11,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(41), 1,
@@ -3517,7 +3563,7 @@ static const uint16_t ts_small_parse_table[] = {
       aux_sym__param_piece_token1,
     STATE(141), 1,
       sym_parameter,
-    STATE(156), 1,
+    STATE(167), 1,
       sym__parameter_name,
     ACTIONS(47), 5,
       sym_star,
@@ -3553,7 +3599,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [160] = 11,
+  [162] = 11,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(41), 1,
@@ -3564,9 +3610,9 @@ static const uint16_t ts_small_parse_table[] = {
       aux_sym__param_piece_token1,
     ACTIONS(55), 1,
       anon_sym_RPAREN,
-    STATE(152), 1,
+    STATE(153), 1,
       sym_parameter,
-    STATE(156), 1,
+    STATE(167), 1,
       sym__parameter_name,
     ACTIONS(47), 5,
       sym_star,
@@ -3602,7 +3648,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [220] = 10,
+  [222] = 10,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(41), 1,
@@ -3611,7 +3657,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_LPAREN,
     ACTIONS(61), 1,
       aux_sym__param_piece_token1,
-    STATE(172), 1,
+    STATE(176), 1,
       sym__parameter_name,
     ACTIONS(59), 2,
       anon_sym_COMMA,
@@ -3650,7 +3696,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [278] = 14,
+  [280] = 14,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(65), 1,
@@ -3669,14 +3715,14 @@ static const uint16_t ts_small_parse_table[] = {
       sym_star,
     ACTIONS(79), 1,
       anon_sym_LPAREN,
-    STATE(99), 1,
+    STATE(101), 1,
       sym_c_parens,
-    STATE(107), 1,
+    STATE(108), 1,
       sym_c_block,
-    STATE(106), 2,
+    STATE(107), 2,
       sym_body_file,
       sym_function_fix,
-    STATE(69), 4,
+    STATE(72), 4,
       sym_in_file,
       sym_sympos,
       sym_allow_inlined,
@@ -3702,7 +3748,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_static,
       anon_sym_inline,
       sym_identifier,
-  [344] = 10,
+  [346] = 10,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(41), 1,
@@ -3711,10 +3757,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_LPAREN,
     ACTIONS(53), 1,
       aux_sym__param_piece_token1,
-    STATE(156), 1,
-      sym__parameter_name,
-    STATE(166), 1,
+    STATE(163), 1,
       sym_parameter,
+    STATE(167), 1,
+      sym__parameter_name,
     ACTIONS(47), 5,
       sym_star,
       sym_c_brackets,
@@ -3749,7 +3795,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [401] = 9,
+  [403] = 9,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(81), 1,
@@ -3795,12 +3841,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [456] = 6,
+  [458] = 6,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(103), 1,
       sym_c_brackets,
-    STATE(134), 1,
+    STATE(140), 1,
       aux_sym__parameter_name_repeat1,
     ACTIONS(101), 2,
       anon_sym_COMMA,
@@ -3833,7 +3879,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_inline,
       aux_sym__param_piece_token1,
       sym_identifier,
-  [500] = 3,
+  [502] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(77), 8,
@@ -3867,7 +3913,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_inline,
       aux_sym__param_piece_token1,
       sym_identifier,
-  [537] = 3,
+  [539] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(107), 8,
@@ -3901,7 +3947,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_inline,
       aux_sym__param_piece_token1,
       sym_identifier,
-  [574] = 3,
+  [576] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(111), 8,
@@ -3935,7 +3981,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_inline,
       aux_sym__param_piece_token1,
       sym_identifier,
-  [611] = 3,
+  [613] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(115), 8,
@@ -3969,7 +4015,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_inline,
       aux_sym__param_piece_token1,
       sym_identifier,
-  [648] = 3,
+  [650] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(119), 8,
@@ -4003,7 +4049,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_inline,
       aux_sym__param_piece_token1,
       sym_identifier,
-  [685] = 16,
+  [687] = 16,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(121), 1,
@@ -4050,7 +4096,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_api_item,
       sym_test_block,
       aux_sym_source_file_repeat1,
-  [748] = 16,
+  [750] = 16,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(7), 1,
@@ -4097,7 +4143,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_api_item,
       sym_test_block,
       aux_sym_source_file_repeat1,
-  [811] = 3,
+  [813] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(166), 8,
@@ -4131,7 +4177,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_inline,
       aux_sym__param_piece_token1,
       sym_identifier,
-  [848] = 2,
+  [850] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(168), 27,
@@ -4162,7 +4208,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [881] = 8,
+  [883] = 8,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(170), 1,
@@ -4199,7 +4245,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [926] = 8,
+  [928] = 8,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(186), 1,
@@ -4236,7 +4282,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [971] = 2,
+  [973] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(198), 27,
@@ -4267,14 +4313,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1004] = 7,
+  [1006] = 7,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(200), 1,
       sym_identifier,
     ACTIONS(202), 1,
       sym_star,
-    STATE(142), 2,
+    STATE(148), 2,
       sym_declarator,
       sym_prototype,
     STATE(30), 4,
@@ -4303,14 +4349,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [1047] = 7,
+  [1049] = 7,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(204), 1,
       sym_identifier,
     ACTIONS(206), 1,
       sym_star,
-    STATE(73), 1,
+    STATE(68), 1,
       sym_prototype,
     STATE(29), 4,
       sym__decl_word,
@@ -4338,14 +4384,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [1089] = 7,
+  [1091] = 7,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(206), 1,
       sym_star,
     ACTIONS(208), 1,
       sym_identifier,
-    STATE(165), 1,
+    STATE(159), 1,
       sym_prototype,
     STATE(29), 4,
       sym__decl_word,
@@ -4373,7 +4419,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [1131] = 8,
+  [1133] = 8,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(77), 1,
@@ -4386,7 +4432,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_SEMI,
     ACTIONS(214), 1,
       sym_c_brackets,
-    STATE(99), 1,
+    STATE(101), 1,
       sym_c_parens,
     ACTIONS(63), 20,
       anon_sym_void,
@@ -4409,14 +4455,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_static,
       anon_sym_inline,
       sym_identifier,
-  [1175] = 7,
+  [1177] = 7,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(186), 1,
       sym_identifier,
     ACTIONS(216), 1,
       sym_star,
-    STATE(150), 1,
+    STATE(145), 1,
       sym_c_type,
     STATE(21), 4,
       sym__decl_word,
@@ -4444,7 +4490,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [1217] = 8,
+  [1219] = 8,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(77), 1,
@@ -4457,7 +4503,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_SEMI,
     ACTIONS(222), 1,
       sym_c_brackets,
-    STATE(94), 1,
+    STATE(100), 1,
       sym_c_parens,
     ACTIONS(63), 20,
       anon_sym_void,
@@ -4480,7 +4526,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_static,
       anon_sym_inline,
       sym_identifier,
-  [1261] = 6,
+  [1263] = 6,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(196), 1,
@@ -4513,7 +4559,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [1300] = 6,
+  [1302] = 6,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(196), 1,
@@ -4546,7 +4592,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [1339] = 3,
+  [1341] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(119), 2,
@@ -4574,14 +4620,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_static,
       anon_sym_inline,
       sym_identifier,
-  [1370] = 5,
+  [1372] = 5,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(77), 1,
       sym_star,
     ACTIONS(79), 1,
       anon_sym_LPAREN,
-    STATE(94), 1,
+    STATE(100), 1,
       sym_c_parens,
     ACTIONS(63), 20,
       anon_sym_void,
@@ -4604,14 +4650,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_static,
       anon_sym_inline,
       sym_identifier,
-  [1405] = 5,
+  [1407] = 5,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(77), 1,
       sym_star,
     ACTIONS(79), 1,
       anon_sym_LPAREN,
-    STATE(99), 1,
+    STATE(101), 1,
       sym_c_parens,
     ACTIONS(63), 20,
       anon_sym_void,
@@ -4634,7 +4680,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_static,
       anon_sym_inline,
       sym_identifier,
-  [1440] = 3,
+  [1442] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(77), 2,
@@ -4662,7 +4708,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_static,
       anon_sym_inline,
       sym_identifier,
-  [1471] = 3,
+  [1473] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(115), 2,
@@ -4690,7 +4736,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_static,
       anon_sym_inline,
       sym_identifier,
-  [1502] = 5,
+  [1504] = 5,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(230), 1,
@@ -4700,7 +4746,7 @@ static const uint16_t ts_small_parse_table[] = {
     STATE(36), 2,
       sym_string,
       aux_sym_release_repeat1,
-    ACTIONS(228), 16,
+    ACTIONS(228), 17,
       anon_sym_LBRACE,
       anon_sym_RBRACE,
       anon_sym_release,
@@ -4717,7 +4763,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_always,
       anon_sym_dmesg,
       anon_sym_refused,
-  [1534] = 9,
+      anon_sym_workload,
+  [1537] = 10,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(235), 1,
@@ -4730,46 +4777,52 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_dmesg,
     ACTIONS(245), 1,
       anon_sym_refused,
-    STATE(169), 1,
+    ACTIONS(247), 1,
+      anon_sym_workload,
+    STATE(157), 1,
       sym_check_kind,
     ACTIONS(241), 2,
       anon_sym_fixed,
       anon_sym_always,
-    STATE(38), 7,
+    STATE(38), 8,
       sym__test_entry,
       sym_test_load,
       sym_test_patch_first,
       sym_test_check,
       sym_test_dmesg,
       sym_test_refused,
+      sym_test_workload,
       aux_sym_test_block_repeat1,
-  [1569] = 9,
+  [1576] = 10,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(247), 1,
-      anon_sym_RBRACE,
     ACTIONS(249), 1,
+      anon_sym_RBRACE,
+    ACTIONS(251), 1,
       anon_sym_load,
-    ACTIONS(252), 1,
+    ACTIONS(254), 1,
       anon_sym_patch_first,
-    ACTIONS(258), 1,
+    ACTIONS(260), 1,
       anon_sym_dmesg,
-    ACTIONS(261), 1,
+    ACTIONS(263), 1,
       anon_sym_refused,
-    STATE(169), 1,
+    ACTIONS(266), 1,
+      anon_sym_workload,
+    STATE(157), 1,
       sym_check_kind,
-    ACTIONS(255), 2,
+    ACTIONS(257), 2,
       anon_sym_fixed,
       anon_sym_always,
-    STATE(38), 7,
+    STATE(38), 8,
       sym__test_entry,
       sym_test_load,
       sym_test_patch_first,
       sym_test_check,
       sym_test_dmesg,
       sym_test_refused,
+      sym_test_workload,
       aux_sym_test_block_repeat1,
-  [1604] = 9,
+  [1615] = 10,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(237), 1,
@@ -4780,25 +4833,28 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_dmesg,
     ACTIONS(245), 1,
       anon_sym_refused,
-    ACTIONS(264), 1,
+    ACTIONS(247), 1,
+      anon_sym_workload,
+    ACTIONS(269), 1,
       anon_sym_RBRACE,
-    STATE(169), 1,
+    STATE(157), 1,
       sym_check_kind,
     ACTIONS(241), 2,
       anon_sym_fixed,
       anon_sym_always,
-    STATE(37), 7,
+    STATE(37), 8,
       sym__test_entry,
       sym_test_load,
       sym_test_patch_first,
       sym_test_check,
       sym_test_dmesg,
       sym_test_refused,
+      sym_test_workload,
       aux_sym_test_block_repeat1,
-  [1639] = 2,
+  [1654] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(266), 14,
+    ACTIONS(271), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -4813,10 +4869,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1659] = 2,
+  [1674] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(268), 14,
+    ACTIONS(273), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -4831,22 +4887,22 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1679] = 9,
+  [1694] = 9,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(270), 1,
+    ACTIONS(275), 1,
       anon_sym_RBRACE,
-    ACTIONS(272), 1,
+    ACTIONS(277), 1,
       anon_sym_id,
-    ACTIONS(274), 1,
+    ACTIONS(279), 1,
       anon_sym_gfp,
-    ACTIONS(276), 1,
+    ACTIONS(281), 1,
       anon_sym_payload,
-    ACTIONS(278), 1,
+    ACTIONS(283), 1,
       anon_sym_ctor,
-    ACTIONS(280), 1,
+    ACTIONS(285), 1,
       anon_sym_dtor,
-    ACTIONS(282), 1,
+    ACTIONS(287), 1,
       sym_keep,
     STATE(51), 7,
       sym__shadow_entry,
@@ -4856,10 +4912,10 @@ static const uint16_t ts_small_parse_table[] = {
       sym_ctor,
       sym_dtor,
       aux_sym_shadow_block_repeat1,
-  [1713] = 2,
+  [1728] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(284), 14,
+    ACTIONS(289), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -4874,10 +4930,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1733] = 2,
+  [1748] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(286), 14,
+    ACTIONS(291), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -4892,10 +4948,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1753] = 2,
+  [1768] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(288), 14,
+    ACTIONS(293), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -4910,10 +4966,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1773] = 2,
+  [1788] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(290), 14,
+    ACTIONS(295), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -4928,10 +4984,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1793] = 2,
+  [1808] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(292), 14,
+    ACTIONS(297), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -4946,10 +5002,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1813] = 2,
+  [1828] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(294), 14,
+    ACTIONS(299), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -4964,10 +5020,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1833] = 2,
+  [1848] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(296), 14,
+    ACTIONS(301), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -4982,10 +5038,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1853] = 2,
+  [1868] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(298), 14,
+    ACTIONS(303), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -5000,22 +5056,22 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1873] = 9,
+  [1888] = 9,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(272), 1,
+    ACTIONS(277), 1,
       anon_sym_id,
-    ACTIONS(274), 1,
+    ACTIONS(279), 1,
       anon_sym_gfp,
-    ACTIONS(276), 1,
+    ACTIONS(281), 1,
       anon_sym_payload,
-    ACTIONS(278), 1,
+    ACTIONS(283), 1,
       anon_sym_ctor,
-    ACTIONS(280), 1,
+    ACTIONS(285), 1,
       anon_sym_dtor,
-    ACTIONS(300), 1,
+    ACTIONS(305), 1,
       anon_sym_RBRACE,
-    ACTIONS(302), 1,
+    ACTIONS(307), 1,
       sym_keep,
     STATE(59), 7,
       sym__shadow_entry,
@@ -5025,10 +5081,10 @@ static const uint16_t ts_small_parse_table[] = {
       sym_ctor,
       sym_dtor,
       aux_sym_shadow_block_repeat1,
-  [1907] = 2,
+  [1922] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(304), 14,
+    ACTIONS(309), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -5043,10 +5099,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1927] = 2,
+  [1942] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(306), 14,
+    ACTIONS(311), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -5061,10 +5117,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1947] = 2,
+  [1962] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(308), 14,
+    ACTIONS(313), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -5079,10 +5135,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1967] = 2,
+  [1982] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(310), 14,
+    ACTIONS(315), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -5097,10 +5153,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1987] = 2,
+  [2002] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(312), 14,
+    ACTIONS(317), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -5115,22 +5171,22 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [2007] = 9,
+  [2022] = 9,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(272), 1,
+    ACTIONS(277), 1,
       anon_sym_id,
-    ACTIONS(274), 1,
+    ACTIONS(279), 1,
       anon_sym_gfp,
-    ACTIONS(276), 1,
+    ACTIONS(281), 1,
       anon_sym_payload,
-    ACTIONS(278), 1,
+    ACTIONS(283), 1,
       anon_sym_ctor,
-    ACTIONS(280), 1,
+    ACTIONS(285), 1,
       anon_sym_dtor,
-    ACTIONS(314), 1,
+    ACTIONS(319), 1,
       anon_sym_RBRACE,
-    ACTIONS(316), 1,
+    ACTIONS(321), 1,
       sym_keep,
     STATE(63), 7,
       sym__shadow_entry,
@@ -5140,10 +5196,10 @@ static const uint16_t ts_small_parse_table[] = {
       sym_ctor,
       sym_dtor,
       aux_sym_shadow_block_repeat1,
-  [2041] = 2,
+  [2056] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(318), 14,
+    ACTIONS(323), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -5158,22 +5214,22 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [2061] = 9,
+  [2076] = 9,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(320), 1,
-      anon_sym_RBRACE,
-    ACTIONS(322), 1,
-      anon_sym_id,
     ACTIONS(325), 1,
+      anon_sym_RBRACE,
+    ACTIONS(327), 1,
+      anon_sym_id,
+    ACTIONS(330), 1,
       anon_sym_gfp,
-    ACTIONS(328), 1,
+    ACTIONS(333), 1,
       anon_sym_payload,
-    ACTIONS(331), 1,
+    ACTIONS(336), 1,
       anon_sym_ctor,
-    ACTIONS(334), 1,
+    ACTIONS(339), 1,
       anon_sym_dtor,
-    ACTIONS(337), 1,
+    ACTIONS(342), 1,
       sym_keep,
     STATE(59), 7,
       sym__shadow_entry,
@@ -5183,10 +5239,10 @@ static const uint16_t ts_small_parse_table[] = {
       sym_ctor,
       sym_dtor,
       aux_sym_shadow_block_repeat1,
-  [2095] = 2,
+  [2110] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(340), 14,
+    ACTIONS(345), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -5201,10 +5257,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [2115] = 2,
+  [2130] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(342), 14,
+    ACTIONS(347), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -5219,10 +5275,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [2135] = 2,
+  [2150] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(344), 14,
+    ACTIONS(349), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -5237,22 +5293,22 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [2155] = 9,
+  [2170] = 9,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(272), 1,
+    ACTIONS(277), 1,
       anon_sym_id,
-    ACTIONS(274), 1,
+    ACTIONS(279), 1,
       anon_sym_gfp,
-    ACTIONS(276), 1,
+    ACTIONS(281), 1,
       anon_sym_payload,
-    ACTIONS(278), 1,
+    ACTIONS(283), 1,
       anon_sym_ctor,
-    ACTIONS(280), 1,
+    ACTIONS(285), 1,
       anon_sym_dtor,
-    ACTIONS(302), 1,
+    ACTIONS(307), 1,
       sym_keep,
-    ACTIONS(346), 1,
+    ACTIONS(351), 1,
       anon_sym_RBRACE,
     STATE(59), 7,
       sym__shadow_entry,
@@ -5262,22 +5318,22 @@ static const uint16_t ts_small_parse_table[] = {
       sym_ctor,
       sym_dtor,
       aux_sym_shadow_block_repeat1,
-  [2189] = 9,
+  [2204] = 9,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(272), 1,
+    ACTIONS(277), 1,
       anon_sym_id,
-    ACTIONS(274), 1,
+    ACTIONS(279), 1,
       anon_sym_gfp,
-    ACTIONS(276), 1,
+    ACTIONS(281), 1,
       anon_sym_payload,
-    ACTIONS(278), 1,
+    ACTIONS(283), 1,
       anon_sym_ctor,
-    ACTIONS(280), 1,
+    ACTIONS(285), 1,
       anon_sym_dtor,
-    ACTIONS(346), 1,
+    ACTIONS(351), 1,
       anon_sym_RBRACE,
-    ACTIONS(348), 1,
+    ACTIONS(353), 1,
       sym_keep,
     STATE(66), 7,
       sym__shadow_entry,
@@ -5287,10 +5343,10 @@ static const uint16_t ts_small_parse_table[] = {
       sym_ctor,
       sym_dtor,
       aux_sym_shadow_block_repeat1,
-  [2223] = 2,
+  [2238] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(350), 14,
+    ACTIONS(355), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -5305,22 +5361,22 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [2243] = 9,
+  [2258] = 9,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(272), 1,
+    ACTIONS(277), 1,
       anon_sym_id,
-    ACTIONS(274), 1,
+    ACTIONS(279), 1,
       anon_sym_gfp,
-    ACTIONS(276), 1,
+    ACTIONS(281), 1,
       anon_sym_payload,
-    ACTIONS(278), 1,
+    ACTIONS(283), 1,
       anon_sym_ctor,
-    ACTIONS(280), 1,
+    ACTIONS(285), 1,
       anon_sym_dtor,
-    ACTIONS(302), 1,
+    ACTIONS(307), 1,
       sym_keep,
-    ACTIONS(352), 1,
+    ACTIONS(357), 1,
       anon_sym_RBRACE,
     STATE(59), 7,
       sym__shadow_entry,
@@ -5330,10 +5386,10 @@ static const uint16_t ts_small_parse_table[] = {
       sym_ctor,
       sym_dtor,
       aux_sym_shadow_block_repeat1,
-  [2277] = 2,
+  [2292] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(354), 14,
+    ACTIONS(359), 14,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -5348,112 +5404,65 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [2297] = 7,
+  [2312] = 10,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(356), 1,
+    ACTIONS(65), 1,
+      anon_sym_LBRACE,
+    ACTIONS(361), 1,
+      anon_sym_fix,
+    ACTIONS(363), 1,
+      anon_sym_in,
+    ACTIONS(365), 1,
+      anon_sym_sympos,
+    ACTIONS(367), 1,
+      anon_sym_allow_inlined,
+    ACTIONS(369), 1,
+      anon_sym_body,
+    STATE(110), 1,
+      sym_c_block,
+    STATE(109), 2,
+      sym_body_file,
+      sym_function_fix,
+    STATE(73), 4,
+      sym_in_file,
+      sym_sympos,
+      sym_allow_inlined,
+      aux_sym_replacement_repeat1,
+  [2347] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(371), 1,
       anon_sym_RBRACE,
-    ACTIONS(358), 1,
+    ACTIONS(373), 1,
       anon_sym_replace,
-    ACTIONS(364), 1,
-      anon_sym_extern,
-    STATE(164), 1,
-      sym_callback_kind,
-    ACTIONS(361), 4,
-      anon_sym_pre_patch,
-      anon_sym_post_patch,
-      anon_sym_pre_unpatch,
-      anon_sym_post_unpatch,
-    STATE(68), 5,
-      sym__object_entry,
-      sym_replacement,
-      sym_callback,
-      sym_extern_decl,
-      aux_sym_object_block_repeat1,
-  [2326] = 10,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(65), 1,
-      anon_sym_LBRACE,
-    ACTIONS(367), 1,
-      anon_sym_fix,
-    ACTIONS(369), 1,
-      anon_sym_in,
-    ACTIONS(371), 1,
-      anon_sym_sympos,
-    ACTIONS(373), 1,
-      anon_sym_allow_inlined,
-    ACTIONS(375), 1,
-      anon_sym_body,
-    STATE(117), 1,
-      sym_c_block,
-    STATE(116), 2,
-      sym_body_file,
-      sym_function_fix,
-    STATE(79), 4,
-      sym_in_file,
-      sym_sympos,
-      sym_allow_inlined,
-      aux_sym_replacement_repeat1,
-  [2361] = 10,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(65), 1,
-      anon_sym_LBRACE,
-    ACTIONS(367), 1,
-      anon_sym_fix,
-    ACTIONS(369), 1,
-      anon_sym_in,
-    ACTIONS(371), 1,
-      anon_sym_sympos,
-    ACTIONS(373), 1,
-      anon_sym_allow_inlined,
-    ACTIONS(375), 1,
-      anon_sym_body,
-    STATE(119), 1,
-      sym_c_block,
-    STATE(118), 2,
-      sym_body_file,
-      sym_function_fix,
-    STATE(79), 4,
-      sym_in_file,
-      sym_sympos,
-      sym_allow_inlined,
-      aux_sym_replacement_repeat1,
-  [2396] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
     ACTIONS(377), 1,
-      anon_sym_RBRACE,
-    ACTIONS(379), 1,
-      anon_sym_replace,
-    ACTIONS(383), 1,
       anon_sym_extern,
-    STATE(164), 1,
+    STATE(160), 1,
       sym_callback_kind,
-    ACTIONS(381), 4,
+    ACTIONS(375), 4,
       anon_sym_pre_patch,
       anon_sym_post_patch,
       anon_sym_pre_unpatch,
       anon_sym_post_unpatch,
-    STATE(68), 5,
+    STATE(70), 5,
       sym__object_entry,
       sym_replacement,
       sym_callback,
       sym_extern_decl,
       aux_sym_object_block_repeat1,
-  [2425] = 7,
+  [2376] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(379), 1,
+    ACTIONS(373), 1,
       anon_sym_replace,
-    ACTIONS(383), 1,
+    ACTIONS(377), 1,
       anon_sym_extern,
-    ACTIONS(385), 1,
+    ACTIONS(379), 1,
       anon_sym_RBRACE,
-    STATE(164), 1,
+    STATE(160), 1,
       sym_callback_kind,
-    ACTIONS(381), 4,
+    ACTIONS(375), 4,
       anon_sym_pre_patch,
       anon_sym_post_patch,
       anon_sym_pre_unpatch,
@@ -5464,63 +5473,147 @@ static const uint16_t ts_small_parse_table[] = {
       sym_callback,
       sym_extern_decl,
       aux_sym_object_block_repeat1,
-  [2454] = 10,
+  [2405] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(381), 1,
+      anon_sym_RBRACE,
+    ACTIONS(383), 1,
+      anon_sym_replace,
+    ACTIONS(389), 1,
+      anon_sym_extern,
+    STATE(160), 1,
+      sym_callback_kind,
+    ACTIONS(386), 4,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+    STATE(71), 5,
+      sym__object_entry,
+      sym_replacement,
+      sym_callback,
+      sym_extern_decl,
+      aux_sym_object_block_repeat1,
+  [2434] = 10,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(65), 1,
       anon_sym_LBRACE,
-    ACTIONS(367), 1,
+    ACTIONS(361), 1,
       anon_sym_fix,
-    ACTIONS(369), 1,
+    ACTIONS(363), 1,
       anon_sym_in,
-    ACTIONS(371), 1,
+    ACTIONS(365), 1,
       anon_sym_sympos,
-    ACTIONS(373), 1,
+    ACTIONS(367), 1,
       anon_sym_allow_inlined,
-    ACTIONS(375), 1,
+    ACTIONS(369), 1,
       anon_sym_body,
-    STATE(109), 1,
+    STATE(117), 1,
       sym_c_block,
-    STATE(108), 2,
+    STATE(116), 2,
       sym_body_file,
       sym_function_fix,
-    STATE(70), 4,
+    STATE(80), 4,
       sym_in_file,
       sym_sympos,
       sym_allow_inlined,
       aux_sym_replacement_repeat1,
-  [2489] = 7,
+  [2469] = 10,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(387), 1,
+    ACTIONS(65), 1,
+      anon_sym_LBRACE,
+    ACTIONS(361), 1,
+      anon_sym_fix,
+    ACTIONS(363), 1,
+      anon_sym_in,
+    ACTIONS(365), 1,
+      anon_sym_sympos,
+    ACTIONS(367), 1,
+      anon_sym_allow_inlined,
+    ACTIONS(369), 1,
+      anon_sym_body,
+    STATE(119), 1,
+      sym_c_block,
+    STATE(118), 2,
+      sym_body_file,
+      sym_function_fix,
+    STATE(80), 4,
+      sym_in_file,
+      sym_sympos,
+      sym_allow_inlined,
+      aux_sym_replacement_repeat1,
+  [2504] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(392), 1,
       anon_sym_RBRACE,
-    ACTIONS(389), 1,
+    ACTIONS(394), 1,
       anon_sym_release,
-    ACTIONS(391), 1,
+    ACTIONS(396), 1,
       anon_sym_arch,
-    ACTIONS(393), 1,
+    ACTIONS(398), 1,
       anon_sym_version,
-    ACTIONS(395), 1,
+    ACTIONS(400), 1,
       anon_sym_build_id,
-    STATE(76), 6,
+    STATE(75), 6,
       sym__target_entry,
       sym_release,
       sym_arch,
       sym_version,
       sym_build_id,
       aux_sym_target_block_repeat1,
-  [2516] = 7,
+  [2531] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(389), 1,
+    ACTIONS(402), 1,
+      anon_sym_RBRACE,
+    ACTIONS(404), 1,
       anon_sym_release,
-    ACTIONS(391), 1,
+    ACTIONS(407), 1,
       anon_sym_arch,
-    ACTIONS(393), 1,
+    ACTIONS(410), 1,
       anon_sym_version,
-    ACTIONS(395), 1,
+    ACTIONS(413), 1,
       anon_sym_build_id,
-    ACTIONS(397), 1,
+    STATE(75), 6,
+      sym__target_entry,
+      sym_release,
+      sym_arch,
+      sym_version,
+      sym_build_id,
+      aux_sym_target_block_repeat1,
+  [2558] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(418), 1,
+      anon_sym_DQUOTE,
+    STATE(36), 2,
+      sym_string,
+      aux_sym_release_repeat1,
+    ACTIONS(416), 8,
+      anon_sym_RBRACE,
+      anon_sym_load,
+      anon_sym_patch_first,
+      anon_sym_fixed,
+      anon_sym_always,
+      anon_sym_dmesg,
+      anon_sym_refused,
+      anon_sym_workload,
+  [2579] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(394), 1,
+      anon_sym_release,
+    ACTIONS(396), 1,
+      anon_sym_arch,
+    ACTIONS(398), 1,
+      anon_sym_version,
+    ACTIONS(400), 1,
+      anon_sym_build_id,
+    ACTIONS(420), 1,
       anon_sym_RBRACE,
     STATE(74), 6,
       sym__target_entry,
@@ -5529,91 +5622,74 @@ static const uint16_t ts_small_parse_table[] = {
       sym_version,
       sym_build_id,
       aux_sym_target_block_repeat1,
-  [2543] = 7,
+  [2606] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(399), 1,
-      anon_sym_RBRACE,
-    ACTIONS(401), 1,
-      anon_sym_release,
-    ACTIONS(404), 1,
-      anon_sym_arch,
-    ACTIONS(407), 1,
-      anon_sym_version,
-    ACTIONS(410), 1,
-      anon_sym_build_id,
-    STATE(76), 6,
-      sym__target_entry,
-      sym_release,
-      sym_arch,
-      sym_version,
-      sym_build_id,
-      aux_sym_target_block_repeat1,
-  [2570] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(415), 1,
-      anon_sym_DQUOTE,
-    STATE(36), 2,
-      sym_string,
-      aux_sym_release_repeat1,
-    ACTIONS(413), 7,
-      anon_sym_RBRACE,
-      anon_sym_load,
-      anon_sym_patch_first,
-      anon_sym_fixed,
-      anon_sym_always,
-      anon_sym_dmesg,
-      anon_sym_refused,
-  [2590] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(417), 1,
-      anon_sym_RBRACE,
-    ACTIONS(419), 1,
-      anon_sym_description,
     ACTIONS(422), 1,
+      anon_sym_RBRACE,
+    ACTIONS(424), 1,
+      anon_sym_description,
+    ACTIONS(426), 1,
       anon_sym_reference,
-    ACTIONS(425), 1,
-      anon_sym_author,
     ACTIONS(428), 1,
+      anon_sym_author,
+    ACTIONS(430), 1,
       sym_cumulative,
-    STATE(78), 5,
+    STATE(79), 5,
       sym__patch_entry,
       sym_description,
       sym_reference,
       sym_author,
       aux_sym_patch_block_repeat1,
-  [2616] = 6,
+  [2632] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(433), 1,
+    ACTIONS(432), 1,
+      anon_sym_RBRACE,
+    ACTIONS(434), 1,
+      anon_sym_description,
+    ACTIONS(437), 1,
+      anon_sym_reference,
+    ACTIONS(440), 1,
+      anon_sym_author,
+    ACTIONS(443), 1,
+      sym_cumulative,
+    STATE(79), 5,
+      sym__patch_entry,
+      sym_description,
+      sym_reference,
+      sym_author,
+      aux_sym_patch_block_repeat1,
+  [2658] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(448), 1,
       anon_sym_in,
-    ACTIONS(436), 1,
+    ACTIONS(451), 1,
       anon_sym_sympos,
-    ACTIONS(439), 1,
+    ACTIONS(454), 1,
       anon_sym_allow_inlined,
-    ACTIONS(431), 3,
+    ACTIONS(446), 3,
       anon_sym_LBRACE,
       anon_sym_fix,
       anon_sym_body,
-    STATE(79), 4,
+    STATE(80), 4,
       sym_in_file,
       sym_sympos,
       sym_allow_inlined,
       aux_sym_replacement_repeat1,
-  [2640] = 7,
+  [2682] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(442), 1,
-      anon_sym_RBRACE,
-    ACTIONS(444), 1,
+    ACTIONS(424), 1,
       anon_sym_description,
-    ACTIONS(446), 1,
+    ACTIONS(426), 1,
       anon_sym_reference,
-    ACTIONS(448), 1,
+    ACTIONS(428), 1,
       anon_sym_author,
-    ACTIONS(450), 1,
+    ACTIONS(457), 1,
+      anon_sym_RBRACE,
+    ACTIONS(459), 1,
       sym_cumulative,
     STATE(78), 5,
       sym__patch_entry,
@@ -5621,81 +5697,30 @@ static const uint16_t ts_small_parse_table[] = {
       sym_reference,
       sym_author,
       aux_sym_patch_block_repeat1,
-  [2666] = 7,
+  [2708] = 5,
+    ACTIONS(461), 1,
+      anon_sym_LBRACE,
+    ACTIONS(463), 1,
+      anon_sym_RBRACE,
+    ACTIONS(467), 1,
+      sym_comment,
+    STATE(89), 3,
+      sym__c_nested_block,
+      sym__c_piece,
+      aux_sym_c_block_repeat1,
+    ACTIONS(465), 4,
+      sym__c_text,
+      sym__c_string,
+      sym__c_char,
+      sym__c_comment,
+  [2729] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(444), 1,
-      anon_sym_description,
-    ACTIONS(446), 1,
-      anon_sym_reference,
-    ACTIONS(448), 1,
-      anon_sym_author,
-    ACTIONS(452), 1,
-      anon_sym_RBRACE,
-    ACTIONS(454), 1,
-      sym_cumulative,
-    STATE(80), 5,
-      sym__patch_entry,
-      sym_description,
-      sym_reference,
-      sym_author,
-      aux_sym_patch_block_repeat1,
-  [2692] = 5,
-    ACTIONS(456), 1,
-      anon_sym_LBRACE,
-    ACTIONS(458), 1,
-      anon_sym_RBRACE,
-    ACTIONS(462), 1,
-      sym_comment,
-    STATE(86), 3,
-      sym__c_nested_block,
-      sym__c_piece,
-      aux_sym_c_block_repeat1,
-    ACTIONS(460), 4,
-      sym__c_text,
-      sym__c_string,
-      sym__c_char,
-      sym__c_comment,
-  [2713] = 5,
-    ACTIONS(456), 1,
-      anon_sym_LBRACE,
-    ACTIONS(462), 1,
-      sym_comment,
-    ACTIONS(464), 1,
-      anon_sym_RBRACE,
-    STATE(86), 3,
-      sym__c_nested_block,
-      sym__c_piece,
-      aux_sym_c_block_repeat1,
-    ACTIONS(460), 4,
-      sym__c_text,
-      sym__c_string,
-      sym__c_char,
-      sym__c_comment,
-  [2734] = 5,
-    ACTIONS(456), 1,
-      anon_sym_LBRACE,
-    ACTIONS(462), 1,
-      sym_comment,
-    ACTIONS(466), 1,
-      anon_sym_RBRACE,
-    STATE(82), 3,
-      sym__c_nested_block,
-      sym__c_piece,
-      aux_sym_c_block_repeat1,
-    ACTIONS(468), 4,
-      sym__c_text,
-      sym__c_string,
-      sym__c_char,
-      sym__c_comment,
-  [2755] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(472), 1,
+    ACTIONS(471), 1,
       anon_sym_PIPE,
-    STATE(89), 1,
+    STATE(87), 1,
       aux_sym_gfp_expr_repeat1,
-    ACTIONS(470), 7,
+    ACTIONS(469), 7,
       anon_sym_RBRACE,
       anon_sym_id,
       anon_sym_gfp,
@@ -5703,14 +5728,30 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_ctor,
       anon_sym_dtor,
       sym_keep,
-  [2774] = 5,
-    ACTIONS(462), 1,
-      sym_comment,
-    ACTIONS(474), 1,
+  [2748] = 5,
+    ACTIONS(461), 1,
       anon_sym_LBRACE,
-    ACTIONS(477), 1,
+    ACTIONS(467), 1,
+      sym_comment,
+    ACTIONS(473), 1,
       anon_sym_RBRACE,
     STATE(86), 3,
+      sym__c_nested_block,
+      sym__c_piece,
+      aux_sym_c_block_repeat1,
+    ACTIONS(475), 4,
+      sym__c_text,
+      sym__c_string,
+      sym__c_char,
+      sym__c_comment,
+  [2769] = 5,
+    ACTIONS(461), 1,
+      anon_sym_LBRACE,
+    ACTIONS(467), 1,
+      sym_comment,
+    ACTIONS(477), 1,
+      anon_sym_RBRACE,
+    STATE(84), 3,
       sym__c_nested_block,
       sym__c_piece,
       aux_sym_c_block_repeat1,
@@ -5719,29 +5760,14 @@ static const uint16_t ts_small_parse_table[] = {
       sym__c_string,
       sym__c_char,
       sym__c_comment,
-  [2795] = 4,
-    ACTIONS(3), 1,
+  [2790] = 5,
+    ACTIONS(467), 1,
       sym_comment,
-    ACTIONS(415), 1,
-      anon_sym_DQUOTE,
-    STATE(36), 2,
-      sym_string,
-      aux_sym_release_repeat1,
-    ACTIONS(482), 6,
+    ACTIONS(481), 1,
       anon_sym_LBRACE,
-      anon_sym_fix,
-      anon_sym_in,
-      anon_sym_sympos,
-      anon_sym_allow_inlined,
-      anon_sym_body,
-  [2814] = 5,
-    ACTIONS(456), 1,
-      anon_sym_LBRACE,
-    ACTIONS(462), 1,
-      sym_comment,
     ACTIONS(484), 1,
       anon_sym_RBRACE,
-    STATE(83), 3,
+    STATE(86), 3,
       sym__c_nested_block,
       sym__c_piece,
       aux_sym_c_block_repeat1,
@@ -5750,14 +5776,14 @@ static const uint16_t ts_small_parse_table[] = {
       sym__c_string,
       sym__c_char,
       sym__c_comment,
-  [2835] = 4,
+  [2811] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(472), 1,
+    ACTIONS(471), 1,
       anon_sym_PIPE,
     STATE(90), 1,
       aux_sym_gfp_expr_repeat1,
-    ACTIONS(488), 7,
+    ACTIONS(489), 7,
       anon_sym_RBRACE,
       anon_sym_id,
       anon_sym_gfp,
@@ -5765,14 +5791,45 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_ctor,
       anon_sym_dtor,
       sym_keep,
-  [2854] = 4,
+  [2830] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(492), 1,
+    ACTIONS(418), 1,
+      anon_sym_DQUOTE,
+    STATE(36), 2,
+      sym_string,
+      aux_sym_release_repeat1,
+    ACTIONS(491), 6,
+      anon_sym_LBRACE,
+      anon_sym_fix,
+      anon_sym_in,
+      anon_sym_sympos,
+      anon_sym_allow_inlined,
+      anon_sym_body,
+  [2849] = 5,
+    ACTIONS(461), 1,
+      anon_sym_LBRACE,
+    ACTIONS(467), 1,
+      sym_comment,
+    ACTIONS(493), 1,
+      anon_sym_RBRACE,
+    STATE(86), 3,
+      sym__c_nested_block,
+      sym__c_piece,
+      aux_sym_c_block_repeat1,
+    ACTIONS(475), 4,
+      sym__c_text,
+      sym__c_string,
+      sym__c_char,
+      sym__c_comment,
+  [2870] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(497), 1,
       anon_sym_PIPE,
     STATE(90), 1,
       aux_sym_gfp_expr_repeat1,
-    ACTIONS(490), 7,
+    ACTIONS(495), 7,
       anon_sym_RBRACE,
       anon_sym_id,
       anon_sym_gfp,
@@ -5780,10 +5837,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_ctor,
       anon_sym_dtor,
       sym_keep,
-  [2873] = 2,
+  [2889] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(495), 8,
+    ACTIONS(500), 8,
       anon_sym_RBRACE,
       anon_sym_version,
       anon_sym_id,
@@ -5792,47 +5849,24 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_ctor,
       anon_sym_dtor,
       sym_keep,
-  [2887] = 2,
+  [2903] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(490), 8,
-      anon_sym_RBRACE,
-      anon_sym_id,
-      anon_sym_gfp,
-      anon_sym_PIPE,
-      anon_sym_payload,
-      anon_sym_ctor,
-      anon_sym_dtor,
-      sym_keep,
-  [2901] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(415), 1,
+    ACTIONS(418), 1,
       anon_sym_DQUOTE,
     STATE(36), 2,
       sym_string,
       aux_sym_release_repeat1,
-    ACTIONS(497), 5,
+    ACTIONS(502), 5,
       anon_sym_RBRACE,
       anon_sym_release,
       anon_sym_arch,
       anon_sym_version,
       anon_sym_build_id,
-  [2919] = 2,
+  [2921] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(499), 7,
-      anon_sym_LBRACE,
-      anon_sym_fix,
-      anon_sym_in,
-      anon_sym_sympos,
-      anon_sym_allow_inlined,
-      anon_sym_body,
-      anon_sym_SEMI,
-  [2932] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(501), 7,
+    ACTIONS(504), 8,
       anon_sym_RBRACE,
       anon_sym_load,
       anon_sym_patch_first,
@@ -5840,10 +5874,11 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_always,
       anon_sym_dmesg,
       anon_sym_refused,
-  [2945] = 2,
+      anon_sym_workload,
+  [2935] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(503), 7,
+    ACTIONS(506), 8,
       anon_sym_RBRACE,
       anon_sym_load,
       anon_sym_patch_first,
@@ -5851,10 +5886,11 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_always,
       anon_sym_dmesg,
       anon_sym_refused,
-  [2958] = 2,
+      anon_sym_workload,
+  [2949] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(505), 7,
+    ACTIONS(508), 8,
       anon_sym_RBRACE,
       anon_sym_load,
       anon_sym_patch_first,
@@ -5862,10 +5898,58 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_always,
       anon_sym_dmesg,
       anon_sym_refused,
-  [2971] = 2,
+      anon_sym_workload,
+  [2963] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(111), 7,
+    ACTIONS(510), 8,
+      anon_sym_RBRACE,
+      anon_sym_load,
+      anon_sym_patch_first,
+      anon_sym_fixed,
+      anon_sym_always,
+      anon_sym_dmesg,
+      anon_sym_refused,
+      anon_sym_workload,
+  [2977] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(495), 8,
+      anon_sym_RBRACE,
+      anon_sym_id,
+      anon_sym_gfp,
+      anon_sym_PIPE,
+      anon_sym_payload,
+      anon_sym_ctor,
+      anon_sym_dtor,
+      sym_keep,
+  [2991] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(512), 8,
+      anon_sym_RBRACE,
+      anon_sym_load,
+      anon_sym_patch_first,
+      anon_sym_fixed,
+      anon_sym_always,
+      anon_sym_dmesg,
+      anon_sym_refused,
+      anon_sym_workload,
+  [3005] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(514), 7,
+      anon_sym_RBRACE,
+      anon_sym_id,
+      anon_sym_gfp,
+      anon_sym_payload,
+      anon_sym_ctor,
+      anon_sym_dtor,
+      sym_keep,
+  [3018] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(516), 7,
       anon_sym_LBRACE,
       anon_sym_fix,
       anon_sym_in,
@@ -5873,10 +5957,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_allow_inlined,
       anon_sym_body,
       anon_sym_SEMI,
-  [2984] = 2,
+  [3031] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(507), 7,
+    ACTIONS(518), 7,
       anon_sym_LBRACE,
       anon_sym_fix,
       anon_sym_in,
@@ -5884,10 +5968,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_allow_inlined,
       anon_sym_body,
       anon_sym_SEMI,
-  [2997] = 2,
+  [3044] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(509), 7,
+    ACTIONS(520), 7,
       anon_sym_RBRACE,
       anon_sym_replace,
       anon_sym_pre_patch,
@@ -5895,10 +5979,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_pre_unpatch,
       anon_sym_post_unpatch,
       anon_sym_extern,
-  [3010] = 2,
+  [3057] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(511), 7,
+    ACTIONS(522), 7,
       anon_sym_RBRACE,
       anon_sym_id,
       anon_sym_gfp,
@@ -5906,10 +5990,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_ctor,
       anon_sym_dtor,
       sym_keep,
-  [3023] = 2,
+  [3070] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(513), 7,
+    ACTIONS(524), 7,
       anon_sym_RBRACE,
       anon_sym_id,
       anon_sym_gfp,
@@ -5917,10 +6001,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_ctor,
       anon_sym_dtor,
       sym_keep,
-  [3036] = 2,
+  [3083] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(515), 7,
+    ACTIONS(526), 7,
       anon_sym_RBRACE,
       anon_sym_id,
       anon_sym_gfp,
@@ -5928,18 +6012,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_ctor,
       anon_sym_dtor,
       sym_keep,
-  [3049] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(517), 7,
-      anon_sym_RBRACE,
-      anon_sym_id,
-      anon_sym_gfp,
-      anon_sym_payload,
-      anon_sym_ctor,
-      anon_sym_dtor,
-      sym_keep,
-  [3062] = 2,
+  [3096] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(166), 7,
@@ -5950,10 +6023,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_allow_inlined,
       anon_sym_body,
       anon_sym_SEMI,
-  [3075] = 2,
+  [3109] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(519), 7,
+    ACTIONS(528), 7,
       anon_sym_RBRACE,
       anon_sym_replace,
       anon_sym_pre_patch,
@@ -5961,10 +6034,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_pre_unpatch,
       anon_sym_post_unpatch,
       anon_sym_extern,
-  [3088] = 2,
+  [3122] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(521), 7,
+    ACTIONS(530), 7,
       anon_sym_RBRACE,
       anon_sym_replace,
       anon_sym_pre_patch,
@@ -5972,10 +6045,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_pre_unpatch,
       anon_sym_post_unpatch,
       anon_sym_extern,
-  [3101] = 2,
+  [3135] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(523), 7,
+    ACTIONS(532), 7,
       anon_sym_RBRACE,
       anon_sym_replace,
       anon_sym_pre_patch,
@@ -5983,10 +6056,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_pre_unpatch,
       anon_sym_post_unpatch,
       anon_sym_extern,
-  [3114] = 2,
+  [3148] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(525), 7,
+    ACTIONS(534), 7,
       anon_sym_RBRACE,
       anon_sym_replace,
       anon_sym_pre_patch,
@@ -5994,10 +6067,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_pre_unpatch,
       anon_sym_post_unpatch,
       anon_sym_extern,
-  [3127] = 2,
+  [3161] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(527), 7,
+    ACTIONS(536), 7,
       anon_sym_RBRACE,
       anon_sym_replace,
       anon_sym_pre_patch,
@@ -6005,7 +6078,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_pre_unpatch,
       anon_sym_post_unpatch,
       anon_sym_extern,
-  [3140] = 2,
+  [3174] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(107), 7,
@@ -6016,21 +6089,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_allow_inlined,
       anon_sym_body,
       anon_sym_SEMI,
-  [3153] = 2,
+  [3187] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(529), 7,
-      anon_sym_RBRACE,
-      anon_sym_load,
-      anon_sym_patch_first,
-      anon_sym_fixed,
-      anon_sym_always,
-      anon_sym_dmesg,
-      anon_sym_refused,
-  [3166] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(531), 7,
+    ACTIONS(538), 7,
       anon_sym_RBRACE,
       anon_sym_replace,
       anon_sym_pre_patch,
@@ -6038,10 +6100,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_pre_unpatch,
       anon_sym_post_unpatch,
       anon_sym_extern,
-  [3179] = 2,
+  [3200] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(533), 7,
+    ACTIONS(540), 7,
       anon_sym_LBRACE,
       anon_sym_fix,
       anon_sym_in,
@@ -6049,10 +6111,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_allow_inlined,
       anon_sym_body,
       anon_sym_SEMI,
-  [3192] = 2,
+  [3213] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(535), 7,
+    ACTIONS(542), 7,
       anon_sym_RBRACE,
       anon_sym_replace,
       anon_sym_pre_patch,
@@ -6060,10 +6122,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_pre_unpatch,
       anon_sym_post_unpatch,
       anon_sym_extern,
-  [3205] = 2,
+  [3226] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(537), 7,
+    ACTIONS(544), 7,
       anon_sym_RBRACE,
       anon_sym_replace,
       anon_sym_pre_patch,
@@ -6071,10 +6133,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_pre_unpatch,
       anon_sym_post_unpatch,
       anon_sym_extern,
-  [3218] = 2,
+  [3239] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(539), 7,
+    ACTIONS(546), 7,
       anon_sym_RBRACE,
       anon_sym_replace,
       anon_sym_pre_patch,
@@ -6082,10 +6144,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_pre_unpatch,
       anon_sym_post_unpatch,
       anon_sym_extern,
-  [3231] = 2,
+  [3252] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(541), 7,
+    ACTIONS(548), 7,
       anon_sym_RBRACE,
       anon_sym_replace,
       anon_sym_pre_patch,
@@ -6093,10 +6155,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_pre_unpatch,
       anon_sym_post_unpatch,
       anon_sym_extern,
-  [3244] = 2,
+  [3265] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(543), 7,
+    ACTIONS(550), 7,
       anon_sym_RBRACE,
       anon_sym_replace,
       anon_sym_pre_patch,
@@ -6104,10 +6166,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_pre_unpatch,
       anon_sym_post_unpatch,
       anon_sym_extern,
-  [3257] = 2,
+  [3278] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(545), 7,
+    ACTIONS(552), 7,
       anon_sym_RBRACE,
       anon_sym_replace,
       anon_sym_pre_patch,
@@ -6115,835 +6177,855 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_pre_unpatch,
       anon_sym_post_unpatch,
       anon_sym_extern,
-  [3270] = 2,
-    ACTIONS(462), 1,
-      sym_comment,
-    ACTIONS(547), 6,
-      anon_sym_LBRACE,
-      anon_sym_RBRACE,
-      sym__c_text,
-      sym__c_string,
-      sym__c_char,
-      sym__c_comment,
-  [3282] = 2,
-    ACTIONS(462), 1,
-      sym_comment,
-    ACTIONS(549), 6,
-      anon_sym_LBRACE,
-      anon_sym_RBRACE,
-      sym__c_text,
-      sym__c_string,
-      sym__c_char,
-      sym__c_comment,
-  [3294] = 5,
+  [3291] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(551), 1,
-      anon_sym_RBRACE,
-    ACTIONS(553), 1,
-      anon_sym_version,
-    ACTIONS(556), 1,
-      anon_sym_id,
-    STATE(123), 3,
-      sym_shadow_id,
-      sym_state_version,
-      aux_sym_state_block_repeat1,
-  [3312] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(272), 1,
-      anon_sym_id,
-    ACTIONS(559), 1,
-      anon_sym_RBRACE,
-    ACTIONS(561), 1,
-      anon_sym_version,
-    STATE(123), 3,
-      sym_shadow_id,
-      sym_state_version,
-      aux_sym_state_block_repeat1,
-  [3330] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(563), 6,
+    ACTIONS(111), 7,
       anon_sym_LBRACE,
       anon_sym_fix,
       anon_sym_in,
       anon_sym_sympos,
       anon_sym_allow_inlined,
       anon_sym_body,
-  [3342] = 5,
+      anon_sym_SEMI,
+  [3304] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(272), 1,
+    ACTIONS(277), 1,
       anon_sym_id,
-    ACTIONS(561), 1,
-      anon_sym_version,
-    ACTIONS(565), 1,
+    ACTIONS(554), 1,
       anon_sym_RBRACE,
-    STATE(124), 3,
+    ACTIONS(556), 1,
+      anon_sym_version,
+    STATE(127), 3,
       sym_shadow_id,
       sym_state_version,
       aux_sym_state_block_repeat1,
-  [3360] = 2,
+  [3322] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(567), 5,
+    ACTIONS(558), 1,
+      anon_sym_RBRACE,
+    ACTIONS(560), 1,
+      anon_sym_version,
+    ACTIONS(563), 1,
+      anon_sym_id,
+    STATE(123), 3,
+      sym_shadow_id,
+      sym_state_version,
+      aux_sym_state_block_repeat1,
+  [3340] = 2,
+    ACTIONS(467), 1,
+      sym_comment,
+    ACTIONS(566), 6,
+      anon_sym_LBRACE,
+      anon_sym_RBRACE,
+      sym__c_text,
+      sym__c_string,
+      sym__c_char,
+      sym__c_comment,
+  [3352] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(568), 6,
+      anon_sym_LBRACE,
+      anon_sym_fix,
+      anon_sym_in,
+      anon_sym_sympos,
+      anon_sym_allow_inlined,
+      anon_sym_body,
+  [3364] = 2,
+    ACTIONS(467), 1,
+      sym_comment,
+    ACTIONS(570), 6,
+      anon_sym_LBRACE,
+      anon_sym_RBRACE,
+      sym__c_text,
+      sym__c_string,
+      sym__c_char,
+      sym__c_comment,
+  [3376] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(277), 1,
+      anon_sym_id,
+    ACTIONS(556), 1,
+      anon_sym_version,
+    ACTIONS(572), 1,
+      anon_sym_RBRACE,
+    STATE(123), 3,
+      sym_shadow_id,
+      sym_state_version,
+      aux_sym_state_block_repeat1,
+  [3394] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(574), 5,
       anon_sym_RBRACE,
       anon_sym_release,
       anon_sym_arch,
       anon_sym_version,
       anon_sym_build_id,
-  [3371] = 2,
+  [3405] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(569), 5,
+    ACTIONS(576), 5,
       anon_sym_RBRACE,
       anon_sym_description,
       anon_sym_reference,
       anon_sym_author,
       sym_cumulative,
-  [3382] = 2,
+  [3416] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(571), 5,
+    ACTIONS(578), 5,
       anon_sym_RBRACE,
       anon_sym_release,
       anon_sym_arch,
       anon_sym_version,
       anon_sym_build_id,
-  [3393] = 2,
+  [3427] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(573), 5,
+    ACTIONS(580), 5,
       anon_sym_RBRACE,
       anon_sym_release,
       anon_sym_arch,
       anon_sym_version,
       anon_sym_build_id,
-  [3404] = 2,
+  [3438] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(575), 5,
+    ACTIONS(582), 5,
       anon_sym_RBRACE,
       anon_sym_description,
       anon_sym_reference,
       anon_sym_author,
       sym_cumulative,
-  [3415] = 2,
+  [3449] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(577), 5,
+    ACTIONS(584), 5,
       anon_sym_RBRACE,
       anon_sym_description,
       anon_sym_reference,
       anon_sym_author,
       sym_cumulative,
-  [3426] = 4,
+  [3460] = 4,
+    ACTIONS(467), 1,
+      sym_comment,
+    ACTIONS(586), 1,
+      anon_sym_DQUOTE,
+    STATE(139), 1,
+      aux_sym_string_repeat1,
+    ACTIONS(588), 2,
+      sym_string_content,
+      sym_escape_sequence,
+  [3474] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(579), 1,
+    ACTIONS(592), 1,
+      sym_c_brackets,
+    STATE(135), 1,
+      aux_sym__parameter_name_repeat1,
+    ACTIONS(590), 2,
+      anon_sym_COMMA,
+      anon_sym_RPAREN,
+  [3488] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(595), 1,
       sym_text_block,
-    ACTIONS(581), 1,
+    ACTIONS(597), 1,
       anon_sym_DQUOTE,
     STATE(49), 2,
       sym__diff_text,
       sym_string,
-  [3440] = 4,
+  [3502] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(585), 1,
-      sym_c_brackets,
-    STATE(139), 1,
-      aux_sym__parameter_name_repeat1,
-    ACTIONS(583), 2,
-      anon_sym_COMMA,
-      anon_sym_RPAREN,
-  [3454] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(581), 1,
+    ACTIONS(597), 1,
       anon_sym_DQUOTE,
-    ACTIONS(587), 1,
+    ACTIONS(599), 1,
       sym_text_block,
     STATE(113), 2,
       sym__diff_text,
       sym_string,
-  [3468] = 4,
-    ACTIONS(462), 1,
+  [3516] = 4,
+    ACTIONS(467), 1,
       sym_comment,
-    ACTIONS(589), 1,
+    ACTIONS(601), 1,
       anon_sym_DQUOTE,
-    STATE(136), 1,
+    STATE(134), 1,
       aux_sym_string_repeat1,
-    ACTIONS(591), 2,
+    ACTIONS(603), 2,
       sym_string_content,
       sym_escape_sequence,
-  [3482] = 4,
-    ACTIONS(462), 1,
+  [3530] = 4,
+    ACTIONS(467), 1,
       sym_comment,
-    ACTIONS(594), 1,
+    ACTIONS(605), 1,
       anon_sym_DQUOTE,
-    STATE(138), 1,
+    STATE(139), 1,
       aux_sym_string_repeat1,
-    ACTIONS(596), 2,
+    ACTIONS(607), 2,
       sym_string_content,
       sym_escape_sequence,
-  [3496] = 4,
-    ACTIONS(462), 1,
-      sym_comment,
-    ACTIONS(598), 1,
-      anon_sym_DQUOTE,
-    STATE(136), 1,
-      aux_sym_string_repeat1,
-    ACTIONS(600), 2,
-      sym_string_content,
-      sym_escape_sequence,
-  [3510] = 4,
+  [3544] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(604), 1,
+    ACTIONS(612), 1,
       sym_c_brackets,
-    STATE(139), 1,
+    STATE(135), 1,
       aux_sym__parameter_name_repeat1,
-    ACTIONS(602), 2,
+    ACTIONS(610), 2,
       anon_sym_COMMA,
       anon_sym_RPAREN,
-  [3524] = 2,
+  [3558] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(607), 3,
-      anon_sym_RBRACE,
-      anon_sym_version,
-      anon_sym_id,
-  [3533] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(609), 1,
+    ACTIONS(614), 1,
       anon_sym_COMMA,
-    ACTIONS(611), 1,
+    ACTIONS(616), 1,
+      anon_sym_RPAREN,
+    STATE(142), 1,
+      aux_sym_c_parens_repeat1,
+  [3571] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(614), 1,
+      anon_sym_COMMA,
+    ACTIONS(618), 1,
       anon_sym_RPAREN,
     STATE(143), 1,
       aux_sym_c_parens_repeat1,
-  [3546] = 4,
+  [3584] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(371), 1,
-      anon_sym_sympos,
-    ACTIONS(613), 1,
-      anon_sym_SEMI,
-    STATE(182), 1,
-      sym_sympos,
-  [3559] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(609), 1,
+    ACTIONS(620), 1,
       anon_sym_COMMA,
-    ACTIONS(615), 1,
+    ACTIONS(623), 1,
       anon_sym_RPAREN,
-    STATE(147), 1,
+    STATE(143), 1,
       aux_sym_c_parens_repeat1,
-  [3572] = 4,
+  [3597] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(609), 1,
-      anon_sym_COMMA,
-    ACTIONS(617), 1,
-      anon_sym_RPAREN,
-    STATE(147), 1,
-      aux_sym_c_parens_repeat1,
-  [3585] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(415), 1,
-      anon_sym_DQUOTE,
-    STATE(87), 2,
-      sym_string,
-      aux_sym_release_repeat1,
-  [3596] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    STATE(149), 1,
+    STATE(150), 1,
       sym_dmesg_phase,
-    ACTIONS(619), 2,
+    ACTIONS(625), 2,
       anon_sym_loaded,
       anon_sym_unloaded,
-  [3607] = 4,
+  [3608] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(621), 1,
+    ACTIONS(627), 1,
+      anon_sym_LBRACE,
+    ACTIONS(629), 1,
+      anon_sym_like,
+    STATE(196), 1,
+      sym_like,
+  [3621] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(614), 1,
       anon_sym_COMMA,
-    ACTIONS(624), 1,
+    ACTIONS(631), 1,
       anon_sym_RPAREN,
-    STATE(147), 1,
+    STATE(143), 1,
       aux_sym_c_parens_repeat1,
-  [3620] = 4,
+  [3634] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(415), 1,
+    ACTIONS(418), 1,
       anon_sym_DQUOTE,
-    ACTIONS(626), 1,
+    STATE(88), 2,
+      sym_string,
+      aux_sym_release_repeat1,
+  [3645] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(365), 1,
+      anon_sym_sympos,
+    ACTIONS(633), 1,
+      anon_sym_SEMI,
+    STATE(194), 1,
+      sym_sympos,
+  [3658] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(635), 3,
+      anon_sym_RBRACE,
+      anon_sym_version,
+      anon_sym_id,
+  [3667] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(418), 1,
+      anon_sym_DQUOTE,
+    STATE(76), 2,
+      sym_string,
+      aux_sym_release_repeat1,
+  [3678] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(418), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(637), 1,
       sym_std_path,
     STATE(48), 1,
       sym_string,
-  [3633] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(415), 1,
-      anon_sym_DQUOTE,
-    STATE(77), 2,
-      sym_string,
-      aux_sym_release_repeat1,
-  [3644] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(628), 1,
-      anon_sym_LBRACE,
-    ACTIONS(630), 1,
-      anon_sym_like,
-    STATE(191), 1,
-      sym_like,
-  [3657] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(415), 1,
-      anon_sym_DQUOTE,
-    STATE(93), 2,
-      sym_string,
-      aux_sym_release_repeat1,
-  [3668] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(609), 1,
-      anon_sym_COMMA,
-    ACTIONS(632), 1,
-      anon_sym_RPAREN,
-    STATE(144), 1,
-      aux_sym_c_parens_repeat1,
-  [3681] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(65), 1,
-      anon_sym_LBRACE,
-    STATE(103), 1,
-      sym_c_block,
   [3691] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(415), 1,
+    ACTIONS(418), 1,
       anon_sym_DQUOTE,
-    STATE(112), 1,
+    STATE(92), 2,
       sym_string,
-  [3701] = 3,
+      aux_sym_release_repeat1,
+  [3702] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(415), 1,
+    ACTIONS(614), 1,
+      anon_sym_COMMA,
+    ACTIONS(639), 1,
+      anon_sym_RPAREN,
+    STATE(146), 1,
+      aux_sym_c_parens_repeat1,
+  [3715] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(418), 1,
+      anon_sym_DQUOTE,
+    STATE(94), 1,
+      sym_string,
+  [3725] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(418), 1,
+      anon_sym_DQUOTE,
+    STATE(131), 1,
+      sym_string,
+  [3735] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(418), 1,
       anon_sym_DQUOTE,
     STATE(125), 1,
       sym_string,
-  [3711] = 2,
+  [3745] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(634), 2,
-      anon_sym_COMMA,
-      anon_sym_RPAREN,
-  [3719] = 3,
+    ACTIONS(418), 1,
+      anon_sym_DQUOTE,
+    STATE(182), 1,
+      sym_string,
+  [3755] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(415), 1,
+    ACTIONS(418), 1,
       anon_sym_DQUOTE,
     STATE(115), 1,
       sym_string,
-  [3729] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(415), 1,
-      anon_sym_DQUOTE,
-    STATE(97), 1,
-      sym_string,
-  [3739] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(415), 1,
-      anon_sym_DQUOTE,
-    STATE(96), 1,
-      sym_string,
-  [3749] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(415), 1,
-      anon_sym_DQUOTE,
-    STATE(95), 1,
-      sym_string,
-  [3759] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(636), 2,
-      anon_sym_sympos,
-      anon_sym_SEMI,
-  [3767] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(65), 1,
-      anon_sym_LBRACE,
-    STATE(61), 1,
-      sym_c_block,
-  [3777] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(415), 1,
-      anon_sym_DQUOTE,
-    STATE(132), 1,
-      sym_string,
-  [3787] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(65), 1,
-      anon_sym_LBRACE,
-    STATE(100), 1,
-      sym_c_block,
-  [3797] = 3,
+  [3765] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(65), 1,
       anon_sym_LBRACE,
     STATE(43), 1,
       sym_c_block,
-  [3807] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(624), 2,
-      anon_sym_COMMA,
-      anon_sym_RPAREN,
-  [3815] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(65), 1,
-      anon_sym_LBRACE,
-    STATE(104), 1,
-      sym_c_block,
-  [3825] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(415), 1,
-      anon_sym_DQUOTE,
-    STATE(131), 1,
-      sym_string,
-  [3835] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(415), 1,
-      anon_sym_DQUOTE,
-    STATE(184), 1,
-      sym_string,
-  [3845] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(415), 1,
-      anon_sym_DQUOTE,
-    STATE(128), 1,
-      sym_string,
-  [3855] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(638), 2,
-      anon_sym_sympos,
-      anon_sym_SEMI,
-  [3863] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(640), 2,
-      anon_sym_COMMA,
-      anon_sym_RPAREN,
-  [3871] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(642), 1,
-      sym_identifier,
-    STATE(101), 1,
-      sym_gfp_expr,
-  [3881] = 3,
+  [3775] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(65), 1,
       anon_sym_LBRACE,
     STATE(102), 1,
       sym_c_block,
-  [3891] = 3,
+  [3785] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(415), 1,
-      anon_sym_DQUOTE,
-    STATE(130), 1,
-      sym_string,
-  [3901] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(644), 1,
-      sym_identifier,
-  [3908] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(646), 1,
-      sym_version_number,
-  [3915] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(648), 1,
-      anon_sym_for,
-  [3922] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(650), 1,
-      anon_sym_DQUOTE,
-  [3929] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(652), 1,
-      sym_number,
-  [3936] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(654), 1,
-      sym_identifier,
-  [3943] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(656), 1,
+    ACTIONS(641), 2,
+      anon_sym_sympos,
       anon_sym_SEMI,
-  [3950] = 2,
+  [3793] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(658), 1,
-      anon_sym_LBRACE,
-  [3957] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(660), 1,
-      anon_sym_contains,
-  [3964] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(662), 1,
-      sym_identifier,
-  [3971] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(664), 1,
-      ts_builtin_sym_end,
-  [3978] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(666), 1,
-      anon_sym_LBRACE,
-  [3985] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(668), 1,
-      sym_identifier,
-  [3992] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(670), 1,
+    ACTIONS(418), 1,
       anon_sym_DQUOTE,
-  [3999] = 2,
+    STATE(93), 1,
+      sym_string,
+  [3803] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(672), 1,
+    ACTIONS(623), 2,
+      anon_sym_COMMA,
+      anon_sym_RPAREN,
+  [3811] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(418), 1,
+      anon_sym_DQUOTE,
+    STATE(133), 1,
+      sym_string,
+  [3821] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(65), 1,
       anon_sym_LBRACE,
-  [4006] = 2,
+    STATE(61), 1,
+      sym_c_block,
+  [3831] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(674), 1,
+    ACTIONS(643), 1,
+      sym_identifier,
+    STATE(99), 1,
+      sym_gfp_expr,
+  [3841] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(645), 2,
+      anon_sym_COMMA,
+      anon_sym_RPAREN,
+  [3849] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(418), 1,
+      anon_sym_DQUOTE,
+    STATE(129), 1,
+      sym_string,
+  [3859] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(65), 1,
       anon_sym_LBRACE,
-  [4013] = 2,
+    STATE(103), 1,
+      sym_c_block,
+  [3869] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(676), 1,
+    ACTIONS(418), 1,
+      anon_sym_DQUOTE,
+    STATE(132), 1,
+      sym_string,
+  [3879] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(647), 2,
+      anon_sym_sympos,
+      anon_sym_SEMI,
+  [3887] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(65), 1,
       anon_sym_LBRACE,
-  [4020] = 2,
+    STATE(104), 1,
+      sym_c_block,
+  [3897] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(678), 1,
+    ACTIONS(65), 1,
       anon_sym_LBRACE,
-  [4027] = 2,
+    STATE(105), 1,
+      sym_c_block,
+  [3907] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(680), 1,
-      anon_sym_LBRACE,
-  [4034] = 2,
+    ACTIONS(418), 1,
+      anon_sym_DQUOTE,
+    STATE(95), 1,
+      sym_string,
+  [3917] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(682), 1,
+    ACTIONS(418), 1,
+      anon_sym_DQUOTE,
+    STATE(96), 1,
+      sym_string,
+  [3927] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(649), 2,
+      anon_sym_COMMA,
+      anon_sym_RPAREN,
+  [3935] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(418), 1,
+      anon_sym_DQUOTE,
+    STATE(98), 1,
+      sym_string,
+  [3945] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(651), 1,
       sym_version_number,
-  [4041] = 2,
+  [3952] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(684), 1,
-      sym_header,
-  [4048] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(686), 1,
-      aux_sym_patch_block_token1,
-  [4055] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(688), 1,
-      sym_number,
-  [4062] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(690), 1,
-      anon_sym_since,
-  [4069] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(692), 1,
-      sym_identifier,
-  [4076] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(694), 1,
-      sym_identifier,
-  [4083] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(696), 1,
-      aux_sym_patch_block_token1,
-  [4090] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(698), 1,
-      sym_identifier,
-  [4097] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(700), 1,
-      sym_number,
-  [4104] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(702), 1,
-      sym_identifier,
-  [4111] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(704), 1,
+    ACTIONS(653), 1,
       anon_sym_LBRACE,
-  [4118] = 2,
+  [3959] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(706), 1,
+    ACTIONS(655), 1,
+      anon_sym_LBRACE,
+  [3966] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(657), 1,
+      anon_sym_DQUOTE,
+  [3973] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(659), 1,
+      anon_sym_contains,
+  [3980] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(661), 1,
+      sym_number,
+  [3987] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(663), 1,
+      sym_identifier,
+  [3994] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(665), 1,
+      anon_sym_for,
+  [4001] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(667), 1,
+      anon_sym_LBRACE,
+  [4008] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(669), 1,
+      sym_identifier,
+  [4015] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(671), 1,
+      aux_sym_patch_block_token1,
+  [4022] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(673), 1,
+      anon_sym_LBRACE,
+  [4029] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(675), 1,
+      aux_sym_patch_block_token1,
+  [4036] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(677), 1,
+      sym_identifier,
+  [4043] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(679), 1,
+      anon_sym_LBRACE,
+  [4050] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(681), 1,
+      sym_identifier,
+  [4057] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(683), 1,
+      anon_sym_SEMI,
+  [4064] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(685), 1,
+      sym_version_number,
+  [4071] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(687), 1,
+      anon_sym_LBRACE,
+  [4078] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(689), 1,
+      anon_sym_LBRACE,
+  [4085] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(691), 1,
+      anon_sym_LBRACE,
+  [4092] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(693), 1,
+      anon_sym_DQUOTE,
+  [4099] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(695), 1,
+      sym_number,
+  [4106] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(697), 1,
+      anon_sym_since,
+  [4113] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(699), 1,
+      sym_identifier,
+  [4120] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(701), 1,
+      sym_identifier,
+  [4127] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(703), 1,
+      ts_builtin_sym_end,
+  [4134] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(705), 1,
+      sym_identifier,
+  [4141] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(707), 1,
+      sym_header,
+  [4148] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(709), 1,
+      sym_identifier,
+  [4155] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(711), 1,
+      sym_number,
+  [4162] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(713), 1,
       anon_sym_LBRACE,
 };
 
 static const uint32_t ts_small_parse_table_map[] = {
   [SMALL_STATE(2)] = 0,
-  [SMALL_STATE(3)] = 50,
-  [SMALL_STATE(4)] = 100,
-  [SMALL_STATE(5)] = 160,
-  [SMALL_STATE(6)] = 220,
-  [SMALL_STATE(7)] = 278,
-  [SMALL_STATE(8)] = 344,
-  [SMALL_STATE(9)] = 401,
-  [SMALL_STATE(10)] = 456,
-  [SMALL_STATE(11)] = 500,
-  [SMALL_STATE(12)] = 537,
-  [SMALL_STATE(13)] = 574,
-  [SMALL_STATE(14)] = 611,
-  [SMALL_STATE(15)] = 648,
-  [SMALL_STATE(16)] = 685,
-  [SMALL_STATE(17)] = 748,
-  [SMALL_STATE(18)] = 811,
-  [SMALL_STATE(19)] = 848,
-  [SMALL_STATE(20)] = 881,
-  [SMALL_STATE(21)] = 926,
-  [SMALL_STATE(22)] = 971,
-  [SMALL_STATE(23)] = 1004,
-  [SMALL_STATE(24)] = 1047,
-  [SMALL_STATE(25)] = 1089,
-  [SMALL_STATE(26)] = 1131,
-  [SMALL_STATE(27)] = 1175,
-  [SMALL_STATE(28)] = 1217,
-  [SMALL_STATE(29)] = 1261,
-  [SMALL_STATE(30)] = 1300,
-  [SMALL_STATE(31)] = 1339,
-  [SMALL_STATE(32)] = 1370,
-  [SMALL_STATE(33)] = 1405,
-  [SMALL_STATE(34)] = 1440,
-  [SMALL_STATE(35)] = 1471,
-  [SMALL_STATE(36)] = 1502,
-  [SMALL_STATE(37)] = 1534,
-  [SMALL_STATE(38)] = 1569,
-  [SMALL_STATE(39)] = 1604,
-  [SMALL_STATE(40)] = 1639,
-  [SMALL_STATE(41)] = 1659,
-  [SMALL_STATE(42)] = 1679,
-  [SMALL_STATE(43)] = 1713,
-  [SMALL_STATE(44)] = 1733,
-  [SMALL_STATE(45)] = 1753,
-  [SMALL_STATE(46)] = 1773,
-  [SMALL_STATE(47)] = 1793,
-  [SMALL_STATE(48)] = 1813,
-  [SMALL_STATE(49)] = 1833,
-  [SMALL_STATE(50)] = 1853,
-  [SMALL_STATE(51)] = 1873,
-  [SMALL_STATE(52)] = 1907,
-  [SMALL_STATE(53)] = 1927,
-  [SMALL_STATE(54)] = 1947,
-  [SMALL_STATE(55)] = 1967,
-  [SMALL_STATE(56)] = 1987,
-  [SMALL_STATE(57)] = 2007,
-  [SMALL_STATE(58)] = 2041,
-  [SMALL_STATE(59)] = 2061,
-  [SMALL_STATE(60)] = 2095,
-  [SMALL_STATE(61)] = 2115,
-  [SMALL_STATE(62)] = 2135,
-  [SMALL_STATE(63)] = 2155,
-  [SMALL_STATE(64)] = 2189,
-  [SMALL_STATE(65)] = 2223,
-  [SMALL_STATE(66)] = 2243,
-  [SMALL_STATE(67)] = 2277,
-  [SMALL_STATE(68)] = 2297,
-  [SMALL_STATE(69)] = 2326,
-  [SMALL_STATE(70)] = 2361,
-  [SMALL_STATE(71)] = 2396,
-  [SMALL_STATE(72)] = 2425,
-  [SMALL_STATE(73)] = 2454,
-  [SMALL_STATE(74)] = 2489,
-  [SMALL_STATE(75)] = 2516,
-  [SMALL_STATE(76)] = 2543,
-  [SMALL_STATE(77)] = 2570,
-  [SMALL_STATE(78)] = 2590,
-  [SMALL_STATE(79)] = 2616,
-  [SMALL_STATE(80)] = 2640,
-  [SMALL_STATE(81)] = 2666,
-  [SMALL_STATE(82)] = 2692,
-  [SMALL_STATE(83)] = 2713,
-  [SMALL_STATE(84)] = 2734,
-  [SMALL_STATE(85)] = 2755,
-  [SMALL_STATE(86)] = 2774,
-  [SMALL_STATE(87)] = 2795,
-  [SMALL_STATE(88)] = 2814,
-  [SMALL_STATE(89)] = 2835,
-  [SMALL_STATE(90)] = 2854,
-  [SMALL_STATE(91)] = 2873,
-  [SMALL_STATE(92)] = 2887,
-  [SMALL_STATE(93)] = 2901,
-  [SMALL_STATE(94)] = 2919,
-  [SMALL_STATE(95)] = 2932,
-  [SMALL_STATE(96)] = 2945,
-  [SMALL_STATE(97)] = 2958,
-  [SMALL_STATE(98)] = 2971,
-  [SMALL_STATE(99)] = 2984,
-  [SMALL_STATE(100)] = 2997,
-  [SMALL_STATE(101)] = 3010,
-  [SMALL_STATE(102)] = 3023,
-  [SMALL_STATE(103)] = 3036,
-  [SMALL_STATE(104)] = 3049,
-  [SMALL_STATE(105)] = 3062,
-  [SMALL_STATE(106)] = 3075,
-  [SMALL_STATE(107)] = 3088,
-  [SMALL_STATE(108)] = 3101,
-  [SMALL_STATE(109)] = 3114,
-  [SMALL_STATE(110)] = 3127,
-  [SMALL_STATE(111)] = 3140,
-  [SMALL_STATE(112)] = 3153,
-  [SMALL_STATE(113)] = 3166,
-  [SMALL_STATE(114)] = 3179,
-  [SMALL_STATE(115)] = 3192,
-  [SMALL_STATE(116)] = 3205,
-  [SMALL_STATE(117)] = 3218,
-  [SMALL_STATE(118)] = 3231,
-  [SMALL_STATE(119)] = 3244,
-  [SMALL_STATE(120)] = 3257,
-  [SMALL_STATE(121)] = 3270,
-  [SMALL_STATE(122)] = 3282,
-  [SMALL_STATE(123)] = 3294,
-  [SMALL_STATE(124)] = 3312,
-  [SMALL_STATE(125)] = 3330,
-  [SMALL_STATE(126)] = 3342,
-  [SMALL_STATE(127)] = 3360,
-  [SMALL_STATE(128)] = 3371,
-  [SMALL_STATE(129)] = 3382,
-  [SMALL_STATE(130)] = 3393,
-  [SMALL_STATE(131)] = 3404,
-  [SMALL_STATE(132)] = 3415,
-  [SMALL_STATE(133)] = 3426,
-  [SMALL_STATE(134)] = 3440,
-  [SMALL_STATE(135)] = 3454,
-  [SMALL_STATE(136)] = 3468,
-  [SMALL_STATE(137)] = 3482,
-  [SMALL_STATE(138)] = 3496,
-  [SMALL_STATE(139)] = 3510,
-  [SMALL_STATE(140)] = 3524,
-  [SMALL_STATE(141)] = 3533,
-  [SMALL_STATE(142)] = 3546,
-  [SMALL_STATE(143)] = 3559,
-  [SMALL_STATE(144)] = 3572,
-  [SMALL_STATE(145)] = 3585,
-  [SMALL_STATE(146)] = 3596,
-  [SMALL_STATE(147)] = 3607,
-  [SMALL_STATE(148)] = 3620,
-  [SMALL_STATE(149)] = 3633,
-  [SMALL_STATE(150)] = 3644,
-  [SMALL_STATE(151)] = 3657,
-  [SMALL_STATE(152)] = 3668,
-  [SMALL_STATE(153)] = 3681,
-  [SMALL_STATE(154)] = 3691,
-  [SMALL_STATE(155)] = 3701,
-  [SMALL_STATE(156)] = 3711,
-  [SMALL_STATE(157)] = 3719,
-  [SMALL_STATE(158)] = 3729,
-  [SMALL_STATE(159)] = 3739,
-  [SMALL_STATE(160)] = 3749,
-  [SMALL_STATE(161)] = 3759,
-  [SMALL_STATE(162)] = 3767,
-  [SMALL_STATE(163)] = 3777,
-  [SMALL_STATE(164)] = 3787,
-  [SMALL_STATE(165)] = 3797,
-  [SMALL_STATE(166)] = 3807,
-  [SMALL_STATE(167)] = 3815,
-  [SMALL_STATE(168)] = 3825,
-  [SMALL_STATE(169)] = 3835,
-  [SMALL_STATE(170)] = 3845,
-  [SMALL_STATE(171)] = 3855,
-  [SMALL_STATE(172)] = 3863,
-  [SMALL_STATE(173)] = 3871,
-  [SMALL_STATE(174)] = 3881,
-  [SMALL_STATE(175)] = 3891,
-  [SMALL_STATE(176)] = 3901,
-  [SMALL_STATE(177)] = 3908,
-  [SMALL_STATE(178)] = 3915,
-  [SMALL_STATE(179)] = 3922,
-  [SMALL_STATE(180)] = 3929,
-  [SMALL_STATE(181)] = 3936,
-  [SMALL_STATE(182)] = 3943,
-  [SMALL_STATE(183)] = 3950,
-  [SMALL_STATE(184)] = 3957,
-  [SMALL_STATE(185)] = 3964,
-  [SMALL_STATE(186)] = 3971,
-  [SMALL_STATE(187)] = 3978,
-  [SMALL_STATE(188)] = 3985,
-  [SMALL_STATE(189)] = 3992,
-  [SMALL_STATE(190)] = 3999,
-  [SMALL_STATE(191)] = 4006,
-  [SMALL_STATE(192)] = 4013,
-  [SMALL_STATE(193)] = 4020,
-  [SMALL_STATE(194)] = 4027,
-  [SMALL_STATE(195)] = 4034,
-  [SMALL_STATE(196)] = 4041,
-  [SMALL_STATE(197)] = 4048,
-  [SMALL_STATE(198)] = 4055,
-  [SMALL_STATE(199)] = 4062,
-  [SMALL_STATE(200)] = 4069,
-  [SMALL_STATE(201)] = 4076,
-  [SMALL_STATE(202)] = 4083,
-  [SMALL_STATE(203)] = 4090,
-  [SMALL_STATE(204)] = 4097,
-  [SMALL_STATE(205)] = 4104,
-  [SMALL_STATE(206)] = 4111,
-  [SMALL_STATE(207)] = 4118,
+  [SMALL_STATE(3)] = 51,
+  [SMALL_STATE(4)] = 102,
+  [SMALL_STATE(5)] = 162,
+  [SMALL_STATE(6)] = 222,
+  [SMALL_STATE(7)] = 280,
+  [SMALL_STATE(8)] = 346,
+  [SMALL_STATE(9)] = 403,
+  [SMALL_STATE(10)] = 458,
+  [SMALL_STATE(11)] = 502,
+  [SMALL_STATE(12)] = 539,
+  [SMALL_STATE(13)] = 576,
+  [SMALL_STATE(14)] = 613,
+  [SMALL_STATE(15)] = 650,
+  [SMALL_STATE(16)] = 687,
+  [SMALL_STATE(17)] = 750,
+  [SMALL_STATE(18)] = 813,
+  [SMALL_STATE(19)] = 850,
+  [SMALL_STATE(20)] = 883,
+  [SMALL_STATE(21)] = 928,
+  [SMALL_STATE(22)] = 973,
+  [SMALL_STATE(23)] = 1006,
+  [SMALL_STATE(24)] = 1049,
+  [SMALL_STATE(25)] = 1091,
+  [SMALL_STATE(26)] = 1133,
+  [SMALL_STATE(27)] = 1177,
+  [SMALL_STATE(28)] = 1219,
+  [SMALL_STATE(29)] = 1263,
+  [SMALL_STATE(30)] = 1302,
+  [SMALL_STATE(31)] = 1341,
+  [SMALL_STATE(32)] = 1372,
+  [SMALL_STATE(33)] = 1407,
+  [SMALL_STATE(34)] = 1442,
+  [SMALL_STATE(35)] = 1473,
+  [SMALL_STATE(36)] = 1504,
+  [SMALL_STATE(37)] = 1537,
+  [SMALL_STATE(38)] = 1576,
+  [SMALL_STATE(39)] = 1615,
+  [SMALL_STATE(40)] = 1654,
+  [SMALL_STATE(41)] = 1674,
+  [SMALL_STATE(42)] = 1694,
+  [SMALL_STATE(43)] = 1728,
+  [SMALL_STATE(44)] = 1748,
+  [SMALL_STATE(45)] = 1768,
+  [SMALL_STATE(46)] = 1788,
+  [SMALL_STATE(47)] = 1808,
+  [SMALL_STATE(48)] = 1828,
+  [SMALL_STATE(49)] = 1848,
+  [SMALL_STATE(50)] = 1868,
+  [SMALL_STATE(51)] = 1888,
+  [SMALL_STATE(52)] = 1922,
+  [SMALL_STATE(53)] = 1942,
+  [SMALL_STATE(54)] = 1962,
+  [SMALL_STATE(55)] = 1982,
+  [SMALL_STATE(56)] = 2002,
+  [SMALL_STATE(57)] = 2022,
+  [SMALL_STATE(58)] = 2056,
+  [SMALL_STATE(59)] = 2076,
+  [SMALL_STATE(60)] = 2110,
+  [SMALL_STATE(61)] = 2130,
+  [SMALL_STATE(62)] = 2150,
+  [SMALL_STATE(63)] = 2170,
+  [SMALL_STATE(64)] = 2204,
+  [SMALL_STATE(65)] = 2238,
+  [SMALL_STATE(66)] = 2258,
+  [SMALL_STATE(67)] = 2292,
+  [SMALL_STATE(68)] = 2312,
+  [SMALL_STATE(69)] = 2347,
+  [SMALL_STATE(70)] = 2376,
+  [SMALL_STATE(71)] = 2405,
+  [SMALL_STATE(72)] = 2434,
+  [SMALL_STATE(73)] = 2469,
+  [SMALL_STATE(74)] = 2504,
+  [SMALL_STATE(75)] = 2531,
+  [SMALL_STATE(76)] = 2558,
+  [SMALL_STATE(77)] = 2579,
+  [SMALL_STATE(78)] = 2606,
+  [SMALL_STATE(79)] = 2632,
+  [SMALL_STATE(80)] = 2658,
+  [SMALL_STATE(81)] = 2682,
+  [SMALL_STATE(82)] = 2708,
+  [SMALL_STATE(83)] = 2729,
+  [SMALL_STATE(84)] = 2748,
+  [SMALL_STATE(85)] = 2769,
+  [SMALL_STATE(86)] = 2790,
+  [SMALL_STATE(87)] = 2811,
+  [SMALL_STATE(88)] = 2830,
+  [SMALL_STATE(89)] = 2849,
+  [SMALL_STATE(90)] = 2870,
+  [SMALL_STATE(91)] = 2889,
+  [SMALL_STATE(92)] = 2903,
+  [SMALL_STATE(93)] = 2921,
+  [SMALL_STATE(94)] = 2935,
+  [SMALL_STATE(95)] = 2949,
+  [SMALL_STATE(96)] = 2963,
+  [SMALL_STATE(97)] = 2977,
+  [SMALL_STATE(98)] = 2991,
+  [SMALL_STATE(99)] = 3005,
+  [SMALL_STATE(100)] = 3018,
+  [SMALL_STATE(101)] = 3031,
+  [SMALL_STATE(102)] = 3044,
+  [SMALL_STATE(103)] = 3057,
+  [SMALL_STATE(104)] = 3070,
+  [SMALL_STATE(105)] = 3083,
+  [SMALL_STATE(106)] = 3096,
+  [SMALL_STATE(107)] = 3109,
+  [SMALL_STATE(108)] = 3122,
+  [SMALL_STATE(109)] = 3135,
+  [SMALL_STATE(110)] = 3148,
+  [SMALL_STATE(111)] = 3161,
+  [SMALL_STATE(112)] = 3174,
+  [SMALL_STATE(113)] = 3187,
+  [SMALL_STATE(114)] = 3200,
+  [SMALL_STATE(115)] = 3213,
+  [SMALL_STATE(116)] = 3226,
+  [SMALL_STATE(117)] = 3239,
+  [SMALL_STATE(118)] = 3252,
+  [SMALL_STATE(119)] = 3265,
+  [SMALL_STATE(120)] = 3278,
+  [SMALL_STATE(121)] = 3291,
+  [SMALL_STATE(122)] = 3304,
+  [SMALL_STATE(123)] = 3322,
+  [SMALL_STATE(124)] = 3340,
+  [SMALL_STATE(125)] = 3352,
+  [SMALL_STATE(126)] = 3364,
+  [SMALL_STATE(127)] = 3376,
+  [SMALL_STATE(128)] = 3394,
+  [SMALL_STATE(129)] = 3405,
+  [SMALL_STATE(130)] = 3416,
+  [SMALL_STATE(131)] = 3427,
+  [SMALL_STATE(132)] = 3438,
+  [SMALL_STATE(133)] = 3449,
+  [SMALL_STATE(134)] = 3460,
+  [SMALL_STATE(135)] = 3474,
+  [SMALL_STATE(136)] = 3488,
+  [SMALL_STATE(137)] = 3502,
+  [SMALL_STATE(138)] = 3516,
+  [SMALL_STATE(139)] = 3530,
+  [SMALL_STATE(140)] = 3544,
+  [SMALL_STATE(141)] = 3558,
+  [SMALL_STATE(142)] = 3571,
+  [SMALL_STATE(143)] = 3584,
+  [SMALL_STATE(144)] = 3597,
+  [SMALL_STATE(145)] = 3608,
+  [SMALL_STATE(146)] = 3621,
+  [SMALL_STATE(147)] = 3634,
+  [SMALL_STATE(148)] = 3645,
+  [SMALL_STATE(149)] = 3658,
+  [SMALL_STATE(150)] = 3667,
+  [SMALL_STATE(151)] = 3678,
+  [SMALL_STATE(152)] = 3691,
+  [SMALL_STATE(153)] = 3702,
+  [SMALL_STATE(154)] = 3715,
+  [SMALL_STATE(155)] = 3725,
+  [SMALL_STATE(156)] = 3735,
+  [SMALL_STATE(157)] = 3745,
+  [SMALL_STATE(158)] = 3755,
+  [SMALL_STATE(159)] = 3765,
+  [SMALL_STATE(160)] = 3775,
+  [SMALL_STATE(161)] = 3785,
+  [SMALL_STATE(162)] = 3793,
+  [SMALL_STATE(163)] = 3803,
+  [SMALL_STATE(164)] = 3811,
+  [SMALL_STATE(165)] = 3821,
+  [SMALL_STATE(166)] = 3831,
+  [SMALL_STATE(167)] = 3841,
+  [SMALL_STATE(168)] = 3849,
+  [SMALL_STATE(169)] = 3859,
+  [SMALL_STATE(170)] = 3869,
+  [SMALL_STATE(171)] = 3879,
+  [SMALL_STATE(172)] = 3887,
+  [SMALL_STATE(173)] = 3897,
+  [SMALL_STATE(174)] = 3907,
+  [SMALL_STATE(175)] = 3917,
+  [SMALL_STATE(176)] = 3927,
+  [SMALL_STATE(177)] = 3935,
+  [SMALL_STATE(178)] = 3945,
+  [SMALL_STATE(179)] = 3952,
+  [SMALL_STATE(180)] = 3959,
+  [SMALL_STATE(181)] = 3966,
+  [SMALL_STATE(182)] = 3973,
+  [SMALL_STATE(183)] = 3980,
+  [SMALL_STATE(184)] = 3987,
+  [SMALL_STATE(185)] = 3994,
+  [SMALL_STATE(186)] = 4001,
+  [SMALL_STATE(187)] = 4008,
+  [SMALL_STATE(188)] = 4015,
+  [SMALL_STATE(189)] = 4022,
+  [SMALL_STATE(190)] = 4029,
+  [SMALL_STATE(191)] = 4036,
+  [SMALL_STATE(192)] = 4043,
+  [SMALL_STATE(193)] = 4050,
+  [SMALL_STATE(194)] = 4057,
+  [SMALL_STATE(195)] = 4064,
+  [SMALL_STATE(196)] = 4071,
+  [SMALL_STATE(197)] = 4078,
+  [SMALL_STATE(198)] = 4085,
+  [SMALL_STATE(199)] = 4092,
+  [SMALL_STATE(200)] = 4099,
+  [SMALL_STATE(201)] = 4106,
+  [SMALL_STATE(202)] = 4113,
+  [SMALL_STATE(203)] = 4120,
+  [SMALL_STATE(204)] = 4127,
+  [SMALL_STATE(205)] = 4134,
+  [SMALL_STATE(206)] = 4141,
+  [SMALL_STATE(207)] = 4148,
+  [SMALL_STATE(208)] = 4155,
+  [SMALL_STATE(209)] = 4162,
 };
 
 static const TSParseActionEntry ts_parse_actions[] = {
@@ -6951,19 +7033,19 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [1] = {.entry = {.count = 1, .reusable = false}}, RECOVER(),
   [3] = {.entry = {.count = 1, .reusable = true}}, SHIFT_EXTRA(),
   [5] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 0, 0, 0),
-  [7] = {.entry = {.count = 1, .reusable = true}}, SHIFT(197),
-  [9] = {.entry = {.count = 1, .reusable = true}}, SHIFT(190),
-  [11] = {.entry = {.count = 1, .reusable = true}}, SHIFT(148),
-  [13] = {.entry = {.count = 1, .reusable = true}}, SHIFT(196),
-  [15] = {.entry = {.count = 1, .reusable = true}}, SHIFT(133),
-  [17] = {.entry = {.count = 1, .reusable = true}}, SHIFT(202),
-  [19] = {.entry = {.count = 1, .reusable = true}}, SHIFT(188),
-  [21] = {.entry = {.count = 1, .reusable = true}}, SHIFT(200),
-  [23] = {.entry = {.count = 1, .reusable = true}}, SHIFT(201),
+  [7] = {.entry = {.count = 1, .reusable = true}}, SHIFT(190),
+  [9] = {.entry = {.count = 1, .reusable = true}}, SHIFT(189),
+  [11] = {.entry = {.count = 1, .reusable = true}}, SHIFT(151),
+  [13] = {.entry = {.count = 1, .reusable = true}}, SHIFT(206),
+  [15] = {.entry = {.count = 1, .reusable = true}}, SHIFT(136),
+  [17] = {.entry = {.count = 1, .reusable = true}}, SHIFT(188),
+  [19] = {.entry = {.count = 1, .reusable = true}}, SHIFT(193),
+  [21] = {.entry = {.count = 1, .reusable = true}}, SHIFT(202),
+  [23] = {.entry = {.count = 1, .reusable = true}}, SHIFT(203),
   [25] = {.entry = {.count = 1, .reusable = true}}, SHIFT(25),
-  [27] = {.entry = {.count = 1, .reusable = true}}, SHIFT(162),
-  [29] = {.entry = {.count = 1, .reusable = true}}, SHIFT(176),
-  [31] = {.entry = {.count = 1, .reusable = true}}, SHIFT(206),
+  [27] = {.entry = {.count = 1, .reusable = true}}, SHIFT(165),
+  [29] = {.entry = {.count = 1, .reusable = true}}, SHIFT(187),
+  [31] = {.entry = {.count = 1, .reusable = true}}, SHIFT(197),
   [33] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_string, 2, 0, 0),
   [35] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_string, 2, 0, 0),
   [37] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_string, 3, 0, 0),
@@ -6973,19 +7055,19 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [45] = {.entry = {.count = 1, .reusable = false}}, SHIFT(15),
   [47] = {.entry = {.count = 1, .reusable = true}}, SHIFT(6),
   [49] = {.entry = {.count = 1, .reusable = true}}, SHIFT(5),
-  [51] = {.entry = {.count = 1, .reusable = true}}, SHIFT(98),
+  [51] = {.entry = {.count = 1, .reusable = true}}, SHIFT(121),
   [53] = {.entry = {.count = 1, .reusable = false}}, SHIFT(6),
   [55] = {.entry = {.count = 1, .reusable = true}}, SHIFT(13),
   [57] = {.entry = {.count = 1, .reusable = true}}, SHIFT(9),
   [59] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parameter, 1, 0, 0),
   [61] = {.entry = {.count = 1, .reusable = false}}, SHIFT(9),
   [63] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__decl_word, 1, 0, 1),
-  [65] = {.entry = {.count = 1, .reusable = true}}, SHIFT(84),
-  [67] = {.entry = {.count = 1, .reusable = false}}, SHIFT(135),
-  [69] = {.entry = {.count = 1, .reusable = false}}, SHIFT(155),
-  [71] = {.entry = {.count = 1, .reusable = false}}, SHIFT(204),
-  [73] = {.entry = {.count = 1, .reusable = false}}, SHIFT(145),
-  [75] = {.entry = {.count = 1, .reusable = false}}, SHIFT(157),
+  [65] = {.entry = {.count = 1, .reusable = true}}, SHIFT(85),
+  [67] = {.entry = {.count = 1, .reusable = false}}, SHIFT(137),
+  [69] = {.entry = {.count = 1, .reusable = false}}, SHIFT(156),
+  [71] = {.entry = {.count = 1, .reusable = false}}, SHIFT(208),
+  [73] = {.entry = {.count = 1, .reusable = false}}, SHIFT(147),
+  [75] = {.entry = {.count = 1, .reusable = false}}, SHIFT(158),
   [77] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__decl_word, 1, 0, 1),
   [79] = {.entry = {.count = 1, .reusable = true}}, SHIFT(4),
   [81] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_parameter_repeat1, 2, 0, 0), SHIFT_REPEAT(11),
@@ -6996,7 +7078,7 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [96] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_parameter_repeat1, 2, 0, 0),
   [98] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_parameter_repeat1, 2, 0, 0), SHIFT_REPEAT(9),
   [101] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__parameter_name, 1, 0, 3),
-  [103] = {.entry = {.count = 1, .reusable = true}}, SHIFT(134),
+  [103] = {.entry = {.count = 1, .reusable = true}}, SHIFT(140),
   [105] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_c_parens, 4, 0, 0),
   [107] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_c_parens, 4, 0, 0),
   [109] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_c_parens, 2, 0, 0),
@@ -7006,19 +7088,19 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [117] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_c_keyword, 1, 0, 0),
   [119] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_c_keyword, 1, 0, 0),
   [121] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0),
-  [123] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(197),
-  [126] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(190),
-  [129] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(148),
-  [132] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(196),
-  [135] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(133),
-  [138] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(202),
-  [141] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(188),
-  [144] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(200),
-  [147] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(201),
+  [123] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(190),
+  [126] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(189),
+  [129] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(151),
+  [132] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(206),
+  [135] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(136),
+  [138] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(188),
+  [141] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(193),
+  [144] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(202),
+  [147] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(203),
   [150] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(25),
-  [153] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(162),
-  [156] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(176),
-  [159] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(206),
+  [153] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(165),
+  [156] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(187),
+  [159] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(197),
   [162] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 1, 0, 0),
   [164] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_c_parens, 3, 0, 0),
   [166] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_c_parens, 3, 0, 0),
@@ -7052,227 +7134,230 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [226] = {.entry = {.count = 1, .reusable = false}}, SHIFT(28),
   [228] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_release_repeat1, 2, 0, 0),
   [230] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_release_repeat1, 2, 0, 0),
-  [232] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_release_repeat1, 2, 0, 0), SHIFT_REPEAT(137),
+  [232] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_release_repeat1, 2, 0, 0), SHIFT_REPEAT(138),
   [235] = {.entry = {.count = 1, .reusable = true}}, SHIFT(54),
-  [237] = {.entry = {.count = 1, .reusable = true}}, SHIFT(160),
-  [239] = {.entry = {.count = 1, .reusable = true}}, SHIFT(159),
-  [241] = {.entry = {.count = 1, .reusable = true}}, SHIFT(189),
-  [243] = {.entry = {.count = 1, .reusable = true}}, SHIFT(146),
-  [245] = {.entry = {.count = 1, .reusable = true}}, SHIFT(158),
-  [247] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0),
-  [249] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(160),
-  [252] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(159),
-  [255] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(189),
-  [258] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(146),
-  [261] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(158),
-  [264] = {.entry = {.count = 1, .reusable = true}}, SHIFT(44),
-  [266] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_include_item, 2, 0, 0),
-  [268] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_shadow_block, 8, 0, 5),
-  [270] = {.entry = {.count = 1, .reusable = true}}, SHIFT(50),
-  [272] = {.entry = {.count = 1, .reusable = true}}, SHIFT(198),
-  [274] = {.entry = {.count = 1, .reusable = true}}, SHIFT(173),
-  [276] = {.entry = {.count = 1, .reusable = true}}, SHIFT(174),
-  [278] = {.entry = {.count = 1, .reusable = true}}, SHIFT(153),
-  [280] = {.entry = {.count = 1, .reusable = true}}, SHIFT(167),
-  [282] = {.entry = {.count = 1, .reusable = true}}, SHIFT(51),
-  [284] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_helper_item, 3, 0, 4),
-  [286] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_block, 3, 0, 0),
-  [288] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_patch_block, 4, 0, 5),
-  [290] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_target_block, 4, 0, 0),
-  [292] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_object_block, 4, 0, 5),
-  [294] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_import_item, 2, 0, 0),
-  [296] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_fix_item, 2, 0, 0),
-  [298] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_template_block, 4, 0, 5),
-  [300] = {.entry = {.count = 1, .reusable = true}}, SHIFT(58),
-  [302] = {.entry = {.count = 1, .reusable = true}}, SHIFT(59),
-  [304] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_state_block, 4, 0, 5),
-  [306] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_api_item, 4, 0, 5),
-  [308] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_block, 4, 0, 0),
-  [310] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_patch_block, 5, 0, 5),
-  [312] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_object_block, 5, 0, 5),
-  [314] = {.entry = {.count = 1, .reusable = true}}, SHIFT(62),
-  [316] = {.entry = {.count = 1, .reusable = true}}, SHIFT(63),
-  [318] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_template_block, 5, 0, 5),
-  [320] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0),
-  [322] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(198),
-  [325] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(173),
-  [328] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(174),
-  [331] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(153),
-  [334] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(167),
-  [337] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(59),
-  [340] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_state_block, 5, 0, 5),
-  [342] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_data_item, 2, 0, 2),
-  [344] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_shadow_block, 6, 0, 5),
-  [346] = {.entry = {.count = 1, .reusable = true}}, SHIFT(65),
-  [348] = {.entry = {.count = 1, .reusable = true}}, SHIFT(66),
-  [350] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_shadow_block, 7, 0, 5),
-  [352] = {.entry = {.count = 1, .reusable = true}}, SHIFT(41),
-  [354] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_target_block, 3, 0, 0),
-  [356] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_object_block_repeat1, 2, 0, 0),
-  [358] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_object_block_repeat1, 2, 0, 0), SHIFT_REPEAT(24),
-  [361] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_object_block_repeat1, 2, 0, 0), SHIFT_REPEAT(193),
-  [364] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_object_block_repeat1, 2, 0, 0), SHIFT_REPEAT(23),
-  [367] = {.entry = {.count = 1, .reusable = true}}, SHIFT(135),
-  [369] = {.entry = {.count = 1, .reusable = true}}, SHIFT(155),
-  [371] = {.entry = {.count = 1, .reusable = true}}, SHIFT(204),
-  [373] = {.entry = {.count = 1, .reusable = true}}, SHIFT(145),
-  [375] = {.entry = {.count = 1, .reusable = true}}, SHIFT(157),
-  [377] = {.entry = {.count = 1, .reusable = true}}, SHIFT(56),
-  [379] = {.entry = {.count = 1, .reusable = true}}, SHIFT(24),
-  [381] = {.entry = {.count = 1, .reusable = true}}, SHIFT(193),
-  [383] = {.entry = {.count = 1, .reusable = true}}, SHIFT(23),
-  [385] = {.entry = {.count = 1, .reusable = true}}, SHIFT(47),
-  [387] = {.entry = {.count = 1, .reusable = true}}, SHIFT(46),
-  [389] = {.entry = {.count = 1, .reusable = true}}, SHIFT(151),
-  [391] = {.entry = {.count = 1, .reusable = true}}, SHIFT(205),
-  [393] = {.entry = {.count = 1, .reusable = true}}, SHIFT(177),
-  [395] = {.entry = {.count = 1, .reusable = true}}, SHIFT(175),
-  [397] = {.entry = {.count = 1, .reusable = true}}, SHIFT(67),
-  [399] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_target_block_repeat1, 2, 0, 0),
-  [401] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_target_block_repeat1, 2, 0, 0), SHIFT_REPEAT(151),
-  [404] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_target_block_repeat1, 2, 0, 0), SHIFT_REPEAT(205),
-  [407] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_target_block_repeat1, 2, 0, 0), SHIFT_REPEAT(177),
-  [410] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_target_block_repeat1, 2, 0, 0), SHIFT_REPEAT(175),
-  [413] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_dmesg, 3, 0, 0),
-  [415] = {.entry = {.count = 1, .reusable = true}}, SHIFT(137),
-  [417] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_patch_block_repeat1, 2, 0, 0),
-  [419] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_patch_block_repeat1, 2, 0, 0), SHIFT_REPEAT(163),
-  [422] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_patch_block_repeat1, 2, 0, 0), SHIFT_REPEAT(181),
-  [425] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_patch_block_repeat1, 2, 0, 0), SHIFT_REPEAT(168),
-  [428] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_patch_block_repeat1, 2, 0, 0), SHIFT_REPEAT(78),
-  [431] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_replacement_repeat1, 2, 0, 0),
-  [433] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_replacement_repeat1, 2, 0, 0), SHIFT_REPEAT(155),
-  [436] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_replacement_repeat1, 2, 0, 0), SHIFT_REPEAT(204),
-  [439] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_replacement_repeat1, 2, 0, 0), SHIFT_REPEAT(145),
-  [442] = {.entry = {.count = 1, .reusable = true}}, SHIFT(55),
-  [444] = {.entry = {.count = 1, .reusable = true}}, SHIFT(163),
-  [446] = {.entry = {.count = 1, .reusable = true}}, SHIFT(181),
-  [448] = {.entry = {.count = 1, .reusable = true}}, SHIFT(168),
-  [450] = {.entry = {.count = 1, .reusable = true}}, SHIFT(78),
-  [452] = {.entry = {.count = 1, .reusable = true}}, SHIFT(45),
-  [454] = {.entry = {.count = 1, .reusable = true}}, SHIFT(80),
-  [456] = {.entry = {.count = 1, .reusable = false}}, SHIFT(88),
-  [458] = {.entry = {.count = 1, .reusable = false}}, SHIFT(19),
-  [460] = {.entry = {.count = 1, .reusable = false}}, SHIFT(86),
-  [462] = {.entry = {.count = 1, .reusable = false}}, SHIFT_EXTRA(),
-  [464] = {.entry = {.count = 1, .reusable = false}}, SHIFT(121),
-  [466] = {.entry = {.count = 1, .reusable = false}}, SHIFT(22),
-  [468] = {.entry = {.count = 1, .reusable = false}}, SHIFT(82),
-  [470] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_gfp_expr, 1, 0, 0),
-  [472] = {.entry = {.count = 1, .reusable = true}}, SHIFT(203),
-  [474] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_c_block_repeat1, 2, 0, 0), SHIFT_REPEAT(88),
-  [477] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_c_block_repeat1, 2, 0, 0),
-  [479] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_c_block_repeat1, 2, 0, 0), SHIFT_REPEAT(86),
-  [482] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_allow_inlined, 2, 0, 0),
-  [484] = {.entry = {.count = 1, .reusable = false}}, SHIFT(122),
-  [486] = {.entry = {.count = 1, .reusable = false}}, SHIFT(83),
-  [488] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_gfp_expr, 2, 0, 0),
-  [490] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_gfp_expr_repeat1, 2, 0, 0),
-  [492] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_gfp_expr_repeat1, 2, 0, 0), SHIFT_REPEAT(203),
-  [495] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_shadow_id, 2, 0, 0),
-  [497] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_release, 2, 0, 0),
-  [499] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prototype, 3, 0, 5),
-  [501] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_load, 2, 0, 0),
-  [503] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_patch_first, 2, 0, 0),
-  [505] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_refused, 2, 0, 0),
-  [507] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prototype, 2, 0, 3),
-  [509] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_callback, 2, 0, 2),
-  [511] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_gfp, 2, 0, 0),
-  [513] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_payload, 2, 0, 2),
-  [515] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_ctor, 2, 0, 2),
-  [517] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_dtor, 2, 0, 2),
-  [519] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 3, 0, 5),
-  [521] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 3, 0, 9),
-  [523] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 3, 0, 0),
-  [525] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 3, 0, 4),
-  [527] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extern_decl, 3, 0, 0),
-  [529] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_check, 4, 0, 11),
-  [531] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_function_fix, 2, 0, 0),
-  [533] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sympos, 2, 0, 0),
-  [535] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_body_file, 2, 0, 0),
-  [537] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 4, 0, 5),
-  [539] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 4, 0, 12),
-  [541] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 4, 0, 0),
-  [543] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 4, 0, 13),
-  [545] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extern_decl, 4, 0, 0),
-  [547] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__c_nested_block, 3, 0, 0),
-  [549] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__c_nested_block, 2, 0, 0),
-  [551] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_state_block_repeat1, 2, 0, 0),
-  [553] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_state_block_repeat1, 2, 0, 0), SHIFT_REPEAT(180),
-  [556] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_state_block_repeat1, 2, 0, 0), SHIFT_REPEAT(198),
-  [559] = {.entry = {.count = 1, .reusable = true}}, SHIFT(60),
-  [561] = {.entry = {.count = 1, .reusable = true}}, SHIFT(180),
-  [563] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_in_file, 2, 0, 0),
-  [565] = {.entry = {.count = 1, .reusable = true}}, SHIFT(52),
-  [567] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_version, 2, 0, 0),
-  [569] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_reference, 3, 0, 8),
-  [571] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_arch, 2, 0, 0),
-  [573] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_build_id, 2, 0, 0),
-  [575] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_author, 2, 0, 0),
-  [577] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_description, 2, 0, 0),
-  [579] = {.entry = {.count = 1, .reusable = true}}, SHIFT(49),
-  [581] = {.entry = {.count = 1, .reusable = false}}, SHIFT(137),
-  [583] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__parameter_name, 2, 0, 3),
-  [585] = {.entry = {.count = 1, .reusable = true}}, SHIFT(139),
-  [587] = {.entry = {.count = 1, .reusable = true}}, SHIFT(113),
-  [589] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_string_repeat1, 2, 0, 0),
-  [591] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_string_repeat1, 2, 0, 0), SHIFT_REPEAT(136),
-  [594] = {.entry = {.count = 1, .reusable = false}}, SHIFT(2),
-  [596] = {.entry = {.count = 1, .reusable = true}}, SHIFT(138),
-  [598] = {.entry = {.count = 1, .reusable = false}}, SHIFT(3),
-  [600] = {.entry = {.count = 1, .reusable = true}}, SHIFT(136),
-  [602] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym__parameter_name_repeat1, 2, 0, 0),
-  [604] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__parameter_name_repeat1, 2, 0, 0), SHIFT_REPEAT(139),
-  [607] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_state_version, 2, 0, 0),
-  [609] = {.entry = {.count = 1, .reusable = true}}, SHIFT(8),
-  [611] = {.entry = {.count = 1, .reusable = true}}, SHIFT(105),
-  [613] = {.entry = {.count = 1, .reusable = true}}, SHIFT(110),
-  [615] = {.entry = {.count = 1, .reusable = true}}, SHIFT(111),
-  [617] = {.entry = {.count = 1, .reusable = true}}, SHIFT(12),
-  [619] = {.entry = {.count = 1, .reusable = true}}, SHIFT(179),
-  [621] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_c_parens_repeat1, 2, 0, 0), SHIFT_REPEAT(8),
-  [624] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_c_parens_repeat1, 2, 0, 0),
-  [626] = {.entry = {.count = 1, .reusable = true}}, SHIFT(48),
-  [628] = {.entry = {.count = 1, .reusable = true}}, SHIFT(57),
-  [630] = {.entry = {.count = 1, .reusable = true}}, SHIFT(185),
-  [632] = {.entry = {.count = 1, .reusable = true}}, SHIFT(18),
-  [634] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parameter, 1, 0, 6),
-  [636] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_declarator, 2, 0, 3),
-  [638] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_declarator, 3, 0, 5),
-  [640] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parameter, 2, 0, 7),
-  [642] = {.entry = {.count = 1, .reusable = true}}, SHIFT(85),
-  [644] = {.entry = {.count = 1, .reusable = true}}, SHIFT(199),
-  [646] = {.entry = {.count = 1, .reusable = true}}, SHIFT(127),
-  [648] = {.entry = {.count = 1, .reusable = true}}, SHIFT(27),
-  [650] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_dmesg_phase, 1, 0, 0),
-  [652] = {.entry = {.count = 1, .reusable = true}}, SHIFT(140),
-  [654] = {.entry = {.count = 1, .reusable = true}}, SHIFT(170),
-  [656] = {.entry = {.count = 1, .reusable = true}}, SHIFT(120),
-  [658] = {.entry = {.count = 1, .reusable = true}}, SHIFT(72),
-  [660] = {.entry = {.count = 1, .reusable = true}}, SHIFT(154),
-  [662] = {.entry = {.count = 1, .reusable = true}}, SHIFT(194),
-  [664] = {.entry = {.count = 1, .reusable = true}},  ACCEPT_INPUT(),
-  [666] = {.entry = {.count = 1, .reusable = true}}, SHIFT(126),
-  [668] = {.entry = {.count = 1, .reusable = true}}, SHIFT(178),
-  [670] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_check_kind, 1, 0, 0),
-  [672] = {.entry = {.count = 1, .reusable = true}}, SHIFT(75),
-  [674] = {.entry = {.count = 1, .reusable = true}}, SHIFT(64),
-  [676] = {.entry = {.count = 1, .reusable = true}}, SHIFT(81),
-  [678] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_callback_kind, 1, 0, 0),
-  [680] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_like, 2, 0, 10),
-  [682] = {.entry = {.count = 1, .reusable = true}}, SHIFT(53),
-  [684] = {.entry = {.count = 1, .reusable = true}}, SHIFT(40),
-  [686] = {.entry = {.count = 1, .reusable = true}}, SHIFT(192),
-  [688] = {.entry = {.count = 1, .reusable = true}}, SHIFT(91),
-  [690] = {.entry = {.count = 1, .reusable = true}}, SHIFT(195),
-  [692] = {.entry = {.count = 1, .reusable = true}}, SHIFT(207),
-  [694] = {.entry = {.count = 1, .reusable = true}}, SHIFT(187),
-  [696] = {.entry = {.count = 1, .reusable = true}}, SHIFT(183),
-  [698] = {.entry = {.count = 1, .reusable = true}}, SHIFT(92),
-  [700] = {.entry = {.count = 1, .reusable = true}}, SHIFT(114),
-  [702] = {.entry = {.count = 1, .reusable = true}}, SHIFT(129),
-  [704] = {.entry = {.count = 1, .reusable = true}}, SHIFT(39),
-  [706] = {.entry = {.count = 1, .reusable = true}}, SHIFT(42),
+  [237] = {.entry = {.count = 1, .reusable = true}}, SHIFT(162),
+  [239] = {.entry = {.count = 1, .reusable = true}}, SHIFT(174),
+  [241] = {.entry = {.count = 1, .reusable = true}}, SHIFT(199),
+  [243] = {.entry = {.count = 1, .reusable = true}}, SHIFT(144),
+  [245] = {.entry = {.count = 1, .reusable = true}}, SHIFT(175),
+  [247] = {.entry = {.count = 1, .reusable = true}}, SHIFT(177),
+  [249] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0),
+  [251] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(162),
+  [254] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(174),
+  [257] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(199),
+  [260] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(144),
+  [263] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(175),
+  [266] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(177),
+  [269] = {.entry = {.count = 1, .reusable = true}}, SHIFT(44),
+  [271] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_include_item, 2, 0, 0),
+  [273] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_shadow_block, 8, 0, 5),
+  [275] = {.entry = {.count = 1, .reusable = true}}, SHIFT(50),
+  [277] = {.entry = {.count = 1, .reusable = true}}, SHIFT(183),
+  [279] = {.entry = {.count = 1, .reusable = true}}, SHIFT(166),
+  [281] = {.entry = {.count = 1, .reusable = true}}, SHIFT(169),
+  [283] = {.entry = {.count = 1, .reusable = true}}, SHIFT(172),
+  [285] = {.entry = {.count = 1, .reusable = true}}, SHIFT(173),
+  [287] = {.entry = {.count = 1, .reusable = true}}, SHIFT(51),
+  [289] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_helper_item, 3, 0, 4),
+  [291] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_block, 3, 0, 0),
+  [293] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_patch_block, 4, 0, 5),
+  [295] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_target_block, 4, 0, 0),
+  [297] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_object_block, 4, 0, 5),
+  [299] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_import_item, 2, 0, 0),
+  [301] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_fix_item, 2, 0, 0),
+  [303] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_template_block, 4, 0, 5),
+  [305] = {.entry = {.count = 1, .reusable = true}}, SHIFT(58),
+  [307] = {.entry = {.count = 1, .reusable = true}}, SHIFT(59),
+  [309] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_state_block, 4, 0, 5),
+  [311] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_api_item, 4, 0, 5),
+  [313] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_block, 4, 0, 0),
+  [315] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_patch_block, 5, 0, 5),
+  [317] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_object_block, 5, 0, 5),
+  [319] = {.entry = {.count = 1, .reusable = true}}, SHIFT(62),
+  [321] = {.entry = {.count = 1, .reusable = true}}, SHIFT(63),
+  [323] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_template_block, 5, 0, 5),
+  [325] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0),
+  [327] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(183),
+  [330] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(166),
+  [333] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(169),
+  [336] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(172),
+  [339] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(173),
+  [342] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(59),
+  [345] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_state_block, 5, 0, 5),
+  [347] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_data_item, 2, 0, 2),
+  [349] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_shadow_block, 6, 0, 5),
+  [351] = {.entry = {.count = 1, .reusable = true}}, SHIFT(65),
+  [353] = {.entry = {.count = 1, .reusable = true}}, SHIFT(66),
+  [355] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_shadow_block, 7, 0, 5),
+  [357] = {.entry = {.count = 1, .reusable = true}}, SHIFT(41),
+  [359] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_target_block, 3, 0, 0),
+  [361] = {.entry = {.count = 1, .reusable = true}}, SHIFT(137),
+  [363] = {.entry = {.count = 1, .reusable = true}}, SHIFT(156),
+  [365] = {.entry = {.count = 1, .reusable = true}}, SHIFT(208),
+  [367] = {.entry = {.count = 1, .reusable = true}}, SHIFT(147),
+  [369] = {.entry = {.count = 1, .reusable = true}}, SHIFT(158),
+  [371] = {.entry = {.count = 1, .reusable = true}}, SHIFT(47),
+  [373] = {.entry = {.count = 1, .reusable = true}}, SHIFT(24),
+  [375] = {.entry = {.count = 1, .reusable = true}}, SHIFT(209),
+  [377] = {.entry = {.count = 1, .reusable = true}}, SHIFT(23),
+  [379] = {.entry = {.count = 1, .reusable = true}}, SHIFT(56),
+  [381] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_object_block_repeat1, 2, 0, 0),
+  [383] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_object_block_repeat1, 2, 0, 0), SHIFT_REPEAT(24),
+  [386] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_object_block_repeat1, 2, 0, 0), SHIFT_REPEAT(209),
+  [389] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_object_block_repeat1, 2, 0, 0), SHIFT_REPEAT(23),
+  [392] = {.entry = {.count = 1, .reusable = true}}, SHIFT(46),
+  [394] = {.entry = {.count = 1, .reusable = true}}, SHIFT(152),
+  [396] = {.entry = {.count = 1, .reusable = true}}, SHIFT(207),
+  [398] = {.entry = {.count = 1, .reusable = true}}, SHIFT(178),
+  [400] = {.entry = {.count = 1, .reusable = true}}, SHIFT(155),
+  [402] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_target_block_repeat1, 2, 0, 0),
+  [404] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_target_block_repeat1, 2, 0, 0), SHIFT_REPEAT(152),
+  [407] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_target_block_repeat1, 2, 0, 0), SHIFT_REPEAT(207),
+  [410] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_target_block_repeat1, 2, 0, 0), SHIFT_REPEAT(178),
+  [413] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_target_block_repeat1, 2, 0, 0), SHIFT_REPEAT(155),
+  [416] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_dmesg, 3, 0, 0),
+  [418] = {.entry = {.count = 1, .reusable = true}}, SHIFT(138),
+  [420] = {.entry = {.count = 1, .reusable = true}}, SHIFT(67),
+  [422] = {.entry = {.count = 1, .reusable = true}}, SHIFT(55),
+  [424] = {.entry = {.count = 1, .reusable = true}}, SHIFT(164),
+  [426] = {.entry = {.count = 1, .reusable = true}}, SHIFT(184),
+  [428] = {.entry = {.count = 1, .reusable = true}}, SHIFT(170),
+  [430] = {.entry = {.count = 1, .reusable = true}}, SHIFT(79),
+  [432] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_patch_block_repeat1, 2, 0, 0),
+  [434] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_patch_block_repeat1, 2, 0, 0), SHIFT_REPEAT(164),
+  [437] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_patch_block_repeat1, 2, 0, 0), SHIFT_REPEAT(184),
+  [440] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_patch_block_repeat1, 2, 0, 0), SHIFT_REPEAT(170),
+  [443] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_patch_block_repeat1, 2, 0, 0), SHIFT_REPEAT(79),
+  [446] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_replacement_repeat1, 2, 0, 0),
+  [448] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_replacement_repeat1, 2, 0, 0), SHIFT_REPEAT(156),
+  [451] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_replacement_repeat1, 2, 0, 0), SHIFT_REPEAT(208),
+  [454] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_replacement_repeat1, 2, 0, 0), SHIFT_REPEAT(147),
+  [457] = {.entry = {.count = 1, .reusable = true}}, SHIFT(45),
+  [459] = {.entry = {.count = 1, .reusable = true}}, SHIFT(78),
+  [461] = {.entry = {.count = 1, .reusable = false}}, SHIFT(82),
+  [463] = {.entry = {.count = 1, .reusable = false}}, SHIFT(126),
+  [465] = {.entry = {.count = 1, .reusable = false}}, SHIFT(89),
+  [467] = {.entry = {.count = 1, .reusable = false}}, SHIFT_EXTRA(),
+  [469] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_gfp_expr, 1, 0, 0),
+  [471] = {.entry = {.count = 1, .reusable = true}}, SHIFT(205),
+  [473] = {.entry = {.count = 1, .reusable = false}}, SHIFT(19),
+  [475] = {.entry = {.count = 1, .reusable = false}}, SHIFT(86),
+  [477] = {.entry = {.count = 1, .reusable = false}}, SHIFT(22),
+  [479] = {.entry = {.count = 1, .reusable = false}}, SHIFT(84),
+  [481] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_c_block_repeat1, 2, 0, 0), SHIFT_REPEAT(82),
+  [484] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_c_block_repeat1, 2, 0, 0),
+  [486] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_c_block_repeat1, 2, 0, 0), SHIFT_REPEAT(86),
+  [489] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_gfp_expr, 2, 0, 0),
+  [491] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_allow_inlined, 2, 0, 0),
+  [493] = {.entry = {.count = 1, .reusable = false}}, SHIFT(124),
+  [495] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_gfp_expr_repeat1, 2, 0, 0),
+  [497] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_gfp_expr_repeat1, 2, 0, 0), SHIFT_REPEAT(205),
+  [500] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_shadow_id, 2, 0, 0),
+  [502] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_release, 2, 0, 0),
+  [504] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_load, 2, 0, 0),
+  [506] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_check, 4, 0, 11),
+  [508] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_patch_first, 2, 0, 0),
+  [510] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_refused, 2, 0, 0),
+  [512] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_workload, 2, 0, 0),
+  [514] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_gfp, 2, 0, 0),
+  [516] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prototype, 3, 0, 5),
+  [518] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prototype, 2, 0, 3),
+  [520] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_callback, 2, 0, 2),
+  [522] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_payload, 2, 0, 2),
+  [524] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_ctor, 2, 0, 2),
+  [526] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_dtor, 2, 0, 2),
+  [528] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 3, 0, 5),
+  [530] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 3, 0, 9),
+  [532] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 3, 0, 0),
+  [534] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 3, 0, 4),
+  [536] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extern_decl, 3, 0, 0),
+  [538] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_function_fix, 2, 0, 0),
+  [540] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sympos, 2, 0, 0),
+  [542] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_body_file, 2, 0, 0),
+  [544] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 4, 0, 5),
+  [546] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 4, 0, 12),
+  [548] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 4, 0, 0),
+  [550] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 4, 0, 13),
+  [552] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extern_decl, 4, 0, 0),
+  [554] = {.entry = {.count = 1, .reusable = true}}, SHIFT(52),
+  [556] = {.entry = {.count = 1, .reusable = true}}, SHIFT(200),
+  [558] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_state_block_repeat1, 2, 0, 0),
+  [560] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_state_block_repeat1, 2, 0, 0), SHIFT_REPEAT(200),
+  [563] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_state_block_repeat1, 2, 0, 0), SHIFT_REPEAT(183),
+  [566] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__c_nested_block, 3, 0, 0),
+  [568] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_in_file, 2, 0, 0),
+  [570] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__c_nested_block, 2, 0, 0),
+  [572] = {.entry = {.count = 1, .reusable = true}}, SHIFT(60),
+  [574] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_arch, 2, 0, 0),
+  [576] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_reference, 3, 0, 8),
+  [578] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_version, 2, 0, 0),
+  [580] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_build_id, 2, 0, 0),
+  [582] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_author, 2, 0, 0),
+  [584] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_description, 2, 0, 0),
+  [586] = {.entry = {.count = 1, .reusable = false}}, SHIFT(3),
+  [588] = {.entry = {.count = 1, .reusable = true}}, SHIFT(139),
+  [590] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym__parameter_name_repeat1, 2, 0, 0),
+  [592] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__parameter_name_repeat1, 2, 0, 0), SHIFT_REPEAT(135),
+  [595] = {.entry = {.count = 1, .reusable = true}}, SHIFT(49),
+  [597] = {.entry = {.count = 1, .reusable = false}}, SHIFT(138),
+  [599] = {.entry = {.count = 1, .reusable = true}}, SHIFT(113),
+  [601] = {.entry = {.count = 1, .reusable = false}}, SHIFT(2),
+  [603] = {.entry = {.count = 1, .reusable = true}}, SHIFT(134),
+  [605] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_string_repeat1, 2, 0, 0),
+  [607] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_string_repeat1, 2, 0, 0), SHIFT_REPEAT(139),
+  [610] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__parameter_name, 2, 0, 3),
+  [612] = {.entry = {.count = 1, .reusable = true}}, SHIFT(135),
+  [614] = {.entry = {.count = 1, .reusable = true}}, SHIFT(8),
+  [616] = {.entry = {.count = 1, .reusable = true}}, SHIFT(106),
+  [618] = {.entry = {.count = 1, .reusable = true}}, SHIFT(112),
+  [620] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_c_parens_repeat1, 2, 0, 0), SHIFT_REPEAT(8),
+  [623] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_c_parens_repeat1, 2, 0, 0),
+  [625] = {.entry = {.count = 1, .reusable = true}}, SHIFT(181),
+  [627] = {.entry = {.count = 1, .reusable = true}}, SHIFT(57),
+  [629] = {.entry = {.count = 1, .reusable = true}}, SHIFT(191),
+  [631] = {.entry = {.count = 1, .reusable = true}}, SHIFT(12),
+  [633] = {.entry = {.count = 1, .reusable = true}}, SHIFT(111),
+  [635] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_state_version, 2, 0, 0),
+  [637] = {.entry = {.count = 1, .reusable = true}}, SHIFT(48),
+  [639] = {.entry = {.count = 1, .reusable = true}}, SHIFT(18),
+  [641] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_declarator, 2, 0, 3),
+  [643] = {.entry = {.count = 1, .reusable = true}}, SHIFT(83),
+  [645] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parameter, 1, 0, 6),
+  [647] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_declarator, 3, 0, 5),
+  [649] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parameter, 2, 0, 7),
+  [651] = {.entry = {.count = 1, .reusable = true}}, SHIFT(130),
+  [653] = {.entry = {.count = 1, .reusable = true}}, SHIFT(69),
+  [655] = {.entry = {.count = 1, .reusable = true}}, SHIFT(81),
+  [657] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_dmesg_phase, 1, 0, 0),
+  [659] = {.entry = {.count = 1, .reusable = true}}, SHIFT(154),
+  [661] = {.entry = {.count = 1, .reusable = true}}, SHIFT(91),
+  [663] = {.entry = {.count = 1, .reusable = true}}, SHIFT(168),
+  [665] = {.entry = {.count = 1, .reusable = true}}, SHIFT(27),
+  [667] = {.entry = {.count = 1, .reusable = true}}, SHIFT(122),
+  [669] = {.entry = {.count = 1, .reusable = true}}, SHIFT(201),
+  [671] = {.entry = {.count = 1, .reusable = true}}, SHIFT(179),
+  [673] = {.entry = {.count = 1, .reusable = true}}, SHIFT(77),
+  [675] = {.entry = {.count = 1, .reusable = true}}, SHIFT(180),
+  [677] = {.entry = {.count = 1, .reusable = true}}, SHIFT(198),
+  [679] = {.entry = {.count = 1, .reusable = true}}, SHIFT(42),
+  [681] = {.entry = {.count = 1, .reusable = true}}, SHIFT(185),
+  [683] = {.entry = {.count = 1, .reusable = true}}, SHIFT(120),
+  [685] = {.entry = {.count = 1, .reusable = true}}, SHIFT(53),
+  [687] = {.entry = {.count = 1, .reusable = true}}, SHIFT(64),
+  [689] = {.entry = {.count = 1, .reusable = true}}, SHIFT(39),
+  [691] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_like, 2, 0, 10),
+  [693] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_check_kind, 1, 0, 0),
+  [695] = {.entry = {.count = 1, .reusable = true}}, SHIFT(149),
+  [697] = {.entry = {.count = 1, .reusable = true}}, SHIFT(195),
+  [699] = {.entry = {.count = 1, .reusable = true}}, SHIFT(192),
+  [701] = {.entry = {.count = 1, .reusable = true}}, SHIFT(186),
+  [703] = {.entry = {.count = 1, .reusable = true}},  ACCEPT_INPUT(),
+  [705] = {.entry = {.count = 1, .reusable = true}}, SHIFT(97),
+  [707] = {.entry = {.count = 1, .reusable = true}}, SHIFT(40),
+  [709] = {.entry = {.count = 1, .reusable = true}}, SHIFT(128),
+  [711] = {.entry = {.count = 1, .reusable = true}}, SHIFT(114),
+  [713] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_callback_kind, 1, 0, 0),
 };
 
 #ifdef __cplusplus
