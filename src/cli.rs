@@ -110,6 +110,7 @@ the spec.")]
 Examples:
   kgpc test examples/livepatch-sample.kgp
   kgpc test fix.kgp --release 6.1.0-57-cloud-amd64 --keep-work work/
+  kgpc test fix.kgp --cycles 100 --timeout 600   load and unload the patch 100 times in one boot
 
 A test block that reaches the code with its own program and a setup step:
   test {
@@ -135,7 +136,10 @@ block, runs its setup script, loads the patch, waits for the transition,
 runs the checks, reloads the modules `reload` names, disables and unloads
 the patch, checks again and scans the kernel log for warnings, BUGs, Oopses
 and call traces. The test's programs are built before anything else; one
-that does not compile starts no VM. The VM is always shut down.")]
+that does not compile starts no VM. The VM is always shut down. With
+--cycles N the patch is loaded, enabled, disabled and unloaded N times, with
+the checks in each cycle; a `workload` of the test block runs on every CPU
+meanwhile. The `Cycles:` line then gives the transition times.")]
     Test(TestArgs),
     /// Fetch and list target kernels in the kgpc cache.
     #[command(after_help = "\
@@ -387,6 +391,10 @@ pub struct TestArgs {
     /// Seconds a livepatch transition may take inside the VM.
     #[arg(long, default_value_t = 20, value_name = "SECS")]
     pub transition_timeout: u64,
+    /// Load, enable, disable and unload the patch this many times in one boot,
+    /// running the checks in each cycle; the kernel log is checked across all.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub cycles: u32,
     /// Load the test block's modules after the patch, to prove that a patch for a
     /// module loads while the module is absent and applies when it arrives.
     #[arg(long)]

@@ -482,6 +482,7 @@ fn test_line(entry: &TestEntry, text: &str) -> (Span, String) {
             )
         }
         TestEntry::Refused(s) => (s.span, format!("refused {}", quote(&s.value))),
+        TestEntry::Workload(s) => (s.span, format!("workload {}", quote(&s.value))),
         TestEntry::Bad(b) => bad_line(b),
     }
 }

@@ -134,6 +134,7 @@ test {
     dmesg loaded \"livepatch: enabling patch 'livepatch_sample'\"
     dmesg unloaded \"post_unpatch: vmlinux\"
     refused \"not compatible\"
+    workload \"while :; do cat /proc/cmdline; done\"
 }
 "
   "A spec with every construct of the language.")
@@ -258,7 +259,8 @@ test {
     ("dmesg loaded" "loaded" font-lock-keyword-face)
     ("dmesg loaded" "'livepatch_sample'" font-lock-string-face)
     ("dmesg unloaded" "unloaded" font-lock-keyword-face)
-    ("refused" "refused" font-lock-keyword-face))
+    ("refused" "refused" font-lock-keyword-face)
+    ("^ *workload" "workload" font-lock-keyword-face))
   "Places of `kgp-test-sample' and their faces: line regexp, text, face.")
 
 (ert-deftest kgp-mode-compiles-without-warnings ()

@@ -56,7 +56,8 @@
     "release" "arch" "version" "build_id"
     "replace" "extern"
     "id" "gfp" "payload" "ctor" "dtor" "keep"
-    "load" "patch_first" "file" "program" "setup" "reload" "fixed" "always" "dmesg" "refused")
+    "load" "patch_first" "file" "program" "setup" "reload" "fixed" "always" "dmesg" "refused"
+    "workload")
   "Keywords that start an entry inside a block of a spec.")
 
 (defconst kgp-clause-keywords

@@ -148,7 +148,7 @@ module.exports = grammar({
     test_block: $ => seq('test', '{', repeat($._test_entry), '}'),
     _test_entry: $ => choice(
       $.test_load, $.test_patch_first, $.test_file, $.test_program, $.test_setup,
-      $.test_reload, $.test_check, $.test_dmesg, $.test_refused,
+      $.test_reload, $.test_check, $.test_dmesg, $.test_refused, $.test_workload,
     ),
     test_load: $ => seq('load', $.string),
     test_patch_first: $ => seq('patch_first', $.string),
@@ -166,6 +166,7 @@ module.exports = grammar({
     test_dmesg: $ => seq('dmesg', $.dmesg_phase, repeat1($.string)),
     dmesg_phase: _ => choice('loaded', 'unloaded'),
     test_refused: $ => seq('refused', $.string),
+    test_workload: $ => seq('workload', $.string),
 
     // ------------------------------------------------------------------ C fragments
     // A C declaration as the spec writes it: type words and stars, the name, the parameters.

@@ -320,6 +320,8 @@ pub struct TestPlan {
     pub dmesg: Vec<DmesgExpectation>,
     /// Set when the kernel must refuse the patch.
     pub refused: Option<Refusal>,
+    /// The command run on every CPU from before the patch is enabled until after it is unloaded.
+    pub workload: Option<Workload>,
 }
 
 /// `load "WHAT"`: a directory with a module's source and Kbuild, a `.ko`
@@ -427,6 +429,13 @@ pub struct DmesgExpectation {
     pub phase: Phase,
     /// Substrings that must appear in the kernel log, in this order.
     pub lines: Vec<String>,
+    pub span: Span,
+}
+
+/// `workload "COMMAND"`.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub command: String,
     pub span: Span,
 }
 

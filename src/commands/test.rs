@@ -51,6 +51,7 @@ fn run(args: &TestArgs, session: &mut Session) -> Result<(), Error> {
             timeout_secs: args.timeout,
             transition_timeout_secs: args.transition_timeout,
             modules_after_patch: args.modules_after_patch,
+            cycles: args.cycles,
         },
         started,
     };

@@ -41,6 +41,9 @@ pub fn render(session: &mut Session, shown: &Shown, verdict: Verdict) -> Result<
             timings.vm.as_secs_f64(),
             shown.started.elapsed().as_secs_f64()
         );
+        if let Some(load) = &verdict.load {
+            crate::errln!("Cycles: {load}");
+        }
         if shown.work.kept() {
             crate::errln!(
                 "Work directory: {} (console.log, report.log, initramfs.cpio)",

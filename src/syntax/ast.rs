@@ -579,5 +579,7 @@ pub enum TestEntry {
     },
     /// `refused "TEXT"`: the kernel must refuse the patch, saying this.
     Refused(Str),
+    /// `workload "COMMAND"`: run on every CPU while the patch is enabled and disabled.
+    Workload(Str),
     Bad(Bad),
 }

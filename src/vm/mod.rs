@@ -10,6 +10,10 @@ pub mod census;
 pub mod census_error;
 pub mod census_protocol;
 pub mod cpio;
+pub mod load_protocol;
+pub mod load_report;
+pub mod load_results;
+pub mod load_script;
 pub mod modules;
 pub mod protocol;
 pub mod report;
@@ -71,6 +75,10 @@ pub struct Plan {
     /// The patch must be refused, and the kernel log must say this.
     pub refused: Option<String>,
     pub transition_timeout_secs: u64,
+    /// How many times the patch is loaded, enabled, disabled and unloaded (`--cycles`).
+    pub cycles: u32,
+    /// The command run on every CPU while the patch is enabled and disabled.
+    pub workload: Option<String>,
 }
 
 /// The memory of a test's guest, in MiB.

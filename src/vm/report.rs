@@ -1,6 +1,8 @@
 //! What the guest reported in a test run, gathered from its report's lines
 //! ([`super::protocol`]) for the judgement ([`super::results`]).
 
+use super::load_protocol::LoadLine;
+use super::load_report::{LoadReader, LoadReport};
 use super::protocol::{GuestPhase, GuestReport, Malformed, Segment, Wait};
 use std::collections::BTreeMap;
 
@@ -30,6 +32,8 @@ pub struct Report {
     /// Lines that looked like the protocol's but could not be read; the
     /// judgement goes by the lines it could read.
     pub malformed: Vec<Malformed>,
+    /// The cycles after the first, their transition times and the workload.
+    pub load: LoadReport,
 }
 
 /// `insmod` or `rmmod` of one module: its exit status and what it printed.
@@ -60,14 +64,27 @@ impl Report {
     /// Gathers the lines of the guest's serial port; other lines are skipped.
     pub fn parse(text: &str) -> Report {
         let mut reader = Reader::default();
+        let mut load = LoadReader::default();
         for line in text.lines() {
+            if let Some(read) = LoadLine::from_line(line) {
+                match read {
+                    Ok(line) => load.add(line),
+                    Err(malformed) => reader.report.malformed.push(malformed),
+                }
+                continue;
+            }
             match GuestReport::from_line(line) {
                 None => {}
-                Some(Ok(line)) => reader.add(line),
+                Some(Ok(line)) => match load.reader_for(&line) {
+                    Some(cycle) => cycle.add(line),
+                    None => reader.add(line),
+                },
                 Some(Err(malformed)) => reader.report.malformed.push(malformed),
             }
         }
-        reader.report
+        let mut report = reader.finish();
+        report.load = load.finish();
+        report
     }
 
     /// The kernel messages of the segments `wanted` picks.
@@ -87,13 +104,17 @@ impl Report {
 
 /// The report so far, and the messages of modules whose status is still to come.
 #[derive(Default)]
-struct Reader {
+pub(super) struct Reader {
     report: Report,
     messages: BTreeMap<String, String>,
 }
 
 impl Reader {
-    fn add(&mut self, line: GuestReport) {
+    pub(super) fn finish(self) -> Report {
+        self.report
+    }
+
+    pub(super) fn add(&mut self, line: GuestReport) {
         let report = &mut self.report;
         match line {
             GuestReport::Boot { release } => report.booted = Some(release),

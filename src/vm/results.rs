@@ -26,6 +26,8 @@ pub enum Failure {
     OutOfMemory(String),
     /// The VM did not run to its end.
     Vm(String),
+    /// The workload ended before it was stopped.
+    Workload(String),
 }
 
 /// The entry of a test block a failure concerns.
@@ -97,6 +99,7 @@ pub fn judge(plan: &Plan, report: &Report, console: &str) -> Vec<Failure> {
     failures.extend(failed_checks(plan, report));
     failures.extend(missing_kernel_messages(plan, report));
     failures.extend(missing_reload_messages(plan, report));
+    failures.extend(super::load_results::judge(plan, report));
     failures.extend(kernel_log_problems(report, console));
     if !report.ended {
         failures.push(stopped_early(console));
@@ -129,7 +132,7 @@ fn stopped_early(console: &str) -> Failure {
 }
 
 /// Modules the kernel refused, except the patch when the spec expects its refusal.
-fn refused_modules(plan: &Plan, report: &Report) -> Vec<Failure> {
+pub(super) fn refused_modules(plan: &Plan, report: &Report) -> Vec<Failure> {
     let patch_name = &plan.patch.kernel_name;
     let kmsg = report.kmsg_where(|s| {
         s == Segment::Setup || s == Segment::Reload || s.of_phase(GuestPhase::Loaded)
@@ -176,7 +179,7 @@ fn failed_setup(report: &Report) -> Option<Failure> {
 }
 
 /// Transitions, and disables, that did not finish in time.
-fn unfinished_waits(plan: &Plan, report: &Report) -> Vec<Failure> {
+pub(super) fn unfinished_waits(plan: &Plan, report: &Report) -> Vec<Failure> {
     let blocked_by = blocker_summary(&report.blockers);
     let unfinished = |waits: &[Waited], what: &dyn Fn(&str) -> String| -> Vec<Failure> {
         waits
@@ -216,7 +219,7 @@ fn blocker_summary(blockers: &[Blocker]) -> String {
 }
 
 /// Modules `rmmod` could not remove.
-fn failed_removals(report: &Report) -> Vec<Failure> {
+pub(super) fn failed_removals(report: &Report) -> Vec<Failure> {
     report
         .rmmods
         .iter()
@@ -277,7 +280,7 @@ fn failed_checks(plan: &Plan, report: &Report) -> Vec<Failure> {
 }
 
 /// Whether check `index` printed, or did not print, its text in `phase` as it should.
-fn check_in_phase(
+pub(super) fn check_in_phase(
     report: &Report,
     index: usize,
     check: &TestCheck,
@@ -528,6 +531,8 @@ mod tests {
             }],
             refused: None,
             transition_timeout_secs: 10,
+            cycles: 1,
+            workload: None,
         }
     }
 

@@ -154,6 +154,10 @@ pub fn init_script(plan: &Plan) -> String {
     }
     s.push_str(&format!("kmsg {setup}\n"));
     phase(&mut s, plan, GuestPhase::Before);
+    if super::load_script::needed(plan) {
+        s.push_str(&super::load_script::cycles(plan));
+        return s;
+    }
     let patch = &plan.patch;
     let n = shell_quote(&patch.kernel_name);
     if plan.refused.is_some() {
@@ -184,14 +188,7 @@ pub fn init_script(plan: &Plan) -> String {
     }
     s.push_str(&format!("kmsg {loaded}\n"));
     phase(&mut s, plan, GuestPhase::Loaded);
-    if !plan.reloads.is_empty() {
-        let reload = Segment::Reload;
-        for r in &plan.reloads {
-            s.push_str(&format!("unload {}\n", shell_quote(&r.module.kernel_name)));
-            s.push_str(&load_line(&r.module, reload));
-        }
-        s.push_str(&format!("kmsg {reload}\n"));
-    }
+    s.push_str(&reload_lines(plan));
     s.push_str(&format!("disable {n} || {{ kmsg {unloaded}; finish; }}\n"));
     s.push_str(&format!("unload {n}\n"));
     s.push_str(&format!("kmsg {unloaded}\n"));
@@ -200,9 +197,25 @@ pub fn init_script(plan: &Plan) -> String {
     s
 }
 
+/// Unloads and loads again each module the test reloads while the patch is
+/// applied, and reports the kernel log they caused; nothing without reloads.
+pub(super) fn reload_lines(plan: &Plan) -> String {
+    if plan.reloads.is_empty() {
+        return String::new();
+    }
+    let reload = Segment::Reload;
+    let mut s = String::new();
+    for r in &plan.reloads {
+        s.push_str(&format!("unload {}\n", shell_quote(&r.module.kernel_name)));
+        s.push_str(&load_line(&r.module, reload));
+    }
+    s.push_str(&format!("kmsg {reload}\n"));
+    s
+}
+
 /// Loads a module; if the kernel refuses it, reports the kernel log as part of
 /// `segment` and ends the test.
-fn load_line(module: &GuestModule, segment: Segment) -> String {
+pub(super) fn load_line(module: &GuestModule, segment: Segment) -> String {
     format!(
         "load {} {} || {{ kmsg {segment}; finish; }}\n",
         guest_path(module),
@@ -211,12 +224,12 @@ fn load_line(module: &GuestModule, segment: Segment) -> String {
 }
 
 /// Where a module's file is in the guest, quoted for the shell.
-fn guest_path(module: &GuestModule) -> String {
+pub(super) fn guest_path(module: &GuestModule) -> String {
     shell_quote(&format!("/m/{}", module.file))
 }
 
 /// Starts `phase`, runs every check in it and reports the kernel log the checks caused.
-fn phase(s: &mut String, plan: &Plan, phase: GuestPhase) {
+pub(super) fn phase(s: &mut String, plan: &Plan, phase: GuestPhase) {
     s.push_str(&format!("say {PHASE} {phase}\n"));
     for (index, check) in plan.checks.iter().enumerate() {
         s.push_str(&format!(
@@ -252,6 +265,8 @@ mod tests {
             checks: vec![],
             dmesg: vec![],
             refused: None,
+            cycles: 1,
+            workload: None,
             transition_timeout_secs: 5,
         };
         let script = init_script(&plan);
@@ -293,6 +308,8 @@ mod tests {
             checks: vec![],
             dmesg: vec![],
             refused: None,
+            cycles: 1,
+            workload: None,
             transition_timeout_secs: 5,
         };
         let script = init_script(&plan);
@@ -386,6 +403,8 @@ mod tests {
             setup: Some("echo ready".into()),
             reloads: vec![],
             refused: None,
+            cycles: 1,
+            workload: None,
             transition_timeout_secs: 0,
         }
     }

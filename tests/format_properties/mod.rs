@@ -241,7 +241,8 @@ fn meaning(ast: &Ast) -> Vec<String> {
                         | TestEntry::File(x)
                         | TestEntry::Program(x)
                         | TestEntry::Reload(x)
-                        | TestEntry::Refused(x) => s(&mut out, x),
+                        | TestEntry::Refused(x)
+                        | TestEntry::Workload(x) => s(&mut out, x),
                         TestEntry::Setup { script, .. } => {
                             out.push(format!("setup {:?}", script.text()))
                         }

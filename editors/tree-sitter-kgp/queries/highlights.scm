@@ -12,7 +12,7 @@
   "for" "like" "id" "gfp" "payload" "ctor" "dtor" "since"
   "pre_patch" "post_patch" "pre_unpatch" "post_unpatch"
   "test" "load" "patch_first" "file" "program" "setup" "reload" "fixed" "always" "contains" "lacks"
-  "exits" "dmesg" "loaded" "unloaded" "refused"
+  "exits" "dmesg" "loaded" "unloaded" "refused" "workload"
 ] @keyword
 
 ; Entries that are one keyword.

@@ -63,7 +63,7 @@ syntax keyword kgpCallback   pre_patch post_patch pre_unpatch post_unpatch
       \ nextgroup=kgpCBlock skipwhite skipnl
 syntax keyword kgpClause     in sympos body allow_inlined for like since
 " The entries of a test block.
-syntax keyword kgpEntry      load patch_first file program setup reload fixed always dmesg refused
+syntax keyword kgpEntry      load patch_first file program setup reload fixed always dmesg refused workload
 syntax match   kgpClause     "\<\%(contains\|lacks\|exits\|loaded\|unloaded\)\>"
 
 " replace PROTOTYPE [in "FILE"] [sympos N] ({ C } | body "FILE" | fix DIFF)

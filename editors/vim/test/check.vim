@@ -146,6 +146,7 @@ let s:syntax_checks = [
       \ ['dmesg unloaded', 'unloaded', 'kgpClause', 'Statement'],
       \ ['dmesg loaded', "'livepatch_sample'", 'kgpString', 'Constant'],
       \ ['refused', 'refused', 'kgpEntry', 'Statement'],
+      \ ['workload', 'workload', 'kgpEntry', 'Statement'],
       \ ]
 
 try

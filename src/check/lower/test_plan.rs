@@ -3,7 +3,7 @@
 use super::Lowerer;
 use crate::check::model::{
     DmesgExpectation, Expect, Refusal, TestCheck, TestLoad, TestPlan, TestReload, TestSetup,
-    TestSpecRef,
+    TestSpecRef, Workload,
 };
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
@@ -43,6 +43,7 @@ impl Lowerer<'_> {
             checks: Vec::new(),
             dmesg: Vec::new(),
             refused: None,
+            workload: None,
         };
         for entry in &block.entries {
             match entry {
@@ -118,6 +119,18 @@ impl Lowerer<'_> {
                         None => {
                             plan.refused = Some(Refusal {
                                 text: s.value.clone(),
+                                span: s.span,
+                            })
+                        }
+                    }
+                }
+                TestEntry::Workload(s) => {
+                    self.nonempty(s, "workload command");
+                    match &plan.workload {
+                        Some(first) => self.duplicate_property("workload", s.span, first.span),
+                        None => {
+                            plan.workload = Some(Workload {
+                                command: s.value.clone(),
                                 span: s.span,
                             })
                         }

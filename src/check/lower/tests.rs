@@ -193,6 +193,9 @@ fn dump_test(out: &mut String, test: &TestPlan) {
     if let Some(refused) = &test.refused {
         let _ = writeln!(out, "  refused {:?}", refused.text);
     }
+    if let Some(workload) = &test.workload {
+        let _ = writeln!(out, "  workload {:?}", workload.command);
+    }
 }
 
 /// The start of most cases: a patch and a target that resolve.

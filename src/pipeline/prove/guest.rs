@@ -73,6 +73,8 @@ pub fn guest(
         dmesg: plan.dmesg.clone(),
         refused: plan.refused.as_ref().map(|r| r.text.clone()),
         transition_timeout_secs: machine.transition_timeout_secs.max(1),
+        cycles: machine.cycles.max(1),
+        workload: plan.workload.as_ref().map(|w| w.command.clone()),
     };
     let mut test_files: Vec<(String, PathBuf)> = plan
         .files

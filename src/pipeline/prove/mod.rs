@@ -38,6 +38,8 @@ pub struct MachineOptions {
     pub transition_timeout_secs: u64,
     /// Load the test's modules after the patch (`--modules-after-patch`).
     pub modules_after_patch: bool,
+    /// How many times the patch is loaded and unloaded in the boot (`--cycles`).
+    pub cycles: u32,
 }
 
 /// How a checked model is proved.

@@ -6,6 +6,7 @@ use crate::check::model::TestPlan;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::source::Span;
+use crate::vm::load_results::LoadTimes;
 use crate::vm::report::Report;
 use crate::vm::results::{judge, Failure, Item};
 use crate::vm::{self, Plan};
@@ -38,6 +39,8 @@ pub struct Verdict {
     /// reloads, the refusal and the setup.
     pub entries: usize,
     pub timings: Timings,
+    /// How many cycles ran and how long their transitions took, when they were timed.
+    pub load: Option<LoadTimes>,
 }
 
 /// What the verdict is judged from besides the run: the test block, the
@@ -74,6 +77,7 @@ pub fn judge_run(judged: &Judged, booted: vm::Run, timings: Timings) -> Verdict 
             + usize::from(plan.refused.is_some())
             + usize::from(plan.setup.is_some()),
         timings,
+        load: LoadTimes::of(&report.load),
     }
 }
 
@@ -153,6 +157,9 @@ fn diagnostic(failure: &Failure, plan: &TestPlan, kept: bool, console: &Path) ->
         Failure::Vm(message) => Diagnostic::error(Code::VmFailed, message.clone())
             .at(plan.span, "in this test")
             .with_note(console_note),
+        Failure::Workload(message) => Diagnostic::error(Code::WorkloadEnded, message.clone())
+            .at(plan.workload.as_ref().map_or(plan.span, |w| w.span), "this workload")
+            .with_help("a workload runs until kgpc stops it: loop, e.g. `while :; do ...; done`"),
     }
 }
 
@@ -175,6 +182,7 @@ mod tests {
             checks: Vec::new(),
             dmesg: Vec::new(),
             refused: None,
+            workload: None,
         };
         let vm_plan = Plan {
             modules_first: Vec::new(),
@@ -189,6 +197,8 @@ mod tests {
             checks: Vec::new(),
             dmesg: Vec::new(),
             refused: None,
+            cycles: 1,
+            workload: None,
             transition_timeout_secs: 1,
         };
         (plan, vm_plan)

@@ -309,6 +309,7 @@ impl Builder {
                     }
                 }
                 Rule::test_refused => TestEntry::Refused(self.first_string(entry)?),
+                Rule::test_workload => TestEntry::Workload(self.first_string(entry)?),
                 _ => TestEntry::Bad(self.bad_entry(&entry, "test")),
             });
         }

@@ -165,6 +165,7 @@ fn entry_keywords(block: &str) -> &'static [&'static str] {
             "always",
             "dmesg",
             "refused",
+            "workload",
         ],
         _ => &["id", "gfp", "payload", "ctor", "dtor", "keep"],
     }
@@ -193,6 +194,7 @@ fn entry_rule(block: &str, keyword: &str) -> Option<Rule> {
         ("test", "fixed" | "always") => Rule::test_check,
         ("test", "dmesg") => Rule::test_dmesg,
         ("test", "refused") => Rule::test_refused,
+        ("test", "workload") => Rule::test_workload,
         ("state", "id") => Rule::shadow_id,
         ("state", "version") => Rule::state_version,
         ("shadow" | "template", "id") => Rule::shadow_id,
@@ -255,6 +257,7 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         | Rule::test_check
         | Rule::test_dmesg
         | Rule::test_refused
+        | Rule::test_workload
         | Rule::bad_entry => "an entry or `}`",
         Rule::check_kind => "`fixed` or `always`",
         Rule::expect_contains | Rule::expect_lacks | Rule::expect_exits => {

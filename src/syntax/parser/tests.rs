@@ -200,6 +200,7 @@ fn test_entry(entry: &TestEntry) -> String {
             format!("dmesg {} {}", phase.keyword(), strings(lines))
         }
         TestEntry::Refused(s) => format!("refused {}", string(s)),
+        TestEntry::Workload(s) => format!("workload {}", string(s)),
         TestEntry::Bad(b) => bad(b),
     }
 }
@@ -479,16 +480,18 @@ fn test_entries() {
     always "true" contains ""
     dmesg loaded "one" "two"
     refused "busy"
+    workload "while :; do :; done"
 }
 "#,
         expect![[r#"
-            test @0..193
+            test @0..228
               load "binfmt_misc"@16..29
               patch_first "../base/base.kgp"@46..64
               fixed "cat /proc/cmdline"@75..94 contains "patched"@104..113
               always "true"@125..131 contains ""@141..143
               dmesg loaded "one"@161..166 "two"@167..172
               refused "busy"@185..191
+              workload "while :; do :; done"@205..226
         "#]],
     );
 }

@@ -263,6 +263,7 @@ test {
     always "cat /proc/version" contains "Linux"
     dmesg loaded "pre_patch" "patching complete"
     refused "Invalid parameters"
+    workload "while :; do cat /proc/cmdline; done"
 }
 "#,
         ),
@@ -278,6 +279,7 @@ test {
               Always "cat /proc/version" contains "Linux"
               dmesg Loaded ["pre_patch", "patching complete"]
               refused "Invalid parameters"
+              workload "while :; do cat /proc/cmdline; done"
             inputs spec.kgp, <std/api>
         "#]],
     );
@@ -298,6 +300,8 @@ test {
     program "probe.txt"
     refused "a"
     refused "b"
+    workload "true"
+    workload "false"
 }
 test { load "ext4" }
 "#,
@@ -327,6 +331,10 @@ test { load "ext4" }
             error[KGP0009]: `refused` is given twice
               at `"b"`: given again here
               also `"a"`: first given here
+              help: keep one of them
+            error[KGP0009]: `workload` is given twice
+              at `"false"`: given again here
+              also `"true"`: first given here
               help: keep one of them
             error[KGP0011]: the spec has more than one `test` block
               at `test`: defined again here
