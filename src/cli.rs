@@ -110,12 +110,15 @@ the spec.")]
 Examples:
   kgpc test examples/livepatch-sample.kgp
   kgpc test fix.kgp --release 6.1.0-57-cloud-amd64 --keep-work work/
+  kgpc test fix.kgp --smp 4                   the guest has four CPUs
 
 Boots the target kernel (from the kgpc cache) with a busybox initramfs made
 on the fly, under software emulation, loads the modules of the spec's test
 block and the patch, waits for the transition, runs the checks, disables and
 unloads the patch, checks again and scans the kernel log for warnings, BUGs,
-Oopses and call traces. The VM is always shut down.")]
+Oopses and call traces. The VM is always shut down. The guest has --smp CPUs
+(two unless told) under multi-threaded TCG and reports how many it brought
+online.")]
     Test(TestArgs),
     /// Fetch and list target kernels in the kgpc cache.
     #[command(after_help = "\
@@ -355,6 +358,9 @@ pub struct BuildArgs {
 pub struct TestArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
+    /// The guest's CPUs, each a thread of QEMU's multi-threaded TCG.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub smp: u32,
     /// The kernel build tree [default: $KGPC_KDIR, the kgpc cache, /lib/modules/<release>/build]
     #[arg(long, value_name = "DIR")]
     pub kdir: Option<PathBuf>,

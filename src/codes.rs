@@ -131,6 +131,7 @@ codes! {
     KernelProblem = "KGP0212", "the kernel logged a warning, BUG, Oops or panic";
     VmFailed = "KGP0213", "the VM did not run the test to its end";
     TestLoadNotFound = "KGP0214", "a module the test loads cannot be found or built";
+    CpusUnsupported = "KGP0215", "the test's VM cannot have the CPUs asked for";
 }
 
 impl Code {

@@ -83,6 +83,13 @@ pub enum Error {
     Vm { error: VmError, release: String },
     /// `kgpc test` on a spec without a test block.
     NoTestBlock { spec: PathBuf },
+    /// `kgpc test --smp` asked for no CPUs, or more than `most`, the bound `by` sets.
+    Cpus {
+        asked: u32,
+        most: u32,
+        by: String,
+        span: Span,
+    },
     /// A module the test block loads cannot be found or made.
     TestLoad {
         message: String,
@@ -119,7 +126,7 @@ impl Error {
             Error::Spec | Error::Stdin(_) | Error::NoTestBlock { .. } => EXIT_SPEC_ERRORS,
             Error::Unreadable { .. } | Error::ModuleNotFound { .. } => EXIT_SPEC_ERRORS,
             Error::Source(_) => EXIT_SPEC_ERRORS,
-            Error::UnknownCode { .. } | Error::NoVmlinux { .. } => EXIT_USAGE,
+            Error::UnknownCode { .. } | Error::NoVmlinux { .. } | Error::Cpus { .. } => EXIT_USAGE,
             Error::Output(_) | Error::Write { .. } | Error::WorkDir { .. } => EXIT_OUTPUT,
             Error::NoBuildTree { .. }
             | Error::NoTestImage { .. }
@@ -207,6 +214,12 @@ impl Error {
                 .with_help(
                     "add `test { fixed \"COMMAND\" contains \"TEXT\" }` saying what the patch changes",
                 ),
+            Error::Cpus { most, by, span, .. } => {
+                Diagnostic::error(Code::CpusUnsupported, self.to_string())
+                    .at(*span, "the kernel the test boots")
+                    .with_note(format!("{by} allows at most {most}"))
+                    .with_help(format!("pass --smp with a number from 1 to {most}"))
+            }
             Error::TestLoad { help, span, .. } => {
                 Diagnostic::error(Code::TestLoadNotFound, self.to_string())
                     .at(*span, "loaded here")
@@ -283,6 +296,11 @@ impl fmt::Display for Error {
             Error::Build => write!(f, "the module did not build"),
             Error::Vm { error, .. } => write!(f, "{error}"),
             Error::NoTestBlock { spec } => write!(f, "{} has no `test` block", spec.display()),
+            Error::Cpus { asked: 0, .. } => write!(f, "the test's VM needs at least one CPU"),
+            Error::Cpus { asked, most, .. } => write!(
+                f,
+                "the test's VM cannot have {asked} CPUs: at most {most}"
+            ),
             Error::TestLoad { message, .. } => write!(f, "{message}"),
             Error::TestLoadBuild { dir, .. } => {
                 write!(f, "the module in `{}` did not build", dir.display())

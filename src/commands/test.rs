@@ -51,6 +51,7 @@ fn run(args: &TestArgs, session: &mut Session) -> Result<(), Error> {
             timeout_secs: args.timeout,
             transition_timeout_secs: args.transition_timeout,
             modules_after_patch: args.modules_after_patch,
+            cpus: args.smp,
         },
         started,
     };
@@ -85,6 +86,17 @@ fn failed(session: &mut Session, args: &TestArgs, model: &Model, error: ProveErr
         } => Error::NoTestImage {
             release,
             image,
+            span,
+        },
+        ProveError::Cpus {
+            asked,
+            most,
+            by,
+            span,
+        } => Error::Cpus {
+            asked,
+            most,
+            by,
             span,
         },
         ProveError::TestLoad {

@@ -1,7 +1,7 @@
 //! How a test's verdict reads: the kernel's console when it explains a
 //! failure, the failures' diagnostics and, for people, the last line.
 
-use super::session::Session;
+use super::session::{Session, VmFacts};
 use crate::check::Model;
 use crate::cli::MessageFormat;
 use crate::error::Error;
@@ -26,16 +26,21 @@ pub fn render(session: &mut Session, shown: &Shown, verdict: Verdict) -> Result<
     for diagnostic in verdict.diagnostics {
         session.push(diagnostic);
     }
+    session.vm = Some(VmFacts {
+        booted: verdict.booted.clone(),
+        cpus: verdict.cpus,
+    });
     let failed = session.report("prove the patch in the VM");
     if human {
         let timings = &verdict.timings;
         crate::errln!(
-            "{} {} on {}: {} ({} test entries); build {:.1} s, modules first {:.1} s, VM {:.1} s, total {:.1} s",
+            "{} {} on {}: {} ({} test entries, {}); build {:.1} s, modules first {:.1} s, VM {:.1} s, total {:.1} s",
             if failed { "FAILED" } else { "Tested" },
             shown.model.patch.module_name,
             verdict.booted.as_deref().unwrap_or(&shown.model.target.release),
             if failed { "failed" } else { "passed" },
             verdict.entries,
+            cpus_shown(verdict.cpus),
             timings.build.as_secs_f64(),
             timings.prerequisites.as_secs_f64(),
             timings.vm.as_secs_f64(),
@@ -52,6 +57,15 @@ pub fn render(session: &mut Session, shown: &Shown, verdict: Verdict) -> Result<
         Err(Error::Test)
     } else {
         Ok(())
+    }
+}
+
+/// How the last line says the CPUs the guest had online: `2 CPUs`.
+pub fn cpus_shown(cpus: Option<usize>) -> String {
+    match cpus {
+        Some(1) => "1 CPU".to_string(),
+        Some(n) => format!("{n} CPUs"),
+        None => "CPUs unknown".to_string(),
     }
 }
 

@@ -12,6 +12,7 @@ mod commands;
 mod common;
 mod examples;
 mod module_patches;
+mod smp;
 
 use common::root;
 

@@ -61,6 +61,7 @@ pub fn guest(
         dmesg: plan.dmesg.clone(),
         refused: plan.refused.as_ref().map(|r| r.text.clone()),
         transition_timeout_secs: machine.transition_timeout_secs.max(1),
+        cpus: machine.cpus,
     };
     Guest { plan, files }
 }
@@ -79,6 +80,7 @@ pub fn boot(
         busybox: machine.busybox.clone(),
         timeout: Duration::from_secs(machine.timeout_secs.max(1)),
         memory_mb: 512,
+        cpus: machine.cpus,
         work: work.to_path_buf(),
     };
     let init = vm::script::init_script(&guest.plan);

@@ -3,6 +3,7 @@
 //! the patch and the specs it loads first, boots the guest and judges its
 //! report. It prints nothing; `commands/test.rs` renders what it returns.
 
+mod cpus;
 mod first;
 mod guest;
 mod modules;
@@ -36,6 +37,8 @@ pub struct MachineOptions {
     pub transition_timeout_secs: u64,
     /// Load the test's modules after the patch (`--modules-after-patch`).
     pub modules_after_patch: bool,
+    /// The guest's CPUs (`--smp`).
+    pub cpus: u32,
 }
 
 /// How a checked model is proved.
@@ -60,6 +63,14 @@ pub enum ProveError {
     NoTestImage {
         release: String,
         image: PathBuf,
+        span: Span,
+    },
+    /// The guest cannot have the CPUs asked for: none, or more than `most`,
+    /// the bound `by` sets.
+    Cpus {
+        asked: u32,
+        most: u32,
+        by: String,
         span: Span,
     },
     /// A module the test block loads cannot be found or made.
@@ -110,6 +121,16 @@ fn run(
     let plan = model.test.as_ref().ok_or(ProveError::NoTestBlock)?;
     let release = &model.target.release;
     let kernel = kernel_image(model)?;
+    let bound = cpus::limit(&kernel);
+    let asked = options.machine.cpus;
+    if asked == 0 || asked > bound.most {
+        return Err(ProveError::Cpus {
+            asked,
+            most: bound.most,
+            by: bound.by,
+            span: model.target.span,
+        });
+    }
     let work = options.work.path();
     // The test's modules, built before the patch: the patch resolves the symbols they
     // export against their Module.symvers. Without a build tree, building the patch

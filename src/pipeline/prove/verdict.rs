@@ -34,6 +34,8 @@ pub struct Verdict {
     pub console: String,
     /// The release the guest reported it booted, if it got that far.
     pub booted: Option<String>,
+    /// How many CPUs the guest said it had online.
+    pub cpus: Option<usize>,
     /// How many entries the test block has: checks, dmesg expectations and the refusal.
     pub entries: usize,
     pub timings: Timings,
@@ -67,6 +69,7 @@ pub fn judge_run(judged: &Judged, booted: vm::Run, timings: Timings) -> Verdict 
         console_explains: console_explains(&failures),
         console: booted.console,
         booted: report.booted,
+        cpus: report.cpus,
         entries: plan.checks.len() + plan.dmesg.len() + usize::from(plan.refused.is_some()),
         timings,
     }
@@ -163,6 +166,7 @@ mod tests {
             dmesg: Vec::new(),
             refused: None,
             transition_timeout_secs: 1,
+            cpus: 1,
         };
         (plan, vm_plan)
     }
@@ -198,6 +202,7 @@ mod tests {
         assert!(verdict.console_explains);
         assert_eq!(verdict.console, "boot\n");
         assert_eq!(verdict.booted, None);
+        assert_eq!(verdict.cpus, None);
         assert_eq!(verdict.entries, 0);
         let killed = verdict
             .diagnostics
