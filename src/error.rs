@@ -107,6 +107,11 @@ pub enum Error {
     },
     /// The module was built, and its test in the VM failed.
     Test,
+    /// `kgpc test` of several specs: `failed` did not pass, and the worst of
+    /// their exit statuses is `status`; the summary said which.
+    SpecsFailed { failed: usize, status: i32 },
+    /// `kgpc test DIR` on a directory without a spec that has a test block.
+    NoTestSpecs { dir: PathBuf },
     /// `kgpc source`: the kgpc cache has no source tree of the release.
     NoSourceTree { release: String, dir: PathBuf },
     /// `kgpc source` cannot show the function's definition.
@@ -124,6 +129,8 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Spec | Error::Stdin(_) | Error::NoTestBlock { .. } => EXIT_SPEC_ERRORS,
+            Error::NoTestSpecs { .. } => EXIT_SPEC_ERRORS,
+            Error::SpecsFailed { status, .. } => *status,
             Error::Unreadable { .. } | Error::ModuleNotFound { .. } => EXIT_SPEC_ERRORS,
             Error::Source(_) => EXIT_SPEC_ERRORS,
             Error::UnknownCode { .. } | Error::NoVmlinux { .. } | Error::Cpus { .. } => EXIT_USAGE,
@@ -169,6 +176,7 @@ impl Error {
     pub fn diagnostic(&self) -> Option<Diagnostic> {
         let diagnostic = match self {
             Error::Spec | Error::Build | Error::Test => return None,
+            Error::SpecsFailed { .. } => return None,
             Error::UnknownCode { .. } | Error::Stdin(_) => return None,
             Error::Output(error) => output_diagnostic(error),
             Error::Write { .. } => Diagnostic::error(Code::OutputError, self.to_string()),
@@ -210,6 +218,8 @@ impl Error {
                 .with_note(why.clone())
                 .with_help("install QEMU (apt-get install qemu-system-x86) and busybox-static, or name them with --qemu and --busybox"),
             Error::Vm { error, release } => vm_diagnostic(error, release),
+            Error::NoTestSpecs { .. } => Diagnostic::error(Code::NoTestBlock, self.to_string())
+                .with_help("name the specs to prove, or a directory of specs with a `test` block"),
             Error::NoTestBlock { .. } => Diagnostic::error(Code::NoTestBlock, self.to_string())
                 .with_help(
                     "add `test { fixed \"COMMAND\" contains \"TEXT\" }` saying what the patch changes",
@@ -311,6 +321,16 @@ impl fmt::Display for Error {
                 spec.display()
             ),
             Error::Test => write!(f, "the patch failed its test in the VM"),
+            Error::SpecsFailed { failed, .. } => write!(
+                f,
+                "{failed} spec{} did not pass",
+                if *failed == 1 { "" } else { "s" }
+            ),
+            Error::NoTestSpecs { dir } => write!(
+                f,
+                "`{}` holds no spec with a `test` block",
+                dir.display()
+            ),
             Error::NoSourceTree { release, .. } => {
                 write!(f, "the kgpc cache has no source of {release}")
             }

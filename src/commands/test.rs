@@ -17,6 +17,9 @@ use crate::pipeline::prove::{
 use std::time::Instant;
 
 pub fn test(args: &TestArgs) -> Result<(), Error> {
+    if super::test_many::asks_for_many(args) {
+        return super::test_many::test_many(args);
+    }
     let mut session = Session::new(args.spec.message_format);
     let result = run(args, &mut session);
     // The built module lives in the test's work directory, gone unless kept.

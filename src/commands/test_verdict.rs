@@ -69,6 +69,16 @@ pub fn cpus_shown(cpus: Option<usize>) -> String {
     }
 }
 
+/// The CPUs the last line [`render`] wrote in `output` says the guest had.
+pub fn cpus_in_last_line(output: &str) -> Option<usize> {
+    let line = output
+        .lines()
+        .rfind(|l| l.starts_with("Tested ") || l.starts_with("FAILED "))?;
+    let (_, after) = line.split_once(" test entries, ")?;
+    let (count, _) = after.split_once(' ')?;
+    count.parse().ok()
+}
+
 /// Prints the last 60 lines of the kernel's console.
 fn show_console(console: &str) {
     crate::errln!("---- the kernel's console (last 60 lines) ----");
@@ -77,4 +87,22 @@ fn show_console(console: &str) {
         crate::errln!("{}", line.trim_end_matches('\r'));
     }
     crate::errln!("---- end of the console ----");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_line_says_the_cpus_and_reads_back() {
+        for cpus in [Some(1), Some(2), None] {
+            let line = format!(
+                "FAILED livepatch-x on 6.1: failed (3 test entries, {}); build 1.0 s",
+                cpus_shown(cpus)
+            );
+            assert_eq!(cpus_in_last_line(&format!("error: x\n{line}\n")), cpus);
+        }
+        assert_eq!(cpus_shown(Some(1)), "1 CPU");
+        assert_eq!(cpus_in_last_line("Tested nothing"), None);
+    }
 }

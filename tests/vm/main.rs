@@ -11,6 +11,7 @@ mod commands;
 #[path = "../common/mod.rs"]
 mod common;
 mod examples;
+mod many;
 mod module_patches;
 mod smp;
 
