@@ -111,6 +111,9 @@ Examples:
   kgpc test examples/livepatch-sample.kgp
   kgpc test fix.kgp --release 6.1.0-57-cloud-amd64 --keep-work work/
   kgpc test fix.kgp --cycles 100 --timeout 600   load and unload the patch 100 times in one boot
+  kgpc test fix.kgp --smp 4                   the guest has four CPUs
+  kgpc test examples/                         every spec with a test block, in parallel VMs
+  kgpc test a.kgp b.kgp --jobs 1              one VM at a time, then one summary
 
 A test block that reaches the code with its own program and a setup step:
   test {
@@ -139,7 +142,12 @@ and call traces. The test's programs are built before anything else; one
 that does not compile starts no VM. The VM is always shut down. With
 --cycles N the patch is loaded, enabled, disabled and unloaded N times, with
 the checks in each cycle; a `workload` of the test block runs on every CPU
-meanwhile. The `Cycles:` line then gives the transition times.")]
+meanwhile. The `Cycles:` line then gives the transition times. The guest has
+--smp CPUs (two unless told) under multi-threaded TCG and reports how many it
+brought online. Several specs (or a directory) are each built once and proved
+in their own VM, --jobs at a time; a line says when each starts and ends, and
+a summary gives each spec's result and time, the totals and the wall time.
+The exit status is 0 only if every spec passed.")]
     Test(TestArgs),
     /// Fetch and list target kernels in the kgpc cache.
     #[command(after_help = "\
@@ -379,6 +387,17 @@ pub struct BuildArgs {
 pub struct TestArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
+    /// More specs. Any SPEC may be a directory, which stands for its `*.kgp`
+    /// specs with a test block (sorted); with more than one spec each runs in
+    /// its own VM, `--jobs` at a time, and one summary follows.
+    #[arg(value_name = "SPEC")]
+    pub more: Vec<PathBuf>,
+    /// The guest's CPUs, each a thread of QEMU's multi-threaded TCG.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub smp: u32,
+    /// How many specs are proved at once, each in its own VM [default: the number of cores]
+    #[arg(long, value_name = "J", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
     /// The kernel build tree [default: $KGPC_KDIR, the kgpc cache, /lib/modules/<release>/build]
     #[arg(long, value_name = "DIR")]
     pub kdir: Option<PathBuf>,

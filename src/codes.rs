@@ -133,6 +133,7 @@ codes! {
     TestLoadNotFound = "KGP0214", "a module the test loads cannot be found or built";
     GuestProgramFailed = "KGP0215", "a program the test builds for the guest does not compile";
     TestSetupFailed = "KGP0216", "the test's setup script failed in the guest";
+    CpusUnsupported = "KGP0217", "the test's VM cannot have the CPUs asked for";
     WorkloadEnded = "KGP0218", "the test's workload ended before it was stopped";
     GuestOutOfMemory = "KGP0220", "the guest ran out of memory";
 }

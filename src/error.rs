@@ -83,6 +83,13 @@ pub enum Error {
     Vm { error: VmError, release: String },
     /// `kgpc test` on a spec without a test block.
     NoTestBlock { spec: PathBuf },
+    /// `kgpc test --smp` asked for no CPUs, or more than `most`, the bound `by` sets.
+    Cpus {
+        asked: u32,
+        most: u32,
+        by: String,
+        span: Span,
+    },
     /// A module the test block loads cannot be found or made.
     TestLoad {
         message: String,
@@ -110,6 +117,11 @@ pub enum Error {
     },
     /// The module was built, and its test in the VM failed.
     Test,
+    /// `kgpc test` of several specs: `failed` did not pass, and the worst of
+    /// their exit statuses is `status`; the summary said which.
+    SpecsFailed { failed: usize, status: i32 },
+    /// `kgpc test DIR` on a directory without a spec that has a test block.
+    NoTestSpecs { dir: PathBuf },
     /// `kgpc source`: the kgpc cache has no source tree of the release.
     NoSourceTree { release: String, dir: PathBuf },
     /// `kgpc source` cannot show the function's definition.
@@ -127,9 +139,11 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Spec | Error::Stdin(_) | Error::NoTestBlock { .. } => EXIT_SPEC_ERRORS,
+            Error::NoTestSpecs { .. } => EXIT_SPEC_ERRORS,
+            Error::SpecsFailed { status, .. } => *status,
             Error::Unreadable { .. } | Error::ModuleNotFound { .. } => EXIT_SPEC_ERRORS,
             Error::Source(_) => EXIT_SPEC_ERRORS,
-            Error::UnknownCode { .. } | Error::NoVmlinux { .. } => EXIT_USAGE,
+            Error::UnknownCode { .. } | Error::NoVmlinux { .. } | Error::Cpus { .. } => EXIT_USAGE,
             Error::Output(_) | Error::Write { .. } | Error::WorkDir { .. } => EXIT_OUTPUT,
             Error::NoBuildTree { .. }
             | Error::NoTestImage { .. }
@@ -174,6 +188,7 @@ impl Error {
     pub fn diagnostic(&self) -> Option<Diagnostic> {
         let diagnostic = match self {
             Error::Spec | Error::Build | Error::Test => return None,
+            Error::SpecsFailed { .. } => return None,
             Error::UnknownCode { .. } | Error::Stdin(_) => return None,
             Error::Output(error) => output_diagnostic(error),
             Error::Write { .. } => Diagnostic::error(Code::OutputError, self.to_string()),
@@ -215,10 +230,18 @@ impl Error {
                 .with_note(why.clone())
                 .with_help("install QEMU (apt-get install qemu-system-x86) and busybox-static, or name them with --qemu and --busybox"),
             Error::Vm { error, release } => vm_diagnostic(error, release),
+            Error::NoTestSpecs { .. } => Diagnostic::error(Code::NoTestBlock, self.to_string())
+                .with_help("name the specs to prove, or a directory of specs with a `test` block"),
             Error::NoTestBlock { .. } => Diagnostic::error(Code::NoTestBlock, self.to_string())
                 .with_help(
                     "add `test { fixed \"COMMAND\" contains \"TEXT\" }` saying what the patch changes",
                 ),
+            Error::Cpus { most, by, span, .. } => {
+                Diagnostic::error(Code::CpusUnsupported, self.to_string())
+                    .at(*span, "the kernel the test boots")
+                    .with_note(format!("{by} allows at most {most}"))
+                    .with_help(format!("pass --smp with a number from 1 to {most}"))
+            }
             Error::TestLoad { help, span, .. } => {
                 Diagnostic::error(Code::TestLoadNotFound, self.to_string())
                     .at(*span, "loaded here")
@@ -309,6 +332,11 @@ impl fmt::Display for Error {
             Error::Build => write!(f, "the module did not build"),
             Error::Vm { error, .. } => write!(f, "{error}"),
             Error::NoTestBlock { spec } => write!(f, "{} has no `test` block", spec.display()),
+            Error::Cpus { asked: 0, .. } => write!(f, "the test's VM needs at least one CPU"),
+            Error::Cpus { asked, most, .. } => write!(
+                f,
+                "the test's VM cannot have {asked} CPUs: at most {most}"
+            ),
             Error::TestLoad { message, .. } => write!(f, "{message}"),
             Error::TestLoadBuild { dir, .. } => {
                 write!(f, "the module in `{}` did not build", dir.display())
@@ -323,6 +351,16 @@ impl fmt::Display for Error {
                 spec.display()
             ),
             Error::Test => write!(f, "the patch failed its test in the VM"),
+            Error::SpecsFailed { failed, .. } => write!(
+                f,
+                "{failed} spec{} did not pass",
+                if *failed == 1 { "" } else { "s" }
+            ),
+            Error::NoTestSpecs { dir } => write!(
+                f,
+                "`{}` holds no spec with a `test` block",
+                dir.display()
+            ),
             Error::NoSourceTree { release, .. } => {
                 write!(f, "the kgpc cache has no source of {release}")
             }

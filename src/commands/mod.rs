@@ -13,6 +13,8 @@ mod review;
 pub(crate) mod session;
 mod source;
 mod test;
+mod test_many;
+mod test_summary;
 mod test_verdict;
 
 use crate::cli::{Cli, Command};

@@ -16,6 +16,17 @@ pub struct Session {
     pub format: MessageFormat,
     /// The files the run wrote, as paths.
     pub written: Vec<String>,
+    /// What `kgpc test` saw in its VM, once it ran.
+    pub vm: Option<VmFacts>,
+}
+
+/// What the guest of `kgpc test` said about itself, for the summary record.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct VmFacts {
+    /// The release it booted.
+    pub booted: Option<String>,
+    /// The CPUs it had online.
+    pub cpus: Option<usize>,
 }
 
 /// How a command ended, for the JSON summary record.
@@ -40,6 +51,8 @@ struct Summary<'a> {
     kernel_checks: &'a crate::check::coverage::Coverage,
     files: &'a [String],
     module: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vm: Option<&'a VmFacts>,
 }
 
 /// The spec the arguments name and how the pipeline compiles it.
@@ -66,6 +79,7 @@ impl Session {
             compiled: Compiled::default(),
             format,
             written: Vec::new(),
+            vm: None,
         }
     }
 
@@ -117,6 +131,7 @@ impl Session {
             kernel_checks: &self.compiled.coverage,
             files: &self.written,
             module: outcome.module.map(|m| m.display().to_string()),
+            vm: self.vm.as_ref(),
         };
         crate::outln!("{}", serde_json::json!({ "summary": summary }));
     }

@@ -17,6 +17,9 @@ use crate::pipeline::prove::{
 use std::time::Instant;
 
 pub fn test(args: &TestArgs) -> Result<(), Error> {
+    if super::test_many::asks_for_many(args) {
+        return super::test_many::test_many(args);
+    }
     let mut session = Session::new(args.spec.message_format);
     let result = run(args, &mut session);
     // The built module lives in the test's work directory, gone unless kept.
@@ -52,6 +55,7 @@ fn run(args: &TestArgs, session: &mut Session) -> Result<(), Error> {
             transition_timeout_secs: args.transition_timeout,
             modules_after_patch: args.modules_after_patch,
             cycles: args.cycles,
+            cpus: args.smp,
         },
         started,
     };
@@ -86,6 +90,17 @@ fn failed(session: &mut Session, args: &TestArgs, model: &Model, error: ProveErr
         } => Error::NoTestImage {
             release,
             image,
+            span,
+        },
+        ProveError::Cpus {
+            asked,
+            most,
+            by,
+            span,
+        } => Error::Cpus {
+            asked,
+            most,
+            by,
             span,
         },
         ProveError::TestLoad {

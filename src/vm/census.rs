@@ -316,6 +316,7 @@ pub fn boot(request: &Request, image: &Path) -> Result<Census, CensusBootError> 
         timeout: Duration::from_secs(60),
         // The kernel turns transparent huge pages, and so khugepaged, off below 512 MiB.
         memory_mb: 1024,
+        cpus: 1,
         work: work.path().to_path_buf(),
     };
     let mut recorded = record(&machine)?;

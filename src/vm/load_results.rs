@@ -249,6 +249,7 @@ mod tests {
             refused: None,
             transition_timeout_secs: 2,
             cycles,
+            cpus: 1,
             workload: workload.map(str::to_string),
         }
     }

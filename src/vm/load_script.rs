@@ -178,6 +178,7 @@ mod tests {
             refused: None,
             transition_timeout_secs: 1,
             cycles,
+            cpus: 2,
             workload: workload.map(str::to_string),
         }
     }

@@ -32,6 +32,8 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_QEMU: &str = "qemu-system-x86_64";
 /// The statically linked busybox the initramfs is made of unless told otherwise.
 pub const DEFAULT_BUSYBOX: &str = "/bin/busybox";
+/// The most CPUs QEMU's default machine (`pc`, i440FX) gives a guest.
+pub const MAX_CPUS: u32 = 255;
 
 /// A module file in the initramfs (`/m/<file>`) and its name in the kernel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +81,8 @@ pub struct Plan {
     pub cycles: u32,
     /// The command run on every CPU while the patch is enabled and disabled.
     pub workload: Option<String>,
+    /// The CPUs the guest is given (`--smp`), which it must have online.
+    pub cpus: u32,
 }
 
 /// The memory of a test's guest, in MiB.
@@ -93,6 +97,8 @@ pub struct Machine {
     pub timeout: Duration,
     /// The guest's memory in MiB.
     pub memory_mb: u32,
+    /// The guest's CPUs, each a thread of QEMU's multi-threaded TCG.
+    pub cpus: u32,
     /// Where the initramfs and the logs go.
     pub work: PathBuf,
 }
@@ -224,7 +230,9 @@ pub fn run_watched(
     let start = Instant::now();
     let mut next_watch = Duration::ZERO;
     let mut child = Command::new(&machine.qemu)
-        .args(["-accel", "tcg", "-cpu", "max", "-smp", "1", "-m"])
+        .args(["-accel", "tcg,thread=multi", "-cpu", "max", "-smp"])
+        .arg(machine.cpus.to_string())
+        .arg("-m")
         .arg(format!("{}M", machine.memory_mb))
         .args([
             "-no-reboot",

@@ -14,6 +14,7 @@ pub mod words {
     /// What every line of the report starts with.
     pub const PREFIX: &str = "KGPC";
     pub const BOOT: &str = "BOOT";
+    pub const CPUS: &str = "CPUS";
     pub const PHASE: &str = "PHASE";
     pub const OUT: &str = "OUT";
     pub const CHECK: &str = "CHECK";
@@ -167,6 +168,9 @@ pub struct Wait {
 pub enum GuestReport {
     /// `/init` started, in the kernel of this release.
     Boot { release: String },
+    /// The CPUs online in the guest, as `/sys/devices/system/cpu/online`
+    /// lists them (`0-1`, `0,2-3`).
+    Cpus { online: String },
     /// The checks of a phase start.
     Phase(GuestPhase),
     /// One line a check printed.
@@ -250,6 +254,12 @@ impl GuestReport {
             BOOT => GuestReport::Boot {
                 release: fields.to_string(),
             },
+            CPUS => {
+                cpu_count(fields).ok_or("not a list of CPUs")?;
+                GuestReport::Cpus {
+                    online: fields.to_string(),
+                }
+            }
             PHASE => GuestReport::Phase(phase(fields)?),
             OUT => {
                 let mut parts = fields.splitn(3, ' ');
@@ -315,6 +325,7 @@ impl GuestReport {
     pub fn word(&self) -> &'static str {
         match self {
             GuestReport::Boot { .. } => BOOT,
+            GuestReport::Cpus { .. } => CPUS,
             GuestReport::Phase(_) => PHASE,
             GuestReport::Output { .. } => OUT,
             GuestReport::Status { .. } => CHECK,
@@ -339,6 +350,7 @@ impl fmt::Display for GuestReport {
         write!(f, "{PREFIX} {}", self.word())?;
         match self {
             GuestReport::Boot { release } => write!(f, " {release}"),
+            GuestReport::Cpus { online } => write!(f, " {online}"),
             GuestReport::Phase(phase) => write!(f, " {phase}"),
             GuestReport::Output { check, phase, line } => write!(f, " {check} {phase} {line}"),
             GuestReport::Status {
@@ -362,6 +374,18 @@ impl fmt::Display for GuestReport {
             GuestReport::End => Ok(()),
         }
     }
+}
+
+/// How many CPUs a kernel CPU list names (`0-1,4` is three), or `None`
+/// when it is not one.
+pub fn cpu_count(list: &str) -> Option<usize> {
+    let mut count = 0;
+    for part in list.split(',') {
+        let (first, last) = part.split_once('-').unwrap_or((part, part));
+        let (first, last): (usize, usize) = (first.parse().ok()?, last.parse().ok()?);
+        count += last.checked_sub(first)? + 1;
+    }
+    Some(count)
 }
 
 fn phase(word: &str) -> Result<GuestPhase, &'static str> {
@@ -413,6 +437,12 @@ mod tests {
         let mut lines = vec![
             GuestReport::Boot {
                 release: "6.1.0-57-cloud-amd64".into(),
+            },
+            GuestReport::Cpus {
+                online: "0-1".into(),
+            },
+            GuestReport::Cpus {
+                online: "0,2-3".into(),
             },
             GuestReport::Output {
                 check: 0,
@@ -510,6 +540,9 @@ mod tests {
         let cases = [
             ("KGPC NONSENSE 1", "not a word of the protocol"),
             ("KGPC PHASE during", "not a phase of the test"),
+            ("KGPC CPUS", "not a list of CPUs"),
+            ("KGPC CPUS 1-0", "not a list of CPUs"),
+            ("KGPC CPUS 0,,1", "not a list of CPUs"),
             ("KGPC OUT x before text", "no index of a check"),
             ("KGPC OUT 0", "no phase"),
             ("KGPC CHECK 0 before", "not three fields"),
@@ -554,6 +587,14 @@ mod tests {
                 wait
             }))
         );
+    }
+
+    #[test]
+    fn a_cpu_list_counts_its_ranges_and_single_cpus() {
+        assert_eq!(cpu_count("0"), Some(1));
+        assert_eq!(cpu_count("0-1"), Some(2));
+        assert_eq!(cpu_count("0,2-3,7"), Some(4));
+        assert_eq!(cpu_count("0-x"), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::load_protocol::LoadLine;
 use super::load_report::{LoadReader, LoadReport};
-use super::protocol::{GuestPhase, GuestReport, Malformed, Segment, Wait};
+use super::protocol::{cpu_count, GuestPhase, GuestReport, Malformed, Segment, Wait};
 use std::collections::BTreeMap;
 
 /// What the guest reported.
@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 pub struct Report {
     /// The release the guest booted, once its `/init` started.
     pub booted: Option<String>,
+    /// How many CPUs the guest had online, as it said.
+    pub cpus: Option<usize>,
     pub ended: bool,
     /// `(check index, phase)` → (exit status, output).
     pub checks: BTreeMap<(usize, GuestPhase), (i32, String)>,
@@ -118,6 +120,7 @@ impl Reader {
         let report = &mut self.report;
         match line {
             GuestReport::Boot { release } => report.booted = Some(release),
+            GuestReport::Cpus { online } => report.cpus = cpu_count(&online),
             GuestReport::End => report.ended = true,
             GuestReport::Phase(phase) => report.phases.push(phase),
             GuestReport::Output { check, phase, line } => {
@@ -192,6 +195,7 @@ mod tests {
 
     const RUN: &str = "\
 KGPC BOOT 6.1.0-57-cloud-amd64
+KGPC CPUS 0-1
 serial noise
 KGPC PHASE before
 KGPC OUT 0 before first
@@ -213,6 +217,7 @@ KGPC KMSG later [    1.1] y
     fn lines_are_gathered_by_what_they_report() {
         let report = Report::parse(RUN);
         assert_eq!(report.booted.as_deref(), Some("6.1.0-57-cloud-amd64"));
+        assert_eq!(report.cpus, Some(2));
         assert!(!report.ended);
         assert_eq!(report.phases, vec![GuestPhase::Before]);
         assert_eq!(

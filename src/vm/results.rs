@@ -91,7 +91,8 @@ pub fn judge(plan: &Plan, report: &Report, console: &str) -> Vec<Failure> {
     if report.booted.is_none() {
         return vec![not_started(console)];
     }
-    let mut failures = refused_modules(plan, report);
+    let mut failures: Vec<Failure> = missing_cpus(plan, report).into_iter().collect();
+    failures.extend(refused_modules(plan, report));
     failures.extend(failed_setup(report));
     failures.extend(unfinished_waits(plan, report));
     failures.extend(failed_removals(report));
@@ -105,6 +106,19 @@ pub fn judge(plan: &Plan, report: &Report, console: &str) -> Vec<Failure> {
         failures.push(stopped_early(console));
     }
     failures
+}
+
+/// The guest had other CPUs online than it was given.
+fn missing_cpus(plan: &Plan, report: &Report) -> Option<Failure> {
+    let online = report.cpus?;
+    (online != plan.cpus as usize).then(|| {
+        Failure::Vm(format!(
+            "the guest had {online} CPU{} online, not the {} it was given (--smp {})",
+            if online == 1 { "" } else { "s" },
+            plan.cpus,
+            plan.cpus
+        ))
+    })
 }
 
 /// The first line of the console that says the kernel panicked.
@@ -533,11 +547,13 @@ mod tests {
             transition_timeout_secs: 10,
             cycles: 1,
             workload: None,
+            cpus: 2,
         }
     }
 
     const GOOD: &str = "\
 KGPC BOOT 6.1.0-57-cloud-amd64
+KGPC CPUS 0-1
 KGPC KMSG boot [    0.1] Linux version
 KGPC PHASE before
 KGPC OUT 0 before console=ttyS0
@@ -596,6 +612,18 @@ KGPC END
                     "the kernel panicked before the test started: Kernel panic - not syncing: x"
                         .into()
                 )
+        );
+    }
+
+    #[test]
+    fn a_guest_with_fewer_cpus_online_than_given_fails() {
+        let one = GOOD.replace("KGPC CPUS 0-1", "KGPC CPUS 0");
+        let failures = judge(&plan(), &Report::parse(&one), "");
+        assert_eq!(
+            failures,
+            vec![Failure::Vm(
+                "the guest had 1 CPU online, not the 2 it was given (--smp 2)".into()
+            )]
         );
     }
 

@@ -127,7 +127,10 @@ finish() {{
 
 /// Everything the script for any plan starts with, up to the report of the boot.
 fn prelude() -> String {
-    format!("{SETUP}{}say {BOOT} \"$(uname -r)\"\n", functions())
+    format!(
+        "{SETUP}{}say {BOOT} \"$(uname -r)\"\nsay {CPUS} \"$(cat /sys/devices/system/cpu/online)\"\n",
+        functions()
+    )
 }
 
 /// The script for a plan.
@@ -268,6 +271,7 @@ mod tests {
             cycles: 1,
             workload: None,
             transition_timeout_secs: 5,
+            cpus: 1,
         };
         let script = init_script(&plan);
         let at = |text: &str| {
@@ -311,6 +315,7 @@ mod tests {
             cycles: 1,
             workload: None,
             transition_timeout_secs: 5,
+            cpus: 1,
         };
         let script = init_script(&plan);
         let body = script
@@ -360,9 +365,10 @@ mod tests {
     }
 
     /// Runs a script without its setup in `dir`, whose files stand in for the
-    /// guest's `/tmp`, `/proc` and livepatch directory, with shell functions
-    /// in place of the commands that need a kernel (powering off ends the
-    /// script); returns what the guest wrote on its report's serial port.
+    /// guest's `/tmp`, `/proc`, livepatch directory and online CPUs (one),
+    /// with shell functions in place of the commands that need a kernel
+    /// (powering off ends the script); returns what the guest wrote on its
+    /// report's serial port.
     fn run_in(dir: &std::path::Path, script: &str) -> String {
         let scratch = dir.display();
         let body = script
@@ -370,10 +376,13 @@ mod tests {
             .expect("the script starts with its setup")
             .replace("/tmp/", &format!("{scratch}/tmp/"))
             .replace("/proc/", &format!("{scratch}/proc/"))
-            .replace("/sys/kernel/livepatch/", &format!("{scratch}/livepatch/"));
+            .replace("/sys/kernel/livepatch/", &format!("{scratch}/livepatch/"))
+            .replace("/sys/devices/system/cpu/", &format!("{scratch}/cpu/"));
         let stubs = "insmod() { echo \"[    1.0] livepatch: enabling patch '$1'\" >> log; }\n\
                      rmmod() { :; }\ndmesg() { cat log; }\nsync() { :; }\npoweroff() { exit 0; }\n";
         std::fs::create_dir_all(dir.join("tmp")).unwrap();
+        std::fs::create_dir_all(dir.join("cpu")).unwrap();
+        std::fs::write(dir.join("cpu/online"), "0\n").unwrap();
         std::fs::write(dir.join("log"), "[    0.0] Linux version 6.1\n").unwrap();
         crate::vm::run_script_for_test(dir, stubs, &body)
     }
@@ -406,6 +415,7 @@ mod tests {
             cycles: 1,
             workload: None,
             transition_timeout_secs: 0,
+            cpus: 1,
         }
     }
 

@@ -13,7 +13,9 @@ mod common;
 mod cycles;
 mod examples;
 mod language;
+mod many;
 mod module_patches;
+mod smp;
 
 use common::root;
 

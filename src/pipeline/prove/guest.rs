@@ -75,6 +75,7 @@ pub fn guest(
         transition_timeout_secs: machine.transition_timeout_secs.max(1),
         cycles: machine.cycles.max(1),
         workload: plan.workload.as_ref().map(|w| w.command.clone()),
+        cpus: machine.cpus,
     };
     let mut test_files: Vec<(String, PathBuf)> = plan
         .files
@@ -103,6 +104,7 @@ pub fn boot(
         busybox: machine.busybox.clone(),
         timeout: Duration::from_secs(machine.timeout_secs.max(1)),
         memory_mb: vm::GUEST_MEMORY_MB,
+        cpus: machine.cpus,
         work: work.to_path_buf(),
     };
     let init = vm::script::init_script(&guest.plan);

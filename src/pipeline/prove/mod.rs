@@ -3,6 +3,7 @@
 //! the patch and the specs it loads first, boots the guest and judges its
 //! report. It prints nothing; `commands/test.rs` renders what it returns.
 
+mod cpus;
 mod first;
 mod guest;
 mod modules;
@@ -40,6 +41,8 @@ pub struct MachineOptions {
     pub modules_after_patch: bool,
     /// How many times the patch is loaded and unloaded in the boot (`--cycles`).
     pub cycles: u32,
+    /// The guest's CPUs (`--smp`).
+    pub cpus: u32,
 }
 
 /// How a checked model is proved.
@@ -64,6 +67,14 @@ pub enum ProveError {
     NoTestImage {
         release: String,
         image: PathBuf,
+        span: Span,
+    },
+    /// The guest cannot have the CPUs asked for: none, or more than `most`,
+    /// the bound `by` sets.
+    Cpus {
+        asked: u32,
+        most: u32,
+        by: String,
         span: Span,
     },
     /// A module the test block loads cannot be found or made.
@@ -124,6 +135,16 @@ fn run(
     let plan = model.test.as_ref().ok_or(ProveError::NoTestBlock)?;
     let release = &model.target.release;
     let kernel = kernel_image(model)?;
+    let bound = cpus::limit(&kernel);
+    let asked = options.machine.cpus;
+    if asked == 0 || asked > bound.most {
+        return Err(ProveError::Cpus {
+            asked,
+            most: bound.most,
+            by: bound.by,
+            span: model.target.span,
+        });
+    }
     let work = options.work.path();
     // The guest's programs first: they build in a moment, and one that does
     // not compile is the spec's mistake, found before the kernel's build.

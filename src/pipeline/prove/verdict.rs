@@ -35,6 +35,8 @@ pub struct Verdict {
     pub console: String,
     /// The release the guest reported it booted, if it got that far.
     pub booted: Option<String>,
+    /// How many CPUs the guest said it had online.
+    pub cpus: Option<usize>,
     /// How many entries the test block has: checks, dmesg expectations,
     /// reloads, the refusal and the setup.
     pub entries: usize,
@@ -71,6 +73,7 @@ pub fn judge_run(judged: &Judged, booted: vm::Run, timings: Timings) -> Verdict 
         console_explains: console_explains(&failures),
         console: booted.console,
         booted: report.booted,
+        cpus: report.cpus,
         entries: plan.checks.len()
             + plan.dmesg.len()
             + plan.reloads.len()
@@ -200,6 +203,7 @@ mod tests {
             cycles: 1,
             workload: None,
             transition_timeout_secs: 1,
+            cpus: 1,
         };
         (plan, vm_plan)
     }
@@ -235,6 +239,7 @@ mod tests {
         assert!(verdict.console_explains);
         assert_eq!(verdict.console, "boot\n");
         assert_eq!(verdict.booted, None);
+        assert_eq!(verdict.cpus, None);
         assert_eq!(verdict.entries, 0);
         let killed = verdict
             .diagnostics
