@@ -56,6 +56,7 @@ fn run(args: &TestArgs, session: &mut Session) -> Result<(), Error> {
             modules_after_patch: args.modules_after_patch,
             cycles: args.cycles,
             cpus: args.smp,
+            multi_threaded: args.mttcg,
         },
         started,
     };

@@ -212,6 +212,10 @@ fn child_args(args: &TestArgs, spec: &Path, work: Option<&Path>) -> Vec<OsString
     option("--qemu", &args.qemu);
     option("--busybox", &args.busybox);
     option("--smp", &args.smp.to_string());
+    option("--cycles", &args.cycles.to_string());
+    if args.mttcg {
+        line.push("--mttcg".into());
+    }
     if spec_args.no_kernel_checks {
         line.push("--no-kernel-checks".into());
     }
@@ -245,6 +249,9 @@ mod tests {
             "6.1.0-57-cloud-amd64",
             "--smp",
             "3",
+            "--mttcg",
+            "--cycles",
+            "5",
             "--timeout",
             "99",
             "--no-kernel-checks",
@@ -263,6 +270,8 @@ mod tests {
             "--release 6.1.0-57-cloud-amd64",
             "--message-format human",
             "--smp 3",
+            "--mttcg",
+            "--cycles 5",
             "--timeout 99",
             "--transition-timeout 20",
             "--keep-work w/b",
@@ -276,6 +285,8 @@ mod tests {
         // The child parses what it is given.
         let child = parsed(&[&["kgpc"][..], &line.split(' ').collect::<Vec<_>>()].concat());
         assert_eq!(child.smp, 3);
+        assert!(child.mttcg);
+        assert_eq!(child.cycles, 5);
         assert!(child.more.is_empty());
     }
 

@@ -317,6 +317,7 @@ pub fn boot(request: &Request, image: &Path) -> Result<Census, CensusBootError> 
         // The kernel turns transparent huge pages, and so khugepaged, off below 512 MiB.
         memory_mb: 1024,
         cpus: 1,
+        multi_threaded: false,
         work: work.path().to_path_buf(),
     };
     let mut recorded = record(&machine)?;

@@ -97,8 +97,11 @@ pub struct Machine {
     pub timeout: Duration,
     /// The guest's memory in MiB.
     pub memory_mb: u32,
-    /// The guest's CPUs, each a thread of QEMU's multi-threaded TCG.
+    /// The guest's CPUs.
     pub cpus: u32,
+    /// Whether each CPU runs on a host thread of its own (QEMU's
+    /// multi-threaded TCG) instead of all in turn on one.
+    pub multi_threaded: bool,
     /// Where the initramfs and the logs go.
     pub work: PathBuf,
 }
@@ -230,7 +233,13 @@ pub fn run_watched(
     let start = Instant::now();
     let mut next_watch = Duration::ZERO;
     let mut child = Command::new(&machine.qemu)
-        .args(["-accel", "tcg,thread=multi", "-cpu", "max", "-smp"])
+        .arg("-accel")
+        .arg(if machine.multi_threaded {
+            "tcg,thread=multi"
+        } else {
+            "tcg,thread=single"
+        })
+        .args(["-cpu", "max", "-smp"])
         .arg(machine.cpus.to_string())
         .arg("-m")
         .arg(format!("{}M", machine.memory_mb))

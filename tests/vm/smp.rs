@@ -1,4 +1,4 @@
-//! `kgpc test --smp N`: the guest has N CPUs under multi-threaded TCG, says so
+//! `kgpc test --smp N`: the guest has N CPUs (one host thread, or one each with --mttcg), says so
 //! itself, and a number of CPUs it cannot have is refused before anything is built.
 
 use super::*;

@@ -105,6 +105,7 @@ pub fn boot(
         timeout: Duration::from_secs(machine.timeout_secs.max(1)),
         memory_mb: vm::GUEST_MEMORY_MB,
         cpus: machine.cpus,
+        multi_threaded: machine.multi_threaded,
         work: work.to_path_buf(),
     };
     let init = vm::script::init_script(&guest.plan);

@@ -43,6 +43,8 @@ pub struct MachineOptions {
     pub cycles: u32,
     /// The guest's CPUs (`--smp`).
     pub cpus: u32,
+    /// Each CPU on a host thread of its own (`--mttcg`).
+    pub multi_threaded: bool,
 }
 
 /// How a checked model is proved.
