@@ -26,7 +26,7 @@ fn guest_programs_files_setup_and_expectations_prove_in_the_vm() {
         test(
             "language",
             0,
-            &["Tested livepatch-language", "passed (5 test entries)"],
+            &["Tested livepatch-language", "passed (5 test entries, 2 CPUs)"],
         ),
         test(
             "setup-fails",
