@@ -7,7 +7,8 @@ use super::load_report::{LoadReport, Took};
 use super::protocol::GuestPhase;
 use super::report::Report;
 use super::results::{
-    check_in_phase, failed_removals, kernel_problems, refused_modules, unfinished_waits, Failure,
+    check_in_phase, failed_removals, indent, kernel_problems, refused_modules, unfinished_waits,
+    Failure,
 };
 use super::Plan;
 
@@ -209,16 +210,6 @@ impl std::fmt::Display for LoadTimes {
         }
         Ok(())
     }
-}
-
-fn indent(text: &str) -> String {
-    if text.is_empty() {
-        return "    (nothing)".to_string();
-    }
-    text.lines()
-        .map(|l| format!("    {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[cfg(test)]

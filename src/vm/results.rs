@@ -504,7 +504,8 @@ fn split_out_of_memory<'a>(lines: &[&'a str]) -> (Vec<&'a str>, Vec<String>) {
     (outside, killed)
 }
 
-fn indent(text: &str) -> String {
+/// `text` indented by four spaces, or a line that says it is empty.
+pub(super) fn indent(text: &str) -> String {
     if text.is_empty() {
         return "    (nothing)".to_string();
     }
