@@ -260,7 +260,10 @@ pub fn run_watched(
         .arg("-initrd")
         .arg(initrd)
         .arg("-append")
-        .arg("console=ttyS0 panic=-1 rdinit=/init")
+        // A kernel log of 16 MiB keeps every line of many cycles: once the
+        // default ring is full, old lines fall out and a count of lines, the
+        // guest's and a check's way to find the new ones, stops growing.
+        .arg("console=ttyS0 panic=-1 log_buf_len=16M rdinit=/init")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
