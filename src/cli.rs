@@ -381,6 +381,15 @@ pub struct BuildArgs {
     /// The Module.symvers of an out-of-tree module the patch patches or uses (repeatable)
     #[arg(long, value_name = "FILE")]
     pub symvers: Vec<PathBuf>,
+    /// With --all-releases: how many builds run at once [default: the number of cores]
+    #[arg(long, value_name = "J", requires = "all_releases", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// With --all-releases: build nothing, print the matrix of builds as the CI
+    /// system takes it, one job per build running `kgpc build --release R`.
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "all_releases")]
+    pub plan: Option<PlanFormat>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -392,6 +401,8 @@ pub struct TestArgs {
     /// its own VM, `--jobs` at a time, and one summary follows.
     #[arg(value_name = "SPEC")]
     pub more: Vec<PathBuf>,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// The guest's CPUs, which QEMU's TCG runs in turn on one host thread.
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub smp: u32,
@@ -401,7 +412,8 @@ pub struct TestArgs {
     /// kernel patched its own code.
     #[arg(long)]
     pub mttcg: bool,
-    /// How many specs are proved at once, each in its own VM [default: the number of cores]
+    /// How many specs (or, with --all-releases, builds) are proved at once,
+    /// each in its own VM [default: the number of cores]
     #[arg(long, value_name = "J", value_parser = clap::value_parser!(u32).range(1..))]
     pub jobs: Option<u32>,
     /// The kernel build tree [default: $KGPC_KDIR, the kgpc cache, /lib/modules/<release>/build]
@@ -518,6 +530,34 @@ pub enum KernelPart {
 pub struct CheckArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// With --all-releases: how many builds run at once [default: the number of cores]
+    #[arg(long, value_name = "J", requires = "all_releases", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+}
+
+/// Every build at once: `--all-releases` and what goes with it.
+#[derive(Args, Debug, Clone, Default)]
+pub struct FleetArgs {
+    /// Do it for every build the spec's releases match: each cached one, or
+    /// with --fetch each the archive has. One child run per build, a summary
+    /// table of build by result at the end.
+    #[arg(long, conflicts_with = "release")]
+    pub all_releases: bool,
+    /// With --all-releases: fetch the matching builds the cache lacks from the
+    /// distribution's archive first (apt), and list those it no longer has.
+    #[arg(long, requires = "all_releases")]
+    pub fetch: bool,
+}
+
+/// The CI systems `kgpc build --all-releases --plan` writes a matrix for.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanFormat {
+    /// GitHub Actions: the JSON of a `strategy.matrix` (`fromJSON`).
+    Github,
+    /// GitLab CI: a job with `parallel:matrix`.
+    Gitlab,
 }
 
 #[derive(Args, Debug)]

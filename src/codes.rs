@@ -135,7 +135,9 @@ codes! {
     TestSetupFailed = "KGP0216", "the test's setup script failed in the guest";
     CpusUnsupported = "KGP0217", "the test's VM cannot have the CPUs asked for";
     WorkloadEnded = "KGP0218", "the test's workload ended before it was stopped";
+    NoBuildMatches = "KGP0219", "no kernel build in the archive matches the releases asked for";
     GuestOutOfMemory = "KGP0220", "the guest ran out of memory";
+    BuildPackagesGone = "KGP0221", "the archive no longer has the packages a build needs";
 }
 
 impl Code {

@@ -120,6 +120,8 @@ pub enum Error {
     /// `kgpc test` of several specs: `failed` did not pass, and the worst of
     /// their exit statuses is `status`; the summary said which.
     SpecsFailed { failed: usize, status: i32 },
+    /// `--all-releases` cannot run with these arguments.
+    FleetArguments { why: String },
     /// `kgpc test DIR` on a directory without a spec that has a test block.
     NoTestSpecs { dir: PathBuf },
     /// `kgpc source`: the kgpc cache has no source tree of the release.
@@ -144,6 +146,7 @@ impl Error {
             Error::Unreadable { .. } | Error::ModuleNotFound { .. } => EXIT_SPEC_ERRORS,
             Error::Source(_) => EXIT_SPEC_ERRORS,
             Error::UnknownCode { .. } | Error::NoVmlinux { .. } | Error::Cpus { .. } => EXIT_USAGE,
+            Error::FleetArguments { .. } => EXIT_USAGE,
             Error::Output(_) | Error::Write { .. } | Error::WorkDir { .. } => EXIT_OUTPUT,
             Error::NoBuildTree { .. }
             | Error::NoTestImage { .. }
@@ -230,6 +233,8 @@ impl Error {
                 .with_note(why.clone())
                 .with_help("install QEMU (apt-get install qemu-system-x86) and busybox-static, or name them with --qemu and --busybox"),
             Error::Vm { error, release } => vm_diagnostic(error, release),
+            Error::FleetArguments { .. } => Diagnostic::error(Code::NoBuildMatches, self.to_string())
+                .with_help("name the spec's file, and its target's releases or patterns (`release \"6.1.0-*-cloud-amd64\"`)"),
             Error::NoTestSpecs { .. } => Diagnostic::error(Code::NoTestBlock, self.to_string())
                 .with_help("name the specs to prove, or a directory of specs with a `test` block"),
             Error::NoTestBlock { .. } => Diagnostic::error(Code::NoTestBlock, self.to_string())
@@ -326,6 +331,7 @@ impl fmt::Display for Error {
                 write!(f, "the kgpc cache has no {} for {shown}", path.display())
             }
             Error::Fetch(error) => write!(f, "{error}"),
+            Error::FleetArguments { why } => write!(f, "cannot run for every build: {why}"),
             Error::Census { release, .. } => {
                 write!(f, "cannot record the census of {release}")
             }
@@ -433,6 +439,17 @@ fn fetch_diagnostic(error: &FetchError) -> Diagnostic {
                     other => other,
                 }
             )),
+        FetchError::NoMatch { .. } => Diagnostic::error(Code::NoBuildMatches, error.to_string())
+            .with_help(
+                "`kgpc kernel list --available` lists the builds apt knows; check the pattern, \
+                 and that apt's sources name the archive the kernel comes from",
+            ),
+        FetchError::Gone { .. } => Diagnostic::error(Code::BuildPackagesGone, error.to_string())
+            .with_help(
+            "the archive keeps only some builds' headers; `kgpc kernel list --available` shows \
+                 which builds can still be fetched. A build whose headers are gone can still be \
+                 served from a cache (`$KGPC_CACHE_DIR`) or a mirror that kept them",
+        ),
         _ => Diagnostic::error(Code::KernelFetchFailed, error.to_string()).with_help(
             "kgpc downloads kernels with apt from the distribution's archive: run it as root with \
              network access, or point --kdir (and for tests the cache) at a kernel you have",

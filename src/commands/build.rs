@@ -11,6 +11,9 @@ use crate::pipeline::build::{BuildError, BuildOptions, BuiltModule};
 use std::path::PathBuf;
 
 pub fn build(args: &BuildArgs) -> Result<(), Error> {
+    if args.fleet.all_releases {
+        return build_every_release(args);
+    }
     let mut session = Session::new(args.spec.message_format);
     let request = BuildRequest {
         spec: &args.spec,
@@ -45,6 +48,34 @@ pub fn build(args: &BuildArgs) -> Result<(), Error> {
             Err(error)
         }
     }
+}
+
+/// `kgpc build --all-releases`: each build's module in `OUTPUT/RELEASE/`.
+fn build_every_release(args: &BuildArgs) -> Result<(), Error> {
+    let options = |_: &str, dir: Option<&std::path::Path>| {
+        let mut line = super::fleet::spec_child_options(&args.spec);
+        if let Some(dir) = dir {
+            line.push("-o".into());
+            line.push(dir.into());
+        }
+        if args.force {
+            line.push("--force".into());
+        }
+        for symvers in &args.symvers {
+            line.push("--symvers".into());
+            line.push(symvers.into());
+        }
+        line
+    };
+    super::fleet::run(&super::fleet::Fleet {
+        verb: super::fleet::Verb::Build,
+        spec: &args.spec,
+        fleet: &args.fleet,
+        jobs: args.jobs,
+        output: args.output.as_deref(),
+        child_options: &options,
+        plan: args.plan,
+    })
 }
 
 /// A spec to build and how.

@@ -8,6 +8,18 @@ use crate::pipeline::{self, Written};
 use std::path::Path;
 
 pub fn check(args: &CheckArgs) -> Result<(), Error> {
+    if args.fleet.all_releases {
+        let options = |_: &str, _: Option<&Path>| super::fleet::spec_child_options(&args.spec);
+        return super::fleet::run(&super::fleet::Fleet {
+            verb: super::fleet::Verb::Check,
+            spec: &args.spec,
+            fleet: &args.fleet,
+            jobs: args.jobs,
+            output: None,
+            child_options: &options,
+            plan: None,
+        });
+    }
     let mut session = Session::new(args.spec.message_format);
     let model = session.compile(&args.spec);
     let failed = session.report("check the spec");

@@ -5,6 +5,7 @@ mod build;
 mod build_report;
 mod compile;
 mod explain;
+mod fleet;
 mod fmt;
 mod inspect;
 mod kernel;

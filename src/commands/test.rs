@@ -17,6 +17,29 @@ use crate::pipeline::prove::{
 use std::time::Instant;
 
 pub fn test(args: &TestArgs) -> Result<(), Error> {
+    if args.fleet.all_releases && !args.more.is_empty() {
+        let error = Error::FleetArguments {
+            why: "--all-releases proves one spec; name one, or run once per spec".into(),
+        };
+        return Err(Session::new(args.spec.message_format).fail(error, "test every build"));
+    }
+    if args.fleet.all_releases {
+        let options = |release: &str, _: Option<&std::path::Path>| {
+            let work = args.keep_work.as_ref().map(|dir| dir.join(release));
+            let mut line = super::fleet::spec_child_options(&args.spec);
+            line.extend(super::test_many::machine_args(args, work.as_deref()));
+            line
+        };
+        return super::fleet::run(&super::fleet::Fleet {
+            verb: super::fleet::Verb::Test,
+            spec: &args.spec,
+            fleet: &args.fleet,
+            jobs: args.jobs,
+            output: None,
+            child_options: &options,
+            plan: None,
+        });
+    }
     if super::test_many::asks_for_many(args) {
         return super::test_many::test_many(args);
     }

@@ -204,6 +204,21 @@ fn child_args(args: &TestArgs, spec: &Path, work: Option<&Path>) -> Vec<OsString
     if let Some(kdir) = &args.kdir {
         option("--kdir", kdir);
     }
+    if spec_args.no_kernel_checks {
+        line.push("--no-kernel-checks".into());
+    }
+    line.extend(machine_args(args, work));
+    line
+}
+
+/// The options of the proof itself that a child takes from this run: its
+/// VM, its cycles and where its work is kept.
+pub fn machine_args(args: &TestArgs, work: Option<&Path>) -> Vec<OsString> {
+    let mut line: Vec<OsString> = Vec::new();
+    let mut option = |name: &str, value: &dyn AsRef<std::ffi::OsStr>| {
+        line.push(name.into());
+        line.push(value.as_ref().to_os_string());
+    };
     if let Some(work) = work {
         option("--keep-work", &work);
     }
@@ -215,9 +230,6 @@ fn child_args(args: &TestArgs, spec: &Path, work: Option<&Path>) -> Vec<OsString
     option("--cycles", &args.cycles.to_string());
     if args.mttcg {
         line.push("--mttcg".into());
-    }
-    if spec_args.no_kernel_checks {
-        line.push("--no-kernel-checks".into());
     }
     if args.modules_after_patch {
         line.push("--modules-after-patch".into());

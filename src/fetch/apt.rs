@@ -70,6 +70,16 @@ impl Apt {
                 .map(str::to_string)
         };
         let Some(version) = field("Version") else {
+            let image = format!("linux-image-{release}");
+            if let Some(image_version) =
+                super::archive::madison(std::slice::from_ref(&image))?.remove(&image)
+            {
+                return Err(FetchError::Gone {
+                    release: release.to_string(),
+                    version: image_version,
+                    missing: vec![format!("linux-headers-{release}")],
+                });
+            }
             return Err(FetchError::UnknownRelease {
                 release: release.to_string(),
                 detail: "; check that apt's sources name the distribution the kernel comes from, \
@@ -82,7 +92,10 @@ impl Apt {
             .split(',')
             .filter_map(|d| d.split_whitespace().next())
             .map(|d| d.split('|').next().unwrap_or(d).to_string())
+            // The kernel's own packages; the image is fetched anyway, and
+            // linux-base holds only installation scripts.
             .filter(|d| d.starts_with("linux-"))
+            .filter(|d| !d.starts_with("linux-image-") && d != "linux-base")
             .collect();
         Ok((version, depends))
     }

@@ -11,6 +11,14 @@ pub enum FetchError {
     MissingTool(String),
     /// apt knows no packages for the release, even after refreshing its lists.
     UnknownRelease { release: String, detail: String },
+    /// The archive lists the build's image but no longer has `missing`, which a module needs.
+    Gone {
+        release: String,
+        version: String,
+        missing: Vec<String>,
+    },
+    /// No build in the archive matches the pattern.
+    NoMatch { pattern: String },
     /// The download failed: no network, or the archive no longer has the files.
     Download { packages: String, detail: String },
     /// Unpacking or writing the cache failed.
@@ -35,6 +43,20 @@ impl fmt::Display for FetchError {
             FetchError::UnknownRelease { release, detail } => write!(
                 f,
                 "apt knows no packages for kernel {release} (looked for linux-headers-{release}){detail}"
+            ),
+            FetchError::Gone {
+                release,
+                version,
+                missing,
+            } => write!(
+                f,
+                "the archive still lists linux-image-{release} ({version}) but no longer has {}, \
+                 which a module for it is built against; this build cannot be fetched from it",
+                missing.join(" or ")
+            ),
+            FetchError::NoMatch { pattern } => write!(
+                f,
+                "no kernel build in apt's lists matches `{pattern}`"
             ),
             FetchError::Download { packages, detail } => {
                 write!(f, "could not download {packages}: {detail}")

@@ -24,6 +24,7 @@
 //! and unpacked with `dpkg-deb`.
 
 mod apt;
+mod archive;
 mod error;
 pub mod host_paths;
 mod lock;
@@ -31,9 +32,11 @@ mod module_debug;
 mod package;
 mod paths;
 mod releases;
+mod shared_packages;
 mod source;
 mod source_version;
 
+pub use archive::{available_builds, is_build_release, ArchiveBuild};
 pub use error::FetchError;
 pub(crate) use lock::Lock;
 pub use module_debug::module_debug_object;
@@ -50,6 +53,10 @@ use std::path::Path;
 /// The contents of a tree's completion mark. Trees whose mark differs were made
 /// by another version of kgpc and are brought up to date before use.
 pub(crate) const TREE_FORMAT: &str = "kgpc kernel tree 2: self-contained\n";
+
+/// The file in a tree's root that lists the shared packages taken at
+/// another version than the build's own, one `NAME VERSION instead of VERSION` a line.
+pub const SUBSTITUTES: &str = ".kgpc-substituted-packages";
 
 /// Options of one fetch.
 #[derive(Debug, Clone, Default)]
@@ -96,11 +103,26 @@ pub fn fetch(
     let mut apt = Apt { updated: false };
     let (version, depends) = apt.headers(release)?;
     if !paths.is_complete() {
+        let depends = shared_packages::resolve(release, &version, &depends)?;
         let mut packages = vec![
             format!("linux-image-{release}"),
             format!("linux-headers-{release}={version}"),
         ];
-        packages.extend(depends.iter().map(|d| format!("{d}={version}")));
+        packages.extend(depends.iter().map(|d| d.pinned()));
+        let substitutes: Vec<String> = depends
+            .iter()
+            .filter_map(|d| {
+                let wanted = d.instead_of.as_ref()?;
+                Some(format!("{} {} instead of {wanted}\n", d.name, d.version))
+            })
+            .collect();
+        for line in &substitutes {
+            say(&format!(
+                "the archive no longer has the version of a shared package {release} was built \
+                 with; taking {}",
+                line.trim_end()
+            ));
+        }
         let files = apt.download(&debs, &packages)?;
         say(&format!(
             "unpacking {release} into {}",
@@ -114,6 +136,10 @@ pub fn fetch(
             package::unpack(&debs.join(file), tmp.path())?;
         }
         self_contained(tmp.path(), &paths.root())?;
+        if !substitutes.is_empty() {
+            fs::write(tmp.path().join(SUBSTITUTES), substitutes.concat())
+                .map_err(|e| io("the list of substituted packages", e))?;
+        }
         fs::write(tmp.path().join(".kgpc-complete"), TREE_FORMAT)
             .map_err(|e| io("the completion mark", e))?;
         let _ = fs::remove_dir_all(paths.root());

@@ -101,6 +101,17 @@ impl Compiled {
             .filter(|_| !self.diagnostics.has_errors());
     }
 
+    /// Reads the spec (and its imports) and returns what its target names,
+    /// without checking it; reading problems join `diagnostics`.
+    pub fn targets(
+        &mut self,
+        input: &SpecInput,
+        options: &Options,
+    ) -> Option<release::SpecTargets> {
+        let loaded = self.load(input, options)?;
+        Some(release::spec_targets(&loaded))
+    }
+
     fn check(&mut self, input: &SpecInput, options: &Options) -> Option<Model> {
         let loaded = self.load(input, options)?;
         let request = release_request(options);

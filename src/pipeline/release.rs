@@ -18,6 +18,33 @@ pub fn spec_release(loaded: &Loaded, request: &ReleaseRequest) -> Option<String>
         .map(|(r, _)| r)
 }
 
+/// What a run over every build needs of the spec before it is checked: the
+/// releases and patterns its target names, and its patch's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecTargets {
+    pub releases: Vec<String>,
+    pub patch: Option<String>,
+}
+
+/// The spec's target releases and patch name, read from the syntax tree.
+pub fn spec_targets(loaded: &Loaded) -> SpecTargets {
+    let tree = loaded.trees.first();
+    SpecTargets {
+        releases: tree
+            .and_then(|t| t.targets().next())
+            .map(|t| {
+                t.releases()
+                    .map(|r| r.value.clone())
+                    .filter(|r| !r.trim().is_empty())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        patch: tree
+            .and_then(|t| t.patches().next())
+            .map(|p| p.name.text.clone()),
+    }
+}
+
 /// The running kernel's release. KGPC_RUNNING_RELEASE stands in for it (empty: none), for
 /// tests whose output must not depend on the machine.
 pub fn running_release() -> Option<String> {

@@ -1,0 +1,174 @@
+//! The fleet's summary: for people, each build's problems and then a table of
+//! build by result; in JSON one record per build and a summary record.
+
+use super::row::{round, Row, Status};
+use crate::cli::MessageFormat;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// What the summary is shown with.
+pub struct Shown<'a> {
+    pub format: MessageFormat,
+    /// `check`, `build` or `test`.
+    pub command: &'a str,
+    pub patch: &'a str,
+    pub jobs: usize,
+    pub wall: Duration,
+}
+
+/// Prints the summary of `rows`, in the order of the builds.
+pub fn render(shown: &Shown, rows: &[Row]) {
+    let count = |status: Status| rows.iter().filter(|r| r.status == status).count();
+    let busy: Duration = rows.iter().map(|r| r.elapsed).sum();
+    match shown.format {
+        MessageFormat::Json => {
+            for row in rows {
+                crate::outln!("{}", row.record());
+            }
+            let failing = rows.iter().any(|r| r.failure_status().is_some());
+            let summary = json!({
+                "command": shown.command,
+                "all_releases": true,
+                "patch": shown.patch,
+                "status": if failing { "error" } else { "ok" },
+                "builds": rows.len(),
+                "passed": count(Status::Passed),
+                "skipped": count(Status::Skipped),
+                "failed": count(Status::Failed),
+                "unavailable": count(Status::Unavailable),
+                "error": count(Status::Error),
+                "jobs": shown.jobs,
+                "seconds": round(busy),
+                "wall_seconds": round(shown.wall),
+            });
+            crate::outln!("{}", json!({ "summary": summary }));
+        }
+        MessageFormat::Human => {
+            for row in rows.iter().filter(|r| r.status != Status::Passed) {
+                crate::errln!("---- {} ({}) ----", row.release, row.status.word());
+                for diagnostic in &row.diagnostics {
+                    crate::errln!("{}", plain(diagnostic));
+                }
+                if row.diagnostics.is_empty() || row.status == Status::Error {
+                    crate::errln!("{}", row.output.trim_end());
+                }
+            }
+            crate::errln!(
+                "Summary of `kgpc {}` of {} for {} builds, {} at a time:",
+                shown.command,
+                shown.patch,
+                rows.len(),
+                shown.jobs
+            );
+            for line in table(rows) {
+                crate::errln!("  {}", line.trim_end());
+            }
+            crate::errln!(
+                "{} builds: {} passed, {} skipped, {} failed, {} unavailable, {} error{}; {:.1} s of work in {:.1} s",
+                rows.len(),
+                count(Status::Passed),
+                count(Status::Skipped),
+                count(Status::Failed),
+                count(Status::Unavailable),
+                count(Status::Error),
+                if count(Status::Error) == 1 { "" } else { "s" },
+                busy.as_secs_f64(),
+                shown.wall.as_secs_f64()
+            );
+            if rows.iter().any(|r| r.failure_status().is_some()) {
+                crate::errln!(
+                    "To see one build's diagnostics in full: kgpc {} SPEC --release RELEASE",
+                    shown.command
+                );
+            }
+        }
+    }
+}
+
+/// The table's lines: a heading, then one line per build.
+pub fn table(rows: &[Row]) -> Vec<String> {
+    let cells: Vec<[String; 5]> = rows
+        .iter()
+        .map(|row| {
+            let mut last = match row.module() {
+                Some(module) if row.status == Status::Passed => module.to_string(),
+                _ => row.first_problem().unwrap_or_default(),
+            };
+            if !row.substituted.is_empty() {
+                last.push_str(&format!(" (kbuild: {})", row.substituted.join("; ")));
+            }
+            [
+                row.release.clone(),
+                row.status.word().to_string(),
+                if row.status == Status::Unavailable {
+                    String::new()
+                } else {
+                    format!("{:.1} s", row.elapsed.as_secs_f64())
+                },
+                row.facts.clone(),
+                last,
+            ]
+        })
+        .collect();
+    let heading = [
+        "BUILD".to_string(),
+        "RESULT".to_string(),
+        "TIME".to_string(),
+        "FACTS".to_string(),
+        "MODULE OR FIRST PROBLEM".to_string(),
+    ];
+    let mut widths = [0usize; 4];
+    for line in std::iter::once(&heading).chain(&cells) {
+        for (width, cell) in widths.iter_mut().zip(line.iter()) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    std::iter::once(&heading)
+        .chain(&cells)
+        .map(|c| {
+            format!(
+                "{:<w0$}  {:<w1$}  {:>w2$}  {:<w3$}  {}",
+                c[0],
+                c[1],
+                c[2],
+                c[3],
+                c[4],
+                w0 = widths[0],
+                w1 = widths[1],
+                w2 = widths[2],
+                w3 = widths[3]
+            )
+        })
+        .collect()
+}
+
+/// A JSON diagnostic as a few lines of text: `error[CODE]: message`, where, and help.
+fn plain(diagnostic: &Value) -> String {
+    let mut text = format!(
+        "{}[{}]: {}",
+        diagnostic["severity"].as_str().unwrap_or("error"),
+        diagnostic["code"].as_str().unwrap_or_default(),
+        diagnostic["message"].as_str().unwrap_or_default()
+    );
+    if let Some(span) = diagnostic["spans"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["primary"] == true))
+    {
+        text.push_str(&format!(
+            "\n  --> {}:{}:{}",
+            span["file"].as_str().unwrap_or_default(),
+            span["line_start"],
+            span["column_start"]
+        ));
+    }
+    for note in diagnostic["notes"].as_array().into_iter().flatten() {
+        text.push_str(&format!(
+            "\n  = note: {}",
+            note.as_str().unwrap_or_default()
+        ));
+    }
+    if let Some(help) = diagnostic["help"].as_str() {
+        text.push_str(&format!("\n  = help: {help}"));
+    }
+    text
+}
