@@ -458,14 +458,19 @@ Examples:
   kgpc kernel fetch                                the current Debian 12 cloud kernel
   kgpc kernel fetch 6.1.0-57-cloud-amd64 --no-dbg  without the 283 MB debug package
   kgpc kernel fetch --source 6.1.0-57-cloud-amd64  its source, for `kgpc source`
+  kgpc kernel fetch '6.1.0-*-cloud-amd64'          every build of the archive that matches
+  kgpc kernel fetch 6.1.0-50-cloud-amd64 6.1.0-57-cloud-amd64
 
 --source takes linux-source-X.Y of exactly the version of linux-image-RELEASE
 (both read from apt's metadata) and unpacks it into
 <cache>/kernels/RELEASE/source/; an archive without that version is refused.")]
     Fetch {
-        /// The release, as `uname -r` prints it, such as 6.1.0-57-cloud-amd64
-        /// [default: the one Debian's linux-image-cloud-amd64 depends on now]
-        release: Option<String>,
+        /// The releases, as `uname -r` prints them (6.1.0-57-cloud-amd64), or
+        /// patterns of them ('6.1.0-*-cloud-amd64') matched against the
+        /// archive's builds [default: the one Debian's linux-image-cloud-amd64
+        /// depends on now]
+        #[arg(value_name = "RELEASE")]
+        releases: Vec<String>,
         /// Skip the debug package (the vmlinux with DWARF that kernel checks read).
         #[arg(long)]
         no_dbg: bool,
@@ -477,8 +482,28 @@ Examples:
         #[arg(long, value_enum, default_value_t = KernelPart::Root)]
         print: KernelPart,
     },
-    /// List the kernels in the cache.
-    List,
+    /// List the kernels in the cache, or with --available the archive's builds.
+    #[command(after_help = "\
+Examples:
+  kgpc kernel list                                  the cached kernels
+  kgpc kernel list --available fix.kgp              the archive's builds the spec's releases match
+  kgpc kernel list --available '6.12.*-cloud-amd64' --message-format json
+
+--available reads apt's metadata (apt-cache): each build's version, whether the
+archive still has its headers (without them no module can be built) and its
+debug package, and whether the kgpc cache holds it.")]
+    List {
+        /// List the builds in the distribution's archive, not only the cache.
+        #[arg(long)]
+        available: bool,
+        /// Specs (.kgp files, whose target's releases are matched) or release
+        /// patterns to list builds of [default: every build].
+        #[arg(value_name = "SPEC|PATTERN", requires = "available")]
+        targets: Vec<String>,
+        /// How to print the list (json: one object per build, then a summary).
+        #[arg(long, value_enum, default_value_t = MessageFormat::Human, value_name = "FORMAT")]
+        message_format: MessageFormat,
+    },
     /// Print a path of a cached kernel.
     Path {
         /// The release [default: the one `kgpc kernel fetch` resolved last].

@@ -10,31 +10,36 @@ pub fn kernel(args: &KernelArgs) -> Result<(), Error> {
     let cache = cache_dir();
     match &args.command {
         KernelCommand::Fetch {
-            release,
+            releases,
             no_dbg,
             print,
             source,
         } => {
-            let release = release.clone().map_or_else(
-                || fetch::current_release(&cache, fetch::DEFAULT_FLAVOUR),
-                Ok,
-            );
-            if *source || *print == KernelPart::Source {
-                fetch_source(&cache, release)
-            } else {
-                fetch_kernel(&cache, release, *no_dbg, *print)
-            }
-        }
-        KernelCommand::List => {
-            for release in fetch::cached_releases(&cache) {
-                let paths = KernelPaths::in_cache(&cache, &release);
-                let dbg = if paths.has_dbg() {
-                    " (with debug vmlinux)"
+            let releases = match expand(&cache, releases) {
+                Ok(releases) => releases,
+                Err(error) => return Err(fail(error.into(), "fetch the kernel")),
+            };
+            let mut failed = None;
+            for release in releases {
+                let done = if *source || *print == KernelPart::Source {
+                    fetch_source(&cache, release)
                 } else {
-                    ""
+                    fetch_kernel(&cache, release, *no_dbg, *print)
                 };
-                crate::outln!("{release}{dbg}");
+                // Every release is fetched; the last failure is the run's.
+                failed = done.err().or(failed);
             }
+            failed.map_or(Ok(()), Err)
+        }
+        KernelCommand::List {
+            available,
+            targets,
+            message_format,
+        } => {
+            if *available {
+                return super::kernel_list::list_available(&cache, targets, *message_format);
+            }
+            super::kernel_list::list_cached(&cache, *message_format);
             Ok(())
         }
         KernelCommand::Census {
@@ -57,6 +62,43 @@ pub fn kernel(args: &KernelArgs) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+/// The releases `kgpc kernel fetch` was given, each pattern replaced by the
+/// archive's builds it matches; none given means the current one.
+fn expand(
+    cache: &Path,
+    given: &[String],
+) -> Result<Vec<Result<String, fetch::FetchError>>, fetch::FetchError> {
+    if given.is_empty() {
+        return Ok(vec![fetch::current_release(cache, fetch::DEFAULT_FLAVOUR)]);
+    }
+    let mut releases = Vec::new();
+    for release in given {
+        if !crate::check::release::is_pattern(release) {
+            releases.push(Ok(release.clone()));
+            continue;
+        }
+        let builds =
+            fetch::available_builds(&|r: &str| crate::check::release::matches(release, r))?;
+        if builds.is_empty() {
+            return Err(fetch::FetchError::NoMatch {
+                pattern: release.clone(),
+            });
+        }
+        for build in builds {
+            releases.push(if build.headers {
+                Ok(build.release)
+            } else {
+                Err(fetch::FetchError::Gone {
+                    missing: vec![format!("linux-headers-{}", build.release)],
+                    release: build.release,
+                    version: build.version,
+                })
+            });
+        }
+    }
+    Ok(releases)
 }
 
 /// `kgpc kernel fetch`: the release's packages, printing the part asked for.

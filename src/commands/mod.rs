@@ -9,6 +9,7 @@ mod fleet;
 mod fmt;
 mod inspect;
 mod kernel;
+mod kernel_list;
 mod new;
 mod review;
 pub(crate) mod session;

@@ -86,7 +86,6 @@ pub fn fetch(
     let io = |what: &str, e: std::io::Error| FetchError::Unpack(format!("{what}: {e}"));
     let debs = cache.join("debs");
     fs::create_dir_all(&debs).map_err(|e| io(&debs.display().to_string(), e))?;
-    fs::create_dir_all(&paths.dir).map_err(|e| io(&paths.dir.display().to_string(), e))?;
     let _lock = Lock::take(&cache.join("lock"));
     // Another run may have finished while this one waited.
     if paths.is_complete() && (!options.dbg || paths.has_dbg()) {
@@ -102,6 +101,8 @@ pub fn fetch(
 
     let mut apt = Apt { updated: false };
     let (version, depends) = apt.headers(release)?;
+    // Only a release apt knows gets a directory in the cache.
+    fs::create_dir_all(&paths.dir).map_err(|e| io(&paths.dir.display().to_string(), e))?;
     if !paths.is_complete() {
         let depends = shared_packages::resolve(release, &version, &depends)?;
         let mut packages = vec![

@@ -8,6 +8,7 @@
 //! crash) cannot stop the others.
 
 mod builds;
+mod compare;
 mod plan;
 mod row;
 mod table;
@@ -107,6 +108,12 @@ pub fn run(fleet: &Fleet) -> Result<(), Error> {
         .output
         .map_or_else(|| PathBuf::from(&patch), Path::to_path_buf);
     let rows = run_all(fleet, &builds, &output, jobs, &cache);
+    let compared: Vec<String> = rows
+        .iter()
+        .filter(|r| matches!(r.status, row::Status::Passed | row::Status::Failed))
+        .map(|r| r.release.clone())
+        .collect();
+    let differs = compare_builds(&mut session, fleet.spec, &compared, &cache, &what);
     let shown = table::Shown {
         format,
         command: fleet.verb.word(),
@@ -115,13 +122,53 @@ pub fn run(fleet: &Fleet) -> Result<(), Error> {
         wall: started.elapsed(),
     };
     table::render(&shown, &rows);
-    match rows.iter().filter_map(Row::failure_status).max() {
+    let worst = rows.iter().filter_map(Row::failure_status).max();
+    let worst = if differs {
+        Some(worst.unwrap_or(0).max(crate::error::EXIT_SPEC_ERRORS))
+    } else {
+        worst
+    };
+    match worst {
         None => Ok(()),
         Some(status) => Err(Error::SpecsFailed {
             failed: rows.iter().filter(|r| r.failure_status().is_some()).count(),
             status,
         }),
     }
+}
+
+/// Compares the spec's replaced functions across `releases` and reports
+/// where they differ; returns whether any difference is an error.
+fn compare_builds(
+    session: &mut Session,
+    spec: &SpecArgs,
+    releases: &[String],
+    cache: &Path,
+    what: &str,
+) -> bool {
+    let Some(first) = releases.first() else {
+        return false;
+    };
+    let (input, mut options) = super::session::spec_options(spec);
+    options.release = Some(first.clone());
+    options.kernel_checks = false;
+    options.progress = false;
+    let compiled = crate::pipeline::compile(&input, &options);
+    let Some(model) = compiled.model.as_ref() else {
+        return false;
+    };
+    let found = compare::differences(model, releases, cache);
+    if found.is_empty() {
+        return false;
+    }
+    session.compiled = crate::pipeline::Compiled {
+        sources: compiled.sources,
+        ..Default::default()
+    };
+    for diagnostic in found {
+        session.compiled.diagnostics.push(diagnostic);
+    }
+    session.report(what)
 }
 
 /// Runs the builds' children, `jobs` at a time; returns their rows in the order of `builds`.

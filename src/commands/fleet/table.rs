@@ -63,6 +63,18 @@ pub fn render(shown: &Shown, rows: &[Row]) {
             for line in table(rows) {
                 crate::errln!("  {}", line.trim_end());
             }
+            for (n, row) in rows
+                .iter()
+                .filter(|r| !r.substituted.is_empty())
+                .enumerate()
+            {
+                crate::errln!(
+                    "  [{}] the archive no longer has a shared package of {}'s version; its tree has {}",
+                    n + 1,
+                    row.release,
+                    row.substituted.join(", ")
+                );
+            }
             crate::errln!(
                 "{} builds: {} passed, {} skipped, {} failed, {} unavailable, {} error{}; {:.1} s of work in {:.1} s",
                 rows.len(),
@@ -95,7 +107,9 @@ pub fn table(rows: &[Row]) -> Vec<String> {
                 _ => row.first_problem().unwrap_or_default(),
             };
             if !row.substituted.is_empty() {
-                last.push_str(&format!(" (kbuild: {})", row.substituted.join("; ")));
+                last = format!("{last} [{}]", footnote(rows, row))
+                    .trim_start()
+                    .to_string();
             }
             [
                 row.release.clone(),
@@ -140,6 +154,14 @@ pub fn table(rows: &[Row]) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// The number of `row`'s footnote: its place among the rows with substituted packages.
+fn footnote(rows: &[Row], row: &Row) -> usize {
+    rows.iter()
+        .filter(|r| !r.substituted.is_empty())
+        .position(|r| r.release == row.release)
+        .map_or(0, |n| n + 1)
 }
 
 /// A JSON diagnostic as a few lines of text: `error[CODE]: message`, where, and help.

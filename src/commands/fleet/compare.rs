@@ -1,0 +1,190 @@
+//! Whether each function the spec replaces with a body of its own is the same
+//! in every build it targets. One body cannot be right for two different
+//! functions, so a function whose source differs between builds is an error
+//! naming them; where a build's source is not cached, its code is compared
+//! instead (its size in the debug vmlinux), and a difference is a warning.
+//! Functions derived from a `fix` are left alone: each build's module takes
+//! them from that build's own source.
+
+use crate::check::Model;
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
+use crate::fetch;
+use crate::kernel::{locate, Kernel, OpenOptions};
+use crate::source::Span;
+use std::path::Path;
+
+/// What one build has of one function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seen {
+    /// The SHA-256 of its definition in the build's source.
+    Source(String),
+    /// Its code's size in bytes, where no source is cached.
+    Code(u64),
+}
+
+/// One replaced function to compare.
+struct Compared<'m> {
+    name: &'m str,
+    file: Option<&'m str>,
+    module: Option<&'m str>,
+    span: Span,
+}
+
+/// The diagnostics of the functions of `model` that differ between `releases`,
+/// and notes on what could not be compared.
+pub fn differences(model: &Model, releases: &[String], cache: &Path) -> Vec<Diagnostic> {
+    let functions: Vec<Compared> = model
+        .objects
+        .iter()
+        .flat_map(|object| {
+            object
+                .funcs
+                .iter()
+                .filter(|f| f.function.from_source.is_none())
+                .map(move |f| Compared {
+                    name: &f.old_name,
+                    file: f.source_file.as_deref(),
+                    module: object.module.as_deref(),
+                    span: f.span,
+                })
+        })
+        .collect();
+    if functions.is_empty() || releases.len() < 2 {
+        return Vec::new();
+    }
+    // seen[function]: what each release has, in the order of `releases`.
+    let mut seen: Vec<Vec<(&str, Seen)>> = vec![Vec::new(); functions.len()];
+    let mut unknown: Vec<Vec<&str>> = vec![Vec::new(); functions.len()];
+    for release in releases {
+        let tree = fetch::source_ready(cache, release).map(|t| t.dir);
+        for (index, function) in functions.iter().enumerate() {
+            match look(cache, release, tree.as_deref(), function) {
+                Some(found) => seen[index].push((release, found)),
+                None => unknown[index].push(release),
+            }
+        }
+    }
+    let mut diagnostics = Vec::new();
+    for (index, function) in functions.iter().enumerate() {
+        if let Some(d) = difference(function, &seen[index], &unknown[index]) {
+            diagnostics.push(d);
+        }
+    }
+    diagnostics
+}
+
+/// The diagnostic of one function, if its builds disagree.
+fn difference(function: &Compared, seen: &[(&str, Seen)], unknown: &[&str]) -> Option<Diagnostic> {
+    let sources = group(seen, |s| matches!(s, Seen::Source(_)));
+    let codes = group(seen, |s| matches!(s, Seen::Code(_)));
+    let describe = |groups: &Vec<(&Seen, Vec<&str>)>| -> Vec<String> {
+        groups
+            .iter()
+            .enumerate()
+            .map(|(n, (seen, releases))| {
+                let what = match seen {
+                    Seen::Source(hash) => format!("version {} (sha256 {})", n + 1, &hash[..12]),
+                    Seen::Code(size) => format!("{size} bytes of code"),
+                };
+                format!("{what}: {}", releases.join(", "))
+            })
+            .collect()
+    };
+    let mut diagnostic = if sources.len() > 1 {
+        Diagnostic::error(
+            Code::FunctionDiffersBetweenBuilds,
+            format!(
+                "`{}` is not the same function in every build the spec targets: its source differs",
+                function.name
+            ),
+        )
+        .at(function.span, "one body replaces it in every build")
+        .with_help(
+            "give each group of builds a spec of its own (its own `release` patterns), or write \
+             the fix as a patch (`fix \"FILE.patch\"`), which is applied to each build's own source",
+        )
+    } else if codes.len() > 1 {
+        Diagnostic::warning(
+            Code::FunctionDiffersBetweenBuilds,
+            format!(
+                "`{}` may not be the same function in every build the spec targets: its code differs",
+                function.name
+            ),
+        )
+        .at(function.span, "one body replaces it in every build")
+        .with_help(
+            "fetch the builds' sources (`kgpc kernel fetch --source RELEASE`) so that kgpc \
+             compares the functions' source; code also differs when only what it calls or \
+             inlines changed",
+        )
+    } else {
+        return None;
+    };
+    for line in describe(&sources).into_iter().chain(describe(&codes)) {
+        diagnostic = diagnostic.with_note(line);
+    }
+    if !unknown.is_empty() {
+        diagnostic = diagnostic.with_note(format!(
+            "not compared (no debug information or no such function): {}",
+            unknown.join(", ")
+        ));
+    }
+    Some(diagnostic)
+}
+
+/// The releases of `seen` grouped by what they have, for the kinds `keep`
+/// accepts, each group where its first release is.
+fn group<'a>(
+    seen: &'a [(&'a str, Seen)],
+    keep: impl Fn(&Seen) -> bool,
+) -> Vec<(&'a Seen, Vec<&'a str>)> {
+    let mut groups: Vec<(&Seen, Vec<&str>)> = Vec::new();
+    for (release, what) in seen.iter().filter(|(_, s)| keep(s)) {
+        match groups.iter_mut().find(|(w, _)| *w == what) {
+            Some((_, releases)) => releases.push(release),
+            None => groups.push((what, vec![release])),
+        }
+    }
+    groups
+}
+
+/// What `release` has of `function`: its source's hash where the tree is
+/// cached and the definition found, else its code's size; `None` without
+/// debug information.
+fn look(cache: &Path, release: &str, tree: Option<&Path>, function: &Compared) -> Option<Seen> {
+    let object = match function.module {
+        None => locate::find_vmlinux(release, cache)?,
+        Some(module) => {
+            locate::module_object(module, release, None, cache)
+                .ok()?
+                .path
+        }
+    };
+    let options = OpenOptions {
+        cache_dir: Some(cache.to_path_buf()),
+        progress: false,
+        object_name: function.module.map(str::to_string),
+        btf_base: None,
+    };
+    let kernel = Kernel::open(&object, &options).ok()?;
+    if let Some(tree) = tree {
+        if let Ok(found) =
+            crate::source_tree::definition(&kernel, tree, function.name, function.file)
+        {
+            return Some(Seen::Source(crate::digest::sha256_hex(
+                found.text.as_bytes(),
+            )));
+        }
+    }
+    let symbols = kernel.index().symbols_named(function.name);
+    let functions: Vec<_> = symbols.iter().filter(|s| s.function.is_some()).collect();
+    let chosen = match function.file {
+        Some(file) => crate::kernel::index::from_file(functions.iter().copied(), file),
+        None => functions,
+    };
+    match chosen.as_slice() {
+        [one] => Some(Seen::Code(one.size)),
+        _ => None,
+    }
+}
