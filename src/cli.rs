@@ -52,7 +52,14 @@ refused unless --force is given. Kbuild's products (*.o, *.ko, ...) are kept.")]
     #[command(after_help = "\
 Examples:
   kgpc check fix.kgp
-  kgpc check fix.kgp --message-format json    one JSON object per diagnostic")]
+  kgpc check fix.kgp --message-format json    one JSON object per diagnostic
+  kgpc check fix.kgp --all-releases           every cached build the spec's releases match
+  kgpc check fix.kgp --all-releases --fetch   and the archive's builds the cache lacks
+
+With --all-releases each build is checked by its own `kgpc check --release R`
+(as many at once as there are cores, or --jobs), and a table of build by
+result follows; a function the spec replaces that differs between the builds
+is KGP0222.")]
     Check(CheckArgs),
     /// Print the long explanation of a diagnostic code.
     #[command(after_help = "\
@@ -98,6 +105,8 @@ Examples:
   kgpc build fix.kgp                      writes ./<name>/ and builds livepatch-<name>.ko there
   kgpc build fix.kgp --kdir /usr/src/linux-headers-6.1.0-57-cloud-amd64
   kgpc build fix.kgp -o out --release 6.1.0-57-cloud-amd64
+  kgpc build fix.kgp --all-releases -o out   out/<release>/ for every cached build the spec matches
+  kgpc build fix.kgp --all-releases --fetch --plan github   a CI matrix, one job per build
 
 The build tree is --kdir, else $KGPC_KDIR, else the kgpc cache's tree of the
 release (see `kgpc kernel fetch`), else /lib/modules/<release>/build.
@@ -114,6 +123,7 @@ Examples:
   kgpc test fix.kgp --smp 4                   the guest has four CPUs
   kgpc test examples/                         every spec with a test block, in parallel VMs
   kgpc test a.kgp b.kgp --jobs 1              one VM at a time, then one summary
+  kgpc test fix.kgp --all-releases            in the kernel of every cached build the spec matches
 
 A test block that reaches the code with its own program and a setup step:
   test {
@@ -369,7 +379,8 @@ pub struct DiffArgs {
 pub struct BuildArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
-    /// The output directory [default: ./<patch name>/]
+    /// The output directory [default: ./<patch name>/; with --all-releases
+    /// ./<patch name>-releases/, which holds a directory per build]
     #[arg(short, long, value_name = "DIR")]
     pub output: Option<PathBuf>,
     /// Write even into a directory holding files kgpc did not write.

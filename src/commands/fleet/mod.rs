@@ -90,10 +90,13 @@ pub fn run(fleet: &Fleet) -> Result<(), Error> {
         builds::fleet_builds(&cache, &targets.releases, fleet.fleet.fetch)
     };
     let builds = builds.map_err(|e| session.fail(Error::Fetch(e), &what))?;
+    // Beside, not inside, the directory a single build of the spec writes,
+    // which holds only the files kgpc wrote there.
+    let output = fleet.output.map_or_else(
+        || PathBuf::from(format!("{patch}-releases")),
+        Path::to_path_buf,
+    );
     if let Some(plan) = fleet.plan {
-        let output = fleet
-            .output
-            .map_or_else(|| PathBuf::from(&patch), Path::to_path_buf);
         plan::print(plan, fleet.spec, &output, &builds, fleet.fleet.fetch);
         return Ok(());
     }
@@ -104,9 +107,6 @@ pub fn run(fleet: &Fleet) -> Result<(), Error> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .min(runnable.max(1))
         .max(1);
-    let output = fleet
-        .output
-        .map_or_else(|| PathBuf::from(&patch), Path::to_path_buf);
     let rows = run_all(fleet, &builds, &output, jobs, &cache);
     let compared: Vec<String> = rows
         .iter()

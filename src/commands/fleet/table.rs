@@ -44,11 +44,20 @@ pub fn render(shown: &Shown, rows: &[Row]) {
             crate::outln!("{}", json!({ "summary": summary }));
         }
         MessageFormat::Human => {
+            let mut shown_before: Vec<(String, &str)> = Vec::new();
             for row in rows.iter().filter(|r| r.status != Status::Passed) {
                 crate::errln!("---- {} ({}) ----", row.release, row.status.word());
-                for diagnostic in &row.diagnostics {
-                    crate::errln!("{}", plain(diagnostic));
+                let text: Vec<String> = row.diagnostics.iter().map(plain).collect();
+                let text = text.join("\n");
+                match shown_before
+                    .iter()
+                    .find(|(t, _)| *t == text && !t.is_empty())
+                {
+                    Some((_, first)) => crate::errln!("the same diagnostics as {first}"),
+                    None if !text.is_empty() => crate::errln!("{text}"),
+                    None => {}
                 }
+                shown_before.push((text, &row.release));
                 if row.diagnostics.is_empty() || row.status == Status::Error {
                     crate::errln!("{}", row.output.trim_end());
                 }
