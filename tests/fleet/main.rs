@@ -311,6 +311,14 @@ fn one_body_for_a_function_that_differs_between_builds_is_refused_naming_them() 
         notes[1].starts_with("version 2 ") && notes[1].ends_with(&newest),
         "{notes:?}"
     );
+    // For people, the diagnostic points at the spec's line, with the groups as notes.
+    let (code, _, err) = kgpc(&["check", spec.to_str().unwrap(), "--all-releases"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("error[KGP0222]: `proc_register` is not the same function in every build"),
+        "{err}"
+    );
+    assert!(err.contains("one body replaces it in every build"), "{err}");
     // Each build on its own is fine: the difference is the fleet's.
     let builds: Vec<&Value> = records.iter().filter_map(|r| r.get("build")).collect();
     assert!(builds.iter().all(|b| b["status"] == "passed"), "{out}");
