@@ -137,8 +137,8 @@ codes! {
     WorkloadEnded = "KGP0218", "the test's workload ended before it was stopped";
     NoBuildMatches = "KGP0219", "no kernel build in the archive matches the releases asked for";
     GuestOutOfMemory = "KGP0220", "the guest ran out of memory";
-    FunctionDiffersBetweenBuilds = "KGP0222", "a replaced function differs between the builds the spec targets";
     BuildPackagesGone = "KGP0221", "the archive no longer has the packages a build needs";
+    FunctionDiffersBetweenBuilds = "KGP0222", "a replaced function differs between the builds the spec targets";
 }
 
 impl Code {
