@@ -136,6 +136,11 @@ codes! {
     CpusUnsupported = "KGP0217", "the test's VM cannot have the CPUs asked for";
     WorkloadEnded = "KGP0218", "the test's workload ended before it was stopped";
     GuestOutOfMemory = "KGP0220", "the guest ran out of memory";
+    NoDebuginfodServer = "KGP0232", "no debuginfod server is named to ask for a debug object";
+    DebuginfodUnreachable = "KGP0233", "no debuginfod server could be reached";
+    DebuginfodNotFound = "KGP0234", "no debuginfod server has the debug object";
+    DebuginfodWrongObject = "KGP0235", "a debuginfod server sent a file that is not the object asked for";
+    DiskFull = "KGP0236", "the disk filled while kgpc fetched into its cache";
 }
 
 impl Code {

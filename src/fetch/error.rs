@@ -1,6 +1,8 @@
 //! Why a kernel could not be fetched, in words for the user.
 
+pub use super::debuginfod_error::{Asked, DebuginfodError};
 use std::fmt;
+use std::path::PathBuf;
 
 /// Why a kernel could not be fetched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +23,21 @@ pub enum FetchError {
         package: String,
         image_version: String,
         available: Vec<String>,
+    },
+    /// A debug object could not be had from debuginfod servers.
+    Debuginfod(DebuginfodError),
+    /// The disk filled while a download or an unpacked file was being written.
+    DiskFull {
+        /// What was being written, such as "the debug object of build id ...".
+        what: String,
+        /// The file being written, already removed.
+        path: PathBuf,
+        /// The bytes the whole file needs, when known.
+        needed: Option<u64>,
+        /// The bytes written before the disk filled, when kgpc wrote them itself.
+        written: Option<u64>,
+        /// The bytes left on the disk afterwards, when known.
+        left: Option<u64>,
     },
 }
 
@@ -59,6 +76,27 @@ impl fmt::Display for FetchError {
                      still has (apt-cache show {package}), or unpack the source of \
                      {image_version} from snapshot.debian.org yourself"
                 )
+            }
+            FetchError::Debuginfod(e) => e.fmt(f),
+            FetchError::DiskFull {
+                what,
+                path,
+                needed,
+                written,
+                left,
+            } => {
+                use super::disk::size;
+                write!(f, "the disk filled while kgpc wrote {what} to {}", path.display())?;
+                match (written, needed) {
+                    (Some(w), Some(n)) => write!(f, ": {} of {} had been written", size(*w), size(*n))?,
+                    (Some(w), None) => write!(f, ": {} had been written (the whole size was not known)", size(*w))?,
+                    (None, Some(n)) => write!(f, ", which needs {}", size(*n))?,
+                    (None, None) => {}
+                }
+                if let Some(left) = left {
+                    write!(f, ", and {} is left on that disk", size(*left))?;
+                }
+                write!(f, "; the partial file was removed")
             }
         }
     }

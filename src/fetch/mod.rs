@@ -11,6 +11,8 @@
 //! <cache>/kernels/<release>/source/          the kernel's source (linux-source-X.Y of the
 //!                                             image's version), marked by .kgpc-source-complete
 //! <cache>/kernels/current                    the release `kernel fetch` resolved last
+//! <cache>/debuginfod/HEX/debuginfo            debug objects by build id from debuginfod
+//!                                             servers (see [`debuginfod`]), where no package has them
 //! <cache>/lock                                runs take turns (flock)
 //! <cache>/census.lock                         census boots take turns (see crate::vm::census)
 //! ```
@@ -24,6 +26,11 @@
 //! and unpacked with `dpkg-deb`.
 
 mod apt;
+mod by_build_id;
+mod bzimage;
+pub mod debuginfod;
+mod debuginfod_error;
+mod disk;
 mod error;
 pub mod host_paths;
 mod lock;
@@ -34,7 +41,11 @@ mod releases;
 mod source;
 mod source_version;
 
-pub use error::FetchError;
+pub use by_build_id::module_by_build_id;
+pub use bzimage::image_build_id;
+pub use debuginfod_error::Failure as DebuginfodFailure;
+pub use disk::size;
+pub use error::{Asked, DebuginfodError, FetchError};
 pub(crate) use lock::Lock;
 pub use module_debug::module_debug_object;
 pub use paths::{cache_dir, KernelPaths};
@@ -56,6 +67,9 @@ pub(crate) const TREE_FORMAT: &str = "kgpc kernel tree 2: self-contained\n";
 pub struct FetchOptions {
     /// Also take the debug vmlinux and System.map from the `-dbg` package.
     pub dbg: bool,
+    /// Take the debug vmlinux from the debuginfod servers of `DEBUGINFOD_URLS`, by the
+    /// build id of the image's kernel, instead of from the `-dbg` package.
+    pub debuginfod: bool,
 }
 
 /// Progress goes to standard error through this.
@@ -80,7 +94,7 @@ pub fn fetch(
     let debs = cache.join("debs");
     fs::create_dir_all(&debs).map_err(|e| io(&debs.display().to_string(), e))?;
     fs::create_dir_all(&paths.dir).map_err(|e| io(&paths.dir.display().to_string(), e))?;
-    let _lock = Lock::take(&cache.join("lock"));
+    let lock = Lock::take(&cache.join("lock"));
     // Another run may have finished while this one waited.
     if paths.is_complete() && (!options.dbg || paths.has_dbg()) {
         return Ok(paths);
@@ -93,6 +107,10 @@ pub fn fetch(
         return Ok(paths);
     }
 
+    if paths.is_complete() && options.dbg && options.debuginfod {
+        drop(lock);
+        return debug_vmlinux_by_build_id(cache, paths);
+    }
     let mut apt = Apt { updated: false };
     let (version, depends) = apt.headers(release)?;
     if !paths.is_complete() {
@@ -120,17 +138,50 @@ pub fn fetch(
         let kept = tmp.keep();
         fs::rename(&kept, paths.root()).map_err(|e| io("renaming the tree into place", e))?;
     }
-    if options.dbg && !paths.has_dbg() {
-        let files = apt.download(&debs, &[format!("linux-image-{release}-dbg={version}")])?;
-        say(&format!("unpacking the debug vmlinux of {release}"));
-        extract_dbg(&debs.join(&files[0]), &paths)?;
+    write_release_file(&paths)?;
+    if options.dbg && !paths.has_dbg() && !options.debuginfod {
+        let package = format!("linux-image-{release}-dbg={version}");
+        match apt.download(&debs, std::slice::from_ref(&package)) {
+            Ok(files) => {
+                say(&format!("unpacking the debug vmlinux of {release}"));
+                extract_dbg(&debs.join(&files[0]), &paths)?;
+            }
+            // Where the archive has no -dbg package, debuginfod servers may have the object.
+            Err(FetchError::Download { detail, .. }) if debuginfod::configured() => {
+                say(&format!(
+                    "no {package} to download ({}); asking the debuginfod servers of DEBUGINFOD_URLS",
+                    detail.lines().next().unwrap_or_default()
+                ));
+                drop(lock);
+                return debug_vmlinux_by_build_id(cache, paths);
+            }
+            Err(e) => return Err(e),
+        }
     }
-    let release_file = paths.dir.join("release");
-    if !release_file.is_file() {
-        fs::write(&release_file, format!("{release}\n"))
-            .map_err(|e| io(&release_file.display().to_string(), e))?;
+    if options.dbg && options.debuginfod && !paths.has_dbg() {
+        drop(lock);
+        return debug_vmlinux_by_build_id(cache, paths);
     }
     Ok(paths)
+}
+
+/// The debug vmlinux of a complete tree from debuginfod. The cache lock is not held:
+/// the download takes it.
+fn debug_vmlinux_by_build_id(cache: &Path, paths: KernelPaths) -> Result<KernelPaths, FetchError> {
+    if !paths.has_dbg() {
+        by_build_id::vmlinux_by_build_id(cache, &paths)?;
+    }
+    Ok(paths)
+}
+
+/// Writes `<cache>/kernels/<release>/release` once the tree is complete.
+fn write_release_file(paths: &KernelPaths) -> Result<(), FetchError> {
+    let release_file = paths.dir.join("release");
+    if !release_file.is_file() {
+        fs::write(&release_file, format!("{}\n", paths.release))
+            .map_err(|e| FetchError::Unpack(format!("{}: {e}", release_file.display())))?;
+    }
+    Ok(())
 }
 
 /// Points everything in the unpacked `tree` that refers to the host into the

@@ -1,0 +1,39 @@
+//! The room left on a disk, and sizes in words, for the message of a full one.
+
+use std::path::Path;
+
+/// The bytes an unprivileged writer may still use on the file system holding
+/// `path` (or its nearest existing parent), if the system says.
+pub fn space_left(path: &Path) -> Option<u64> {
+    let existing = path.ancestors().find(|p| p.exists())?;
+    let name = std::ffi::CString::new(existing.as_os_str().as_encoded_bytes()).ok()?;
+    let mut stats = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `name` is a NUL-terminated path and `stats` is written whole on success.
+    if unsafe { libc::statvfs(name.as_ptr(), stats.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: statvfs returned 0, so it filled `stats`.
+    let stats = unsafe { stats.assume_init() };
+    Some(stats.f_bavail.saturating_mul(stats.f_frsize))
+}
+
+/// A size in bytes for people, such as "17.2 MB" or "512 bytes".
+pub fn size(bytes: u64) -> String {
+    if bytes < 10_000 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{:.1} MB", bytes as f64 / 1e6)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_room_left_is_measured_at_the_nearest_existing_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("not/yet/made");
+        assert!(space_left(&deep).is_some_and(|n| n > 0));
+    }
+}
