@@ -434,14 +434,10 @@ fn fetch_diagnostic(error: &FetchError) -> Diagnostic {
                 }
             )),
         FetchError::Debuginfod(e) => debuginfod_diagnostic(e),
-        FetchError::DiskFull {
-            needed,
-            written,
-            left,
-            ..
-        } => {
+        FetchError::DiskFull { needed, left, .. } => {
+            // The room left is measured once the partial file is removed.
             let free = match (needed, left) {
-                (Some(n), Some(l)) if *n > l + written.unwrap_or(0) => {
+                (Some(n), Some(l)) if n > l => {
                     format!("free at least {} there", crate::fetch::size(n - l))
                 }
                 _ => "free space there".to_string(),

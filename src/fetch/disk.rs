@@ -17,6 +17,19 @@ pub fn space_left(path: &Path) -> Option<u64> {
     Some(stats.f_bavail.saturating_mul(stats.f_frsize))
 }
 
+/// The full-disk error of a tool (apt-get, dpkg-deb) that wrote `what` to `path` and
+/// printed `text`, if the text says the disk was full.
+pub(super) fn full_in(text: &str, what: &str, path: &Path) -> Option<super::FetchError> {
+    text.contains("No space left on device")
+        .then(|| super::FetchError::DiskFull {
+            what: what.to_string(),
+            path: path.to_path_buf(),
+            needed: None,
+            written: None,
+            left: space_left(path),
+        })
+}
+
 /// A size in bytes for people, such as "17.2 MB" or "512 bytes".
 pub fn size(bytes: u64) -> String {
     if bytes < 10_000 {

@@ -93,10 +93,11 @@ impl fmt::Display for FetchError {
                     (None, Some(n)) => write!(f, ", which needs {}", size(*n))?,
                     (None, None) => {}
                 }
-                if let Some(left) = left {
-                    write!(f, ", and {} is left on that disk", size(*left))?;
+                write!(f, "; the partial file was removed")?;
+                match left {
+                    Some(left) => write!(f, ", which leaves {} free there", size(*left)),
+                    None => Ok(()),
                 }
-                write!(f, "; the partial file was removed")
             }
         }
     }
