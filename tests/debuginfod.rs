@@ -574,7 +574,7 @@ fn a_full_disk_while_fetching_is_reported_and_the_partial_file_removed() {
     assert!(text.contains(&format!("error[KGP0236]: the disk filled while kgpc wrote the debug vmlinux of {release} to {}/.tmp.", objects.display())), "{text}");
     assert!(text.contains(" of 64.0 MB had been written; "), "{text}");
     assert!(
-        text.contains("had been written; the partial file was removed, which leaves "),
+        text.contains("had been written; what was written is removed, which leaves "),
         "{text}"
     );
     assert!(text.contains("help: free at least "), "{text}");

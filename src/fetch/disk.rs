@@ -30,6 +30,29 @@ pub(super) fn full_in(text: &str, what: &str, path: &Path) -> Option<super::Fetc
         })
 }
 
+/// `result`, with a full disk's room measured again: the failed step's temporary files
+/// are gone once it has returned, so the room is what the user has to fetch again with.
+pub(super) fn once_cleaned<T>(
+    result: Result<T, super::FetchError>,
+) -> Result<T, super::FetchError> {
+    result.map_err(|e| match e {
+        super::FetchError::DiskFull {
+            what,
+            path,
+            needed,
+            written,
+            left,
+        } => super::FetchError::DiskFull {
+            left: space_left(&path).or(left),
+            what,
+            path,
+            needed,
+            written,
+        },
+        e => e,
+    })
+}
+
 /// A size in bytes for people, such as "17.2 MB" or "512 bytes".
 pub fn size(bytes: u64) -> String {
     if bytes < 10_000 {

@@ -93,7 +93,7 @@ impl fmt::Display for FetchError {
                     (None, Some(n)) => write!(f, ", which needs {}", size(*n))?,
                     (None, None) => {}
                 }
-                write!(f, "; the partial file was removed")?;
+                write!(f, "; what was written is removed")?;
                 match left {
                     Some(left) => write!(f, ", which leaves {} free there", size(*left)),
                     None => Ok(()),

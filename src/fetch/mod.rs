@@ -83,6 +83,14 @@ pub fn fetch(
     release: &str,
     options: &FetchOptions,
 ) -> Result<KernelPaths, FetchError> {
+    disk::once_cleaned(fetch_into(cache, release, options))
+}
+
+fn fetch_into(
+    cache: &Path,
+    release: &str,
+    options: &FetchOptions,
+) -> Result<KernelPaths, FetchError> {
     if !valid_release(release) {
         return Err(FetchError::BadRelease(release.to_string()));
     }
