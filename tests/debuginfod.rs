@@ -107,6 +107,7 @@ fn kgpc(cache: &Path, env: &[(&str, &str)], args: &[&str], limit: u64) -> (i32, 
         .env("NO_COLOR", "1")
         .env_remove("DEBUGINFOD_URLS")
         .env_remove("DEBUGINFOD_TIMEOUT")
+        .env_remove("SSL_CERT_FILE")
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -588,4 +589,83 @@ fn a_full_disk_while_fetching_is_reported_and_the_partial_file_removed() {
         .path()
         .join(format!("kernels/{release}/root/.kgpc-dbg-complete"))
         .exists());
+}
+
+/// Waits until something listens on `port` of loopback.
+fn wait_for_port(port: u16) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "nothing listens on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn an_https_server_is_checked_against_the_certificate_authorities_curl_would_use() {
+    let (release, root, _) = kernel();
+    let vmlinux_id = readelf_build_id(&root.join(format!("usr/lib/debug/boot/vmlinux-{release}")));
+    let image_module = root.join(format!("lib/modules/{release}/{MODULE}"));
+    let module_id = readelf_build_id(&image_module);
+    // openssl serves the files of its directory over https: here another build's object
+    // where the vmlinux is asked for, so a finished transfer ends in KGP0235.
+    let dir = tempfile::tempdir().unwrap();
+    let served = dir.path().join(format!("buildid/{vmlinux_id}/debuginfo"));
+    place(&image_module, &served);
+    // A certificate authority of the test's own, and the server's certificate it signs.
+    fs::write(
+        dir.path().join("leaf.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    for args in [
+        "req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=kgpc-test-ca -keyout ca.key -out ca.pem",
+        "req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout key.pem -out leaf.csr",
+        "x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile leaf.cnf -out cert.pem",
+    ] {
+        let made = Command::new("openssl")
+            .args(args.split(' '))
+            .current_dir(dir.path())
+            .output()
+            .expect("openssl runs");
+        assert!(made.status.success(), "openssl {args}: {}", String::from_utf8_lossy(&made.stderr));
+    }
+    let port = closed_port();
+    let server = Command::new("openssl")
+        .args(["s_server", "-quiet", "-WWW", "-accept", &port.to_string()])
+        .args(["-cert", "cert.pem", "-key", "key.pem"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl s_server starts");
+    let _server = Killed(server);
+    wait_for_port(port);
+    let cache = cache_with(&release, &root, &[format!("boot/vmlinuz-{release}")], true);
+    let url = format!("https://127.0.0.1:{port}");
+    let cert = dir.path().join("ca.pem");
+
+    let trusted = [
+        ("DEBUGINFOD_URLS", url.as_str()),
+        ("SSL_CERT_FILE", cert.to_str().unwrap()),
+    ];
+    let (code, stderr) = fetch_vmlinux(cache.path(), &release, &trusted);
+    assert_eq!(code, 4, "{stderr}");
+    let wrong = format!("{url}: sent the wrong file: an ELF file of build id {module_id}");
+    assert!(
+        stderr.contains("error[KGP0235]") && stderr.contains(&wrong),
+        "{stderr}"
+    );
+    assert_eq!(leftovers(cache.path()), Vec::<String>::new());
+
+    // The system's authorities do not know the test's certificate: no transfer at all.
+    let (code, stderr) = fetch_vmlinux(cache.path(), &release, &[("DEBUGINFOD_URLS", &url)]);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("error[KGP0233]"), "{stderr}");
+    assert!(stderr.contains(&format!("{url}: no answer: ")), "{stderr}");
+    assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
+    assert_eq!(leftovers(cache.path()), Vec::<String>::new());
 }

@@ -11,7 +11,8 @@
 //! `URL/buildid/HEX/debuginfo`), `DEBUGINFOD_TIMEOUT` (seconds a server may
 //! take to connect, to answer and between two reads of the body; 90 unless
 //! set) and `DEBUGINFOD_MAXTIME` (seconds a whole download may take; no limit
-//! unless set).
+//! unless set). An https server's certificate is checked against `SSL_CERT_FILE`
+//! or the system's certificate authorities, as curl checks it.
 
 use super::debuginfod_error::{Asked, DebuginfodError};
 use super::lock::Lock;
@@ -175,6 +176,11 @@ fn agent(servers: &Servers) -> ureq::Agent {
         .timeout_per_read(timeout)
         .timeout_global(servers.max_time)
         .user_agent(concat!("kgpc/", env!("CARGO_PKG_VERSION")))
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(super::tls_roots::root_certs())
+                .build(),
+        )
         .build()
         .into()
 }

@@ -40,6 +40,7 @@ mod paths;
 mod releases;
 mod source;
 mod source_version;
+mod tls_roots;
 
 pub use by_build_id::module_by_build_id;
 pub use bzimage::image_build_id;
