@@ -132,15 +132,19 @@ fn build_id_from_stream(stream: &mut impl Read) -> Result<String, String> {
         u16_of(header, 0x36),
         u16_of(header, 0x38),
     );
-    if phentsize < 56 || phoff < 64 || phoff + phentsize * phnum > MAX_NOTE_END {
+    // phentsize and phnum are 16-bit, so only phoff can make the end overflow.
+    let table_end = phoff.saturating_add(phentsize * phnum);
+    if phentsize < 56 || phoff < 64 || table_end > MAX_NOTE_END {
         return Err("has program headers kgpc cannot read".into());
     }
-    let table = reader.read_to(phoff + phentsize * phnum)?[phoff as usize..].to_vec();
+    let table = reader.read_to(table_end)?[phoff as usize..].to_vec();
     let mut notes: Vec<(u64, u64)> = table
         .chunks(phentsize as usize)
         .filter(|ph| u32_of(ph, 0) == 4)
         .map(|ph| (u64_of(ph, 8), u64_of(ph, 0x20)))
-        .filter(|&(offset, size)| offset >= reader.at && offset + size <= MAX_NOTE_END)
+        .filter(|&(offset, size)| {
+            offset >= reader.at && offset.saturating_add(size) <= MAX_NOTE_END
+        })
         .collect();
     notes.sort_unstable();
     for (offset, size) in notes {
@@ -234,6 +238,57 @@ mod tests {
         }
         assert_eq!(gnu_build_id(&notes).as_deref(), Some("abcd"));
         assert_eq!(gnu_build_id(&notes[..20]), None);
+    }
+
+    /// An ELF header with one program header, of `kind` at `offset` for `size` bytes.
+    fn elf_with(phoff: u64, kind: u32, offset: u64, size: u64) -> Vec<u8> {
+        let mut elf = vec![0u8; 64];
+        elf[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        elf[0x20..0x28].copy_from_slice(&phoff.to_le_bytes());
+        elf[0x36..0x38].copy_from_slice(&56u16.to_le_bytes());
+        elf[0x38..0x3a].copy_from_slice(&1u16.to_le_bytes());
+        let mut ph = vec![0u8; 56];
+        ph[..4].copy_from_slice(&kind.to_le_bytes());
+        ph[8..16].copy_from_slice(&offset.to_le_bytes());
+        ph[0x20..0x28].copy_from_slice(&size.to_le_bytes());
+        elf.extend(ph);
+        elf
+    }
+
+    #[test]
+    fn the_note_is_read_from_the_stream_and_no_further() {
+        let mut elf = elf_with(64, 4, 200, 24);
+        elf.resize(200, 0);
+        elf.extend(4u32.to_le_bytes());
+        elf.extend(8u32.to_le_bytes());
+        elf.extend(3u32.to_le_bytes());
+        elf.extend(b"GNU\0\x01\x02\x03\x04\x05\x06\x07\x08");
+        // What follows the note is never read: a stream that fails there still gives the id.
+        let mut stream = std::io::Read::chain(&elf[..], FailingRead);
+        assert_eq!(
+            build_id_from_stream(&mut stream).unwrap(),
+            "0102030405060708"
+        );
+    }
+
+    struct FailingRead;
+
+    impl Read for FailingRead {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("read past the note"))
+        }
+    }
+
+    #[test]
+    fn headers_with_wild_offsets_are_refused_without_a_panic() {
+        let huge = elf_with(u64::MAX - 8, 4, 0, 0);
+        assert!(build_id_from_stream(&mut &huge[..]).is_err());
+        let wild_note = elf_with(64, 4, u64::MAX - 1, 16);
+        assert_eq!(
+            build_id_from_stream(&mut &wild_note[..]).unwrap_err(),
+            "has no build-id note"
+        );
+        assert!(build_id_from_stream(&mut &b"not an elf"[..]).is_err());
     }
 
     #[test]
