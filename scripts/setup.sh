@@ -9,8 +9,10 @@ set -euo pipefail
 # qemu-system-x86 boots it, xz-utils handles .xz data and kmod provides modinfo. binutils links
 # the kernel-facts test fixtures; dwarves' pahole is the peer bench/kernel-facts.sh compares with,
 # measured with time's /usr/bin/time. gcc and libc6-dev's libc.a build a test's `program`s for
-# the guest, statically.
-PACKAGES=(gcc-12 gcc libc6-dev make libelf1 libssl3 cpio gzip xz-utils busybox-static qemu-system-x86 kmod dwarves binutils time)
+# the guest, statically. debuginfod (elfutils) is the real server tests/debuginfod.rs fetches
+# from; lz4 decompresses the payload of Debian's vmlinuz, whose build id kgpc asks it by; openssl
+# makes the certificates of its https server and serves it.
+PACKAGES=(gcc-12 gcc libc6-dev make libelf1 libssl3 cpio gzip xz-utils busybox-static qemu-system-x86 kmod dwarves binutils time debuginfod lz4 openssl)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -471,6 +471,17 @@ Examples:
   kgpc kernel fetch --source 6.1.0-57-cloud-amd64  its source, for `kgpc source`
   kgpc kernel fetch '6.1.0-*-cloud-amd64'          every build of the archive that matches
   kgpc kernel fetch 6.1.0-50-cloud-amd64 6.1.0-57-cloud-amd64
+  DEBUGINFOD_URLS=https://debuginfod.debian.net kgpc kernel fetch 6.1.0-57-cloud-amd64 --debuginfod
+                                                   the debug vmlinux by build id instead
+
+--debuginfod reads the build id of the kernel in the image's vmlinuz (its
+payload decompressed with gzip, xz, zstd, lz4, bzip2 or lzop, as far as the
+note) and asks each server of DEBUGINFOD_URLS (separated by spaces) for
+URL/buildid/ID/debuginfo, with elfutils' DEBUGINFOD_TIMEOUT (90 s) and
+DEBUGINFOD_MAXTIME; the object is kept in <cache>/debuginfod/ID/ once its
+build id is checked. Without --debuginfod, servers are asked only when the
+archive has no -dbg package; a module's debug object is likewise asked for
+by the build id of the image's .ko when no -dbg package has it.
 
 --source takes linux-source-X.Y of exactly the version of linux-image-RELEASE
 (both read from apt's metadata) and unpacks it into
@@ -485,9 +496,13 @@ Examples:
         /// Skip the debug package (the vmlinux with DWARF that kernel checks read).
         #[arg(long)]
         no_dbg: bool,
+        /// Take the debug vmlinux from the debuginfod servers of DEBUGINFOD_URLS, by
+        /// the build id of the image's kernel, instead of from the -dbg package.
+        #[arg(long, conflicts_with = "no_dbg")]
+        debuginfod: bool,
         /// Fetch the kernel's source instead: linux-source-X.Y of exactly the
         /// image's version, unpacked into the cache (what `kgpc source` reads).
-        #[arg(long, conflicts_with_all = ["no_dbg", "print"])]
+        #[arg(long, conflicts_with_all = ["no_dbg", "debuginfod", "print"])]
         source: bool,
         /// What to print once the kernel is in the cache.
         #[arg(long, value_enum, default_value_t = KernelPart::Root)]

@@ -139,6 +139,11 @@ codes! {
     GuestOutOfMemory = "KGP0220", "the guest ran out of memory";
     BuildPackagesGone = "KGP0221", "the archive no longer has the packages a build needs";
     FunctionDiffersBetweenBuilds = "KGP0222", "a replaced function differs between the builds the spec targets";
+    NoDebuginfodServer = "KGP0232", "no debuginfod server is named to ask for a debug object";
+    DebuginfodUnreachable = "KGP0233", "no debuginfod server could be reached";
+    DebuginfodNotFound = "KGP0234", "no debuginfod server has the debug object";
+    DebuginfodWrongObject = "KGP0235", "a debuginfod server sent a file that is not the object asked for";
+    DiskFull = "KGP0236", "the disk filled while kgpc fetched into its cache";
 }
 
 impl Code {

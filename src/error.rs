@@ -450,11 +450,58 @@ fn fetch_diagnostic(error: &FetchError) -> Diagnostic {
                  which builds can still be fetched. A build whose headers are gone can still be \
                  served from a cache (`$KGPC_CACHE_DIR`) or a mirror that kept them",
         ),
+        FetchError::Debuginfod(e) => debuginfod_diagnostic(e),
+        FetchError::DiskFull { needed, left, .. } => {
+            // The room left is measured once the partial file is removed.
+            let free = match (needed, left) {
+                (Some(n), Some(l)) if n > l => {
+                    format!("free at least {} there", crate::fetch::size(n - l))
+                }
+                _ => "free space there".to_string(),
+            };
+            Diagnostic::error(Code::DiskFull, error.to_string()).with_help(format!(
+                "{free}, or point KGPC_CACHE_DIR at a disk with room, and fetch again; nothing half-written was kept"
+            ))
+        }
         _ => Diagnostic::error(Code::KernelFetchFailed, error.to_string()).with_help(
             "kgpc downloads kernels with apt from the distribution's archive: run it as root with \
              network access, or point --kdir (and for tests the cache) at a kernel you have",
         ),
     }
+}
+
+fn debuginfod_diagnostic(error: &crate::fetch::DebuginfodError) -> Diagnostic {
+    use crate::fetch::DebuginfodFailure as Failure;
+    let message = error.to_string();
+    if let crate::fetch::DebuginfodError::NoBuildId { .. } = error {
+        return Diagnostic::error(Code::KernelUnreadable, message).with_help(
+            "debuginfod serves objects by build id; without one, fetch the release's -dbg package \
+             (`kgpc kernel fetch RELEASE`) or pass --vmlinux PATH",
+        );
+    }
+    let (code, help) = match error.failure() {
+        Failure::NoServers => (
+            Code::NoDebuginfodServer,
+            "set DEBUGINFOD_URLS to one or more servers separated by spaces (such as \
+             https://debuginfod.debian.net), or fetch the release's -dbg package",
+        ),
+        Failure::Unreachable => (
+            Code::DebuginfodUnreachable,
+            "check the network and the URLs in DEBUGINFOD_URLS; for a slow server raise \
+             DEBUGINFOD_TIMEOUT (seconds; 90 unless set)",
+        ),
+        Failure::NotFound => (
+            Code::DebuginfodNotFound,
+            "add a server that indexes this distribution's debug packages to DEBUGINFOD_URLS, or \
+             fetch the -dbg package where the archive still has it",
+        ),
+        Failure::WrongObject => (
+            Code::DebuginfodWrongObject,
+            "the URL may name a web page or proxy rather than a debuginfod server; check \
+             DEBUGINFOD_URLS (kgpc asks URL/buildid/ID/debuginfo); nothing was kept",
+        ),
+    };
+    Diagnostic::error(code, message).with_help(help)
 }
 
 fn vm_diagnostic(error: &VmError, release: &str) -> Diagnostic {

@@ -9,6 +9,7 @@
 
 pub mod atomic_write;
 pub mod build;
+pub mod build_id;
 pub mod c;
 pub mod check;
 pub mod cli;

@@ -153,9 +153,17 @@ fn every_diagnostic_code_has_a_golden_case() {
     // Codes of the checks against a real kernel are shown by tests/kernel_facts/, those
     // of the census and of module objects by tests/census.rs and tests/module_facts.rs,
     // those of `kgpc source` by tests/source.rs, those of a spec's `fix` by the
-    // golden outputs of tests/fix/.
-    // Codes of a fleet (`--all-releases`, `kgpc kernel list --available`) are shown by tests/fleet/.
-    for test in ["kernel_facts", "census", "module_facts", "source", "fleet"] {
+    // golden outputs of tests/fix/, those of debuginfod and of a full disk by
+    // tests/debuginfod.rs, those of a fleet (`--all-releases`, `kgpc kernel list
+    // --available`) by tests/fleet/.
+    for test in [
+        "kernel_facts",
+        "census",
+        "module_facts",
+        "source",
+        "debuginfod",
+        "fleet",
+    ] {
         all.push_str(&test_source(test));
     }
     for entry in fs::read_dir(root().join("tests/fix"))

@@ -12,6 +12,7 @@ pub fn kernel(args: &KernelArgs) -> Result<(), Error> {
         KernelCommand::Fetch {
             releases,
             no_dbg,
+            debuginfod,
             print,
             source,
         } => {
@@ -24,7 +25,11 @@ pub fn kernel(args: &KernelArgs) -> Result<(), Error> {
                 let done = if *source || *print == KernelPart::Source {
                     fetch_source(&cache, release)
                 } else {
-                    fetch_kernel(&cache, release, *no_dbg, *print)
+                    let options = FetchOptions {
+                        dbg: !no_dbg,
+                        debuginfod: *debuginfod,
+                    };
+                    fetch_kernel(&cache, release, &options, *print)
                 };
                 // Every release is fetched; the last failure is the run's.
                 failed = done.err().or(failed);
@@ -105,11 +110,10 @@ fn expand(
 fn fetch_kernel(
     cache: &Path,
     release: Result<String, fetch::FetchError>,
-    no_dbg: bool,
+    options: &FetchOptions,
     print: KernelPart,
 ) -> Result<(), Error> {
-    let fetched =
-        release.and_then(|release| fetch::fetch(cache, &release, &FetchOptions { dbg: !no_dbg }));
+    let fetched = release.and_then(|release| fetch::fetch(cache, &release, options));
     match fetched {
         Ok(paths) => {
             crate::errln!(

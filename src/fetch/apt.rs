@@ -165,6 +165,9 @@ impl Apt {
                 self.update()?;
                 continue;
             }
+            if let Some(full) = super::disk::full_in(&log, &packages.join(" "), debs) {
+                return Err(full);
+            }
             let hint = if log.contains(" 404 ") {
                 "Debian's archive no longer has them; pick a release it has"
             } else {

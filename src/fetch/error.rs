@@ -1,6 +1,8 @@
 //! Why a kernel could not be fetched, in words for the user.
 
+pub use super::debuginfod_error::{Asked, DebuginfodError};
 use std::fmt;
+use std::path::PathBuf;
 
 /// Why a kernel could not be fetched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +31,21 @@ pub enum FetchError {
         package: String,
         image_version: String,
         available: Vec<String>,
+    },
+    /// A debug object could not be had from debuginfod servers.
+    Debuginfod(DebuginfodError),
+    /// The disk filled while a download or an unpacked file was being written.
+    DiskFull {
+        /// What was being written, such as "the debug object of build id ...".
+        what: String,
+        /// The file being written, already removed.
+        path: PathBuf,
+        /// The bytes the whole file needs, when known.
+        needed: Option<u64>,
+        /// The bytes written before the disk filled, when kgpc wrote them itself.
+        written: Option<u64>,
+        /// The bytes left on the disk afterwards, when known.
+        left: Option<u64>,
     },
 }
 
@@ -81,6 +98,28 @@ impl fmt::Display for FetchError {
                      still has (apt-cache show {package}), or unpack the source of \
                      {image_version} from snapshot.debian.org yourself"
                 )
+            }
+            FetchError::Debuginfod(e) => e.fmt(f),
+            FetchError::DiskFull {
+                what,
+                path,
+                needed,
+                written,
+                left,
+            } => {
+                use super::disk::size;
+                write!(f, "the disk filled while kgpc wrote {what} to {}", path.display())?;
+                match (written, needed) {
+                    (Some(w), Some(n)) => write!(f, ": {} of {} had been written", size(*w), size(*n))?,
+                    (Some(w), None) => write!(f, ": {} had been written (the whole size was not known)", size(*w))?,
+                    (None, Some(n)) => write!(f, ", which needs {}", size(*n))?,
+                    (None, None) => {}
+                }
+                write!(f, "; what was written is removed")?;
+                match left {
+                    Some(left) => write!(f, ", which leaves {} free there", size(*left)),
+                    None => Ok(()),
+                }
             }
         }
     }

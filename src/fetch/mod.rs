@@ -11,6 +11,8 @@
 //! <cache>/kernels/<release>/source/          the kernel's source (linux-source-X.Y of the
 //!                                             image's version), marked by .kgpc-source-complete
 //! <cache>/kernels/current                    the release `kernel fetch` resolved last
+//! <cache>/debuginfod/HEX/debuginfo            debug objects by build id from debuginfod
+//!                                             servers (see [`debuginfod`]), where no package has them
 //! <cache>/lock                                runs take turns (flock)
 //! <cache>/census.lock                         census boots take turns (see crate::vm::census)
 //! ```
@@ -25,6 +27,11 @@
 
 mod apt;
 mod archive;
+mod by_build_id;
+mod bzimage;
+pub mod debuginfod;
+mod debuginfod_error;
+mod disk;
 mod error;
 pub mod host_paths;
 mod lock;
@@ -35,9 +42,14 @@ mod releases;
 mod shared_packages;
 mod source;
 mod source_version;
+mod tls_roots;
 
 pub use archive::{available_builds, is_build_release, ArchiveBuild};
-pub use error::FetchError;
+pub use by_build_id::module_by_build_id;
+pub use bzimage::image_build_id;
+pub use debuginfod_error::Failure as DebuginfodFailure;
+pub use disk::size;
+pub use error::{Asked, DebuginfodError, FetchError};
 pub(crate) use lock::Lock;
 pub use module_debug::module_debug_object;
 pub use paths::{cache_dir, KernelPaths};
@@ -63,6 +75,9 @@ pub const SUBSTITUTES: &str = ".kgpc-substituted-packages";
 pub struct FetchOptions {
     /// Also take the debug vmlinux and System.map from the `-dbg` package.
     pub dbg: bool,
+    /// Take the debug vmlinux from the debuginfod servers of `DEBUGINFOD_URLS`, by the
+    /// build id of the image's kernel, instead of from the `-dbg` package.
+    pub debuginfod: bool,
 }
 
 /// Progress goes to standard error through this.
@@ -72,6 +87,14 @@ pub(crate) fn say(message: &str) {
 
 /// Makes sure the cache holds `release`, fetching what is missing.
 pub fn fetch(
+    cache: &Path,
+    release: &str,
+    options: &FetchOptions,
+) -> Result<KernelPaths, FetchError> {
+    disk::once_cleaned(fetch_into(cache, release, options))
+}
+
+fn fetch_into(
     cache: &Path,
     release: &str,
     options: &FetchOptions,
@@ -86,7 +109,7 @@ pub fn fetch(
     let io = |what: &str, e: std::io::Error| FetchError::Unpack(format!("{what}: {e}"));
     let debs = cache.join("debs");
     fs::create_dir_all(&debs).map_err(|e| io(&debs.display().to_string(), e))?;
-    let _lock = Lock::take(&cache.join("lock"));
+    let lock = Lock::take(&cache.join("lock"));
     // Another run may have finished while this one waited.
     if paths.is_complete() && (!options.dbg || paths.has_dbg()) {
         return Ok(paths);
@@ -99,6 +122,10 @@ pub fn fetch(
         return Ok(paths);
     }
 
+    if paths.is_complete() && options.dbg && options.debuginfod {
+        drop(lock);
+        return debug_vmlinux_by_build_id(cache, paths);
+    }
     let mut apt = Apt { updated: false };
     let (version, depends) = apt.headers(release)?;
     // Only a release apt knows gets a directory in the cache.
@@ -147,17 +174,50 @@ pub fn fetch(
         let kept = tmp.keep();
         fs::rename(&kept, paths.root()).map_err(|e| io("renaming the tree into place", e))?;
     }
-    if options.dbg && !paths.has_dbg() {
-        let files = apt.download(&debs, &[format!("linux-image-{release}-dbg={version}")])?;
-        say(&format!("unpacking the debug vmlinux of {release}"));
-        extract_dbg(&debs.join(&files[0]), &paths)?;
+    write_release_file(&paths)?;
+    if options.dbg && !paths.has_dbg() && !options.debuginfod {
+        let package = format!("linux-image-{release}-dbg={version}");
+        match apt.download(&debs, std::slice::from_ref(&package)) {
+            Ok(files) => {
+                say(&format!("unpacking the debug vmlinux of {release}"));
+                extract_dbg(&debs.join(&files[0]), &paths)?;
+            }
+            // Where the archive has no -dbg package, debuginfod servers may have the object.
+            Err(FetchError::Download { detail, .. }) if debuginfod::configured() => {
+                say(&format!(
+                    "no {package} to download ({}); asking the debuginfod servers of DEBUGINFOD_URLS",
+                    detail.lines().next().unwrap_or_default()
+                ));
+                drop(lock);
+                return debug_vmlinux_by_build_id(cache, paths);
+            }
+            Err(e) => return Err(e),
+        }
     }
-    let release_file = paths.dir.join("release");
-    if !release_file.is_file() {
-        fs::write(&release_file, format!("{release}\n"))
-            .map_err(|e| io(&release_file.display().to_string(), e))?;
+    if options.dbg && options.debuginfod && !paths.has_dbg() {
+        drop(lock);
+        return debug_vmlinux_by_build_id(cache, paths);
     }
     Ok(paths)
+}
+
+/// The debug vmlinux of a complete tree from debuginfod. The cache lock is not held:
+/// the download takes it.
+fn debug_vmlinux_by_build_id(cache: &Path, paths: KernelPaths) -> Result<KernelPaths, FetchError> {
+    if !paths.has_dbg() {
+        by_build_id::vmlinux_by_build_id(cache, &paths)?;
+    }
+    Ok(paths)
+}
+
+/// Writes `<cache>/kernels/<release>/release` once the tree is complete.
+fn write_release_file(paths: &KernelPaths) -> Result<(), FetchError> {
+    let release_file = paths.dir.join("release");
+    if !release_file.is_file() {
+        fs::write(&release_file, format!("{}\n", paths.release))
+            .map_err(|e| FetchError::Unpack(format!("{}: {e}", release_file.display())))?;
+    }
+    Ok(())
 }
 
 /// Points everything in the unpacked `tree` that refers to the host into the

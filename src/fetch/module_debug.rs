@@ -44,6 +44,14 @@ pub fn module_debug_object(
     release: &str,
     module: &Path,
 ) -> Result<PathBuf, FetchError> {
+    super::disk::once_cleaned(take_module_debug_object(cache, release, module))
+}
+
+fn take_module_debug_object(
+    cache: &Path,
+    release: &str,
+    module: &Path,
+) -> Result<PathBuf, FetchError> {
     if !valid_release(release) {
         return Err(FetchError::BadRelease(release.to_string()));
     }

@@ -10,10 +10,11 @@ pub(super) fn unpack(deb: &Path, dir: &Path) -> Result<(), FetchError> {
     let name = deb.file_name().unwrap_or_default().to_string_lossy();
     match output(Command::new("dpkg-deb").arg("-x").arg(deb).arg(dir))? {
         (true, _) => Ok(()),
-        (false, text) => Err(FetchError::Unpack(format!(
-            "dpkg-deb -x {name}: {}",
-            text.trim_end()
-        ))),
+        (false, text) => Err(
+            super::disk::full_in(&text, &format!("the files of {name}"), dir).unwrap_or_else(
+                || FetchError::Unpack(format!("dpkg-deb -x {name}: {}", text.trim_end())),
+            ),
+        ),
     }
 }
 

@@ -107,6 +107,10 @@ pub fn source_ready(cache: &Path, release: &str) -> Option<SourceTree> {
 /// Makes sure the cache holds the source `release` was built from, fetching
 /// and unpacking it if it is missing or of another version.
 pub fn fetch_source(cache: &Path, release: &str) -> Result<SourceTree, FetchError> {
+    super::disk::once_cleaned(fetch_source_into(cache, release))
+}
+
+fn fetch_source_into(cache: &Path, release: &str) -> Result<SourceTree, FetchError> {
     if !valid_release(release) {
         return Err(FetchError::BadRelease(release.to_string()));
     }

@@ -282,7 +282,7 @@ impl Layout {
 
 /// The GNU build id of an ELF file, in hex.
 pub fn build_id(file: &object::File<'_>) -> Option<String> {
-    file.build_id().ok().flatten().map(crate::digest::hex)
+    crate::build_id::of_object(file)
 }
 
 /// What the symbol table and headers say.

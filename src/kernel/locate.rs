@@ -53,7 +53,8 @@ pub fn module_dirs(release: &str, explicit: Option<&Path>, cache_dir: &Path) -> 
 
 /// Finds module `name`'s object for `release`. A debug object comes first; when the
 /// kgpc cache holds the release's image, the module's debug object is taken from the
-/// `-dbg` package then and there (only this module's); failing that, the image's own
+/// `-dbg` package then and there (only this module's), else, when `DEBUGINFOD_URLS`
+/// names servers, from them by the build id of the image's `.ko`; failing that, the image's own
 /// module (symbols, ftrace call sites and split BTF, no DWARF), else the system's
 /// `/lib/modules`. `Err` lists where it looked.
 pub fn module_object(
@@ -75,18 +76,31 @@ pub fn module_object(
     dirs.push(image_dir.clone());
     if let Some(image) = find_module(name, std::slice::from_ref(&image_dir)) {
         let relative = image.strip_prefix(&image_dir).unwrap_or(&image);
-        return Ok(
-            match crate::fetch::module_debug_object(cache_dir, release, relative) {
-                Ok(path) => ModuleObject { path, note: None },
-                Err(e) => ModuleObject {
-                    note: Some(format!(
-                        "read the image's {} without DWARF (symbols, ftrace call sites and BTF): its debug object could not be taken from the -dbg package: {e}",
-                        image.display()
-                    )),
-                    path: image,
-                },
-            },
-        );
+        let package = match crate::fetch::module_debug_object(cache_dir, release, relative) {
+            Ok(path) => return Ok(ModuleObject { path, note: None }),
+            Err(e) => e,
+        };
+        // Where no package has the debug object, debuginfod servers may, by build id.
+        let why = if crate::fetch::debuginfod::configured() {
+            crate::fetch::say(&format!(
+                "the debug object of {} could not be taken from the -dbg package ({}); asking debuginfod by its build id",
+                relative.display(),
+                package.to_string().lines().next().unwrap_or_default()
+            ));
+            match crate::fetch::module_by_build_id(cache_dir, release, &image, relative) {
+                Ok(path) => return Ok(ModuleObject { path, note: None }),
+                Err(e) => format!("the -dbg package: {package}; nor from debuginfod: {e}"),
+            }
+        } else {
+            format!("the -dbg package: {package} (DEBUGINFOD_URLS names no debuginfod server to ask instead)")
+        };
+        return Ok(ModuleObject {
+            note: Some(format!(
+                "read the image's {} without DWARF (symbols, ftrace call sites and BTF): its debug object could not be taken from {why}",
+                image.display()
+            )),
+            path: image,
+        });
     }
     let system = PathBuf::from(format!("/lib/modules/{release}"));
     dirs.push(system.clone());

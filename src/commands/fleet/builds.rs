@@ -72,5 +72,13 @@ fn fetch_build(cache: &Path, build: &ArchiveBuild) -> Result<(), FetchError> {
             missing: vec![format!("linux-headers-{}", build.release)],
         });
     }
-    fetch::fetch(cache, &build.release, &FetchOptions { dbg: build.dbg }).map(|_| ())
+    fetch::fetch(
+        cache,
+        &build.release,
+        &FetchOptions {
+            dbg: build.dbg,
+            debuginfod: false,
+        },
+    )
+    .map(|_| ())
 }
