@@ -98,12 +98,16 @@ Examples:
   kgpc build fix.kgp                      writes ./<name>/ and builds livepatch-<name>.ko there
   kgpc build fix.kgp --kdir /usr/src/linux-headers-6.1.0-57-cloud-amd64
   kgpc build fix.kgp -o out --release 6.1.0-57-cloud-amd64
+  kgpc build fix.kgp --sign-key signing_key.pem --sign-cert signing_cert.pem
+  modinfo -F signer fix/livepatch-fix.ko         the certificate's subject
 
 The build tree is --kdir, else $KGPC_KDIR, else the kgpc cache's tree of the
 release (see `kgpc kernel fetch`), else /lib/modules/<release>/build.
 References to symbols the spec declares `extern` become livepatch
 relocations (.klp.rela.*, .klp.sym.*). Compiler errors in C bodies point at
-the spec.")]
+the spec. With --sign-key and --sign-cert the module is then signed with the
+build tree's scripts/sign-file, as `make modules_sign` would, through a
+signed copy renamed into place (see docs/packaging.md).")]
     Build(BuildArgs),
     /// Build a spec's module and prove it in the target kernel under QEMU.
     #[command(after_help = "\
@@ -112,6 +116,7 @@ Examples:
   kgpc test fix.kgp --release 6.1.0-57-cloud-amd64 --keep-work work/
   kgpc test fix.kgp --cycles 100 --timeout 600   load and unload the patch 100 times in one boot
   kgpc test fix.kgp --smp 4                   the guest has four CPUs
+  kgpc test fix.kgp --sign-key key.pem --sign-cert cert.pem   prove the signed module
   kgpc test examples/                         every spec with a test block, in parallel VMs
   kgpc test a.kgp b.kgp --jobs 1              one VM at a time, then one summary
 
@@ -381,6 +386,31 @@ pub struct BuildArgs {
     /// The Module.symvers of an out-of-tree module the patch patches or uses (repeatable)
     #[arg(long, value_name = "FILE")]
     pub symvers: Vec<PathBuf>,
+    #[command(flatten)]
+    pub sign: SignArgs,
+}
+
+impl SignArgs {
+    /// The key to sign with, if one was given (clap makes sure both parts are).
+    pub fn key(&self) -> Option<crate::build::sign::SigningKey> {
+        Some(crate::build::sign::SigningKey {
+            key: self.sign_key.clone()?,
+            cert: self.sign_cert.clone()?,
+        })
+    }
+}
+
+/// The key and certificate a module is signed with.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SignArgs {
+    /// Sign the module with this private key (PEM), with the build tree's
+    /// scripts/sign-file and the hash its config names (CONFIG_MODULE_SIG_HASH).
+    #[arg(long, value_name = "KEY", requires = "sign_cert")]
+    pub sign_key: Option<PathBuf>,
+    /// The X.509 certificate of --sign-key (PEM or DER); its subject is the
+    /// signer `modinfo -F signer` shows.
+    #[arg(long, value_name = "CERT", requires = "sign_key")]
+    pub sign_cert: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -407,6 +437,8 @@ pub struct TestArgs {
     /// The kernel build tree [default: $KGPC_KDIR, the kgpc cache, /lib/modules/<release>/build]
     #[arg(long, value_name = "DIR")]
     pub kdir: Option<PathBuf>,
+    #[command(flatten)]
+    pub sign: SignArgs,
     /// Build in this directory and keep it, with the initramfs and the console log.
     #[arg(long, value_name = "DIR")]
     pub keep_work: Option<PathBuf>,

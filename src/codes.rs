@@ -136,6 +136,9 @@ codes! {
     CpusUnsupported = "KGP0217", "the test's VM cannot have the CPUs asked for";
     WorkloadEnded = "KGP0218", "the test's workload ended before it was stopped";
     GuestOutOfMemory = "KGP0220", "the guest ran out of memory";
+    SigningKeyUnreadable = "KGP0225", "the signing key or certificate cannot be read";
+    SigningKeyMismatch = "KGP0226", "the signing key is not the certificate's key";
+    SigningUnavailable = "KGP0227", "the build tree cannot sign modules";
 }
 
 impl Code {

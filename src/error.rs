@@ -8,6 +8,7 @@
 //! summary line, before it returns the error; variants without a diagnostic
 //! stand for problems whose diagnostics were printed as they were found.
 
+use crate::build::sign::SignError;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::fetch::FetchError;
@@ -76,6 +77,8 @@ pub enum Error {
     Fetch(FetchError),
     /// The census of tasks at rest could not be recorded.
     Census { release: String, why: String },
+    /// The module could not be signed.
+    Sign(SignError),
     /// The module did not build; make's output and what it means for the spec
     /// were printed as they were read.
     Build,
@@ -153,6 +156,7 @@ impl Error {
             | Error::Fetch(_)
             | Error::Census { .. }
             | Error::Build
+            | Error::Sign(_)
             | Error::TestLoad { .. }
             | Error::TestLoadBuild { .. }
             | Error::GuestProgram { .. }
@@ -226,6 +230,7 @@ impl Error {
                 )
             }
             Error::Fetch(error) => fetch_diagnostic(error),
+            Error::Sign(error) => sign_diagnostic(error),
             Error::Census { why, .. } => Diagnostic::error(Code::CensusUnavailable, self.to_string())
                 .with_note(why.clone())
                 .with_help("install QEMU (apt-get install qemu-system-x86) and busybox-static, or name them with --qemu and --busybox"),
@@ -330,6 +335,7 @@ impl fmt::Display for Error {
                 write!(f, "cannot record the census of {release}")
             }
             Error::Build => write!(f, "the module did not build"),
+            Error::Sign(error) => write!(f, "{error}"),
             Error::Vm { error, .. } => write!(f, "{error}"),
             Error::NoTestBlock { spec } => write!(f, "{} has no `test` block", spec.display()),
             Error::Cpus { asked: 0, .. } => write!(f, "the test's VM needs at least one CPU"),
@@ -437,6 +443,24 @@ fn fetch_diagnostic(error: &FetchError) -> Diagnostic {
             "kgpc downloads kernels with apt from the distribution's archive: run it as root with \
              network access, or point --kdir (and for tests the cache) at a kernel you have",
         ),
+    }
+}
+
+fn sign_diagnostic(error: &SignError) -> Diagnostic {
+    let message = error.to_string();
+    match error {
+        SignError::Unreadable { .. } => Diagnostic::error(Code::SigningKeyUnreadable, message)
+            .with_help("pass a PEM private key with --sign-key and its X.509 certificate (PEM or DER) with --sign-cert, as `openssl req -new -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem` makes them"),
+        SignError::Mismatch { .. } => Diagnostic::error(Code::SigningKeyMismatch, message)
+            .with_note("`openssl x509 -noout -pubkey -in CERT` and `openssl pkey -pubout -in KEY` print different public keys")
+            .with_help("pass the certificate made from this key, or the key the certificate was made from"),
+        SignError::NoSignFile { .. } => Diagnostic::error(Code::SigningUnavailable, message)
+            .with_help("use a build tree with scripts/sign-file (Debian's linux-kbuild package has it; `kgpc kernel fetch RELEASE` unpacks it), or build without --sign-key"),
+        SignError::NoHash { .. } => Diagnostic::error(Code::SigningUnavailable, message)
+            .with_help("a kernel built without CONFIG_MODULE_SIG loads modules unsigned: build without --sign-key"),
+        SignError::Failed { .. } => Diagnostic::error(Code::SigningUnavailable, message)
+            .with_note("the module was left unsigned")
+            .with_help("check that the disk is not full and that sign-file runs (it needs libssl3)"),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::build_report;
 use super::session::{Outcome, Session};
+use crate::build::sign::Signed;
 use crate::build::Built;
 use crate::check::Model;
 use crate::cli::{BuildArgs, MessageFormat, SpecArgs};
@@ -19,6 +20,7 @@ pub fn build(args: &BuildArgs) -> Result<(), Error> {
             force: args.force,
             kdir: args.kdir.as_deref(),
             extra_symbols: args.symvers.clone(),
+            sign: args.sign.key(),
         },
     };
     match compile_and_build(&mut session, &request) {
@@ -58,6 +60,7 @@ pub(crate) struct BuiltSpec {
     pub model: Model,
     pub module: PathBuf,
     pub built: Built,
+    pub signed: Option<Signed>,
 }
 
 impl BuiltSpec {
@@ -69,6 +72,13 @@ impl BuiltSpec {
             self.built.make.elapsed.as_secs_f64(),
             self.module.display()
         );
+        if let Some(signed) = &self.signed {
+            text.push_str(&format!(
+                "\n  signed ({}) with {}",
+                signed.hash,
+                signed.sign_file.display()
+            ));
+        }
         if let Some(conversion) = &self.built.conversion {
             let relocations: usize = conversion.sections.iter().map(|(_, n)| n).sum();
             let symbols: Vec<String> = conversion
@@ -124,6 +134,7 @@ pub(crate) fn build_spec(
                 model,
                 module: module.module,
                 built: module.built,
+                signed: module.signed,
             })
         }
         Err(error) => Err(build_failed(session, &model, request.spec, error)),
@@ -154,6 +165,12 @@ pub(crate) fn build_failed(
             session.fail(error, "build the module")
         }
         BuildError::Output(error) => session.fail(error.into(), "write the module"),
+        BuildError::Sign { written, error } => {
+            if let Some(written) = written {
+                session.written = written.paths();
+            }
+            session.fail(Error::Sign(error), "sign the module")
+        }
         BuildError::Failed {
             written,
             kdir,

@@ -204,6 +204,10 @@ fn child_args(args: &TestArgs, spec: &Path, work: Option<&Path>) -> Vec<OsString
     if let Some(kdir) = &args.kdir {
         option("--kdir", kdir);
     }
+    if let (Some(key), Some(cert)) = (&args.sign.sign_key, &args.sign.sign_cert) {
+        option("--sign-key", key);
+        option("--sign-cert", cert);
+    }
     if let Some(work) = work {
         option("--keep-work", &work);
     }

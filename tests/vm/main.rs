@@ -15,6 +15,7 @@ mod examples;
 mod language;
 mod many;
 mod module_patches;
+mod signing;
 mod smp;
 
 use common::root;
