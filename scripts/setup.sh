@@ -9,8 +9,9 @@ set -euo pipefail
 # qemu-system-x86 boots it, xz-utils handles .xz data and kmod provides modinfo. binutils links
 # the kernel-facts test fixtures; dwarves' pahole is the peer bench/kernel-facts.sh compares with,
 # measured with time's /usr/bin/time. gcc and libc6-dev's libc.a build a test's `program`s for
-# the guest, statically.
-PACKAGES=(gcc-12 gcc libc6-dev make libelf1 libssl3 cpio gzip xz-utils busybox-static qemu-system-x86 kmod dwarves binutils time)
+# the guest, statically. openssl makes the signing tests' keys; dpkg-deb (dpkg) builds
+# `kgpc package`'s .deb and lintian checks it.
+PACKAGES=(gcc-12 gcc libc6-dev make libelf1 libssl3 cpio gzip xz-utils busybox-static qemu-system-x86 kmod dwarves binutils time openssl dpkg lintian)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -154,6 +154,26 @@ in their own VM, --jobs at a time; a line says when each starts and ends, and
 a summary gives each spec's result and time, the totals and the wall time.
 The exit status is 0 only if every spec passed.")]
     Test(TestArgs),
+    /// Build a spec for several kernel releases and put the modules in one Debian package.
+    #[command(after_help = "\
+Examples:
+  kgpc package fix.kgp                       every cached build the spec's target matches
+  kgpc package fix.kgp -o dist/              writes dist/livepatch-<name>_<version>_amd64.deb
+  kgpc package fix.kgp --release 6.1.0-57-cloud-amd64 --release 6.1.0-50-cloud-amd64
+  kgpc package fix.kgp --sign-key key.pem --sign-cert cert.pem   every module signed
+  lintian dist/livepatch-fix_*.deb; dpkg-deb -c dist/livepatch-fix_*.deb
+
+Without --release the builds are every release in the kgpc cache that the
+spec's target matches and whose build tree is complete (`kgpc kernel list`).
+Each is checked and built as `kgpc build --release R` would, one after
+another. The package installs each module as
+/lib/modules/R/updates/livepatch-<name>.ko; its postinst runs depmod for each
+installed kernel and loads the patch into the running kernel if the package
+has its module, livepatch-<name>.service loads it at boot, and its prerm
+disables the patch, waits for the transition and unloads it. The version is
+0+ and 12 hex digits of the SHA-256 of the spec's files and the releases.
+See docs/packaging.md.")]
+    Package(PackageArgs),
     /// Fetch and list target kernels in the kgpc cache.
     #[command(after_help = "\
 Examples:
@@ -411,6 +431,33 @@ pub struct SignArgs {
     /// signer `modinfo -F signer` shows.
     #[arg(long, value_name = "CERT", requires = "sign_key")]
     pub sign_cert: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct PackageArgs {
+    /// The spec to build and package.
+    pub spec: PathBuf,
+    /// A kernel release to build for (repeatable)
+    /// [default: every cached build the spec's target matches].
+    #[arg(long = "release", value_name = "RELEASE")]
+    pub releases: Vec<String>,
+    /// The directory to write the .deb into.
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub sign: SignArgs,
+    /// The Module.symvers of an out-of-tree module the patch patches or uses (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub symvers: Vec<PathBuf>,
+    /// Skip the checks against each release's vmlinux.
+    #[arg(long)]
+    pub no_kernel_checks: bool,
+    /// Let imports and body files read from DIR too (repeatable).
+    #[arg(long = "allow-path", value_name = "DIR")]
+    pub allow_path: Vec<PathBuf>,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human, value_name = "FORMAT")]
+    pub message_format: MessageFormat,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -139,6 +139,8 @@ codes! {
     SigningKeyUnreadable = "KGP0225", "the signing key or certificate cannot be read";
     SigningKeyMismatch = "KGP0226", "the signing key is not the certificate's key";
     SigningUnavailable = "KGP0227", "the build tree cannot sign modules";
+    NothingToPackage = "KGP0228", "the spec has no build to package";
+    PackageFailed = "KGP0229", "the Debian package cannot be made";
 }
 
 impl Code {

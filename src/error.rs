@@ -14,6 +14,7 @@ use crate::diagnostic::Diagnostic;
 use crate::fetch::FetchError;
 use crate::kernel::error::KernelError;
 use crate::output::OutputError;
+use crate::package::PackageError;
 use crate::read::ReadError;
 use crate::source::Span;
 use crate::vm::VmError;
@@ -79,6 +80,13 @@ pub enum Error {
     Census { release: String, why: String },
     /// The module could not be signed.
     Sign(SignError),
+    /// `kgpc package` found no build of the spec to package.
+    NothingToPackage {
+        spec: PathBuf,
+        patterns: Vec<String>,
+    },
+    /// The Debian package could not be made.
+    Package(PackageError),
     /// The module did not build; make's output and what it means for the spec
     /// were printed as they were read.
     Build,
@@ -157,6 +165,8 @@ impl Error {
             | Error::Census { .. }
             | Error::Build
             | Error::Sign(_)
+            | Error::NothingToPackage { .. }
+            | Error::Package(_)
             | Error::TestLoad { .. }
             | Error::TestLoadBuild { .. }
             | Error::GuestProgram { .. }
@@ -231,6 +241,13 @@ impl Error {
             }
             Error::Fetch(error) => fetch_diagnostic(error),
             Error::Sign(error) => sign_diagnostic(error),
+            Error::NothingToPackage { patterns, .. } => {
+                Diagnostic::error(Code::NothingToPackage, self.to_string()).with_help(format!(
+                    "fetch a build with `kgpc kernel fetch RELEASE` (one that {} matches), or name one with --release",
+                    patterns.join(" or ")
+                ))
+            }
+            Error::Package(error) => package_diagnostic(error),
             Error::Census { why, .. } => Diagnostic::error(Code::CensusUnavailable, self.to_string())
                 .with_note(why.clone())
                 .with_help("install QEMU (apt-get install qemu-system-x86) and busybox-static, or name them with --qemu and --busybox"),
@@ -336,6 +353,17 @@ impl fmt::Display for Error {
             }
             Error::Build => write!(f, "the module did not build"),
             Error::Sign(error) => write!(f, "{error}"),
+            Error::NothingToPackage { spec, patterns } => write!(
+                f,
+                "no build of `{}` to package: the kgpc cache holds no build tree of {}",
+                spec.display(),
+                if patterns.is_empty() {
+                    "its target".to_string()
+                } else {
+                    patterns.join(", ")
+                }
+            ),
+            Error::Package(error) => write!(f, "{error}"),
             Error::Vm { error, .. } => write!(f, "{error}"),
             Error::NoTestBlock { spec } => write!(f, "{} has no `test` block", spec.display()),
             Error::Cpus { asked: 0, .. } => write!(f, "the test's VM needs at least one CPU"),
@@ -443,6 +471,24 @@ fn fetch_diagnostic(error: &FetchError) -> Diagnostic {
             "kgpc downloads kernels with apt from the distribution's archive: run it as root with \
              network access, or point --kdir (and for tests the cache) at a kernel you have",
         ),
+    }
+}
+
+fn package_diagnostic(error: &PackageError) -> Diagnostic {
+    let message = error.to_string();
+    match error {
+        PackageError::MissingTool(tool) => Diagnostic::error(Code::MissingTool, message)
+            .with_help(format!(
+                "install it (on Debian: apt-get install {})",
+                if tool == "dpkg-deb" { "dpkg" } else { tool }
+            )),
+        PackageError::NoMaintainer => Diagnostic::error(Code::PackageFailed, message)
+            .with_help("add `author \"Name <address>\"` to the patch block, or set DEBFULLNAME and DEBEMAIL"),
+        PackageError::Failed { .. } | PackageError::Io { .. } => {
+            Diagnostic::error(Code::PackageFailed, message).with_help(
+                "check that the output directory can be written and the disk is not full; nothing was left in it",
+            )
+        }
     }
 }
 

@@ -101,6 +101,18 @@ impl Compiled {
             .filter(|_| !self.diagnostics.has_errors());
     }
 
+    /// Loads the spec, without checking it, and returns the releases and
+    /// patterns its target lists: what `kgpc package` chooses its builds
+    /// from. `None` when the spec does not load or has no target.
+    pub fn target_releases(&mut self, input: &SpecInput, options: &Options) -> Option<Vec<String>> {
+        let loaded = self.load(input, options)?;
+        if self.diagnostics.has_errors() {
+            return None;
+        }
+        let target = loaded.trees.first()?.targets().next()?;
+        Some(target.releases().map(|r| r.value.clone()).collect())
+    }
+
     fn check(&mut self, input: &SpecInput, options: &Options) -> Option<Model> {
         let loaded = self.load(input, options)?;
         let request = release_request(options);

@@ -15,6 +15,7 @@ mod examples;
 mod language;
 mod many;
 mod module_patches;
+mod package;
 mod signing;
 mod smp;
 
