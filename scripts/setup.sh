@@ -10,8 +10,8 @@ set -euo pipefail
 # the kernel-facts test fixtures; dwarves' pahole is the peer bench/kernel-facts.sh compares with,
 # measured with time's /usr/bin/time. gcc and libc6-dev's libc.a build a test's `program`s for
 # the guest, statically. openssl makes the signing tests' keys; dpkg-deb (dpkg) builds
-# `kgpc package`'s .deb and lintian checks it.
-PACKAGES=(gcc-12 gcc libc6-dev make libelf1 libssl3 cpio gzip xz-utils busybox-static qemu-system-x86 kmod dwarves binutils time openssl dpkg lintian)
+# `kgpc package`'s .deb and lintian checks it; systemd's systemd-analyze checks its unit.
+PACKAGES=(gcc-12 gcc libc6-dev make libelf1 libssl3 cpio gzip xz-utils busybox-static qemu-system-x86 kmod dwarves binutils time openssl dpkg lintian systemd)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -203,6 +203,32 @@ fn a_package_of_every_cached_build_passes_lintian_and_its_scripts_work_in_the_gu
     );
     assert!(lintian.status.success(), "{report}");
 
+    // systemd accepts the boot-time unit, and its condition names the booted
+    // kernel's release: on this host's kernel, which the package does not
+    // cover, the unit is skipped rather than failed.
+    let unit_dir = dir.path().join("unit");
+    run("dpkg-deb", &["-x", deb_arg, unit_dir.to_str().unwrap()]);
+    let unit = unit_dir.join("lib/systemd/system/livepatch-sample.service");
+    run("systemd-analyze", &["verify", unit.to_str().unwrap()]);
+    let text = fs::read_to_string(&unit).unwrap();
+    let condition = text
+        .lines()
+        .find(|l| l.starts_with("ConditionPathExists=/lib/modules/%v/updates/"))
+        .expect("the unit names the booted kernel's module");
+    let host = run("uname", &["-r"]);
+    let checked = Command::new("systemd-analyze")
+        .args(["condition", condition])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&checked.stderr).into_owned();
+    assert!(
+        said.contains(&format!("/lib/modules/{}/updates/", host.trim())),
+        "{said}"
+    );
+    if !RELEASES.contains(&host.trim()) {
+        assert!(!checked.status.success(), "{said}");
+    }
+
     // The same spec and builds give the same package, byte for byte.
     let first = sha256(deb);
     fs::remove_dir_all(dist.join("build")).unwrap();
@@ -325,4 +351,46 @@ fn a_spec_without_a_maintainer_is_a_coded_error() {
         .filter(|e| e.file_name() != "build")
         .count();
     assert_eq!(debs, 0, "no package and no staging directory is left");
+}
+
+#[test]
+fn a_signed_package_holds_signed_modules() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = own_cache(dir.path());
+    let (key, cert) = super::signing::make_key(dir.path(), "kgpc-package-test");
+    let dist = dir.path().join("dist");
+    let outcome = kgpc(
+        &[
+            "package",
+            "examples/livepatch-sample.kgp",
+            "--release",
+            "6.1.0-57-cloud-amd64",
+            "--no-kernel-checks",
+            "--sign-key",
+            key.to_str().unwrap(),
+            "--sign-cert",
+            cert.to_str().unwrap(),
+            "-o",
+            dist.to_str().unwrap(),
+        ],
+        &[("KGPC_CACHE_DIR", cache.to_str().unwrap())],
+    );
+    assert_eq!(outcome.status, 0, "{}", outcome.output);
+    let deb = fs::read_dir(&dist)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "deb"))
+        .expect("a package");
+    let files = dir.path().join("files");
+    run(
+        "dpkg-deb",
+        &["-x", deb.to_str().unwrap(), files.to_str().unwrap()],
+    );
+    let module = files.join("lib/modules/6.1.0-57-cloud-amd64/updates/livepatch-sample.ko");
+    assert_eq!(
+        super::signing::modinfo("signer", &module),
+        "kgpc-package-test"
+    );
+    assert_eq!(super::signing::modinfo("sig_hashalgo", &module), "sha256");
 }

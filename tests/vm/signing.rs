@@ -6,7 +6,7 @@ use super::*;
 use std::path::Path;
 
 /// A fresh RSA key and self-signed certificate whose subject is `/CN=NAME/`.
-fn make_key(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+pub(super) fn make_key(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     let key = dir.join(format!("{name}.key.pem"));
     let cert = dir.join(format!("{name}.cert.pem"));
     let status = Command::new("openssl")
@@ -27,7 +27,7 @@ fn make_key(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
 }
 
 /// What `modinfo -F FIELD` says of a module, trimmed.
-fn modinfo(field: &str, module: &Path) -> String {
+pub(super) fn modinfo(field: &str, module: &Path) -> String {
     let output = Command::new("modinfo")
         .args(["-F", field])
         .arg(module)
