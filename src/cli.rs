@@ -11,6 +11,7 @@ Examples:
   make -C out KDIR=/usr/src/linux-headers-6.1.0-57-cloud-amd64
   kgpc build fix.kgp                      compile and build livepatch-<name>.ko with kbuild
   kgpc test fix.kgp                       prove the patch in the target kernel under QEMU
+  kgpc package fix.kgp -o dist/           one .deb with the module of every cached build
   kgpc review fix.kgp > review.md         a Markdown review for the pull request
   kgpc inspect cmdline_proc_show          what the kernel's debug information says
   kgpc new --from-patch fix.patch -o fix.kgp   a spec for an upstream fix
@@ -22,7 +23,8 @@ Exit status:
   1  the spec has errors; nothing was written
   2  the command line is wrong
   3  the output could not be written (nothing was changed)
-  4  build, test: the module could not be built, or the kernel or a tool is missing
+  4  build, test, package: the module could not be built, signed or packaged,
+     or the kernel or a tool is missing
   5  test: the module was built but its test in the VM failed
 
 Documentation: docs/language.md describes the .kgp language.";
