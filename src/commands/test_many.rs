@@ -262,6 +262,10 @@ mod tests {
             "--modules-after-patch",
             "--allow-path",
             "lib",
+            "--sign-key",
+            "k.pem",
+            "--sign-cert",
+            "c.pem",
         ]);
         let line = child_args(&args, Path::new("b.kgp"), Some(Path::new("w/b")));
         let line: Vec<String> = line
@@ -282,6 +286,7 @@ mod tests {
             "--allow-path lib",
             "--no-kernel-checks",
             "--modules-after-patch",
+            "--sign-key k.pem --sign-cert c.pem",
         ] {
             assert!(line.contains(part), "{part} is not in {line}");
         }

@@ -187,3 +187,75 @@ WantedBy=sysinit.target
         module = package.module_name,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::package::Build;
+    use std::process::Command;
+
+    fn package() -> Package {
+        Package {
+            name: "livepatch-fix".into(),
+            patch: "fix".into(),
+            module_name: "livepatch-fix".into(),
+            kernel_name: "livepatch_fix".into(),
+            version: "0+0123456789ab".into(),
+            architecture: "amd64".into(),
+            maintainer: "A <a@example.org>".into(),
+            authors: Vec::new(),
+            description: None,
+            spec_name: "fix.kgp".into(),
+            epoch: 0,
+            builds: vec![Build {
+                release: "6.1.0-57-cloud-amd64".into(),
+                module: "m.ko".into(),
+            }],
+        }
+    }
+
+    /// Runs `text` with `sh` and `args`; returns its exit status and error output.
+    fn sh(text: &str, args: &[&str]) -> (i32, String) {
+        let output = Command::new("sh")
+            .arg("-c")
+            .arg(text)
+            .arg("script")
+            .args(args)
+            .output()
+            .expect("sh runs");
+        let status = output.status.code().unwrap_or(-1);
+        (status, String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+
+    #[test]
+    fn the_scripts_are_shell_and_refuse_what_dpkg_never_passes() {
+        let package = package();
+        for (name, text) in [
+            ("postinst", postinst(&package)),
+            ("prerm", prerm(&package)),
+            ("postrm", postrm(&package)),
+        ] {
+            assert!(text.starts_with("#!/bin/sh\n"), "{name}");
+            assert!(text.contains("\nset -e\n"), "{name}");
+            let (status, _) = sh(&format!("set -n\n{text}"), &[]);
+            assert_eq!(status, 0, "{name} does not parse");
+            let (status, said) = sh(&text, &["frobnicate"]);
+            assert_eq!(status, 1, "{name}: {said}");
+            assert!(
+                said.contains("unknown argument `frobnicate'"),
+                "{name}: {said}"
+            );
+        }
+        // Nothing to do where the patch is not loaded, and nothing after an upgrade.
+        assert_eq!(sh(&prerm(&package), &["remove"]).0, 0);
+        assert_eq!(sh(&postrm(&package), &["upgrade"]).0, 0);
+    }
+
+    #[test]
+    fn the_unit_runs_only_on_a_packaged_kernel() {
+        let unit = unit(&package());
+        assert!(unit.contains("ConditionPathExists=/lib/modules/%v/updates/livepatch-fix.ko\n"));
+        assert!(unit.contains("ExecStart=/sbin/modprobe livepatch-fix\n"));
+        assert!(unit.contains("WantedBy=sysinit.target\n"));
+    }
+}
