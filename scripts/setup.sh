@@ -11,8 +11,10 @@ set -euo pipefail
 # measured with time's /usr/bin/time. gcc and libc6-dev's libc.a build a test's `program`s for
 # the guest, statically. debuginfod (elfutils) is the real server tests/debuginfod.rs fetches
 # from; lz4 decompresses the payload of Debian's vmlinuz, whose build id kgpc asks it by; openssl
-# makes the certificates of its https server and serves it.
-PACKAGES=(gcc-12 gcc libc6-dev make libelf1 libssl3 cpio gzip xz-utils busybox-static qemu-system-x86 kmod dwarves binutils time debuginfod lz4 openssl)
+# makes the certificates of its https server and serves it, and makes the signing tests' keys;
+# dpkg-deb (dpkg) builds `kgpc package`'s .deb and lintian checks it; systemd's systemd-analyze
+# checks its unit.
+PACKAGES=(gcc-12 gcc libc6-dev make libelf1 libssl3 cpio gzip xz-utils busybox-static qemu-system-x86 kmod dwarves binutils time debuginfod lz4 openssl dpkg lintian systemd)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -11,6 +11,7 @@ Examples:
   make -C out KDIR=/usr/src/linux-headers-6.1.0-57-cloud-amd64
   kgpc build fix.kgp                      compile and build livepatch-<name>.ko with kbuild
   kgpc test fix.kgp                       prove the patch in the target kernel under QEMU
+  kgpc package fix.kgp -o dist/           one .deb with the module of every cached build
   kgpc review fix.kgp > review.md         a Markdown review for the pull request
   kgpc inspect cmdline_proc_show          what the kernel's debug information says
   kgpc new --from-patch fix.patch -o fix.kgp   a spec for an upstream fix
@@ -22,7 +23,8 @@ Exit status:
   1  the spec has errors; nothing was written
   2  the command line is wrong
   3  the output could not be written (nothing was changed)
-  4  build, test: the module could not be built, or the kernel or a tool is missing
+  4  build, test, package: the module could not be built, signed or packaged,
+     or the kernel or a tool is missing
   5  test: the module was built but its test in the VM failed
 
 Documentation: docs/language.md describes the .kgp language.";
@@ -107,12 +109,16 @@ Examples:
   kgpc build fix.kgp -o out --release 6.1.0-57-cloud-amd64
   kgpc build fix.kgp --all-releases -o out   out/<release>/ for every cached build the spec matches
   kgpc build fix.kgp --all-releases --fetch --plan github   a CI matrix, one job per build
+  kgpc build fix.kgp --sign-key signing_key.pem --sign-cert signing_cert.pem
+  modinfo -F signer fix/livepatch-fix.ko         the certificate's subject
 
 The build tree is --kdir, else $KGPC_KDIR, else the kgpc cache's tree of the
 release (see `kgpc kernel fetch`), else /lib/modules/<release>/build.
 References to symbols the spec declares `extern` become livepatch
 relocations (.klp.rela.*, .klp.sym.*). Compiler errors in C bodies point at
-the spec.")]
+the spec. With --sign-key and --sign-cert the module is then signed with the
+build tree's scripts/sign-file, as `make modules_sign` would, through a
+signed copy renamed into place (see docs/packaging.md).")]
     Build(BuildArgs),
     /// Build a spec's module and prove it in the target kernel under QEMU.
     #[command(after_help = "\
@@ -121,6 +127,7 @@ Examples:
   kgpc test fix.kgp --release 6.1.0-57-cloud-amd64 --keep-work work/
   kgpc test fix.kgp --cycles 100 --timeout 600   load and unload the patch 100 times in one boot
   kgpc test fix.kgp --smp 4                   the guest has four CPUs
+  kgpc test fix.kgp --sign-key key.pem --sign-cert cert.pem   prove the signed module
   kgpc test examples/                         every spec with a test block, in parallel VMs
   kgpc test a.kgp b.kgp --jobs 1              one VM at a time, then one summary
   kgpc test fix.kgp --all-releases            in the kernel of every cached build the spec matches
@@ -159,6 +166,26 @@ in their own VM, --jobs at a time; a line says when each starts and ends, and
 a summary gives each spec's result and time, the totals and the wall time.
 The exit status is 0 only if every spec passed.")]
     Test(TestArgs),
+    /// Build a spec for several kernel releases and put the modules in one Debian package.
+    #[command(after_help = "\
+Examples:
+  kgpc package fix.kgp                       every cached build the spec's target matches
+  kgpc package fix.kgp -o dist/              writes dist/livepatch-<name>_<version>_amd64.deb
+  kgpc package fix.kgp --release 6.1.0-57-cloud-amd64 --release 6.1.0-50-cloud-amd64
+  kgpc package fix.kgp --sign-key key.pem --sign-cert cert.pem   every module signed
+  lintian dist/livepatch-fix_*.deb; dpkg-deb -c dist/livepatch-fix_*.deb
+
+Without --release the builds are every release in the kgpc cache that the
+spec's target matches and whose build tree is complete (`kgpc kernel list`).
+Each is checked and built as `kgpc build --release R` would, one after
+another. The package installs each module as
+/lib/modules/R/updates/livepatch-<name>.ko; its postinst runs depmod for each
+installed kernel and loads the patch into the running kernel if the package
+has its module, livepatch-<name>.service loads it at boot, and its prerm
+disables the patch, waits for the transition and unloads it. The version is
+0+ and 12 hex digits of the SHA-256 of the spec's files and the releases.
+See docs/packaging.md.")]
+    Package(PackageArgs),
     /// Fetch and list target kernels in the kgpc cache.
     #[command(after_help = "\
 Examples:
@@ -401,6 +428,58 @@ pub struct BuildArgs {
     /// system takes it, one job per build running `kgpc build --release R`.
     #[arg(long, value_enum, value_name = "FORMAT", requires = "all_releases")]
     pub plan: Option<PlanFormat>,
+    #[command(flatten)]
+    pub sign: SignArgs,
+}
+
+impl SignArgs {
+    /// The key to sign with, if one was given (clap makes sure both parts are).
+    pub fn key(&self) -> Option<crate::build::sign::SigningKey> {
+        Some(crate::build::sign::SigningKey {
+            key: self.sign_key.clone()?,
+            cert: self.sign_cert.clone()?,
+        })
+    }
+}
+
+/// The key and certificate a module is signed with.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SignArgs {
+    /// Sign the module with this private key (PEM), with the build tree's
+    /// scripts/sign-file and the hash its config names (CONFIG_MODULE_SIG_HASH).
+    #[arg(long, value_name = "KEY", requires = "sign_cert")]
+    pub sign_key: Option<PathBuf>,
+    /// The X.509 certificate of --sign-key (PEM or DER); its subject is the
+    /// signer `modinfo -F signer` shows.
+    #[arg(long, value_name = "CERT", requires = "sign_key")]
+    pub sign_cert: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct PackageArgs {
+    /// The spec to build and package.
+    pub spec: PathBuf,
+    /// A kernel release to build for (repeatable)
+    /// [default: every cached build the spec's target matches].
+    #[arg(long = "release", value_name = "RELEASE")]
+    pub releases: Vec<String>,
+    /// The directory to write the .deb into.
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub sign: SignArgs,
+    /// The Module.symvers of an out-of-tree module the patch patches or uses (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub symvers: Vec<PathBuf>,
+    /// Skip the checks against each release's vmlinux.
+    #[arg(long)]
+    pub no_kernel_checks: bool,
+    /// Let imports and body files read from DIR too (repeatable).
+    #[arg(long = "allow-path", value_name = "DIR")]
+    pub allow_path: Vec<PathBuf>,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human, value_name = "FORMAT")]
+    pub message_format: MessageFormat,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -430,6 +509,8 @@ pub struct TestArgs {
     /// The kernel build tree [default: $KGPC_KDIR, the kgpc cache, /lib/modules/<release>/build]
     #[arg(long, value_name = "DIR")]
     pub kdir: Option<PathBuf>,
+    #[command(flatten)]
+    pub sign: SignArgs,
     /// Build in this directory and keep it, with the initramfs and the console log.
     #[arg(long, value_name = "DIR")]
     pub keep_work: Option<PathBuf>,

@@ -139,6 +139,11 @@ codes! {
     GuestOutOfMemory = "KGP0220", "the guest ran out of memory";
     BuildPackagesGone = "KGP0221", "the archive no longer has the packages a build needs";
     FunctionDiffersBetweenBuilds = "KGP0222", "a replaced function differs between the builds the spec targets";
+    SigningKeyUnreadable = "KGP0225", "the signing key or certificate cannot be read";
+    SigningKeyMismatch = "KGP0226", "the signing key is not the certificate's key";
+    SigningUnavailable = "KGP0227", "the build tree cannot sign modules";
+    NothingToPackage = "KGP0228", "the spec has no build to package";
+    PackageFailed = "KGP0229", "the Debian package cannot be made";
     NoDebuginfodServer = "KGP0232", "no debuginfod server is named to ask for a debug object";
     DebuginfodUnreachable = "KGP0233", "no debuginfod server could be reached";
     DebuginfodNotFound = "KGP0234", "no debuginfod server has the debug object";

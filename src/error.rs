@@ -8,11 +8,13 @@
 //! summary line, before it returns the error; variants without a diagnostic
 //! stand for problems whose diagnostics were printed as they were found.
 
+use crate::build::sign::SignError;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::fetch::FetchError;
 use crate::kernel::error::KernelError;
 use crate::output::OutputError;
+use crate::package::PackageError;
 use crate::read::ReadError;
 use crate::source::Span;
 use crate::vm::VmError;
@@ -76,6 +78,15 @@ pub enum Error {
     Fetch(FetchError),
     /// The census of tasks at rest could not be recorded.
     Census { release: String, why: String },
+    /// The module could not be signed.
+    Sign(SignError),
+    /// `kgpc package` found no build of the spec to package.
+    NothingToPackage {
+        spec: PathBuf,
+        patterns: Vec<String>,
+    },
+    /// The Debian package could not be made.
+    Package(PackageError),
     /// The module did not build; make's output and what it means for the spec
     /// were printed as they were read.
     Build,
@@ -156,6 +167,9 @@ impl Error {
             | Error::Fetch(_)
             | Error::Census { .. }
             | Error::Build
+            | Error::Sign(_)
+            | Error::NothingToPackage { .. }
+            | Error::Package(_)
             | Error::TestLoad { .. }
             | Error::TestLoadBuild { .. }
             | Error::GuestProgram { .. }
@@ -229,6 +243,14 @@ impl Error {
                 )
             }
             Error::Fetch(error) => fetch_diagnostic(error),
+            Error::Sign(error) => sign_diagnostic(error),
+            Error::NothingToPackage { patterns, .. } => {
+                Diagnostic::error(Code::NothingToPackage, self.to_string()).with_help(format!(
+                    "fetch a build with `kgpc kernel fetch RELEASE` (one that {} matches), or name one with --release",
+                    patterns.join(" or ")
+                ))
+            }
+            Error::Package(error) => package_diagnostic(error),
             Error::Census { why, .. } => Diagnostic::error(Code::CensusUnavailable, self.to_string())
                 .with_note(why.clone())
                 .with_help("install QEMU (apt-get install qemu-system-x86) and busybox-static, or name them with --qemu and --busybox"),
@@ -336,6 +358,18 @@ impl fmt::Display for Error {
                 write!(f, "cannot record the census of {release}")
             }
             Error::Build => write!(f, "the module did not build"),
+            Error::Sign(error) => write!(f, "{error}"),
+            Error::NothingToPackage { spec, patterns } => write!(
+                f,
+                "no build of `{}` to package: the kgpc cache holds no build tree of {}",
+                spec.display(),
+                if patterns.is_empty() {
+                    "its target".to_string()
+                } else {
+                    patterns.join(", ")
+                }
+            ),
+            Error::Package(error) => write!(f, "{error}"),
             Error::Vm { error, .. } => write!(f, "{error}"),
             Error::NoTestBlock { spec } => write!(f, "{} has no `test` block", spec.display()),
             Error::Cpus { asked: 0, .. } => write!(f, "the test's VM needs at least one CPU"),
@@ -502,6 +536,42 @@ fn debuginfod_diagnostic(error: &crate::fetch::DebuginfodError) -> Diagnostic {
         ),
     };
     Diagnostic::error(code, message).with_help(help)
+}
+
+fn package_diagnostic(error: &PackageError) -> Diagnostic {
+    let message = error.to_string();
+    match error {
+        PackageError::MissingTool(tool) => Diagnostic::error(Code::MissingTool, message)
+            .with_help(format!(
+                "install it (on Debian: apt-get install {})",
+                if tool == "dpkg-deb" { "dpkg" } else { tool }
+            )),
+        PackageError::NoMaintainer => Diagnostic::error(Code::PackageFailed, message)
+            .with_help("add `author \"Name <address>\"` to the patch block, or set DEBFULLNAME and DEBEMAIL"),
+        PackageError::Failed { .. } | PackageError::Io { .. } => {
+            Diagnostic::error(Code::PackageFailed, message).with_help(
+                "check that the output directory can be written and the disk is not full; nothing was left in it",
+            )
+        }
+    }
+}
+
+fn sign_diagnostic(error: &SignError) -> Diagnostic {
+    let message = error.to_string();
+    match error {
+        SignError::Unreadable { .. } => Diagnostic::error(Code::SigningKeyUnreadable, message)
+            .with_help("pass a PEM private key with --sign-key and its X.509 certificate (PEM or DER) with --sign-cert, as `openssl req -new -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem` makes them"),
+        SignError::Mismatch { .. } => Diagnostic::error(Code::SigningKeyMismatch, message)
+            .with_note("`openssl x509 -noout -pubkey -in CERT` and `openssl pkey -pubout -in KEY` print different public keys")
+            .with_help("pass the certificate made from this key, or the key the certificate was made from"),
+        SignError::NoSignFile { .. } => Diagnostic::error(Code::SigningUnavailable, message)
+            .with_help("use a build tree with scripts/sign-file (Debian's linux-kbuild package has it; `kgpc kernel fetch RELEASE` unpacks it), or build without --sign-key"),
+        SignError::NoHash { .. } => Diagnostic::error(Code::SigningUnavailable, message)
+            .with_help("a kernel built without CONFIG_MODULE_SIG loads modules unsigned: build without --sign-key"),
+        SignError::Failed { .. } => Diagnostic::error(Code::SigningUnavailable, message)
+            .with_note("the module was left unsigned")
+            .with_help("check that the disk is not full and that sign-file runs (it needs libssl3)"),
+    }
 }
 
 fn vm_diagnostic(error: &VmError, release: &str) -> Diagnostic {

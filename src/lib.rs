@@ -24,6 +24,7 @@ pub mod generate;
 pub mod kernel;
 pub mod load;
 pub mod output;
+pub mod package;
 pub mod patch_file;
 pub mod pipeline;
 pub mod read;

@@ -5,11 +5,13 @@
 //! [`kbuild`] runs `make -C KDIR M=DIR modules` and reads its messages; [`klp`]
 //! rewrites the built `.ko`, with [`symvers`] saying who exports what and
 //! [`depends`] removing the patched modules from its dependencies; [`undefined`]
-//! reads what it leaves unresolved. [`build_module`] does it all for one directory.
+//! reads what it leaves unresolved. [`build_module`] does it all for one directory;
+//! [`sign`] signs the result with the build tree's `sign-file` when asked.
 
 pub mod depends;
 pub mod kbuild;
 pub mod klp;
+pub mod sign;
 pub mod symvers;
 pub mod undefined;
 

@@ -2,6 +2,7 @@
 
 use super::build_report;
 use super::session::{Outcome, Session};
+use crate::build::sign::Signed;
 use crate::build::Built;
 use crate::check::Model;
 use crate::cli::{BuildArgs, MessageFormat, SpecArgs};
@@ -22,6 +23,7 @@ pub fn build(args: &BuildArgs) -> Result<(), Error> {
             force: args.force,
             kdir: args.kdir.as_deref(),
             extra_symbols: args.symvers.clone(),
+            sign: args.sign.key(),
         },
     };
     match compile_and_build(&mut session, &request) {
@@ -65,6 +67,14 @@ fn build_every_release(args: &BuildArgs) -> Result<(), Error> {
             line.push("--symvers".into());
             line.push(symvers.into());
         }
+        if let (Some(key), Some(cert)) = (&args.sign.sign_key, &args.sign.sign_cert) {
+            line.extend([
+                "--sign-key".into(),
+                key.into(),
+                "--sign-cert".into(),
+                cert.into(),
+            ]);
+        }
         line
     };
     super::fleet::run(&super::fleet::Fleet {
@@ -89,6 +99,7 @@ pub(crate) struct BuiltSpec {
     pub model: Model,
     pub module: PathBuf,
     pub built: Built,
+    pub signed: Option<Signed>,
 }
 
 impl BuiltSpec {
@@ -100,6 +111,13 @@ impl BuiltSpec {
             self.built.make.elapsed.as_secs_f64(),
             self.module.display()
         );
+        if let Some(signed) = &self.signed {
+            text.push_str(&format!(
+                "\n  signed ({}) with {}",
+                signed.hash,
+                signed.sign_file.display()
+            ));
+        }
         if let Some(conversion) = &self.built.conversion {
             let relocations: usize = conversion.sections.iter().map(|(_, n)| n).sum();
             let symbols: Vec<String> = conversion
@@ -155,6 +173,7 @@ pub(crate) fn build_spec(
                 model,
                 module: module.module,
                 built: module.built,
+                signed: module.signed,
             })
         }
         Err(error) => Err(build_failed(session, &model, request.spec, error)),
@@ -185,6 +204,12 @@ pub(crate) fn build_failed(
             session.fail(error, "build the module")
         }
         BuildError::Output(error) => session.fail(error.into(), "write the module"),
+        BuildError::Sign { written, error } => {
+            if let Some(written) = written {
+                session.written = written.paths();
+            }
+            session.fail(Error::Sign(error), "sign the module")
+        }
         BuildError::Failed {
             written,
             kdir,

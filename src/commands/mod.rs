@@ -11,6 +11,7 @@ mod inspect;
 mod kernel;
 mod kernel_list;
 mod new;
+mod package;
 mod review;
 pub(crate) mod session;
 mod source;
@@ -54,6 +55,7 @@ pub fn run(cli: Cli) -> Result<Success, Error> {
         Command::Inspect(args) => done(inspect::inspect(&args)),
         Command::Source(args) => done(source::source(&args)),
         Command::New(args) => done(new::new(&args)),
+        Command::Package(args) => done(package::package(&args)),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut script = Vec::new();

@@ -67,9 +67,11 @@ fn run(args: &TestArgs, session: &mut Session) -> Result<(), Error> {
         return Err(session.fail(Error::Spec, "test the patch"));
     };
     let (_, compile) = spec_options(&args.spec);
+    let sign = args.sign.key();
     let options = ProveOptions {
         work: &work,
         kdir: args.kdir.as_deref(),
+        sign: sign.as_ref(),
         compile: &compile,
         machine: MachineOptions {
             qemu: args.qemu.clone(),

@@ -219,6 +219,10 @@ pub fn machine_args(args: &TestArgs, work: Option<&Path>) -> Vec<OsString> {
         line.push(name.into());
         line.push(value.as_ref().to_os_string());
     };
+    if let (Some(key), Some(cert)) = (&args.sign.sign_key, &args.sign.sign_cert) {
+        option("--sign-key", key);
+        option("--sign-cert", cert);
+    }
     if let Some(work) = work {
         option("--keep-work", &work);
     }
@@ -270,6 +274,10 @@ mod tests {
             "--modules-after-patch",
             "--allow-path",
             "lib",
+            "--sign-key",
+            "k.pem",
+            "--sign-cert",
+            "c.pem",
         ]);
         let line = child_args(&args, Path::new("b.kgp"), Some(Path::new("w/b")));
         let line: Vec<String> = line
@@ -290,6 +298,7 @@ mod tests {
             "--allow-path lib",
             "--no-kernel-checks",
             "--modules-after-patch",
+            "--sign-key k.pem --sign-cert c.pem",
         ] {
             assert!(line.contains(part), "{part} is not in {line}");
         }

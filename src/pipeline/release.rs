@@ -70,3 +70,18 @@ pub fn release_candidates() -> Vec<(String, String)> {
     }));
     candidates
 }
+
+/// The builds a spec is made for when none is named: every release in the
+/// kgpc cache that one of the spec's `releases` (releases and patterns)
+/// matches and whose build tree is complete, oldest first. `kgpc package`
+/// takes these, and so does `--all-releases`.
+pub fn cached_builds(releases: &[String]) -> Vec<String> {
+    let cache = crate::fetch::cache_dir();
+    crate::fetch::cached_releases(&cache)
+        .into_iter()
+        .filter(|r| releases.iter().any(|p| crate::check::release::matches(p, r)))
+        .filter(|r| {
+            matches!(crate::fetch::ready(&cache, r), Ok(Some(paths)) if paths.kdir().join("Makefile").is_file())
+        })
+        .collect()
+}

@@ -15,6 +15,8 @@ mod examples;
 mod language;
 mod many;
 mod module_patches;
+mod package;
+mod signing;
 mod smp;
 
 use common::root;

@@ -24,10 +24,7 @@ pub fn fleet_builds(
     fetch: bool,
 ) -> Result<Vec<FleetBuild>, FetchError> {
     let wanted = |release: &str| patterns.iter().any(|p| matches(p, release));
-    let mut releases: Vec<String> = fetch::cached_releases(cache)
-        .into_iter()
-        .filter(|r| wanted(r))
-        .collect();
+    let mut releases = crate::pipeline::release::cached_builds(patterns);
     let mut builds = Vec::new();
     if fetch {
         for build in fetch::available_builds(&wanted)? {

@@ -3,6 +3,7 @@
 //! diagnostics, and built against the patch's build tree.
 
 use super::ProveError;
+use crate::build::sign::SigningKey;
 use crate::check::model::TestPlan;
 use crate::check::Model;
 use crate::pipeline::build::{build, BuildError, BuildOptions, BuiltModule};
@@ -47,6 +48,8 @@ pub struct FirstOptions<'a> {
     pub kdir: &'a Path,
     /// `Module.symvers` files of the test's modules.
     pub extra_symbols: &'a [PathBuf],
+    /// The key the patch is signed with, which signs these too.
+    pub sign: Option<&'a SigningKey>,
 }
 
 /// Compiles and builds every patch the plan loads first, in order; the
@@ -75,6 +78,7 @@ pub fn build_all(plan: &TestPlan, options: &FirstOptions) -> Result<Vec<BuiltFir
             force: true,
             kdir: Some(options.kdir),
             extra_symbols: options.extra_symbols.to_vec(),
+            sign: options.sign.cloned(),
         };
         match build(&compiled.sources, &model, &build_options) {
             Ok(built) => firsts.push(BuiltFirst { model, built }),

@@ -19,6 +19,7 @@ pub use work_dir::{WorkDir, WorkDirError};
 use super::build::{build, BuildError, BuildOptions, BuiltModule};
 use super::Options;
 use crate::build::kbuild::find_kdir;
+use crate::build::sign::SigningKey;
 use crate::build::BuildFailure;
 use crate::check::Model;
 use crate::fetch::KernelPaths;
@@ -53,6 +54,8 @@ pub struct ProveOptions<'a> {
     pub work: &'a WorkDir,
     /// The kernel build tree asked for (`--kdir`).
     pub kdir: Option<&'a Path>,
+    /// Sign the patch (and the patches loaded first) with this key.
+    pub sign: Option<&'a SigningKey>,
     /// How the specs the test block loads first are compiled.
     pub compile: &'a Options,
     pub machine: MachineOptions,
@@ -162,6 +165,7 @@ fn run(
         force: true,
         kdir: options.kdir,
         extra_symbols: modules.symvers.clone(),
+        sign: options.sign.cloned(),
     };
     let built = &*patch.insert(build(sources, model, &build_options).map_err(ProveError::Build)?);
     let patch_built = started.elapsed();
@@ -173,6 +177,7 @@ fn run(
             work,
             kdir: &built.kdir,
             extra_symbols: &modules.symvers,
+            sign: options.sign,
         },
     )?;
     let patch_needs =
