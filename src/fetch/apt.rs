@@ -44,36 +44,33 @@ impl Apt {
     /// version, its lists are refreshed once and it is asked again; the text
     /// is then empty if it still knows none.
     pub(super) fn show(&mut self, package: &str, all_versions: bool) -> Result<String, FetchError> {
-        for attempt in 0..2 {
-            let mut command = Command::new("apt-cache");
-            command.arg("show").env("LC_ALL", "C");
-            if !all_versions {
-                command.arg("--no-all-versions");
-            }
-            let (ok, text) = output(command.arg(package))?;
-            if ok && text.lines().any(|l| l.starts_with("Version: ")) {
-                return Ok(text);
-            }
-            if attempt == 0 {
-                self.update()?;
-            }
+        let text = show_once(package, all_versions)?;
+        if !text.is_empty() {
+            return Ok(text);
         }
-        Ok(String::new())
+        self.update()?;
+        show_once(package, all_versions)
     }
 
     /// The version of `linux-headers-RELEASE` and the packages it depends on.
     pub(super) fn headers(&mut self, release: &str) -> Result<(String, Vec<String>), FetchError> {
-        let text = self.show(&format!("linux-headers-{release}"), false)?;
+        // When apt's lists name the image, they are recent enough to say that
+        // its headers are gone; refreshing them would only take time and
+        // apt's lock.
+        let image = format!("linux-image-{release}");
+        let image_version = super::archive::madison(std::slice::from_ref(&image))?.remove(&image);
+        let headers = format!("linux-headers-{release}");
+        let text = match image_version {
+            Some(_) => show_once(&headers, false)?,
+            None => self.show(&headers, false)?,
+        };
         let field = |name: &str| {
             text.lines()
                 .find_map(|l| l.strip_prefix(&format!("{name}: ")))
                 .map(str::to_string)
         };
         let Some(version) = field("Version") else {
-            let image = format!("linux-image-{release}");
-            if let Some(image_version) =
-                super::archive::madison(std::slice::from_ref(&image))?.remove(&image)
-            {
+            if let Some(image_version) = image_version {
                 return Err(FetchError::Gone {
                     release: release.to_string(),
                     version: image_version,
@@ -183,6 +180,18 @@ impl Apt {
             detail: "they are still missing after a download".into(),
         })
     }
+}
+
+/// What one `apt-cache show` says of `package`, or nothing when apt names no version of it.
+fn show_once(package: &str, all_versions: bool) -> Result<String, FetchError> {
+    let mut command = Command::new("apt-cache");
+    command.arg("show").env("LC_ALL", "C");
+    if !all_versions {
+        command.arg("--no-all-versions");
+    }
+    let (ok, text) = output(command.arg(package))?;
+    let known = ok && text.lines().any(|l| l.starts_with("Version: "));
+    Ok(if known { text } else { String::new() })
 }
 
 pub(super) fn spawn(command: &mut Command) -> Result<Child, FetchError> {
