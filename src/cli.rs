@@ -257,6 +257,10 @@ pub struct SpecArgs {
     /// Skip the checks against the target's vmlinux even when one is found.
     #[arg(long, conflicts_with = "vmlinux")]
     pub no_kernel_checks: bool,
+    /// The kernel config to check the spec's `requires` against
+    /// [default: /boot/config-RELEASE of the kgpc cache's image, else the build tree's .config].
+    #[arg(long, value_name = "FILE")]
+    pub kernel_config: Option<PathBuf>,
     /// Let imports and body files read from DIR (a directory, or one file) too.
     ///
     /// Without it a spec reads only files under its own directory and the

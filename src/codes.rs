@@ -116,6 +116,9 @@ codes! {
     CopyNotReplaced = "KGP0131", "a replaced function has a copy that another file compiled";
     BadTextBlock = "KGP0132", "a text block is not laid out as its closing `\"\"\"` says";
     FixOutsideFunction = "KGP0133", "a function's fix changes lines outside that function";
+    MalformedRequirement = "KGP0134", "a kernel config requirement is malformed";
+    RequirementUnmet = "KGP0135", "the build's kernel config does not meet a requirement";
+    BuildSkipped = "KGP0136", "the build is skipped: its kernel config does not meet the spec";
     CompilerError = "KGP0200", "the C compiler rejected the module's code";
     CompilerWarning = "KGP0201", "the C compiler warned about the module's code";
     KernelBuildFailed = "KGP0202", "the kernel build system failed";
@@ -136,6 +139,8 @@ codes! {
     CpusUnsupported = "KGP0217", "the test's VM cannot have the CPUs asked for";
     WorkloadEnded = "KGP0218", "the test's workload ended before it was stopped";
     GuestOutOfMemory = "KGP0220", "the guest ran out of memory";
+    RequirementsNotChecked = "KGP0230", "no kernel config was found: the requirements were not checked";
+    ConfigUnreadable = "KGP0231", "the build's kernel config cannot be read";
 }
 
 impl Code {

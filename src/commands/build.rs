@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 pub fn build(args: &BuildArgs) -> Result<(), Error> {
     let mut session = Session::new(args.spec.message_format);
+    session.kdir = args.kdir.clone();
     let request = BuildRequest {
         spec: &args.spec,
         build: BuildOptions {
@@ -22,7 +23,8 @@ pub fn build(args: &BuildArgs) -> Result<(), Error> {
         },
     };
     match compile_and_build(&mut session, &request) {
-        Ok(spec) => {
+        Ok(None) => Ok(()),
+        Ok(Some(spec)) => {
             session.report("build the module");
             session.finish(&Outcome {
                 command: "build",
@@ -30,9 +32,10 @@ pub fn build(args: &BuildArgs) -> Result<(), Error> {
             });
             if args.spec.message_format == MessageFormat::Human {
                 crate::errln!(
-                    "{}\n  {}",
+                    "{}\n  {}{}",
                     spec.summary(),
-                    session.compiled.coverage.describe()
+                    session.compiled.coverage.describe(),
+                    super::compile::config_line(&session)
                 );
             }
             Ok(())
@@ -98,16 +101,21 @@ impl BuiltSpec {
     }
 }
 
-/// Compiles the spec the request names and builds it. On failure the
+/// Compiles the spec the request names and builds it; `None` when the
+/// build's config skips it, which has been reported. On failure the
 /// diagnostics have been reported.
 pub(crate) fn compile_and_build(
     session: &mut Session,
     request: &BuildRequest,
-) -> Result<BuiltSpec, Error> {
+) -> Result<Option<BuiltSpec>, Error> {
     let Some(model) = session.compile(request.spec) else {
         return Err(session.fail(Error::Spec, "build the module"));
     };
-    build_spec(session, model, request)
+    if session.is_skipped() {
+        session.finish_skipped("build", &model);
+        return Ok(None);
+    }
+    build_spec(session, model, request).map(Some)
 }
 
 /// Writes a checked spec's module and builds it. On failure the diagnostics

@@ -21,7 +21,11 @@ pub fn test(args: &TestArgs) -> Result<(), Error> {
         return super::test_many::test_many(args);
     }
     let mut session = Session::new(args.spec.message_format);
+    session.kdir = args.kdir.clone();
     let result = run(args, &mut session);
+    if session.is_skipped() {
+        return result;
+    }
     // The built module lives in the test's work directory, gone unless kept.
     session.finish(&Outcome {
         command: "test",
@@ -43,7 +47,12 @@ fn run(args: &TestArgs, session: &mut Session) -> Result<(), Error> {
     let Some(model) = session.compile(&args.spec) else {
         return Err(session.fail(Error::Spec, "test the patch"));
     };
-    let (_, compile) = spec_options(&args.spec);
+    if session.is_skipped() {
+        session.finish_skipped("test", &model);
+        return Ok(());
+    }
+    let (_, mut compile) = spec_options(&args.spec);
+    compile.kdir = args.kdir.clone();
     let options = ProveOptions {
         work: &work,
         kdir: args.kdir.as_deref(),
