@@ -52,7 +52,15 @@ refused unless --force is given. Kbuild's products (*.o, *.ko, ...) are kept.")]
     #[command(after_help = "\
 Examples:
   kgpc check fix.kgp
-  kgpc check fix.kgp --message-format json    one JSON object per diagnostic")]
+  kgpc check fix.kgp --message-format json    one JSON object per diagnostic
+  kgpc check fix.kgp --release 6.1.0-50-cloud-amd64 --kernel-config FILE
+
+The spec's `requires CONFIG_...` lines are checked against the build's own
+kernel config: /boot/config-RELEASE of the kgpc cache's image, else the
+build tree's .config (or --kernel-config). A build that does not meet a
+`requires ... else skip` is skipped: nothing is checked, written or built,
+and the exit status is 0 (with --message-format json the summary's status
+is \"skipped\").")]
     Check(CheckArgs),
     /// Print the long explanation of a diagnostic code.
     #[command(after_help = "\
