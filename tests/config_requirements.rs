@@ -201,6 +201,9 @@ fn a_build_without_bluetooth_is_skipped_by_check_build_and_test_and_writes_nothi
         if command == "compile" || command == "build" {
             args.extend(["-o", module_dir.to_str().unwrap()]);
         }
+        if command == "test" {
+            args.extend(["--keep-work", module_dir.to_str().unwrap()]);
+        }
         let (code, stdout, stderr) = kgpc(&dir(), &args, "");
         assert_eq!(code, 0, "{command}: {stdout}{stderr}");
         let (diagnostics, summary) = json_lines(&stdout);

@@ -37,6 +37,14 @@ pub fn test(args: &TestArgs) -> Result<(), Error> {
 /// Checks, builds and proves the spec; every problem is in the session's diagnostics.
 fn run(args: &TestArgs, session: &mut Session) -> Result<(), Error> {
     let started = Instant::now();
+    let Some(model) = session.compile(&args.spec) else {
+        return Err(session.fail(Error::Spec, "test the patch"));
+    };
+    // A skipped build makes no work directory either, not even one to keep.
+    if session.is_skipped() {
+        session.finish_skipped("test", &model);
+        return Ok(());
+    }
     let work = WorkDir::new(args.keep_work.as_deref()).map_err(|e| {
         let error = Error::WorkDir {
             dir: e.dir,
@@ -44,13 +52,6 @@ fn run(args: &TestArgs, session: &mut Session) -> Result<(), Error> {
         };
         session.fail(error, "test the patch")
     })?;
-    let Some(model) = session.compile(&args.spec) else {
-        return Err(session.fail(Error::Spec, "test the patch"));
-    };
-    if session.is_skipped() {
-        session.finish_skipped("test", &model);
-        return Ok(());
-    }
     let (_, mut compile) = spec_options(&args.spec);
     compile.kdir = args.kdir.clone();
     let options = ProveOptions {
