@@ -60,7 +60,7 @@ impl Requirement {
         let actual = config.value(&self.option);
         match &self.wanted {
             Wanted::Enabled => config.enabled(&self.option),
-            Wanted::Value(value) => same_value(value, actual),
+            Wanted::Value(value) => same_value(value, &actual),
         }
     }
 }

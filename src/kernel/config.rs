@@ -2,7 +2,6 @@
 //! Debian ships it as `/boot/config-RELEASE`: `CONFIG_NAME=VALUE` lines,
 //! `# CONFIG_NAME is not set` lines, other comments and blank lines.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// One option's line in the file.
@@ -17,12 +16,14 @@ pub struct ConfigLine {
     pub text: String,
 }
 
-/// The options of one build's configuration.
+/// The options of one build's configuration. The text is kept as read and
+/// searched for the few options a spec asks about, which costs less than
+/// indexing the thousands of lines a distribution's config has.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KernelConfig {
     /// The file it was read from.
     pub path: PathBuf,
-    options: HashMap<String, ConfigLine>,
+    text: String,
 }
 
 /// A line that is neither an option, a "not set" comment, another comment nor blank.
@@ -35,53 +36,53 @@ pub struct MalformedLine {
 impl KernelConfig {
     /// Reads the text of a config file; every line must be one that `make` writes.
     pub fn parse(path: PathBuf, text: &str) -> Result<KernelConfig, MalformedLine> {
-        let mut options = HashMap::new();
         for (index, raw) in text.lines().enumerate() {
             let line = raw.trim_end();
-            let number = index + 1;
-            let option = if let Some(comment) = line.strip_prefix('#') {
-                not_set(comment).map(|name| (name, "n".to_string()))
-            } else if line.is_empty() {
-                None
-            } else {
-                let Some((name, value)) = line
-                    .split_once('=')
-                    .filter(|(name, _)| is_option_name(name))
-                else {
-                    return Err(MalformedLine {
-                        line: number,
-                        text: line.to_string(),
-                    });
-                };
-                Some((name.to_string(), value.to_string()))
-            };
-            if let Some((name, value)) = option {
-                let entry = ConfigLine {
-                    value,
-                    line: number,
+            if !(line.is_empty() || line.starts_with('#') || option_of(line).is_some()) {
+                return Err(MalformedLine {
+                    line: index + 1,
                     text: line.to_string(),
-                };
-                // As in Kconfig, a later line wins.
-                options.insert(name, entry);
+                });
             }
         }
-        Ok(KernelConfig { path, options })
+        Ok(KernelConfig {
+            path,
+            text: text.to_string(),
+        })
     }
 
-    /// The option's line, if the file sets it or says it is not set.
-    pub fn get(&self, option: &str) -> Option<&ConfigLine> {
-        self.options.get(option)
+    /// The option's line, if the file sets it or says it is not set; as in
+    /// Kconfig, a later line wins.
+    pub fn get(&self, option: &str) -> Option<ConfigLine> {
+        let mut found = None;
+        for (index, raw) in self.text.lines().enumerate() {
+            let line = raw.trim_end();
+            let value = match line.strip_prefix('#') {
+                Some(comment) => (not_set(comment) == Some(option)).then_some("n"),
+                None => option_of(line)
+                    .filter(|(name, _)| *name == option)
+                    .map(|(_, value)| value),
+            };
+            if let Some(value) = value {
+                found = Some(ConfigLine {
+                    value: value.to_string(),
+                    line: index + 1,
+                    text: line.to_string(),
+                });
+            }
+        }
+        found
     }
 
     /// The option's value: `n` when it is not set or not in the file at all,
     /// which is what Kconfig means by an option that is absent.
-    pub fn value(&self, option: &str) -> &str {
-        self.get(option).map_or("n", |l| l.value.as_str())
+    pub fn value(&self, option: &str) -> String {
+        self.get(option).map_or("n".to_string(), |l| l.value)
     }
 
     /// Whether the option is `y` or `m`.
     pub fn enabled(&self, option: &str) -> bool {
-        matches!(self.value(option), "y" | "m")
+        matches!(self.value(option).as_str(), "y" | "m")
     }
 
     /// What the file says of an option, for messages: its line with the
@@ -94,10 +95,16 @@ impl KernelConfig {
     }
 }
 
+/// The option and value of a `CONFIG_NAME=VALUE` line.
+fn option_of(line: &str) -> Option<(&str, &str)> {
+    line.split_once('=')
+        .filter(|(name, _)| is_option_name(name))
+}
+
 /// The option a `# CONFIG_NAME is not set` comment names.
-fn not_set(comment: &str) -> Option<String> {
+fn not_set(comment: &str) -> Option<&str> {
     let name = comment.trim_start().strip_suffix(" is not set")?;
-    is_option_name(name).then(|| name.to_string())
+    is_option_name(name).then_some(name)
 }
 
 /// `CONFIG_` followed by letters, digits and underscores.
