@@ -52,11 +52,15 @@ impl KernelConfig {
     }
 
     /// The option's line, if the file sets it or says it is not set; as in
-    /// Kconfig, a later line wins.
+    /// Kconfig, a later line wins. Only the lines that hold the name are read.
     pub fn get(&self, option: &str) -> Option<ConfigLine> {
-        let mut found = None;
-        for (index, raw) in self.text.lines().enumerate() {
-            let line = raw.trim_end();
+        let mut found: Option<(usize, &str, &str)> = None;
+        for (at, _) in self.text.match_indices(option) {
+            let start = self.text[..at].rfind('\n').map_or(0, |n| n + 1);
+            let end = self.text[at..]
+                .find('\n')
+                .map_or(self.text.len(), |n| at + n);
+            let line = self.text[start..end].trim_end();
             let value = match line.strip_prefix('#') {
                 Some(comment) => (not_set(comment) == Some(option)).then_some("n"),
                 None => option_of(line)
@@ -64,14 +68,15 @@ impl KernelConfig {
                     .map(|(_, value)| value),
             };
             if let Some(value) = value {
-                found = Some(ConfigLine {
-                    value: value.to_string(),
-                    line: index + 1,
-                    text: line.to_string(),
-                });
+                found = Some((start, line, value));
             }
         }
-        found
+        let (start, line, value) = found?;
+        Some(ConfigLine {
+            value: value.to_string(),
+            line: self.text[..start].matches('\n').count() + 1,
+            text: line.to_string(),
+        })
     }
 
     /// The option's value: `n` when it is not set or not in the file at all,
