@@ -55,13 +55,21 @@ refused unless --force is given. Kbuild's products (*.o, *.ko, ...) are kept.")]
 Examples:
   kgpc check fix.kgp
   kgpc check fix.kgp --message-format json    one JSON object per diagnostic
+  kgpc check fix.kgp --release 6.1.0-50-cloud-amd64 --kernel-config FILE
   kgpc check fix.kgp --all-releases           every cached build the spec's releases match
   kgpc check fix.kgp --all-releases --fetch   and the archive's builds the cache lacks
 
+The spec's `requires CONFIG_...` lines are checked against the build's own
+kernel config: /boot/config-RELEASE of the kgpc cache's image, else the
+build tree's .config (or --kernel-config). A build that does not meet a
+`requires ... else skip` is skipped: nothing is checked, written or built,
+and the exit status is 0 (with --message-format json the summary's status
+is \"skipped\").
+
 With --all-releases each build is checked by its own `kgpc check --release R`
 (as many at once as there are cores, or --jobs), and a table of build by
-result follows; a function the spec replaces that differs between the builds
-is KGP0222.")]
+result follows (a skipped build is listed as skipped); a function the spec
+replaces that differs between the builds is KGP0222.")]
     Check(CheckArgs),
     /// Print the long explanation of a diagnostic code.
     #[command(after_help = "\
@@ -294,6 +302,10 @@ pub struct SpecArgs {
     /// Skip the checks against the target's vmlinux even when one is found.
     #[arg(long, conflicts_with = "vmlinux")]
     pub no_kernel_checks: bool,
+    /// The kernel config to check the spec's `requires` against
+    /// [default: /boot/config-RELEASE of the kgpc cache's image, else the build tree's .config].
+    #[arg(long, value_name = "FILE")]
+    pub kernel_config: Option<PathBuf>,
     /// Let imports and body files read from DIR (a directory, or one file) too.
     ///
     /// Without it a spec reads only files under its own directory and the

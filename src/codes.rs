@@ -116,6 +116,9 @@ codes! {
     CopyNotReplaced = "KGP0131", "a replaced function has a copy that another file compiled";
     BadTextBlock = "KGP0132", "a text block is not laid out as its closing `\"\"\"` says";
     FixOutsideFunction = "KGP0133", "a function's fix changes lines outside that function";
+    MalformedRequirement = "KGP0134", "a kernel config requirement is malformed";
+    RequirementUnmet = "KGP0135", "the build's kernel config does not meet a requirement";
+    BuildSkipped = "KGP0136", "the build is skipped: its kernel config does not meet the spec";
     CompilerError = "KGP0200", "the C compiler rejected the module's code";
     CompilerWarning = "KGP0201", "the C compiler warned about the module's code";
     KernelBuildFailed = "KGP0202", "the kernel build system failed";
@@ -144,6 +147,8 @@ codes! {
     SigningUnavailable = "KGP0227", "the build tree cannot sign modules";
     NothingToPackage = "KGP0228", "the spec has no build to package";
     PackageFailed = "KGP0229", "the Debian package cannot be made";
+    RequirementsNotChecked = "KGP0230", "no kernel config was found: the requirements were not checked";
+    ConfigUnreadable = "KGP0231", "the build's kernel config cannot be read";
     NoDebuginfodServer = "KGP0232", "no debuginfod server is named to ask for a debug object";
     DebuginfodUnreachable = "KGP0233", "no debuginfod server could be reached";
     DebuginfodNotFound = "KGP0234", "no debuginfod server has the debug object";

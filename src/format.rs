@@ -30,6 +30,7 @@ pub fn format(ast: &Ast, text: &str) -> String {
                 (Item::Import(_), Item::Import(_))
                     | (Item::Include(_), Item::Include(_))
                     | (Item::Api(_), Item::Api(_))
+                    | (Item::Requires(_), Item::Requires(_))
             );
             if !grouped || f.blank_line_between(prev.span(), item.span()) {
                 f.out.push('\n');
@@ -188,6 +189,7 @@ impl Formatter<'_> {
                 &format!("api {} since {}", a.feature.text, a.since.text),
             ),
             Item::Test(t) => self.test_block(t),
+            Item::Requires(r) => self.entry(0, r.span, &requirement_line(r)),
             Item::Bad(b) => self.entry(0, b.span, b.text.trim_end()),
         }
     }
@@ -216,18 +218,19 @@ impl Formatter<'_> {
         }
     }
 
-    /// An object block: its entries one after another, externs grouped.
+    /// An object block: its entries one after another, externs and requirements grouped.
     fn object(&mut self, o: &ObjectBlock) {
         self.open(0, &format!("object {}", o.name.text), o.span);
         let mut previous: Option<&ObjectEntry> = None;
         for entry in &o.entries {
             let start = object_entry_span(entry).start;
             if let Some(prev) = previous {
-                let both_externs = matches!(
+                let grouped = matches!(
                     (prev, entry),
                     (ObjectEntry::Extern(_), ObjectEntry::Extern(_))
+                        | (ObjectEntry::Requires(_), ObjectEntry::Requires(_))
                 );
-                if !both_externs || has_blank_line(&self.text[object_entry_span(prev).end..start]) {
+                if !grouped || has_blank_line(&self.text[object_entry_span(prev).end..start]) {
                     self.out.push('\n');
                 }
             }
@@ -239,6 +242,7 @@ impl Formatter<'_> {
                     let text = self.extern_line(e);
                     self.entry(1, e.span, &text);
                 }
+                ObjectEntry::Requires(r) => self.entry(1, r.span, &requirement_line(r)),
                 ObjectEntry::Bad(b) => self.entry(1, b.span, b.text.trim()),
             }
             previous = Some(entry);
@@ -542,8 +546,24 @@ fn object_entry_span(entry: &ObjectEntry) -> Span {
         ObjectEntry::Replace(r) => r.span,
         ObjectEntry::Callback(c) => c.span,
         ObjectEntry::Extern(e) => e.span,
+        ObjectEntry::Requires(r) => r.span,
         ObjectEntry::Bad(b) => b.span,
     }
+}
+
+/// `requires CONFIG_NAME[=VALUE] [else ACTION]`, with no space around `=`
+/// as the kernel's `.config` writes it.
+fn requirement_line(r: &Requirement) -> String {
+    let mut line = format!("requires {}", r.option.text);
+    match &r.value {
+        Some(ConfigValue::Word(w)) => line.push_str(&format!("={}", w.text)),
+        Some(ConfigValue::Text(s)) => line.push_str(&format!("={}", quote(&s.value))),
+        None => {}
+    }
+    if let Some(action) = &r.otherwise {
+        line.push_str(&format!(" else {}", action.text));
+    }
+    line
 }
 
 /// Re-indents C text to `depth` levels, keeping its relative indentation as

@@ -540,3 +540,13 @@ fn a_diff_in_a_text_block_keeps_every_line_at_any_indentation() {
     let text = "patch p {\n    description \"d\"\n}\n\ntarget {\n    release \"6.1.0-1-amd64\"\n    arch x86_64\n}\n\nfix \"\"\"\n--- a/f.c\n+++ b/f.c\n@@ -1,2 +1,3 @@\n #include <x.h>\n+#define Y {\n int z;\n\"\"\"\n";
     assert_eq!(formatted_stably(text), text);
 }
+
+#[test]
+fn requirements_are_laid_out_as_config_lines_and_grouped() {
+    let messy = "patch x { description \"d\" }\ntarget { release \"6.1.0-1-cloud-amd64\" arch x86_64 }\nrequires   CONFIG_BT =   y    else   skip  # needs it\n\nrequires CONFIG_CMDLINE =  \"quiet \\\"x\\\"\"\n# the cloud kernel's\nrequires CONFIG_NR_CPUS=0x2000\nobject vmlinux { requires CONFIG_NFSD\n  requires CONFIG_X=n\n    else error\nreplace int f(void) { return 0; } }\n";
+    let formatted = formatted_stably(messy);
+    assert_eq!(
+        formatted,
+        "patch x {\n    description \"d\"\n}\n\ntarget {\n    release \"6.1.0-1-cloud-amd64\"\n    arch x86_64\n}\n\nrequires CONFIG_BT=y else skip  # needs it\n\nrequires CONFIG_CMDLINE=\"quiet \\\"x\\\"\"\n# the cloud kernel's\nrequires CONFIG_NR_CPUS=0x2000\n\nobject vmlinux {\n    requires CONFIG_NFSD\n    requires CONFIG_X=n else error\n\n    replace int f(void) { return 0; }\n}\n"
+    );
+}

@@ -80,7 +80,10 @@ helper static unsigned long count_call(void) {
     return 0;
 }
 
+requires CONFIG_BT else skip
+
 object vmlinux {
+    requires CONFIG_PROC_FS
     extern char *saved_command_line;
     extern int some_static_function(int arg) sympos 2;
 
@@ -260,7 +263,12 @@ test {
     ("dmesg loaded" "'livepatch_sample'" font-lock-string-face)
     ("dmesg unloaded" "unloaded" font-lock-keyword-face)
     ("refused" "refused" font-lock-keyword-face)
-    ("^ *workload" "workload" font-lock-keyword-face))
+    ("^ *workload" "workload" font-lock-keyword-face)
+    ("^requires CONFIG_BT" "requires" font-lock-keyword-face)
+    ("^requires CONFIG_BT" "CONFIG_BT" font-lock-constant-face)
+    ("^requires CONFIG_BT" "else" font-lock-keyword-face)
+    ("^requires CONFIG_BT" "skip" font-lock-keyword-face)
+    ("CONFIG_PROC_FS" "requires" font-lock-keyword-face))
   "Places of `kgp-test-sample' and their faces: line regexp, text, face.")
 
 (ert-deftest kgp-mode-compiles-without-warnings ()

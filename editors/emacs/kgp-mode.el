@@ -48,7 +48,7 @@
 
 (defconst kgp-item-keywords
   '("patch" "target" "import" "include" "fix" "object" "shadow"
-    "template" "state" "helper" "data" "api" "test")
+    "template" "state" "helper" "data" "api" "test" "requires")
   "Keywords that start a top-level item of a spec.")
 
 (defconst kgp-entry-keywords
@@ -62,7 +62,7 @@
 
 (defconst kgp-clause-keywords
   '("in" "sympos" "body" "allow_inlined" "for" "like" "since" "contains" "lacks"
-    "exits" "loaded" "unloaded")
+    "exits" "loaded" "unloaded" "else" "skip" "error")
   "Keywords inside an item or entry.")
 
 (defconst kgp-callback-keywords
@@ -235,6 +235,8 @@ A warning for the escapes that kgpc rejects: all but \\\" \\\\ \\n, \\t."
                                 kgp--identifier)
                     'spec)
      1 font-lock-type-face)
+    (,(kgp--matcher (kgp--after '("requires") kgp--identifier) 'spec)
+     1 font-lock-constant-face)
     (,(kgp--matcher (kgp--after '("reference" "arch" "api") kgp--identifier)
                     'spec)
      1 font-lock-constant-face)

@@ -44,6 +44,7 @@ module.exports = grammar({
       $.data_item,
       $.api_item,
       $.test_block,
+      $.requires_item,
     ),
 
     // ------------------------------------------------------------------ patch
@@ -85,7 +86,7 @@ module.exports = grammar({
       'object', field('name', alias(NAME, $.name)),
       '{', repeat($._object_entry), '}',
     ),
-    _object_entry: $ => choice($.replacement, $.callback, $.extern_decl),
+    _object_entry: $ => choice($.replacement, $.callback, $.extern_decl, $.requires_item),
 
     // `replace PROTOTYPE` or, without the signature, `replace NAME`.
     replacement: $ => seq(
@@ -107,6 +108,17 @@ module.exports = grammar({
     // `extern DECLARATION [sympos N];`: a function's prototype or a variable's declarator.
     extern_decl: $ => seq('extern', choice($.prototype, $.declarator), optional($.sympos), ';'),
     declarator: $ => seq(repeat($._decl_word), field('name', $.identifier), optional($.c_brackets)),
+
+    // ------------------------------------------------------------------ kernel config
+    // `requires CONFIG_NAME[=VALUE] [else skip|error]`: an option of the build's kernel config,
+    // for the whole build at the top level and for the object inside an object block.
+    requires_item: $ => seq(
+      'requires', field('option', alias($.identifier, $.config_option)),
+      optional($.config_value), optional($.requires_else),
+    ),
+    config_value: $ => seq('=', choice($.string, $.config_word)),
+    config_word: _ => /-?[A-Za-z0-9_]+/,
+    requires_else: $ => seq('else', field('action', $.identifier)),
 
     // ------------------------------------------------------------------ shadows
     shadow_block: $ => seq(

@@ -10,6 +10,8 @@ use crate::source::{FileId, Span};
 use crate::syntax::ast;
 use std::path::PathBuf;
 
+pub use super::requirement::{Requirement, Unmet, Wanted};
+
 #[derive(Debug, Clone)]
 pub struct Model {
     pub patch: PatchInfo,
@@ -28,6 +30,8 @@ pub struct Model {
     pub test: Option<TestPlan>,
     /// The fix as written upstream, if the spec gives it as a patch.
     pub fix: Option<UpstreamFix>,
+    /// The top-level `requires` of the spec: kernel config options the build must have.
+    pub requirements: Vec<Requirement>,
 }
 
 /// A `fix "FILE.patch"` item: the patch file, read into the source map,
@@ -215,6 +219,8 @@ pub struct Object {
     pub funcs: Vec<Replacement>,
     pub callbacks: Vec<CallbackCode>,
     pub externs: Vec<Extern>,
+    /// The object's `requires`: a build whose config does not meet them leaves it out.
+    pub requirements: Vec<Requirement>,
 }
 
 impl Object {

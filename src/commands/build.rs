@@ -16,6 +16,7 @@ pub fn build(args: &BuildArgs) -> Result<(), Error> {
         return build_every_release(args);
     }
     let mut session = Session::new(args.spec.message_format);
+    session.kdir = args.kdir.clone();
     let request = BuildRequest {
         spec: &args.spec,
         build: BuildOptions {
@@ -27,7 +28,8 @@ pub fn build(args: &BuildArgs) -> Result<(), Error> {
         },
     };
     match compile_and_build(&mut session, &request) {
-        Ok(spec) => {
+        Ok(None) => Ok(()),
+        Ok(Some(spec)) => {
             session.report("build the module");
             session.finish(&Outcome {
                 command: "build",
@@ -35,9 +37,10 @@ pub fn build(args: &BuildArgs) -> Result<(), Error> {
             });
             if args.spec.message_format == MessageFormat::Human {
                 crate::errln!(
-                    "{}\n  {}",
+                    "{}\n  {}{}",
                     spec.summary(),
-                    session.compiled.coverage.describe()
+                    session.compiled.coverage.describe(),
+                    super::compile::config_line(&session)
                 );
             }
             Ok(())
@@ -147,16 +150,21 @@ impl BuiltSpec {
     }
 }
 
-/// Compiles the spec the request names and builds it. On failure the
+/// Compiles the spec the request names and builds it; `None` when the
+/// build's config skips it, which has been reported. On failure the
 /// diagnostics have been reported.
 pub(crate) fn compile_and_build(
     session: &mut Session,
     request: &BuildRequest,
-) -> Result<BuiltSpec, Error> {
+) -> Result<Option<BuiltSpec>, Error> {
     let Some(model) = session.compile(request.spec) else {
         return Err(session.fail(Error::Spec, "build the module"));
     };
-    build_spec(session, model, request)
+    if session.is_skipped() {
+        session.finish_skipped("build", &model);
+        return Ok(None);
+    }
+    build_spec(session, model, request).map(Some)
 }
 
 /// Writes a checked spec's module and builds it. On failure the diagnostics

@@ -22,6 +22,10 @@ pub fn check(args: &CheckArgs) -> Result<(), Error> {
     }
     let mut session = Session::new(args.spec.message_format);
     let model = session.compile(&args.spec);
+    if let (Some(model), true) = (&model, session.is_skipped()) {
+        session.finish_skipped("check", model);
+        return Ok(());
+    }
     let failed = session.report("check the spec");
     session.finish(&Outcome {
         command: "check",
@@ -32,11 +36,12 @@ pub fn check(args: &CheckArgs) -> Result<(), Error> {
     }
     if let (Some(model), MessageFormat::Human) = (model, args.spec.message_format) {
         crate::errln!(
-            "Checked {} for {} ({}): no errors; {}.",
+            "Checked {} for {} ({}): no errors; {}{}.",
             model.patch.module_name,
             model.target.release,
             model.target.release_source,
-            session.compiled.coverage.describe()
+            session.compiled.coverage.describe(),
+            config_line(&session)
         );
     }
     Ok(())
@@ -53,6 +58,10 @@ pub fn compile(args: &CompileArgs) -> Result<(), Error> {
         session.finish(&outcome);
         return Err(Error::Spec);
     };
+    if session.is_skipped() {
+        session.finish_skipped("compile", &model);
+        return Ok(());
+    }
     let written = write_module(&mut session, &model, args.output.as_deref(), args.force);
     let written = match written {
         Ok(written) => written,
@@ -76,6 +85,16 @@ pub fn compile(args: &CompileArgs) -> Result<(), Error> {
         );
     }
     Ok(())
+}
+
+/// The config requirements' part of a summary line: "; 2 of 2 config
+/// requirements met by FILE", or nothing for a spec without requirements.
+pub(crate) fn config_line(session: &Session) -> String {
+    session
+        .compiled
+        .config
+        .describe()
+        .map_or(String::new(), |d| format!("; {d}"))
 }
 
 /// Generates the module's files and writes them to `output` (default

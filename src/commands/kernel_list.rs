@@ -51,6 +51,7 @@ pub fn list_available(
             modules: None,
             no_kernel_checks: true,
             allow_path: Vec::new(),
+            kernel_config: None,
         };
         let (input, options) = spec_options(&spec);
         match session.compiled.targets(&input, &options) {

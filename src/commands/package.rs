@@ -32,7 +32,10 @@ pub fn package(args: &PackageArgs) -> Result<(), Error> {
                 sign: args.sign.key(),
             },
         };
-        let done = compile_and_build(&mut session, &request)?;
+        // A build the spec's `requires ... else skip` leaves out has no module to package.
+        let Some(done) = compile_and_build(&mut session, &request)? else {
+            continue;
+        };
         session.report(&format!("build the module for {release}"));
         if args.message_format == MessageFormat::Human {
             crate::errln!("{}", done.summary());
@@ -115,6 +118,7 @@ fn spec_of(args: &PackageArgs, release: &str) -> SpecArgs {
         modules: None,
         no_kernel_checks: args.no_kernel_checks,
         allow_path: args.allow_path.clone(),
+        kernel_config: None,
     }
 }
 

@@ -25,6 +25,7 @@ pub fn review(args: &ReviewArgs) -> Result<(), Error> {
             .filter(|d| d.severity >= Severity::Warning)
             .collect(),
         coverage: &session.compiled.coverage,
+        config: &session.compiled.config,
     };
     let text = review::report(&model, &context);
     session.report("review the spec");

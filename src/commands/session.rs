@@ -18,6 +18,8 @@ pub struct Session {
     pub written: Vec<String>,
     /// What `kgpc test` saw in its VM, once it ran.
     pub vm: Option<VmFacts>,
+    /// The build tree `--kdir` names, whose `.config` the requirements may be checked against.
+    pub kdir: Option<std::path::PathBuf>,
 }
 
 /// What the guest of `kgpc test` said about itself, for the summary record.
@@ -49,6 +51,8 @@ struct Summary<'a> {
     /// Every object of the spec was checked against a kernel file.
     checked: bool,
     kernel_checks: &'a crate::check::coverage::Coverage,
+    /// What the build's kernel config said of the spec's requirements.
+    config: &'a crate::check::config_check::ConfigReport,
     files: &'a [String],
     module: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -69,6 +73,8 @@ pub fn spec_options(args: &SpecArgs) -> (SpecInput, Options) {
         kernel_checks: !args.no_kernel_checks,
         allow_path: args.allow_path.clone(),
         progress: args.message_format == MessageFormat::Human,
+        kernel_config: args.kernel_config.clone(),
+        kdir: None,
     };
     (input, options)
 }
@@ -80,13 +86,15 @@ impl Session {
             format,
             written: Vec::new(),
             vm: None,
+            kdir: None,
         }
     }
 
     /// Compiles the spec the arguments name into this run; its model is
     /// `None` when the run has errors.
     pub fn compile(&mut self, args: &SpecArgs) -> Option<Model> {
-        let (input, options) = spec_options(args);
+        let (input, mut options) = spec_options(args);
+        options.kdir = self.kdir.clone();
         self.compiled.add(&input, &options);
         self.compiled.model.take()
     }
@@ -121,7 +129,11 @@ impl Session {
         let target = self.compiled.target.as_ref();
         let summary = Summary {
             command: outcome.command,
-            status: if errors > 0 { "error" } else { "ok" },
+            status: match (errors, &self.compiled.config.skipped) {
+                (0, Some(_)) => "skipped",
+                (0, None) => "ok",
+                _ => "error",
+            },
             errors,
             warnings: count(Severity::Warning),
             patch: target.map(|t| t.module_name.as_str()),
@@ -129,11 +141,36 @@ impl Session {
             release_source: target.map(|t| t.release_source.as_str()),
             checked: self.compiled.coverage.complete(),
             kernel_checks: &self.compiled.coverage,
+            config: &self.compiled.config,
             files: &self.written,
             module: outcome.module.map(|m| m.display().to_string()),
             vm: self.vm.as_ref(),
         };
         crate::outln!("{}", serde_json::json!({ "summary": summary }));
+    }
+
+    /// Whether the build's kernel config skips it (`requires ... else skip`).
+    pub fn is_skipped(&self) -> bool {
+        self.compiled.config.skipped.is_some() && !self.compiled.diagnostics.has_errors()
+    }
+
+    /// Ends a skipped run of `command`: its diagnostics, its summary record,
+    /// and for people the line that says that nothing was done.
+    pub fn finish_skipped(&mut self, command: &str, model: &Model) {
+        self.report(&format!("{command} the spec"));
+        self.finish(&Outcome {
+            command,
+            module: None,
+        });
+        if self.format == MessageFormat::Human {
+            crate::errln!(
+                "Skipped {} for {} ({}): {}; nothing was checked against the kernel, written or built.",
+                model.patch.module_name,
+                model.target.release,
+                model.target.release_source,
+                self.compiled.config.skipped.as_deref().unwrap_or("")
+            );
+        }
     }
 
     /// Prints every diagnostic and, for people, a summary line; returns

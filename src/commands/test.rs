@@ -44,7 +44,11 @@ pub fn test(args: &TestArgs) -> Result<(), Error> {
         return super::test_many::test_many(args);
     }
     let mut session = Session::new(args.spec.message_format);
+    session.kdir = args.kdir.clone();
     let result = run(args, &mut session);
+    if session.is_skipped() {
+        return result;
+    }
     // The built module lives in the test's work directory, gone unless kept.
     session.finish(&Outcome {
         command: "test",
@@ -56,6 +60,14 @@ pub fn test(args: &TestArgs) -> Result<(), Error> {
 /// Checks, builds and proves the spec; every problem is in the session's diagnostics.
 fn run(args: &TestArgs, session: &mut Session) -> Result<(), Error> {
     let started = Instant::now();
+    let Some(model) = session.compile(&args.spec) else {
+        return Err(session.fail(Error::Spec, "test the patch"));
+    };
+    // A skipped build makes no work directory either, not even one to keep.
+    if session.is_skipped() {
+        session.finish_skipped("test", &model);
+        return Ok(());
+    }
     let work = WorkDir::new(args.keep_work.as_deref()).map_err(|e| {
         let error = Error::WorkDir {
             dir: e.dir,
@@ -63,10 +75,8 @@ fn run(args: &TestArgs, session: &mut Session) -> Result<(), Error> {
         };
         session.fail(error, "test the patch")
     })?;
-    let Some(model) = session.compile(&args.spec) else {
-        return Err(session.fail(Error::Spec, "test the patch"));
-    };
-    let (_, compile) = spec_options(&args.spec);
+    let (_, mut compile) = spec_options(&args.spec);
+    compile.kdir = args.kdir.clone();
     let sign = args.sign.key();
     let options = ProveOptions {
         work: &work,

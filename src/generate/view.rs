@@ -288,6 +288,7 @@ impl Viewer<'_> {
                     funcs: Vec::new(),
                     callbacks: Vec::new(),
                     externs: Vec::new(),
+                    requirements: Vec::new(),
                 };
                 objects.insert(0, self.object(&empty));
                 0

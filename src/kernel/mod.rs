@@ -23,6 +23,7 @@ pub mod build;
 mod build_hash;
 pub mod census;
 pub mod checksum;
+pub mod config;
 pub mod ctype;
 pub mod damage;
 pub mod decl_place;

@@ -502,6 +502,7 @@ fn object_named(model: &mut Model, module: Option<String>, span: Span) -> &mut O
                 funcs: Vec::new(),
                 callbacks: Vec::new(),
                 externs: Vec::new(),
+                requirements: Vec::new(),
             });
             model.objects.len() - 1
         }

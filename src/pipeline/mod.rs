@@ -5,6 +5,7 @@
 //! and renders what comes back.
 
 pub mod build;
+pub mod config;
 mod fix;
 mod fix_functions;
 mod fix_headers;
@@ -15,6 +16,7 @@ pub mod prove;
 pub mod release;
 pub mod vmlinux;
 
+use crate::check::config_check::{self, ConfigReport};
 use crate::check::coverage::Coverage;
 use crate::check::release::ReleaseRequest;
 use crate::check::{kernel_rules, lower, LowerOptions, Model};
@@ -50,6 +52,10 @@ pub struct Options {
     pub allow_path: Vec<PathBuf>,
     /// Whether indexing a vmlinux shows its progress.
     pub progress: bool,
+    /// The kernel config to check the spec's requirements against (`--kernel-config`).
+    pub kernel_config: Option<PathBuf>,
+    /// The kernel build tree (`--kdir`), whose `.config` is a place the config is looked for.
+    pub kdir: Option<PathBuf>,
 }
 
 /// The module name, release and where the release came from of a lowered spec.
@@ -69,6 +75,8 @@ pub struct Compiled {
     pub model: Option<Model>,
     pub coverage: Coverage,
     pub target: Option<Target>,
+    /// What the build's kernel config said of the spec's requirements.
+    pub config: ConfigReport,
 }
 
 impl Default for Compiled {
@@ -79,6 +87,7 @@ impl Default for Compiled {
             model: None,
             coverage: Coverage::skipped("the spec was not checked"),
             target: None,
+            config: ConfigReport::not_checked("the spec was not checked"),
         }
     }
 }
@@ -134,6 +143,13 @@ impl Compiled {
             release_source: model.target.release_source.clone(),
         });
         if !self.diagnostics.has_errors() {
+            self.check_config(&mut model, options, vmlinux.is_some());
+            if let Some(why) = &self.config.skipped {
+                self.coverage = Coverage::skipped(format!("the build is skipped: {why}"));
+                return Some(model);
+            }
+        }
+        if !self.diagnostics.has_errors() {
             let cache = crate::fetch::cache_dir();
             fix::apply(
                 &mut model,
@@ -154,10 +170,34 @@ impl Compiled {
                 progress: options.progress,
                 running_release: release::running_release(),
                 census: crate::vm::census::answer,
+                livepatch_from_config: self.config.file.is_some(),
             };
             self.coverage = kernel_rules::check(&mut model, &inputs, &mut self.diagnostics);
         }
         Some(model)
+    }
+
+    /// Checks the spec's requirements, and whether the kernel can be live
+    /// patched at all, against the build's kernel config. The vmlinux's
+    /// `klp_enable_patch` answers the second where no config is found.
+    fn check_config(&mut self, model: &mut Model, options: &Options, has_vmlinux: bool) {
+        let release = model.target.release.clone();
+        let config = config::find(options, &release, model.target.span, &mut self.diagnostics);
+        let why = config.as_ref().err().cloned().unwrap_or_default();
+        self.config = config_check::check(model, config.as_ref().ok(), &why, &mut self.diagnostics);
+        self.config.livepatch = Some(match (&config, options.kernel_checks) {
+            (_, false) => "not checked: --no-kernel-checks was given".to_string(),
+            (Ok(config), true) => crate::check::livepatch_config::check(
+                config,
+                &release,
+                model.target.span,
+                &mut self.diagnostics,
+            ),
+            (Err(_), true) if has_vmlinux => {
+                "no config: read from the vmlinux, which must define klp_enable_patch".to_string()
+            }
+            (Err(_), true) => "not checked: no config and no debug vmlinux".to_string(),
+        });
     }
 
     /// Reads the spec and its imports inside the scope the options allow.

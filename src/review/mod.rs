@@ -2,6 +2,7 @@
 //! diff of `kgpc diff`. Both read only the checked model, so what they say
 //! is what the generated module does.
 
+mod config_report;
 mod diff;
 mod fix_report;
 mod markdown;

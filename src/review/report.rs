@@ -1,8 +1,10 @@
 //! The Markdown report of `kgpc review`, ready to paste as a pull-request comment.
 
+use super::config_report::config_section;
 use super::fix_report::fix_changes;
 use super::markdown::{code, line, message, text};
 use super::usage::{calls, lines_of_code, sites};
+use crate::check::config_check::ConfigReport;
 use crate::check::coverage::Coverage;
 use crate::check::model::{CallbackKind, Model, Shadow};
 use crate::diagnostic::{Diagnostic, Severity};
@@ -17,6 +19,8 @@ pub struct ReviewContext<'a> {
     pub diagnostics: Vec<&'a Diagnostic>,
     /// What each object was checked against, or why the kernel checks did not run.
     pub coverage: &'a Coverage,
+    /// What the build's kernel config said of the spec's requirements.
+    pub config: &'a ConfigReport,
 }
 
 /// Renders the review of a checked spec.
@@ -87,6 +91,7 @@ pub fn report(model: &Model, context: &ReviewContext<'_>) -> String {
     callbacks(&mut out, model);
     states(&mut out, model);
     new_code(&mut out, model);
+    config_section(&mut out, context.config);
     kernel_checks(&mut out, context);
     risks(&mut out, model, context);
     out

@@ -110,6 +110,7 @@ pub enum Item {
     Data(Data),
     Api(ApiEntry),
     Test(TestBlock),
+    Requires(Requirement),
     Bad(Bad),
 }
 
@@ -130,6 +131,7 @@ impl Item {
             Item::Data(x) => x.span,
             Item::Api(x) => x.span,
             Item::Test(x) => x.span,
+            Item::Requires(x) => x.span,
             Item::Bad(x) => x.span,
         }
     }
@@ -150,6 +152,7 @@ impl Item {
             Item::Data(_) => "data",
             Item::Api(_) => "api",
             Item::Test(_) => "test",
+            Item::Requires(_) => "requires",
             Item::Bad(_) => "",
         }
     }
@@ -267,7 +270,38 @@ pub enum ObjectEntry {
     Replace(Replacement),
     Callback(Callback),
     Extern(ExternDecl),
+    Requires(Requirement),
     Bad(Bad),
+}
+
+/// `requires CONFIG_NAME[=VALUE] [else ACTION]`: a kernel config option the
+/// build must have, at the top level for the whole build, in an object for
+/// that object.
+#[derive(Debug, Clone)]
+pub struct Requirement {
+    pub span: Span,
+    /// The option as written, such as `CONFIG_BT`.
+    pub option: Word,
+    /// The value after `=`; none means "y or m".
+    pub value: Option<ConfigValue>,
+    /// The word after `else`, such as `skip`.
+    pub otherwise: Option<Word>,
+}
+
+/// The value a requirement asks for: a word (`y`, `m`, `n`, `8192`, `0x1000`) or a string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigValue {
+    Word(Word),
+    Text(Str),
+}
+
+impl ConfigValue {
+    pub fn span(&self) -> Span {
+        match self {
+            ConfigValue::Word(w) => w.span,
+            ConfigValue::Text(s) => s.span,
+        }
+    }
 }
 
 /// `replace PROTOTYPE-OR-NAME [in "file.c"] [sympos N] [allow_inlined "caller"...] { body }`.

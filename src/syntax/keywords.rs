@@ -3,6 +3,6 @@
 
 /// The keywords that start a top-level item, in the order the reference lists them.
 pub const ITEM_KEYWORDS: &[&str] = &[
-    "patch", "target", "import", "include", "fix", "object", "shadow", "template", "state",
-    "helper", "data", "api", "test",
+    "patch", "target", "requires", "import", "include", "fix", "object", "shadow", "template",
+    "state", "helper", "data", "api", "test",
 ];

@@ -2,7 +2,7 @@
 //! builds as apt's metadata lists them, `--all-releases` over the cached
 //! ones, the comparison of a replaced function across builds, the CI plan,
 //! and the errors of a fleet (a pattern that matches nothing, a build whose
-//! packages are gone, no network).
+//! packages are gone; no network and a full disk are tests/fetch_faults.rs').
 //!
 //! The fleet these tests run over is Debian 12's cloud kernel in the kgpc
 //! cache: its current build (as every kernel test fetches it) and the oldest
@@ -163,44 +163,6 @@ fn a_pattern_that_matches_no_build_and_a_build_whose_headers_are_gone_are_coded_
     assert!(err.contains("error[KGP0221]"), "{err}");
     assert!(err.contains(&format!("linux-headers-{release}")), "{err}");
     assert!(!cache.path().join("kernels").join(release).exists());
-}
-
-#[test]
-fn without_network_a_fetch_fails_with_a_code_and_leaves_no_partial_tree() {
-    // apt goes through a proxy that refuses every connection, as with no network.
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("apt.conf");
-    std::fs::write(
-        &config,
-        "Acquire::http::Proxy \"http://127.0.0.1:9/\";\nAcquire::Retries \"0\";\n",
-    )
-    .unwrap();
-    let cache = dir.path().join("cache");
-    let newest = common::release_of(&common::debian_kernel("vmlinux"));
-    let output = Command::new(env!("CARGO_BIN_EXE_kgpc"))
-        .args(["kernel", "fetch", &newest, "--no-dbg"])
-        .env("KGPC_CACHE_DIR", &cache)
-        .env("APT_CONFIG", &config)
-        .env("LC_ALL", "C")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(4), "{err}");
-    assert!(err.contains("error[KGP0207]"), "{err}");
-    assert!(err.contains("network"), "{err}");
-    let tree = cache.join("kernels").join(&newest);
-    assert!(!tree.join("root").exists(), "no tree is put in place");
-    let leftovers: Vec<_> = std::fs::read_dir(cache.join("debs"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.file_name())
-        .collect();
-    assert!(
-        leftovers.is_empty(),
-        "nothing half-downloaded stays: {leftovers:?}"
-    );
 }
 
 #[test]

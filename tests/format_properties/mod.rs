@@ -187,6 +187,11 @@ fn meaning(ast: &Ast) -> Vec<String> {
         DiffText::File(x) => s(out, x),
         DiffText::Inline(b) => out.push(format!("text {:?}", b.text)),
     };
+    let requirement = |out: &mut Vec<String>, r: &Requirement| match &r.value {
+        Some(ConfigValue::Text(x)) => s(out, x),
+        Some(ConfigValue::Word(w)) => out.push(w.text.clone()),
+        None => {}
+    };
     for item in &ast.items {
         match item {
             Item::Fix(f) => diff(&mut out, &f.diff),
@@ -222,10 +227,12 @@ fn meaning(ast: &Ast) -> Vec<String> {
                         }
                         ObjectEntry::Callback(cb) => c(&mut out, &cb.body),
                         ObjectEntry::Extern(e) => e.suffix.iter().for_each(|x| c(&mut out, x)),
+                        ObjectEntry::Requires(r) => requirement(&mut out, r),
                         ObjectEntry::Bad(_) => {}
                     }
                 }
             }
+            Item::Requires(r) => requirement(&mut out, r),
             Item::Shadow(sh) => shadow_entries(&mut out, &sh.entries),
             Item::Template(t) => shadow_entries(&mut out, &t.entries),
             Item::Helper(h) => {

@@ -10,6 +10,7 @@ mod build_failures;
 mod commands;
 #[path = "../common/mod.rs"]
 mod common;
+mod config;
 mod cycles;
 mod examples;
 mod language;

@@ -13,6 +13,7 @@
   "pre_patch" "post_patch" "pre_unpatch" "post_unpatch"
   "test" "load" "patch_first" "file" "program" "setup" "reload" "fixed" "always" "contains" "lacks"
   "exits" "dmesg" "loaded" "unloaded" "refused" "workload"
+  "requires" "else"
 ] @keyword
 
 ; Entries that are one keyword.
@@ -36,6 +37,9 @@
 (arch (identifier) @constant)
 (gfp_expr (identifier) @constant)
 (api_item name: (identifier) @constant)
+(requires_item option: (config_option) @constant)
+(config_word) @constant
+(requires_else action: (identifier) @keyword)
 (prototype name: (identifier) @function)
 (replacement name: (identifier) @function)
 (declarator name: (identifier) @variable)

@@ -7,16 +7,16 @@
 #endif
 
 #define LANGUAGE_VERSION 15
-#define STATE_COUNT 224
+#define STATE_COUNT 233
 #define LARGE_STATE_COUNT 2
-#define SYMBOL_COUNT 194
-#define ALIAS_COUNT 1
-#define TOKEN_COUNT 101
+#define SYMBOL_COUNT 201
+#define ALIAS_COUNT 2
+#define TOKEN_COUNT 105
 #define EXTERNAL_TOKEN_COUNT 0
-#define FIELD_COUNT 9
+#define FIELD_COUNT 11
 #define MAX_ALIAS_SEQUENCE_LENGTH 8
 #define MAX_RESERVED_WORD_SET_SIZE 0
-#define PRODUCTION_ID_COUNT 17
+#define PRODUCTION_ID_COUNT 19
 #define SUPERTYPE_COUNT 0
 
 enum ts_symbol_identifiers {
@@ -53,167 +53,175 @@ enum ts_symbol_identifiers {
   anon_sym_post_unpatch = 31,
   anon_sym_extern = 32,
   anon_sym_SEMI = 33,
-  anon_sym_shadow = 34,
-  anon_sym_for = 35,
-  anon_sym_template = 36,
-  anon_sym_like = 37,
-  anon_sym_id = 38,
-  anon_sym_gfp = 39,
-  anon_sym_PIPE = 40,
-  anon_sym_payload = 41,
-  anon_sym_ctor = 42,
-  anon_sym_dtor = 43,
-  sym_keep = 44,
-  anon_sym_state = 45,
-  anon_sym_helper = 46,
-  anon_sym_data = 47,
-  anon_sym_api = 48,
-  anon_sym_since = 49,
-  anon_sym_test = 50,
-  anon_sym_load = 51,
-  anon_sym_patch_first = 52,
-  anon_sym_file = 53,
-  anon_sym_program = 54,
-  anon_sym_setup = 55,
-  anon_sym_reload = 56,
-  anon_sym_fixed = 57,
-  anon_sym_always = 58,
-  anon_sym_contains = 59,
-  anon_sym_lacks = 60,
-  anon_sym_exits = 61,
-  anon_sym_dmesg = 62,
-  anon_sym_loaded = 63,
-  anon_sym_unloaded = 64,
-  anon_sym_refused = 65,
-  anon_sym_workload = 66,
-  anon_sym_void = 67,
-  anon_sym_char = 68,
-  anon_sym_short = 69,
-  anon_sym_int = 70,
-  anon_sym_long = 71,
-  anon_sym_float = 72,
-  anon_sym_double = 73,
-  anon_sym_signed = 74,
-  anon_sym_unsigned = 75,
-  anon_sym_bool = 76,
-  anon_sym__Bool = 77,
-  anon_sym_struct = 78,
-  anon_sym_union = 79,
-  anon_sym_enum = 80,
-  anon_sym_const = 81,
-  anon_sym_volatile = 82,
-  anon_sym_restrict = 83,
-  anon_sym_static = 84,
-  anon_sym_inline = 85,
-  sym_star = 86,
-  anon_sym_LPAREN = 87,
-  anon_sym_COMMA = 88,
-  anon_sym_RPAREN = 89,
-  aux_sym__param_piece_token1 = 90,
-  sym_c_brackets = 91,
-  sym__c_text = 92,
-  sym__c_string = 93,
-  sym__c_char = 94,
-  sym__c_comment = 95,
-  sym_number = 96,
-  anon_sym_DQUOTE = 97,
-  sym_string_content = 98,
-  sym_escape_sequence = 99,
-  sym_comment = 100,
-  sym_source_file = 101,
-  sym__item = 102,
-  sym_patch_block = 103,
-  sym__patch_entry = 104,
-  sym_description = 105,
-  sym_reference = 106,
-  sym_author = 107,
-  sym_target_block = 108,
-  sym__target_entry = 109,
-  sym_release = 110,
-  sym_arch = 111,
-  sym_version = 112,
-  sym_build_id = 113,
-  sym_import_item = 114,
-  sym_include_item = 115,
-  sym_fix_item = 116,
-  sym__diff_text = 117,
-  sym_object_block = 118,
-  sym__object_entry = 119,
-  sym_replacement = 120,
-  sym_in_file = 121,
-  sym_sympos = 122,
-  sym_allow_inlined = 123,
-  sym_body_file = 124,
-  sym_function_fix = 125,
-  sym_callback = 126,
-  sym_callback_kind = 127,
-  sym_extern_decl = 128,
-  sym_declarator = 129,
-  sym_shadow_block = 130,
-  sym_template_block = 131,
-  sym_like = 132,
-  sym_c_type = 133,
-  sym__shadow_entry = 134,
-  sym_shadow_id = 135,
-  sym_gfp = 136,
-  sym_gfp_expr = 137,
-  sym_payload = 138,
-  sym_ctor = 139,
-  sym_dtor = 140,
-  sym_state_block = 141,
-  sym_state_version = 142,
-  sym_helper_item = 143,
-  sym_data_item = 144,
-  sym_api_item = 145,
-  sym_test_block = 146,
-  sym__test_entry = 147,
-  sym_test_load = 148,
-  sym_test_patch_first = 149,
-  sym_test_file = 150,
-  sym_test_program = 151,
-  sym_test_setup = 152,
-  sym_test_reload = 153,
-  sym__script = 154,
-  sym_test_check = 155,
-  sym_check_kind = 156,
-  sym__expectation = 157,
-  sym_expect_contains = 158,
-  sym_expect_lacks = 159,
-  sym_expect_exits = 160,
-  sym_test_dmesg = 161,
-  sym_dmesg_phase = 162,
-  sym_test_refused = 163,
-  sym_test_workload = 164,
-  sym_prototype = 165,
-  sym__decl_word = 166,
-  sym_primitive_type = 167,
-  sym_c_keyword = 168,
-  sym_c_parens = 169,
-  sym_parameter = 170,
-  sym__parameter_name = 171,
-  sym__param_piece = 172,
-  sym_c_block = 173,
-  sym__c_nested_block = 174,
-  sym__c_piece = 175,
-  sym_string = 176,
-  aux_sym_source_file_repeat1 = 177,
-  aux_sym_patch_block_repeat1 = 178,
-  aux_sym_target_block_repeat1 = 179,
-  aux_sym_release_repeat1 = 180,
-  aux_sym_object_block_repeat1 = 181,
-  aux_sym_replacement_repeat1 = 182,
-  aux_sym_declarator_repeat1 = 183,
-  aux_sym_shadow_block_repeat1 = 184,
-  aux_sym_gfp_expr_repeat1 = 185,
-  aux_sym_state_block_repeat1 = 186,
-  aux_sym_test_block_repeat1 = 187,
-  aux_sym_test_check_repeat1 = 188,
-  aux_sym_c_parens_repeat1 = 189,
-  aux_sym_parameter_repeat1 = 190,
-  aux_sym__parameter_name_repeat1 = 191,
-  aux_sym_c_block_repeat1 = 192,
-  aux_sym_string_repeat1 = 193,
-  alias_sym_type_identifier = 194,
+  anon_sym_requires = 34,
+  anon_sym_EQ = 35,
+  sym_config_word = 36,
+  anon_sym_else = 37,
+  anon_sym_shadow = 38,
+  anon_sym_for = 39,
+  anon_sym_template = 40,
+  anon_sym_like = 41,
+  anon_sym_id = 42,
+  anon_sym_gfp = 43,
+  anon_sym_PIPE = 44,
+  anon_sym_payload = 45,
+  anon_sym_ctor = 46,
+  anon_sym_dtor = 47,
+  sym_keep = 48,
+  anon_sym_state = 49,
+  anon_sym_helper = 50,
+  anon_sym_data = 51,
+  anon_sym_api = 52,
+  anon_sym_since = 53,
+  anon_sym_test = 54,
+  anon_sym_load = 55,
+  anon_sym_patch_first = 56,
+  anon_sym_file = 57,
+  anon_sym_program = 58,
+  anon_sym_setup = 59,
+  anon_sym_reload = 60,
+  anon_sym_fixed = 61,
+  anon_sym_always = 62,
+  anon_sym_contains = 63,
+  anon_sym_lacks = 64,
+  anon_sym_exits = 65,
+  anon_sym_dmesg = 66,
+  anon_sym_loaded = 67,
+  anon_sym_unloaded = 68,
+  anon_sym_refused = 69,
+  anon_sym_workload = 70,
+  anon_sym_void = 71,
+  anon_sym_char = 72,
+  anon_sym_short = 73,
+  anon_sym_int = 74,
+  anon_sym_long = 75,
+  anon_sym_float = 76,
+  anon_sym_double = 77,
+  anon_sym_signed = 78,
+  anon_sym_unsigned = 79,
+  anon_sym_bool = 80,
+  anon_sym__Bool = 81,
+  anon_sym_struct = 82,
+  anon_sym_union = 83,
+  anon_sym_enum = 84,
+  anon_sym_const = 85,
+  anon_sym_volatile = 86,
+  anon_sym_restrict = 87,
+  anon_sym_static = 88,
+  anon_sym_inline = 89,
+  sym_star = 90,
+  anon_sym_LPAREN = 91,
+  anon_sym_COMMA = 92,
+  anon_sym_RPAREN = 93,
+  aux_sym__param_piece_token1 = 94,
+  sym_c_brackets = 95,
+  sym__c_text = 96,
+  sym__c_string = 97,
+  sym__c_char = 98,
+  sym__c_comment = 99,
+  sym_number = 100,
+  anon_sym_DQUOTE = 101,
+  sym_string_content = 102,
+  sym_escape_sequence = 103,
+  sym_comment = 104,
+  sym_source_file = 105,
+  sym__item = 106,
+  sym_patch_block = 107,
+  sym__patch_entry = 108,
+  sym_description = 109,
+  sym_reference = 110,
+  sym_author = 111,
+  sym_target_block = 112,
+  sym__target_entry = 113,
+  sym_release = 114,
+  sym_arch = 115,
+  sym_version = 116,
+  sym_build_id = 117,
+  sym_import_item = 118,
+  sym_include_item = 119,
+  sym_fix_item = 120,
+  sym__diff_text = 121,
+  sym_object_block = 122,
+  sym__object_entry = 123,
+  sym_replacement = 124,
+  sym_in_file = 125,
+  sym_sympos = 126,
+  sym_allow_inlined = 127,
+  sym_body_file = 128,
+  sym_function_fix = 129,
+  sym_callback = 130,
+  sym_callback_kind = 131,
+  sym_extern_decl = 132,
+  sym_declarator = 133,
+  sym_requires_item = 134,
+  sym_config_value = 135,
+  sym_requires_else = 136,
+  sym_shadow_block = 137,
+  sym_template_block = 138,
+  sym_like = 139,
+  sym_c_type = 140,
+  sym__shadow_entry = 141,
+  sym_shadow_id = 142,
+  sym_gfp = 143,
+  sym_gfp_expr = 144,
+  sym_payload = 145,
+  sym_ctor = 146,
+  sym_dtor = 147,
+  sym_state_block = 148,
+  sym_state_version = 149,
+  sym_helper_item = 150,
+  sym_data_item = 151,
+  sym_api_item = 152,
+  sym_test_block = 153,
+  sym__test_entry = 154,
+  sym_test_load = 155,
+  sym_test_patch_first = 156,
+  sym_test_file = 157,
+  sym_test_program = 158,
+  sym_test_setup = 159,
+  sym_test_reload = 160,
+  sym__script = 161,
+  sym_test_check = 162,
+  sym_check_kind = 163,
+  sym__expectation = 164,
+  sym_expect_contains = 165,
+  sym_expect_lacks = 166,
+  sym_expect_exits = 167,
+  sym_test_dmesg = 168,
+  sym_dmesg_phase = 169,
+  sym_test_refused = 170,
+  sym_test_workload = 171,
+  sym_prototype = 172,
+  sym__decl_word = 173,
+  sym_primitive_type = 174,
+  sym_c_keyword = 175,
+  sym_c_parens = 176,
+  sym_parameter = 177,
+  sym__parameter_name = 178,
+  sym__param_piece = 179,
+  sym_c_block = 180,
+  sym__c_nested_block = 181,
+  sym__c_piece = 182,
+  sym_string = 183,
+  aux_sym_source_file_repeat1 = 184,
+  aux_sym_patch_block_repeat1 = 185,
+  aux_sym_target_block_repeat1 = 186,
+  aux_sym_release_repeat1 = 187,
+  aux_sym_object_block_repeat1 = 188,
+  aux_sym_replacement_repeat1 = 189,
+  aux_sym_declarator_repeat1 = 190,
+  aux_sym_shadow_block_repeat1 = 191,
+  aux_sym_gfp_expr_repeat1 = 192,
+  aux_sym_state_block_repeat1 = 193,
+  aux_sym_test_block_repeat1 = 194,
+  aux_sym_test_check_repeat1 = 195,
+  aux_sym_c_parens_repeat1 = 196,
+  aux_sym_parameter_repeat1 = 197,
+  aux_sym__parameter_name_repeat1 = 198,
+  aux_sym_c_block_repeat1 = 199,
+  aux_sym_string_repeat1 = 200,
+  alias_sym_config_option = 201,
+  alias_sym_type_identifier = 202,
 };
 
 static const char * const ts_symbol_names[] = {
@@ -251,6 +259,10 @@ static const char * const ts_symbol_names[] = {
   [anon_sym_post_unpatch] = "post_unpatch",
   [anon_sym_extern] = "extern",
   [anon_sym_SEMI] = ";",
+  [anon_sym_requires] = "requires",
+  [anon_sym_EQ] = "=",
+  [sym_config_word] = "config_word",
+  [anon_sym_else] = "else",
   [anon_sym_shadow] = "shadow",
   [anon_sym_for] = "for",
   [anon_sym_template] = "template",
@@ -347,6 +359,9 @@ static const char * const ts_symbol_names[] = {
   [sym_callback_kind] = "callback_kind",
   [sym_extern_decl] = "extern_decl",
   [sym_declarator] = "declarator",
+  [sym_requires_item] = "requires_item",
+  [sym_config_value] = "config_value",
+  [sym_requires_else] = "requires_else",
   [sym_shadow_block] = "shadow_block",
   [sym_template_block] = "template_block",
   [sym_like] = "like",
@@ -411,6 +426,7 @@ static const char * const ts_symbol_names[] = {
   [aux_sym__parameter_name_repeat1] = "_parameter_name_repeat1",
   [aux_sym_c_block_repeat1] = "c_block_repeat1",
   [aux_sym_string_repeat1] = "string_repeat1",
+  [alias_sym_config_option] = "config_option",
   [alias_sym_type_identifier] = "type_identifier",
 };
 
@@ -449,6 +465,10 @@ static const TSSymbol ts_symbol_map[] = {
   [anon_sym_post_unpatch] = anon_sym_post_unpatch,
   [anon_sym_extern] = anon_sym_extern,
   [anon_sym_SEMI] = anon_sym_SEMI,
+  [anon_sym_requires] = anon_sym_requires,
+  [anon_sym_EQ] = anon_sym_EQ,
+  [sym_config_word] = sym_config_word,
+  [anon_sym_else] = anon_sym_else,
   [anon_sym_shadow] = anon_sym_shadow,
   [anon_sym_for] = anon_sym_for,
   [anon_sym_template] = anon_sym_template,
@@ -545,6 +565,9 @@ static const TSSymbol ts_symbol_map[] = {
   [sym_callback_kind] = sym_callback_kind,
   [sym_extern_decl] = sym_extern_decl,
   [sym_declarator] = sym_declarator,
+  [sym_requires_item] = sym_requires_item,
+  [sym_config_value] = sym_config_value,
+  [sym_requires_else] = sym_requires_else,
   [sym_shadow_block] = sym_shadow_block,
   [sym_template_block] = sym_template_block,
   [sym_like] = sym_like,
@@ -609,6 +632,7 @@ static const TSSymbol ts_symbol_map[] = {
   [aux_sym__parameter_name_repeat1] = aux_sym__parameter_name_repeat1,
   [aux_sym_c_block_repeat1] = aux_sym_c_block_repeat1,
   [aux_sym_string_repeat1] = aux_sym_string_repeat1,
+  [alias_sym_config_option] = alias_sym_config_option,
   [alias_sym_type_identifier] = alias_sym_type_identifier,
 };
 
@@ -746,6 +770,22 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .named = false,
   },
   [anon_sym_SEMI] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_requires] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_EQ] = {
+    .visible = true,
+    .named = false,
+  },
+  [sym_config_word] = {
+    .visible = true,
+    .named = true,
+  },
+  [anon_sym_else] = {
     .visible = true,
     .named = false,
   },
@@ -1133,6 +1173,18 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = true,
     .named = true,
   },
+  [sym_requires_item] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym_config_value] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym_requires_else] = {
+    .visible = true,
+    .named = true,
+  },
   [sym_shadow_block] = {
     .visible = true,
     .named = true,
@@ -1389,6 +1441,10 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = false,
     .named = false,
   },
+  [alias_sym_config_option] = {
+    .visible = true,
+    .named = true,
+  },
   [alias_sym_type_identifier] = {
     .visible = true,
     .named = true,
@@ -1396,23 +1452,27 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
 };
 
 enum ts_field_identifiers {
-  field_body = 1,
-  field_command = 2,
-  field_kind = 3,
-  field_name = 4,
-  field_script = 5,
-  field_status = 6,
-  field_template = 7,
-  field_text = 8,
-  field_value = 9,
+  field_action = 1,
+  field_body = 2,
+  field_command = 3,
+  field_kind = 4,
+  field_name = 5,
+  field_option = 6,
+  field_script = 7,
+  field_status = 8,
+  field_template = 9,
+  field_text = 10,
+  field_value = 11,
 };
 
 static const char * const ts_field_names[] = {
   [0] = NULL,
+  [field_action] = "action",
   [field_body] = "body",
   [field_command] = "command",
   [field_kind] = "kind",
   [field_name] = "name",
+  [field_option] = "option",
   [field_script] = "script",
   [field_status] = "status",
   [field_template] = "template",
@@ -1421,7 +1481,7 @@ static const char * const ts_field_names[] = {
 };
 
 static const TSMapSlice ts_field_map_slices[PRODUCTION_ID_COUNT] = {
-  [2] = {.index = 0, .length = 1},
+  [1] = {.index = 0, .length = 1},
   [3] = {.index = 1, .length = 1},
   [4] = {.index = 2, .length = 1},
   [5] = {.index = 3, .length = 1},
@@ -1429,54 +1489,63 @@ static const TSMapSlice ts_field_map_slices[PRODUCTION_ID_COUNT] = {
   [7] = {.index = 5, .length = 1},
   [8] = {.index = 6, .length = 1},
   [9] = {.index = 7, .length = 1},
-  [10] = {.index = 8, .length = 2},
-  [11] = {.index = 10, .length = 2},
-  [12] = {.index = 12, .length = 1},
-  [13] = {.index = 13, .length = 1},
+  [10] = {.index = 8, .length = 1},
+  [11] = {.index = 9, .length = 1},
+  [12] = {.index = 10, .length = 2},
+  [13] = {.index = 12, .length = 2},
   [14] = {.index = 14, .length = 1},
-  [15] = {.index = 15, .length = 2},
-  [16] = {.index = 17, .length = 1},
+  [15] = {.index = 15, .length = 1},
+  [16] = {.index = 16, .length = 1},
+  [17] = {.index = 17, .length = 2},
+  [18] = {.index = 19, .length = 1},
 };
 
 static const TSFieldMapEntry ts_field_map_entries[] = {
   [0] =
-    {field_body, 1},
+    {field_option, 1},
   [1] =
-    {field_name, 0},
+    {field_body, 1},
   [2] =
-    {field_body, 2},
+    {field_name, 0},
   [3] =
-    {field_name, 1},
+    {field_body, 2},
   [4] =
-    {field_name, 0, .inherited = true},
+    {field_name, 1},
   [5] =
-    {field_script, 1},
+    {field_action, 1},
   [6] =
-    {field_name, 1, .inherited = true},
+    {field_name, 0, .inherited = true},
   [7] =
-    {field_command, 1},
+    {field_script, 1},
   [8] =
+    {field_name, 1, .inherited = true},
+  [9] =
+    {field_command, 1},
+  [10] =
     {field_kind, 1},
     {field_value, 2},
-  [10] =
+  [12] =
     {field_body, 2},
     {field_name, 1},
-  [12] =
-    {field_template, 1},
-  [13] =
-    {field_text, 1},
   [14] =
-    {field_status, 1},
+    {field_template, 1},
   [15] =
+    {field_text, 1},
+  [16] =
+    {field_status, 1},
+  [17] =
     {field_body, 3},
     {field_name, 1},
-  [17] =
+  [19] =
     {field_body, 3},
 };
 
 static const TSSymbol ts_alias_sequences[PRODUCTION_ID_COUNT][MAX_ALIAS_SEQUENCE_LENGTH] = {
   [0] = {0},
   [1] = {
+    [1] = alias_sym_config_option,
+  },
+  [2] = {
     [0] = alias_sym_type_identifier,
   },
 };
@@ -1491,8 +1560,8 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [2] = 2,
   [3] = 3,
   [4] = 4,
-  [5] = 4,
-  [6] = 6,
+  [5] = 5,
+  [6] = 4,
   [7] = 7,
   [8] = 8,
   [9] = 9,
@@ -1522,13 +1591,13 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [33] = 33,
   [34] = 34,
   [35] = 35,
-  [36] = 13,
-  [37] = 16,
-  [38] = 11,
-  [39] = 39,
+  [36] = 36,
+  [37] = 37,
+  [38] = 38,
+  [39] = 17,
   [40] = 40,
-  [41] = 41,
-  [42] = 42,
+  [41] = 15,
+  [42] = 13,
   [43] = 43,
   [44] = 44,
   [45] = 45,
@@ -1600,14 +1669,14 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [111] = 111,
   [112] = 112,
   [113] = 113,
-  [114] = 12,
+  [114] = 114,
   [115] = 115,
   [116] = 116,
   [117] = 117,
   [118] = 118,
   [119] = 119,
-  [120] = 17,
-  [121] = 18,
+  [120] = 120,
+  [121] = 121,
   [122] = 122,
   [123] = 123,
   [124] = 124,
@@ -1619,9 +1688,9 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [130] = 130,
   [131] = 131,
   [132] = 132,
-  [133] = 133,
-  [134] = 134,
-  [135] = 135,
+  [133] = 18,
+  [134] = 14,
+  [135] = 16,
   [136] = 136,
   [137] = 137,
   [138] = 138,
@@ -1644,20 +1713,20 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [155] = 155,
   [156] = 156,
   [157] = 157,
-  [158] = 153,
+  [158] = 158,
   [159] = 159,
   [160] = 160,
   [161] = 161,
   [162] = 162,
   [163] = 163,
-  [164] = 162,
+  [164] = 164,
   [165] = 165,
   [166] = 166,
   [167] = 167,
   [168] = 168,
   [169] = 169,
-  [170] = 170,
-  [171] = 171,
+  [170] = 169,
+  [171] = 166,
   [172] = 172,
   [173] = 173,
   [174] = 174,
@@ -1710,6 +1779,15 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [221] = 221,
   [222] = 222,
   [223] = 223,
+  [224] = 224,
+  [225] = 225,
+  [226] = 226,
+  [227] = 227,
+  [228] = 228,
+  [229] = 229,
+  [230] = 230,
+  [231] = 231,
+  [232] = 232,
 };
 
 static const TSCharacterRange aux_sym__param_piece_token1_character_set_2[] = {
@@ -1722,442 +1800,471 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
   eof = lexer->eof(lexer);
   switch (state) {
     case 0:
-      if (eof) ADVANCE(29);
+      if (eof) ADVANCE(31);
       ADVANCE_MAP(
-        '"', 71,
-        '#', 75,
-        '\'', 12,
-        '(', 45,
-        ')', 47,
-        '*', 44,
-        ',', 46,
-        '/', 48,
-        '0', 33,
-        ';', 42,
-        '[', 17,
-        's', 65,
-        '{', 31,
-        '|', 43,
-        '}', 32,
+        '"', 75,
+        '#', 79,
+        '\'', 13,
+        '(', 49,
+        ')', 51,
+        '*', 48,
+        ',', 50,
+        '/', 52,
+        '0', 35,
+        ';', 44,
+        '=', 45,
+        '[', 18,
+        's', 69,
+        '{', 33,
+        '|', 47,
+        '}', 34,
       );
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') SKIP(0);
-      if (('1' <= lookahead && lookahead <= '9')) ADVANCE(34);
+      if (('1' <= lookahead && lookahead <= '9')) ADVANCE(36);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(66);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(70);
       if (lookahead != 0 &&
-          lookahead != ']') ADVANCE(51);
+          lookahead != ']') ADVANCE(55);
       END_STATE();
     case 1:
-      if (lookahead == '\n') SKIP(5);
-      if (lookahead == '"') ADVANCE(70);
-      if (lookahead == '#') ADVANCE(73);
-      if (lookahead == '\\') ADVANCE(25);
+      if (lookahead == '\n') SKIP(6);
+      if (lookahead == '"') ADVANCE(74);
+      if (lookahead == '#') ADVANCE(77);
+      if (lookahead == '\\') ADVANCE(27);
       if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(72);
-      if (lookahead != 0) ADVANCE(73);
+          lookahead == ' ') ADVANCE(76);
+      if (lookahead != 0) ADVANCE(77);
       END_STATE();
     case 2:
-      if (lookahead == '"') ADVANCE(10);
+      if (lookahead == '"') ADVANCE(11);
       END_STATE();
     case 3:
-      if (lookahead == '"') ADVANCE(41);
-      if (lookahead != 0) ADVANCE(10);
+      if (lookahead == '"') ADVANCE(43);
+      if (lookahead != 0) ADVANCE(11);
       END_STATE();
     case 4:
-      if (lookahead == '"') ADVANCE(70);
-      if (lookahead == '#') ADVANCE(76);
-      if (lookahead == 's') ADVANCE(19);
+      if (lookahead == '"') ADVANCE(74);
+      if (lookahead == '#') ADVANCE(80);
+      if (lookahead == '-') ADVANCE(25);
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') SKIP(4);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(35);
+      if (('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(46);
       END_STATE();
     case 5:
-      if (lookahead == '"') ADVANCE(70);
-      if (lookahead == '#') ADVANCE(76);
+      if (lookahead == '"') ADVANCE(74);
+      if (lookahead == '#') ADVANCE(80);
+      if (lookahead == 's') ADVANCE(20);
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') SKIP(5);
-      END_STATE();
-    case 6:
-      ADVANCE_MAP(
-        '"', 7,
-        '#', 75,
-        '\'', 12,
-        '(', 45,
-        ')', 47,
-        '*', 44,
-        ',', 46,
-        '/', 48,
-        '[', 17,
-      );
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') SKIP(6);
-      if (('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(66);
-      if (lookahead != 0 &&
-          lookahead != ']') ADVANCE(51);
-      END_STATE();
-    case 7:
-      if (lookahead == '"') ADVANCE(59);
-      if (lookahead == '\\') ADVANCE(27);
-      if (lookahead != 0 &&
-          lookahead != '\n') ADVANCE(7);
-      END_STATE();
-    case 8:
-      if (lookahead == '"') ADVANCE(54);
-      if (lookahead == '#') ADVANCE(53);
-      if (lookahead == '\'') ADVANCE(56);
-      if (lookahead == '/') ADVANCE(57);
-      if (lookahead == '{') ADVANCE(31);
-      if (lookahead == '}') ADVANCE(32);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(55);
-      if (lookahead != 0) ADVANCE(58);
-      END_STATE();
-    case 9:
-      if (lookahead == '"') ADVANCE(3);
-      if (lookahead != 0) ADVANCE(10);
-      END_STATE();
-    case 10:
-      if (lookahead == '"') ADVANCE(9);
-      if (lookahead != 0) ADVANCE(10);
-      END_STATE();
-    case 11:
-      if (lookahead == '#') ADVANCE(76);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') SKIP(11);
-      if (('A' <= lookahead && lookahead <= 'Z') ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(30);
-      END_STATE();
-    case 12:
-      if (lookahead == '\'') ADVANCE(60);
-      if (lookahead == '\\') ADVANCE(26);
-      if (lookahead != 0 &&
-          lookahead != '\n') ADVANCE(12);
-      END_STATE();
-    case 13:
-      if (lookahead == '*') ADVANCE(13);
-      if (lookahead == '/') ADVANCE(61);
-      if (lookahead != 0) ADVANCE(14);
-      END_STATE();
-    case 14:
-      if (lookahead == '*') ADVANCE(13);
-      if (lookahead != 0) ADVANCE(14);
-      END_STATE();
-    case 15:
-      if (lookahead == '/') ADVANCE(23);
-      END_STATE();
-    case 16:
-      if (lookahead == '>') ADVANCE(40);
-      if (lookahead != 0 &&
-          lookahead != '\n') ADVANCE(16);
-      END_STATE();
-    case 17:
-      if (lookahead == ']') ADVANCE(52);
-      if (lookahead != 0) ADVANCE(17);
-      END_STATE();
-    case 18:
-      if (lookahead == 'd') ADVANCE(15);
-      END_STATE();
-    case 19:
-      if (lookahead == 't') ADVANCE(18);
-      END_STATE();
-    case 20:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(38);
-      END_STATE();
-    case 21:
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(37);
       END_STATE();
-    case 22:
-      if (('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'F') ||
-          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(69);
+    case 6:
+      if (lookahead == '"') ADVANCE(74);
+      if (lookahead == '#') ADVANCE(80);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') SKIP(6);
       END_STATE();
-    case 23:
-      if (('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(39);
-      END_STATE();
-    case 24:
-      if (lookahead != 0 &&
-          lookahead != '\n' &&
-          lookahead != '>') ADVANCE(16);
-      END_STATE();
-    case 25:
-      if (lookahead != 0 &&
-          lookahead != '\n') ADVANCE(74);
-      END_STATE();
-    case 26:
-      if (lookahead != 0) ADVANCE(12);
-      END_STATE();
-    case 27:
-      if (lookahead != 0) ADVANCE(7);
-      END_STATE();
-    case 28:
-      if (eof) ADVANCE(29);
+    case 7:
       ADVANCE_MAP(
-        '"', 70,
-        '#', 76,
-        '(', 45,
-        '*', 44,
-        '0', 67,
-        ';', 42,
-        '<', 24,
-        '[', 17,
-        '{', 31,
-        '|', 43,
-        '}', 32,
+        '"', 8,
+        '#', 79,
+        '\'', 13,
+        '(', 49,
+        ')', 51,
+        '*', 48,
+        ',', 50,
+        '/', 52,
+        '[', 18,
       );
       if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') SKIP(28);
-      if (('1' <= lookahead && lookahead <= '9')) ADVANCE(68);
+          lookahead == ' ') SKIP(7);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(66);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(70);
+      if (lookahead != 0 &&
+          lookahead != ']') ADVANCE(55);
+      END_STATE();
+    case 8:
+      if (lookahead == '"') ADVANCE(63);
+      if (lookahead == '\\') ADVANCE(29);
+      if (lookahead != 0 &&
+          lookahead != '\n') ADVANCE(8);
+      END_STATE();
+    case 9:
+      if (lookahead == '"') ADVANCE(58);
+      if (lookahead == '#') ADVANCE(57);
+      if (lookahead == '\'') ADVANCE(60);
+      if (lookahead == '/') ADVANCE(61);
+      if (lookahead == '{') ADVANCE(33);
+      if (lookahead == '}') ADVANCE(34);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(59);
+      if (lookahead != 0) ADVANCE(62);
+      END_STATE();
+    case 10:
+      if (lookahead == '"') ADVANCE(3);
+      if (lookahead != 0) ADVANCE(11);
+      END_STATE();
+    case 11:
+      if (lookahead == '"') ADVANCE(10);
+      if (lookahead != 0) ADVANCE(11);
+      END_STATE();
+    case 12:
+      if (lookahead == '#') ADVANCE(80);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') SKIP(12);
+      if (('A' <= lookahead && lookahead <= 'Z') ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(32);
+      END_STATE();
+    case 13:
+      if (lookahead == '\'') ADVANCE(64);
+      if (lookahead == '\\') ADVANCE(28);
+      if (lookahead != 0 &&
+          lookahead != '\n') ADVANCE(13);
+      END_STATE();
+    case 14:
+      if (lookahead == '*') ADVANCE(14);
+      if (lookahead == '/') ADVANCE(65);
+      if (lookahead != 0) ADVANCE(15);
+      END_STATE();
+    case 15:
+      if (lookahead == '*') ADVANCE(14);
+      if (lookahead != 0) ADVANCE(15);
+      END_STATE();
+    case 16:
+      if (lookahead == '/') ADVANCE(24);
+      END_STATE();
+    case 17:
+      if (lookahead == '>') ADVANCE(42);
+      if (lookahead != 0 &&
+          lookahead != '\n') ADVANCE(17);
+      END_STATE();
+    case 18:
+      if (lookahead == ']') ADVANCE(56);
+      if (lookahead != 0) ADVANCE(18);
+      END_STATE();
+    case 19:
+      if (lookahead == 'd') ADVANCE(16);
+      END_STATE();
+    case 20:
+      if (lookahead == 't') ADVANCE(19);
+      END_STATE();
+    case 21:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(40);
+      END_STATE();
+    case 22:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(39);
+      END_STATE();
+    case 23:
+      if (('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'F') ||
+          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(73);
+      END_STATE();
+    case 24:
+      if (('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(41);
+      END_STATE();
+    case 25:
+      if (('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(46);
+      END_STATE();
+    case 26:
+      if (lookahead != 0 &&
+          lookahead != '\n' &&
+          lookahead != '>') ADVANCE(17);
+      END_STATE();
+    case 27:
+      if (lookahead != 0 &&
+          lookahead != '\n') ADVANCE(78);
+      END_STATE();
+    case 28:
+      if (lookahead != 0) ADVANCE(13);
       END_STATE();
     case 29:
-      ACCEPT_TOKEN(ts_builtin_sym_end);
+      if (lookahead != 0) ADVANCE(8);
       END_STATE();
     case 30:
+      if (eof) ADVANCE(31);
+      ADVANCE_MAP(
+        '"', 74,
+        '#', 80,
+        '(', 49,
+        '*', 48,
+        '0', 71,
+        ';', 44,
+        '<', 26,
+        '=', 45,
+        '[', 18,
+        '{', 33,
+        '|', 47,
+        '}', 34,
+      );
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') SKIP(30);
+      if (('1' <= lookahead && lookahead <= '9')) ADVANCE(72);
+      if (('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(70);
+      END_STATE();
+    case 31:
+      ACCEPT_TOKEN(ts_builtin_sym_end);
+      END_STATE();
+    case 32:
       ACCEPT_TOKEN(aux_sym_patch_block_token1);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(30);
-      END_STATE();
-    case 31:
-      ACCEPT_TOKEN(anon_sym_LBRACE);
-      END_STATE();
-    case 32:
-      ACCEPT_TOKEN(anon_sym_RBRACE);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(32);
       END_STATE();
     case 33:
-      ACCEPT_TOKEN(sym_version_number);
-      if (lookahead == '.') ADVANCE(50);
-      if (lookahead == 'x') ADVANCE(22);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(34);
+      ACCEPT_TOKEN(anon_sym_LBRACE);
       END_STATE();
     case 34:
-      ACCEPT_TOKEN(sym_version_number);
-      if (lookahead == '.') ADVANCE(50);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(34);
+      ACCEPT_TOKEN(anon_sym_RBRACE);
       END_STATE();
     case 35:
       ACCEPT_TOKEN(sym_version_number);
-      if (lookahead == '.') ADVANCE(21);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(35);
+      if (lookahead == '.') ADVANCE(54);
+      if (lookahead == 'x') ADVANCE(23);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(36);
       END_STATE();
     case 36:
       ACCEPT_TOKEN(sym_version_number);
-      if (lookahead == '.') ADVANCE(49);
+      if (lookahead == '.') ADVANCE(54);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(36);
       END_STATE();
     case 37:
       ACCEPT_TOKEN(sym_version_number);
-      if (lookahead == '.') ADVANCE(20);
+      if (lookahead == '.') ADVANCE(22);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(37);
       END_STATE();
     case 38:
       ACCEPT_TOKEN(sym_version_number);
+      if (lookahead == '.') ADVANCE(53);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(38);
       END_STATE();
     case 39:
+      ACCEPT_TOKEN(sym_version_number);
+      if (lookahead == '.') ADVANCE(21);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(39);
+      END_STATE();
+    case 40:
+      ACCEPT_TOKEN(sym_version_number);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(40);
+      END_STATE();
+    case 41:
       ACCEPT_TOKEN(sym_std_path);
-      if (lookahead == '/') ADVANCE(23);
+      if (lookahead == '/') ADVANCE(24);
       if (('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(39);
-      END_STATE();
-    case 40:
-      ACCEPT_TOKEN(sym_header);
-      END_STATE();
-    case 41:
-      ACCEPT_TOKEN(sym_text_block);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(41);
       END_STATE();
     case 42:
-      ACCEPT_TOKEN(anon_sym_SEMI);
+      ACCEPT_TOKEN(sym_header);
       END_STATE();
     case 43:
-      ACCEPT_TOKEN(anon_sym_PIPE);
+      ACCEPT_TOKEN(sym_text_block);
       END_STATE();
     case 44:
-      ACCEPT_TOKEN(sym_star);
+      ACCEPT_TOKEN(anon_sym_SEMI);
       END_STATE();
     case 45:
-      ACCEPT_TOKEN(anon_sym_LPAREN);
+      ACCEPT_TOKEN(anon_sym_EQ);
       END_STATE();
     case 46:
-      ACCEPT_TOKEN(anon_sym_COMMA);
+      ACCEPT_TOKEN(sym_config_word);
+      if (('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(46);
       END_STATE();
     case 47:
-      ACCEPT_TOKEN(anon_sym_RPAREN);
+      ACCEPT_TOKEN(anon_sym_PIPE);
       END_STATE();
     case 48:
-      ACCEPT_TOKEN(aux_sym__param_piece_token1);
-      if (lookahead == '*') ADVANCE(14);
-      if (lookahead == '/') ADVANCE(62);
+      ACCEPT_TOKEN(sym_star);
       END_STATE();
     case 49:
-      ACCEPT_TOKEN(aux_sym__param_piece_token1);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(38);
-      if ((!eof && set_contains(aux_sym__param_piece_token1_character_set_2, 11, lookahead))) ADVANCE(51);
+      ACCEPT_TOKEN(anon_sym_LPAREN);
       END_STATE();
     case 50:
-      ACCEPT_TOKEN(aux_sym__param_piece_token1);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(36);
-      if ((!eof && set_contains(aux_sym__param_piece_token1_character_set_2, 11, lookahead))) ADVANCE(51);
+      ACCEPT_TOKEN(anon_sym_COMMA);
       END_STATE();
     case 51:
-      ACCEPT_TOKEN(aux_sym__param_piece_token1);
-      if ((!eof && set_contains(aux_sym__param_piece_token1_character_set_2, 11, lookahead))) ADVANCE(51);
+      ACCEPT_TOKEN(anon_sym_RPAREN);
       END_STATE();
     case 52:
-      ACCEPT_TOKEN(sym_c_brackets);
+      ACCEPT_TOKEN(aux_sym__param_piece_token1);
+      if (lookahead == '*') ADVANCE(15);
+      if (lookahead == '/') ADVANCE(66);
       END_STATE();
     case 53:
-      ACCEPT_TOKEN(sym__c_text);
-      if (lookahead == '\n') ADVANCE(58);
-      if (lookahead != 0 &&
-          lookahead != '"' &&
-          lookahead != '\'' &&
-          lookahead != '/' &&
-          lookahead != '{' &&
-          lookahead != '}') ADVANCE(53);
+      ACCEPT_TOKEN(aux_sym__param_piece_token1);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(40);
+      if ((!eof && set_contains(aux_sym__param_piece_token1_character_set_2, 11, lookahead))) ADVANCE(55);
       END_STATE();
     case 54:
-      ACCEPT_TOKEN(sym__c_text);
-      if (lookahead == '"') ADVANCE(59);
-      if (lookahead == '\\') ADVANCE(27);
-      if (lookahead != 0 &&
-          lookahead != '\n') ADVANCE(7);
+      ACCEPT_TOKEN(aux_sym__param_piece_token1);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(38);
+      if ((!eof && set_contains(aux_sym__param_piece_token1_character_set_2, 11, lookahead))) ADVANCE(55);
       END_STATE();
     case 55:
-      ACCEPT_TOKEN(sym__c_text);
-      if (lookahead == '"') ADVANCE(54);
-      if (lookahead == '#') ADVANCE(53);
-      if (lookahead == '\'') ADVANCE(56);
-      if (lookahead == '/') ADVANCE(57);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(55);
-      if (lookahead != 0 &&
-          lookahead != '{' &&
-          lookahead != '}') ADVANCE(58);
+      ACCEPT_TOKEN(aux_sym__param_piece_token1);
+      if ((!eof && set_contains(aux_sym__param_piece_token1_character_set_2, 11, lookahead))) ADVANCE(55);
       END_STATE();
     case 56:
-      ACCEPT_TOKEN(sym__c_text);
-      if (lookahead == '\'') ADVANCE(60);
-      if (lookahead == '\\') ADVANCE(26);
-      if (lookahead != 0 &&
-          lookahead != '\n') ADVANCE(12);
+      ACCEPT_TOKEN(sym_c_brackets);
       END_STATE();
     case 57:
       ACCEPT_TOKEN(sym__c_text);
-      if (lookahead == '*') ADVANCE(14);
-      if (lookahead == '/') ADVANCE(62);
+      if (lookahead == '\n') ADVANCE(62);
+      if (lookahead != 0 &&
+          lookahead != '"' &&
+          lookahead != '\'' &&
+          lookahead != '/' &&
+          lookahead != '{' &&
+          lookahead != '}') ADVANCE(57);
       END_STATE();
     case 58:
+      ACCEPT_TOKEN(sym__c_text);
+      if (lookahead == '"') ADVANCE(63);
+      if (lookahead == '\\') ADVANCE(29);
+      if (lookahead != 0 &&
+          lookahead != '\n') ADVANCE(8);
+      END_STATE();
+    case 59:
+      ACCEPT_TOKEN(sym__c_text);
+      if (lookahead == '"') ADVANCE(58);
+      if (lookahead == '#') ADVANCE(57);
+      if (lookahead == '\'') ADVANCE(60);
+      if (lookahead == '/') ADVANCE(61);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(59);
+      if (lookahead != 0 &&
+          lookahead != '{' &&
+          lookahead != '}') ADVANCE(62);
+      END_STATE();
+    case 60:
+      ACCEPT_TOKEN(sym__c_text);
+      if (lookahead == '\'') ADVANCE(64);
+      if (lookahead == '\\') ADVANCE(28);
+      if (lookahead != 0 &&
+          lookahead != '\n') ADVANCE(13);
+      END_STATE();
+    case 61:
+      ACCEPT_TOKEN(sym__c_text);
+      if (lookahead == '*') ADVANCE(15);
+      if (lookahead == '/') ADVANCE(66);
+      END_STATE();
+    case 62:
       ACCEPT_TOKEN(sym__c_text);
       if (lookahead != 0 &&
           lookahead != '"' &&
           lookahead != '\'' &&
           lookahead != '/' &&
           lookahead != '{' &&
-          lookahead != '}') ADVANCE(58);
-      END_STATE();
-    case 59:
-      ACCEPT_TOKEN(sym__c_string);
-      END_STATE();
-    case 60:
-      ACCEPT_TOKEN(sym__c_char);
-      END_STATE();
-    case 61:
-      ACCEPT_TOKEN(sym__c_comment);
-      END_STATE();
-    case 62:
-      ACCEPT_TOKEN(sym__c_comment);
-      if (lookahead != 0 &&
-          lookahead != '\n') ADVANCE(62);
+          lookahead != '}') ADVANCE(62);
       END_STATE();
     case 63:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == '/') ADVANCE(23);
-      if (('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(66);
+      ACCEPT_TOKEN(sym__c_string);
       END_STATE();
     case 64:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(63);
-      if (('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(66);
+      ACCEPT_TOKEN(sym__c_char);
       END_STATE();
     case 65:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(64);
-      if (('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(66);
+      ACCEPT_TOKEN(sym__c_comment);
       END_STATE();
     case 66:
+      ACCEPT_TOKEN(sym__c_comment);
+      if (lookahead != 0 &&
+          lookahead != '\n') ADVANCE(66);
+      END_STATE();
+    case 67:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == '/') ADVANCE(24);
+      if (('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(70);
+      END_STATE();
+    case 68:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'd') ADVANCE(67);
+      if (('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(70);
+      END_STATE();
+    case 69:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(68);
+      if (('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(70);
+      END_STATE();
+    case 70:
       ACCEPT_TOKEN(sym_identifier);
       if (('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(66);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(70);
       END_STATE();
-    case 67:
+    case 71:
       ACCEPT_TOKEN(sym_number);
-      if (lookahead == 'x') ADVANCE(22);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(68);
+      if (lookahead == 'x') ADVANCE(23);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(72);
       END_STATE();
-    case 68:
+    case 72:
       ACCEPT_TOKEN(sym_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(68);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(72);
       END_STATE();
-    case 69:
+    case 73:
       ACCEPT_TOKEN(sym_number);
       if (('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'F') ||
-          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(69);
+          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(73);
       END_STATE();
-    case 70:
+    case 74:
       ACCEPT_TOKEN(anon_sym_DQUOTE);
       END_STATE();
-    case 71:
+    case 75:
       ACCEPT_TOKEN(anon_sym_DQUOTE);
       if (lookahead == '"') ADVANCE(2);
       END_STATE();
-    case 72:
+    case 76:
       ACCEPT_TOKEN(sym_string_content);
-      if (lookahead == '#') ADVANCE(73);
+      if (lookahead == '#') ADVANCE(77);
       if (lookahead == '\t' ||
           (0x0b <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(72);
+          lookahead == ' ') ADVANCE(76);
       if (lookahead != 0 &&
           (lookahead < '\t' || '\r' < lookahead) &&
           lookahead != '"' &&
           lookahead != '#' &&
-          lookahead != '\\') ADVANCE(73);
+          lookahead != '\\') ADVANCE(77);
       END_STATE();
-    case 73:
+    case 77:
       ACCEPT_TOKEN(sym_string_content);
       if (lookahead != 0 &&
           lookahead != '\n' &&
           lookahead != '"' &&
-          lookahead != '\\') ADVANCE(73);
+          lookahead != '\\') ADVANCE(77);
       END_STATE();
-    case 74:
+    case 78:
       ACCEPT_TOKEN(sym_escape_sequence);
       END_STATE();
-    case 75:
+    case 79:
       ACCEPT_TOKEN(sym_comment);
       if (lookahead == '\t' ||
           (0x0b <= lookahead && lookahead <= '\r') ||
@@ -2169,14 +2276,14 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('A' <= lookahead && lookahead <= '[') ||
           lookahead == ']' ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(76);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(80);
       if (lookahead != 0 &&
-          (lookahead < '\t' || '\r' < lookahead)) ADVANCE(75);
+          (lookahead < '\t' || '\r' < lookahead)) ADVANCE(79);
       END_STATE();
-    case 76:
+    case 80:
       ACCEPT_TOKEN(sym_comment);
       if (lookahead != 0 &&
-          lookahead != '\n') ADVANCE(76);
+          lookahead != '\n') ADVANCE(80);
       END_STATE();
     default:
       return false;
@@ -2240,1079 +2347,1108 @@ static bool ts_lex_keywords(TSLexer *lexer, TSStateId state) {
       if (lookahead == 't') ADVANCE(36);
       END_STATE();
     case 6:
-      if (lookahead == 'n') ADVANCE(37);
-      if (lookahead == 'x') ADVANCE(38);
+      if (lookahead == 'l') ADVANCE(37);
+      if (lookahead == 'n') ADVANCE(38);
+      if (lookahead == 'x') ADVANCE(39);
       END_STATE();
     case 7:
-      if (lookahead == 'i') ADVANCE(39);
-      if (lookahead == 'l') ADVANCE(40);
-      if (lookahead == 'o') ADVANCE(41);
+      if (lookahead == 'i') ADVANCE(40);
+      if (lookahead == 'l') ADVANCE(41);
+      if (lookahead == 'o') ADVANCE(42);
       END_STATE();
     case 8:
-      if (lookahead == 'f') ADVANCE(42);
+      if (lookahead == 'f') ADVANCE(43);
       END_STATE();
     case 9:
-      if (lookahead == 'e') ADVANCE(43);
+      if (lookahead == 'e') ADVANCE(44);
       END_STATE();
     case 10:
-      if (lookahead == 'd') ADVANCE(44);
-      if (lookahead == 'm') ADVANCE(45);
-      if (lookahead == 'n') ADVANCE(46);
+      if (lookahead == 'd') ADVANCE(45);
+      if (lookahead == 'm') ADVANCE(46);
+      if (lookahead == 'n') ADVANCE(47);
       END_STATE();
     case 11:
-      if (lookahead == 'e') ADVANCE(47);
+      if (lookahead == 'e') ADVANCE(48);
       END_STATE();
     case 12:
-      if (lookahead == 'a') ADVANCE(48);
-      if (lookahead == 'i') ADVANCE(49);
-      if (lookahead == 'o') ADVANCE(50);
+      if (lookahead == 'a') ADVANCE(49);
+      if (lookahead == 'i') ADVANCE(50);
+      if (lookahead == 'o') ADVANCE(51);
       END_STATE();
     case 13:
-      if (lookahead == 'b') ADVANCE(51);
+      if (lookahead == 'b') ADVANCE(52);
       END_STATE();
     case 14:
-      if (lookahead == 'a') ADVANCE(52);
-      if (lookahead == 'o') ADVANCE(53);
-      if (lookahead == 'r') ADVANCE(54);
+      if (lookahead == 'a') ADVANCE(53);
+      if (lookahead == 'o') ADVANCE(54);
+      if (lookahead == 'r') ADVANCE(55);
       END_STATE();
     case 15:
-      if (lookahead == 'e') ADVANCE(55);
+      if (lookahead == 'e') ADVANCE(56);
       END_STATE();
     case 16:
-      if (lookahead == 'e') ADVANCE(56);
-      if (lookahead == 'h') ADVANCE(57);
-      if (lookahead == 'i') ADVANCE(58);
-      if (lookahead == 't') ADVANCE(59);
-      if (lookahead == 'y') ADVANCE(60);
+      if (lookahead == 'e') ADVANCE(57);
+      if (lookahead == 'h') ADVANCE(58);
+      if (lookahead == 'i') ADVANCE(59);
+      if (lookahead == 't') ADVANCE(60);
+      if (lookahead == 'y') ADVANCE(61);
       END_STATE();
     case 17:
-      if (lookahead == 'a') ADVANCE(61);
-      if (lookahead == 'e') ADVANCE(62);
+      if (lookahead == 'a') ADVANCE(62);
+      if (lookahead == 'e') ADVANCE(63);
       END_STATE();
     case 18:
-      if (lookahead == 'n') ADVANCE(63);
+      if (lookahead == 'n') ADVANCE(64);
       END_STATE();
     case 19:
-      if (lookahead == 'e') ADVANCE(64);
-      if (lookahead == 'o') ADVANCE(65);
-      END_STATE();
-    case 20:
+      if (lookahead == 'e') ADVANCE(65);
       if (lookahead == 'o') ADVANCE(66);
       END_STATE();
-    case 21:
+    case 20:
       if (lookahead == 'o') ADVANCE(67);
       END_STATE();
+    case 21:
+      if (lookahead == 'o') ADVANCE(68);
+      END_STATE();
     case 22:
-      if (lookahead == 'l') ADVANCE(68);
-      if (lookahead == 'w') ADVANCE(69);
+      if (lookahead == 'l') ADVANCE(69);
+      if (lookahead == 'w') ADVANCE(70);
       END_STATE();
     case 23:
-      if (lookahead == 'i') ADVANCE(70);
+      if (lookahead == 'i') ADVANCE(71);
       END_STATE();
     case 24:
-      if (lookahead == 'c') ADVANCE(71);
+      if (lookahead == 'c') ADVANCE(72);
       END_STATE();
     case 25:
-      if (lookahead == 't') ADVANCE(72);
+      if (lookahead == 't') ADVANCE(73);
       END_STATE();
     case 26:
-      if (lookahead == 'd') ADVANCE(73);
-      if (lookahead == 'o') ADVANCE(74);
+      if (lookahead == 'd') ADVANCE(74);
+      if (lookahead == 'o') ADVANCE(75);
       END_STATE();
     case 27:
-      if (lookahead == 'i') ADVANCE(75);
+      if (lookahead == 'i') ADVANCE(76);
       END_STATE();
     case 28:
-      if (lookahead == 'a') ADVANCE(76);
+      if (lookahead == 'a') ADVANCE(77);
       END_STATE();
     case 29:
-      if (lookahead == 'n') ADVANCE(77);
+      if (lookahead == 'n') ADVANCE(78);
       END_STATE();
     case 30:
-      if (lookahead == 'o') ADVANCE(78);
+      if (lookahead == 'o') ADVANCE(79);
       END_STATE();
     case 31:
-      if (lookahead == 'm') ADVANCE(79);
+      if (lookahead == 'm') ADVANCE(80);
       END_STATE();
     case 32:
-      if (lookahead == 't') ADVANCE(80);
+      if (lookahead == 't') ADVANCE(81);
       END_STATE();
     case 33:
-      if (lookahead == 's') ADVANCE(81);
+      if (lookahead == 's') ADVANCE(82);
       END_STATE();
     case 34:
-      if (lookahead == 'e') ADVANCE(82);
+      if (lookahead == 'e') ADVANCE(83);
       END_STATE();
     case 35:
-      if (lookahead == 'u') ADVANCE(83);
+      if (lookahead == 'u') ADVANCE(84);
       END_STATE();
     case 36:
-      if (lookahead == 'o') ADVANCE(84);
+      if (lookahead == 'o') ADVANCE(85);
       END_STATE();
     case 37:
-      if (lookahead == 'u') ADVANCE(85);
+      if (lookahead == 's') ADVANCE(86);
       END_STATE();
     case 38:
-      if (lookahead == 'i') ADVANCE(86);
-      if (lookahead == 't') ADVANCE(87);
+      if (lookahead == 'u') ADVANCE(87);
       END_STATE();
     case 39:
-      if (lookahead == 'l') ADVANCE(88);
-      if (lookahead == 'x') ADVANCE(89);
+      if (lookahead == 'i') ADVANCE(88);
+      if (lookahead == 't') ADVANCE(89);
       END_STATE();
     case 40:
-      if (lookahead == 'o') ADVANCE(90);
+      if (lookahead == 'l') ADVANCE(90);
+      if (lookahead == 'x') ADVANCE(91);
       END_STATE();
     case 41:
-      if (lookahead == 'r') ADVANCE(91);
+      if (lookahead == 'o') ADVANCE(92);
       END_STATE();
     case 42:
-      if (lookahead == 'p') ADVANCE(92);
+      if (lookahead == 'r') ADVANCE(93);
       END_STATE();
     case 43:
-      if (lookahead == 'l') ADVANCE(93);
-      END_STATE();
-    case 44:
-      ACCEPT_TOKEN(anon_sym_id);
-      END_STATE();
-    case 45:
       if (lookahead == 'p') ADVANCE(94);
       END_STATE();
+    case 44:
+      if (lookahead == 'l') ADVANCE(95);
+      END_STATE();
+    case 45:
+      ACCEPT_TOKEN(anon_sym_id);
+      END_STATE();
     case 46:
-      ACCEPT_TOKEN(anon_sym_in);
-      if (lookahead == 'c') ADVANCE(95);
-      if (lookahead == 'l') ADVANCE(96);
-      if (lookahead == 't') ADVANCE(97);
+      if (lookahead == 'p') ADVANCE(96);
       END_STATE();
     case 47:
-      if (lookahead == 'e') ADVANCE(98);
+      ACCEPT_TOKEN(anon_sym_in);
+      if (lookahead == 'c') ADVANCE(97);
+      if (lookahead == 'l') ADVANCE(98);
+      if (lookahead == 't') ADVANCE(99);
       END_STATE();
     case 48:
-      if (lookahead == 'c') ADVANCE(99);
+      if (lookahead == 'e') ADVANCE(100);
       END_STATE();
     case 49:
-      if (lookahead == 'k') ADVANCE(100);
+      if (lookahead == 'c') ADVANCE(101);
       END_STATE();
     case 50:
-      if (lookahead == 'a') ADVANCE(101);
-      if (lookahead == 'n') ADVANCE(102);
+      if (lookahead == 'k') ADVANCE(102);
       END_STATE();
     case 51:
-      if (lookahead == 'j') ADVANCE(103);
+      if (lookahead == 'a') ADVANCE(103);
+      if (lookahead == 'n') ADVANCE(104);
       END_STATE();
     case 52:
-      if (lookahead == 't') ADVANCE(104);
-      if (lookahead == 'y') ADVANCE(105);
+      if (lookahead == 'j') ADVANCE(105);
       END_STATE();
     case 53:
-      if (lookahead == 's') ADVANCE(106);
+      if (lookahead == 't') ADVANCE(106);
+      if (lookahead == 'y') ADVANCE(107);
       END_STATE();
     case 54:
-      if (lookahead == 'e') ADVANCE(107);
-      if (lookahead == 'o') ADVANCE(108);
+      if (lookahead == 's') ADVANCE(108);
       END_STATE();
     case 55:
-      if (lookahead == 'f') ADVANCE(109);
-      if (lookahead == 'l') ADVANCE(110);
-      if (lookahead == 'p') ADVANCE(111);
-      if (lookahead == 's') ADVANCE(112);
+      if (lookahead == 'e') ADVANCE(109);
+      if (lookahead == 'o') ADVANCE(110);
       END_STATE();
     case 56:
-      if (lookahead == 't') ADVANCE(113);
+      if (lookahead == 'f') ADVANCE(111);
+      if (lookahead == 'l') ADVANCE(112);
+      if (lookahead == 'p') ADVANCE(113);
+      if (lookahead == 'q') ADVANCE(114);
+      if (lookahead == 's') ADVANCE(115);
       END_STATE();
     case 57:
-      if (lookahead == 'a') ADVANCE(114);
-      if (lookahead == 'o') ADVANCE(115);
+      if (lookahead == 't') ADVANCE(116);
       END_STATE();
     case 58:
-      if (lookahead == 'g') ADVANCE(116);
-      if (lookahead == 'n') ADVANCE(117);
+      if (lookahead == 'a') ADVANCE(117);
+      if (lookahead == 'o') ADVANCE(118);
       END_STATE();
     case 59:
-      if (lookahead == 'a') ADVANCE(118);
-      if (lookahead == 'r') ADVANCE(119);
+      if (lookahead == 'g') ADVANCE(119);
+      if (lookahead == 'n') ADVANCE(120);
       END_STATE();
     case 60:
-      if (lookahead == 'm') ADVANCE(120);
+      if (lookahead == 'a') ADVANCE(121);
+      if (lookahead == 'r') ADVANCE(122);
       END_STATE();
     case 61:
-      if (lookahead == 'r') ADVANCE(121);
+      if (lookahead == 'm') ADVANCE(123);
       END_STATE();
     case 62:
-      if (lookahead == 'm') ADVANCE(122);
-      if (lookahead == 's') ADVANCE(123);
+      if (lookahead == 'r') ADVANCE(124);
       END_STATE();
     case 63:
-      if (lookahead == 'i') ADVANCE(124);
-      if (lookahead == 'l') ADVANCE(125);
+      if (lookahead == 'm') ADVANCE(125);
       if (lookahead == 's') ADVANCE(126);
       END_STATE();
     case 64:
-      if (lookahead == 'r') ADVANCE(127);
+      if (lookahead == 'i') ADVANCE(127);
+      if (lookahead == 'l') ADVANCE(128);
+      if (lookahead == 's') ADVANCE(129);
       END_STATE();
     case 65:
-      if (lookahead == 'i') ADVANCE(128);
-      if (lookahead == 'l') ADVANCE(129);
-      END_STATE();
-    case 66:
       if (lookahead == 'r') ADVANCE(130);
       END_STATE();
+    case 66:
+      if (lookahead == 'i') ADVANCE(131);
+      if (lookahead == 'l') ADVANCE(132);
+      END_STATE();
     case 67:
-      if (lookahead == 'o') ADVANCE(131);
+      if (lookahead == 'r') ADVANCE(133);
       END_STATE();
     case 68:
-      if (lookahead == 'o') ADVANCE(132);
+      if (lookahead == 'o') ADVANCE(134);
       END_STATE();
     case 69:
-      if (lookahead == 'a') ADVANCE(133);
+      if (lookahead == 'o') ADVANCE(135);
       END_STATE();
     case 70:
-      ACCEPT_TOKEN(anon_sym_api);
+      if (lookahead == 'a') ADVANCE(136);
       END_STATE();
     case 71:
-      if (lookahead == 'h') ADVANCE(134);
+      ACCEPT_TOKEN(anon_sym_api);
       END_STATE();
     case 72:
-      if (lookahead == 'h') ADVANCE(135);
+      if (lookahead == 'h') ADVANCE(137);
       END_STATE();
     case 73:
-      if (lookahead == 'y') ADVANCE(136);
+      if (lookahead == 'h') ADVANCE(138);
       END_STATE();
     case 74:
-      if (lookahead == 'l') ADVANCE(137);
+      if (lookahead == 'y') ADVANCE(139);
       END_STATE();
     case 75:
-      if (lookahead == 'l') ADVANCE(138);
+      if (lookahead == 'l') ADVANCE(140);
       END_STATE();
     case 76:
-      if (lookahead == 'r') ADVANCE(139);
+      if (lookahead == 'l') ADVANCE(141);
       END_STATE();
     case 77:
-      if (lookahead == 's') ADVANCE(140);
-      if (lookahead == 't') ADVANCE(141);
-      END_STATE();
-    case 78:
       if (lookahead == 'r') ADVANCE(142);
       END_STATE();
+    case 78:
+      if (lookahead == 's') ADVANCE(143);
+      if (lookahead == 't') ADVANCE(144);
+      END_STATE();
     case 79:
-      if (lookahead == 'u') ADVANCE(143);
+      if (lookahead == 'r') ADVANCE(145);
       END_STATE();
     case 80:
-      if (lookahead == 'a') ADVANCE(144);
+      if (lookahead == 'u') ADVANCE(146);
       END_STATE();
     case 81:
-      if (lookahead == 'c') ADVANCE(145);
+      if (lookahead == 'a') ADVANCE(147);
       END_STATE();
     case 82:
-      if (lookahead == 's') ADVANCE(146);
+      if (lookahead == 'c') ADVANCE(148);
       END_STATE();
     case 83:
-      if (lookahead == 'b') ADVANCE(147);
+      if (lookahead == 's') ADVANCE(149);
       END_STATE();
     case 84:
-      if (lookahead == 'r') ADVANCE(148);
+      if (lookahead == 'b') ADVANCE(150);
       END_STATE();
     case 85:
-      if (lookahead == 'm') ADVANCE(149);
+      if (lookahead == 'r') ADVANCE(151);
       END_STATE();
     case 86:
-      if (lookahead == 't') ADVANCE(150);
-      END_STATE();
-    case 87:
-      if (lookahead == 'e') ADVANCE(151);
-      END_STATE();
-    case 88:
       if (lookahead == 'e') ADVANCE(152);
       END_STATE();
+    case 87:
+      if (lookahead == 'm') ADVANCE(153);
+      END_STATE();
+    case 88:
+      if (lookahead == 't') ADVANCE(154);
+      END_STATE();
     case 89:
-      ACCEPT_TOKEN(anon_sym_fix);
-      if (lookahead == 'e') ADVANCE(153);
+      if (lookahead == 'e') ADVANCE(155);
       END_STATE();
     case 90:
-      if (lookahead == 'a') ADVANCE(154);
+      if (lookahead == 'e') ADVANCE(156);
       END_STATE();
     case 91:
-      ACCEPT_TOKEN(anon_sym_for);
+      ACCEPT_TOKEN(anon_sym_fix);
+      if (lookahead == 'e') ADVANCE(157);
       END_STATE();
     case 92:
-      ACCEPT_TOKEN(anon_sym_gfp);
+      if (lookahead == 'a') ADVANCE(158);
       END_STATE();
     case 93:
-      if (lookahead == 'p') ADVANCE(155);
+      ACCEPT_TOKEN(anon_sym_for);
       END_STATE();
     case 94:
-      if (lookahead == 'o') ADVANCE(156);
+      ACCEPT_TOKEN(anon_sym_gfp);
       END_STATE();
     case 95:
-      if (lookahead == 'l') ADVANCE(157);
-      END_STATE();
-    case 96:
-      if (lookahead == 'i') ADVANCE(158);
-      END_STATE();
-    case 97:
-      ACCEPT_TOKEN(anon_sym_int);
-      END_STATE();
-    case 98:
       if (lookahead == 'p') ADVANCE(159);
       END_STATE();
+    case 96:
+      if (lookahead == 'o') ADVANCE(160);
+      END_STATE();
+    case 97:
+      if (lookahead == 'l') ADVANCE(161);
+      END_STATE();
+    case 98:
+      if (lookahead == 'i') ADVANCE(162);
+      END_STATE();
     case 99:
-      if (lookahead == 'k') ADVANCE(160);
+      ACCEPT_TOKEN(anon_sym_int);
       END_STATE();
     case 100:
-      if (lookahead == 'e') ADVANCE(161);
+      if (lookahead == 'p') ADVANCE(163);
       END_STATE();
     case 101:
-      if (lookahead == 'd') ADVANCE(162);
+      if (lookahead == 'k') ADVANCE(164);
       END_STATE();
     case 102:
-      if (lookahead == 'g') ADVANCE(163);
+      if (lookahead == 'e') ADVANCE(165);
       END_STATE();
     case 103:
-      if (lookahead == 'e') ADVANCE(164);
+      if (lookahead == 'd') ADVANCE(166);
       END_STATE();
     case 104:
-      if (lookahead == 'c') ADVANCE(165);
+      if (lookahead == 'g') ADVANCE(167);
       END_STATE();
     case 105:
-      if (lookahead == 'l') ADVANCE(166);
+      if (lookahead == 'e') ADVANCE(168);
       END_STATE();
     case 106:
-      if (lookahead == 't') ADVANCE(167);
+      if (lookahead == 'c') ADVANCE(169);
       END_STATE();
     case 107:
-      if (lookahead == '_') ADVANCE(168);
+      if (lookahead == 'l') ADVANCE(170);
       END_STATE();
     case 108:
-      if (lookahead == 'g') ADVANCE(169);
+      if (lookahead == 't') ADVANCE(171);
       END_STATE();
     case 109:
-      if (lookahead == 'e') ADVANCE(170);
-      if (lookahead == 'u') ADVANCE(171);
+      if (lookahead == '_') ADVANCE(172);
       END_STATE();
     case 110:
-      if (lookahead == 'e') ADVANCE(172);
-      if (lookahead == 'o') ADVANCE(173);
+      if (lookahead == 'g') ADVANCE(173);
       END_STATE();
     case 111:
-      if (lookahead == 'l') ADVANCE(174);
+      if (lookahead == 'e') ADVANCE(174);
+      if (lookahead == 'u') ADVANCE(175);
       END_STATE();
     case 112:
-      if (lookahead == 't') ADVANCE(175);
+      if (lookahead == 'e') ADVANCE(176);
+      if (lookahead == 'o') ADVANCE(177);
       END_STATE();
     case 113:
-      if (lookahead == 'u') ADVANCE(176);
+      if (lookahead == 'l') ADVANCE(178);
       END_STATE();
     case 114:
-      if (lookahead == 'd') ADVANCE(177);
+      if (lookahead == 'u') ADVANCE(179);
       END_STATE();
     case 115:
-      if (lookahead == 'r') ADVANCE(178);
+      if (lookahead == 't') ADVANCE(180);
       END_STATE();
     case 116:
-      if (lookahead == 'n') ADVANCE(179);
+      if (lookahead == 'u') ADVANCE(181);
       END_STATE();
     case 117:
-      if (lookahead == 'c') ADVANCE(180);
+      if (lookahead == 'd') ADVANCE(182);
       END_STATE();
     case 118:
-      if (lookahead == 't') ADVANCE(181);
+      if (lookahead == 'r') ADVANCE(183);
       END_STATE();
     case 119:
-      if (lookahead == 'u') ADVANCE(182);
+      if (lookahead == 'n') ADVANCE(184);
       END_STATE();
     case 120:
-      if (lookahead == 'p') ADVANCE(183);
+      if (lookahead == 'c') ADVANCE(185);
       END_STATE();
     case 121:
-      if (lookahead == 'g') ADVANCE(184);
-      END_STATE();
-    case 122:
-      if (lookahead == 'p') ADVANCE(185);
-      END_STATE();
-    case 123:
       if (lookahead == 't') ADVANCE(186);
       END_STATE();
+    case 122:
+      if (lookahead == 'u') ADVANCE(187);
+      END_STATE();
+    case 123:
+      if (lookahead == 'p') ADVANCE(188);
+      END_STATE();
     case 124:
-      if (lookahead == 'o') ADVANCE(187);
+      if (lookahead == 'g') ADVANCE(189);
       END_STATE();
     case 125:
-      if (lookahead == 'o') ADVANCE(188);
+      if (lookahead == 'p') ADVANCE(190);
       END_STATE();
     case 126:
-      if (lookahead == 'i') ADVANCE(189);
+      if (lookahead == 't') ADVANCE(191);
       END_STATE();
     case 127:
-      if (lookahead == 's') ADVANCE(190);
+      if (lookahead == 'o') ADVANCE(192);
       END_STATE();
     case 128:
-      if (lookahead == 'd') ADVANCE(191);
+      if (lookahead == 'o') ADVANCE(193);
       END_STATE();
     case 129:
-      if (lookahead == 'a') ADVANCE(192);
+      if (lookahead == 'i') ADVANCE(194);
       END_STATE();
     case 130:
-      if (lookahead == 'k') ADVANCE(193);
+      if (lookahead == 's') ADVANCE(195);
       END_STATE();
     case 131:
-      if (lookahead == 'l') ADVANCE(194);
+      if (lookahead == 'd') ADVANCE(196);
       END_STATE();
     case 132:
-      if (lookahead == 'w') ADVANCE(195);
+      if (lookahead == 'a') ADVANCE(197);
       END_STATE();
     case 133:
-      if (lookahead == 'y') ADVANCE(196);
+      if (lookahead == 'k') ADVANCE(198);
       END_STATE();
     case 134:
-      ACCEPT_TOKEN(anon_sym_arch);
+      if (lookahead == 'l') ADVANCE(199);
       END_STATE();
     case 135:
-      if (lookahead == 'o') ADVANCE(197);
+      if (lookahead == 'w') ADVANCE(200);
       END_STATE();
     case 136:
-      ACCEPT_TOKEN(anon_sym_body);
+      if (lookahead == 'y') ADVANCE(201);
       END_STATE();
     case 137:
-      ACCEPT_TOKEN(anon_sym_bool);
+      ACCEPT_TOKEN(anon_sym_arch);
       END_STATE();
     case 138:
-      if (lookahead == 'd') ADVANCE(198);
+      if (lookahead == 'o') ADVANCE(202);
       END_STATE();
     case 139:
-      ACCEPT_TOKEN(anon_sym_char);
+      ACCEPT_TOKEN(anon_sym_body);
       END_STATE();
     case 140:
-      if (lookahead == 't') ADVANCE(199);
+      ACCEPT_TOKEN(anon_sym_bool);
       END_STATE();
     case 141:
-      if (lookahead == 'a') ADVANCE(200);
+      if (lookahead == 'd') ADVANCE(203);
       END_STATE();
     case 142:
-      ACCEPT_TOKEN(anon_sym_ctor);
+      ACCEPT_TOKEN(anon_sym_char);
       END_STATE();
     case 143:
-      if (lookahead == 'l') ADVANCE(201);
+      if (lookahead == 't') ADVANCE(204);
       END_STATE();
     case 144:
-      ACCEPT_TOKEN(anon_sym_data);
+      if (lookahead == 'a') ADVANCE(205);
       END_STATE();
     case 145:
-      if (lookahead == 'r') ADVANCE(202);
+      ACCEPT_TOKEN(anon_sym_ctor);
       END_STATE();
     case 146:
-      if (lookahead == 'g') ADVANCE(203);
+      if (lookahead == 'l') ADVANCE(206);
       END_STATE();
     case 147:
-      if (lookahead == 'l') ADVANCE(204);
+      ACCEPT_TOKEN(anon_sym_data);
       END_STATE();
     case 148:
-      ACCEPT_TOKEN(anon_sym_dtor);
+      if (lookahead == 'r') ADVANCE(207);
       END_STATE();
     case 149:
-      ACCEPT_TOKEN(anon_sym_enum);
+      if (lookahead == 'g') ADVANCE(208);
       END_STATE();
     case 150:
-      if (lookahead == 's') ADVANCE(205);
+      if (lookahead == 'l') ADVANCE(209);
       END_STATE();
     case 151:
-      if (lookahead == 'r') ADVANCE(206);
+      ACCEPT_TOKEN(anon_sym_dtor);
       END_STATE();
     case 152:
-      ACCEPT_TOKEN(anon_sym_file);
+      ACCEPT_TOKEN(anon_sym_else);
       END_STATE();
     case 153:
-      if (lookahead == 'd') ADVANCE(207);
+      ACCEPT_TOKEN(anon_sym_enum);
       END_STATE();
     case 154:
-      if (lookahead == 't') ADVANCE(208);
+      if (lookahead == 's') ADVANCE(210);
       END_STATE();
     case 155:
-      if (lookahead == 'e') ADVANCE(209);
+      if (lookahead == 'r') ADVANCE(211);
       END_STATE();
     case 156:
-      if (lookahead == 'r') ADVANCE(210);
+      ACCEPT_TOKEN(anon_sym_file);
       END_STATE();
     case 157:
-      if (lookahead == 'u') ADVANCE(211);
+      if (lookahead == 'd') ADVANCE(212);
       END_STATE();
     case 158:
-      if (lookahead == 'n') ADVANCE(212);
+      if (lookahead == 't') ADVANCE(213);
       END_STATE();
     case 159:
-      ACCEPT_TOKEN(sym_keep);
-      END_STATE();
-    case 160:
-      if (lookahead == 's') ADVANCE(213);
-      END_STATE();
-    case 161:
-      ACCEPT_TOKEN(anon_sym_like);
-      END_STATE();
-    case 162:
-      ACCEPT_TOKEN(anon_sym_load);
       if (lookahead == 'e') ADVANCE(214);
       END_STATE();
+    case 160:
+      if (lookahead == 'r') ADVANCE(215);
+      END_STATE();
+    case 161:
+      if (lookahead == 'u') ADVANCE(216);
+      END_STATE();
+    case 162:
+      if (lookahead == 'n') ADVANCE(217);
+      END_STATE();
     case 163:
-      ACCEPT_TOKEN(anon_sym_long);
+      ACCEPT_TOKEN(sym_keep);
       END_STATE();
     case 164:
-      if (lookahead == 'c') ADVANCE(215);
+      if (lookahead == 's') ADVANCE(218);
       END_STATE();
     case 165:
-      if (lookahead == 'h') ADVANCE(216);
+      ACCEPT_TOKEN(anon_sym_like);
       END_STATE();
     case 166:
-      if (lookahead == 'o') ADVANCE(217);
+      ACCEPT_TOKEN(anon_sym_load);
+      if (lookahead == 'e') ADVANCE(219);
       END_STATE();
     case 167:
-      if (lookahead == '_') ADVANCE(218);
+      ACCEPT_TOKEN(anon_sym_long);
       END_STATE();
     case 168:
-      if (lookahead == 'p') ADVANCE(219);
-      if (lookahead == 'u') ADVANCE(220);
+      if (lookahead == 'c') ADVANCE(220);
       END_STATE();
     case 169:
-      if (lookahead == 'r') ADVANCE(221);
+      if (lookahead == 'h') ADVANCE(221);
       END_STATE();
     case 170:
-      if (lookahead == 'r') ADVANCE(222);
+      if (lookahead == 'o') ADVANCE(222);
       END_STATE();
     case 171:
-      if (lookahead == 's') ADVANCE(223);
+      if (lookahead == '_') ADVANCE(223);
       END_STATE();
     case 172:
-      if (lookahead == 'a') ADVANCE(224);
+      if (lookahead == 'p') ADVANCE(224);
+      if (lookahead == 'u') ADVANCE(225);
       END_STATE();
     case 173:
-      if (lookahead == 'a') ADVANCE(225);
+      if (lookahead == 'r') ADVANCE(226);
       END_STATE();
     case 174:
-      if (lookahead == 'a') ADVANCE(226);
-      END_STATE();
-    case 175:
       if (lookahead == 'r') ADVANCE(227);
       END_STATE();
+    case 175:
+      if (lookahead == 's') ADVANCE(228);
+      END_STATE();
     case 176:
-      if (lookahead == 'p') ADVANCE(228);
+      if (lookahead == 'a') ADVANCE(229);
       END_STATE();
     case 177:
-      if (lookahead == 'o') ADVANCE(229);
+      if (lookahead == 'a') ADVANCE(230);
       END_STATE();
     case 178:
-      if (lookahead == 't') ADVANCE(230);
+      if (lookahead == 'a') ADVANCE(231);
       END_STATE();
     case 179:
-      if (lookahead == 'e') ADVANCE(231);
+      if (lookahead == 'i') ADVANCE(232);
       END_STATE();
     case 180:
-      if (lookahead == 'e') ADVANCE(232);
+      if (lookahead == 'r') ADVANCE(233);
       END_STATE();
     case 181:
-      if (lookahead == 'e') ADVANCE(233);
-      if (lookahead == 'i') ADVANCE(234);
+      if (lookahead == 'p') ADVANCE(234);
       END_STATE();
     case 182:
-      if (lookahead == 'c') ADVANCE(235);
+      if (lookahead == 'o') ADVANCE(235);
       END_STATE();
     case 183:
-      if (lookahead == 'o') ADVANCE(236);
+      if (lookahead == 't') ADVANCE(236);
       END_STATE();
     case 184:
       if (lookahead == 'e') ADVANCE(237);
       END_STATE();
     case 185:
-      if (lookahead == 'l') ADVANCE(238);
+      if (lookahead == 'e') ADVANCE(238);
       END_STATE();
     case 186:
-      ACCEPT_TOKEN(anon_sym_test);
+      if (lookahead == 'e') ADVANCE(239);
+      if (lookahead == 'i') ADVANCE(240);
       END_STATE();
     case 187:
-      if (lookahead == 'n') ADVANCE(239);
+      if (lookahead == 'c') ADVANCE(241);
       END_STATE();
     case 188:
-      if (lookahead == 'a') ADVANCE(240);
+      if (lookahead == 'o') ADVANCE(242);
       END_STATE();
     case 189:
-      if (lookahead == 'g') ADVANCE(241);
+      if (lookahead == 'e') ADVANCE(243);
       END_STATE();
     case 190:
-      if (lookahead == 'i') ADVANCE(242);
-      END_STATE();
-    case 191:
-      ACCEPT_TOKEN(anon_sym_void);
-      END_STATE();
-    case 192:
-      if (lookahead == 't') ADVANCE(243);
-      END_STATE();
-    case 193:
       if (lookahead == 'l') ADVANCE(244);
       END_STATE();
+    case 191:
+      ACCEPT_TOKEN(anon_sym_test);
+      END_STATE();
+    case 192:
+      if (lookahead == 'n') ADVANCE(245);
+      END_STATE();
+    case 193:
+      if (lookahead == 'a') ADVANCE(246);
+      END_STATE();
     case 194:
-      ACCEPT_TOKEN(anon_sym__Bool);
+      if (lookahead == 'g') ADVANCE(247);
       END_STATE();
     case 195:
-      if (lookahead == '_') ADVANCE(245);
+      if (lookahead == 'i') ADVANCE(248);
       END_STATE();
     case 196:
-      if (lookahead == 's') ADVANCE(246);
+      ACCEPT_TOKEN(anon_sym_void);
       END_STATE();
     case 197:
-      if (lookahead == 'r') ADVANCE(247);
+      if (lookahead == 't') ADVANCE(249);
       END_STATE();
     case 198:
-      if (lookahead == '_') ADVANCE(248);
+      if (lookahead == 'l') ADVANCE(250);
       END_STATE();
     case 199:
-      ACCEPT_TOKEN(anon_sym_const);
+      ACCEPT_TOKEN(anon_sym__Bool);
       END_STATE();
     case 200:
-      if (lookahead == 'i') ADVANCE(249);
+      if (lookahead == '_') ADVANCE(251);
       END_STATE();
     case 201:
-      if (lookahead == 'a') ADVANCE(250);
+      if (lookahead == 's') ADVANCE(252);
       END_STATE();
     case 202:
-      if (lookahead == 'i') ADVANCE(251);
+      if (lookahead == 'r') ADVANCE(253);
       END_STATE();
     case 203:
-      ACCEPT_TOKEN(anon_sym_dmesg);
+      if (lookahead == '_') ADVANCE(254);
       END_STATE();
     case 204:
-      if (lookahead == 'e') ADVANCE(252);
+      ACCEPT_TOKEN(anon_sym_const);
       END_STATE();
     case 205:
-      ACCEPT_TOKEN(anon_sym_exits);
+      if (lookahead == 'i') ADVANCE(255);
       END_STATE();
     case 206:
-      if (lookahead == 'n') ADVANCE(253);
+      if (lookahead == 'a') ADVANCE(256);
       END_STATE();
     case 207:
-      ACCEPT_TOKEN(anon_sym_fixed);
+      if (lookahead == 'i') ADVANCE(257);
       END_STATE();
     case 208:
-      ACCEPT_TOKEN(anon_sym_float);
+      ACCEPT_TOKEN(anon_sym_dmesg);
       END_STATE();
     case 209:
-      if (lookahead == 'r') ADVANCE(254);
+      if (lookahead == 'e') ADVANCE(258);
       END_STATE();
     case 210:
-      if (lookahead == 't') ADVANCE(255);
+      ACCEPT_TOKEN(anon_sym_exits);
       END_STATE();
     case 211:
-      if (lookahead == 'd') ADVANCE(256);
+      if (lookahead == 'n') ADVANCE(259);
       END_STATE();
     case 212:
-      if (lookahead == 'e') ADVANCE(257);
+      ACCEPT_TOKEN(anon_sym_fixed);
       END_STATE();
     case 213:
-      ACCEPT_TOKEN(anon_sym_lacks);
+      ACCEPT_TOKEN(anon_sym_float);
       END_STATE();
     case 214:
-      if (lookahead == 'd') ADVANCE(258);
+      if (lookahead == 'r') ADVANCE(260);
       END_STATE();
     case 215:
-      if (lookahead == 't') ADVANCE(259);
+      if (lookahead == 't') ADVANCE(261);
       END_STATE();
     case 216:
-      ACCEPT_TOKEN(anon_sym_patch);
-      if (lookahead == '_') ADVANCE(260);
+      if (lookahead == 'd') ADVANCE(262);
       END_STATE();
     case 217:
-      if (lookahead == 'a') ADVANCE(261);
+      if (lookahead == 'e') ADVANCE(263);
       END_STATE();
     case 218:
-      if (lookahead == 'p') ADVANCE(262);
-      if (lookahead == 'u') ADVANCE(263);
+      ACCEPT_TOKEN(anon_sym_lacks);
       END_STATE();
     case 219:
-      if (lookahead == 'a') ADVANCE(264);
+      if (lookahead == 'd') ADVANCE(264);
       END_STATE();
     case 220:
-      if (lookahead == 'n') ADVANCE(265);
+      if (lookahead == 't') ADVANCE(265);
       END_STATE();
     case 221:
-      if (lookahead == 'a') ADVANCE(266);
+      ACCEPT_TOKEN(anon_sym_patch);
+      if (lookahead == '_') ADVANCE(266);
       END_STATE();
     case 222:
-      if (lookahead == 'e') ADVANCE(267);
+      if (lookahead == 'a') ADVANCE(267);
       END_STATE();
     case 223:
-      if (lookahead == 'e') ADVANCE(268);
+      if (lookahead == 'p') ADVANCE(268);
+      if (lookahead == 'u') ADVANCE(269);
       END_STATE();
     case 224:
-      if (lookahead == 's') ADVANCE(269);
+      if (lookahead == 'a') ADVANCE(270);
       END_STATE();
     case 225:
-      if (lookahead == 'd') ADVANCE(270);
+      if (lookahead == 'n') ADVANCE(271);
       END_STATE();
     case 226:
-      if (lookahead == 'c') ADVANCE(271);
+      if (lookahead == 'a') ADVANCE(272);
       END_STATE();
     case 227:
-      if (lookahead == 'i') ADVANCE(272);
+      if (lookahead == 'e') ADVANCE(273);
       END_STATE();
     case 228:
-      ACCEPT_TOKEN(anon_sym_setup);
+      if (lookahead == 'e') ADVANCE(274);
       END_STATE();
     case 229:
-      if (lookahead == 'w') ADVANCE(273);
+      if (lookahead == 's') ADVANCE(275);
       END_STATE();
     case 230:
-      ACCEPT_TOKEN(anon_sym_short);
+      if (lookahead == 'd') ADVANCE(276);
       END_STATE();
     case 231:
-      if (lookahead == 'd') ADVANCE(274);
+      if (lookahead == 'c') ADVANCE(277);
       END_STATE();
     case 232:
-      ACCEPT_TOKEN(anon_sym_since);
+      if (lookahead == 'r') ADVANCE(278);
       END_STATE();
     case 233:
-      ACCEPT_TOKEN(anon_sym_state);
+      if (lookahead == 'i') ADVANCE(279);
       END_STATE();
     case 234:
-      if (lookahead == 'c') ADVANCE(275);
+      ACCEPT_TOKEN(anon_sym_setup);
       END_STATE();
     case 235:
-      if (lookahead == 't') ADVANCE(276);
+      if (lookahead == 'w') ADVANCE(280);
       END_STATE();
     case 236:
-      if (lookahead == 's') ADVANCE(277);
+      ACCEPT_TOKEN(anon_sym_short);
       END_STATE();
     case 237:
-      if (lookahead == 't') ADVANCE(278);
+      if (lookahead == 'd') ADVANCE(281);
       END_STATE();
     case 238:
-      if (lookahead == 'a') ADVANCE(279);
+      ACCEPT_TOKEN(anon_sym_since);
       END_STATE();
     case 239:
-      ACCEPT_TOKEN(anon_sym_union);
+      ACCEPT_TOKEN(anon_sym_state);
       END_STATE();
     case 240:
-      if (lookahead == 'd') ADVANCE(280);
+      if (lookahead == 'c') ADVANCE(282);
       END_STATE();
     case 241:
-      if (lookahead == 'n') ADVANCE(281);
+      if (lookahead == 't') ADVANCE(283);
       END_STATE();
     case 242:
-      if (lookahead == 'o') ADVANCE(282);
+      if (lookahead == 's') ADVANCE(284);
       END_STATE();
     case 243:
-      if (lookahead == 'i') ADVANCE(283);
+      if (lookahead == 't') ADVANCE(285);
       END_STATE();
     case 244:
-      if (lookahead == 'o') ADVANCE(284);
+      if (lookahead == 'a') ADVANCE(286);
       END_STATE();
     case 245:
-      if (lookahead == 'i') ADVANCE(285);
+      ACCEPT_TOKEN(anon_sym_union);
       END_STATE();
     case 246:
-      ACCEPT_TOKEN(anon_sym_always);
+      if (lookahead == 'd') ADVANCE(287);
       END_STATE();
     case 247:
-      ACCEPT_TOKEN(anon_sym_author);
+      if (lookahead == 'n') ADVANCE(288);
       END_STATE();
     case 248:
-      if (lookahead == 'i') ADVANCE(286);
+      if (lookahead == 'o') ADVANCE(289);
       END_STATE();
     case 249:
-      if (lookahead == 'n') ADVANCE(287);
+      if (lookahead == 'i') ADVANCE(290);
       END_STATE();
     case 250:
-      if (lookahead == 't') ADVANCE(288);
+      if (lookahead == 'o') ADVANCE(291);
       END_STATE();
     case 251:
-      if (lookahead == 'p') ADVANCE(289);
+      if (lookahead == 'i') ADVANCE(292);
       END_STATE();
     case 252:
-      ACCEPT_TOKEN(anon_sym_double);
+      ACCEPT_TOKEN(anon_sym_always);
       END_STATE();
     case 253:
-      ACCEPT_TOKEN(anon_sym_extern);
+      ACCEPT_TOKEN(anon_sym_author);
       END_STATE();
     case 254:
-      ACCEPT_TOKEN(anon_sym_helper);
+      if (lookahead == 'i') ADVANCE(293);
       END_STATE();
     case 255:
-      ACCEPT_TOKEN(anon_sym_import);
-      END_STATE();
-    case 256:
-      if (lookahead == 'e') ADVANCE(290);
-      END_STATE();
-    case 257:
-      ACCEPT_TOKEN(anon_sym_inline);
-      END_STATE();
-    case 258:
-      ACCEPT_TOKEN(anon_sym_loaded);
-      END_STATE();
-    case 259:
-      ACCEPT_TOKEN(anon_sym_object);
-      END_STATE();
-    case 260:
-      if (lookahead == 'f') ADVANCE(291);
-      END_STATE();
-    case 261:
-      if (lookahead == 'd') ADVANCE(292);
-      END_STATE();
-    case 262:
-      if (lookahead == 'a') ADVANCE(293);
-      END_STATE();
-    case 263:
       if (lookahead == 'n') ADVANCE(294);
       END_STATE();
-    case 264:
+    case 256:
       if (lookahead == 't') ADVANCE(295);
       END_STATE();
-    case 265:
+    case 257:
       if (lookahead == 'p') ADVANCE(296);
       END_STATE();
+    case 258:
+      ACCEPT_TOKEN(anon_sym_double);
+      END_STATE();
+    case 259:
+      ACCEPT_TOKEN(anon_sym_extern);
+      END_STATE();
+    case 260:
+      ACCEPT_TOKEN(anon_sym_helper);
+      END_STATE();
+    case 261:
+      ACCEPT_TOKEN(anon_sym_import);
+      END_STATE();
+    case 262:
+      if (lookahead == 'e') ADVANCE(297);
+      END_STATE();
+    case 263:
+      ACCEPT_TOKEN(anon_sym_inline);
+      END_STATE();
+    case 264:
+      ACCEPT_TOKEN(anon_sym_loaded);
+      END_STATE();
+    case 265:
+      ACCEPT_TOKEN(anon_sym_object);
+      END_STATE();
     case 266:
-      if (lookahead == 'm') ADVANCE(297);
+      if (lookahead == 'f') ADVANCE(298);
       END_STATE();
     case 267:
-      if (lookahead == 'n') ADVANCE(298);
-      END_STATE();
-    case 268:
       if (lookahead == 'd') ADVANCE(299);
       END_STATE();
+    case 268:
+      if (lookahead == 'a') ADVANCE(300);
+      END_STATE();
     case 269:
-      if (lookahead == 'e') ADVANCE(300);
+      if (lookahead == 'n') ADVANCE(301);
       END_STATE();
     case 270:
-      ACCEPT_TOKEN(anon_sym_reload);
+      if (lookahead == 't') ADVANCE(302);
       END_STATE();
     case 271:
-      if (lookahead == 'e') ADVANCE(301);
+      if (lookahead == 'p') ADVANCE(303);
       END_STATE();
     case 272:
-      if (lookahead == 'c') ADVANCE(302);
+      if (lookahead == 'm') ADVANCE(304);
       END_STATE();
     case 273:
-      ACCEPT_TOKEN(anon_sym_shadow);
+      if (lookahead == 'n') ADVANCE(305);
       END_STATE();
     case 274:
-      ACCEPT_TOKEN(anon_sym_signed);
+      if (lookahead == 'd') ADVANCE(306);
       END_STATE();
     case 275:
-      ACCEPT_TOKEN(anon_sym_static);
+      if (lookahead == 'e') ADVANCE(307);
       END_STATE();
     case 276:
-      ACCEPT_TOKEN(anon_sym_struct);
+      ACCEPT_TOKEN(anon_sym_reload);
       END_STATE();
     case 277:
-      ACCEPT_TOKEN(anon_sym_sympos);
+      if (lookahead == 'e') ADVANCE(308);
       END_STATE();
     case 278:
-      ACCEPT_TOKEN(anon_sym_target);
+      if (lookahead == 'e') ADVANCE(309);
       END_STATE();
     case 279:
-      if (lookahead == 't') ADVANCE(303);
+      if (lookahead == 'c') ADVANCE(310);
       END_STATE();
     case 280:
-      if (lookahead == 'e') ADVANCE(304);
+      ACCEPT_TOKEN(anon_sym_shadow);
       END_STATE();
     case 281:
-      if (lookahead == 'e') ADVANCE(305);
+      ACCEPT_TOKEN(anon_sym_signed);
       END_STATE();
     case 282:
-      if (lookahead == 'n') ADVANCE(306);
+      ACCEPT_TOKEN(anon_sym_static);
       END_STATE();
     case 283:
-      if (lookahead == 'l') ADVANCE(307);
+      ACCEPT_TOKEN(anon_sym_struct);
       END_STATE();
     case 284:
-      if (lookahead == 'a') ADVANCE(308);
+      ACCEPT_TOKEN(anon_sym_sympos);
       END_STATE();
     case 285:
-      if (lookahead == 'n') ADVANCE(309);
+      ACCEPT_TOKEN(anon_sym_target);
       END_STATE();
     case 286:
-      if (lookahead == 'd') ADVANCE(310);
+      if (lookahead == 't') ADVANCE(311);
       END_STATE();
     case 287:
-      if (lookahead == 's') ADVANCE(311);
+      if (lookahead == 'e') ADVANCE(312);
       END_STATE();
     case 288:
-      if (lookahead == 'i') ADVANCE(312);
+      if (lookahead == 'e') ADVANCE(313);
       END_STATE();
     case 289:
-      if (lookahead == 't') ADVANCE(313);
+      if (lookahead == 'n') ADVANCE(314);
       END_STATE();
     case 290:
-      ACCEPT_TOKEN(anon_sym_include);
+      if (lookahead == 'l') ADVANCE(315);
       END_STATE();
     case 291:
-      if (lookahead == 'i') ADVANCE(314);
+      if (lookahead == 'a') ADVANCE(316);
       END_STATE();
     case 292:
-      ACCEPT_TOKEN(anon_sym_payload);
+      if (lookahead == 'n') ADVANCE(317);
       END_STATE();
     case 293:
-      if (lookahead == 't') ADVANCE(315);
+      if (lookahead == 'd') ADVANCE(318);
       END_STATE();
     case 294:
-      if (lookahead == 'p') ADVANCE(316);
+      if (lookahead == 's') ADVANCE(319);
       END_STATE();
     case 295:
-      if (lookahead == 'c') ADVANCE(317);
+      if (lookahead == 'i') ADVANCE(320);
       END_STATE();
     case 296:
-      if (lookahead == 'a') ADVANCE(318);
+      if (lookahead == 't') ADVANCE(321);
       END_STATE();
     case 297:
-      ACCEPT_TOKEN(anon_sym_program);
+      ACCEPT_TOKEN(anon_sym_include);
       END_STATE();
     case 298:
-      if (lookahead == 'c') ADVANCE(319);
+      if (lookahead == 'i') ADVANCE(322);
       END_STATE();
     case 299:
-      ACCEPT_TOKEN(anon_sym_refused);
+      ACCEPT_TOKEN(anon_sym_payload);
       END_STATE();
     case 300:
-      ACCEPT_TOKEN(anon_sym_release);
+      if (lookahead == 't') ADVANCE(323);
       END_STATE();
     case 301:
-      ACCEPT_TOKEN(anon_sym_replace);
+      if (lookahead == 'p') ADVANCE(324);
       END_STATE();
     case 302:
-      if (lookahead == 't') ADVANCE(320);
+      if (lookahead == 'c') ADVANCE(325);
       END_STATE();
     case 303:
-      if (lookahead == 'e') ADVANCE(321);
+      if (lookahead == 'a') ADVANCE(326);
       END_STATE();
     case 304:
-      if (lookahead == 'd') ADVANCE(322);
+      ACCEPT_TOKEN(anon_sym_program);
       END_STATE();
     case 305:
-      if (lookahead == 'd') ADVANCE(323);
+      if (lookahead == 'c') ADVANCE(327);
       END_STATE();
     case 306:
-      ACCEPT_TOKEN(anon_sym_version);
+      ACCEPT_TOKEN(anon_sym_refused);
       END_STATE();
     case 307:
-      if (lookahead == 'e') ADVANCE(324);
+      ACCEPT_TOKEN(anon_sym_release);
       END_STATE();
     case 308:
-      if (lookahead == 'd') ADVANCE(325);
+      ACCEPT_TOKEN(anon_sym_replace);
       END_STATE();
     case 309:
-      if (lookahead == 'l') ADVANCE(326);
+      if (lookahead == 's') ADVANCE(328);
       END_STATE();
     case 310:
-      ACCEPT_TOKEN(anon_sym_build_id);
+      if (lookahead == 't') ADVANCE(329);
       END_STATE();
     case 311:
-      ACCEPT_TOKEN(anon_sym_contains);
+      if (lookahead == 'e') ADVANCE(330);
       END_STATE();
     case 312:
-      if (lookahead == 'v') ADVANCE(327);
+      if (lookahead == 'd') ADVANCE(331);
       END_STATE();
     case 313:
-      if (lookahead == 'i') ADVANCE(328);
+      if (lookahead == 'd') ADVANCE(332);
       END_STATE();
     case 314:
-      if (lookahead == 'r') ADVANCE(329);
+      ACCEPT_TOKEN(anon_sym_version);
       END_STATE();
     case 315:
-      if (lookahead == 'c') ADVANCE(330);
+      if (lookahead == 'e') ADVANCE(333);
       END_STATE();
     case 316:
-      if (lookahead == 'a') ADVANCE(331);
+      if (lookahead == 'd') ADVANCE(334);
       END_STATE();
     case 317:
-      if (lookahead == 'h') ADVANCE(332);
+      if (lookahead == 'l') ADVANCE(335);
       END_STATE();
     case 318:
-      if (lookahead == 't') ADVANCE(333);
+      ACCEPT_TOKEN(anon_sym_build_id);
       END_STATE();
     case 319:
-      if (lookahead == 'e') ADVANCE(334);
+      ACCEPT_TOKEN(anon_sym_contains);
       END_STATE();
     case 320:
-      ACCEPT_TOKEN(anon_sym_restrict);
+      if (lookahead == 'v') ADVANCE(336);
       END_STATE();
     case 321:
-      ACCEPT_TOKEN(anon_sym_template);
+      if (lookahead == 'i') ADVANCE(337);
       END_STATE();
     case 322:
-      ACCEPT_TOKEN(anon_sym_unloaded);
+      if (lookahead == 'r') ADVANCE(338);
       END_STATE();
     case 323:
-      ACCEPT_TOKEN(anon_sym_unsigned);
+      if (lookahead == 'c') ADVANCE(339);
       END_STATE();
     case 324:
-      ACCEPT_TOKEN(anon_sym_volatile);
+      if (lookahead == 'a') ADVANCE(340);
       END_STATE();
     case 325:
-      ACCEPT_TOKEN(anon_sym_workload);
+      if (lookahead == 'h') ADVANCE(341);
       END_STATE();
     case 326:
-      if (lookahead == 'i') ADVANCE(335);
+      if (lookahead == 't') ADVANCE(342);
       END_STATE();
     case 327:
-      if (lookahead == 'e') ADVANCE(336);
+      if (lookahead == 'e') ADVANCE(343);
       END_STATE();
     case 328:
-      if (lookahead == 'o') ADVANCE(337);
+      ACCEPT_TOKEN(anon_sym_requires);
       END_STATE();
     case 329:
-      if (lookahead == 's') ADVANCE(338);
+      ACCEPT_TOKEN(anon_sym_restrict);
       END_STATE();
     case 330:
-      if (lookahead == 'h') ADVANCE(339);
+      ACCEPT_TOKEN(anon_sym_template);
       END_STATE();
     case 331:
-      if (lookahead == 't') ADVANCE(340);
+      ACCEPT_TOKEN(anon_sym_unloaded);
       END_STATE();
     case 332:
-      ACCEPT_TOKEN(anon_sym_pre_patch);
+      ACCEPT_TOKEN(anon_sym_unsigned);
       END_STATE();
     case 333:
-      if (lookahead == 'c') ADVANCE(341);
+      ACCEPT_TOKEN(anon_sym_volatile);
       END_STATE();
     case 334:
-      ACCEPT_TOKEN(anon_sym_reference);
+      ACCEPT_TOKEN(anon_sym_workload);
       END_STATE();
     case 335:
-      if (lookahead == 'n') ADVANCE(342);
+      if (lookahead == 'i') ADVANCE(344);
       END_STATE();
     case 336:
-      ACCEPT_TOKEN(sym_cumulative);
+      if (lookahead == 'e') ADVANCE(345);
       END_STATE();
     case 337:
-      if (lookahead == 'n') ADVANCE(343);
+      if (lookahead == 'o') ADVANCE(346);
       END_STATE();
     case 338:
-      if (lookahead == 't') ADVANCE(344);
+      if (lookahead == 's') ADVANCE(347);
       END_STATE();
     case 339:
-      ACCEPT_TOKEN(anon_sym_post_patch);
-      END_STATE();
-    case 340:
-      if (lookahead == 'c') ADVANCE(345);
-      END_STATE();
-    case 341:
-      if (lookahead == 'h') ADVANCE(346);
-      END_STATE();
-    case 342:
-      if (lookahead == 'e') ADVANCE(347);
-      END_STATE();
-    case 343:
-      ACCEPT_TOKEN(anon_sym_description);
-      END_STATE();
-    case 344:
-      ACCEPT_TOKEN(anon_sym_patch_first);
-      END_STATE();
-    case 345:
       if (lookahead == 'h') ADVANCE(348);
       END_STATE();
+    case 340:
+      if (lookahead == 't') ADVANCE(349);
+      END_STATE();
+    case 341:
+      ACCEPT_TOKEN(anon_sym_pre_patch);
+      END_STATE();
+    case 342:
+      if (lookahead == 'c') ADVANCE(350);
+      END_STATE();
+    case 343:
+      ACCEPT_TOKEN(anon_sym_reference);
+      END_STATE();
+    case 344:
+      if (lookahead == 'n') ADVANCE(351);
+      END_STATE();
+    case 345:
+      ACCEPT_TOKEN(sym_cumulative);
+      END_STATE();
     case 346:
-      ACCEPT_TOKEN(anon_sym_pre_unpatch);
+      if (lookahead == 'n') ADVANCE(352);
       END_STATE();
     case 347:
-      if (lookahead == 'd') ADVANCE(349);
+      if (lookahead == 't') ADVANCE(353);
       END_STATE();
     case 348:
-      ACCEPT_TOKEN(anon_sym_post_unpatch);
+      ACCEPT_TOKEN(anon_sym_post_patch);
       END_STATE();
     case 349:
+      if (lookahead == 'c') ADVANCE(354);
+      END_STATE();
+    case 350:
+      if (lookahead == 'h') ADVANCE(355);
+      END_STATE();
+    case 351:
+      if (lookahead == 'e') ADVANCE(356);
+      END_STATE();
+    case 352:
+      ACCEPT_TOKEN(anon_sym_description);
+      END_STATE();
+    case 353:
+      ACCEPT_TOKEN(anon_sym_patch_first);
+      END_STATE();
+    case 354:
+      if (lookahead == 'h') ADVANCE(357);
+      END_STATE();
+    case 355:
+      ACCEPT_TOKEN(anon_sym_pre_unpatch);
+      END_STATE();
+    case 356:
+      if (lookahead == 'd') ADVANCE(358);
+      END_STATE();
+    case 357:
+      ACCEPT_TOKEN(anon_sym_post_unpatch);
+      END_STATE();
+    case 358:
       ACCEPT_TOKEN(anon_sym_allow_inlined);
       END_STATE();
     default:
@@ -3322,229 +3458,238 @@ static bool ts_lex_keywords(TSLexer *lexer, TSStateId state) {
 
 static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [0] = {.lex_state = 0},
-  [1] = {.lex_state = 28},
-  [2] = {.lex_state = 28},
-  [3] = {.lex_state = 28},
-  [4] = {.lex_state = 6},
-  [5] = {.lex_state = 6},
-  [6] = {.lex_state = 6},
-  [7] = {.lex_state = 28},
-  [8] = {.lex_state = 6},
-  [9] = {.lex_state = 6},
-  [10] = {.lex_state = 6},
-  [11] = {.lex_state = 6},
-  [12] = {.lex_state = 6},
-  [13] = {.lex_state = 6},
-  [14] = {.lex_state = 28},
-  [15] = {.lex_state = 28},
-  [16] = {.lex_state = 6},
-  [17] = {.lex_state = 6},
-  [18] = {.lex_state = 6},
-  [19] = {.lex_state = 28},
-  [20] = {.lex_state = 28},
-  [21] = {.lex_state = 28},
-  [22] = {.lex_state = 28},
-  [23] = {.lex_state = 28},
-  [24] = {.lex_state = 28},
-  [25] = {.lex_state = 28},
-  [26] = {.lex_state = 28},
-  [27] = {.lex_state = 28},
-  [28] = {.lex_state = 28},
-  [29] = {.lex_state = 28},
-  [30] = {.lex_state = 28},
-  [31] = {.lex_state = 28},
-  [32] = {.lex_state = 28},
-  [33] = {.lex_state = 28},
-  [34] = {.lex_state = 28},
-  [35] = {.lex_state = 28},
-  [36] = {.lex_state = 28},
-  [37] = {.lex_state = 28},
-  [38] = {.lex_state = 28},
-  [39] = {.lex_state = 28},
-  [40] = {.lex_state = 28},
-  [41] = {.lex_state = 28},
-  [42] = {.lex_state = 28},
-  [43] = {.lex_state = 28},
-  [44] = {.lex_state = 28},
-  [45] = {.lex_state = 28},
-  [46] = {.lex_state = 28},
-  [47] = {.lex_state = 28},
-  [48] = {.lex_state = 28},
-  [49] = {.lex_state = 28},
-  [50] = {.lex_state = 28},
-  [51] = {.lex_state = 28},
-  [52] = {.lex_state = 28},
-  [53] = {.lex_state = 28},
-  [54] = {.lex_state = 28},
-  [55] = {.lex_state = 28},
-  [56] = {.lex_state = 28},
-  [57] = {.lex_state = 28},
-  [58] = {.lex_state = 28},
-  [59] = {.lex_state = 28},
-  [60] = {.lex_state = 28},
-  [61] = {.lex_state = 28},
-  [62] = {.lex_state = 28},
-  [63] = {.lex_state = 28},
-  [64] = {.lex_state = 28},
-  [65] = {.lex_state = 28},
-  [66] = {.lex_state = 28},
-  [67] = {.lex_state = 28},
-  [68] = {.lex_state = 28},
-  [69] = {.lex_state = 28},
-  [70] = {.lex_state = 28},
-  [71] = {.lex_state = 28},
-  [72] = {.lex_state = 28},
-  [73] = {.lex_state = 28},
-  [74] = {.lex_state = 28},
-  [75] = {.lex_state = 28},
-  [76] = {.lex_state = 28},
-  [77] = {.lex_state = 28},
-  [78] = {.lex_state = 28},
-  [79] = {.lex_state = 28},
-  [80] = {.lex_state = 28},
-  [81] = {.lex_state = 28},
-  [82] = {.lex_state = 28},
-  [83] = {.lex_state = 28},
-  [84] = {.lex_state = 28},
-  [85] = {.lex_state = 28},
-  [86] = {.lex_state = 28},
-  [87] = {.lex_state = 28},
-  [88] = {.lex_state = 28},
-  [89] = {.lex_state = 28},
-  [90] = {.lex_state = 28},
-  [91] = {.lex_state = 28},
-  [92] = {.lex_state = 28},
-  [93] = {.lex_state = 28},
-  [94] = {.lex_state = 28},
-  [95] = {.lex_state = 8},
-  [96] = {.lex_state = 28},
-  [97] = {.lex_state = 8},
-  [98] = {.lex_state = 8},
-  [99] = {.lex_state = 28},
-  [100] = {.lex_state = 8},
-  [101] = {.lex_state = 8},
-  [102] = {.lex_state = 28},
-  [103] = {.lex_state = 28},
-  [104] = {.lex_state = 28},
-  [105] = {.lex_state = 28},
-  [106] = {.lex_state = 28},
-  [107] = {.lex_state = 28},
-  [108] = {.lex_state = 28},
-  [109] = {.lex_state = 28},
-  [110] = {.lex_state = 28},
-  [111] = {.lex_state = 28},
-  [112] = {.lex_state = 28},
-  [113] = {.lex_state = 28},
-  [114] = {.lex_state = 28},
-  [115] = {.lex_state = 28},
-  [116] = {.lex_state = 28},
-  [117] = {.lex_state = 28},
-  [118] = {.lex_state = 28},
-  [119] = {.lex_state = 28},
-  [120] = {.lex_state = 28},
-  [121] = {.lex_state = 28},
-  [122] = {.lex_state = 28},
-  [123] = {.lex_state = 28},
-  [124] = {.lex_state = 28},
-  [125] = {.lex_state = 28},
-  [126] = {.lex_state = 28},
-  [127] = {.lex_state = 28},
-  [128] = {.lex_state = 28},
-  [129] = {.lex_state = 28},
-  [130] = {.lex_state = 28},
-  [131] = {.lex_state = 8},
-  [132] = {.lex_state = 28},
-  [133] = {.lex_state = 28},
-  [134] = {.lex_state = 28},
-  [135] = {.lex_state = 28},
-  [136] = {.lex_state = 8},
-  [137] = {.lex_state = 28},
-  [138] = {.lex_state = 28},
-  [139] = {.lex_state = 28},
-  [140] = {.lex_state = 28},
-  [141] = {.lex_state = 28},
-  [142] = {.lex_state = 28},
-  [143] = {.lex_state = 0},
-  [144] = {.lex_state = 0},
-  [145] = {.lex_state = 1},
-  [146] = {.lex_state = 0},
-  [147] = {.lex_state = 0},
-  [148] = {.lex_state = 1},
+  [1] = {.lex_state = 30},
+  [2] = {.lex_state = 30},
+  [3] = {.lex_state = 30},
+  [4] = {.lex_state = 7},
+  [5] = {.lex_state = 30},
+  [6] = {.lex_state = 7},
+  [7] = {.lex_state = 7},
+  [8] = {.lex_state = 7},
+  [9] = {.lex_state = 7},
+  [10] = {.lex_state = 30},
+  [11] = {.lex_state = 30},
+  [12] = {.lex_state = 7},
+  [13] = {.lex_state = 7},
+  [14] = {.lex_state = 7},
+  [15] = {.lex_state = 7},
+  [16] = {.lex_state = 7},
+  [17] = {.lex_state = 7},
+  [18] = {.lex_state = 7},
+  [19] = {.lex_state = 30},
+  [20] = {.lex_state = 30},
+  [21] = {.lex_state = 30},
+  [22] = {.lex_state = 30},
+  [23] = {.lex_state = 30},
+  [24] = {.lex_state = 30},
+  [25] = {.lex_state = 30},
+  [26] = {.lex_state = 30},
+  [27] = {.lex_state = 30},
+  [28] = {.lex_state = 30},
+  [29] = {.lex_state = 30},
+  [30] = {.lex_state = 30},
+  [31] = {.lex_state = 30},
+  [32] = {.lex_state = 30},
+  [33] = {.lex_state = 30},
+  [34] = {.lex_state = 30},
+  [35] = {.lex_state = 30},
+  [36] = {.lex_state = 30},
+  [37] = {.lex_state = 30},
+  [38] = {.lex_state = 30},
+  [39] = {.lex_state = 30},
+  [40] = {.lex_state = 30},
+  [41] = {.lex_state = 30},
+  [42] = {.lex_state = 30},
+  [43] = {.lex_state = 30},
+  [44] = {.lex_state = 30},
+  [45] = {.lex_state = 30},
+  [46] = {.lex_state = 30},
+  [47] = {.lex_state = 30},
+  [48] = {.lex_state = 30},
+  [49] = {.lex_state = 30},
+  [50] = {.lex_state = 30},
+  [51] = {.lex_state = 30},
+  [52] = {.lex_state = 30},
+  [53] = {.lex_state = 30},
+  [54] = {.lex_state = 30},
+  [55] = {.lex_state = 30},
+  [56] = {.lex_state = 30},
+  [57] = {.lex_state = 30},
+  [58] = {.lex_state = 30},
+  [59] = {.lex_state = 30},
+  [60] = {.lex_state = 30},
+  [61] = {.lex_state = 30},
+  [62] = {.lex_state = 30},
+  [63] = {.lex_state = 30},
+  [64] = {.lex_state = 30},
+  [65] = {.lex_state = 30},
+  [66] = {.lex_state = 30},
+  [67] = {.lex_state = 30},
+  [68] = {.lex_state = 30},
+  [69] = {.lex_state = 30},
+  [70] = {.lex_state = 30},
+  [71] = {.lex_state = 30},
+  [72] = {.lex_state = 30},
+  [73] = {.lex_state = 30},
+  [74] = {.lex_state = 30},
+  [75] = {.lex_state = 30},
+  [76] = {.lex_state = 30},
+  [77] = {.lex_state = 30},
+  [78] = {.lex_state = 30},
+  [79] = {.lex_state = 30},
+  [80] = {.lex_state = 30},
+  [81] = {.lex_state = 30},
+  [82] = {.lex_state = 30},
+  [83] = {.lex_state = 30},
+  [84] = {.lex_state = 30},
+  [85] = {.lex_state = 30},
+  [86] = {.lex_state = 30},
+  [87] = {.lex_state = 30},
+  [88] = {.lex_state = 30},
+  [89] = {.lex_state = 30},
+  [90] = {.lex_state = 30},
+  [91] = {.lex_state = 30},
+  [92] = {.lex_state = 30},
+  [93] = {.lex_state = 30},
+  [94] = {.lex_state = 30},
+  [95] = {.lex_state = 30},
+  [96] = {.lex_state = 30},
+  [97] = {.lex_state = 30},
+  [98] = {.lex_state = 30},
+  [99] = {.lex_state = 30},
+  [100] = {.lex_state = 30},
+  [101] = {.lex_state = 30},
+  [102] = {.lex_state = 9},
+  [103] = {.lex_state = 9},
+  [104] = {.lex_state = 9},
+  [105] = {.lex_state = 30},
+  [106] = {.lex_state = 9},
+  [107] = {.lex_state = 9},
+  [108] = {.lex_state = 30},
+  [109] = {.lex_state = 30},
+  [110] = {.lex_state = 30},
+  [111] = {.lex_state = 30},
+  [112] = {.lex_state = 30},
+  [113] = {.lex_state = 30},
+  [114] = {.lex_state = 30},
+  [115] = {.lex_state = 30},
+  [116] = {.lex_state = 30},
+  [117] = {.lex_state = 30},
+  [118] = {.lex_state = 30},
+  [119] = {.lex_state = 30},
+  [120] = {.lex_state = 30},
+  [121] = {.lex_state = 30},
+  [122] = {.lex_state = 30},
+  [123] = {.lex_state = 30},
+  [124] = {.lex_state = 30},
+  [125] = {.lex_state = 30},
+  [126] = {.lex_state = 30},
+  [127] = {.lex_state = 30},
+  [128] = {.lex_state = 30},
+  [129] = {.lex_state = 30},
+  [130] = {.lex_state = 30},
+  [131] = {.lex_state = 30},
+  [132] = {.lex_state = 30},
+  [133] = {.lex_state = 30},
+  [134] = {.lex_state = 30},
+  [135] = {.lex_state = 30},
+  [136] = {.lex_state = 30},
+  [137] = {.lex_state = 9},
+  [138] = {.lex_state = 30},
+  [139] = {.lex_state = 30},
+  [140] = {.lex_state = 30},
+  [141] = {.lex_state = 30},
+  [142] = {.lex_state = 9},
+  [143] = {.lex_state = 30},
+  [144] = {.lex_state = 30},
+  [145] = {.lex_state = 30},
+  [146] = {.lex_state = 30},
+  [147] = {.lex_state = 30},
+  [148] = {.lex_state = 30},
   [149] = {.lex_state = 0},
   [150] = {.lex_state = 0},
   [151] = {.lex_state = 1},
-  [152] = {.lex_state = 28},
+  [152] = {.lex_state = 1},
   [153] = {.lex_state = 0},
-  [154] = {.lex_state = 28},
-  [155] = {.lex_state = 28},
-  [156] = {.lex_state = 28},
-  [157] = {.lex_state = 0},
-  [158] = {.lex_state = 0},
-  [159] = {.lex_state = 4},
-  [160] = {.lex_state = 28},
-  [161] = {.lex_state = 28},
-  [162] = {.lex_state = 0},
-  [163] = {.lex_state = 28},
-  [164] = {.lex_state = 0},
-  [165] = {.lex_state = 28},
-  [166] = {.lex_state = 28},
-  [167] = {.lex_state = 28},
-  [168] = {.lex_state = 0},
-  [169] = {.lex_state = 28},
+  [154] = {.lex_state = 0},
+  [155] = {.lex_state = 0},
+  [156] = {.lex_state = 0},
+  [157] = {.lex_state = 1},
+  [158] = {.lex_state = 30},
+  [159] = {.lex_state = 5},
+  [160] = {.lex_state = 30},
+  [161] = {.lex_state = 30},
+  [162] = {.lex_state = 30},
+  [163] = {.lex_state = 0},
+  [164] = {.lex_state = 30},
+  [165] = {.lex_state = 30},
+  [166] = {.lex_state = 0},
+  [167] = {.lex_state = 30},
+  [168] = {.lex_state = 4},
+  [169] = {.lex_state = 0},
   [170] = {.lex_state = 0},
-  [171] = {.lex_state = 28},
-  [172] = {.lex_state = 0},
-  [173] = {.lex_state = 28},
-  [174] = {.lex_state = 28},
-  [175] = {.lex_state = 28},
-  [176] = {.lex_state = 28},
-  [177] = {.lex_state = 28},
-  [178] = {.lex_state = 28},
-  [179] = {.lex_state = 28},
-  [180] = {.lex_state = 28},
-  [181] = {.lex_state = 28},
-  [182] = {.lex_state = 28},
-  [183] = {.lex_state = 28},
-  [184] = {.lex_state = 28},
-  [185] = {.lex_state = 28},
-  [186] = {.lex_state = 0},
-  [187] = {.lex_state = 28},
-  [188] = {.lex_state = 28},
-  [189] = {.lex_state = 28},
-  [190] = {.lex_state = 28},
-  [191] = {.lex_state = 28},
-  [192] = {.lex_state = 28},
-  [193] = {.lex_state = 28},
-  [194] = {.lex_state = 28},
-  [195] = {.lex_state = 28},
-  [196] = {.lex_state = 28},
-  [197] = {.lex_state = 28},
-  [198] = {.lex_state = 28},
-  [199] = {.lex_state = 28},
-  [200] = {.lex_state = 28},
-  [201] = {.lex_state = 28},
-  [202] = {.lex_state = 28},
-  [203] = {.lex_state = 28},
-  [204] = {.lex_state = 28},
-  [205] = {.lex_state = 28},
-  [206] = {.lex_state = 28},
-  [207] = {.lex_state = 28},
-  [208] = {.lex_state = 28},
-  [209] = {.lex_state = 28},
-  [210] = {.lex_state = 28},
-  [211] = {.lex_state = 4},
-  [212] = {.lex_state = 28},
-  [213] = {.lex_state = 28},
-  [214] = {.lex_state = 0},
-  [215] = {.lex_state = 28},
-  [216] = {.lex_state = 28},
-  [217] = {.lex_state = 28},
-  [218] = {.lex_state = 11},
-  [219] = {.lex_state = 28},
-  [220] = {.lex_state = 4},
-  [221] = {.lex_state = 28},
-  [222] = {.lex_state = 11},
-  [223] = {.lex_state = 28},
+  [171] = {.lex_state = 0},
+  [172] = {.lex_state = 30},
+  [173] = {.lex_state = 30},
+  [174] = {.lex_state = 30},
+  [175] = {.lex_state = 30},
+  [176] = {.lex_state = 30},
+  [177] = {.lex_state = 30},
+  [178] = {.lex_state = 30},
+  [179] = {.lex_state = 30},
+  [180] = {.lex_state = 30},
+  [181] = {.lex_state = 30},
+  [182] = {.lex_state = 30},
+  [183] = {.lex_state = 30},
+  [184] = {.lex_state = 0},
+  [185] = {.lex_state = 30},
+  [186] = {.lex_state = 30},
+  [187] = {.lex_state = 30},
+  [188] = {.lex_state = 30},
+  [189] = {.lex_state = 0},
+  [190] = {.lex_state = 30},
+  [191] = {.lex_state = 30},
+  [192] = {.lex_state = 30},
+  [193] = {.lex_state = 0},
+  [194] = {.lex_state = 30},
+  [195] = {.lex_state = 30},
+  [196] = {.lex_state = 30},
+  [197] = {.lex_state = 0},
+  [198] = {.lex_state = 30},
+  [199] = {.lex_state = 30},
+  [200] = {.lex_state = 30},
+  [201] = {.lex_state = 30},
+  [202] = {.lex_state = 0},
+  [203] = {.lex_state = 30},
+  [204] = {.lex_state = 30},
+  [205] = {.lex_state = 30},
+  [206] = {.lex_state = 30},
+  [207] = {.lex_state = 5},
+  [208] = {.lex_state = 12},
+  [209] = {.lex_state = 30},
+  [210] = {.lex_state = 30},
+  [211] = {.lex_state = 30},
+  [212] = {.lex_state = 30},
+  [213] = {.lex_state = 30},
+  [214] = {.lex_state = 30},
+  [215] = {.lex_state = 12},
+  [216] = {.lex_state = 30},
+  [217] = {.lex_state = 30},
+  [218] = {.lex_state = 30},
+  [219] = {.lex_state = 30},
+  [220] = {.lex_state = 30},
+  [221] = {.lex_state = 30},
+  [222] = {.lex_state = 30},
+  [223] = {.lex_state = 30},
+  [224] = {.lex_state = 30},
+  [225] = {.lex_state = 5},
+  [226] = {.lex_state = 30},
+  [227] = {.lex_state = 30},
+  [228] = {.lex_state = 30},
+  [229] = {.lex_state = 30},
+  [230] = {.lex_state = 30},
+  [231] = {.lex_state = 30},
+  [232] = {.lex_state = 30},
 };
 
 static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
@@ -3581,6 +3726,9 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_post_unpatch] = ACTIONS(1),
     [anon_sym_extern] = ACTIONS(1),
     [anon_sym_SEMI] = ACTIONS(1),
+    [anon_sym_requires] = ACTIONS(1),
+    [anon_sym_EQ] = ACTIONS(1),
+    [anon_sym_else] = ACTIONS(1),
     [anon_sym_shadow] = ACTIONS(1),
     [anon_sym_for] = ACTIONS(1),
     [anon_sym_template] = ACTIONS(1),
@@ -3646,22 +3794,23 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [sym_comment] = ACTIONS(3),
   },
   [STATE(1)] = {
-    [sym_source_file] = STATE(214),
-    [sym__item] = STATE(15),
-    [sym_patch_block] = STATE(15),
-    [sym_target_block] = STATE(15),
-    [sym_import_item] = STATE(15),
-    [sym_include_item] = STATE(15),
-    [sym_fix_item] = STATE(15),
-    [sym_object_block] = STATE(15),
-    [sym_shadow_block] = STATE(15),
-    [sym_template_block] = STATE(15),
-    [sym_state_block] = STATE(15),
-    [sym_helper_item] = STATE(15),
-    [sym_data_item] = STATE(15),
-    [sym_api_item] = STATE(15),
-    [sym_test_block] = STATE(15),
-    [aux_sym_source_file_repeat1] = STATE(15),
+    [sym_source_file] = STATE(202),
+    [sym__item] = STATE(11),
+    [sym_patch_block] = STATE(11),
+    [sym_target_block] = STATE(11),
+    [sym_import_item] = STATE(11),
+    [sym_include_item] = STATE(11),
+    [sym_fix_item] = STATE(11),
+    [sym_object_block] = STATE(11),
+    [sym_requires_item] = STATE(11),
+    [sym_shadow_block] = STATE(11),
+    [sym_template_block] = STATE(11),
+    [sym_state_block] = STATE(11),
+    [sym_helper_item] = STATE(11),
+    [sym_data_item] = STATE(11),
+    [sym_api_item] = STATE(11),
+    [sym_test_block] = STATE(11),
+    [aux_sym_source_file_repeat1] = STATE(11),
     [ts_builtin_sym_end] = ACTIONS(5),
     [anon_sym_patch] = ACTIONS(7),
     [anon_sym_target] = ACTIONS(9),
@@ -3669,13 +3818,14 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_include] = ACTIONS(13),
     [anon_sym_fix] = ACTIONS(15),
     [anon_sym_object] = ACTIONS(17),
-    [anon_sym_shadow] = ACTIONS(19),
-    [anon_sym_template] = ACTIONS(21),
-    [anon_sym_state] = ACTIONS(23),
-    [anon_sym_helper] = ACTIONS(25),
-    [anon_sym_data] = ACTIONS(27),
-    [anon_sym_api] = ACTIONS(29),
-    [anon_sym_test] = ACTIONS(31),
+    [anon_sym_requires] = ACTIONS(19),
+    [anon_sym_shadow] = ACTIONS(21),
+    [anon_sym_template] = ACTIONS(23),
+    [anon_sym_state] = ACTIONS(25),
+    [anon_sym_helper] = ACTIONS(27),
+    [anon_sym_data] = ACTIONS(29),
+    [anon_sym_api] = ACTIONS(31),
+    [anon_sym_test] = ACTIONS(33),
     [sym_comment] = ACTIONS(3),
   },
 };
@@ -3684,11 +3834,11 @@ static const uint16_t ts_small_parse_table[] = {
   [0] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(35), 3,
+    ACTIONS(37), 3,
       anon_sym_patch,
       anon_sym_fix,
       anon_sym_in,
-    ACTIONS(33), 46,
+    ACTIONS(35), 48,
       ts_builtin_sym_end,
       anon_sym_LBRACE,
       anon_sym_RBRACE,
@@ -3713,6 +3863,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_pre_unpatch,
       anon_sym_post_unpatch,
       anon_sym_extern,
+      anon_sym_requires,
+      anon_sym_else,
       anon_sym_shadow,
       anon_sym_template,
       anon_sym_state,
@@ -3735,14 +3887,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_refused,
       anon_sym_workload,
       anon_sym_DQUOTE,
-  [57] = 3,
+  [59] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(39), 3,
+    ACTIONS(41), 3,
       anon_sym_patch,
       anon_sym_fix,
       anon_sym_in,
-    ACTIONS(37), 46,
+    ACTIONS(39), 48,
       ts_builtin_sym_end,
       anon_sym_LBRACE,
       anon_sym_RBRACE,
@@ -3767,6 +3919,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_pre_unpatch,
       anon_sym_post_unpatch,
       anon_sym_extern,
+      anon_sym_requires,
+      anon_sym_else,
       anon_sym_shadow,
       anon_sym_template,
       anon_sym_state,
@@ -3789,132 +3943,35 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_refused,
       anon_sym_workload,
       anon_sym_DQUOTE,
-  [114] = 11,
+  [118] = 11,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(41), 1,
+    ACTIONS(43), 1,
       sym_identifier,
-    ACTIONS(49), 1,
-      anon_sym_LPAREN,
     ACTIONS(51), 1,
-      anon_sym_RPAREN,
-    ACTIONS(53), 1,
-      aux_sym__param_piece_token1,
-    STATE(162), 1,
-      sym_parameter,
-    STATE(172), 1,
-      sym__parameter_name,
-    ACTIONS(47), 5,
-      sym_star,
-      sym_c_brackets,
-      sym__c_string,
-      sym__c_char,
-      sym__c_comment,
-    STATE(6), 6,
-      sym__decl_word,
-      sym_primitive_type,
-      sym_c_keyword,
-      sym_c_parens,
-      sym__param_piece,
-      aux_sym_parameter_repeat1,
-    ACTIONS(45), 8,
-      anon_sym_struct,
-      anon_sym_union,
-      anon_sym_enum,
-      anon_sym_const,
-      anon_sym_volatile,
-      anon_sym_restrict,
-      anon_sym_static,
-      anon_sym_inline,
-    ACTIONS(43), 11,
-      anon_sym_void,
-      anon_sym_char,
-      anon_sym_short,
-      anon_sym_int,
-      anon_sym_long,
-      anon_sym_float,
-      anon_sym_double,
-      anon_sym_signed,
-      anon_sym_unsigned,
-      anon_sym_bool,
-      anon_sym__Bool,
-  [174] = 11,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(41), 1,
-      sym_identifier,
-    ACTIONS(49), 1,
       anon_sym_LPAREN,
     ACTIONS(53), 1,
-      aux_sym__param_piece_token1,
+      anon_sym_RPAREN,
     ACTIONS(55), 1,
-      anon_sym_RPAREN,
-    STATE(164), 1,
-      sym_parameter,
-    STATE(172), 1,
-      sym__parameter_name,
-    ACTIONS(47), 5,
-      sym_star,
-      sym_c_brackets,
-      sym__c_string,
-      sym__c_char,
-      sym__c_comment,
-    STATE(6), 6,
-      sym__decl_word,
-      sym_primitive_type,
-      sym_c_keyword,
-      sym_c_parens,
-      sym__param_piece,
-      aux_sym_parameter_repeat1,
-    ACTIONS(45), 8,
-      anon_sym_struct,
-      anon_sym_union,
-      anon_sym_enum,
-      anon_sym_const,
-      anon_sym_volatile,
-      anon_sym_restrict,
-      anon_sym_static,
-      anon_sym_inline,
-    ACTIONS(43), 11,
-      anon_sym_void,
-      anon_sym_char,
-      anon_sym_short,
-      anon_sym_int,
-      anon_sym_long,
-      anon_sym_float,
-      anon_sym_double,
-      anon_sym_signed,
-      anon_sym_unsigned,
-      anon_sym_bool,
-      anon_sym__Bool,
-  [234] = 10,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(41), 1,
-      sym_identifier,
-    ACTIONS(49), 1,
-      anon_sym_LPAREN,
-    ACTIONS(61), 1,
       aux_sym__param_piece_token1,
-    STATE(186), 1,
+    STATE(169), 1,
+      sym_parameter,
+    STATE(189), 1,
       sym__parameter_name,
-    ACTIONS(59), 2,
-      anon_sym_COMMA,
-      anon_sym_RPAREN,
-    ACTIONS(57), 5,
+    ACTIONS(49), 5,
       sym_star,
       sym_c_brackets,
       sym__c_string,
       sym__c_char,
       sym__c_comment,
-    STATE(8), 6,
+    STATE(7), 6,
       sym__decl_word,
       sym_primitive_type,
       sym_c_keyword,
       sym_c_parens,
       sym__param_piece,
       aux_sym_parameter_repeat1,
-    ACTIONS(45), 8,
+    ACTIONS(47), 8,
       anon_sym_struct,
       anon_sym_union,
       anon_sym_enum,
@@ -3923,7 +3980,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_restrict,
       anon_sym_static,
       anon_sym_inline,
-    ACTIONS(43), 11,
+    ACTIONS(45), 11,
       anon_sym_void,
       anon_sym_char,
       anon_sym_short,
@@ -3935,38 +3992,38 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [292] = 14,
+  [178] = 14,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(65), 1,
+    ACTIONS(59), 1,
       anon_sym_LBRACE,
-    ACTIONS(67), 1,
+    ACTIONS(61), 1,
       anon_sym_fix,
-    ACTIONS(69), 1,
+    ACTIONS(63), 1,
       anon_sym_in,
-    ACTIONS(71), 1,
+    ACTIONS(65), 1,
       anon_sym_sympos,
-    ACTIONS(73), 1,
+    ACTIONS(67), 1,
       anon_sym_allow_inlined,
-    ACTIONS(75), 1,
+    ACTIONS(69), 1,
       anon_sym_body,
-    ACTIONS(77), 1,
+    ACTIONS(71), 1,
       sym_star,
-    ACTIONS(79), 1,
+    ACTIONS(73), 1,
       anon_sym_LPAREN,
-    STATE(118), 1,
+    STATE(121), 1,
       sym_c_block,
-    STATE(119), 1,
+    STATE(127), 1,
       sym_c_parens,
-    STATE(115), 2,
+    STATE(117), 2,
       sym_body_file,
       sym_function_fix,
-    STATE(75), 4,
+    STATE(84), 4,
       sym_in_file,
       sym_sympos,
       sym_allow_inlined,
       aux_sym_replacement_repeat1,
-    ACTIONS(63), 20,
+    ACTIONS(57), 20,
       anon_sym_void,
       anon_sym_char,
       anon_sym_short,
@@ -3987,79 +4044,35 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_static,
       anon_sym_inline,
       sym_identifier,
-  [358] = 9,
+  [244] = 11,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(81), 1,
+    ACTIONS(43), 1,
       sym_identifier,
-    ACTIONS(93), 1,
+    ACTIONS(51), 1,
       anon_sym_LPAREN,
-    ACTIONS(98), 1,
+    ACTIONS(55), 1,
       aux_sym__param_piece_token1,
-    ACTIONS(96), 2,
-      anon_sym_COMMA,
+    ACTIONS(75), 1,
       anon_sym_RPAREN,
-    ACTIONS(90), 5,
-      sym_star,
-      sym_c_brackets,
-      sym__c_string,
-      sym__c_char,
-      sym__c_comment,
-    STATE(8), 6,
-      sym__decl_word,
-      sym_primitive_type,
-      sym_c_keyword,
-      sym_c_parens,
-      sym__param_piece,
-      aux_sym_parameter_repeat1,
-    ACTIONS(87), 8,
-      anon_sym_struct,
-      anon_sym_union,
-      anon_sym_enum,
-      anon_sym_const,
-      anon_sym_volatile,
-      anon_sym_restrict,
-      anon_sym_static,
-      anon_sym_inline,
-    ACTIONS(84), 11,
-      anon_sym_void,
-      anon_sym_char,
-      anon_sym_short,
-      anon_sym_int,
-      anon_sym_long,
-      anon_sym_float,
-      anon_sym_double,
-      anon_sym_signed,
-      anon_sym_unsigned,
-      anon_sym_bool,
-      anon_sym__Bool,
-  [413] = 10,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(41), 1,
-      sym_identifier,
-    ACTIONS(49), 1,
-      anon_sym_LPAREN,
-    ACTIONS(53), 1,
-      aux_sym__param_piece_token1,
     STATE(170), 1,
       sym_parameter,
-    STATE(172), 1,
+    STATE(189), 1,
       sym__parameter_name,
-    ACTIONS(47), 5,
+    ACTIONS(49), 5,
       sym_star,
       sym_c_brackets,
       sym__c_string,
       sym__c_char,
       sym__c_comment,
-    STATE(6), 6,
+    STATE(7), 6,
       sym__decl_word,
       sym_primitive_type,
       sym_c_keyword,
       sym_c_parens,
       sym__param_piece,
       aux_sym_parameter_repeat1,
-    ACTIONS(45), 8,
+    ACTIONS(47), 8,
       anon_sym_struct,
       anon_sym_union,
       anon_sym_enum,
@@ -4068,7 +4081,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_restrict,
       anon_sym_static,
       anon_sym_inline,
-    ACTIONS(43), 11,
+    ACTIONS(45), 11,
       anon_sym_void,
       anon_sym_char,
       anon_sym_short,
@@ -4080,57 +4093,43 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [470] = 6,
+  [304] = 10,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(103), 1,
-      sym_c_brackets,
-    STATE(143), 1,
-      aux_sym__parameter_name_repeat1,
-    ACTIONS(101), 2,
+    ACTIONS(43), 1,
+      sym_identifier,
+    ACTIONS(51), 1,
+      anon_sym_LPAREN,
+    ACTIONS(81), 1,
+      aux_sym__param_piece_token1,
+    STATE(197), 1,
+      sym__parameter_name,
+    ACTIONS(79), 2,
       anon_sym_COMMA,
       anon_sym_RPAREN,
     ACTIONS(77), 5,
       sym_star,
-      anon_sym_LPAREN,
-      sym__c_string,
-      sym__c_char,
-      sym__c_comment,
-    ACTIONS(63), 21,
-      anon_sym_void,
-      anon_sym_char,
-      anon_sym_short,
-      anon_sym_int,
-      anon_sym_long,
-      anon_sym_float,
-      anon_sym_double,
-      anon_sym_signed,
-      anon_sym_unsigned,
-      anon_sym_bool,
-      anon_sym__Bool,
-      anon_sym_struct,
-      anon_sym_union,
-      anon_sym_enum,
-      anon_sym_const,
-      anon_sym_volatile,
-      anon_sym_restrict,
-      anon_sym_static,
-      anon_sym_inline,
-      aux_sym__param_piece_token1,
-      sym_identifier,
-  [514] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(107), 8,
-      sym_star,
-      anon_sym_LPAREN,
-      anon_sym_COMMA,
-      anon_sym_RPAREN,
       sym_c_brackets,
       sym__c_string,
       sym__c_char,
       sym__c_comment,
-    ACTIONS(105), 21,
+    STATE(9), 6,
+      sym__decl_word,
+      sym_primitive_type,
+      sym_c_keyword,
+      sym_c_parens,
+      sym__param_piece,
+      aux_sym_parameter_repeat1,
+    ACTIONS(47), 8,
+      anon_sym_struct,
+      anon_sym_union,
+      anon_sym_enum,
+      anon_sym_const,
+      anon_sym_volatile,
+      anon_sym_restrict,
+      anon_sym_static,
+      anon_sym_inline,
+    ACTIONS(45), 11,
       anon_sym_void,
       anon_sym_char,
       anon_sym_short,
@@ -4142,29 +4141,42 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-      anon_sym_struct,
-      anon_sym_union,
-      anon_sym_enum,
-      anon_sym_const,
-      anon_sym_volatile,
-      anon_sym_restrict,
-      anon_sym_static,
-      anon_sym_inline,
-      aux_sym__param_piece_token1,
-      sym_identifier,
-  [551] = 3,
+  [362] = 10,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(111), 8,
-      sym_star,
+    ACTIONS(43), 1,
+      sym_identifier,
+    ACTIONS(51), 1,
       anon_sym_LPAREN,
-      anon_sym_COMMA,
-      anon_sym_RPAREN,
+    ACTIONS(55), 1,
+      aux_sym__param_piece_token1,
+    STATE(184), 1,
+      sym_parameter,
+    STATE(189), 1,
+      sym__parameter_name,
+    ACTIONS(49), 5,
+      sym_star,
       sym_c_brackets,
       sym__c_string,
       sym__c_char,
       sym__c_comment,
-    ACTIONS(109), 21,
+    STATE(7), 6,
+      sym__decl_word,
+      sym_primitive_type,
+      sym_c_keyword,
+      sym_c_parens,
+      sym__param_piece,
+      aux_sym_parameter_repeat1,
+    ACTIONS(47), 8,
+      anon_sym_struct,
+      anon_sym_union,
+      anon_sym_enum,
+      anon_sym_const,
+      anon_sym_volatile,
+      anon_sym_restrict,
+      anon_sym_static,
+      anon_sym_inline,
+    ACTIONS(45), 11,
       anon_sym_void,
       anon_sym_char,
       anon_sym_short,
@@ -4176,29 +4188,41 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-      anon_sym_struct,
-      anon_sym_union,
-      anon_sym_enum,
-      anon_sym_const,
-      anon_sym_volatile,
-      anon_sym_restrict,
-      anon_sym_static,
-      anon_sym_inline,
-      aux_sym__param_piece_token1,
-      sym_identifier,
-  [588] = 3,
+  [419] = 9,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(77), 8,
-      sym_star,
+    ACTIONS(83), 1,
+      sym_identifier,
+    ACTIONS(95), 1,
       anon_sym_LPAREN,
+    ACTIONS(100), 1,
+      aux_sym__param_piece_token1,
+    ACTIONS(98), 2,
       anon_sym_COMMA,
       anon_sym_RPAREN,
+    ACTIONS(92), 5,
+      sym_star,
       sym_c_brackets,
       sym__c_string,
       sym__c_char,
       sym__c_comment,
-    ACTIONS(63), 21,
+    STATE(9), 6,
+      sym__decl_word,
+      sym_primitive_type,
+      sym_c_keyword,
+      sym_c_parens,
+      sym__param_piece,
+      aux_sym_parameter_repeat1,
+    ACTIONS(89), 8,
+      anon_sym_struct,
+      anon_sym_union,
+      anon_sym_enum,
+      anon_sym_const,
+      anon_sym_volatile,
+      anon_sym_restrict,
+      anon_sym_static,
+      anon_sym_inline,
+    ACTIONS(86), 11,
       anon_sym_void,
       anon_sym_char,
       anon_sym_short,
@@ -4210,48 +4234,40 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-      anon_sym_struct,
-      anon_sym_union,
-      anon_sym_enum,
-      anon_sym_const,
-      anon_sym_volatile,
-      anon_sym_restrict,
-      anon_sym_static,
-      anon_sym_inline,
-      aux_sym__param_piece_token1,
-      sym_identifier,
-  [625] = 16,
+  [474] = 17,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(113), 1,
+    ACTIONS(103), 1,
       ts_builtin_sym_end,
-    ACTIONS(115), 1,
+    ACTIONS(105), 1,
       anon_sym_patch,
-    ACTIONS(118), 1,
+    ACTIONS(108), 1,
       anon_sym_target,
-    ACTIONS(121), 1,
+    ACTIONS(111), 1,
       anon_sym_import,
-    ACTIONS(124), 1,
+    ACTIONS(114), 1,
       anon_sym_include,
-    ACTIONS(127), 1,
+    ACTIONS(117), 1,
       anon_sym_fix,
-    ACTIONS(130), 1,
+    ACTIONS(120), 1,
       anon_sym_object,
-    ACTIONS(133), 1,
+    ACTIONS(123), 1,
+      anon_sym_requires,
+    ACTIONS(126), 1,
       anon_sym_shadow,
-    ACTIONS(136), 1,
+    ACTIONS(129), 1,
       anon_sym_template,
-    ACTIONS(139), 1,
+    ACTIONS(132), 1,
       anon_sym_state,
-    ACTIONS(142), 1,
+    ACTIONS(135), 1,
       anon_sym_helper,
-    ACTIONS(145), 1,
+    ACTIONS(138), 1,
       anon_sym_data,
-    ACTIONS(148), 1,
+    ACTIONS(141), 1,
       anon_sym_api,
-    ACTIONS(151), 1,
+    ACTIONS(144), 1,
       anon_sym_test,
-    STATE(14), 15,
+    STATE(10), 16,
       sym__item,
       sym_patch_block,
       sym_target_block,
@@ -4259,6 +4275,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_include_item,
       sym_fix_item,
       sym_object_block,
+      sym_requires_item,
       sym_shadow_block,
       sym_template_block,
       sym_state_block,
@@ -4267,7 +4284,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_api_item,
       sym_test_block,
       aux_sym_source_file_repeat1,
-  [688] = 16,
+  [541] = 17,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(7), 1,
@@ -4283,22 +4300,24 @@ static const uint16_t ts_small_parse_table[] = {
     ACTIONS(17), 1,
       anon_sym_object,
     ACTIONS(19), 1,
-      anon_sym_shadow,
+      anon_sym_requires,
     ACTIONS(21), 1,
-      anon_sym_template,
+      anon_sym_shadow,
     ACTIONS(23), 1,
-      anon_sym_state,
+      anon_sym_template,
     ACTIONS(25), 1,
-      anon_sym_helper,
+      anon_sym_state,
     ACTIONS(27), 1,
-      anon_sym_data,
+      anon_sym_helper,
     ACTIONS(29), 1,
-      anon_sym_api,
+      anon_sym_data,
     ACTIONS(31), 1,
+      anon_sym_api,
+    ACTIONS(33), 1,
       anon_sym_test,
-    ACTIONS(154), 1,
+    ACTIONS(147), 1,
       ts_builtin_sym_end,
-    STATE(14), 15,
+    STATE(10), 16,
       sym__item,
       sym_patch_block,
       sym_target_block,
@@ -4306,6 +4325,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_include_item,
       sym_fix_item,
       sym_object_block,
+      sym_requires_item,
       sym_shadow_block,
       sym_template_block,
       sym_state_block,
@@ -4314,19 +4334,23 @@ static const uint16_t ts_small_parse_table[] = {
       sym_api_item,
       sym_test_block,
       aux_sym_source_file_repeat1,
-  [751] = 3,
+  [608] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(158), 8,
-      sym_star,
-      anon_sym_LPAREN,
+    ACTIONS(151), 1,
+      sym_c_brackets,
+    STATE(155), 1,
+      aux_sym__parameter_name_repeat1,
+    ACTIONS(149), 2,
       anon_sym_COMMA,
       anon_sym_RPAREN,
-      sym_c_brackets,
+    ACTIONS(71), 5,
+      sym_star,
+      anon_sym_LPAREN,
       sym__c_string,
       sym__c_char,
       sym__c_comment,
-    ACTIONS(156), 21,
+    ACTIONS(57), 21,
       anon_sym_void,
       anon_sym_char,
       anon_sym_short,
@@ -4348,10 +4372,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_inline,
       aux_sym__param_piece_token1,
       sym_identifier,
-  [788] = 3,
+  [652] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(162), 8,
+    ACTIONS(155), 8,
       sym_star,
       anon_sym_LPAREN,
       anon_sym_COMMA,
@@ -4360,7 +4384,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym__c_string,
       sym__c_char,
       sym__c_comment,
-    ACTIONS(160), 21,
+    ACTIONS(153), 21,
       anon_sym_void,
       anon_sym_char,
       anon_sym_short,
@@ -4382,10 +4406,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_inline,
       aux_sym__param_piece_token1,
       sym_identifier,
-  [825] = 3,
+  [689] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(166), 8,
+    ACTIONS(159), 8,
       sym_star,
       anon_sym_LPAREN,
       anon_sym_COMMA,
@@ -4394,7 +4418,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym__c_string,
       sym__c_char,
       sym__c_comment,
-    ACTIONS(164), 21,
+    ACTIONS(157), 21,
       anon_sym_void,
       anon_sym_char,
       anon_sym_short,
@@ -4416,10 +4440,146 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_inline,
       aux_sym__param_piece_token1,
       sym_identifier,
-  [862] = 2,
+  [726] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(168), 27,
+    ACTIONS(71), 8,
+      sym_star,
+      anon_sym_LPAREN,
+      anon_sym_COMMA,
+      anon_sym_RPAREN,
+      sym_c_brackets,
+      sym__c_string,
+      sym__c_char,
+      sym__c_comment,
+    ACTIONS(57), 21,
+      anon_sym_void,
+      anon_sym_char,
+      anon_sym_short,
+      anon_sym_int,
+      anon_sym_long,
+      anon_sym_float,
+      anon_sym_double,
+      anon_sym_signed,
+      anon_sym_unsigned,
+      anon_sym_bool,
+      anon_sym__Bool,
+      anon_sym_struct,
+      anon_sym_union,
+      anon_sym_enum,
+      anon_sym_const,
+      anon_sym_volatile,
+      anon_sym_restrict,
+      anon_sym_static,
+      anon_sym_inline,
+      aux_sym__param_piece_token1,
+      sym_identifier,
+  [763] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(163), 8,
+      sym_star,
+      anon_sym_LPAREN,
+      anon_sym_COMMA,
+      anon_sym_RPAREN,
+      sym_c_brackets,
+      sym__c_string,
+      sym__c_char,
+      sym__c_comment,
+    ACTIONS(161), 21,
+      anon_sym_void,
+      anon_sym_char,
+      anon_sym_short,
+      anon_sym_int,
+      anon_sym_long,
+      anon_sym_float,
+      anon_sym_double,
+      anon_sym_signed,
+      anon_sym_unsigned,
+      anon_sym_bool,
+      anon_sym__Bool,
+      anon_sym_struct,
+      anon_sym_union,
+      anon_sym_enum,
+      anon_sym_const,
+      anon_sym_volatile,
+      anon_sym_restrict,
+      anon_sym_static,
+      anon_sym_inline,
+      aux_sym__param_piece_token1,
+      sym_identifier,
+  [800] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(167), 8,
+      sym_star,
+      anon_sym_LPAREN,
+      anon_sym_COMMA,
+      anon_sym_RPAREN,
+      sym_c_brackets,
+      sym__c_string,
+      sym__c_char,
+      sym__c_comment,
+    ACTIONS(165), 21,
+      anon_sym_void,
+      anon_sym_char,
+      anon_sym_short,
+      anon_sym_int,
+      anon_sym_long,
+      anon_sym_float,
+      anon_sym_double,
+      anon_sym_signed,
+      anon_sym_unsigned,
+      anon_sym_bool,
+      anon_sym__Bool,
+      anon_sym_struct,
+      anon_sym_union,
+      anon_sym_enum,
+      anon_sym_const,
+      anon_sym_volatile,
+      anon_sym_restrict,
+      anon_sym_static,
+      anon_sym_inline,
+      aux_sym__param_piece_token1,
+      sym_identifier,
+  [837] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(171), 8,
+      sym_star,
+      anon_sym_LPAREN,
+      anon_sym_COMMA,
+      anon_sym_RPAREN,
+      sym_c_brackets,
+      sym__c_string,
+      sym__c_char,
+      sym__c_comment,
+    ACTIONS(169), 21,
+      anon_sym_void,
+      anon_sym_char,
+      anon_sym_short,
+      anon_sym_int,
+      anon_sym_long,
+      anon_sym_float,
+      anon_sym_double,
+      anon_sym_signed,
+      anon_sym_unsigned,
+      anon_sym_bool,
+      anon_sym__Bool,
+      anon_sym_struct,
+      anon_sym_union,
+      anon_sym_enum,
+      anon_sym_const,
+      anon_sym_volatile,
+      anon_sym_restrict,
+      anon_sym_static,
+      anon_sym_inline,
+      aux_sym__param_piece_token1,
+      sym_identifier,
+  [874] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(173), 28,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_RBRACE,
@@ -4434,6 +4594,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_pre_unpatch,
       anon_sym_post_unpatch,
       anon_sym_extern,
+      anon_sym_requires,
       anon_sym_shadow,
       anon_sym_template,
       anon_sym_id,
@@ -4447,82 +4608,46 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [895] = 8,
+  [908] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(170), 1,
+    ACTIONS(175), 28,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_RBRACE,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
+      anon_sym_fix,
+      anon_sym_object,
+      anon_sym_replace,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+      anon_sym_extern,
+      anon_sym_requires,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_id,
+      anon_sym_gfp,
+      anon_sym_payload,
+      anon_sym_ctor,
+      anon_sym_dtor,
+      sym_keep,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [942] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(177), 1,
       sym_identifier,
-    ACTIONS(173), 1,
-      anon_sym_LBRACE,
-    ACTIONS(175), 1,
-      anon_sym_like,
     ACTIONS(183), 1,
       sym_star,
-    STATE(20), 4,
-      sym__decl_word,
-      sym_primitive_type,
-      sym_c_keyword,
-      aux_sym_declarator_repeat1,
-    ACTIONS(180), 8,
-      anon_sym_struct,
-      anon_sym_union,
-      anon_sym_enum,
-      anon_sym_const,
-      anon_sym_volatile,
-      anon_sym_restrict,
-      anon_sym_static,
-      anon_sym_inline,
-    ACTIONS(177), 11,
-      anon_sym_void,
-      anon_sym_char,
-      anon_sym_short,
-      anon_sym_int,
-      anon_sym_long,
-      anon_sym_float,
-      anon_sym_double,
-      anon_sym_signed,
-      anon_sym_unsigned,
-      anon_sym_bool,
-      anon_sym__Bool,
-  [940] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(186), 27,
-      ts_builtin_sym_end,
-      anon_sym_patch,
-      anon_sym_RBRACE,
-      anon_sym_target,
-      anon_sym_import,
-      anon_sym_include,
-      anon_sym_fix,
-      anon_sym_object,
-      anon_sym_replace,
-      anon_sym_pre_patch,
-      anon_sym_post_patch,
-      anon_sym_pre_unpatch,
-      anon_sym_post_unpatch,
-      anon_sym_extern,
-      anon_sym_shadow,
-      anon_sym_template,
-      anon_sym_id,
-      anon_sym_gfp,
-      anon_sym_payload,
-      anon_sym_ctor,
-      anon_sym_dtor,
-      sym_keep,
-      anon_sym_state,
-      anon_sym_helper,
-      anon_sym_data,
-      anon_sym_api,
-      anon_sym_test,
-  [973] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(188), 1,
-      sym_identifier,
-    ACTIONS(194), 1,
-      sym_star,
-    STATE(161), 2,
+    STATE(162), 2,
       sym_declarator,
       sym_prototype,
     STATE(34), 4,
@@ -4530,7 +4655,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_primitive_type,
       sym_c_keyword,
       aux_sym_declarator_repeat1,
-    ACTIONS(192), 8,
+    ACTIONS(181), 8,
       anon_sym_struct,
       anon_sym_union,
       anon_sym_enum,
@@ -4539,7 +4664,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_restrict,
       anon_sym_static,
       anon_sym_inline,
-    ACTIONS(190), 11,
+    ACTIONS(179), 11,
       anon_sym_void,
       anon_sym_char,
       anon_sym_short,
@@ -4551,23 +4676,23 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [1016] = 8,
+  [985] = 8,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(196), 1,
+    ACTIONS(185), 1,
       sym_identifier,
-    ACTIONS(198), 1,
+    ACTIONS(188), 1,
       anon_sym_LBRACE,
-    ACTIONS(200), 1,
+    ACTIONS(190), 1,
       anon_sym_like,
-    ACTIONS(202), 1,
+    ACTIONS(198), 1,
       sym_star,
-    STATE(20), 4,
+    STATE(22), 4,
       sym__decl_word,
       sym_primitive_type,
       sym_c_keyword,
       aux_sym_declarator_repeat1,
-    ACTIONS(192), 8,
+    ACTIONS(195), 8,
       anon_sym_struct,
       anon_sym_union,
       anon_sym_enum,
@@ -4576,7 +4701,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_restrict,
       anon_sym_static,
       anon_sym_inline,
-    ACTIONS(190), 11,
+    ACTIONS(192), 11,
       anon_sym_void,
       anon_sym_char,
       anon_sym_short,
@@ -4588,21 +4713,58 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [1061] = 7,
+  [1030] = 8,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(204), 1,
+    ACTIONS(201), 1,
       sym_identifier,
-    ACTIONS(206), 1,
+    ACTIONS(203), 1,
+      anon_sym_LBRACE,
+    ACTIONS(205), 1,
+      anon_sym_like,
+    ACTIONS(207), 1,
       sym_star,
-    STATE(176), 1,
+    STATE(22), 4,
+      sym__decl_word,
+      sym_primitive_type,
+      sym_c_keyword,
+      aux_sym_declarator_repeat1,
+    ACTIONS(181), 8,
+      anon_sym_struct,
+      anon_sym_union,
+      anon_sym_enum,
+      anon_sym_const,
+      anon_sym_volatile,
+      anon_sym_restrict,
+      anon_sym_static,
+      anon_sym_inline,
+    ACTIONS(179), 11,
+      anon_sym_void,
+      anon_sym_char,
+      anon_sym_short,
+      anon_sym_int,
+      anon_sym_long,
+      anon_sym_float,
+      anon_sym_double,
+      anon_sym_signed,
+      anon_sym_unsigned,
+      anon_sym_bool,
+      anon_sym__Bool,
+  [1075] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(209), 1,
+      sym_identifier,
+    ACTIONS(211), 1,
+      sym_star,
+    STATE(186), 1,
       sym_prototype,
     STATE(31), 4,
       sym__decl_word,
       sym_primitive_type,
       sym_c_keyword,
       aux_sym_declarator_repeat1,
-    ACTIONS(192), 8,
+    ACTIONS(181), 8,
       anon_sym_struct,
       anon_sym_union,
       anon_sym_enum,
@@ -4611,7 +4773,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_restrict,
       anon_sym_static,
       anon_sym_inline,
-    ACTIONS(190), 11,
+    ACTIONS(179), 11,
       anon_sym_void,
       anon_sym_char,
       anon_sym_short,
@@ -4623,21 +4785,21 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [1103] = 7,
+  [1117] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(206), 1,
+    ACTIONS(211), 1,
       sym_star,
-    ACTIONS(208), 1,
+    ACTIONS(213), 1,
       sym_identifier,
-    STATE(78), 1,
+    STATE(83), 1,
       sym_prototype,
     STATE(31), 4,
       sym__decl_word,
       sym_primitive_type,
       sym_c_keyword,
       aux_sym_declarator_repeat1,
-    ACTIONS(192), 8,
+    ACTIONS(181), 8,
       anon_sym_struct,
       anon_sym_union,
       anon_sym_enum,
@@ -4646,7 +4808,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_restrict,
       anon_sym_static,
       anon_sym_inline,
-    ACTIONS(190), 11,
+    ACTIONS(179), 11,
       anon_sym_void,
       anon_sym_char,
       anon_sym_short,
@@ -4658,12 +4820,118 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [1145] = 7,
+  [1159] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(196), 1,
+    ACTIONS(217), 1,
+      anon_sym_EQ,
+    ACTIONS(219), 1,
+      anon_sym_else,
+    STATE(36), 1,
+      sym_config_value,
+    STATE(44), 1,
+      sym_requires_else,
+    ACTIONS(215), 22,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_RBRACE,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
+      anon_sym_fix,
+      anon_sym_object,
+      anon_sym_replace,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+      anon_sym_extern,
+      anon_sym_requires,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [1199] = 8,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(71), 1,
+      sym_star,
+    ACTIONS(73), 1,
+      anon_sym_LPAREN,
+    ACTIONS(221), 1,
+      anon_sym_sympos,
+    ACTIONS(223), 1,
+      anon_sym_SEMI,
+    ACTIONS(225), 1,
+      sym_c_brackets,
+    STATE(127), 1,
+      sym_c_parens,
+    ACTIONS(57), 20,
+      anon_sym_void,
+      anon_sym_char,
+      anon_sym_short,
+      anon_sym_int,
+      anon_sym_long,
+      anon_sym_float,
+      anon_sym_double,
+      anon_sym_signed,
+      anon_sym_unsigned,
+      anon_sym_bool,
+      anon_sym__Bool,
+      anon_sym_struct,
+      anon_sym_union,
+      anon_sym_enum,
+      anon_sym_const,
+      anon_sym_volatile,
+      anon_sym_restrict,
+      anon_sym_static,
+      anon_sym_inline,
       sym_identifier,
-    ACTIONS(210), 1,
+  [1243] = 8,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(71), 1,
+      sym_star,
+    ACTIONS(73), 1,
+      anon_sym_LPAREN,
+    ACTIONS(227), 1,
+      anon_sym_sympos,
+    ACTIONS(229), 1,
+      anon_sym_SEMI,
+    ACTIONS(231), 1,
+      sym_c_brackets,
+    STATE(128), 1,
+      sym_c_parens,
+    ACTIONS(57), 20,
+      anon_sym_void,
+      anon_sym_char,
+      anon_sym_short,
+      anon_sym_int,
+      anon_sym_long,
+      anon_sym_float,
+      anon_sym_double,
+      anon_sym_signed,
+      anon_sym_unsigned,
+      anon_sym_bool,
+      anon_sym__Bool,
+      anon_sym_struct,
+      anon_sym_union,
+      anon_sym_enum,
+      anon_sym_const,
+      anon_sym_volatile,
+      anon_sym_restrict,
+      anon_sym_static,
+      anon_sym_inline,
+      sym_identifier,
+  [1287] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(201), 1,
+      sym_identifier,
+    ACTIONS(233), 1,
       sym_star,
     STATE(160), 1,
       sym_c_type,
@@ -4672,7 +4940,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_primitive_type,
       sym_c_keyword,
       aux_sym_declarator_repeat1,
-    ACTIONS(192), 8,
+    ACTIONS(181), 8,
       anon_sym_struct,
       anon_sym_union,
       anon_sym_enum,
@@ -4681,7 +4949,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_restrict,
       anon_sym_static,
       anon_sym_inline,
-    ACTIONS(190), 11,
+    ACTIONS(179), 11,
       anon_sym_void,
       anon_sym_char,
       anon_sym_short,
@@ -4693,173 +4961,60 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [1187] = 8,
+  [1329] = 14,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(77), 1,
-      sym_star,
-    ACTIONS(79), 1,
-      anon_sym_LPAREN,
-    ACTIONS(212), 1,
-      anon_sym_sympos,
-    ACTIONS(214), 1,
-      anon_sym_SEMI,
-    ACTIONS(216), 1,
-      sym_c_brackets,
-    STATE(125), 1,
-      sym_c_parens,
-    ACTIONS(63), 20,
-      anon_sym_void,
-      anon_sym_char,
-      anon_sym_short,
-      anon_sym_int,
-      anon_sym_long,
-      anon_sym_float,
-      anon_sym_double,
-      anon_sym_signed,
-      anon_sym_unsigned,
-      anon_sym_bool,
-      anon_sym__Bool,
-      anon_sym_struct,
-      anon_sym_union,
-      anon_sym_enum,
-      anon_sym_const,
-      anon_sym_volatile,
-      anon_sym_restrict,
-      anon_sym_static,
-      anon_sym_inline,
-      sym_identifier,
-  [1231] = 8,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(77), 1,
-      sym_star,
-    ACTIONS(79), 1,
-      anon_sym_LPAREN,
-    ACTIONS(218), 1,
-      anon_sym_sympos,
-    ACTIONS(220), 1,
-      anon_sym_SEMI,
-    ACTIONS(222), 1,
-      sym_c_brackets,
-    STATE(119), 1,
-      sym_c_parens,
-    ACTIONS(63), 20,
-      anon_sym_void,
-      anon_sym_char,
-      anon_sym_short,
-      anon_sym_int,
-      anon_sym_long,
-      anon_sym_float,
-      anon_sym_double,
-      anon_sym_signed,
-      anon_sym_unsigned,
-      anon_sym_bool,
-      anon_sym__Bool,
-      anon_sym_struct,
-      anon_sym_union,
-      anon_sym_enum,
-      anon_sym_const,
-      anon_sym_volatile,
-      anon_sym_restrict,
-      anon_sym_static,
-      anon_sym_inline,
-      sym_identifier,
-  [1275] = 14,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(224), 1,
+    ACTIONS(235), 1,
       anon_sym_RBRACE,
-    ACTIONS(226), 1,
+    ACTIONS(237), 1,
       anon_sym_load,
-    ACTIONS(228), 1,
+    ACTIONS(239), 1,
       anon_sym_patch_first,
-    ACTIONS(230), 1,
+    ACTIONS(241), 1,
       anon_sym_file,
-    ACTIONS(232), 1,
+    ACTIONS(243), 1,
       anon_sym_program,
-    ACTIONS(234), 1,
+    ACTIONS(245), 1,
       anon_sym_setup,
-    ACTIONS(236), 1,
+    ACTIONS(247), 1,
       anon_sym_reload,
-    ACTIONS(240), 1,
-      anon_sym_dmesg,
-    ACTIONS(242), 1,
-      anon_sym_refused,
-    ACTIONS(244), 1,
-      anon_sym_workload,
-    STATE(146), 1,
-      sym_check_kind,
-    ACTIONS(238), 2,
-      anon_sym_fixed,
-      anon_sym_always,
-    STATE(30), 12,
-      sym__test_entry,
-      sym_test_load,
-      sym_test_patch_first,
-      sym_test_file,
-      sym_test_program,
-      sym_test_setup,
-      sym_test_reload,
-      sym_test_check,
-      sym_test_dmesg,
-      sym_test_refused,
-      sym_test_workload,
-      aux_sym_test_block_repeat1,
-  [1330] = 14,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(246), 1,
-      anon_sym_RBRACE,
-    ACTIONS(248), 1,
-      anon_sym_load,
     ACTIONS(251), 1,
-      anon_sym_patch_first,
-    ACTIONS(254), 1,
-      anon_sym_file,
+      anon_sym_dmesg,
+    ACTIONS(253), 1,
+      anon_sym_refused,
+    ACTIONS(255), 1,
+      anon_sym_workload,
+    STATE(153), 1,
+      sym_check_kind,
+    ACTIONS(249), 2,
+      anon_sym_fixed,
+      anon_sym_always,
+    STATE(35), 12,
+      sym__test_entry,
+      sym_test_load,
+      sym_test_patch_first,
+      sym_test_file,
+      sym_test_program,
+      sym_test_setup,
+      sym_test_reload,
+      sym_test_check,
+      sym_test_dmesg,
+      sym_test_refused,
+      sym_test_workload,
+      aux_sym_test_block_repeat1,
+  [1384] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(207), 1,
+      sym_star,
     ACTIONS(257), 1,
-      anon_sym_program,
-    ACTIONS(260), 1,
-      anon_sym_setup,
-    ACTIONS(263), 1,
-      anon_sym_reload,
-    ACTIONS(269), 1,
-      anon_sym_dmesg,
-    ACTIONS(272), 1,
-      anon_sym_refused,
-    ACTIONS(275), 1,
-      anon_sym_workload,
-    STATE(146), 1,
-      sym_check_kind,
-    ACTIONS(266), 2,
-      anon_sym_fixed,
-      anon_sym_always,
-    STATE(30), 12,
-      sym__test_entry,
-      sym_test_load,
-      sym_test_patch_first,
-      sym_test_file,
-      sym_test_program,
-      sym_test_setup,
-      sym_test_reload,
-      sym_test_check,
-      sym_test_dmesg,
-      sym_test_refused,
-      sym_test_workload,
-      aux_sym_test_block_repeat1,
-  [1385] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(202), 1,
-      sym_star,
-    ACTIONS(278), 1,
       sym_identifier,
-    STATE(20), 4,
+    STATE(22), 4,
       sym__decl_word,
       sym_primitive_type,
       sym_c_keyword,
       aux_sym_declarator_repeat1,
-    ACTIONS(192), 8,
+    ACTIONS(181), 8,
       anon_sym_struct,
       anon_sym_union,
       anon_sym_enum,
@@ -4868,7 +5023,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_restrict,
       anon_sym_static,
       anon_sym_inline,
-    ACTIONS(190), 11,
+    ACTIONS(179), 11,
       anon_sym_void,
       anon_sym_char,
       anon_sym_short,
@@ -4880,67 +5035,35 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_unsigned,
       anon_sym_bool,
       anon_sym__Bool,
-  [1424] = 5,
+  [1423] = 14,
     ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(259), 1,
+      anon_sym_RBRACE,
+    ACTIONS(261), 1,
+      anon_sym_load,
+    ACTIONS(264), 1,
+      anon_sym_patch_first,
+    ACTIONS(267), 1,
+      anon_sym_file,
+    ACTIONS(270), 1,
+      anon_sym_program,
+    ACTIONS(273), 1,
+      anon_sym_setup,
+    ACTIONS(276), 1,
+      anon_sym_reload,
     ACTIONS(282), 1,
-      anon_sym_fix,
-    ACTIONS(284), 1,
-      anon_sym_DQUOTE,
-    STATE(32), 2,
-      sym_string,
-      aux_sym_release_repeat1,
-    ACTIONS(280), 21,
-      anon_sym_LBRACE,
-      anon_sym_RBRACE,
-      anon_sym_release,
-      anon_sym_arch,
-      anon_sym_version,
-      anon_sym_build_id,
-      anon_sym_in,
-      anon_sym_sympos,
-      anon_sym_allow_inlined,
-      anon_sym_body,
-      anon_sym_load,
-      anon_sym_patch_first,
-      anon_sym_file,
-      anon_sym_program,
-      anon_sym_setup,
-      anon_sym_reload,
-      anon_sym_fixed,
-      anon_sym_always,
       anon_sym_dmesg,
+    ACTIONS(285), 1,
       anon_sym_refused,
+    ACTIONS(288), 1,
       anon_sym_workload,
-  [1461] = 14,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(226), 1,
-      anon_sym_load,
-    ACTIONS(228), 1,
-      anon_sym_patch_first,
-    ACTIONS(230), 1,
-      anon_sym_file,
-    ACTIONS(232), 1,
-      anon_sym_program,
-    ACTIONS(234), 1,
-      anon_sym_setup,
-    ACTIONS(236), 1,
-      anon_sym_reload,
-    ACTIONS(240), 1,
-      anon_sym_dmesg,
-    ACTIONS(242), 1,
-      anon_sym_refused,
-    ACTIONS(244), 1,
-      anon_sym_workload,
-    ACTIONS(287), 1,
-      anon_sym_RBRACE,
-    STATE(146), 1,
+    STATE(153), 1,
       sym_check_kind,
-    ACTIONS(238), 2,
+    ACTIONS(279), 2,
       anon_sym_fixed,
       anon_sym_always,
-    STATE(29), 12,
+    STATE(32), 12,
       sym__test_entry,
       sym_test_load,
       sym_test_patch_first,
@@ -4953,286 +5076,407 @@ static const uint16_t ts_small_parse_table[] = {
       sym_test_refused,
       sym_test_workload,
       aux_sym_test_block_repeat1,
-  [1516] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(202), 1,
-      sym_star,
-    ACTIONS(289), 1,
-      sym_identifier,
-    STATE(20), 4,
-      sym__decl_word,
-      sym_primitive_type,
-      sym_c_keyword,
-      aux_sym_declarator_repeat1,
-    ACTIONS(192), 8,
-      anon_sym_struct,
-      anon_sym_union,
-      anon_sym_enum,
-      anon_sym_const,
-      anon_sym_volatile,
-      anon_sym_restrict,
-      anon_sym_static,
-      anon_sym_inline,
-    ACTIONS(190), 11,
-      anon_sym_void,
-      anon_sym_char,
-      anon_sym_short,
-      anon_sym_int,
-      anon_sym_long,
-      anon_sym_float,
-      anon_sym_double,
-      anon_sym_signed,
-      anon_sym_unsigned,
-      anon_sym_bool,
-      anon_sym__Bool,
-  [1555] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(77), 1,
-      sym_star,
-    ACTIONS(79), 1,
-      anon_sym_LPAREN,
-    STATE(119), 1,
-      sym_c_parens,
-    ACTIONS(63), 20,
-      anon_sym_void,
-      anon_sym_char,
-      anon_sym_short,
-      anon_sym_int,
-      anon_sym_long,
-      anon_sym_float,
-      anon_sym_double,
-      anon_sym_signed,
-      anon_sym_unsigned,
-      anon_sym_bool,
-      anon_sym__Bool,
-      anon_sym_struct,
-      anon_sym_union,
-      anon_sym_enum,
-      anon_sym_const,
-      anon_sym_volatile,
-      anon_sym_restrict,
-      anon_sym_static,
-      anon_sym_inline,
-      sym_identifier,
-  [1590] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(77), 2,
-      anon_sym_LBRACE,
-      sym_star,
-    ACTIONS(63), 21,
-      anon_sym_like,
-      anon_sym_void,
-      anon_sym_char,
-      anon_sym_short,
-      anon_sym_int,
-      anon_sym_long,
-      anon_sym_float,
-      anon_sym_double,
-      anon_sym_signed,
-      anon_sym_unsigned,
-      anon_sym_bool,
-      anon_sym__Bool,
-      anon_sym_struct,
-      anon_sym_union,
-      anon_sym_enum,
-      anon_sym_const,
-      anon_sym_volatile,
-      anon_sym_restrict,
-      anon_sym_static,
-      anon_sym_inline,
-      sym_identifier,
-  [1621] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(158), 2,
-      anon_sym_LBRACE,
-      sym_star,
-    ACTIONS(156), 21,
-      anon_sym_like,
-      anon_sym_void,
-      anon_sym_char,
-      anon_sym_short,
-      anon_sym_int,
-      anon_sym_long,
-      anon_sym_float,
-      anon_sym_double,
-      anon_sym_signed,
-      anon_sym_unsigned,
-      anon_sym_bool,
-      anon_sym__Bool,
-      anon_sym_struct,
-      anon_sym_union,
-      anon_sym_enum,
-      anon_sym_const,
-      anon_sym_volatile,
-      anon_sym_restrict,
-      anon_sym_static,
-      anon_sym_inline,
-      sym_identifier,
-  [1652] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(107), 2,
-      anon_sym_LBRACE,
-      sym_star,
-    ACTIONS(105), 21,
-      anon_sym_like,
-      anon_sym_void,
-      anon_sym_char,
-      anon_sym_short,
-      anon_sym_int,
-      anon_sym_long,
-      anon_sym_float,
-      anon_sym_double,
-      anon_sym_signed,
-      anon_sym_unsigned,
-      anon_sym_bool,
-      anon_sym__Bool,
-      anon_sym_struct,
-      anon_sym_union,
-      anon_sym_enum,
-      anon_sym_const,
-      anon_sym_volatile,
-      anon_sym_restrict,
-      anon_sym_static,
-      anon_sym_inline,
-      sym_identifier,
-  [1683] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(77), 1,
-      sym_star,
-    ACTIONS(79), 1,
-      anon_sym_LPAREN,
-    STATE(125), 1,
-      sym_c_parens,
-    ACTIONS(63), 20,
-      anon_sym_void,
-      anon_sym_char,
-      anon_sym_short,
-      anon_sym_int,
-      anon_sym_long,
-      anon_sym_float,
-      anon_sym_double,
-      anon_sym_signed,
-      anon_sym_unsigned,
-      anon_sym_bool,
-      anon_sym__Bool,
-      anon_sym_struct,
-      anon_sym_union,
-      anon_sym_enum,
-      anon_sym_const,
-      anon_sym_volatile,
-      anon_sym_restrict,
-      anon_sym_static,
-      anon_sym_inline,
-      sym_identifier,
-  [1718] = 6,
+  [1478] = 5,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(293), 1,
-      anon_sym_contains,
-    ACTIONS(296), 1,
-      anon_sym_lacks,
-    ACTIONS(299), 1,
-      anon_sym_exits,
-    STATE(40), 5,
-      sym__expectation,
-      sym_expect_contains,
-      sym_expect_lacks,
-      sym_expect_exits,
-      aux_sym_test_check_repeat1,
-    ACTIONS(291), 12,
-      anon_sym_RBRACE,
-      anon_sym_load,
-      anon_sym_patch_first,
-      anon_sym_file,
-      anon_sym_program,
-      anon_sym_setup,
-      anon_sym_reload,
-      anon_sym_fixed,
-      anon_sym_always,
-      anon_sym_dmesg,
-      anon_sym_refused,
-      anon_sym_workload,
-  [1752] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(304), 1,
-      anon_sym_contains,
-    ACTIONS(306), 1,
-      anon_sym_lacks,
-    ACTIONS(308), 1,
-      anon_sym_exits,
-    STATE(40), 5,
-      sym__expectation,
-      sym_expect_contains,
-      sym_expect_lacks,
-      sym_expect_exits,
-      aux_sym_test_check_repeat1,
-    ACTIONS(302), 12,
-      anon_sym_RBRACE,
-      anon_sym_load,
-      anon_sym_patch_first,
-      anon_sym_file,
-      anon_sym_program,
-      anon_sym_setup,
-      anon_sym_reload,
-      anon_sym_fixed,
-      anon_sym_always,
-      anon_sym_dmesg,
-      anon_sym_refused,
-      anon_sym_workload,
-  [1786] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(310), 15,
-      anon_sym_RBRACE,
-      anon_sym_load,
-      anon_sym_patch_first,
-      anon_sym_file,
-      anon_sym_program,
-      anon_sym_setup,
-      anon_sym_reload,
-      anon_sym_fixed,
-      anon_sym_always,
-      anon_sym_contains,
-      anon_sym_lacks,
-      anon_sym_exits,
-      anon_sym_dmesg,
-      anon_sym_refused,
-      anon_sym_workload,
-  [1807] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(312), 15,
-      anon_sym_RBRACE,
-      anon_sym_load,
-      anon_sym_patch_first,
-      anon_sym_file,
-      anon_sym_program,
-      anon_sym_setup,
-      anon_sym_reload,
-      anon_sym_fixed,
-      anon_sym_always,
-      anon_sym_contains,
-      anon_sym_lacks,
-      anon_sym_exits,
-      anon_sym_dmesg,
-      anon_sym_refused,
-      anon_sym_workload,
-  [1828] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(316), 1,
+      anon_sym_fix,
+    ACTIONS(295), 1,
       anon_sym_DQUOTE,
-    STATE(32), 2,
+    STATE(33), 2,
       sym_string,
       aux_sym_release_repeat1,
-    ACTIONS(314), 12,
+    ACTIONS(291), 21,
+      anon_sym_LBRACE,
+      anon_sym_RBRACE,
+      anon_sym_release,
+      anon_sym_arch,
+      anon_sym_version,
+      anon_sym_build_id,
+      anon_sym_in,
+      anon_sym_sympos,
+      anon_sym_allow_inlined,
+      anon_sym_body,
+      anon_sym_load,
+      anon_sym_patch_first,
+      anon_sym_file,
+      anon_sym_program,
+      anon_sym_setup,
+      anon_sym_reload,
+      anon_sym_fixed,
+      anon_sym_always,
+      anon_sym_dmesg,
+      anon_sym_refused,
+      anon_sym_workload,
+  [1515] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(207), 1,
+      sym_star,
+    ACTIONS(298), 1,
+      sym_identifier,
+    STATE(22), 4,
+      sym__decl_word,
+      sym_primitive_type,
+      sym_c_keyword,
+      aux_sym_declarator_repeat1,
+    ACTIONS(181), 8,
+      anon_sym_struct,
+      anon_sym_union,
+      anon_sym_enum,
+      anon_sym_const,
+      anon_sym_volatile,
+      anon_sym_restrict,
+      anon_sym_static,
+      anon_sym_inline,
+    ACTIONS(179), 11,
+      anon_sym_void,
+      anon_sym_char,
+      anon_sym_short,
+      anon_sym_int,
+      anon_sym_long,
+      anon_sym_float,
+      anon_sym_double,
+      anon_sym_signed,
+      anon_sym_unsigned,
+      anon_sym_bool,
+      anon_sym__Bool,
+  [1554] = 14,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(237), 1,
+      anon_sym_load,
+    ACTIONS(239), 1,
+      anon_sym_patch_first,
+    ACTIONS(241), 1,
+      anon_sym_file,
+    ACTIONS(243), 1,
+      anon_sym_program,
+    ACTIONS(245), 1,
+      anon_sym_setup,
+    ACTIONS(247), 1,
+      anon_sym_reload,
+    ACTIONS(251), 1,
+      anon_sym_dmesg,
+    ACTIONS(253), 1,
+      anon_sym_refused,
+    ACTIONS(255), 1,
+      anon_sym_workload,
+    ACTIONS(300), 1,
+      anon_sym_RBRACE,
+    STATE(153), 1,
+      sym_check_kind,
+    ACTIONS(249), 2,
+      anon_sym_fixed,
+      anon_sym_always,
+    STATE(32), 12,
+      sym__test_entry,
+      sym_test_load,
+      sym_test_patch_first,
+      sym_test_file,
+      sym_test_program,
+      sym_test_setup,
+      sym_test_reload,
+      sym_test_check,
+      sym_test_dmesg,
+      sym_test_refused,
+      sym_test_workload,
+      aux_sym_test_block_repeat1,
+  [1609] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(219), 1,
+      anon_sym_else,
+    STATE(45), 1,
+      sym_requires_else,
+    ACTIONS(302), 22,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_RBRACE,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
+      anon_sym_fix,
+      anon_sym_object,
+      anon_sym_replace,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+      anon_sym_extern,
+      anon_sym_requires,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [1643] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(71), 1,
+      sym_star,
+    ACTIONS(73), 1,
+      anon_sym_LPAREN,
+    STATE(127), 1,
+      sym_c_parens,
+    ACTIONS(57), 20,
+      anon_sym_void,
+      anon_sym_char,
+      anon_sym_short,
+      anon_sym_int,
+      anon_sym_long,
+      anon_sym_float,
+      anon_sym_double,
+      anon_sym_signed,
+      anon_sym_unsigned,
+      anon_sym_bool,
+      anon_sym__Bool,
+      anon_sym_struct,
+      anon_sym_union,
+      anon_sym_enum,
+      anon_sym_const,
+      anon_sym_volatile,
+      anon_sym_restrict,
+      anon_sym_static,
+      anon_sym_inline,
+      sym_identifier,
+  [1678] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(71), 1,
+      sym_star,
+    ACTIONS(73), 1,
+      anon_sym_LPAREN,
+    STATE(128), 1,
+      sym_c_parens,
+    ACTIONS(57), 20,
+      anon_sym_void,
+      anon_sym_char,
+      anon_sym_short,
+      anon_sym_int,
+      anon_sym_long,
+      anon_sym_float,
+      anon_sym_double,
+      anon_sym_signed,
+      anon_sym_unsigned,
+      anon_sym_bool,
+      anon_sym__Bool,
+      anon_sym_struct,
+      anon_sym_union,
+      anon_sym_enum,
+      anon_sym_const,
+      anon_sym_volatile,
+      anon_sym_restrict,
+      anon_sym_static,
+      anon_sym_inline,
+      sym_identifier,
+  [1713] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(167), 2,
+      anon_sym_LBRACE,
+      sym_star,
+    ACTIONS(165), 21,
+      anon_sym_like,
+      anon_sym_void,
+      anon_sym_char,
+      anon_sym_short,
+      anon_sym_int,
+      anon_sym_long,
+      anon_sym_float,
+      anon_sym_double,
+      anon_sym_signed,
+      anon_sym_unsigned,
+      anon_sym_bool,
+      anon_sym__Bool,
+      anon_sym_struct,
+      anon_sym_union,
+      anon_sym_enum,
+      anon_sym_const,
+      anon_sym_volatile,
+      anon_sym_restrict,
+      anon_sym_static,
+      anon_sym_inline,
+      sym_identifier,
+  [1744] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(304), 23,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_RBRACE,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
+      anon_sym_fix,
+      anon_sym_object,
+      anon_sym_replace,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+      anon_sym_extern,
+      anon_sym_requires,
+      anon_sym_else,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [1773] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(71), 2,
+      anon_sym_LBRACE,
+      sym_star,
+    ACTIONS(57), 21,
+      anon_sym_like,
+      anon_sym_void,
+      anon_sym_char,
+      anon_sym_short,
+      anon_sym_int,
+      anon_sym_long,
+      anon_sym_float,
+      anon_sym_double,
+      anon_sym_signed,
+      anon_sym_unsigned,
+      anon_sym_bool,
+      anon_sym__Bool,
+      anon_sym_struct,
+      anon_sym_union,
+      anon_sym_enum,
+      anon_sym_const,
+      anon_sym_volatile,
+      anon_sym_restrict,
+      anon_sym_static,
+      anon_sym_inline,
+      sym_identifier,
+  [1804] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(155), 2,
+      anon_sym_LBRACE,
+      sym_star,
+    ACTIONS(153), 21,
+      anon_sym_like,
+      anon_sym_void,
+      anon_sym_char,
+      anon_sym_short,
+      anon_sym_int,
+      anon_sym_long,
+      anon_sym_float,
+      anon_sym_double,
+      anon_sym_signed,
+      anon_sym_unsigned,
+      anon_sym_bool,
+      anon_sym__Bool,
+      anon_sym_struct,
+      anon_sym_union,
+      anon_sym_enum,
+      anon_sym_const,
+      anon_sym_volatile,
+      anon_sym_restrict,
+      anon_sym_static,
+      anon_sym_inline,
+      sym_identifier,
+  [1835] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(306), 22,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_RBRACE,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
+      anon_sym_fix,
+      anon_sym_object,
+      anon_sym_replace,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+      anon_sym_extern,
+      anon_sym_requires,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [1863] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(302), 22,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_RBRACE,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
+      anon_sym_fix,
+      anon_sym_object,
+      anon_sym_replace,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+      anon_sym_extern,
+      anon_sym_requires,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [1891] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(308), 22,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_RBRACE,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
+      anon_sym_fix,
+      anon_sym_object,
+      anon_sym_replace,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+      anon_sym_extern,
+      anon_sym_requires,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [1919] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(312), 1,
+      anon_sym_contains,
+    ACTIONS(314), 1,
+      anon_sym_lacks,
+    ACTIONS(316), 1,
+      anon_sym_exits,
+    STATE(47), 5,
+      sym__expectation,
+      sym_expect_contains,
+      sym_expect_lacks,
+      sym_expect_exits,
+      aux_sym_test_check_repeat1,
+    ACTIONS(310), 12,
       anon_sym_RBRACE,
       anon_sym_load,
       anon_sym_patch_first,
@@ -5245,10 +5489,38 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_dmesg,
       anon_sym_refused,
       anon_sym_workload,
-  [1853] = 2,
+  [1953] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(318), 15,
+    ACTIONS(320), 1,
+      anon_sym_contains,
+    ACTIONS(323), 1,
+      anon_sym_lacks,
+    ACTIONS(326), 1,
+      anon_sym_exits,
+    STATE(47), 5,
+      sym__expectation,
+      sym_expect_contains,
+      sym_expect_lacks,
+      sym_expect_exits,
+      aux_sym_test_check_repeat1,
+    ACTIONS(318), 12,
+      anon_sym_RBRACE,
+      anon_sym_load,
+      anon_sym_patch_first,
+      anon_sym_file,
+      anon_sym_program,
+      anon_sym_setup,
+      anon_sym_reload,
+      anon_sym_fixed,
+      anon_sym_always,
+      anon_sym_dmesg,
+      anon_sym_refused,
+      anon_sym_workload,
+  [1987] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(329), 15,
       anon_sym_RBRACE,
       anon_sym_load,
       anon_sym_patch_first,
@@ -5264,10 +5536,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_dmesg,
       anon_sym_refused,
       anon_sym_workload,
-  [1874] = 2,
+  [2008] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(320), 14,
+    ACTIONS(331), 15,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -5275,6 +5547,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_include,
       anon_sym_fix,
       anon_sym_object,
+      anon_sym_requires,
       anon_sym_shadow,
       anon_sym_template,
       anon_sym_state,
@@ -5282,10 +5555,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1894] = 2,
+  [2029] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(322), 14,
+    ACTIONS(333), 15,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -5293,6 +5566,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_include,
       anon_sym_fix,
       anon_sym_object,
+      anon_sym_requires,
       anon_sym_shadow,
       anon_sym_template,
       anon_sym_state,
@@ -5300,10 +5574,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1914] = 2,
+  [2050] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(324), 14,
+    ACTIONS(335), 15,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -5311,6 +5585,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_include,
       anon_sym_fix,
       anon_sym_object,
+      anon_sym_requires,
       anon_sym_shadow,
       anon_sym_template,
       anon_sym_state,
@@ -5318,10 +5593,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1934] = 2,
+  [2071] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(326), 14,
+    ACTIONS(337), 15,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -5329,6 +5604,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_include,
       anon_sym_fix,
       anon_sym_object,
+      anon_sym_requires,
       anon_sym_shadow,
       anon_sym_template,
       anon_sym_state,
@@ -5336,10 +5612,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1954] = 2,
+  [2092] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(328), 14,
+    ACTIONS(339), 15,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -5347,6 +5623,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_include,
       anon_sym_fix,
       anon_sym_object,
+      anon_sym_requires,
       anon_sym_shadow,
       anon_sym_template,
       anon_sym_state,
@@ -5354,10 +5631,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1974] = 2,
+  [2113] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(330), 14,
+    ACTIONS(341), 15,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -5365,6 +5642,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_include,
       anon_sym_fix,
       anon_sym_object,
+      anon_sym_requires,
       anon_sym_shadow,
       anon_sym_template,
       anon_sym_state,
@@ -5372,10 +5650,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [1994] = 2,
+  [2134] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(332), 14,
+    ACTIONS(343), 15,
       ts_builtin_sym_end,
       anon_sym_patch,
       anon_sym_target,
@@ -5383,6 +5661,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_include,
       anon_sym_fix,
       anon_sym_object,
+      anon_sym_requires,
       anon_sym_shadow,
       anon_sym_template,
       anon_sym_state,
@@ -5390,908 +5669,927 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_data,
       anon_sym_api,
       anon_sym_test,
-  [2014] = 2,
+  [2155] = 8,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(334), 14,
-      ts_builtin_sym_end,
-      anon_sym_patch,
-      anon_sym_target,
-      anon_sym_import,
-      anon_sym_include,
-      anon_sym_fix,
-      anon_sym_object,
-      anon_sym_shadow,
-      anon_sym_template,
-      anon_sym_state,
-      anon_sym_helper,
-      anon_sym_data,
-      anon_sym_api,
-      anon_sym_test,
-  [2034] = 9,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(336), 1,
+    ACTIONS(19), 1,
+      anon_sym_requires,
+    ACTIONS(345), 1,
       anon_sym_RBRACE,
-    ACTIONS(338), 1,
-      anon_sym_id,
-    ACTIONS(340), 1,
-      anon_sym_gfp,
-    ACTIONS(342), 1,
-      anon_sym_payload,
-    ACTIONS(344), 1,
-      anon_sym_ctor,
-    ACTIONS(346), 1,
-      anon_sym_dtor,
-    ACTIONS(348), 1,
-      sym_keep,
-    STATE(63), 7,
-      sym__shadow_entry,
-      sym_shadow_id,
-      sym_gfp,
-      sym_payload,
-      sym_ctor,
-      sym_dtor,
-      aux_sym_shadow_block_repeat1,
-  [2068] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(350), 14,
-      ts_builtin_sym_end,
-      anon_sym_patch,
-      anon_sym_target,
-      anon_sym_import,
-      anon_sym_include,
-      anon_sym_fix,
-      anon_sym_object,
-      anon_sym_shadow,
-      anon_sym_template,
-      anon_sym_state,
-      anon_sym_helper,
-      anon_sym_data,
-      anon_sym_api,
-      anon_sym_test,
-  [2088] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(352), 14,
-      ts_builtin_sym_end,
-      anon_sym_patch,
-      anon_sym_target,
-      anon_sym_import,
-      anon_sym_include,
-      anon_sym_fix,
-      anon_sym_object,
-      anon_sym_shadow,
-      anon_sym_template,
-      anon_sym_state,
-      anon_sym_helper,
-      anon_sym_data,
-      anon_sym_api,
-      anon_sym_test,
-  [2108] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(354), 14,
-      ts_builtin_sym_end,
-      anon_sym_patch,
-      anon_sym_target,
-      anon_sym_import,
-      anon_sym_include,
-      anon_sym_fix,
-      anon_sym_object,
-      anon_sym_shadow,
-      anon_sym_template,
-      anon_sym_state,
-      anon_sym_helper,
-      anon_sym_data,
-      anon_sym_api,
-      anon_sym_test,
-  [2128] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(356), 14,
-      ts_builtin_sym_end,
-      anon_sym_patch,
-      anon_sym_target,
-      anon_sym_import,
-      anon_sym_include,
-      anon_sym_fix,
-      anon_sym_object,
-      anon_sym_shadow,
-      anon_sym_template,
-      anon_sym_state,
-      anon_sym_helper,
-      anon_sym_data,
-      anon_sym_api,
-      anon_sym_test,
-  [2148] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(358), 14,
-      ts_builtin_sym_end,
-      anon_sym_patch,
-      anon_sym_target,
-      anon_sym_import,
-      anon_sym_include,
-      anon_sym_fix,
-      anon_sym_object,
-      anon_sym_shadow,
-      anon_sym_template,
-      anon_sym_state,
-      anon_sym_helper,
-      anon_sym_data,
-      anon_sym_api,
-      anon_sym_test,
-  [2168] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(360), 14,
-      ts_builtin_sym_end,
-      anon_sym_patch,
-      anon_sym_target,
-      anon_sym_import,
-      anon_sym_include,
-      anon_sym_fix,
-      anon_sym_object,
-      anon_sym_shadow,
-      anon_sym_template,
-      anon_sym_state,
-      anon_sym_helper,
-      anon_sym_data,
-      anon_sym_api,
-      anon_sym_test,
-  [2188] = 9,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(338), 1,
-      anon_sym_id,
-    ACTIONS(340), 1,
-      anon_sym_gfp,
-    ACTIONS(342), 1,
-      anon_sym_payload,
-    ACTIONS(344), 1,
-      anon_sym_ctor,
-    ACTIONS(346), 1,
-      anon_sym_dtor,
-    ACTIONS(362), 1,
-      anon_sym_RBRACE,
-    ACTIONS(364), 1,
-      sym_keep,
-    STATE(68), 7,
-      sym__shadow_entry,
-      sym_shadow_id,
-      sym_gfp,
-      sym_payload,
-      sym_ctor,
-      sym_dtor,
-      aux_sym_shadow_block_repeat1,
-  [2222] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(366), 14,
-      ts_builtin_sym_end,
-      anon_sym_patch,
-      anon_sym_target,
-      anon_sym_import,
-      anon_sym_include,
-      anon_sym_fix,
-      anon_sym_object,
-      anon_sym_shadow,
-      anon_sym_template,
-      anon_sym_state,
-      anon_sym_helper,
-      anon_sym_data,
-      anon_sym_api,
-      anon_sym_test,
-  [2242] = 9,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(368), 1,
-      anon_sym_RBRACE,
-    ACTIONS(370), 1,
-      anon_sym_id,
-    ACTIONS(373), 1,
-      anon_sym_gfp,
-    ACTIONS(376), 1,
-      anon_sym_payload,
-    ACTIONS(379), 1,
-      anon_sym_ctor,
-    ACTIONS(382), 1,
-      anon_sym_dtor,
-    ACTIONS(385), 1,
-      sym_keep,
-    STATE(63), 7,
-      sym__shadow_entry,
-      sym_shadow_id,
-      sym_gfp,
-      sym_payload,
-      sym_ctor,
-      sym_dtor,
-      aux_sym_shadow_block_repeat1,
-  [2276] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(388), 14,
-      ts_builtin_sym_end,
-      anon_sym_patch,
-      anon_sym_target,
-      anon_sym_import,
-      anon_sym_include,
-      anon_sym_fix,
-      anon_sym_object,
-      anon_sym_shadow,
-      anon_sym_template,
-      anon_sym_state,
-      anon_sym_helper,
-      anon_sym_data,
-      anon_sym_api,
-      anon_sym_test,
-  [2296] = 9,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(338), 1,
-      anon_sym_id,
-    ACTIONS(340), 1,
-      anon_sym_gfp,
-    ACTIONS(342), 1,
-      anon_sym_payload,
-    ACTIONS(344), 1,
-      anon_sym_ctor,
-    ACTIONS(346), 1,
-      anon_sym_dtor,
-    ACTIONS(390), 1,
-      anon_sym_RBRACE,
-    ACTIONS(392), 1,
-      sym_keep,
-    STATE(54), 7,
-      sym__shadow_entry,
-      sym_shadow_id,
-      sym_gfp,
-      sym_payload,
-      sym_ctor,
-      sym_dtor,
-      aux_sym_shadow_block_repeat1,
-  [2330] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(394), 14,
-      ts_builtin_sym_end,
-      anon_sym_patch,
-      anon_sym_target,
-      anon_sym_import,
-      anon_sym_include,
-      anon_sym_fix,
-      anon_sym_object,
-      anon_sym_shadow,
-      anon_sym_template,
-      anon_sym_state,
-      anon_sym_helper,
-      anon_sym_data,
-      anon_sym_api,
-      anon_sym_test,
-  [2350] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(396), 14,
-      ts_builtin_sym_end,
-      anon_sym_patch,
-      anon_sym_target,
-      anon_sym_import,
-      anon_sym_include,
-      anon_sym_fix,
-      anon_sym_object,
-      anon_sym_shadow,
-      anon_sym_template,
-      anon_sym_state,
-      anon_sym_helper,
-      anon_sym_data,
-      anon_sym_api,
-      anon_sym_test,
-  [2370] = 9,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(338), 1,
-      anon_sym_id,
-    ACTIONS(340), 1,
-      anon_sym_gfp,
-    ACTIONS(342), 1,
-      anon_sym_payload,
-    ACTIONS(344), 1,
-      anon_sym_ctor,
-    ACTIONS(346), 1,
-      anon_sym_dtor,
-    ACTIONS(348), 1,
-      sym_keep,
-    ACTIONS(398), 1,
-      anon_sym_RBRACE,
-    STATE(63), 7,
-      sym__shadow_entry,
-      sym_shadow_id,
-      sym_gfp,
-      sym_payload,
-      sym_ctor,
-      sym_dtor,
-      aux_sym_shadow_block_repeat1,
-  [2404] = 9,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(338), 1,
-      anon_sym_id,
-    ACTIONS(340), 1,
-      anon_sym_gfp,
-    ACTIONS(342), 1,
-      anon_sym_payload,
-    ACTIONS(344), 1,
-      anon_sym_ctor,
-    ACTIONS(346), 1,
-      anon_sym_dtor,
-    ACTIONS(398), 1,
-      anon_sym_RBRACE,
-    ACTIONS(400), 1,
-      sym_keep,
-    STATE(72), 7,
-      sym__shadow_entry,
-      sym_shadow_id,
-      sym_gfp,
-      sym_payload,
-      sym_ctor,
-      sym_dtor,
-      aux_sym_shadow_block_repeat1,
-  [2438] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(402), 14,
-      ts_builtin_sym_end,
-      anon_sym_patch,
-      anon_sym_target,
-      anon_sym_import,
-      anon_sym_include,
-      anon_sym_fix,
-      anon_sym_object,
-      anon_sym_shadow,
-      anon_sym_template,
-      anon_sym_state,
-      anon_sym_helper,
-      anon_sym_data,
-      anon_sym_api,
-      anon_sym_test,
-  [2458] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(404), 14,
-      ts_builtin_sym_end,
-      anon_sym_patch,
-      anon_sym_target,
-      anon_sym_import,
-      anon_sym_include,
-      anon_sym_fix,
-      anon_sym_object,
-      anon_sym_shadow,
-      anon_sym_template,
-      anon_sym_state,
-      anon_sym_helper,
-      anon_sym_data,
-      anon_sym_api,
-      anon_sym_test,
-  [2478] = 9,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(338), 1,
-      anon_sym_id,
-    ACTIONS(340), 1,
-      anon_sym_gfp,
-    ACTIONS(342), 1,
-      anon_sym_payload,
-    ACTIONS(344), 1,
-      anon_sym_ctor,
-    ACTIONS(346), 1,
-      anon_sym_dtor,
-    ACTIONS(348), 1,
-      sym_keep,
-    ACTIONS(406), 1,
-      anon_sym_RBRACE,
-    STATE(63), 7,
-      sym__shadow_entry,
-      sym_shadow_id,
-      sym_gfp,
-      sym_payload,
-      sym_ctor,
-      sym_dtor,
-      aux_sym_shadow_block_repeat1,
-  [2512] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(408), 14,
-      ts_builtin_sym_end,
-      anon_sym_patch,
-      anon_sym_target,
-      anon_sym_import,
-      anon_sym_include,
-      anon_sym_fix,
-      anon_sym_object,
-      anon_sym_shadow,
-      anon_sym_template,
-      anon_sym_state,
-      anon_sym_helper,
-      anon_sym_data,
-      anon_sym_api,
-      anon_sym_test,
-  [2532] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(410), 1,
-      anon_sym_RBRACE,
-    ACTIONS(412), 1,
+    ACTIONS(347), 1,
       anon_sym_replace,
-    ACTIONS(416), 1,
+    ACTIONS(351), 1,
       anon_sym_extern,
-    STATE(173), 1,
+    STATE(187), 1,
       sym_callback_kind,
-    ACTIONS(414), 4,
+    ACTIONS(349), 4,
       anon_sym_pre_patch,
       anon_sym_post_patch,
       anon_sym_pre_unpatch,
       anon_sym_post_unpatch,
-    STATE(79), 5,
+    STATE(65), 6,
       sym__object_entry,
       sym_replacement,
       sym_callback,
       sym_extern_decl,
+      sym_requires_item,
       aux_sym_object_block_repeat1,
-  [2561] = 10,
+  [2188] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(65), 1,
-      anon_sym_LBRACE,
-    ACTIONS(418), 1,
+    ACTIONS(353), 15,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
       anon_sym_fix,
-    ACTIONS(420), 1,
-      anon_sym_in,
-    ACTIONS(422), 1,
-      anon_sym_sympos,
-    ACTIONS(424), 1,
-      anon_sym_allow_inlined,
-    ACTIONS(426), 1,
-      anon_sym_body,
-    STATE(108), 1,
-      sym_c_block,
-    STATE(123), 2,
-      sym_body_file,
-      sym_function_fix,
-    STATE(92), 4,
-      sym_in_file,
-      sym_sympos,
-      sym_allow_inlined,
-      aux_sym_replacement_repeat1,
-  [2596] = 7,
+      anon_sym_object,
+      anon_sym_requires,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [2209] = 2,
     ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(355), 15,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
+      anon_sym_fix,
+      anon_sym_object,
+      anon_sym_requires,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [2230] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(357), 15,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
+      anon_sym_fix,
+      anon_sym_object,
+      anon_sym_requires,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [2251] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(359), 15,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
+      anon_sym_fix,
+      anon_sym_object,
+      anon_sym_requires,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [2272] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(361), 15,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
+      anon_sym_fix,
+      anon_sym_object,
+      anon_sym_requires,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [2293] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(363), 15,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
+      anon_sym_fix,
+      anon_sym_object,
+      anon_sym_requires,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [2314] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(365), 15,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
+      anon_sym_fix,
+      anon_sym_object,
+      anon_sym_requires,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [2335] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(367), 15,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
+      anon_sym_fix,
+      anon_sym_object,
+      anon_sym_requires,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [2356] = 8,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(369), 1,
+      anon_sym_RBRACE,
+    ACTIONS(371), 1,
+      anon_sym_replace,
+    ACTIONS(377), 1,
+      anon_sym_extern,
+    ACTIONS(380), 1,
+      anon_sym_requires,
+    STATE(187), 1,
+      sym_callback_kind,
+    ACTIONS(374), 4,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+    STATE(65), 6,
+      sym__object_entry,
+      sym_replacement,
+      sym_callback,
+      sym_extern_decl,
+      sym_requires_item,
+      aux_sym_object_block_repeat1,
+  [2389] = 8,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(19), 1,
+      anon_sym_requires,
+    ACTIONS(347), 1,
+      anon_sym_replace,
+    ACTIONS(351), 1,
+      anon_sym_extern,
+    ACTIONS(383), 1,
+      anon_sym_RBRACE,
+    STATE(187), 1,
+      sym_callback_kind,
+    ACTIONS(349), 4,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+    STATE(56), 6,
+      sym__object_entry,
+      sym_replacement,
+      sym_callback,
+      sym_extern_decl,
+      sym_requires_item,
+      aux_sym_object_block_repeat1,
+  [2422] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(385), 15,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
+      anon_sym_fix,
+      anon_sym_object,
+      anon_sym_requires,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [2443] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(387), 15,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
+      anon_sym_fix,
+      anon_sym_object,
+      anon_sym_requires,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [2464] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(391), 1,
+      anon_sym_DQUOTE,
+    STATE(33), 2,
+      sym_string,
+      aux_sym_release_repeat1,
+    ACTIONS(389), 12,
+      anon_sym_RBRACE,
+      anon_sym_load,
+      anon_sym_patch_first,
+      anon_sym_file,
+      anon_sym_program,
+      anon_sym_setup,
+      anon_sym_reload,
+      anon_sym_fixed,
+      anon_sym_always,
+      anon_sym_dmesg,
+      anon_sym_refused,
+      anon_sym_workload,
+  [2489] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(393), 15,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
+      anon_sym_fix,
+      anon_sym_object,
+      anon_sym_requires,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [2510] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(395), 15,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
+      anon_sym_fix,
+      anon_sym_object,
+      anon_sym_requires,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [2531] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(397), 15,
+      anon_sym_RBRACE,
+      anon_sym_load,
+      anon_sym_patch_first,
+      anon_sym_file,
+      anon_sym_program,
+      anon_sym_setup,
+      anon_sym_reload,
+      anon_sym_fixed,
+      anon_sym_always,
+      anon_sym_contains,
+      anon_sym_lacks,
+      anon_sym_exits,
+      anon_sym_dmesg,
+      anon_sym_refused,
+      anon_sym_workload,
+  [2552] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(399), 15,
+      anon_sym_RBRACE,
+      anon_sym_load,
+      anon_sym_patch_first,
+      anon_sym_file,
+      anon_sym_program,
+      anon_sym_setup,
+      anon_sym_reload,
+      anon_sym_fixed,
+      anon_sym_always,
+      anon_sym_contains,
+      anon_sym_lacks,
+      anon_sym_exits,
+      anon_sym_dmesg,
+      anon_sym_refused,
+      anon_sym_workload,
+  [2573] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(401), 15,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
+      anon_sym_fix,
+      anon_sym_object,
+      anon_sym_requires,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [2594] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(403), 15,
+      ts_builtin_sym_end,
+      anon_sym_patch,
+      anon_sym_target,
+      anon_sym_import,
+      anon_sym_include,
+      anon_sym_fix,
+      anon_sym_object,
+      anon_sym_requires,
+      anon_sym_shadow,
+      anon_sym_template,
+      anon_sym_state,
+      anon_sym_helper,
+      anon_sym_data,
+      anon_sym_api,
+      anon_sym_test,
+  [2615] = 9,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(405), 1,
+      anon_sym_RBRACE,
+    ACTIONS(407), 1,
+      anon_sym_id,
+    ACTIONS(409), 1,
+      anon_sym_gfp,
+    ACTIONS(411), 1,
+      anon_sym_payload,
+    ACTIONS(413), 1,
+      anon_sym_ctor,
+    ACTIONS(415), 1,
+      anon_sym_dtor,
+    ACTIONS(417), 1,
+      sym_keep,
+    STATE(80), 7,
+      sym__shadow_entry,
+      sym_shadow_id,
+      sym_gfp,
+      sym_payload,
+      sym_ctor,
+      sym_dtor,
+      aux_sym_shadow_block_repeat1,
+  [2649] = 9,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(407), 1,
+      anon_sym_id,
+    ACTIONS(409), 1,
+      anon_sym_gfp,
+    ACTIONS(411), 1,
+      anon_sym_payload,
+    ACTIONS(413), 1,
+      anon_sym_ctor,
+    ACTIONS(415), 1,
+      anon_sym_dtor,
+    ACTIONS(419), 1,
+      anon_sym_RBRACE,
+    ACTIONS(421), 1,
+      sym_keep,
+    STATE(81), 7,
+      sym__shadow_entry,
+      sym_shadow_id,
+      sym_gfp,
+      sym_payload,
+      sym_ctor,
+      sym_dtor,
+      aux_sym_shadow_block_repeat1,
+  [2683] = 9,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(423), 1,
+      anon_sym_RBRACE,
+    ACTIONS(425), 1,
+      anon_sym_id,
     ACTIONS(428), 1,
-      anon_sym_RBRACE,
-    ACTIONS(430), 1,
-      anon_sym_replace,
-    ACTIONS(436), 1,
-      anon_sym_extern,
-    STATE(173), 1,
-      sym_callback_kind,
-    ACTIONS(433), 4,
-      anon_sym_pre_patch,
-      anon_sym_post_patch,
-      anon_sym_pre_unpatch,
-      anon_sym_post_unpatch,
-    STATE(76), 5,
-      sym__object_entry,
-      sym_replacement,
-      sym_callback,
-      sym_extern_decl,
-      aux_sym_object_block_repeat1,
-  [2625] = 10,
+      anon_sym_gfp,
+    ACTIONS(431), 1,
+      anon_sym_payload,
+    ACTIONS(434), 1,
+      anon_sym_ctor,
+    ACTIONS(437), 1,
+      anon_sym_dtor,
+    ACTIONS(440), 1,
+      sym_keep,
+    STATE(78), 7,
+      sym__shadow_entry,
+      sym_shadow_id,
+      sym_gfp,
+      sym_payload,
+      sym_ctor,
+      sym_dtor,
+      aux_sym_shadow_block_repeat1,
+  [2717] = 9,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(65), 1,
+    ACTIONS(407), 1,
+      anon_sym_id,
+    ACTIONS(409), 1,
+      anon_sym_gfp,
+    ACTIONS(411), 1,
+      anon_sym_payload,
+    ACTIONS(413), 1,
+      anon_sym_ctor,
+    ACTIONS(415), 1,
+      anon_sym_dtor,
+    ACTIONS(443), 1,
+      anon_sym_RBRACE,
+    ACTIONS(445), 1,
+      sym_keep,
+    STATE(82), 7,
+      sym__shadow_entry,
+      sym_shadow_id,
+      sym_gfp,
+      sym_payload,
+      sym_ctor,
+      sym_dtor,
+      aux_sym_shadow_block_repeat1,
+  [2751] = 9,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(407), 1,
+      anon_sym_id,
+    ACTIONS(409), 1,
+      anon_sym_gfp,
+    ACTIONS(411), 1,
+      anon_sym_payload,
+    ACTIONS(413), 1,
+      anon_sym_ctor,
+    ACTIONS(415), 1,
+      anon_sym_dtor,
+    ACTIONS(447), 1,
+      anon_sym_RBRACE,
+    ACTIONS(449), 1,
+      sym_keep,
+    STATE(78), 7,
+      sym__shadow_entry,
+      sym_shadow_id,
+      sym_gfp,
+      sym_payload,
+      sym_ctor,
+      sym_dtor,
+      aux_sym_shadow_block_repeat1,
+  [2785] = 9,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(407), 1,
+      anon_sym_id,
+    ACTIONS(409), 1,
+      anon_sym_gfp,
+    ACTIONS(411), 1,
+      anon_sym_payload,
+    ACTIONS(413), 1,
+      anon_sym_ctor,
+    ACTIONS(415), 1,
+      anon_sym_dtor,
+    ACTIONS(443), 1,
+      anon_sym_RBRACE,
+    ACTIONS(449), 1,
+      sym_keep,
+    STATE(78), 7,
+      sym__shadow_entry,
+      sym_shadow_id,
+      sym_gfp,
+      sym_payload,
+      sym_ctor,
+      sym_dtor,
+      aux_sym_shadow_block_repeat1,
+  [2819] = 9,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(407), 1,
+      anon_sym_id,
+    ACTIONS(409), 1,
+      anon_sym_gfp,
+    ACTIONS(411), 1,
+      anon_sym_payload,
+    ACTIONS(413), 1,
+      anon_sym_ctor,
+    ACTIONS(415), 1,
+      anon_sym_dtor,
+    ACTIONS(449), 1,
+      sym_keep,
+    ACTIONS(451), 1,
+      anon_sym_RBRACE,
+    STATE(78), 7,
+      sym__shadow_entry,
+      sym_shadow_id,
+      sym_gfp,
+      sym_payload,
+      sym_ctor,
+      sym_dtor,
+      aux_sym_shadow_block_repeat1,
+  [2853] = 10,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(59), 1,
       anon_sym_LBRACE,
-    ACTIONS(418), 1,
+    ACTIONS(453), 1,
       anon_sym_fix,
-    ACTIONS(420), 1,
+    ACTIONS(455), 1,
       anon_sym_in,
-    ACTIONS(422), 1,
-      anon_sym_sympos,
-    ACTIONS(424), 1,
-      anon_sym_allow_inlined,
-    ACTIONS(426), 1,
-      anon_sym_body,
-    STATE(128), 1,
-      sym_c_block,
-    STATE(127), 2,
-      sym_body_file,
-      sym_function_fix,
-    STATE(92), 4,
-      sym_in_file,
-      sym_sympos,
-      sym_allow_inlined,
-      aux_sym_replacement_repeat1,
-  [2660] = 10,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(65), 1,
-      anon_sym_LBRACE,
-    ACTIONS(418), 1,
-      anon_sym_fix,
-    ACTIONS(420), 1,
-      anon_sym_in,
-    ACTIONS(422), 1,
-      anon_sym_sympos,
-    ACTIONS(424), 1,
-      anon_sym_allow_inlined,
-    ACTIONS(426), 1,
-      anon_sym_body,
-    STATE(113), 1,
-      sym_c_block,
-    STATE(117), 2,
-      sym_body_file,
-      sym_function_fix,
-    STATE(77), 4,
-      sym_in_file,
-      sym_sympos,
-      sym_allow_inlined,
-      aux_sym_replacement_repeat1,
-  [2695] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(412), 1,
-      anon_sym_replace,
-    ACTIONS(416), 1,
-      anon_sym_extern,
-    ACTIONS(439), 1,
-      anon_sym_RBRACE,
-    STATE(173), 1,
-      sym_callback_kind,
-    ACTIONS(414), 4,
-      anon_sym_pre_patch,
-      anon_sym_post_patch,
-      anon_sym_pre_unpatch,
-      anon_sym_post_unpatch,
-    STATE(76), 5,
-      sym__object_entry,
-      sym_replacement,
-      sym_callback,
-      sym_extern_decl,
-      aux_sym_object_block_repeat1,
-  [2724] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(441), 12,
-      anon_sym_RBRACE,
-      anon_sym_load,
-      anon_sym_patch_first,
-      anon_sym_file,
-      anon_sym_program,
-      anon_sym_setup,
-      anon_sym_reload,
-      anon_sym_fixed,
-      anon_sym_always,
-      anon_sym_dmesg,
-      anon_sym_refused,
-      anon_sym_workload,
-  [2742] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(443), 12,
-      anon_sym_RBRACE,
-      anon_sym_load,
-      anon_sym_patch_first,
-      anon_sym_file,
-      anon_sym_program,
-      anon_sym_setup,
-      anon_sym_reload,
-      anon_sym_fixed,
-      anon_sym_always,
-      anon_sym_dmesg,
-      anon_sym_refused,
-      anon_sym_workload,
-  [2760] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(445), 12,
-      anon_sym_RBRACE,
-      anon_sym_load,
-      anon_sym_patch_first,
-      anon_sym_file,
-      anon_sym_program,
-      anon_sym_setup,
-      anon_sym_reload,
-      anon_sym_fixed,
-      anon_sym_always,
-      anon_sym_dmesg,
-      anon_sym_refused,
-      anon_sym_workload,
-  [2778] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(447), 12,
-      anon_sym_RBRACE,
-      anon_sym_load,
-      anon_sym_patch_first,
-      anon_sym_file,
-      anon_sym_program,
-      anon_sym_setup,
-      anon_sym_reload,
-      anon_sym_fixed,
-      anon_sym_always,
-      anon_sym_dmesg,
-      anon_sym_refused,
-      anon_sym_workload,
-  [2796] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(449), 12,
-      anon_sym_RBRACE,
-      anon_sym_load,
-      anon_sym_patch_first,
-      anon_sym_file,
-      anon_sym_program,
-      anon_sym_setup,
-      anon_sym_reload,
-      anon_sym_fixed,
-      anon_sym_always,
-      anon_sym_dmesg,
-      anon_sym_refused,
-      anon_sym_workload,
-  [2814] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(451), 12,
-      anon_sym_RBRACE,
-      anon_sym_load,
-      anon_sym_patch_first,
-      anon_sym_file,
-      anon_sym_program,
-      anon_sym_setup,
-      anon_sym_reload,
-      anon_sym_fixed,
-      anon_sym_always,
-      anon_sym_dmesg,
-      anon_sym_refused,
-      anon_sym_workload,
-  [2832] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(453), 12,
-      anon_sym_RBRACE,
-      anon_sym_load,
-      anon_sym_patch_first,
-      anon_sym_file,
-      anon_sym_program,
-      anon_sym_setup,
-      anon_sym_reload,
-      anon_sym_fixed,
-      anon_sym_always,
-      anon_sym_dmesg,
-      anon_sym_refused,
-      anon_sym_workload,
-  [2850] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(455), 12,
-      anon_sym_RBRACE,
-      anon_sym_load,
-      anon_sym_patch_first,
-      anon_sym_file,
-      anon_sym_program,
-      anon_sym_setup,
-      anon_sym_reload,
-      anon_sym_fixed,
-      anon_sym_always,
-      anon_sym_dmesg,
-      anon_sym_refused,
-      anon_sym_workload,
-  [2868] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
     ACTIONS(457), 1,
-      anon_sym_RBRACE,
-    ACTIONS(459), 1,
-      anon_sym_release,
-    ACTIONS(461), 1,
-      anon_sym_arch,
-    ACTIONS(463), 1,
-      anon_sym_version,
-    ACTIONS(465), 1,
-      anon_sym_build_id,
-    STATE(90), 6,
-      sym__target_entry,
-      sym_release,
-      sym_arch,
-      sym_version,
-      sym_build_id,
-      aux_sym_target_block_repeat1,
-  [2895] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(467), 1,
-      anon_sym_RBRACE,
-    ACTIONS(469), 1,
-      anon_sym_release,
-    ACTIONS(472), 1,
-      anon_sym_arch,
-    ACTIONS(475), 1,
-      anon_sym_version,
-    ACTIONS(478), 1,
-      anon_sym_build_id,
-    STATE(89), 6,
-      sym__target_entry,
-      sym_release,
-      sym_arch,
-      sym_version,
-      sym_build_id,
-      aux_sym_target_block_repeat1,
-  [2922] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(459), 1,
-      anon_sym_release,
-    ACTIONS(461), 1,
-      anon_sym_arch,
-    ACTIONS(463), 1,
-      anon_sym_version,
-    ACTIONS(465), 1,
-      anon_sym_build_id,
-    ACTIONS(481), 1,
-      anon_sym_RBRACE,
-    STATE(89), 6,
-      sym__target_entry,
-      sym_release,
-      sym_arch,
-      sym_version,
-      sym_build_id,
-      aux_sym_target_block_repeat1,
-  [2949] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(483), 1,
-      anon_sym_RBRACE,
-    ACTIONS(485), 1,
-      anon_sym_description,
-    ACTIONS(487), 1,
-      anon_sym_reference,
-    ACTIONS(489), 1,
-      anon_sym_author,
-    ACTIONS(491), 1,
-      sym_cumulative,
-    STATE(93), 5,
-      sym__patch_entry,
-      sym_description,
-      sym_reference,
-      sym_author,
-      aux_sym_patch_block_repeat1,
-  [2975] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(495), 1,
-      anon_sym_in,
-    ACTIONS(498), 1,
       anon_sym_sympos,
-    ACTIONS(501), 1,
+    ACTIONS(459), 1,
       anon_sym_allow_inlined,
-    ACTIONS(493), 3,
-      anon_sym_LBRACE,
-      anon_sym_fix,
+    ACTIONS(461), 1,
       anon_sym_body,
-    STATE(92), 4,
+    STATE(126), 1,
+      sym_c_block,
+    STATE(125), 2,
+      sym_body_file,
+      sym_function_fix,
+    STATE(85), 4,
       sym_in_file,
       sym_sympos,
       sym_allow_inlined,
       aux_sym_replacement_repeat1,
-  [2999] = 7,
+  [2888] = 10,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(504), 1,
+    ACTIONS(59), 1,
+      anon_sym_LBRACE,
+    ACTIONS(453), 1,
+      anon_sym_fix,
+    ACTIONS(455), 1,
+      anon_sym_in,
+    ACTIONS(457), 1,
+      anon_sym_sympos,
+    ACTIONS(459), 1,
+      anon_sym_allow_inlined,
+    ACTIONS(461), 1,
+      anon_sym_body,
+    STATE(116), 1,
+      sym_c_block,
+    STATE(124), 2,
+      sym_body_file,
+      sym_function_fix,
+    STATE(98), 4,
+      sym_in_file,
+      sym_sympos,
+      sym_allow_inlined,
+      aux_sym_replacement_repeat1,
+  [2923] = 10,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(59), 1,
+      anon_sym_LBRACE,
+    ACTIONS(453), 1,
+      anon_sym_fix,
+    ACTIONS(455), 1,
+      anon_sym_in,
+    ACTIONS(457), 1,
+      anon_sym_sympos,
+    ACTIONS(459), 1,
+      anon_sym_allow_inlined,
+    ACTIONS(461), 1,
+      anon_sym_body,
+    STATE(119), 1,
+      sym_c_block,
+    STATE(118), 2,
+      sym_body_file,
+      sym_function_fix,
+    STATE(98), 4,
+      sym_in_file,
+      sym_sympos,
+      sym_allow_inlined,
+      aux_sym_replacement_repeat1,
+  [2958] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(463), 12,
       anon_sym_RBRACE,
-    ACTIONS(506), 1,
+      anon_sym_load,
+      anon_sym_patch_first,
+      anon_sym_file,
+      anon_sym_program,
+      anon_sym_setup,
+      anon_sym_reload,
+      anon_sym_fixed,
+      anon_sym_always,
+      anon_sym_dmesg,
+      anon_sym_refused,
+      anon_sym_workload,
+  [2976] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(465), 12,
+      anon_sym_RBRACE,
+      anon_sym_load,
+      anon_sym_patch_first,
+      anon_sym_file,
+      anon_sym_program,
+      anon_sym_setup,
+      anon_sym_reload,
+      anon_sym_fixed,
+      anon_sym_always,
+      anon_sym_dmesg,
+      anon_sym_refused,
+      anon_sym_workload,
+  [2994] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(467), 12,
+      anon_sym_RBRACE,
+      anon_sym_load,
+      anon_sym_patch_first,
+      anon_sym_file,
+      anon_sym_program,
+      anon_sym_setup,
+      anon_sym_reload,
+      anon_sym_fixed,
+      anon_sym_always,
+      anon_sym_dmesg,
+      anon_sym_refused,
+      anon_sym_workload,
+  [3012] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(469), 12,
+      anon_sym_RBRACE,
+      anon_sym_load,
+      anon_sym_patch_first,
+      anon_sym_file,
+      anon_sym_program,
+      anon_sym_setup,
+      anon_sym_reload,
+      anon_sym_fixed,
+      anon_sym_always,
+      anon_sym_dmesg,
+      anon_sym_refused,
+      anon_sym_workload,
+  [3030] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(471), 12,
+      anon_sym_RBRACE,
+      anon_sym_load,
+      anon_sym_patch_first,
+      anon_sym_file,
+      anon_sym_program,
+      anon_sym_setup,
+      anon_sym_reload,
+      anon_sym_fixed,
+      anon_sym_always,
+      anon_sym_dmesg,
+      anon_sym_refused,
+      anon_sym_workload,
+  [3048] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(473), 12,
+      anon_sym_RBRACE,
+      anon_sym_load,
+      anon_sym_patch_first,
+      anon_sym_file,
+      anon_sym_program,
+      anon_sym_setup,
+      anon_sym_reload,
+      anon_sym_fixed,
+      anon_sym_always,
+      anon_sym_dmesg,
+      anon_sym_refused,
+      anon_sym_workload,
+  [3066] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(475), 12,
+      anon_sym_RBRACE,
+      anon_sym_load,
+      anon_sym_patch_first,
+      anon_sym_file,
+      anon_sym_program,
+      anon_sym_setup,
+      anon_sym_reload,
+      anon_sym_fixed,
+      anon_sym_always,
+      anon_sym_dmesg,
+      anon_sym_refused,
+      anon_sym_workload,
+  [3084] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(477), 12,
+      anon_sym_RBRACE,
+      anon_sym_load,
+      anon_sym_patch_first,
+      anon_sym_file,
+      anon_sym_program,
+      anon_sym_setup,
+      anon_sym_reload,
+      anon_sym_fixed,
+      anon_sym_always,
+      anon_sym_dmesg,
+      anon_sym_refused,
+      anon_sym_workload,
+  [3102] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(479), 1,
+      anon_sym_RBRACE,
+    ACTIONS(481), 1,
+      anon_sym_release,
+    ACTIONS(483), 1,
+      anon_sym_arch,
+    ACTIONS(485), 1,
+      anon_sym_version,
+    ACTIONS(487), 1,
+      anon_sym_build_id,
+    STATE(96), 6,
+      sym__target_entry,
+      sym_release,
+      sym_arch,
+      sym_version,
+      sym_build_id,
+      aux_sym_target_block_repeat1,
+  [3129] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(489), 1,
+      anon_sym_RBRACE,
+    ACTIONS(491), 1,
+      anon_sym_release,
+    ACTIONS(494), 1,
+      anon_sym_arch,
+    ACTIONS(497), 1,
+      anon_sym_version,
+    ACTIONS(500), 1,
+      anon_sym_build_id,
+    STATE(95), 6,
+      sym__target_entry,
+      sym_release,
+      sym_arch,
+      sym_version,
+      sym_build_id,
+      aux_sym_target_block_repeat1,
+  [3156] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(481), 1,
+      anon_sym_release,
+    ACTIONS(483), 1,
+      anon_sym_arch,
+    ACTIONS(485), 1,
+      anon_sym_version,
+    ACTIONS(487), 1,
+      anon_sym_build_id,
+    ACTIONS(503), 1,
+      anon_sym_RBRACE,
+    STATE(95), 6,
+      sym__target_entry,
+      sym_release,
+      sym_arch,
+      sym_version,
+      sym_build_id,
+      aux_sym_target_block_repeat1,
+  [3183] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(505), 1,
+      anon_sym_RBRACE,
+    ACTIONS(507), 1,
       anon_sym_description,
     ACTIONS(509), 1,
       anon_sym_reference,
-    ACTIONS(512), 1,
+    ACTIONS(511), 1,
       anon_sym_author,
-    ACTIONS(515), 1,
+    ACTIONS(513), 1,
       sym_cumulative,
-    STATE(93), 5,
+    STATE(100), 5,
       sym__patch_entry,
       sym_description,
       sym_reference,
       sym_author,
       aux_sym_patch_block_repeat1,
-  [3025] = 7,
+  [3209] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(485), 1,
-      anon_sym_description,
-    ACTIONS(487), 1,
-      anon_sym_reference,
-    ACTIONS(489), 1,
-      anon_sym_author,
-    ACTIONS(518), 1,
-      anon_sym_RBRACE,
+    ACTIONS(517), 1,
+      anon_sym_in,
     ACTIONS(520), 1,
+      anon_sym_sympos,
+    ACTIONS(523), 1,
+      anon_sym_allow_inlined,
+    ACTIONS(515), 3,
+      anon_sym_LBRACE,
+      anon_sym_fix,
+      anon_sym_body,
+    STATE(98), 4,
+      sym_in_file,
+      sym_sympos,
+      sym_allow_inlined,
+      aux_sym_replacement_repeat1,
+  [3233] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(507), 1,
+      anon_sym_description,
+    ACTIONS(509), 1,
+      anon_sym_reference,
+    ACTIONS(511), 1,
+      anon_sym_author,
+    ACTIONS(526), 1,
+      anon_sym_RBRACE,
+    ACTIONS(528), 1,
       sym_cumulative,
-    STATE(91), 5,
+    STATE(97), 5,
       sym__patch_entry,
       sym_description,
       sym_reference,
       sym_author,
       aux_sym_patch_block_repeat1,
-  [3051] = 5,
-    ACTIONS(522), 1,
-      anon_sym_LBRACE,
-    ACTIONS(524), 1,
-      anon_sym_RBRACE,
-    ACTIONS(528), 1,
-      sym_comment,
-    STATE(98), 3,
-      sym__c_nested_block,
-      sym__c_piece,
-      aux_sym_c_block_repeat1,
-    ACTIONS(526), 4,
-      sym__c_text,
-      sym__c_string,
-      sym__c_char,
-      sym__c_comment,
-  [3072] = 4,
+  [3259] = 7,
     ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(530), 1,
+      anon_sym_RBRACE,
     ACTIONS(532), 1,
-      anon_sym_PIPE,
-    STATE(96), 1,
-      aux_sym_gfp_expr_repeat1,
-    ACTIONS(530), 7,
-      anon_sym_RBRACE,
-      anon_sym_id,
-      anon_sym_gfp,
-      anon_sym_payload,
-      anon_sym_ctor,
-      anon_sym_dtor,
-      sym_keep,
-  [3091] = 5,
-    ACTIONS(522), 1,
-      anon_sym_LBRACE,
-    ACTIONS(528), 1,
-      sym_comment,
+      anon_sym_description,
     ACTIONS(535), 1,
-      anon_sym_RBRACE,
-    STATE(98), 3,
-      sym__c_nested_block,
-      sym__c_piece,
-      aux_sym_c_block_repeat1,
-    ACTIONS(526), 4,
-      sym__c_text,
-      sym__c_string,
-      sym__c_char,
-      sym__c_comment,
-  [3112] = 5,
-    ACTIONS(528), 1,
-      sym_comment,
-    ACTIONS(537), 1,
-      anon_sym_LBRACE,
-    ACTIONS(540), 1,
-      anon_sym_RBRACE,
-    STATE(98), 3,
-      sym__c_nested_block,
-      sym__c_piece,
-      aux_sym_c_block_repeat1,
-    ACTIONS(542), 4,
-      sym__c_text,
-      sym__c_string,
-      sym__c_char,
-      sym__c_comment,
-  [3133] = 4,
+      anon_sym_reference,
+    ACTIONS(538), 1,
+      anon_sym_author,
+    ACTIONS(541), 1,
+      sym_cumulative,
+    STATE(100), 5,
+      sym__patch_entry,
+      sym_description,
+      sym_reference,
+      sym_author,
+      aux_sym_patch_block_repeat1,
+  [3285] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(547), 1,
+    ACTIONS(546), 1,
       anon_sym_PIPE,
-    STATE(102), 1,
+    STATE(105), 1,
       aux_sym_gfp_expr_repeat1,
-    ACTIONS(545), 7,
+    ACTIONS(544), 7,
       anon_sym_RBRACE,
       anon_sym_id,
       anon_sym_gfp,
@@ -6299,46 +6597,62 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_ctor,
       anon_sym_dtor,
       sym_keep,
-  [3152] = 5,
-    ACTIONS(522), 1,
+  [3304] = 5,
+    ACTIONS(548), 1,
       anon_sym_LBRACE,
-    ACTIONS(528), 1,
-      sym_comment,
-    ACTIONS(549), 1,
+    ACTIONS(551), 1,
       anon_sym_RBRACE,
-    STATE(97), 3,
+    ACTIONS(556), 1,
+      sym_comment,
+    STATE(102), 3,
       sym__c_nested_block,
       sym__c_piece,
       aux_sym_c_block_repeat1,
-    ACTIONS(551), 4,
+    ACTIONS(553), 4,
       sym__c_text,
       sym__c_string,
       sym__c_char,
       sym__c_comment,
-  [3173] = 5,
-    ACTIONS(522), 1,
-      anon_sym_LBRACE,
-    ACTIONS(528), 1,
+  [3325] = 5,
+    ACTIONS(556), 1,
       sym_comment,
-    ACTIONS(553), 1,
+    ACTIONS(558), 1,
+      anon_sym_LBRACE,
+    ACTIONS(560), 1,
       anon_sym_RBRACE,
-    STATE(95), 3,
+    STATE(104), 3,
       sym__c_nested_block,
       sym__c_piece,
       aux_sym_c_block_repeat1,
-    ACTIONS(555), 4,
+    ACTIONS(562), 4,
       sym__c_text,
       sym__c_string,
       sym__c_char,
       sym__c_comment,
-  [3194] = 4,
+  [3346] = 5,
+    ACTIONS(556), 1,
+      sym_comment,
+    ACTIONS(558), 1,
+      anon_sym_LBRACE,
+    ACTIONS(564), 1,
+      anon_sym_RBRACE,
+    STATE(102), 3,
+      sym__c_nested_block,
+      sym__c_piece,
+      aux_sym_c_block_repeat1,
+    ACTIONS(566), 4,
+      sym__c_text,
+      sym__c_string,
+      sym__c_char,
+      sym__c_comment,
+  [3367] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(547), 1,
+    ACTIONS(546), 1,
       anon_sym_PIPE,
-    STATE(96), 1,
+    STATE(109), 1,
       aux_sym_gfp_expr_repeat1,
-    ACTIONS(557), 7,
+    ACTIONS(568), 7,
       anon_sym_RBRACE,
       anon_sym_id,
       anon_sym_gfp,
@@ -6346,66 +6660,233 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_ctor,
       anon_sym_dtor,
       sym_keep,
-  [3213] = 4,
+  [3386] = 5,
+    ACTIONS(556), 1,
+      sym_comment,
+    ACTIONS(558), 1,
+      anon_sym_LBRACE,
+    ACTIONS(570), 1,
+      anon_sym_RBRACE,
+    STATE(102), 3,
+      sym__c_nested_block,
+      sym__c_piece,
+      aux_sym_c_block_repeat1,
+    ACTIONS(566), 4,
+      sym__c_text,
+      sym__c_string,
+      sym__c_char,
+      sym__c_comment,
+  [3407] = 5,
+    ACTIONS(556), 1,
+      sym_comment,
+    ACTIONS(558), 1,
+      anon_sym_LBRACE,
+    ACTIONS(572), 1,
+      anon_sym_RBRACE,
+    STATE(106), 3,
+      sym__c_nested_block,
+      sym__c_piece,
+      aux_sym_c_block_repeat1,
+    ACTIONS(574), 4,
+      sym__c_text,
+      sym__c_string,
+      sym__c_char,
+      sym__c_comment,
+  [3428] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(316), 1,
+    ACTIONS(391), 1,
       anon_sym_DQUOTE,
-    STATE(32), 2,
+    STATE(33), 2,
       sym_string,
       aux_sym_release_repeat1,
-    ACTIONS(559), 6,
+    ACTIONS(576), 6,
       anon_sym_LBRACE,
       anon_sym_fix,
       anon_sym_in,
       anon_sym_sympos,
       anon_sym_allow_inlined,
       anon_sym_body,
-  [3232] = 5,
+  [3447] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(304), 1,
+    ACTIONS(580), 1,
+      anon_sym_PIPE,
+    STATE(109), 1,
+      aux_sym_gfp_expr_repeat1,
+    ACTIONS(578), 7,
+      anon_sym_RBRACE,
+      anon_sym_id,
+      anon_sym_gfp,
+      anon_sym_payload,
+      anon_sym_ctor,
+      anon_sym_dtor,
+      sym_keep,
+  [3466] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(583), 8,
+      anon_sym_RBRACE,
+      anon_sym_version,
+      anon_sym_id,
+      anon_sym_gfp,
+      anon_sym_payload,
+      anon_sym_ctor,
+      anon_sym_dtor,
+      sym_keep,
+  [3480] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(585), 8,
+      anon_sym_RBRACE,
+      anon_sym_replace,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+      anon_sym_extern,
+      anon_sym_requires,
+  [3494] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(391), 1,
+      anon_sym_DQUOTE,
+    STATE(33), 2,
+      sym_string,
+      aux_sym_release_repeat1,
+    ACTIONS(587), 5,
+      anon_sym_RBRACE,
+      anon_sym_release,
+      anon_sym_arch,
+      anon_sym_version,
+      anon_sym_build_id,
+  [3512] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(589), 8,
+      anon_sym_RBRACE,
+      anon_sym_replace,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+      anon_sym_extern,
+      anon_sym_requires,
+  [3526] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(591), 8,
+      anon_sym_RBRACE,
+      anon_sym_replace,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+      anon_sym_extern,
+      anon_sym_requires,
+  [3540] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(593), 8,
+      anon_sym_RBRACE,
+      anon_sym_replace,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+      anon_sym_extern,
+      anon_sym_requires,
+  [3554] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(595), 8,
+      anon_sym_RBRACE,
+      anon_sym_replace,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+      anon_sym_extern,
+      anon_sym_requires,
+  [3568] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(597), 8,
+      anon_sym_RBRACE,
+      anon_sym_replace,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+      anon_sym_extern,
+      anon_sym_requires,
+  [3582] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(599), 8,
+      anon_sym_RBRACE,
+      anon_sym_replace,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+      anon_sym_extern,
+      anon_sym_requires,
+  [3596] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(601), 8,
+      anon_sym_RBRACE,
+      anon_sym_replace,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+      anon_sym_extern,
+      anon_sym_requires,
+  [3610] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(603), 8,
+      anon_sym_RBRACE,
+      anon_sym_replace,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+      anon_sym_extern,
+      anon_sym_requires,
+  [3624] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(605), 8,
+      anon_sym_RBRACE,
+      anon_sym_replace,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+      anon_sym_extern,
+      anon_sym_requires,
+  [3638] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(312), 1,
       anon_sym_contains,
-    ACTIONS(306), 1,
+    ACTIONS(314), 1,
       anon_sym_lacks,
-    ACTIONS(308), 1,
+    ACTIONS(316), 1,
       anon_sym_exits,
-    STATE(41), 5,
+    STATE(46), 5,
       sym__expectation,
       sym_expect_contains,
       sym_expect_lacks,
       sym_expect_exits,
       aux_sym_test_check_repeat1,
-  [3252] = 2,
+  [3658] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(561), 8,
-      anon_sym_RBRACE,
-      anon_sym_version,
-      anon_sym_id,
-      anon_sym_gfp,
-      anon_sym_payload,
-      anon_sym_ctor,
-      anon_sym_dtor,
-      sym_keep,
-  [3266] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(316), 1,
-      anon_sym_DQUOTE,
-    STATE(32), 2,
-      sym_string,
-      aux_sym_release_repeat1,
-    ACTIONS(563), 5,
-      anon_sym_RBRACE,
-      anon_sym_release,
-      anon_sym_arch,
-      anon_sym_version,
-      anon_sym_build_id,
-  [3284] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(530), 8,
+    ACTIONS(578), 8,
       anon_sym_RBRACE,
       anon_sym_id,
       anon_sym_gfp,
@@ -6414,10 +6895,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_ctor,
       anon_sym_dtor,
       sym_keep,
-  [3298] = 2,
+  [3672] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(565), 7,
+    ACTIONS(607), 8,
       anon_sym_RBRACE,
       anon_sym_replace,
       anon_sym_pre_patch,
@@ -6425,10 +6906,11 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_pre_unpatch,
       anon_sym_post_unpatch,
       anon_sym_extern,
-  [3311] = 2,
+      anon_sym_requires,
+  [3686] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(567), 7,
+    ACTIONS(609), 8,
       anon_sym_RBRACE,
       anon_sym_replace,
       anon_sym_pre_patch,
@@ -6436,10 +6918,45 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_pre_unpatch,
       anon_sym_post_unpatch,
       anon_sym_extern,
-  [3324] = 2,
+      anon_sym_requires,
+  [3700] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(569), 7,
+    ACTIONS(611), 8,
+      anon_sym_RBRACE,
+      anon_sym_replace,
+      anon_sym_pre_patch,
+      anon_sym_post_patch,
+      anon_sym_pre_unpatch,
+      anon_sym_post_unpatch,
+      anon_sym_extern,
+      anon_sym_requires,
+  [3714] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(613), 7,
+      anon_sym_LBRACE,
+      anon_sym_fix,
+      anon_sym_in,
+      anon_sym_sympos,
+      anon_sym_allow_inlined,
+      anon_sym_body,
+      anon_sym_SEMI,
+  [3727] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(615), 7,
+      anon_sym_LBRACE,
+      anon_sym_fix,
+      anon_sym_in,
+      anon_sym_sympos,
+      anon_sym_allow_inlined,
+      anon_sym_body,
+      anon_sym_SEMI,
+  [3740] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(617), 7,
       anon_sym_RBRACE,
       anon_sym_id,
       anon_sym_gfp,
@@ -6447,10 +6964,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_ctor,
       anon_sym_dtor,
       sym_keep,
-  [3337] = 2,
+  [3753] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(571), 7,
+    ACTIONS(619), 7,
       anon_sym_RBRACE,
       anon_sym_id,
       anon_sym_gfp,
@@ -6458,10 +6975,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_ctor,
       anon_sym_dtor,
       sym_keep,
-  [3350] = 2,
+  [3766] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(573), 7,
+    ACTIONS(621), 7,
       anon_sym_RBRACE,
       anon_sym_id,
       anon_sym_gfp,
@@ -6469,197 +6986,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_ctor,
       anon_sym_dtor,
       sym_keep,
-  [3363] = 2,
+  [3779] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(575), 7,
-      anon_sym_RBRACE,
-      anon_sym_replace,
-      anon_sym_pre_patch,
-      anon_sym_post_patch,
-      anon_sym_pre_unpatch,
-      anon_sym_post_unpatch,
-      anon_sym_extern,
-  [3376] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(111), 7,
-      anon_sym_LBRACE,
-      anon_sym_fix,
-      anon_sym_in,
-      anon_sym_sympos,
-      anon_sym_allow_inlined,
-      anon_sym_body,
-      anon_sym_SEMI,
-  [3389] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(577), 7,
-      anon_sym_RBRACE,
-      anon_sym_replace,
-      anon_sym_pre_patch,
-      anon_sym_post_patch,
-      anon_sym_pre_unpatch,
-      anon_sym_post_unpatch,
-      anon_sym_extern,
-  [3402] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(579), 7,
-      anon_sym_RBRACE,
-      anon_sym_replace,
-      anon_sym_pre_patch,
-      anon_sym_post_patch,
-      anon_sym_pre_unpatch,
-      anon_sym_post_unpatch,
-      anon_sym_extern,
-  [3415] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(581), 7,
-      anon_sym_RBRACE,
-      anon_sym_replace,
-      anon_sym_pre_patch,
-      anon_sym_post_patch,
-      anon_sym_pre_unpatch,
-      anon_sym_post_unpatch,
-      anon_sym_extern,
-  [3428] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(583), 7,
-      anon_sym_RBRACE,
-      anon_sym_replace,
-      anon_sym_pre_patch,
-      anon_sym_post_patch,
-      anon_sym_pre_unpatch,
-      anon_sym_post_unpatch,
-      anon_sym_extern,
-  [3441] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(585), 7,
-      anon_sym_LBRACE,
-      anon_sym_fix,
-      anon_sym_in,
-      anon_sym_sympos,
-      anon_sym_allow_inlined,
-      anon_sym_body,
-      anon_sym_SEMI,
-  [3454] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(162), 7,
-      anon_sym_LBRACE,
-      anon_sym_fix,
-      anon_sym_in,
-      anon_sym_sympos,
-      anon_sym_allow_inlined,
-      anon_sym_body,
-      anon_sym_SEMI,
-  [3467] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(166), 7,
-      anon_sym_LBRACE,
-      anon_sym_fix,
-      anon_sym_in,
-      anon_sym_sympos,
-      anon_sym_allow_inlined,
-      anon_sym_body,
-      anon_sym_SEMI,
-  [3480] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(587), 7,
-      anon_sym_RBRACE,
-      anon_sym_replace,
-      anon_sym_pre_patch,
-      anon_sym_post_patch,
-      anon_sym_pre_unpatch,
-      anon_sym_post_unpatch,
-      anon_sym_extern,
-  [3493] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(589), 7,
-      anon_sym_RBRACE,
-      anon_sym_replace,
-      anon_sym_pre_patch,
-      anon_sym_post_patch,
-      anon_sym_pre_unpatch,
-      anon_sym_post_unpatch,
-      anon_sym_extern,
-  [3506] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(591), 7,
-      anon_sym_LBRACE,
-      anon_sym_fix,
-      anon_sym_in,
-      anon_sym_sympos,
-      anon_sym_allow_inlined,
-      anon_sym_body,
-      anon_sym_SEMI,
-  [3519] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(593), 7,
-      anon_sym_LBRACE,
-      anon_sym_fix,
-      anon_sym_in,
-      anon_sym_sympos,
-      anon_sym_allow_inlined,
-      anon_sym_body,
-      anon_sym_SEMI,
-  [3532] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(595), 7,
-      anon_sym_RBRACE,
-      anon_sym_replace,
-      anon_sym_pre_patch,
-      anon_sym_post_patch,
-      anon_sym_pre_unpatch,
-      anon_sym_post_unpatch,
-      anon_sym_extern,
-  [3545] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(597), 7,
-      anon_sym_RBRACE,
-      anon_sym_replace,
-      anon_sym_pre_patch,
-      anon_sym_post_patch,
-      anon_sym_pre_unpatch,
-      anon_sym_post_unpatch,
-      anon_sym_extern,
-  [3558] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(599), 7,
-      anon_sym_RBRACE,
-      anon_sym_replace,
-      anon_sym_pre_patch,
-      anon_sym_post_patch,
-      anon_sym_pre_unpatch,
-      anon_sym_post_unpatch,
-      anon_sym_extern,
-  [3571] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(601), 7,
-      anon_sym_RBRACE,
-      anon_sym_replace,
-      anon_sym_pre_patch,
-      anon_sym_post_patch,
-      anon_sym_pre_unpatch,
-      anon_sym_post_unpatch,
-      anon_sym_extern,
-  [3584] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(603), 7,
+    ACTIONS(623), 7,
       anon_sym_RBRACE,
       anon_sym_id,
       anon_sym_gfp,
@@ -6667,901 +6997,973 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_ctor,
       anon_sym_dtor,
       sym_keep,
-  [3597] = 2,
-    ACTIONS(528), 1,
+  [3792] = 2,
+    ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(605), 6,
+    ACTIONS(171), 7,
+      anon_sym_LBRACE,
+      anon_sym_fix,
+      anon_sym_in,
+      anon_sym_sympos,
+      anon_sym_allow_inlined,
+      anon_sym_body,
+      anon_sym_SEMI,
+  [3805] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(159), 7,
+      anon_sym_LBRACE,
+      anon_sym_fix,
+      anon_sym_in,
+      anon_sym_sympos,
+      anon_sym_allow_inlined,
+      anon_sym_body,
+      anon_sym_SEMI,
+  [3818] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(163), 7,
+      anon_sym_LBRACE,
+      anon_sym_fix,
+      anon_sym_in,
+      anon_sym_sympos,
+      anon_sym_allow_inlined,
+      anon_sym_body,
+      anon_sym_SEMI,
+  [3831] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(625), 7,
+      anon_sym_LBRACE,
+      anon_sym_fix,
+      anon_sym_in,
+      anon_sym_sympos,
+      anon_sym_allow_inlined,
+      anon_sym_body,
+      anon_sym_SEMI,
+  [3844] = 2,
+    ACTIONS(556), 1,
+      sym_comment,
+    ACTIONS(627), 6,
       anon_sym_LBRACE,
       anon_sym_RBRACE,
       sym__c_text,
       sym__c_string,
       sym__c_char,
       sym__c_comment,
-  [3609] = 5,
+  [3856] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(607), 1,
-      anon_sym_RBRACE,
-    ACTIONS(609), 1,
-      anon_sym_version,
-    ACTIONS(612), 1,
+    ACTIONS(407), 1,
       anon_sym_id,
-    STATE(132), 3,
+    ACTIONS(629), 1,
+      anon_sym_RBRACE,
+    ACTIONS(631), 1,
+      anon_sym_version,
+    STATE(139), 3,
       sym_shadow_id,
       sym_state_version,
       aux_sym_state_block_repeat1,
-  [3627] = 5,
+  [3874] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(338), 1,
+    ACTIONS(407), 1,
       anon_sym_id,
-    ACTIONS(615), 1,
-      anon_sym_RBRACE,
-    ACTIONS(617), 1,
+    ACTIONS(631), 1,
       anon_sym_version,
-    STATE(132), 3,
+    ACTIONS(633), 1,
+      anon_sym_RBRACE,
+    STATE(140), 3,
       sym_shadow_id,
       sym_state_version,
       aux_sym_state_block_repeat1,
-  [3645] = 2,
+  [3892] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(619), 6,
+    ACTIONS(635), 1,
+      anon_sym_RBRACE,
+    ACTIONS(637), 1,
+      anon_sym_version,
+    ACTIONS(640), 1,
+      anon_sym_id,
+    STATE(140), 3,
+      sym_shadow_id,
+      sym_state_version,
+      aux_sym_state_block_repeat1,
+  [3910] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(643), 6,
       anon_sym_LBRACE,
       anon_sym_fix,
       anon_sym_in,
       anon_sym_sympos,
       anon_sym_allow_inlined,
       anon_sym_body,
-  [3657] = 5,
-    ACTIONS(3), 1,
+  [3922] = 2,
+    ACTIONS(556), 1,
       sym_comment,
-    ACTIONS(338), 1,
-      anon_sym_id,
-    ACTIONS(617), 1,
-      anon_sym_version,
-    ACTIONS(621), 1,
-      anon_sym_RBRACE,
-    STATE(133), 3,
-      sym_shadow_id,
-      sym_state_version,
-      aux_sym_state_block_repeat1,
-  [3675] = 2,
-    ACTIONS(528), 1,
-      sym_comment,
-    ACTIONS(623), 6,
+    ACTIONS(645), 6,
       anon_sym_LBRACE,
       anon_sym_RBRACE,
       sym__c_text,
       sym__c_string,
       sym__c_char,
       sym__c_comment,
-  [3687] = 2,
+  [3934] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(625), 5,
-      anon_sym_RBRACE,
-      anon_sym_description,
-      anon_sym_reference,
-      anon_sym_author,
-      sym_cumulative,
-  [3698] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(627), 5,
-      anon_sym_RBRACE,
-      anon_sym_description,
-      anon_sym_reference,
-      anon_sym_author,
-      sym_cumulative,
-  [3709] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(629), 5,
+    ACTIONS(647), 5,
       anon_sym_RBRACE,
       anon_sym_release,
       anon_sym_arch,
       anon_sym_version,
       anon_sym_build_id,
-  [3720] = 2,
+  [3945] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(631), 5,
+    ACTIONS(649), 5,
       anon_sym_RBRACE,
       anon_sym_release,
       anon_sym_arch,
       anon_sym_version,
       anon_sym_build_id,
-  [3731] = 2,
+  [3956] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(633), 5,
-      anon_sym_RBRACE,
-      anon_sym_release,
-      anon_sym_arch,
-      anon_sym_version,
-      anon_sym_build_id,
-  [3742] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(635), 5,
+    ACTIONS(651), 5,
       anon_sym_RBRACE,
       anon_sym_description,
       anon_sym_reference,
       anon_sym_author,
       sym_cumulative,
-  [3753] = 4,
+  [3967] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(639), 1,
-      sym_c_brackets,
-    STATE(147), 1,
-      aux_sym__parameter_name_repeat1,
-    ACTIONS(637), 2,
-      anon_sym_COMMA,
-      anon_sym_RPAREN,
-  [3767] = 4,
+    ACTIONS(653), 5,
+      anon_sym_RBRACE,
+      anon_sym_release,
+      anon_sym_arch,
+      anon_sym_version,
+      anon_sym_build_id,
+  [3978] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(641), 1,
-      sym_text_block,
-    ACTIONS(643), 1,
-      anon_sym_DQUOTE,
-    STATE(122), 2,
-      sym__diff_text,
-      sym_string,
-  [3781] = 4,
-    ACTIONS(528), 1,
-      sym_comment,
-    ACTIONS(645), 1,
-      anon_sym_DQUOTE,
-    STATE(145), 1,
-      aux_sym_string_repeat1,
-    ACTIONS(647), 2,
-      sym_string_content,
-      sym_escape_sequence,
-  [3795] = 4,
+    ACTIONS(655), 5,
+      anon_sym_RBRACE,
+      anon_sym_description,
+      anon_sym_reference,
+      anon_sym_author,
+      sym_cumulative,
+  [3989] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(643), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(650), 1,
-      sym_text_block,
-    STATE(104), 2,
-      sym__script,
-      sym_string,
-  [3809] = 4,
+    ACTIONS(657), 5,
+      anon_sym_RBRACE,
+      anon_sym_description,
+      anon_sym_reference,
+      anon_sym_author,
+      sym_cumulative,
+  [4000] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(654), 1,
-      sym_c_brackets,
-    STATE(147), 1,
-      aux_sym__parameter_name_repeat1,
-    ACTIONS(652), 2,
-      anon_sym_COMMA,
-      anon_sym_RPAREN,
-  [3823] = 4,
-    ACTIONS(528), 1,
-      sym_comment,
-    ACTIONS(657), 1,
-      anon_sym_DQUOTE,
-    STATE(145), 1,
-      aux_sym_string_repeat1,
-    ACTIONS(659), 2,
-      sym_string_content,
-      sym_escape_sequence,
-  [3837] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(643), 1,
-      anon_sym_DQUOTE,
     ACTIONS(661), 1,
-      sym_text_block,
-    STATE(84), 2,
-      sym__script,
-      sym_string,
-  [3851] = 4,
+      sym_c_brackets,
+    STATE(149), 1,
+      aux_sym__parameter_name_repeat1,
+    ACTIONS(659), 2,
+      anon_sym_COMMA,
+      anon_sym_RPAREN,
+  [4014] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(643), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(663), 1,
+    ACTIONS(664), 1,
       sym_text_block,
-    STATE(56), 2,
+    ACTIONS(666), 1,
+      anon_sym_DQUOTE,
+    STATE(114), 2,
       sym__diff_text,
       sym_string,
-  [3865] = 4,
-    ACTIONS(528), 1,
+  [4028] = 4,
+    ACTIONS(556), 1,
       sym_comment,
-    ACTIONS(665), 1,
+    ACTIONS(668), 1,
       anon_sym_DQUOTE,
-    STATE(148), 1,
+    STATE(151), 1,
       aux_sym_string_repeat1,
-    ACTIONS(667), 2,
+    ACTIONS(670), 2,
       sym_string_content,
       sym_escape_sequence,
-  [3879] = 3,
+  [4042] = 4,
+    ACTIONS(556), 1,
+      sym_comment,
+    ACTIONS(673), 1,
+      anon_sym_DQUOTE,
+    STATE(157), 1,
+      aux_sym_string_repeat1,
+    ACTIONS(675), 2,
+      sym_string_content,
+      sym_escape_sequence,
+  [4056] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    STATE(155), 1,
+    ACTIONS(666), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(677), 1,
+      sym_text_block,
+    STATE(122), 2,
+      sym__script,
+      sym_string,
+  [4070] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(666), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(679), 1,
+      sym_text_block,
+    STATE(57), 2,
+      sym__diff_text,
+      sym_string,
+  [4084] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(683), 1,
+      sym_c_brackets,
+    STATE(149), 1,
+      aux_sym__parameter_name_repeat1,
+    ACTIONS(681), 2,
+      anon_sym_COMMA,
+      anon_sym_RPAREN,
+  [4098] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(666), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(685), 1,
+      sym_text_block,
+    STATE(90), 2,
+      sym__script,
+      sym_string,
+  [4112] = 4,
+    ACTIONS(556), 1,
+      sym_comment,
+    ACTIONS(687), 1,
+      anon_sym_DQUOTE,
+    STATE(151), 1,
+      aux_sym_string_repeat1,
+    ACTIONS(689), 2,
+      sym_string_content,
+      sym_escape_sequence,
+  [4126] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(391), 1,
+      anon_sym_DQUOTE,
+    STATE(108), 2,
+      sym_string,
+      aux_sym_release_repeat1,
+  [4137] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(391), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(691), 1,
+      sym_std_path,
+    STATE(53), 1,
+      sym_string,
+  [4150] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(693), 1,
+      anon_sym_LBRACE,
+    ACTIONS(695), 1,
+      anon_sym_like,
+    STATE(227), 1,
+      sym_like,
+  [4163] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(391), 1,
+      anon_sym_DQUOTE,
+    STATE(69), 2,
+      sym_string,
+      aux_sym_release_repeat1,
+  [4174] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(457), 1,
+      anon_sym_sympos,
+    ACTIONS(697), 1,
+      anon_sym_SEMI,
+    STATE(214), 1,
+      sym_sympos,
+  [4187] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(699), 1,
+      anon_sym_COMMA,
+    ACTIONS(702), 1,
+      anon_sym_RPAREN,
+    STATE(163), 1,
+      aux_sym_c_parens_repeat1,
+  [4200] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(704), 3,
+      anon_sym_RBRACE,
+      anon_sym_version,
+      anon_sym_id,
+  [4209] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(391), 1,
+      anon_sym_DQUOTE,
+    STATE(112), 2,
+      sym_string,
+      aux_sym_release_repeat1,
+  [4220] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(706), 1,
+      anon_sym_COMMA,
+    ACTIONS(708), 1,
+      anon_sym_RPAREN,
+    STATE(163), 1,
+      aux_sym_c_parens_repeat1,
+  [4233] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    STATE(161), 1,
       sym_dmesg_phase,
-    ACTIONS(669), 2,
+    ACTIONS(710), 2,
       anon_sym_loaded,
       anon_sym_unloaded,
-  [3890] = 4,
+  [4244] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(671), 1,
-      anon_sym_COMMA,
-    ACTIONS(673), 1,
-      anon_sym_RPAREN,
-    STATE(157), 1,
-      aux_sym_c_parens_repeat1,
-  [3903] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(316), 1,
+    ACTIONS(391), 1,
       anon_sym_DQUOTE,
-    STATE(103), 2,
+    ACTIONS(712), 1,
+      sym_config_word,
+    STATE(40), 1,
       sym_string,
-      aux_sym_release_repeat1,
-  [3914] = 3,
+  [4257] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(316), 1,
-      anon_sym_DQUOTE,
-    STATE(44), 2,
-      sym_string,
-      aux_sym_release_repeat1,
-  [3925] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(675), 3,
-      anon_sym_RBRACE,
-      anon_sym_version,
-      anon_sym_id,
-  [3934] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(677), 1,
+    ACTIONS(706), 1,
       anon_sym_COMMA,
-    ACTIONS(680), 1,
+    ACTIONS(714), 1,
       anon_sym_RPAREN,
-    STATE(157), 1,
+    STATE(166), 1,
       aux_sym_c_parens_repeat1,
-  [3947] = 4,
+  [4270] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(671), 1,
+    ACTIONS(706), 1,
       anon_sym_COMMA,
-    ACTIONS(682), 1,
+    ACTIONS(716), 1,
       anon_sym_RPAREN,
-    STATE(157), 1,
+    STATE(171), 1,
       aux_sym_c_parens_repeat1,
-  [3960] = 4,
+  [4283] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(316), 1,
+    ACTIONS(706), 1,
+      anon_sym_COMMA,
+    ACTIONS(718), 1,
+      anon_sym_RPAREN,
+    STATE(163), 1,
+      aux_sym_c_parens_repeat1,
+  [4296] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(391), 1,
       anon_sym_DQUOTE,
-    ACTIONS(684), 1,
-      sym_std_path,
-    STATE(51), 1,
+    STATE(148), 1,
       sym_string,
-  [3973] = 4,
+  [4306] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(686), 1,
-      anon_sym_LBRACE,
-    ACTIONS(688), 1,
-      anon_sym_like,
-    STATE(203), 1,
-      sym_like,
-  [3986] = 4,
+    ACTIONS(391), 1,
+      anon_sym_DQUOTE,
+    STATE(72), 1,
+      sym_string,
+  [4316] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(422), 1,
+    ACTIONS(391), 1,
+      anon_sym_DQUOTE,
+    STATE(141), 1,
+      sym_string,
+  [4326] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(391), 1,
+      anon_sym_DQUOTE,
+    STATE(115), 1,
+      sym_string,
+  [4336] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(391), 1,
+      anon_sym_DQUOTE,
+    STATE(145), 1,
+      sym_string,
+  [4346] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(391), 1,
+      anon_sym_DQUOTE,
+    STATE(87), 1,
+      sym_string,
+  [4356] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(720), 2,
       anon_sym_sympos,
-    ACTIONS(690), 1,
       anon_sym_SEMI,
-    STATE(207), 1,
-      sym_sympos,
-  [3999] = 4,
+  [4364] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(671), 1,
-      anon_sym_COMMA,
-    ACTIONS(692), 1,
-      anon_sym_RPAREN,
-    STATE(158), 1,
-      aux_sym_c_parens_repeat1,
-  [4012] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(316), 1,
-      anon_sym_DQUOTE,
-    STATE(106), 2,
-      sym_string,
-      aux_sym_release_repeat1,
-  [4023] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(671), 1,
-      anon_sym_COMMA,
-    ACTIONS(694), 1,
-      anon_sym_RPAREN,
-    STATE(153), 1,
-      aux_sym_c_parens_repeat1,
-  [4036] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(696), 1,
+    ACTIONS(722), 1,
       sym_identifier,
-    STATE(130), 1,
+    STATE(129), 1,
       sym_gfp_expr,
-  [4046] = 3,
+  [4374] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(316), 1,
-      anon_sym_DQUOTE,
-    STATE(85), 1,
-      sym_string,
-  [4056] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(316), 1,
-      anon_sym_DQUOTE,
-    STATE(43), 1,
-      sym_string,
-  [4066] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(698), 1,
-      sym_text_block,
-    ACTIONS(700), 1,
-      anon_sym_DQUOTE,
-  [4076] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(316), 1,
-      anon_sym_DQUOTE,
-    STATE(82), 1,
-      sym_string,
-  [4086] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(680), 2,
-      anon_sym_COMMA,
-      anon_sym_RPAREN,
-  [4094] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(65), 1,
+    ACTIONS(59), 1,
       anon_sym_LBRACE,
-    STATE(112), 1,
+    STATE(130), 1,
       sym_c_block,
-  [4104] = 2,
+  [4384] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(59), 1,
+      anon_sym_LBRACE,
+    STATE(131), 1,
+      sym_c_block,
+  [4394] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(59), 1,
+      anon_sym_LBRACE,
+    STATE(132), 1,
+      sym_c_block,
+  [4404] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(391), 1,
+      anon_sym_DQUOTE,
+    STATE(88), 1,
+      sym_string,
+  [4414] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(702), 2,
       anon_sym_COMMA,
       anon_sym_RPAREN,
-  [4112] = 3,
+  [4422] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(65), 1,
+    ACTIONS(391), 1,
+      anon_sym_DQUOTE,
+    STATE(89), 1,
+      sym_string,
+  [4432] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(59), 1,
       anon_sym_LBRACE,
-    STATE(116), 1,
+    STATE(49), 1,
       sym_c_block,
-  [4122] = 3,
+  [4442] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(316), 1,
-      anon_sym_DQUOTE,
-    STATE(80), 1,
-      sym_string,
-  [4132] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(65), 1,
+    ACTIONS(59), 1,
       anon_sym_LBRACE,
-    STATE(66), 1,
+    STATE(113), 1,
       sym_c_block,
-  [4142] = 3,
+  [4452] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(65), 1,
-      anon_sym_LBRACE,
-    STATE(70), 1,
-      sym_c_block,
-  [4152] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(316), 1,
+    ACTIONS(391), 1,
       anon_sym_DQUOTE,
-    STATE(137), 1,
+    STATE(147), 1,
       sym_string,
-  [4162] = 3,
+  [4462] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(65), 1,
-      anon_sym_LBRACE,
-    STATE(111), 1,
-      sym_c_block,
-  [4172] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(316), 1,
-      anon_sym_DQUOTE,
-    STATE(142), 1,
-      sym_string,
-  [4182] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(316), 1,
-      anon_sym_DQUOTE,
-    STATE(134), 1,
-      sym_string,
-  [4192] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(316), 1,
-      anon_sym_DQUOTE,
-    STATE(45), 1,
-      sym_string,
-  [4202] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(316), 1,
-      anon_sym_DQUOTE,
-    STATE(138), 1,
-      sym_string,
-  [4212] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(704), 2,
-      anon_sym_sympos,
-      anon_sym_SEMI,
-  [4220] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(316), 1,
-      anon_sym_DQUOTE,
-    STATE(126), 1,
-      sym_string,
-  [4230] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(316), 1,
-      anon_sym_DQUOTE,
-    STATE(81), 1,
-      sym_string,
-  [4240] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(706), 2,
+    ACTIONS(724), 2,
       anon_sym_COMMA,
       anon_sym_RPAREN,
-  [4248] = 3,
+  [4470] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(65), 1,
+    ACTIONS(59), 1,
       anon_sym_LBRACE,
-    STATE(110), 1,
+    STATE(63), 1,
       sym_c_block,
-  [4258] = 3,
+  [4480] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(316), 1,
-      anon_sym_DQUOTE,
-    STATE(87), 1,
-      sym_string,
-  [4268] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(316), 1,
-      anon_sym_DQUOTE,
-    STATE(86), 1,
-      sym_string,
-  [4278] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(316), 1,
-      anon_sym_DQUOTE,
-    STATE(141), 1,
-      sym_string,
-  [4288] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(316), 1,
-      anon_sym_DQUOTE,
-    STATE(83), 1,
-      sym_string,
-  [4298] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(708), 2,
+    ACTIONS(726), 2,
       anon_sym_sympos,
       anon_sym_SEMI,
-  [4306] = 2,
+  [4488] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(710), 1,
-      sym_identifier,
-  [4313] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(712), 1,
-      sym_identifier,
-  [4320] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(714), 1,
-      anon_sym_LBRACE,
-  [4327] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(716), 1,
-      anon_sym_since,
-  [4334] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(718), 1,
-      sym_identifier,
-  [4341] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(720), 1,
-      anon_sym_LBRACE,
-  [4348] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(722), 1,
-      anon_sym_LBRACE,
-  [4355] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(724), 1,
-      sym_identifier,
-  [4362] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(726), 1,
+    ACTIONS(391), 1,
       anon_sym_DQUOTE,
-  [4369] = 2,
+    STATE(92), 1,
+      sym_string,
+  [4498] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(728), 1,
-      sym_number,
-  [4376] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
+      sym_text_block,
     ACTIONS(730), 1,
-      anon_sym_LBRACE,
-  [4383] = 2,
+      anon_sym_DQUOTE,
+  [4508] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(732), 1,
-      sym_identifier,
-  [4390] = 2,
+    ACTIONS(391), 1,
+      anon_sym_DQUOTE,
+    STATE(91), 1,
+      sym_string,
+  [4518] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(391), 1,
+      anon_sym_DQUOTE,
+    STATE(93), 1,
+      sym_string,
+  [4528] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(391), 1,
+      anon_sym_DQUOTE,
+    STATE(144), 1,
+      sym_string,
+  [4538] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(732), 2,
+      anon_sym_COMMA,
+      anon_sym_RPAREN,
+  [4546] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(391), 1,
+      anon_sym_DQUOTE,
+    STATE(86), 1,
+      sym_string,
+  [4556] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(391), 1,
+      anon_sym_DQUOTE,
+    STATE(48), 1,
+      sym_string,
+  [4566] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(734), 1,
-      sym_identifier,
-  [4397] = 2,
+      anon_sym_since,
+  [4573] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(736), 1,
-      anon_sym_LBRACE,
-  [4404] = 2,
+      sym_identifier,
+  [4580] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(738), 1,
-      anon_sym_SEMI,
-  [4411] = 2,
+      ts_builtin_sym_end,
+  [4587] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(740), 1,
-      anon_sym_LBRACE,
-  [4418] = 2,
+      anon_sym_DQUOTE,
+  [4594] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(742), 1,
       sym_number,
-  [4425] = 2,
+  [4601] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(744), 1,
-      anon_sym_LBRACE,
-  [4432] = 2,
+      sym_identifier,
+  [4608] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(746), 1,
-      sym_version_number,
-  [4439] = 2,
+      anon_sym_LBRACE,
+  [4615] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(748), 1,
-      sym_header,
-  [4446] = 2,
+      sym_version_number,
+  [4622] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(750), 1,
-      anon_sym_LBRACE,
-  [4453] = 2,
+      aux_sym_patch_block_token1,
+  [4629] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(752), 1,
-      ts_builtin_sym_end,
-  [4460] = 2,
+      sym_identifier,
+  [4636] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(754), 1,
-      sym_identifier,
-  [4467] = 2,
+      anon_sym_LBRACE,
+  [4643] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(756), 1,
       sym_number,
-  [4474] = 2,
+  [4650] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(758), 1,
-      anon_sym_LBRACE,
-  [4481] = 2,
+      sym_number,
+  [4657] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(760), 1,
-      aux_sym_patch_block_token1,
-  [4488] = 2,
+      sym_header,
+  [4664] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(762), 1,
-      sym_identifier,
-  [4495] = 2,
+      anon_sym_SEMI,
+  [4671] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(764), 1,
-      sym_version_number,
-  [4502] = 2,
+      aux_sym_patch_block_token1,
+  [4678] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(766), 1,
-      sym_number,
-  [4509] = 2,
+      anon_sym_for,
+  [4685] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(768), 1,
-      aux_sym_patch_block_token1,
-  [4516] = 2,
+      anon_sym_LBRACE,
+  [4692] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(770), 1,
-      anon_sym_for,
+      sym_number,
+  [4699] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(772), 1,
+      sym_identifier,
+  [4706] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(774), 1,
+      sym_identifier,
+  [4713] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(776), 1,
+      sym_identifier,
+  [4720] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(778), 1,
+      anon_sym_LBRACE,
+  [4727] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(780), 1,
+      anon_sym_LBRACE,
+  [4734] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(782), 1,
+      sym_identifier,
+  [4741] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(784), 1,
+      sym_version_number,
+  [4748] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(786), 1,
+      sym_identifier,
+  [4755] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(788), 1,
+      anon_sym_LBRACE,
+  [4762] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(790), 1,
+      sym_identifier,
+  [4769] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(792), 1,
+      sym_identifier,
+  [4776] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(794), 1,
+      anon_sym_LBRACE,
+  [4783] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(796), 1,
+      anon_sym_LBRACE,
+  [4790] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(798), 1,
+      anon_sym_LBRACE,
 };
 
 static const uint32_t ts_small_parse_table_map[] = {
   [SMALL_STATE(2)] = 0,
-  [SMALL_STATE(3)] = 57,
-  [SMALL_STATE(4)] = 114,
-  [SMALL_STATE(5)] = 174,
-  [SMALL_STATE(6)] = 234,
-  [SMALL_STATE(7)] = 292,
-  [SMALL_STATE(8)] = 358,
-  [SMALL_STATE(9)] = 413,
-  [SMALL_STATE(10)] = 470,
-  [SMALL_STATE(11)] = 514,
-  [SMALL_STATE(12)] = 551,
-  [SMALL_STATE(13)] = 588,
-  [SMALL_STATE(14)] = 625,
-  [SMALL_STATE(15)] = 688,
-  [SMALL_STATE(16)] = 751,
-  [SMALL_STATE(17)] = 788,
-  [SMALL_STATE(18)] = 825,
-  [SMALL_STATE(19)] = 862,
-  [SMALL_STATE(20)] = 895,
-  [SMALL_STATE(21)] = 940,
-  [SMALL_STATE(22)] = 973,
-  [SMALL_STATE(23)] = 1016,
-  [SMALL_STATE(24)] = 1061,
-  [SMALL_STATE(25)] = 1103,
-  [SMALL_STATE(26)] = 1145,
-  [SMALL_STATE(27)] = 1187,
-  [SMALL_STATE(28)] = 1231,
-  [SMALL_STATE(29)] = 1275,
-  [SMALL_STATE(30)] = 1330,
-  [SMALL_STATE(31)] = 1385,
-  [SMALL_STATE(32)] = 1424,
-  [SMALL_STATE(33)] = 1461,
-  [SMALL_STATE(34)] = 1516,
-  [SMALL_STATE(35)] = 1555,
-  [SMALL_STATE(36)] = 1590,
-  [SMALL_STATE(37)] = 1621,
-  [SMALL_STATE(38)] = 1652,
-  [SMALL_STATE(39)] = 1683,
-  [SMALL_STATE(40)] = 1718,
-  [SMALL_STATE(41)] = 1752,
-  [SMALL_STATE(42)] = 1786,
-  [SMALL_STATE(43)] = 1807,
-  [SMALL_STATE(44)] = 1828,
-  [SMALL_STATE(45)] = 1853,
-  [SMALL_STATE(46)] = 1874,
-  [SMALL_STATE(47)] = 1894,
-  [SMALL_STATE(48)] = 1914,
-  [SMALL_STATE(49)] = 1934,
-  [SMALL_STATE(50)] = 1954,
-  [SMALL_STATE(51)] = 1974,
-  [SMALL_STATE(52)] = 1994,
-  [SMALL_STATE(53)] = 2014,
-  [SMALL_STATE(54)] = 2034,
-  [SMALL_STATE(55)] = 2068,
-  [SMALL_STATE(56)] = 2088,
-  [SMALL_STATE(57)] = 2108,
-  [SMALL_STATE(58)] = 2128,
-  [SMALL_STATE(59)] = 2148,
-  [SMALL_STATE(60)] = 2168,
-  [SMALL_STATE(61)] = 2188,
-  [SMALL_STATE(62)] = 2222,
-  [SMALL_STATE(63)] = 2242,
-  [SMALL_STATE(64)] = 2276,
-  [SMALL_STATE(65)] = 2296,
-  [SMALL_STATE(66)] = 2330,
-  [SMALL_STATE(67)] = 2350,
-  [SMALL_STATE(68)] = 2370,
-  [SMALL_STATE(69)] = 2404,
-  [SMALL_STATE(70)] = 2438,
-  [SMALL_STATE(71)] = 2458,
-  [SMALL_STATE(72)] = 2478,
-  [SMALL_STATE(73)] = 2512,
-  [SMALL_STATE(74)] = 2532,
-  [SMALL_STATE(75)] = 2561,
-  [SMALL_STATE(76)] = 2596,
-  [SMALL_STATE(77)] = 2625,
-  [SMALL_STATE(78)] = 2660,
-  [SMALL_STATE(79)] = 2695,
-  [SMALL_STATE(80)] = 2724,
-  [SMALL_STATE(81)] = 2742,
-  [SMALL_STATE(82)] = 2760,
-  [SMALL_STATE(83)] = 2778,
-  [SMALL_STATE(84)] = 2796,
-  [SMALL_STATE(85)] = 2814,
-  [SMALL_STATE(86)] = 2832,
-  [SMALL_STATE(87)] = 2850,
-  [SMALL_STATE(88)] = 2868,
-  [SMALL_STATE(89)] = 2895,
-  [SMALL_STATE(90)] = 2922,
-  [SMALL_STATE(91)] = 2949,
-  [SMALL_STATE(92)] = 2975,
-  [SMALL_STATE(93)] = 2999,
-  [SMALL_STATE(94)] = 3025,
-  [SMALL_STATE(95)] = 3051,
-  [SMALL_STATE(96)] = 3072,
-  [SMALL_STATE(97)] = 3091,
-  [SMALL_STATE(98)] = 3112,
-  [SMALL_STATE(99)] = 3133,
-  [SMALL_STATE(100)] = 3152,
-  [SMALL_STATE(101)] = 3173,
-  [SMALL_STATE(102)] = 3194,
-  [SMALL_STATE(103)] = 3213,
-  [SMALL_STATE(104)] = 3232,
-  [SMALL_STATE(105)] = 3252,
-  [SMALL_STATE(106)] = 3266,
-  [SMALL_STATE(107)] = 3284,
-  [SMALL_STATE(108)] = 3298,
-  [SMALL_STATE(109)] = 3311,
-  [SMALL_STATE(110)] = 3324,
-  [SMALL_STATE(111)] = 3337,
-  [SMALL_STATE(112)] = 3350,
-  [SMALL_STATE(113)] = 3363,
-  [SMALL_STATE(114)] = 3376,
-  [SMALL_STATE(115)] = 3389,
-  [SMALL_STATE(116)] = 3402,
-  [SMALL_STATE(117)] = 3415,
-  [SMALL_STATE(118)] = 3428,
-  [SMALL_STATE(119)] = 3441,
-  [SMALL_STATE(120)] = 3454,
-  [SMALL_STATE(121)] = 3467,
-  [SMALL_STATE(122)] = 3480,
-  [SMALL_STATE(123)] = 3493,
-  [SMALL_STATE(124)] = 3506,
-  [SMALL_STATE(125)] = 3519,
-  [SMALL_STATE(126)] = 3532,
-  [SMALL_STATE(127)] = 3545,
-  [SMALL_STATE(128)] = 3558,
-  [SMALL_STATE(129)] = 3571,
-  [SMALL_STATE(130)] = 3584,
-  [SMALL_STATE(131)] = 3597,
-  [SMALL_STATE(132)] = 3609,
-  [SMALL_STATE(133)] = 3627,
-  [SMALL_STATE(134)] = 3645,
-  [SMALL_STATE(135)] = 3657,
-  [SMALL_STATE(136)] = 3675,
-  [SMALL_STATE(137)] = 3687,
-  [SMALL_STATE(138)] = 3698,
-  [SMALL_STATE(139)] = 3709,
-  [SMALL_STATE(140)] = 3720,
-  [SMALL_STATE(141)] = 3731,
-  [SMALL_STATE(142)] = 3742,
-  [SMALL_STATE(143)] = 3753,
-  [SMALL_STATE(144)] = 3767,
-  [SMALL_STATE(145)] = 3781,
-  [SMALL_STATE(146)] = 3795,
-  [SMALL_STATE(147)] = 3809,
-  [SMALL_STATE(148)] = 3823,
-  [SMALL_STATE(149)] = 3837,
-  [SMALL_STATE(150)] = 3851,
-  [SMALL_STATE(151)] = 3865,
-  [SMALL_STATE(152)] = 3879,
-  [SMALL_STATE(153)] = 3890,
-  [SMALL_STATE(154)] = 3903,
-  [SMALL_STATE(155)] = 3914,
-  [SMALL_STATE(156)] = 3925,
-  [SMALL_STATE(157)] = 3934,
-  [SMALL_STATE(158)] = 3947,
-  [SMALL_STATE(159)] = 3960,
-  [SMALL_STATE(160)] = 3973,
-  [SMALL_STATE(161)] = 3986,
-  [SMALL_STATE(162)] = 3999,
-  [SMALL_STATE(163)] = 4012,
-  [SMALL_STATE(164)] = 4023,
-  [SMALL_STATE(165)] = 4036,
-  [SMALL_STATE(166)] = 4046,
-  [SMALL_STATE(167)] = 4056,
-  [SMALL_STATE(168)] = 4066,
-  [SMALL_STATE(169)] = 4076,
-  [SMALL_STATE(170)] = 4086,
-  [SMALL_STATE(171)] = 4094,
-  [SMALL_STATE(172)] = 4104,
-  [SMALL_STATE(173)] = 4112,
-  [SMALL_STATE(174)] = 4122,
-  [SMALL_STATE(175)] = 4132,
-  [SMALL_STATE(176)] = 4142,
-  [SMALL_STATE(177)] = 4152,
-  [SMALL_STATE(178)] = 4162,
-  [SMALL_STATE(179)] = 4172,
-  [SMALL_STATE(180)] = 4182,
-  [SMALL_STATE(181)] = 4192,
-  [SMALL_STATE(182)] = 4202,
-  [SMALL_STATE(183)] = 4212,
-  [SMALL_STATE(184)] = 4220,
-  [SMALL_STATE(185)] = 4230,
-  [SMALL_STATE(186)] = 4240,
-  [SMALL_STATE(187)] = 4248,
-  [SMALL_STATE(188)] = 4258,
-  [SMALL_STATE(189)] = 4268,
-  [SMALL_STATE(190)] = 4278,
-  [SMALL_STATE(191)] = 4288,
-  [SMALL_STATE(192)] = 4298,
-  [SMALL_STATE(193)] = 4306,
-  [SMALL_STATE(194)] = 4313,
-  [SMALL_STATE(195)] = 4320,
-  [SMALL_STATE(196)] = 4327,
-  [SMALL_STATE(197)] = 4334,
-  [SMALL_STATE(198)] = 4341,
-  [SMALL_STATE(199)] = 4348,
-  [SMALL_STATE(200)] = 4355,
-  [SMALL_STATE(201)] = 4362,
-  [SMALL_STATE(202)] = 4369,
-  [SMALL_STATE(203)] = 4376,
-  [SMALL_STATE(204)] = 4383,
-  [SMALL_STATE(205)] = 4390,
-  [SMALL_STATE(206)] = 4397,
-  [SMALL_STATE(207)] = 4404,
-  [SMALL_STATE(208)] = 4411,
-  [SMALL_STATE(209)] = 4418,
-  [SMALL_STATE(210)] = 4425,
-  [SMALL_STATE(211)] = 4432,
-  [SMALL_STATE(212)] = 4439,
-  [SMALL_STATE(213)] = 4446,
-  [SMALL_STATE(214)] = 4453,
-  [SMALL_STATE(215)] = 4460,
-  [SMALL_STATE(216)] = 4467,
-  [SMALL_STATE(217)] = 4474,
-  [SMALL_STATE(218)] = 4481,
-  [SMALL_STATE(219)] = 4488,
-  [SMALL_STATE(220)] = 4495,
-  [SMALL_STATE(221)] = 4502,
-  [SMALL_STATE(222)] = 4509,
-  [SMALL_STATE(223)] = 4516,
+  [SMALL_STATE(3)] = 59,
+  [SMALL_STATE(4)] = 118,
+  [SMALL_STATE(5)] = 178,
+  [SMALL_STATE(6)] = 244,
+  [SMALL_STATE(7)] = 304,
+  [SMALL_STATE(8)] = 362,
+  [SMALL_STATE(9)] = 419,
+  [SMALL_STATE(10)] = 474,
+  [SMALL_STATE(11)] = 541,
+  [SMALL_STATE(12)] = 608,
+  [SMALL_STATE(13)] = 652,
+  [SMALL_STATE(14)] = 689,
+  [SMALL_STATE(15)] = 726,
+  [SMALL_STATE(16)] = 763,
+  [SMALL_STATE(17)] = 800,
+  [SMALL_STATE(18)] = 837,
+  [SMALL_STATE(19)] = 874,
+  [SMALL_STATE(20)] = 908,
+  [SMALL_STATE(21)] = 942,
+  [SMALL_STATE(22)] = 985,
+  [SMALL_STATE(23)] = 1030,
+  [SMALL_STATE(24)] = 1075,
+  [SMALL_STATE(25)] = 1117,
+  [SMALL_STATE(26)] = 1159,
+  [SMALL_STATE(27)] = 1199,
+  [SMALL_STATE(28)] = 1243,
+  [SMALL_STATE(29)] = 1287,
+  [SMALL_STATE(30)] = 1329,
+  [SMALL_STATE(31)] = 1384,
+  [SMALL_STATE(32)] = 1423,
+  [SMALL_STATE(33)] = 1478,
+  [SMALL_STATE(34)] = 1515,
+  [SMALL_STATE(35)] = 1554,
+  [SMALL_STATE(36)] = 1609,
+  [SMALL_STATE(37)] = 1643,
+  [SMALL_STATE(38)] = 1678,
+  [SMALL_STATE(39)] = 1713,
+  [SMALL_STATE(40)] = 1744,
+  [SMALL_STATE(41)] = 1773,
+  [SMALL_STATE(42)] = 1804,
+  [SMALL_STATE(43)] = 1835,
+  [SMALL_STATE(44)] = 1863,
+  [SMALL_STATE(45)] = 1891,
+  [SMALL_STATE(46)] = 1919,
+  [SMALL_STATE(47)] = 1953,
+  [SMALL_STATE(48)] = 1987,
+  [SMALL_STATE(49)] = 2008,
+  [SMALL_STATE(50)] = 2029,
+  [SMALL_STATE(51)] = 2050,
+  [SMALL_STATE(52)] = 2071,
+  [SMALL_STATE(53)] = 2092,
+  [SMALL_STATE(54)] = 2113,
+  [SMALL_STATE(55)] = 2134,
+  [SMALL_STATE(56)] = 2155,
+  [SMALL_STATE(57)] = 2188,
+  [SMALL_STATE(58)] = 2209,
+  [SMALL_STATE(59)] = 2230,
+  [SMALL_STATE(60)] = 2251,
+  [SMALL_STATE(61)] = 2272,
+  [SMALL_STATE(62)] = 2293,
+  [SMALL_STATE(63)] = 2314,
+  [SMALL_STATE(64)] = 2335,
+  [SMALL_STATE(65)] = 2356,
+  [SMALL_STATE(66)] = 2389,
+  [SMALL_STATE(67)] = 2422,
+  [SMALL_STATE(68)] = 2443,
+  [SMALL_STATE(69)] = 2464,
+  [SMALL_STATE(70)] = 2489,
+  [SMALL_STATE(71)] = 2510,
+  [SMALL_STATE(72)] = 2531,
+  [SMALL_STATE(73)] = 2552,
+  [SMALL_STATE(74)] = 2573,
+  [SMALL_STATE(75)] = 2594,
+  [SMALL_STATE(76)] = 2615,
+  [SMALL_STATE(77)] = 2649,
+  [SMALL_STATE(78)] = 2683,
+  [SMALL_STATE(79)] = 2717,
+  [SMALL_STATE(80)] = 2751,
+  [SMALL_STATE(81)] = 2785,
+  [SMALL_STATE(82)] = 2819,
+  [SMALL_STATE(83)] = 2853,
+  [SMALL_STATE(84)] = 2888,
+  [SMALL_STATE(85)] = 2923,
+  [SMALL_STATE(86)] = 2958,
+  [SMALL_STATE(87)] = 2976,
+  [SMALL_STATE(88)] = 2994,
+  [SMALL_STATE(89)] = 3012,
+  [SMALL_STATE(90)] = 3030,
+  [SMALL_STATE(91)] = 3048,
+  [SMALL_STATE(92)] = 3066,
+  [SMALL_STATE(93)] = 3084,
+  [SMALL_STATE(94)] = 3102,
+  [SMALL_STATE(95)] = 3129,
+  [SMALL_STATE(96)] = 3156,
+  [SMALL_STATE(97)] = 3183,
+  [SMALL_STATE(98)] = 3209,
+  [SMALL_STATE(99)] = 3233,
+  [SMALL_STATE(100)] = 3259,
+  [SMALL_STATE(101)] = 3285,
+  [SMALL_STATE(102)] = 3304,
+  [SMALL_STATE(103)] = 3325,
+  [SMALL_STATE(104)] = 3346,
+  [SMALL_STATE(105)] = 3367,
+  [SMALL_STATE(106)] = 3386,
+  [SMALL_STATE(107)] = 3407,
+  [SMALL_STATE(108)] = 3428,
+  [SMALL_STATE(109)] = 3447,
+  [SMALL_STATE(110)] = 3466,
+  [SMALL_STATE(111)] = 3480,
+  [SMALL_STATE(112)] = 3494,
+  [SMALL_STATE(113)] = 3512,
+  [SMALL_STATE(114)] = 3526,
+  [SMALL_STATE(115)] = 3540,
+  [SMALL_STATE(116)] = 3554,
+  [SMALL_STATE(117)] = 3568,
+  [SMALL_STATE(118)] = 3582,
+  [SMALL_STATE(119)] = 3596,
+  [SMALL_STATE(120)] = 3610,
+  [SMALL_STATE(121)] = 3624,
+  [SMALL_STATE(122)] = 3638,
+  [SMALL_STATE(123)] = 3658,
+  [SMALL_STATE(124)] = 3672,
+  [SMALL_STATE(125)] = 3686,
+  [SMALL_STATE(126)] = 3700,
+  [SMALL_STATE(127)] = 3714,
+  [SMALL_STATE(128)] = 3727,
+  [SMALL_STATE(129)] = 3740,
+  [SMALL_STATE(130)] = 3753,
+  [SMALL_STATE(131)] = 3766,
+  [SMALL_STATE(132)] = 3779,
+  [SMALL_STATE(133)] = 3792,
+  [SMALL_STATE(134)] = 3805,
+  [SMALL_STATE(135)] = 3818,
+  [SMALL_STATE(136)] = 3831,
+  [SMALL_STATE(137)] = 3844,
+  [SMALL_STATE(138)] = 3856,
+  [SMALL_STATE(139)] = 3874,
+  [SMALL_STATE(140)] = 3892,
+  [SMALL_STATE(141)] = 3910,
+  [SMALL_STATE(142)] = 3922,
+  [SMALL_STATE(143)] = 3934,
+  [SMALL_STATE(144)] = 3945,
+  [SMALL_STATE(145)] = 3956,
+  [SMALL_STATE(146)] = 3967,
+  [SMALL_STATE(147)] = 3978,
+  [SMALL_STATE(148)] = 3989,
+  [SMALL_STATE(149)] = 4000,
+  [SMALL_STATE(150)] = 4014,
+  [SMALL_STATE(151)] = 4028,
+  [SMALL_STATE(152)] = 4042,
+  [SMALL_STATE(153)] = 4056,
+  [SMALL_STATE(154)] = 4070,
+  [SMALL_STATE(155)] = 4084,
+  [SMALL_STATE(156)] = 4098,
+  [SMALL_STATE(157)] = 4112,
+  [SMALL_STATE(158)] = 4126,
+  [SMALL_STATE(159)] = 4137,
+  [SMALL_STATE(160)] = 4150,
+  [SMALL_STATE(161)] = 4163,
+  [SMALL_STATE(162)] = 4174,
+  [SMALL_STATE(163)] = 4187,
+  [SMALL_STATE(164)] = 4200,
+  [SMALL_STATE(165)] = 4209,
+  [SMALL_STATE(166)] = 4220,
+  [SMALL_STATE(167)] = 4233,
+  [SMALL_STATE(168)] = 4244,
+  [SMALL_STATE(169)] = 4257,
+  [SMALL_STATE(170)] = 4270,
+  [SMALL_STATE(171)] = 4283,
+  [SMALL_STATE(172)] = 4296,
+  [SMALL_STATE(173)] = 4306,
+  [SMALL_STATE(174)] = 4316,
+  [SMALL_STATE(175)] = 4326,
+  [SMALL_STATE(176)] = 4336,
+  [SMALL_STATE(177)] = 4346,
+  [SMALL_STATE(178)] = 4356,
+  [SMALL_STATE(179)] = 4364,
+  [SMALL_STATE(180)] = 4374,
+  [SMALL_STATE(181)] = 4384,
+  [SMALL_STATE(182)] = 4394,
+  [SMALL_STATE(183)] = 4404,
+  [SMALL_STATE(184)] = 4414,
+  [SMALL_STATE(185)] = 4422,
+  [SMALL_STATE(186)] = 4432,
+  [SMALL_STATE(187)] = 4442,
+  [SMALL_STATE(188)] = 4452,
+  [SMALL_STATE(189)] = 4462,
+  [SMALL_STATE(190)] = 4470,
+  [SMALL_STATE(191)] = 4480,
+  [SMALL_STATE(192)] = 4488,
+  [SMALL_STATE(193)] = 4498,
+  [SMALL_STATE(194)] = 4508,
+  [SMALL_STATE(195)] = 4518,
+  [SMALL_STATE(196)] = 4528,
+  [SMALL_STATE(197)] = 4538,
+  [SMALL_STATE(198)] = 4546,
+  [SMALL_STATE(199)] = 4556,
+  [SMALL_STATE(200)] = 4566,
+  [SMALL_STATE(201)] = 4573,
+  [SMALL_STATE(202)] = 4580,
+  [SMALL_STATE(203)] = 4587,
+  [SMALL_STATE(204)] = 4594,
+  [SMALL_STATE(205)] = 4601,
+  [SMALL_STATE(206)] = 4608,
+  [SMALL_STATE(207)] = 4615,
+  [SMALL_STATE(208)] = 4622,
+  [SMALL_STATE(209)] = 4629,
+  [SMALL_STATE(210)] = 4636,
+  [SMALL_STATE(211)] = 4643,
+  [SMALL_STATE(212)] = 4650,
+  [SMALL_STATE(213)] = 4657,
+  [SMALL_STATE(214)] = 4664,
+  [SMALL_STATE(215)] = 4671,
+  [SMALL_STATE(216)] = 4678,
+  [SMALL_STATE(217)] = 4685,
+  [SMALL_STATE(218)] = 4692,
+  [SMALL_STATE(219)] = 4699,
+  [SMALL_STATE(220)] = 4706,
+  [SMALL_STATE(221)] = 4713,
+  [SMALL_STATE(222)] = 4720,
+  [SMALL_STATE(223)] = 4727,
+  [SMALL_STATE(224)] = 4734,
+  [SMALL_STATE(225)] = 4741,
+  [SMALL_STATE(226)] = 4748,
+  [SMALL_STATE(227)] = 4755,
+  [SMALL_STATE(228)] = 4762,
+  [SMALL_STATE(229)] = 4769,
+  [SMALL_STATE(230)] = 4776,
+  [SMALL_STATE(231)] = 4783,
+  [SMALL_STATE(232)] = 4790,
 };
 
 static const TSParseActionEntry ts_parse_actions[] = {
@@ -7569,356 +7971,369 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [1] = {.entry = {.count = 1, .reusable = false}}, RECOVER(),
   [3] = {.entry = {.count = 1, .reusable = true}}, SHIFT_EXTRA(),
   [5] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 0, 0, 0),
-  [7] = {.entry = {.count = 1, .reusable = true}}, SHIFT(218),
+  [7] = {.entry = {.count = 1, .reusable = true}}, SHIFT(208),
   [9] = {.entry = {.count = 1, .reusable = true}}, SHIFT(217),
   [11] = {.entry = {.count = 1, .reusable = true}}, SHIFT(159),
-  [13] = {.entry = {.count = 1, .reusable = true}}, SHIFT(212),
-  [15] = {.entry = {.count = 1, .reusable = true}}, SHIFT(150),
-  [17] = {.entry = {.count = 1, .reusable = true}}, SHIFT(222),
-  [19] = {.entry = {.count = 1, .reusable = true}}, SHIFT(197),
-  [21] = {.entry = {.count = 1, .reusable = true}}, SHIFT(193),
-  [23] = {.entry = {.count = 1, .reusable = true}}, SHIFT(205),
-  [25] = {.entry = {.count = 1, .reusable = true}}, SHIFT(24),
-  [27] = {.entry = {.count = 1, .reusable = true}}, SHIFT(175),
-  [29] = {.entry = {.count = 1, .reusable = true}}, SHIFT(194),
-  [31] = {.entry = {.count = 1, .reusable = true}}, SHIFT(208),
-  [33] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_string, 3, 0, 0),
-  [35] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_string, 3, 0, 0),
-  [37] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_string, 2, 0, 0),
-  [39] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_string, 2, 0, 0),
-  [41] = {.entry = {.count = 1, .reusable = false}}, SHIFT(10),
-  [43] = {.entry = {.count = 1, .reusable = false}}, SHIFT(11),
-  [45] = {.entry = {.count = 1, .reusable = false}}, SHIFT(16),
-  [47] = {.entry = {.count = 1, .reusable = true}}, SHIFT(6),
-  [49] = {.entry = {.count = 1, .reusable = true}}, SHIFT(5),
-  [51] = {.entry = {.count = 1, .reusable = true}}, SHIFT(120),
-  [53] = {.entry = {.count = 1, .reusable = false}}, SHIFT(6),
-  [55] = {.entry = {.count = 1, .reusable = true}}, SHIFT(17),
-  [57] = {.entry = {.count = 1, .reusable = true}}, SHIFT(8),
-  [59] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parameter, 1, 0, 0),
-  [61] = {.entry = {.count = 1, .reusable = false}}, SHIFT(8),
-  [63] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__decl_word, 1, 0, 1),
-  [65] = {.entry = {.count = 1, .reusable = true}}, SHIFT(101),
-  [67] = {.entry = {.count = 1, .reusable = false}}, SHIFT(144),
-  [69] = {.entry = {.count = 1, .reusable = false}}, SHIFT(180),
-  [71] = {.entry = {.count = 1, .reusable = false}}, SHIFT(221),
-  [73] = {.entry = {.count = 1, .reusable = false}}, SHIFT(154),
-  [75] = {.entry = {.count = 1, .reusable = false}}, SHIFT(184),
-  [77] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__decl_word, 1, 0, 1),
-  [79] = {.entry = {.count = 1, .reusable = true}}, SHIFT(4),
-  [81] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_parameter_repeat1, 2, 0, 0), SHIFT_REPEAT(13),
-  [84] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_parameter_repeat1, 2, 0, 0), SHIFT_REPEAT(11),
-  [87] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_parameter_repeat1, 2, 0, 0), SHIFT_REPEAT(16),
-  [90] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_parameter_repeat1, 2, 0, 0), SHIFT_REPEAT(8),
-  [93] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_parameter_repeat1, 2, 0, 0), SHIFT_REPEAT(5),
-  [96] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_parameter_repeat1, 2, 0, 0),
-  [98] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_parameter_repeat1, 2, 0, 0), SHIFT_REPEAT(8),
-  [101] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__parameter_name, 1, 0, 3),
-  [103] = {.entry = {.count = 1, .reusable = true}}, SHIFT(143),
-  [105] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_primitive_type, 1, 0, 0),
-  [107] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_primitive_type, 1, 0, 0),
-  [109] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_c_parens, 3, 0, 0),
-  [111] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_c_parens, 3, 0, 0),
-  [113] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0),
-  [115] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(218),
-  [118] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(217),
-  [121] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(159),
-  [124] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(212),
-  [127] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(150),
-  [130] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(222),
-  [133] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(197),
-  [136] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(193),
-  [139] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(205),
-  [142] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(24),
-  [145] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(175),
-  [148] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(194),
-  [151] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(208),
-  [154] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 1, 0, 0),
-  [156] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_c_keyword, 1, 0, 0),
-  [158] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_c_keyword, 1, 0, 0),
-  [160] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_c_parens, 2, 0, 0),
-  [162] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_c_parens, 2, 0, 0),
-  [164] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_c_parens, 4, 0, 0),
-  [166] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_c_parens, 4, 0, 0),
-  [168] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_c_block, 3, 0, 0),
-  [170] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_declarator_repeat1, 2, 0, 0), SHIFT_REPEAT(36),
-  [173] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_declarator_repeat1, 2, 0, 0),
-  [175] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_declarator_repeat1, 2, 0, 0),
-  [177] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_declarator_repeat1, 2, 0, 0), SHIFT_REPEAT(38),
-  [180] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_declarator_repeat1, 2, 0, 0), SHIFT_REPEAT(37),
-  [183] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_declarator_repeat1, 2, 0, 0), SHIFT_REPEAT(20),
-  [186] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_c_block, 2, 0, 0),
-  [188] = {.entry = {.count = 1, .reusable = false}}, SHIFT(28),
-  [190] = {.entry = {.count = 1, .reusable = false}}, SHIFT(38),
-  [192] = {.entry = {.count = 1, .reusable = false}}, SHIFT(37),
-  [194] = {.entry = {.count = 1, .reusable = true}}, SHIFT(34),
-  [196] = {.entry = {.count = 1, .reusable = false}}, SHIFT(36),
-  [198] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_c_type, 1, 0, 0),
-  [200] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_c_type, 1, 0, 0),
-  [202] = {.entry = {.count = 1, .reusable = true}}, SHIFT(20),
-  [204] = {.entry = {.count = 1, .reusable = false}}, SHIFT(35),
-  [206] = {.entry = {.count = 1, .reusable = true}}, SHIFT(31),
-  [208] = {.entry = {.count = 1, .reusable = false}}, SHIFT(7),
-  [210] = {.entry = {.count = 1, .reusable = true}}, SHIFT(23),
-  [212] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_declarator, 2, 0, 5),
-  [214] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_declarator, 2, 0, 5),
-  [216] = {.entry = {.count = 1, .reusable = true}}, SHIFT(183),
-  [218] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_declarator, 1, 0, 3),
-  [220] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_declarator, 1, 0, 3),
-  [222] = {.entry = {.count = 1, .reusable = true}}, SHIFT(192),
-  [224] = {.entry = {.count = 1, .reusable = true}}, SHIFT(58),
-  [226] = {.entry = {.count = 1, .reusable = true}}, SHIFT(191),
-  [228] = {.entry = {.count = 1, .reusable = true}}, SHIFT(174),
-  [230] = {.entry = {.count = 1, .reusable = true}}, SHIFT(185),
-  [232] = {.entry = {.count = 1, .reusable = true}}, SHIFT(169),
-  [234] = {.entry = {.count = 1, .reusable = true}}, SHIFT(149),
-  [236] = {.entry = {.count = 1, .reusable = true}}, SHIFT(166),
-  [238] = {.entry = {.count = 1, .reusable = true}}, SHIFT(168),
-  [240] = {.entry = {.count = 1, .reusable = true}}, SHIFT(152),
-  [242] = {.entry = {.count = 1, .reusable = true}}, SHIFT(188),
-  [244] = {.entry = {.count = 1, .reusable = true}}, SHIFT(189),
-  [246] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0),
-  [248] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(191),
-  [251] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(174),
-  [254] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(185),
-  [257] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(169),
-  [260] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(149),
-  [263] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(166),
-  [266] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(168),
-  [269] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(152),
-  [272] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(188),
-  [275] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(189),
-  [278] = {.entry = {.count = 1, .reusable = false}}, SHIFT(39),
-  [280] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_release_repeat1, 2, 0, 0),
-  [282] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_release_repeat1, 2, 0, 0),
-  [284] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_release_repeat1, 2, 0, 0), SHIFT_REPEAT(151),
-  [287] = {.entry = {.count = 1, .reusable = true}}, SHIFT(47),
-  [289] = {.entry = {.count = 1, .reusable = false}}, SHIFT(27),
-  [291] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_test_check_repeat1, 2, 0, 0),
-  [293] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_check_repeat1, 2, 0, 0), SHIFT_REPEAT(181),
-  [296] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_check_repeat1, 2, 0, 0), SHIFT_REPEAT(167),
-  [299] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_check_repeat1, 2, 0, 0), SHIFT_REPEAT(202),
-  [302] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_check, 3, 0, 9),
-  [304] = {.entry = {.count = 1, .reusable = true}}, SHIFT(181),
-  [306] = {.entry = {.count = 1, .reusable = true}}, SHIFT(167),
-  [308] = {.entry = {.count = 1, .reusable = true}}, SHIFT(202),
-  [310] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_expect_exits, 2, 0, 14),
-  [312] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_expect_lacks, 2, 0, 13),
-  [314] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_dmesg, 3, 0, 0),
-  [316] = {.entry = {.count = 1, .reusable = true}}, SHIFT(151),
-  [318] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_expect_contains, 2, 0, 13),
-  [320] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_target_block, 3, 0, 0),
-  [322] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_block, 3, 0, 0),
-  [324] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_patch_block, 4, 0, 5),
-  [326] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_target_block, 4, 0, 0),
-  [328] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_object_block, 4, 0, 5),
-  [330] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_import_item, 2, 0, 0),
-  [332] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_include_item, 2, 0, 0),
-  [334] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_template_block, 4, 0, 5),
-  [336] = {.entry = {.count = 1, .reusable = true}}, SHIFT(62),
-  [338] = {.entry = {.count = 1, .reusable = true}}, SHIFT(216),
-  [340] = {.entry = {.count = 1, .reusable = true}}, SHIFT(165),
-  [342] = {.entry = {.count = 1, .reusable = true}}, SHIFT(187),
-  [344] = {.entry = {.count = 1, .reusable = true}}, SHIFT(178),
-  [346] = {.entry = {.count = 1, .reusable = true}}, SHIFT(171),
-  [348] = {.entry = {.count = 1, .reusable = true}}, SHIFT(63),
-  [350] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_state_block, 4, 0, 5),
-  [352] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_fix_item, 2, 0, 0),
-  [354] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_api_item, 4, 0, 5),
-  [356] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_block, 4, 0, 0),
-  [358] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_patch_block, 5, 0, 5),
-  [360] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_object_block, 5, 0, 5),
-  [362] = {.entry = {.count = 1, .reusable = true}}, SHIFT(67),
-  [364] = {.entry = {.count = 1, .reusable = true}}, SHIFT(68),
-  [366] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_template_block, 5, 0, 5),
-  [368] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0),
-  [370] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(216),
-  [373] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(165),
-  [376] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(187),
-  [379] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(178),
-  [382] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(171),
-  [385] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(63),
-  [388] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_state_block, 5, 0, 5),
-  [390] = {.entry = {.count = 1, .reusable = true}}, SHIFT(53),
-  [392] = {.entry = {.count = 1, .reusable = true}}, SHIFT(54),
-  [394] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_data_item, 2, 0, 2),
-  [396] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_shadow_block, 6, 0, 5),
-  [398] = {.entry = {.count = 1, .reusable = true}}, SHIFT(71),
-  [400] = {.entry = {.count = 1, .reusable = true}}, SHIFT(72),
-  [402] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_helper_item, 3, 0, 4),
-  [404] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_shadow_block, 7, 0, 5),
-  [406] = {.entry = {.count = 1, .reusable = true}}, SHIFT(73),
-  [408] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_shadow_block, 8, 0, 5),
-  [410] = {.entry = {.count = 1, .reusable = true}}, SHIFT(50),
-  [412] = {.entry = {.count = 1, .reusable = true}}, SHIFT(25),
-  [414] = {.entry = {.count = 1, .reusable = true}}, SHIFT(210),
-  [416] = {.entry = {.count = 1, .reusable = true}}, SHIFT(22),
-  [418] = {.entry = {.count = 1, .reusable = true}}, SHIFT(144),
-  [420] = {.entry = {.count = 1, .reusable = true}}, SHIFT(180),
-  [422] = {.entry = {.count = 1, .reusable = true}}, SHIFT(221),
-  [424] = {.entry = {.count = 1, .reusable = true}}, SHIFT(154),
-  [426] = {.entry = {.count = 1, .reusable = true}}, SHIFT(184),
-  [428] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_object_block_repeat1, 2, 0, 0),
-  [430] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_object_block_repeat1, 2, 0, 0), SHIFT_REPEAT(25),
-  [433] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_object_block_repeat1, 2, 0, 0), SHIFT_REPEAT(210),
-  [436] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_object_block_repeat1, 2, 0, 0), SHIFT_REPEAT(22),
-  [439] = {.entry = {.count = 1, .reusable = true}}, SHIFT(60),
-  [441] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_patch_first, 2, 0, 0),
-  [443] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_file, 2, 0, 0),
-  [445] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_program, 2, 0, 0),
-  [447] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_load, 2, 0, 0),
-  [449] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_setup, 2, 0, 7),
-  [451] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_reload, 2, 0, 0),
-  [453] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_workload, 2, 0, 0),
-  [455] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_refused, 2, 0, 0),
-  [457] = {.entry = {.count = 1, .reusable = true}}, SHIFT(46),
-  [459] = {.entry = {.count = 1, .reusable = true}}, SHIFT(163),
-  [461] = {.entry = {.count = 1, .reusable = true}}, SHIFT(219),
-  [463] = {.entry = {.count = 1, .reusable = true}}, SHIFT(220),
-  [465] = {.entry = {.count = 1, .reusable = true}}, SHIFT(190),
-  [467] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_target_block_repeat1, 2, 0, 0),
-  [469] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_target_block_repeat1, 2, 0, 0), SHIFT_REPEAT(163),
-  [472] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_target_block_repeat1, 2, 0, 0), SHIFT_REPEAT(219),
-  [475] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_target_block_repeat1, 2, 0, 0), SHIFT_REPEAT(220),
-  [478] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_target_block_repeat1, 2, 0, 0), SHIFT_REPEAT(190),
-  [481] = {.entry = {.count = 1, .reusable = true}}, SHIFT(49),
-  [483] = {.entry = {.count = 1, .reusable = true}}, SHIFT(59),
-  [485] = {.entry = {.count = 1, .reusable = true}}, SHIFT(179),
-  [487] = {.entry = {.count = 1, .reusable = true}}, SHIFT(204),
-  [489] = {.entry = {.count = 1, .reusable = true}}, SHIFT(182),
-  [491] = {.entry = {.count = 1, .reusable = true}}, SHIFT(93),
-  [493] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_replacement_repeat1, 2, 0, 0),
-  [495] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_replacement_repeat1, 2, 0, 0), SHIFT_REPEAT(180),
-  [498] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_replacement_repeat1, 2, 0, 0), SHIFT_REPEAT(221),
-  [501] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_replacement_repeat1, 2, 0, 0), SHIFT_REPEAT(154),
-  [504] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_patch_block_repeat1, 2, 0, 0),
-  [506] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_patch_block_repeat1, 2, 0, 0), SHIFT_REPEAT(179),
-  [509] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_patch_block_repeat1, 2, 0, 0), SHIFT_REPEAT(204),
-  [512] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_patch_block_repeat1, 2, 0, 0), SHIFT_REPEAT(182),
-  [515] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_patch_block_repeat1, 2, 0, 0), SHIFT_REPEAT(93),
-  [518] = {.entry = {.count = 1, .reusable = true}}, SHIFT(48),
-  [520] = {.entry = {.count = 1, .reusable = true}}, SHIFT(91),
-  [522] = {.entry = {.count = 1, .reusable = false}}, SHIFT(100),
-  [524] = {.entry = {.count = 1, .reusable = false}}, SHIFT(19),
-  [526] = {.entry = {.count = 1, .reusable = false}}, SHIFT(98),
-  [528] = {.entry = {.count = 1, .reusable = false}}, SHIFT_EXTRA(),
-  [530] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_gfp_expr_repeat1, 2, 0, 0),
-  [532] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_gfp_expr_repeat1, 2, 0, 0), SHIFT_REPEAT(215),
-  [535] = {.entry = {.count = 1, .reusable = false}}, SHIFT(131),
-  [537] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_c_block_repeat1, 2, 0, 0), SHIFT_REPEAT(100),
-  [540] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_c_block_repeat1, 2, 0, 0),
-  [542] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_c_block_repeat1, 2, 0, 0), SHIFT_REPEAT(98),
-  [545] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_gfp_expr, 1, 0, 0),
-  [547] = {.entry = {.count = 1, .reusable = true}}, SHIFT(215),
-  [549] = {.entry = {.count = 1, .reusable = false}}, SHIFT(136),
-  [551] = {.entry = {.count = 1, .reusable = false}}, SHIFT(97),
-  [553] = {.entry = {.count = 1, .reusable = false}}, SHIFT(21),
-  [555] = {.entry = {.count = 1, .reusable = false}}, SHIFT(95),
-  [557] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_gfp_expr, 2, 0, 0),
-  [559] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_allow_inlined, 2, 0, 0),
-  [561] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_shadow_id, 2, 0, 0),
-  [563] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_release, 2, 0, 0),
-  [565] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 4, 0, 15),
-  [567] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extern_decl, 3, 0, 0),
-  [569] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_payload, 2, 0, 2),
-  [571] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_ctor, 2, 0, 2),
-  [573] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_dtor, 2, 0, 2),
-  [575] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 3, 0, 4),
-  [577] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 3, 0, 5),
-  [579] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_callback, 2, 0, 2),
-  [581] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 3, 0, 0),
-  [583] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 3, 0, 11),
-  [585] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prototype, 2, 0, 3),
-  [587] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_function_fix, 2, 0, 0),
-  [589] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 4, 0, 5),
-  [591] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sympos, 2, 0, 0),
-  [593] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prototype, 3, 0, 5),
-  [595] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_body_file, 2, 0, 0),
-  [597] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 4, 0, 0),
-  [599] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 4, 0, 16),
-  [601] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extern_decl, 4, 0, 0),
-  [603] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_gfp, 2, 0, 0),
-  [605] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__c_nested_block, 3, 0, 0),
-  [607] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_state_block_repeat1, 2, 0, 0),
-  [609] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_state_block_repeat1, 2, 0, 0), SHIFT_REPEAT(209),
-  [612] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_state_block_repeat1, 2, 0, 0), SHIFT_REPEAT(216),
-  [615] = {.entry = {.count = 1, .reusable = true}}, SHIFT(64),
-  [617] = {.entry = {.count = 1, .reusable = true}}, SHIFT(209),
-  [619] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_in_file, 2, 0, 0),
-  [621] = {.entry = {.count = 1, .reusable = true}}, SHIFT(55),
-  [623] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__c_nested_block, 2, 0, 0),
-  [625] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_reference, 3, 0, 10),
-  [627] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_author, 2, 0, 0),
-  [629] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_arch, 2, 0, 0),
-  [631] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_version, 2, 0, 0),
-  [633] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_build_id, 2, 0, 0),
-  [635] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_description, 2, 0, 0),
-  [637] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__parameter_name, 2, 0, 3),
-  [639] = {.entry = {.count = 1, .reusable = true}}, SHIFT(147),
-  [641] = {.entry = {.count = 1, .reusable = true}}, SHIFT(122),
-  [643] = {.entry = {.count = 1, .reusable = false}}, SHIFT(151),
-  [645] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_string_repeat1, 2, 0, 0),
-  [647] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_string_repeat1, 2, 0, 0), SHIFT_REPEAT(145),
-  [650] = {.entry = {.count = 1, .reusable = true}}, SHIFT(104),
-  [652] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym__parameter_name_repeat1, 2, 0, 0),
-  [654] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__parameter_name_repeat1, 2, 0, 0), SHIFT_REPEAT(147),
-  [657] = {.entry = {.count = 1, .reusable = false}}, SHIFT(2),
-  [659] = {.entry = {.count = 1, .reusable = true}}, SHIFT(145),
-  [661] = {.entry = {.count = 1, .reusable = true}}, SHIFT(84),
-  [663] = {.entry = {.count = 1, .reusable = true}}, SHIFT(56),
-  [665] = {.entry = {.count = 1, .reusable = false}}, SHIFT(3),
-  [667] = {.entry = {.count = 1, .reusable = true}}, SHIFT(148),
-  [669] = {.entry = {.count = 1, .reusable = true}}, SHIFT(201),
-  [671] = {.entry = {.count = 1, .reusable = true}}, SHIFT(9),
-  [673] = {.entry = {.count = 1, .reusable = true}}, SHIFT(18),
-  [675] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_state_version, 2, 0, 0),
-  [677] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_c_parens_repeat1, 2, 0, 0), SHIFT_REPEAT(9),
-  [680] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_c_parens_repeat1, 2, 0, 0),
-  [682] = {.entry = {.count = 1, .reusable = true}}, SHIFT(121),
-  [684] = {.entry = {.count = 1, .reusable = true}}, SHIFT(51),
-  [686] = {.entry = {.count = 1, .reusable = true}}, SHIFT(61),
-  [688] = {.entry = {.count = 1, .reusable = true}}, SHIFT(200),
-  [690] = {.entry = {.count = 1, .reusable = true}}, SHIFT(109),
-  [692] = {.entry = {.count = 1, .reusable = true}}, SHIFT(114),
-  [694] = {.entry = {.count = 1, .reusable = true}}, SHIFT(12),
-  [696] = {.entry = {.count = 1, .reusable = true}}, SHIFT(99),
-  [698] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_check_kind, 1, 0, 0),
-  [700] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_check_kind, 1, 0, 0),
-  [702] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parameter, 1, 0, 6),
-  [704] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_declarator, 3, 0, 5),
-  [706] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parameter, 2, 0, 8),
-  [708] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_declarator, 2, 0, 3),
-  [710] = {.entry = {.count = 1, .reusable = true}}, SHIFT(199),
-  [712] = {.entry = {.count = 1, .reusable = true}}, SHIFT(196),
-  [714] = {.entry = {.count = 1, .reusable = true}}, SHIFT(74),
-  [716] = {.entry = {.count = 1, .reusable = true}}, SHIFT(211),
-  [718] = {.entry = {.count = 1, .reusable = true}}, SHIFT(223),
-  [720] = {.entry = {.count = 1, .reusable = true}}, SHIFT(94),
-  [722] = {.entry = {.count = 1, .reusable = true}}, SHIFT(65),
-  [724] = {.entry = {.count = 1, .reusable = true}}, SHIFT(213),
-  [726] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_dmesg_phase, 1, 0, 0),
-  [728] = {.entry = {.count = 1, .reusable = true}}, SHIFT(42),
-  [730] = {.entry = {.count = 1, .reusable = true}}, SHIFT(69),
-  [732] = {.entry = {.count = 1, .reusable = true}}, SHIFT(177),
-  [734] = {.entry = {.count = 1, .reusable = true}}, SHIFT(206),
-  [736] = {.entry = {.count = 1, .reusable = true}}, SHIFT(135),
-  [738] = {.entry = {.count = 1, .reusable = true}}, SHIFT(129),
-  [740] = {.entry = {.count = 1, .reusable = true}}, SHIFT(33),
-  [742] = {.entry = {.count = 1, .reusable = true}}, SHIFT(156),
-  [744] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_callback_kind, 1, 0, 0),
-  [746] = {.entry = {.count = 1, .reusable = true}}, SHIFT(57),
-  [748] = {.entry = {.count = 1, .reusable = true}}, SHIFT(52),
-  [750] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_like, 2, 0, 12),
-  [752] = {.entry = {.count = 1, .reusable = true}},  ACCEPT_INPUT(),
-  [754] = {.entry = {.count = 1, .reusable = true}}, SHIFT(107),
-  [756] = {.entry = {.count = 1, .reusable = true}}, SHIFT(105),
-  [758] = {.entry = {.count = 1, .reusable = true}}, SHIFT(88),
-  [760] = {.entry = {.count = 1, .reusable = true}}, SHIFT(198),
-  [762] = {.entry = {.count = 1, .reusable = true}}, SHIFT(139),
-  [764] = {.entry = {.count = 1, .reusable = true}}, SHIFT(140),
-  [766] = {.entry = {.count = 1, .reusable = true}}, SHIFT(124),
-  [768] = {.entry = {.count = 1, .reusable = true}}, SHIFT(195),
-  [770] = {.entry = {.count = 1, .reusable = true}}, SHIFT(26),
+  [13] = {.entry = {.count = 1, .reusable = true}}, SHIFT(213),
+  [15] = {.entry = {.count = 1, .reusable = true}}, SHIFT(154),
+  [17] = {.entry = {.count = 1, .reusable = true}}, SHIFT(215),
+  [19] = {.entry = {.count = 1, .reusable = true}}, SHIFT(209),
+  [21] = {.entry = {.count = 1, .reusable = true}}, SHIFT(229),
+  [23] = {.entry = {.count = 1, .reusable = true}}, SHIFT(220),
+  [25] = {.entry = {.count = 1, .reusable = true}}, SHIFT(228),
+  [27] = {.entry = {.count = 1, .reusable = true}}, SHIFT(24),
+  [29] = {.entry = {.count = 1, .reusable = true}}, SHIFT(190),
+  [31] = {.entry = {.count = 1, .reusable = true}}, SHIFT(221),
+  [33] = {.entry = {.count = 1, .reusable = true}}, SHIFT(230),
+  [35] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_string, 2, 0, 0),
+  [37] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_string, 2, 0, 0),
+  [39] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_string, 3, 0, 0),
+  [41] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_string, 3, 0, 0),
+  [43] = {.entry = {.count = 1, .reusable = false}}, SHIFT(12),
+  [45] = {.entry = {.count = 1, .reusable = false}}, SHIFT(17),
+  [47] = {.entry = {.count = 1, .reusable = false}}, SHIFT(13),
+  [49] = {.entry = {.count = 1, .reusable = true}}, SHIFT(7),
+  [51] = {.entry = {.count = 1, .reusable = true}}, SHIFT(6),
+  [53] = {.entry = {.count = 1, .reusable = true}}, SHIFT(135),
+  [55] = {.entry = {.count = 1, .reusable = false}}, SHIFT(7),
+  [57] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__decl_word, 1, 0, 2),
+  [59] = {.entry = {.count = 1, .reusable = true}}, SHIFT(103),
+  [61] = {.entry = {.count = 1, .reusable = false}}, SHIFT(150),
+  [63] = {.entry = {.count = 1, .reusable = false}}, SHIFT(174),
+  [65] = {.entry = {.count = 1, .reusable = false}}, SHIFT(218),
+  [67] = {.entry = {.count = 1, .reusable = false}}, SHIFT(158),
+  [69] = {.entry = {.count = 1, .reusable = false}}, SHIFT(175),
+  [71] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__decl_word, 1, 0, 2),
+  [73] = {.entry = {.count = 1, .reusable = true}}, SHIFT(4),
+  [75] = {.entry = {.count = 1, .reusable = true}}, SHIFT(16),
+  [77] = {.entry = {.count = 1, .reusable = true}}, SHIFT(9),
+  [79] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parameter, 1, 0, 0),
+  [81] = {.entry = {.count = 1, .reusable = false}}, SHIFT(9),
+  [83] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_parameter_repeat1, 2, 0, 0), SHIFT_REPEAT(15),
+  [86] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_parameter_repeat1, 2, 0, 0), SHIFT_REPEAT(17),
+  [89] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_parameter_repeat1, 2, 0, 0), SHIFT_REPEAT(13),
+  [92] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_parameter_repeat1, 2, 0, 0), SHIFT_REPEAT(9),
+  [95] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_parameter_repeat1, 2, 0, 0), SHIFT_REPEAT(6),
+  [98] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_parameter_repeat1, 2, 0, 0),
+  [100] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_parameter_repeat1, 2, 0, 0), SHIFT_REPEAT(9),
+  [103] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0),
+  [105] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(208),
+  [108] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(217),
+  [111] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(159),
+  [114] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(213),
+  [117] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(154),
+  [120] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(215),
+  [123] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(209),
+  [126] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(229),
+  [129] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(220),
+  [132] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(228),
+  [135] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(24),
+  [138] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(190),
+  [141] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(221),
+  [144] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(230),
+  [147] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 1, 0, 0),
+  [149] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__parameter_name, 1, 0, 4),
+  [151] = {.entry = {.count = 1, .reusable = true}}, SHIFT(155),
+  [153] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_c_keyword, 1, 0, 0),
+  [155] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_c_keyword, 1, 0, 0),
+  [157] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_c_parens, 4, 0, 0),
+  [159] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_c_parens, 4, 0, 0),
+  [161] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_c_parens, 2, 0, 0),
+  [163] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_c_parens, 2, 0, 0),
+  [165] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_primitive_type, 1, 0, 0),
+  [167] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_primitive_type, 1, 0, 0),
+  [169] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_c_parens, 3, 0, 0),
+  [171] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_c_parens, 3, 0, 0),
+  [173] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_c_block, 3, 0, 0),
+  [175] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_c_block, 2, 0, 0),
+  [177] = {.entry = {.count = 1, .reusable = false}}, SHIFT(27),
+  [179] = {.entry = {.count = 1, .reusable = false}}, SHIFT(39),
+  [181] = {.entry = {.count = 1, .reusable = false}}, SHIFT(42),
+  [183] = {.entry = {.count = 1, .reusable = true}}, SHIFT(34),
+  [185] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_declarator_repeat1, 2, 0, 0), SHIFT_REPEAT(41),
+  [188] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_declarator_repeat1, 2, 0, 0),
+  [190] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_declarator_repeat1, 2, 0, 0),
+  [192] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_declarator_repeat1, 2, 0, 0), SHIFT_REPEAT(39),
+  [195] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_declarator_repeat1, 2, 0, 0), SHIFT_REPEAT(42),
+  [198] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_declarator_repeat1, 2, 0, 0), SHIFT_REPEAT(22),
+  [201] = {.entry = {.count = 1, .reusable = false}}, SHIFT(41),
+  [203] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_c_type, 1, 0, 0),
+  [205] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_c_type, 1, 0, 0),
+  [207] = {.entry = {.count = 1, .reusable = true}}, SHIFT(22),
+  [209] = {.entry = {.count = 1, .reusable = false}}, SHIFT(37),
+  [211] = {.entry = {.count = 1, .reusable = true}}, SHIFT(31),
+  [213] = {.entry = {.count = 1, .reusable = false}}, SHIFT(5),
+  [215] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_requires_item, 2, 0, 1),
+  [217] = {.entry = {.count = 1, .reusable = true}}, SHIFT(168),
+  [219] = {.entry = {.count = 1, .reusable = true}}, SHIFT(201),
+  [221] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_declarator, 1, 0, 4),
+  [223] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_declarator, 1, 0, 4),
+  [225] = {.entry = {.count = 1, .reusable = true}}, SHIFT(178),
+  [227] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_declarator, 2, 0, 6),
+  [229] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_declarator, 2, 0, 6),
+  [231] = {.entry = {.count = 1, .reusable = true}}, SHIFT(191),
+  [233] = {.entry = {.count = 1, .reusable = true}}, SHIFT(23),
+  [235] = {.entry = {.count = 1, .reusable = true}}, SHIFT(50),
+  [237] = {.entry = {.count = 1, .reusable = true}}, SHIFT(198),
+  [239] = {.entry = {.count = 1, .reusable = true}}, SHIFT(177),
+  [241] = {.entry = {.count = 1, .reusable = true}}, SHIFT(183),
+  [243] = {.entry = {.count = 1, .reusable = true}}, SHIFT(185),
+  [245] = {.entry = {.count = 1, .reusable = true}}, SHIFT(156),
+  [247] = {.entry = {.count = 1, .reusable = true}}, SHIFT(192),
+  [249] = {.entry = {.count = 1, .reusable = true}}, SHIFT(193),
+  [251] = {.entry = {.count = 1, .reusable = true}}, SHIFT(167),
+  [253] = {.entry = {.count = 1, .reusable = true}}, SHIFT(194),
+  [255] = {.entry = {.count = 1, .reusable = true}}, SHIFT(195),
+  [257] = {.entry = {.count = 1, .reusable = false}}, SHIFT(38),
+  [259] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0),
+  [261] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(198),
+  [264] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(177),
+  [267] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(183),
+  [270] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(185),
+  [273] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(156),
+  [276] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(192),
+  [279] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(193),
+  [282] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(167),
+  [285] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(194),
+  [288] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_block_repeat1, 2, 0, 0), SHIFT_REPEAT(195),
+  [291] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_release_repeat1, 2, 0, 0),
+  [293] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_release_repeat1, 2, 0, 0),
+  [295] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_release_repeat1, 2, 0, 0), SHIFT_REPEAT(152),
+  [298] = {.entry = {.count = 1, .reusable = false}}, SHIFT(28),
+  [300] = {.entry = {.count = 1, .reusable = true}}, SHIFT(61),
+  [302] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_requires_item, 3, 0, 1),
+  [304] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_config_value, 2, 0, 0),
+  [306] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_requires_else, 2, 0, 7),
+  [308] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_requires_item, 4, 0, 1),
+  [310] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_check, 3, 0, 11),
+  [312] = {.entry = {.count = 1, .reusable = true}}, SHIFT(199),
+  [314] = {.entry = {.count = 1, .reusable = true}}, SHIFT(173),
+  [316] = {.entry = {.count = 1, .reusable = true}}, SHIFT(211),
+  [318] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_test_check_repeat1, 2, 0, 0),
+  [320] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_check_repeat1, 2, 0, 0), SHIFT_REPEAT(199),
+  [323] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_check_repeat1, 2, 0, 0), SHIFT_REPEAT(173),
+  [326] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_test_check_repeat1, 2, 0, 0), SHIFT_REPEAT(211),
+  [329] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_expect_contains, 2, 0, 15),
+  [331] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_helper_item, 3, 0, 5),
+  [333] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_block, 3, 0, 0),
+  [335] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_patch_block, 4, 0, 6),
+  [337] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_target_block, 4, 0, 0),
+  [339] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_import_item, 2, 0, 0),
+  [341] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_object_block, 4, 0, 6),
+  [343] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_include_item, 2, 0, 0),
+  [345] = {.entry = {.count = 1, .reusable = true}}, SHIFT(64),
+  [347] = {.entry = {.count = 1, .reusable = true}}, SHIFT(25),
+  [349] = {.entry = {.count = 1, .reusable = true}}, SHIFT(232),
+  [351] = {.entry = {.count = 1, .reusable = true}}, SHIFT(21),
+  [353] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_fix_item, 2, 0, 0),
+  [355] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_template_block, 4, 0, 6),
+  [357] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_state_block, 4, 0, 6),
+  [359] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_api_item, 4, 0, 6),
+  [361] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_block, 4, 0, 0),
+  [363] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_patch_block, 5, 0, 6),
+  [365] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_data_item, 2, 0, 3),
+  [367] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_object_block, 5, 0, 6),
+  [369] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_object_block_repeat1, 2, 0, 0),
+  [371] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_object_block_repeat1, 2, 0, 0), SHIFT_REPEAT(25),
+  [374] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_object_block_repeat1, 2, 0, 0), SHIFT_REPEAT(232),
+  [377] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_object_block_repeat1, 2, 0, 0), SHIFT_REPEAT(21),
+  [380] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_object_block_repeat1, 2, 0, 0), SHIFT_REPEAT(209),
+  [383] = {.entry = {.count = 1, .reusable = true}}, SHIFT(54),
+  [385] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_template_block, 5, 0, 6),
+  [387] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_state_block, 5, 0, 6),
+  [389] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_dmesg, 3, 0, 0),
+  [391] = {.entry = {.count = 1, .reusable = true}}, SHIFT(152),
+  [393] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_shadow_block, 6, 0, 6),
+  [395] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_target_block, 3, 0, 0),
+  [397] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_expect_lacks, 2, 0, 15),
+  [399] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_expect_exits, 2, 0, 16),
+  [401] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_shadow_block, 7, 0, 6),
+  [403] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_shadow_block, 8, 0, 6),
+  [405] = {.entry = {.count = 1, .reusable = true}}, SHIFT(58),
+  [407] = {.entry = {.count = 1, .reusable = true}}, SHIFT(212),
+  [409] = {.entry = {.count = 1, .reusable = true}}, SHIFT(179),
+  [411] = {.entry = {.count = 1, .reusable = true}}, SHIFT(180),
+  [413] = {.entry = {.count = 1, .reusable = true}}, SHIFT(181),
+  [415] = {.entry = {.count = 1, .reusable = true}}, SHIFT(182),
+  [417] = {.entry = {.count = 1, .reusable = true}}, SHIFT(80),
+  [419] = {.entry = {.count = 1, .reusable = true}}, SHIFT(70),
+  [421] = {.entry = {.count = 1, .reusable = true}}, SHIFT(81),
+  [423] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0),
+  [425] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(212),
+  [428] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(179),
+  [431] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(180),
+  [434] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(181),
+  [437] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(182),
+  [440] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_shadow_block_repeat1, 2, 0, 0), SHIFT_REPEAT(78),
+  [443] = {.entry = {.count = 1, .reusable = true}}, SHIFT(74),
+  [445] = {.entry = {.count = 1, .reusable = true}}, SHIFT(82),
+  [447] = {.entry = {.count = 1, .reusable = true}}, SHIFT(67),
+  [449] = {.entry = {.count = 1, .reusable = true}}, SHIFT(78),
+  [451] = {.entry = {.count = 1, .reusable = true}}, SHIFT(75),
+  [453] = {.entry = {.count = 1, .reusable = true}}, SHIFT(150),
+  [455] = {.entry = {.count = 1, .reusable = true}}, SHIFT(174),
+  [457] = {.entry = {.count = 1, .reusable = true}}, SHIFT(218),
+  [459] = {.entry = {.count = 1, .reusable = true}}, SHIFT(158),
+  [461] = {.entry = {.count = 1, .reusable = true}}, SHIFT(175),
+  [463] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_load, 2, 0, 0),
+  [465] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_patch_first, 2, 0, 0),
+  [467] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_file, 2, 0, 0),
+  [469] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_program, 2, 0, 0),
+  [471] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_setup, 2, 0, 9),
+  [473] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_refused, 2, 0, 0),
+  [475] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_reload, 2, 0, 0),
+  [477] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_workload, 2, 0, 0),
+  [479] = {.entry = {.count = 1, .reusable = true}}, SHIFT(71),
+  [481] = {.entry = {.count = 1, .reusable = true}}, SHIFT(165),
+  [483] = {.entry = {.count = 1, .reusable = true}}, SHIFT(224),
+  [485] = {.entry = {.count = 1, .reusable = true}}, SHIFT(225),
+  [487] = {.entry = {.count = 1, .reusable = true}}, SHIFT(196),
+  [489] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_target_block_repeat1, 2, 0, 0),
+  [491] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_target_block_repeat1, 2, 0, 0), SHIFT_REPEAT(165),
+  [494] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_target_block_repeat1, 2, 0, 0), SHIFT_REPEAT(224),
+  [497] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_target_block_repeat1, 2, 0, 0), SHIFT_REPEAT(225),
+  [500] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_target_block_repeat1, 2, 0, 0), SHIFT_REPEAT(196),
+  [503] = {.entry = {.count = 1, .reusable = true}}, SHIFT(52),
+  [505] = {.entry = {.count = 1, .reusable = true}}, SHIFT(62),
+  [507] = {.entry = {.count = 1, .reusable = true}}, SHIFT(172),
+  [509] = {.entry = {.count = 1, .reusable = true}}, SHIFT(205),
+  [511] = {.entry = {.count = 1, .reusable = true}}, SHIFT(188),
+  [513] = {.entry = {.count = 1, .reusable = true}}, SHIFT(100),
+  [515] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_replacement_repeat1, 2, 0, 0),
+  [517] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_replacement_repeat1, 2, 0, 0), SHIFT_REPEAT(174),
+  [520] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_replacement_repeat1, 2, 0, 0), SHIFT_REPEAT(218),
+  [523] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_replacement_repeat1, 2, 0, 0), SHIFT_REPEAT(158),
+  [526] = {.entry = {.count = 1, .reusable = true}}, SHIFT(51),
+  [528] = {.entry = {.count = 1, .reusable = true}}, SHIFT(97),
+  [530] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_patch_block_repeat1, 2, 0, 0),
+  [532] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_patch_block_repeat1, 2, 0, 0), SHIFT_REPEAT(172),
+  [535] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_patch_block_repeat1, 2, 0, 0), SHIFT_REPEAT(205),
+  [538] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_patch_block_repeat1, 2, 0, 0), SHIFT_REPEAT(188),
+  [541] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_patch_block_repeat1, 2, 0, 0), SHIFT_REPEAT(100),
+  [544] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_gfp_expr, 1, 0, 0),
+  [546] = {.entry = {.count = 1, .reusable = true}}, SHIFT(226),
+  [548] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_c_block_repeat1, 2, 0, 0), SHIFT_REPEAT(107),
+  [551] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_c_block_repeat1, 2, 0, 0),
+  [553] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_c_block_repeat1, 2, 0, 0), SHIFT_REPEAT(102),
+  [556] = {.entry = {.count = 1, .reusable = false}}, SHIFT_EXTRA(),
+  [558] = {.entry = {.count = 1, .reusable = false}}, SHIFT(107),
+  [560] = {.entry = {.count = 1, .reusable = false}}, SHIFT(20),
+  [562] = {.entry = {.count = 1, .reusable = false}}, SHIFT(104),
+  [564] = {.entry = {.count = 1, .reusable = false}}, SHIFT(19),
+  [566] = {.entry = {.count = 1, .reusable = false}}, SHIFT(102),
+  [568] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_gfp_expr, 2, 0, 0),
+  [570] = {.entry = {.count = 1, .reusable = false}}, SHIFT(137),
+  [572] = {.entry = {.count = 1, .reusable = false}}, SHIFT(142),
+  [574] = {.entry = {.count = 1, .reusable = false}}, SHIFT(106),
+  [576] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_allow_inlined, 2, 0, 0),
+  [578] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_gfp_expr_repeat1, 2, 0, 0),
+  [580] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_gfp_expr_repeat1, 2, 0, 0), SHIFT_REPEAT(226),
+  [583] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_shadow_id, 2, 0, 0),
+  [585] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extern_decl, 3, 0, 0),
+  [587] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_release, 2, 0, 0),
+  [589] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_callback, 2, 0, 3),
+  [591] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_function_fix, 2, 0, 0),
+  [593] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_body_file, 2, 0, 0),
+  [595] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 4, 0, 17),
+  [597] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 3, 0, 6),
+  [599] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 4, 0, 0),
+  [601] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 4, 0, 18),
+  [603] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extern_decl, 4, 0, 0),
+  [605] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 3, 0, 13),
+  [607] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 4, 0, 6),
+  [609] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 3, 0, 0),
+  [611] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replacement, 3, 0, 5),
+  [613] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prototype, 2, 0, 4),
+  [615] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prototype, 3, 0, 6),
+  [617] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_gfp, 2, 0, 0),
+  [619] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_payload, 2, 0, 3),
+  [621] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_ctor, 2, 0, 3),
+  [623] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_dtor, 2, 0, 3),
+  [625] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sympos, 2, 0, 0),
+  [627] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__c_nested_block, 3, 0, 0),
+  [629] = {.entry = {.count = 1, .reusable = true}}, SHIFT(59),
+  [631] = {.entry = {.count = 1, .reusable = true}}, SHIFT(204),
+  [633] = {.entry = {.count = 1, .reusable = true}}, SHIFT(68),
+  [635] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_state_block_repeat1, 2, 0, 0),
+  [637] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_state_block_repeat1, 2, 0, 0), SHIFT_REPEAT(204),
+  [640] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_state_block_repeat1, 2, 0, 0), SHIFT_REPEAT(212),
+  [643] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_in_file, 2, 0, 0),
+  [645] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__c_nested_block, 2, 0, 0),
+  [647] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_version, 2, 0, 0),
+  [649] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_build_id, 2, 0, 0),
+  [651] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_reference, 3, 0, 12),
+  [653] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_arch, 2, 0, 0),
+  [655] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_author, 2, 0, 0),
+  [657] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_description, 2, 0, 0),
+  [659] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym__parameter_name_repeat1, 2, 0, 0),
+  [661] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__parameter_name_repeat1, 2, 0, 0), SHIFT_REPEAT(149),
+  [664] = {.entry = {.count = 1, .reusable = true}}, SHIFT(114),
+  [666] = {.entry = {.count = 1, .reusable = false}}, SHIFT(152),
+  [668] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_string_repeat1, 2, 0, 0),
+  [670] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_string_repeat1, 2, 0, 0), SHIFT_REPEAT(151),
+  [673] = {.entry = {.count = 1, .reusable = false}}, SHIFT(2),
+  [675] = {.entry = {.count = 1, .reusable = true}}, SHIFT(157),
+  [677] = {.entry = {.count = 1, .reusable = true}}, SHIFT(122),
+  [679] = {.entry = {.count = 1, .reusable = true}}, SHIFT(57),
+  [681] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__parameter_name, 2, 0, 4),
+  [683] = {.entry = {.count = 1, .reusable = true}}, SHIFT(149),
+  [685] = {.entry = {.count = 1, .reusable = true}}, SHIFT(90),
+  [687] = {.entry = {.count = 1, .reusable = false}}, SHIFT(3),
+  [689] = {.entry = {.count = 1, .reusable = true}}, SHIFT(151),
+  [691] = {.entry = {.count = 1, .reusable = true}}, SHIFT(53),
+  [693] = {.entry = {.count = 1, .reusable = true}}, SHIFT(77),
+  [695] = {.entry = {.count = 1, .reusable = true}}, SHIFT(219),
+  [697] = {.entry = {.count = 1, .reusable = true}}, SHIFT(111),
+  [699] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_c_parens_repeat1, 2, 0, 0), SHIFT_REPEAT(8),
+  [702] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_c_parens_repeat1, 2, 0, 0),
+  [704] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_state_version, 2, 0, 0),
+  [706] = {.entry = {.count = 1, .reusable = true}}, SHIFT(8),
+  [708] = {.entry = {.count = 1, .reusable = true}}, SHIFT(134),
+  [710] = {.entry = {.count = 1, .reusable = true}}, SHIFT(203),
+  [712] = {.entry = {.count = 1, .reusable = true}}, SHIFT(40),
+  [714] = {.entry = {.count = 1, .reusable = true}}, SHIFT(133),
+  [716] = {.entry = {.count = 1, .reusable = true}}, SHIFT(18),
+  [718] = {.entry = {.count = 1, .reusable = true}}, SHIFT(14),
+  [720] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_declarator, 2, 0, 4),
+  [722] = {.entry = {.count = 1, .reusable = true}}, SHIFT(101),
+  [724] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parameter, 1, 0, 8),
+  [726] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_declarator, 3, 0, 6),
+  [728] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_check_kind, 1, 0, 0),
+  [730] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_check_kind, 1, 0, 0),
+  [732] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parameter, 2, 0, 10),
+  [734] = {.entry = {.count = 1, .reusable = true}}, SHIFT(207),
+  [736] = {.entry = {.count = 1, .reusable = true}}, SHIFT(43),
+  [738] = {.entry = {.count = 1, .reusable = true}},  ACCEPT_INPUT(),
+  [740] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_dmesg_phase, 1, 0, 0),
+  [742] = {.entry = {.count = 1, .reusable = true}}, SHIFT(164),
+  [744] = {.entry = {.count = 1, .reusable = true}}, SHIFT(176),
+  [746] = {.entry = {.count = 1, .reusable = true}}, SHIFT(76),
+  [748] = {.entry = {.count = 1, .reusable = true}}, SHIFT(60),
+  [750] = {.entry = {.count = 1, .reusable = true}}, SHIFT(231),
+  [752] = {.entry = {.count = 1, .reusable = true}}, SHIFT(26),
+  [754] = {.entry = {.count = 1, .reusable = true}}, SHIFT(138),
+  [756] = {.entry = {.count = 1, .reusable = true}}, SHIFT(73),
+  [758] = {.entry = {.count = 1, .reusable = true}}, SHIFT(110),
+  [760] = {.entry = {.count = 1, .reusable = true}}, SHIFT(55),
+  [762] = {.entry = {.count = 1, .reusable = true}}, SHIFT(120),
+  [764] = {.entry = {.count = 1, .reusable = true}}, SHIFT(223),
+  [766] = {.entry = {.count = 1, .reusable = true}}, SHIFT(29),
+  [768] = {.entry = {.count = 1, .reusable = true}}, SHIFT(94),
+  [770] = {.entry = {.count = 1, .reusable = true}}, SHIFT(136),
+  [772] = {.entry = {.count = 1, .reusable = true}}, SHIFT(222),
+  [774] = {.entry = {.count = 1, .reusable = true}}, SHIFT(206),
+  [776] = {.entry = {.count = 1, .reusable = true}}, SHIFT(200),
+  [778] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_like, 2, 0, 14),
+  [780] = {.entry = {.count = 1, .reusable = true}}, SHIFT(66),
+  [782] = {.entry = {.count = 1, .reusable = true}}, SHIFT(146),
+  [784] = {.entry = {.count = 1, .reusable = true}}, SHIFT(143),
+  [786] = {.entry = {.count = 1, .reusable = true}}, SHIFT(123),
+  [788] = {.entry = {.count = 1, .reusable = true}}, SHIFT(79),
+  [790] = {.entry = {.count = 1, .reusable = true}}, SHIFT(210),
+  [792] = {.entry = {.count = 1, .reusable = true}}, SHIFT(216),
+  [794] = {.entry = {.count = 1, .reusable = true}}, SHIFT(30),
+  [796] = {.entry = {.count = 1, .reusable = true}}, SHIFT(99),
+  [798] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_callback_kind, 1, 0, 0),
 };
 
 #ifdef __cplusplus

@@ -37,6 +37,10 @@ syntax match   kgpHeader     "<[^>]\+>" contained
 syntax keyword kgpItem       patch object nextgroup=kgpName skipwhite skipnl
 syntax keyword kgpItem       shadow template state nextgroup=kgpTypeName skipwhite skipnl
 syntax keyword kgpItem       target api test
+" requires CONFIG_NAME[=VALUE] [else skip|error]: at the top level and in an object block.
+syntax keyword kgpItem       requires nextgroup=kgpConfigOption skipwhite
+syntax match   kgpConfigOption "\<CONFIG_\w\+" contained
+syntax keyword kgpClause     else skip error
 syntax keyword kgpItem       data nextgroup=kgpCBlock skipwhite skipnl
 syntax keyword kgpInclude    import
 " fix "FILE.patch": the upstream fix, a unified diff next to the spec; or fix """ ... """,
@@ -95,6 +99,7 @@ hi def link kgpHeader      String
 hi def link kgpItem        Keyword
 hi def link kgpInclude     Include
 hi def link kgpName        Identifier
+hi def link kgpConfigOption Constant
 hi def link kgpTypeName    Type
 hi def link kgpEntry       Statement
 hi def link kgpCallback    Statement

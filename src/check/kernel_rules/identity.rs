@@ -1,17 +1,27 @@
 //! Rule 1: the vmlinux is the target's: its release, build id and
-//! architecture, and a kernel built with CONFIG_LIVEPATCH.
+//! architecture, and a kernel built with CONFIG_LIVEPATCH, which the
+//! vmlinux's `klp_enable_patch` says only where the build's config did not
+//! (`check::livepatch_config` reads it there).
 
 use crate::check::model::Model;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::kernel::Kernel;
 
-/// Each way `vmlinux` is not the target's kernel, in the order a reader wants them.
-pub(super) fn check(model: &Model, vmlinux: &Kernel, diagnostics: &mut Diagnostics) {
+/// Each way `vmlinux` is not the target's kernel, in the order a reader
+/// wants them; `config_said_livepatch` skips the symbol's guess.
+pub(super) fn check(
+    model: &Model,
+    vmlinux: &Kernel,
+    config_said_livepatch: bool,
+    diagnostics: &mut Diagnostics,
+) {
     release(model, vmlinux, diagnostics);
     build_id(model, vmlinux, diagnostics);
     arch(model, vmlinux, diagnostics);
-    livepatch(model, vmlinux, diagnostics);
+    if !config_said_livepatch {
+        livepatch(model, vmlinux, diagnostics);
+    }
 }
 
 /// The release in the vmlinux's banner is the one the spec is compiled for.
@@ -100,7 +110,7 @@ fn livepatch(model: &Model, vmlinux: &Kernel, diagnostics: &mut Diagnostics) {
             )
             .at(model.target.span, "the target")
             .with_note(format!(
-                "{} defines no klp_enable_patch",
+                "{} defines no klp_enable_patch (no kernel config was found, so the symbol was asked)",
                 vmlinux.path.display()
             ))
             .with_help("livepatch modules load only into kernels built with CONFIG_LIVEPATCH=y"),
@@ -119,7 +129,7 @@ mod tests {
 
     fn identity(model: &Model, kernel: &Kernel) -> Vec<Diagnostic> {
         let mut diagnostics = Diagnostics::default();
-        check(model, kernel, &mut diagnostics);
+        check(model, kernel, false, &mut diagnostics);
         diagnostics.iter().cloned().collect()
     }
 

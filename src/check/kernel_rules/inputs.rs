@@ -17,6 +17,9 @@ pub struct KernelInputs {
     pub running_release: Option<String>,
     /// Where the census of tasks at rest comes from.
     pub census: CensusSource,
+    /// The build's kernel config said whether the kernel can load livepatch
+    /// modules, so the vmlinux's `klp_enable_patch` is not asked.
+    pub livepatch_from_config: bool,
 }
 
 /// The vmlinux to check a spec against: `--vmlinux`, else the release's debug vmlinux if one is found.

@@ -79,7 +79,7 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
     for warning in damaged(&vmlinux) {
         diagnostics.push(warning.at(model.target.span, "the target whose vmlinux this is"));
     }
-    identity::check(model, &vmlinux, diagnostics);
+    identity::check(model, &vmlinux, inputs.livepatch_from_config, diagnostics);
     // A wrong vmlinux (KGP0101) is not worth a census boot.
     let stalls = Stalls::obtain(model, &vmlinux, inputs, diagnostics.has_errors());
     let coverage = Coverage {
@@ -139,6 +139,7 @@ fn add_vmlinux_externs(model: &mut Model, externs: Vec<Extern>) {
             funcs: Vec::new(),
             callbacks: Vec::new(),
             externs: Vec::new(),
+            requirements: Vec::new(),
         });
     }
     if let Some(vmlinux) = model.objects.iter_mut().find(|o| o.module.is_none()) {
@@ -237,6 +238,7 @@ mod tests {
             progress: false,
             running_release: None,
             census: crate::vm::census::answer,
+            livepatch_from_config: false,
         }
     }
 

@@ -161,6 +161,7 @@ mod tests {
             progress: false,
             running_release: None,
             census: crate::vm::census::answer,
+            livepatch_from_config: false,
         };
         let mut model = fixture::model(
             "object vmlinux {\n    replace int show(struct seq_file *m, void *v) { return 0; }\n}\n",

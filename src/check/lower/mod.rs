@@ -16,6 +16,7 @@ mod fragments;
 mod object;
 mod patch;
 mod placement;
+mod requires;
 mod shadow;
 mod state;
 mod target;
@@ -121,6 +122,7 @@ impl Lowerer<'_> {
         if let (Some(api), Some(target)) = (&api, &target) {
             self.gate_features(root, &patch, &own.states, api, target);
         }
+        let requirements = self.spec_requirements(root);
         let fix = self.upstream_fix(root);
         self.report_empty_patch(&patch, &patches, &own, fix.is_some());
         let test = self.test_block(root);
@@ -141,6 +143,7 @@ impl Lowerer<'_> {
             inputs,
             test,
             fix,
+            requirements,
         })
     }
 

@@ -4,7 +4,7 @@
 use super::fragments::{file_ident, prototype_text, return_type};
 use super::Lowerer;
 use crate::c::words::join_words;
-use crate::check::model::{self, CallbackCode, Extern, Fragment, Function, Object, Target};
+use crate::check::model::{self, CallbackCode, Extern, Fragment, Function, Object, Target, Unmet};
 use crate::check::names::MODULE_NAME_MAX;
 use crate::check::positions::file_without_facts;
 use crate::codes::Code;
@@ -13,7 +13,7 @@ use crate::kernel::module_name::kernel_module_name;
 use crate::source::Span;
 use crate::syntax::ast::{
     Body, Callback, CallbackKind, ExternDecl, Helper, ObjectBlock, ObjectEntry, ReplaceHead,
-    Replacement, Str,
+    Replacement, Requirement, Str,
 };
 use std::collections::HashMap;
 
@@ -65,6 +65,7 @@ impl Lowerer<'_> {
             funcs: Vec::new(),
             callbacks: Vec::new(),
             externs: Vec::new(),
+            requirements: Vec::new(),
         };
         let mut defined = Defined::default();
         // A function named by several replacements (from different files, or at
@@ -82,9 +83,18 @@ impl Lowerer<'_> {
                 ObjectEntry::Replace(r) => self.object_replacement(r, &mut object, &mut defined),
                 ObjectEntry::Callback(c) => self.callback(c, &mut object, &mut defined),
                 ObjectEntry::Extern(e) => self.extern_declaration(e, &mut object, &mut defined),
-                ObjectEntry::Bad(_) => {}
+                ObjectEntry::Requires(_) | ObjectEntry::Bad(_) => {}
             }
         }
+        let requirements: Vec<&Requirement> = block
+            .entries
+            .iter()
+            .filter_map(|entry| match entry {
+                ObjectEntry::Requires(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        object.requirements = self.requirements(&requirements, Unmet::LeaveOut);
         object.callbacks.sort_by_key(|c| c.kind);
         Some(object)
     }

@@ -52,6 +52,7 @@ impl Lowerer<'_> {
                             | Item::Object(_)
                             | Item::Shadow(_)
                             | Item::State(_)
+                            | Item::Requires(_)
                     );
                 if index > 0 && only_in_spec {
                     let keyword = item.keyword();

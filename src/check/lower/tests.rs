@@ -111,6 +111,13 @@ fn dump_model(out: &mut String, model: &Model) {
     for h in &model.helpers {
         let _ = writeln!(out, "helper {} {}{}", h.return_type, h.c_name, h.params);
     }
+    for r in &model.requirements {
+        let _ = writeln!(
+            out,
+            "requires {:?} {:?} else {:?}",
+            r.option, r.wanted, r.unmet
+        );
+    }
     model.objects.iter().for_each(|o| dump_object(out, o));
     model.shadows.iter().for_each(|s| dump_shadow(out, s));
     for s in &model.states {
@@ -153,6 +160,13 @@ fn dump_object(out: &mut String, object: &Object) {
             out,
             "  extern {} sympos {}: {}",
             e.name, e.sympos, e.declaration
+        );
+    }
+    for r in &object.requirements {
+        let _ = writeln!(
+            out,
+            "  requires {:?} {:?} else {:?}",
+            r.option, r.wanted, r.unmet
         );
     }
 }

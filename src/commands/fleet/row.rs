@@ -52,9 +52,6 @@ pub struct Row {
     pub output: String,
 }
 
-/// The codes whose warning means "this build is left out on purpose".
-pub const SKIP_CODES: &[&str] = &[];
-
 impl Row {
     /// The row of a build that could not be fetched.
     pub fn unavailable(release: &str, error: &FetchError) -> Row {
@@ -110,10 +107,13 @@ impl Row {
                 None => row.diagnostics.push(value),
             }
         }
+        // The spec's `requires ... else skip` leaves this build out on purpose.
+        let skip = crate::codes::Code::BuildSkipped.as_str();
         let skipped = row
-            .diagnostics
-            .iter()
-            .any(|d| SKIP_CODES.contains(&d["code"].as_str().unwrap_or_default()));
+            .summary
+            .as_ref()
+            .is_some_and(|s| s["status"] == "skipped")
+            || row.diagnostics.iter().any(|d| d["code"] == skip);
         row.status = match exit {
             Some(0) if skipped => Status::Skipped,
             Some(0) => Status::Passed,

@@ -70,7 +70,12 @@ pub fn build_all(plan: &TestPlan, options: &FirstOptions) -> Result<Vec<BuiltFir
             }))
         };
         let mut compiled = compile(&SpecInput::Path(first.path.clone()), &compile_options);
-        let Some(model) = compiled.model.take() else {
+        // A patch the test must load first cannot be skipped by its config.
+        let model = compiled
+            .model
+            .take()
+            .filter(|_| compiled.config.skipped.is_none());
+        let Some(model) = model else {
             return Err(failure(compiled, FirstError::Spec));
         };
         let build_options = BuildOptions {

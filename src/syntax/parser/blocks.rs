@@ -89,6 +89,7 @@ impl Builder {
                     })
                 }
                 Rule::extern_decl => ObjectEntry::Extern(self.extern_decl(entry)?),
+                Rule::requires_item => ObjectEntry::Requires(self.requirement(entry)?),
                 _ => ObjectEntry::Bad(self.bad_entry(&entry, "object")),
             });
         }
@@ -96,6 +97,42 @@ impl Builder {
             span,
             name,
             entries,
+        })
+    }
+
+    /// `requires CONFIG_NAME[=VALUE] [else ACTION]`, at the top level or in an object.
+    pub(super) fn requirement(&mut self, pair: Pair<'_, Rule>) -> Option<Requirement> {
+        let span = self.span(&pair);
+        let mut inner = children(pair);
+        let option = self.word(&inner.next()?);
+        let (mut value, mut otherwise) = (None, None);
+        for part in inner {
+            match part.as_rule() {
+                Rule::config_value => {
+                    let given = children(part).next()?;
+                    value = Some(match given.as_rule() {
+                        Rule::string => ConfigValue::Text(self.string(given)),
+                        _ => ConfigValue::Word(self.word(&given)),
+                    });
+                }
+                _ => otherwise = Some(self.word(&children(part).last()?)),
+            }
+        }
+        // The pair's span takes in the white space before an absent value or `else`.
+        let end = [
+            Some(option.span.end),
+            value.as_ref().map(|v| v.span().end),
+            otherwise.as_ref().map(|w| w.span.end),
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(span.end);
+        Some(Requirement {
+            span: Span::new(self.file, span.start, end),
+            option,
+            value,
+            otherwise,
         })
     }
 

@@ -148,6 +148,7 @@ fn entry_keywords(block: &str) -> &'static [&'static str] {
         "object" => &[
             "replace",
             "extern",
+            "requires",
             "pre_patch",
             "post_patch",
             "pre_unpatch",
@@ -184,6 +185,7 @@ fn entry_rule(block: &str, keyword: &str) -> Option<Rule> {
         ("target", "build_id") => Rule::build_id,
         ("object", "replace") => Rule::replacement,
         ("object", "extern") => Rule::extern_decl,
+        ("object", "requires") => Rule::requires_item,
         ("object", "pre_patch" | "post_patch" | "pre_unpatch" | "post_unpatch") => Rule::callback,
         ("test", "load") => Rule::test_load,
         ("test", "patch_first") => Rule::test_patch_first,
@@ -229,6 +231,9 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::like => "`like`",
         Rule::c_type => "a C type",
         Rule::semicolon => "`;`",
+        Rule::config_option => "a config option such as `CONFIG_BT`",
+        Rule::config_word => "a value such as `y`, `m`, `n` or `8192`",
+        Rule::requires_else => "`else`",
         Rule::EOI => "end of input",
         Rule::description
         | Rule::reference
@@ -241,6 +246,7 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         | Rule::replacement
         | Rule::callback
         | Rule::extern_decl
+        | Rule::requires_item
         | Rule::shadow_id
         | Rule::gfp
         | Rule::payload

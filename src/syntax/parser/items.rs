@@ -67,6 +67,7 @@ impl Builder {
                 })
             }
             Rule::test_block => Item::Test(self.test(pair)?),
+            Rule::requires_item => Item::Requires(self.requirement(pair)?),
             Rule::bad_item => {
                 self.bad_item(&pair);
                 Item::Bad(Bad {

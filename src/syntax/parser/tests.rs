@@ -73,6 +73,7 @@ fn item_head(item: &Item) -> String {
         Item::Data(d) => format!("data {}", code(&d.body)),
         Item::Api(a) => format!("api {} since {}", word(&a.feature), word(&a.since)),
         Item::Test(_) => "test".to_string(),
+        Item::Requires(r) => requirement(r),
         Item::Bad(b) => format!("bad {}", excerpt(&b.text)),
     }
 }
@@ -148,8 +149,26 @@ fn object_entry(entry: &ObjectEntry) -> String {
                 .map_or(String::new(), |n| format!(" sympos {}", number(n)));
             format!("extern {}{suffix}{sympos}", words.join(" "))
         }
+        ObjectEntry::Requires(r) => requirement(r),
         ObjectEntry::Bad(b) => bad(b),
     }
+}
+
+fn requirement(r: &Requirement) -> String {
+    let value = match &r.value {
+        Some(ConfigValue::Word(w)) => format!(" = {}", word(w)),
+        Some(ConfigValue::Text(s)) => format!(" = {}", string(s)),
+        None => String::new(),
+    };
+    let otherwise = r
+        .otherwise
+        .as_ref()
+        .map_or(String::new(), |w| format!(" else {}", word(w)));
+    format!(
+        "requires {}{value}{otherwise} @{}",
+        word(&r.option),
+        range(r.span)
+    )
 }
 
 fn shadow_entry(entry: &ShadowEntry) -> String {
@@ -382,6 +401,43 @@ fn a_replacement_with_every_clause() {
             object vmlinux@7..14 @0..164
               replace static@29..35 int@36..39 *@40..41 cmdline_show@41..53 c"(struct seq_file *m, void *v)"@53..82 in "fs/proc/cmdline.c"@86..105 sympos 2@113..114 allow_inlined "a"@129..132 "b"@133..136 c"\n        return 0;\n    "@138..161
         "#]],
+    );
+}
+
+#[test]
+fn requirements_at_the_top_level_and_in_an_object() {
+    check(
+        r#"requires CONFIG_BT
+requires CONFIG_NR_CPUS = 8192 else skip
+requires CONFIG_CMDLINE="quiet"
+object bluetooth {
+    requires CONFIG_BT_BREDR=y else error
+    replace int f(void) { return 0; }
+}
+"#,
+        expect![[r#"
+            requires CONFIG_BT@9..18 @0..18 @0..18
+            requires CONFIG_NR_CPUS@28..42 = 8192@45..49 else skip@55..59 @19..59 @19..59
+            requires CONFIG_CMDLINE@69..83 = "quiet"@84..91 @60..91 @60..91
+            object bluetooth@99..108 @92..192
+              requires CONFIG_BT_BREDR@124..139 = y@140..141 else error@147..152 @115..152
+              replace int@165..168 f@169..170 c"(void)"@170..176 c" return 0; "@178..189
+        "#]],
+    );
+}
+
+#[test]
+fn a_requirement_without_its_value_or_action() {
+    check(
+        "requires CONFIG_BT=\nrequires CONFIG_BT else\n",
+        expect![[r#"
+        requires CONFIG_BT@9..18 @0..18 @0..18
+        bad "=\n" @18..20
+        requires CONFIG_BT@29..38 @20..38 @20..38
+        bad "else\n" @39..44
+        error KGP0002 @18..19: expected an item, found `=`
+        error KGP0002 @39..43: expected an item, found `else`
+    "#]],
     );
 }
 

@@ -419,3 +419,57 @@ object vmlinux {
         "#]],
     );
 }
+
+#[test]
+fn requirements_of_the_build_and_of_an_object_with_their_defaults() {
+    check(
+        &spec(
+            r#"
+requires CONFIG_BT
+requires CONFIG_NR_CPUS=0x2000 else skip
+requires CONFIG_CMDLINE="a \"b\""
+
+object bluetooth {
+    requires CONFIG_BT_BREDR=n
+    requires CONFIG_BT_LE else error
+    replace int f(void) { return 0; }
+}
+"#,
+        ),
+        expect![[r#"
+            patch fix module livepatch-fix (livepatch_fix)
+              description "Fix it"
+            target 6.1.0-57-cloud-amd64 (the only release the spec names) x86_64 Linux 6.1
+            requires "CONFIG_BT" Enabled else Error
+            requires "CONFIG_NR_CPUS" Value("0x2000") else Skip
+            requires "CONFIG_CMDLINE" Value("\"a \\\"b\\\"\"") else Error
+            object bluetooth
+              replace f as int livepatch_f(void): "return 0;"
+              requires "CONFIG_BT_BREDR" Value("n") else LeaveOut
+              requires "CONFIG_BT_LE" Enabled else Error
+            inputs spec.kgp, <std/api>
+        "#]],
+    );
+}
+
+#[test]
+fn an_option_is_required_once_in_each_place_the_build_and_each_object() {
+    check(
+        &spec(
+            r#"
+requires CONFIG_BT
+object bluetooth {
+    requires CONFIG_BT
+    requires CONFIG_BT=m
+    replace int f(void) { return 0; }
+}
+"#,
+        ),
+        expect![[r#"
+            error[KGP0011]: `CONFIG_BT` is required twice
+              at `CONFIG_BT`: defined again here
+              also `CONFIG_BT`: first defined here
+              help: keep one requirement of each option; a build has one value of it
+        "#]],
+    );
+}
