@@ -136,6 +136,9 @@ codes! {
     CpusUnsupported = "KGP0217", "the test's VM cannot have the CPUs asked for";
     WorkloadEnded = "KGP0218", "the test's workload ended before it was stopped";
     GuestOutOfMemory = "KGP0220", "the guest ran out of memory";
+    IndexGap = "KGP0237", "the index of a kernel whose debug files were dropped cannot answer a question";
+    IndexOnlyIncomplete = "KGP0238", "a kernel's debug files were dropped and its index is not in the cache";
+    CacheTrim = "KGP0239", "the kernel cache cannot be trimmed as asked";
 }
 
 impl Code {

@@ -14,11 +14,17 @@ pub fn kernel(args: &KernelArgs) -> Result<(), Error> {
             no_dbg,
             print,
             source,
+            restore_debug,
         } => {
             let release = release.clone().map_or_else(
                 || fetch::current_release(&cache, fetch::DEFAULT_FLAVOUR),
                 Ok,
             );
+            if let (true, Ok(release)) = (*restore_debug, &release) {
+                if let Err(error) = fetch::trim::forget_dropped_debug(&cache, release) {
+                    return Err(fail(error.into(), "fetch the kernel"));
+                }
+            }
             if *source || *print == KernelPart::Source {
                 fetch_source(&cache, release)
             } else {
@@ -26,16 +32,14 @@ pub fn kernel(args: &KernelArgs) -> Result<(), Error> {
             }
         }
         KernelCommand::List => {
-            for release in fetch::cached_releases(&cache) {
-                let paths = KernelPaths::in_cache(&cache, &release);
-                let dbg = if paths.has_dbg() {
-                    " (with debug vmlinux)"
-                } else {
-                    ""
-                };
-                crate::outln!("{release}{dbg}");
-            }
+            super::kernel_trim::list(&cache);
             Ok(())
+        }
+        KernelCommand::DropDebug { release } => super::kernel_trim::drop_debug(&cache, release)
+            .map_err(|e| fail(e, "drop the debug files")),
+        KernelCommand::Gc { max_size, dry_run } => {
+            super::kernel_trim::gc(&cache, max_size, *dry_run)
+                .map_err(|e| fail(e, "trim the cache"))
         }
         KernelCommand::Census {
             release,

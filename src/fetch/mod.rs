@@ -6,6 +6,9 @@
 //! <cache>/kernels/<release>/release           written last, when the tree is complete
 //! <cache>/kernels/<release>/root/.kgpc-complete       image, headers, kbuild unpacked
 //! <cache>/kernels/<release>/root/.kgpc-dbg-complete   debug vmlinux and System.map too
+//! <cache>/kernels/<release>/root/usr/lib/debug/boot/vmlinux-<release>.kgpc-dropped
+//!                                             the debug vmlinux was dropped; names its index
+//! <cache>/kernels/<release>/.kgpc-in-use      runs hold it shared; its time is the last use
 //! <cache>/kernels/<release>/root/usr/lib/debug/lib/modules/<release>/...ko
 //!                                             modules' debug objects, each taken when first needed
 //! <cache>/kernels/<release>/source/          the kernel's source (linux-source-X.Y of the
@@ -26,6 +29,7 @@
 mod apt;
 mod error;
 pub mod host_paths;
+mod in_use;
 mod lock;
 mod module_debug;
 mod package;
@@ -33,11 +37,13 @@ mod paths;
 mod releases;
 mod source;
 mod source_version;
+pub mod trim;
 
 pub use error::FetchError;
+pub use in_use::{last_used, ReleaseClaim, ReleaseUse};
 pub(crate) use lock::Lock;
 pub use module_debug::module_debug_object;
-pub use paths::{cache_dir, KernelPaths};
+pub use paths::{cache_dir, dropped_debug_key, dropped_mark, KernelPaths};
 pub use releases::{cached_releases, current_release, natural_key, valid_release, DEFAULT_FLAVOUR};
 pub use source::{fetch_source, source_dir, source_ready, SourceTree};
 pub use source_version::SourcePackage;

@@ -69,6 +69,9 @@ pub struct Compiled {
     pub model: Option<Model>,
     pub coverage: Coverage,
     pub target: Option<Target>,
+    /// The cached releases this run reads, held so that `kgpc kernel gc`
+    /// leaves them alone until the run ends.
+    in_use: Vec<crate::fetch::ReleaseUse>,
 }
 
 impl Default for Compiled {
@@ -79,6 +82,7 @@ impl Default for Compiled {
             model: None,
             coverage: Coverage::skipped("the spec was not checked"),
             target: None,
+            in_use: Vec::new(),
         }
     }
 }
@@ -105,6 +109,11 @@ impl Compiled {
         let loaded = self.load(input, options)?;
         let request = release_request(options);
         let release = release::spec_release(&loaded, &request);
+        if let Some(release) = &release {
+            let cache = crate::fetch::cache_dir();
+            self.in_use
+                .extend(crate::fetch::ReleaseUse::take(&cache, release));
+        }
         let vmlinux = vmlinux::find(options, release.as_deref());
         self.coverage = vmlinux::not_checked(options, vmlinux.as_ref(), release.as_deref());
         let lower_options = LowerOptions {
