@@ -153,8 +153,15 @@ fn every_diagnostic_code_has_a_golden_case() {
     // Codes of the checks against a real kernel are shown by tests/kernel_facts/, those
     // of the census and of module objects by tests/census.rs and tests/module_facts.rs,
     // those of `kgpc source` by tests/source.rs, those of a spec's `fix` by the
-    // golden outputs of tests/fix/.
-    for test in ["kernel_facts", "census", "module_facts", "source"] {
+    // golden outputs of tests/fix/, those of a release whose debug files were
+    // dropped and of `kgpc kernel gc` by tests/index_only.rs.
+    for test in [
+        "kernel_facts",
+        "census",
+        "module_facts",
+        "source",
+        "index_only",
+    ] {
         all.push_str(&test_source(test));
     }
     for entry in fs::read_dir(root().join("tests/fix"))

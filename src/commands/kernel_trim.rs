@@ -238,6 +238,8 @@ pub fn gc(cache: &Path, max_size: &str, dry_run: bool) -> Result<(), Error> {
     let mut releases = fetch::cached_releases(cache);
     releases.sort_by_key(|r| fetch::last_used(cache, r));
     let would = if dry_run { "would remove" } else { "removed" };
+    // What a dry run has counted as removed already, so no byte counts twice.
+    let mut counted: Vec<PathBuf> = Vec::new();
     let mut steps: Vec<Step> = releases
         .iter()
         .filter(|r| is_indexed(cache, &KernelPaths::in_cache(cache, r)))
@@ -260,6 +262,7 @@ pub fn gc(cache: &Path, max_size: &str, dry_run: bool) -> Result<(), Error> {
                     let mut files = vec![paths.vmlinux()];
                     files.extend(trim::dbg_debs(cache, &release));
                     let bytes = bytes_of(&files);
+                    counted.extend(files);
                     crate::outln!(
                         "{would} the debug files of {release}: {}",
                         size::show(bytes)
@@ -272,6 +275,9 @@ pub fn gc(cache: &Path, max_size: &str, dry_run: bool) -> Result<(), Error> {
                 }
             }
             Step::Deb(deb) => {
+                if counted.contains(&deb) {
+                    continue;
+                }
                 let bytes = trim::disk_usage(&deb);
                 if !dry_run
                     && trim::remove_debs(cache, std::slice::from_ref(&deb))?
@@ -293,7 +299,13 @@ pub fn gc(cache: &Path, max_size: &str, dry_run: bool) -> Result<(), Error> {
                     continue;
                 };
                 let index = index_files(cache, &paths);
-                let bytes = trim::disk_usage(&paths.dir) + bytes_of(&index);
+                let gone: Vec<PathBuf> = counted
+                    .iter()
+                    .filter(|p| p.starts_with(&paths.dir))
+                    .cloned()
+                    .collect();
+                let bytes = (trim::disk_usage(&paths.dir) + bytes_of(&index))
+                    .saturating_sub(bytes_of(&gone));
                 if !dry_run {
                     trim::remove_release(cache, &release, &index, &claim)?;
                 }
