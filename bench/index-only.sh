@@ -10,6 +10,7 @@
 # Usage: bench/index-only.sh [RELEASE]   (default: the release of the cached debug vmlinux);
 #        KGPC=PATH runs that kgpc instead of building target/release/kgpc.
 set -euo pipefail
+shopt -s nullglob
 export LC_ALL=C
 cd "$(dirname "$0")/.."
 
