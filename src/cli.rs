@@ -201,7 +201,9 @@ Examples:
   kgpc kernel fetch 6.1.0-57-cloud-amd64          image, headers, kbuild and debug vmlinux
   kgpc kernel fetch 6.1.0-57-cloud-amd64 --no-dbg without the 283 MB debug package
   kgpc kernel fetch --source 6.1.0-57-cloud-amd64 its source, linux-source-6.1 of the image's version
-  kgpc kernel list
+  kgpc kernel list                                which keep debug files, which only indexes
+  kgpc kernel drop-debug 6.1.0-57-cloud-amd64     keep the index, drop the 833 MiB of debug files
+  kgpc kernel gc --max-size 5G --dry-run          what would go to keep the cache within 5 GiB
   kgpc kernel path 6.1.0-57-cloud-amd64 --print vmlinuz
   kgpc kernel path 6.1.0-57-cloud-amd64 --print source
 
@@ -600,17 +602,25 @@ by the build id of the image's .ko when no -dbg package has it.
         /// What to print once the kernel is in the cache.
         #[arg(long, value_enum, default_value_t = KernelPart::Root)]
         print: KernelPart,
+        /// Download the debug package again for a release whose debug files
+        /// were dropped (`kgpc kernel drop-debug`).
+        #[arg(long, conflicts_with_all = ["no_dbg", "source"])]
+        restore_debug: bool,
     },
     /// List the kernels in the cache, or with --available the archive's builds.
     #[command(after_help = "\
 Examples:
-  kgpc kernel list                                  the cached kernels
+  kgpc kernel list                                  the cached kernels, their debug files and sizes
+    6.1.0-50-cloud-amd64  no debug files      512.3 MiB
+    6.1.0-57-cloud-amd64  index only          1.42 GiB  (index and facts 27.1 MiB)
   kgpc kernel list --available fix.kgp              the archive's builds the spec's releases match
   kgpc kernel list --available '6.12.*-cloud-amd64' --message-format json
 
 --available reads apt's metadata (apt-cache): each build's version, whether the
 archive still has its headers (without them no module can be built) and its
-debug package, and whether the kgpc cache holds it.")]
+debug package, and whether the kgpc cache holds it. Without it, each cached
+release's size is its tree (image, headers, kbuild, source, fix views) with its
+vmlinux's index, each file counted once as `du -sb` counts it.")]
     List {
         /// List the builds in the distribution's archive, not only the cache.
         #[arg(long)]
@@ -622,6 +632,47 @@ debug package, and whether the kgpc cache holds it.")]
         /// How to print the list (json: one object per build, then a summary).
         #[arg(long, value_enum, default_value_t = MessageFormat::Human, value_name = "FORMAT")]
         message_format: MessageFormat,
+    },
+    /// Remove a release's debug vmlinux and -dbg package, keeping an index that answers for them.
+    #[command(after_help = "\
+Examples:
+  kgpc kernel drop-debug 6.1.0-57-cloud-amd64
+  KGPC_CACHE_DIR=/tmp/cache kgpc kernel drop-debug 6.1.0-57-cloud-amd64
+
+The vmlinux is indexed first if it is not yet, and every fact kgpc would read
+from its DWARF on demand (prototypes, variables' declarations, where functions
+are declared, where inline-only functions came from) is rendered beside the
+index. Then, under the cache lock, the vmlinux and the release's
+linux-image-RELEASE-dbg package are removed and a mark is left in their place;
+checks of the release read the index alone and give the same diagnostics and
+the same C. Debug objects of modules already taken from the package are kept.
+`kgpc kernel fetch RELEASE --restore-debug` brings the debug files back.")]
+    DropDebug {
+        /// The release, as `uname -r` prints it.
+        release: String,
+    },
+    /// Keep the kernel cache within a size: drop debug files, packages, then whole releases.
+    #[command(after_help = "\
+Examples:
+  kgpc kernel gc --max-size 5G --dry-run   print what would be removed
+  kgpc kernel gc --max-size 5G
+  kgpc kernel gc --max-size 800M
+
+Until the cache fits, gc removes, in this order: the debug files of releases
+whose vmlinux is already indexed (as `kgpc kernel drop-debug` does), least
+recently used first; downloaded packages in <cache>/debs, oldest first; then
+whole releases, least recently used first. A release's last use is the time a
+kgpc run last took its <cache>/kernels/RELEASE/.kgpc-in-use (every compile,
+check, build and test does), else the time its fetch completed. A release a
+running kgpc holds is never touched. Sizes are bytes, or a number with K, M, G
+or T (powers of 1024).")]
+    Gc {
+        /// The size the cache must fit in, such as 5G, 800M or 1000000.
+        #[arg(long, value_name = "SIZE")]
+        max_size: String,
+        /// Print what would be removed, and remove nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Print a path of a cached kernel.
     Path {

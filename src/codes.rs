@@ -154,6 +154,9 @@ codes! {
     DebuginfodNotFound = "KGP0234", "no debuginfod server has the debug object";
     DebuginfodWrongObject = "KGP0235", "a debuginfod server sent a file that is not the object asked for";
     DiskFull = "KGP0236", "the disk filled while kgpc fetched into its cache";
+    IndexGap = "KGP0237", "the index of a kernel whose debug files were dropped cannot answer a question";
+    IndexOnlyIncomplete = "KGP0238", "a kernel's debug files were dropped and its index is not in the cache";
+    CacheTrim = "KGP0239", "the kernel cache cannot be trimmed as asked";
 }
 
 impl Code {

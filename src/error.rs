@@ -74,6 +74,13 @@ pub enum Error {
     NoCensusImage { release: String, image: PathBuf },
     /// `kgpc kernel path`: the kgpc cache has no such part of the release.
     NotInCache { path: PathBuf, release: String },
+    /// `kgpc kernel drop-debug` or `kgpc kernel gc` cannot do what was asked;
+    /// `usage` when the command line itself is wrong.
+    CacheTrim {
+        message: String,
+        help: String,
+        usage: bool,
+    },
     /// Fetching a kernel failed.
     Fetch(FetchError),
     /// The census of tasks at rest could not be recorded.
@@ -158,6 +165,8 @@ impl Error {
             Error::Source(_) => EXIT_SPEC_ERRORS,
             Error::UnknownCode { .. } | Error::NoVmlinux { .. } | Error::Cpus { .. } => EXIT_USAGE,
             Error::FleetArguments { .. } => EXIT_USAGE,
+            Error::CacheTrim { usage: true, .. } => EXIT_USAGE,
+            Error::CacheTrim { usage: false, .. } => EXIT_BUILD,
             Error::Output(_) | Error::Write { .. } | Error::WorkDir { .. } => EXIT_OUTPUT,
             Error::NoBuildTree { .. }
             | Error::NoTestImage { .. }
@@ -234,6 +243,9 @@ impl Error {
                         "fetch it with `{}`",
                         format!("kgpc kernel fetch {release}").trim_end()
                     ))
+            }
+            Error::CacheTrim { help, .. } => {
+                Diagnostic::error(Code::CacheTrim, self.to_string()).with_help(help.clone())
             }
             Error::NotInCache { release, .. } => {
                 Diagnostic::error(Code::KernelNotFound, self.to_string()).with_help(
@@ -344,6 +356,7 @@ impl fmt::Display for Error {
                 f,
                 "the kgpc cache has no kernel image of `{release}` to boot"
             ),
+            Error::CacheTrim { message, .. } => f.write_str(message),
             Error::NotInCache { path, release } => {
                 let shown = if release.is_empty() {
                     "the current kernel"

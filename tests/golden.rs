@@ -155,7 +155,8 @@ fn every_diagnostic_code_has_a_golden_case() {
     // those of `kgpc source` by tests/source.rs, those of a spec's `fix` by the
     // golden outputs of tests/fix/, those of debuginfod and of a full disk by
     // tests/debuginfod.rs, those of a fleet (`--all-releases`, `kgpc kernel list
-    // --available`) by tests/fleet/.
+    // --available`) by tests/fleet/, those of a release whose debug files were
+    // dropped and of `kgpc kernel gc` by tests/index_only.rs.
     for test in [
         "kernel_facts",
         "census",
@@ -163,6 +164,7 @@ fn every_diagnostic_code_has_a_golden_case() {
         "source",
         "debuginfod",
         "fleet",
+        "index_only",
     ] {
         all.push_str(&test_source(test));
     }

@@ -15,6 +15,7 @@ pub fn kernel(args: &KernelArgs) -> Result<(), Error> {
             debuginfod,
             print,
             source,
+            restore_debug,
         } => {
             let releases = match expand(&cache, releases) {
                 Ok(releases) => releases,
@@ -22,6 +23,12 @@ pub fn kernel(args: &KernelArgs) -> Result<(), Error> {
             };
             let mut failed = None;
             for release in releases {
+                if let (true, Ok(release)) = (*restore_debug, &release) {
+                    if let Err(error) = fetch::trim::forget_dropped_debug(&cache, release) {
+                        failed = Some(fail(error.into(), "fetch the kernel"));
+                        continue;
+                    }
+                }
                 let done = if *source || *print == KernelPart::Source {
                     fetch_source(&cache, release)
                 } else {
@@ -44,8 +51,17 @@ pub fn kernel(args: &KernelArgs) -> Result<(), Error> {
             if *available {
                 return super::kernel_list::list_available(&cache, targets, *message_format);
             }
-            super::kernel_list::list_cached(&cache, *message_format);
+            match message_format {
+                MessageFormat::Human => super::kernel_trim::list(&cache),
+                MessageFormat::Json => super::kernel_list::list_cached(&cache, *message_format),
+            }
             Ok(())
+        }
+        KernelCommand::DropDebug { release } => super::kernel_trim::drop_debug(&cache, release)
+            .map_err(|e| fail(e, "drop the debug files")),
+        KernelCommand::Gc { max_size, dry_run } => {
+            super::kernel_trim::gc(&cache, max_size, *dry_run)
+                .map_err(|e| fail(e, "trim the cache"))
         }
         KernelCommand::Census {
             release,

@@ -25,6 +25,8 @@ pub enum FetchError {
     Download { packages: String, detail: String },
     /// Unpacking or writing the cache failed.
     Unpack(String),
+    /// The release's debug package was dropped from the cache, leaving its index.
+    DebugDropped(String),
     /// The archive has no source package of exactly the version the image was built from.
     NoMatchingSource {
         release: String,
@@ -79,6 +81,11 @@ impl fmt::Display for FetchError {
                 write!(f, "could not download {packages}: {detail}")
             }
             FetchError::Unpack(detail) => write!(f, "could not unpack the kernel: {detail}"),
+            FetchError::DebugDropped(release) => write!(
+                f,
+                "the debug package of {release} was dropped from the kgpc cache (its index was kept); \
+                 fetch it again with `kgpc kernel fetch {release} --restore-debug`"
+            ),
             FetchError::NoMatchingSource {
                 release,
                 package,

@@ -6,6 +6,9 @@
 //! <cache>/kernels/<release>/release           written last, when the tree is complete
 //! <cache>/kernels/<release>/root/.kgpc-complete       image, headers, kbuild unpacked
 //! <cache>/kernels/<release>/root/.kgpc-dbg-complete   debug vmlinux and System.map too
+//! <cache>/kernels/<release>/root/usr/lib/debug/boot/vmlinux-<release>.kgpc-dropped
+//!                                             the debug vmlinux was dropped; names its index
+//! <cache>/kernels/<release>/.kgpc-in-use      runs hold it shared; its time is the last use
 //! <cache>/kernels/<release>/root/usr/lib/debug/lib/modules/<release>/...ko
 //!                                             modules' debug objects, each taken when first needed
 //! <cache>/kernels/<release>/source/          the kernel's source (linux-source-X.Y of the
@@ -34,6 +37,7 @@ mod debuginfod_error;
 mod disk;
 mod error;
 pub mod host_paths;
+mod in_use;
 mod lock;
 mod module_debug;
 mod package;
@@ -43,6 +47,7 @@ mod shared_packages;
 mod source;
 mod source_version;
 mod tls_roots;
+pub mod trim;
 
 pub use archive::{available_builds, is_build_release, ArchiveBuild};
 pub use by_build_id::module_by_build_id;
@@ -50,9 +55,10 @@ pub use bzimage::image_build_id;
 pub use debuginfod_error::Failure as DebuginfodFailure;
 pub use disk::size;
 pub use error::{Asked, DebuginfodError, FetchError};
+pub use in_use::{last_used, ReleaseClaim, ReleaseUse};
 pub(crate) use lock::Lock;
 pub use module_debug::module_debug_object;
-pub use paths::{cache_dir, KernelPaths};
+pub use paths::{cache_dir, dropped_debug_key, dropped_mark, KernelPaths};
 pub use releases::{cached_releases, current_release, natural_key, valid_release, DEFAULT_FLAVOUR};
 pub use source::{fetch_source, source_dir, source_ready, SourceTree};
 pub use source_version::SourcePackage;

@@ -109,6 +109,9 @@ fn dbg_package(cache: &Path, release: &str) -> Result<PathBuf, FetchError> {
     if let Some(deb) = kept {
         return Ok(deb);
     }
+    if KernelPaths::in_cache(cache, release).is_index_only() {
+        return Err(FetchError::DebugDropped(release.to_string()));
+    }
     fs::create_dir_all(&debs).map_err(|e| FetchError::Unpack(e.to_string()))?;
     let mut apt = Apt { updated: false };
     let (version, _) = apt.headers(release)?;

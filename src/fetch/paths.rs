@@ -68,6 +68,26 @@ impl KernelPaths {
     pub fn has_dbg(&self) -> bool {
         self.root().join(".kgpc-dbg-complete").is_file()
     }
+    /// Whether the release's debug vmlinux was dropped, leaving its index.
+    pub fn is_index_only(&self) -> bool {
+        dropped_mark(&self.vmlinux()).is_file()
+    }
+}
+
+/// The mark left where a debug vmlinux was dropped (`kgpc kernel drop-debug`):
+/// it holds the key of the vmlinux's index, `BUILD-ID-SIZE`.
+pub fn dropped_mark(vmlinux: &Path) -> PathBuf {
+    let mut name = vmlinux.file_name().unwrap_or_default().to_os_string();
+    name.push(".kgpc-dropped");
+    vmlinux.with_file_name(name)
+}
+
+/// The index key the mark beside `vmlinux` records, if its debug files were dropped.
+pub fn dropped_debug_key(vmlinux: &Path) -> Option<String> {
+    let text = crate::read::read_data_text(&dropped_mark(vmlinux)).ok()?;
+    let key = text.trim();
+    let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    plain.then(|| key.to_string())
 }
 
 /// The kgpc cache directory: `$KGPC_CACHE_DIR`, else `$XDG_CACHE_HOME/kgpc`, else `~/.cache/kgpc`.

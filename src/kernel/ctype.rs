@@ -31,7 +31,7 @@ pub trait TypeSource {
 }
 
 /// A function's prototype, ready for a C declaration.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Prototype {
     pub return_type: String,
     pub name: String,

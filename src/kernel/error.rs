@@ -96,6 +96,9 @@ pub enum DeclarationError {
     BaseBtfUnreadable(object::Error),
     /// The vmlinux a module's split BTF is read against cannot be opened.
     Object(KernelError),
+    /// The words of an error recorded in the index's rendered facts when the
+    /// debug information was still there.
+    Recorded(String),
 }
 
 impl fmt::Display for DeclarationError {
@@ -135,6 +138,7 @@ impl fmt::Display for DeclarationError {
             ),
             DeclarationError::BaseBtfUnreadable(e) => e.fmt(f),
             DeclarationError::Object(e) => e.fmt(f),
+            DeclarationError::Recorded(words) => f.write_str(words),
         }
     }
 }

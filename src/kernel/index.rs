@@ -411,6 +411,36 @@ impl<B: AsRef<[u8]>> Index<B> {
         !self.named(SECTION_EXPORTS, EXPORT_SIZE, name).is_empty()
     }
 
+    /// Every symbol, in name order (positions are not counted).
+    pub fn all_symbols(&self) -> impl Iterator<Item = Symbol> + '_ {
+        (0..self.count(SECTION_SYMBOLS, SYMBOL_SIZE)).map(move |i| self.symbol(i))
+    }
+
+    /// Every file-scope variable DWARF describes, in name order.
+    pub fn all_variables(&self) -> impl Iterator<Item = Variable> + '_ {
+        (0..self.count(SECTION_VARIABLES, VARIABLE_SIZE)).map(move |i| {
+            let r = self.record(SECTION_VARIABLES, VARIABLE_SIZE, i);
+            Variable {
+                name: self.str_at(u32_at(r, 0)).to_string(),
+                cu: self.str_at(u32_at(r, 4)).to_string(),
+                die: u64_at(r, 8),
+                unit: u64_at(r, 16),
+            }
+        })
+    }
+
+    /// Every distinct name that has inlined copies, in order.
+    pub fn inlined_names(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for i in 0..self.count(SECTION_INLINED, INLINED_SIZE) {
+            let name = self.str_at(u32_at(self.record(SECTION_INLINED, INLINED_SIZE, i), 0));
+            if out.last().map(String::as_str) != Some(name) {
+                out.push(name.to_string());
+            }
+        }
+        out
+    }
+
     /// Every distinct symbol name, in order (for suggestions).
     pub fn names(&self) -> impl Iterator<Item = (&str, u32)> + '_ {
         let n = self.count(SECTION_SYMBOLS, SYMBOL_SIZE);

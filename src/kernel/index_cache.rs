@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 pub fn path_for(dir: &Path, elf: &ElfFile, build_id: Option<&str>) -> PathBuf {
     let size = elf.data().len();
     let key = match build_id {
-        Some(id) => format!("{id}-{size}"),
+        Some(id) => key_of(id, size as u64),
         None => {
             // No build id: key on the file's identity and contents' edges.
             let mut h = Sha256::new();
@@ -31,6 +31,17 @@ pub fn path_for(dir: &Path, elf: &ElfFile, build_id: Option<&str>) -> PathBuf {
             format!("nobuildid-{hex}")
         }
     };
+    path_for_key(dir, &key)
+}
+
+/// The key of an object with a build id: `BUILD-ID-SIZE`, what the mark of a
+/// release whose debug vmlinux was dropped records.
+pub fn key_of(build_id: &str, size: u64) -> String {
+    format!("{build_id}-{size}")
+}
+
+/// The cache file of the object whose key is `key`.
+pub fn path_for_key(dir: &Path, key: &str) -> PathBuf {
     let format = String::from_utf8_lossy(MAGIC).to_ascii_lowercase();
     dir.join("index").join(format!("{key}.{format}.kgpi"))
 }

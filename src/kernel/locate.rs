@@ -22,11 +22,20 @@ pub fn vmlinux_candidates(release: &str, cache_dir: &Path) -> Vec<PathBuf> {
     ]
 }
 
-/// The first existing debug vmlinux for `release`.
+/// The first existing debug vmlinux for `release`, else the place of one
+/// whose debug files were dropped, which [`super::Kernel::open`] opens from
+/// its index alone.
 pub fn find_vmlinux(release: &str, cache_dir: &Path) -> Option<PathBuf> {
-    vmlinux_candidates(release, cache_dir)
-        .into_iter()
+    let candidates = vmlinux_candidates(release, cache_dir);
+    candidates
+        .iter()
         .find(|p| p.is_file())
+        .or_else(|| {
+            candidates
+                .iter()
+                .find(|p| crate::fetch::dropped_mark(p).is_file())
+        })
+        .cloned()
 }
 
 /// A module's object, and what it lacks when it is not a debug object.

@@ -42,11 +42,12 @@ pub mod module_name;
 pub mod origins;
 pub mod progress;
 pub mod relocate;
+pub mod rendered;
 
 pub use ctype::Prototype;
 pub use error::{DeclarationError, KernelError};
 pub use facts::FunctionFacts;
-pub use index::{Index, Meta, Symbol};
+pub use index::{Index, Meta, Symbol, Variable};
 
 use dwarf::DwarfSections;
 use elf::{ElfFile, Layout};
@@ -54,7 +55,7 @@ use memmap2::Mmap;
 use module_name::kernel_module_name;
 use object::{Object, ObjectSection};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// Index bytes: mapped from the cache, or built in memory when the cache
 /// cannot be written.
@@ -101,7 +102,9 @@ pub struct OpenOptions {
 pub struct Kernel {
     pub path: PathBuf,
     pub object_name: String,
-    elf: ElfFile,
+    /// The object file; `None` when its debug files were dropped and only
+    /// the index and its rendered facts are left.
+    elf: Option<ElfFile>,
     index: Index<IndexBytes>,
     /// Whether the index came from the on-disk cache.
     pub from_cache: bool,
@@ -109,23 +112,26 @@ pub struct Kernel {
     /// The DWARF sections, found the first time a query needs them and kept
     /// for the rest of the run; `None` when the file has none.
     dwarf: OnceLock<Option<DwarfSections>>,
+    /// The rendered facts that answer in place of the debug information,
+    /// when the object file is gone.
+    rendered: Option<rendered::Rendered>,
+    /// The questions the rendered facts could not answer, in words.
+    gaps: Mutex<Vec<String>>,
 }
 
 impl Kernel {
     pub fn open(path: &Path, options: &OpenOptions) -> Result<Kernel, KernelError> {
-        let elf = ElfFile::open(path)?;
-        let build_id = elf::build_id(&elf.parse()?);
-        let object_name = options.object_name.clone().unwrap_or_else(|| {
-            let stem = path
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if stem.starts_with("vmlinux") {
-                "vmlinux".to_string()
-            } else {
-                kernel_module_name(stem.trim_end_matches(".ko").trim_end_matches(".o"))
+        let elf = match ElfFile::open(path) {
+            Ok(elf) => elf,
+            Err(e) => {
+                return match crate::fetch::dropped_debug_key(path) {
+                    Some(key) if !path.exists() => Self::open_index_only(path, &key, options),
+                    _ => Err(e),
+                }
             }
-        });
+        };
+        let build_id = elf::build_id(&elf.parse()?);
+        let object_name = object_name(path, options);
         let cache_path = options
             .cache_dir
             .as_ref()
@@ -134,15 +140,14 @@ impl Kernel {
             if let Some(index) = index_cache::load(cp) {
                 if index.meta.size == elf.data().len() as u64 && index.meta.build_id == build_id {
                     let index = index.map_bytes(IndexBytes::Mapped);
-                    return Ok(Kernel {
-                        path: path.to_path_buf(),
+                    return Ok(Kernel::new(
+                        path,
                         object_name,
-                        elf,
+                        Some(elf),
                         index,
-                        from_cache: true,
-                        btf_base: options.btf_base.clone(),
-                        dwarf: OnceLock::new(),
-                    });
+                        true,
+                        options,
+                    ));
                 }
             }
         }
@@ -156,15 +161,110 @@ impl Kernel {
         }
         let index = Index::new(IndexBytes::Owned(bytes))
             .ok_or_else(|| KernelError::new(path, "kgpc built an index it cannot read (a bug)"))?;
-        Ok(Kernel {
+        Ok(Kernel::new(
+            path,
+            object_name,
+            Some(elf),
+            index,
+            false,
+            options,
+        ))
+    }
+
+    fn new(
+        path: &Path,
+        object_name: String,
+        elf: Option<ElfFile>,
+        index: Index<IndexBytes>,
+        from_cache: bool,
+        options: &OpenOptions,
+    ) -> Kernel {
+        Kernel {
             path: path.to_path_buf(),
             object_name,
             elf,
             index,
-            from_cache: false,
+            from_cache,
             btf_base: options.btf_base.clone(),
             dwarf: OnceLock::new(),
-        })
+            rendered: None,
+            gaps: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Opens the object at `path`, whose debug files were dropped, from its
+    /// index `key` and the facts rendered beside it.
+    fn open_index_only(
+        path: &Path,
+        key: &str,
+        options: &OpenOptions,
+    ) -> Result<Kernel, KernelError> {
+        let missing = |what: &Path| {
+            KernelError::new(
+                path,
+                format!(
+                    "its debug files were dropped (`kgpc kernel drop-debug`) and the kgpc cache \
+                     has no {} of it for this kgpc ({})",
+                    if what.extension().is_some_and(|e| e == "json") {
+                        "rendered facts"
+                    } else {
+                        "index"
+                    },
+                    what.display()
+                ),
+            )
+        };
+        let cache = options
+            .cache_dir
+            .as_ref()
+            .ok_or_else(|| missing(Path::new("the kgpc cache")))?;
+        let index_path = index_cache::path_for_key(cache, key);
+        let index = index_cache::load(&index_path).ok_or_else(|| missing(&index_path))?;
+        let facts_path = rendered::path_for(&index_path);
+        let facts = rendered::load(&facts_path, index.meta.build_id.as_deref(), index.meta.size)
+            .ok_or_else(|| missing(&facts_path))?;
+        let index = index.map_bytes(IndexBytes::Mapped);
+        let mut kernel = Kernel::new(path, object_name(path, options), None, index, true, options);
+        kernel.rendered = Some(facts);
+        Ok(kernel)
+    }
+
+    /// Whether the object's debug files were dropped, so that its rendered
+    /// facts answer for them.
+    pub fn index_only(&self) -> bool {
+        self.rendered.is_some()
+    }
+
+    /// What the rendered facts could not answer in this run, in words.
+    pub fn gaps(&self) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
+        let gaps = self.gaps.lock().map(|g| g.clone()).unwrap_or_default();
+        gaps.into_iter()
+            .filter(|g| seen.insert(g.clone()))
+            .collect()
+    }
+
+    /// Renders every on-demand fact of the object from its debug information.
+    pub fn render(&self) -> rendered::Rendered {
+        rendered::Rendered::render(self)
+    }
+
+    /// The answer the rendered facts give, or what the debug information
+    /// gives when they are not in use; a question they do not hold is
+    /// recorded as a gap and answered with `gap`.
+    fn rendered_answer<T>(
+        &self,
+        question: impl FnOnce() -> String,
+        asked: impl FnOnce(&rendered::Rendered) -> Result<T, ()>,
+        gap: T,
+    ) -> Option<T> {
+        let facts = self.rendered.as_ref()?;
+        Some(asked(facts).unwrap_or_else(|()| {
+            if let Ok(mut gaps) = self.gaps.lock() {
+                gaps.push(question());
+            }
+            gap
+        }))
     }
 
     pub fn index(&self) -> &Index<IndexBytes> {
@@ -177,7 +277,14 @@ impl Kernel {
 
     /// The prototype of a function symbol, from DWARF, else BTF; `None` when neither describes it.
     pub fn prototype(&self, symbol: &Symbol) -> Option<Result<Prototype, DeclarationError>> {
-        let base = symbol.name.split('.').next().unwrap_or(&symbol.name);
+        let base = rendered::base_name(&symbol.name);
+        if let Some(answer) = self.rendered_answer(
+            || format!("the prototype of `{}`", symbol.name),
+            |facts| facts.prototype(symbol.function.as_ref(), base),
+            None,
+        ) {
+            return answer;
+        }
         if let Some(f) = &symbol.function {
             let result = self.with_dwarf(|dwarf| {
                 let types = dwarf_types::UnitTypes::new(dwarf, f.unit)?;
@@ -195,7 +302,7 @@ impl Kernel {
         if !self.index.meta.has_btf {
             return None;
         }
-        let file = self.elf.parse().ok()?;
+        let file = self.elf.as_ref()?.parse().ok()?;
         let data = file.section_by_name(".BTF")?.data().ok()?;
         let base_elf = match (&self.btf_base, self.index.meta.relocatable) {
             (Some(path), true) => Some(ElfFile::open(path).map_err(DeclarationError::Object)),
@@ -218,14 +325,27 @@ impl Kernel {
     pub fn variable_declarations(&self, name: &str) -> Vec<Result<String, DeclarationError>> {
         self.index
             .variables_named(name)
-            .into_iter()
-            .filter_map(|v| {
-                self.with_dwarf(|dwarf| {
-                    let types = dwarf_types::UnitTypes::new(dwarf, v.unit)?;
-                    types.variable(v.die, name)
-                })
-            })
+            .iter()
+            .filter_map(|v| self.variable_declaration(v))
             .collect()
+    }
+
+    /// The declaration DWARF gives for one file-scope variable the index records.
+    pub fn variable_declaration(
+        &self,
+        variable: &Variable,
+    ) -> Option<Result<String, DeclarationError>> {
+        if let Some(answer) = self.rendered_answer(
+            || format!("the declaration of `{}` ({})", variable.name, variable.cu),
+            |facts| facts.variable(variable),
+            None,
+        ) {
+            return answer;
+        }
+        self.with_dwarf(|dwarf| {
+            let types = dwarf_types::UnitTypes::new(dwarf, variable.unit)?;
+            types.variable(variable.die, &variable.name)
+        })
     }
 
     /// The C declaration of a function or variable symbol, typed from DWARF
@@ -257,10 +377,7 @@ impl Kernel {
             .variables_named(name)
             .into_iter()
             .find(|v| index::same_source_file(&v.cu, file))?;
-        self.with_dwarf(|dwarf| {
-            let types = dwarf_types::UnitTypes::new(dwarf, variable.unit)?;
-            types.variable(variable.die, name)
-        })
+        self.variable_declaration(&variable)
     }
 
     fn with_dwarf<T>(
@@ -270,13 +387,29 @@ impl Kernel {
         if !self.index.meta.has_dwarf {
             return None;
         }
-        let sections = self.dwarf.get_or_init(|| self.load_dwarf()).as_ref()?;
-        Some(f(&sections.dwarf(self.elf.data())))
+        let elf = self.elf.as_ref()?;
+        let sections = self.dwarf.get_or_init(|| self.load_dwarf(elf)).as_ref()?;
+        Some(f(&sections.dwarf(elf.data())))
     }
 
-    fn load_dwarf(&self) -> Option<DwarfSections> {
-        let file = self.elf.parse().ok()?;
+    fn load_dwarf(&self, elf: &ElfFile) -> Option<DwarfSections> {
+        let file = elf.parse().ok()?;
         let sections = DwarfSections::load(&Layout::read(&file), &file);
         sections.present().then_some(sections)
     }
+}
+
+/// The name checks and reports use for the object at `path`: `vmlinux` or the module's name.
+fn object_name(path: &Path, options: &OpenOptions) -> String {
+    options.object_name.clone().unwrap_or_else(|| {
+        let stem = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if stem.starts_with("vmlinux") {
+            "vmlinux".to_string()
+        } else {
+            kernel_module_name(stem.trim_end_matches(".ko").trim_end_matches(".o"))
+        }
+    })
 }

@@ -20,6 +20,12 @@ impl Kernel {
     /// `include/linux/list.h` or `kernel/fork.c`); `None` when the index has
     /// no inlined copy of it or the DWARF does not say.
     pub fn inlined_origin_files(&self, names: &[&str]) -> HashMap<String, Option<String>> {
+        if self.index_only() {
+            return names
+                .iter()
+                .map(|name| (name.to_string(), self.rendered_origin(name)))
+                .collect();
+        }
         let mut out: HashMap<String, Option<String>> =
             names.iter().map(|n| (n.to_string(), None)).collect();
         // The callers of each name, as (unit, DIE) of their concrete subprograms.
@@ -63,6 +69,22 @@ impl Kernel {
             }
         }
         out
+    }
+}
+
+impl Kernel {
+    /// The declaring file of `name`'s inlined copies, from the rendered facts;
+    /// a name the index has no inlined copy of has none, as with DWARF.
+    fn rendered_origin(&self, name: &str) -> Option<String> {
+        if self.index().inlined_into(name).is_empty() {
+            return None;
+        }
+        self.rendered_answer(
+            || format!("where the inlined copies of `{name}` were declared"),
+            |facts| facts.origin(name),
+            None,
+        )
+        .flatten()
     }
 }
 

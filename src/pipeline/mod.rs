@@ -77,6 +77,9 @@ pub struct Compiled {
     pub target: Option<Target>,
     /// What the build's kernel config said of the spec's requirements.
     pub config: ConfigReport,
+    /// The cached releases this run reads, held so that `kgpc kernel gc`
+    /// leaves them alone until the run ends.
+    in_use: Vec<crate::fetch::ReleaseUse>,
 }
 
 impl Default for Compiled {
@@ -88,6 +91,7 @@ impl Default for Compiled {
             coverage: Coverage::skipped("the spec was not checked"),
             target: None,
             config: ConfigReport::not_checked("the spec was not checked"),
+            in_use: Vec::new(),
         }
     }
 }
@@ -125,6 +129,11 @@ impl Compiled {
         let loaded = self.load(input, options)?;
         let request = release_request(options);
         let release = release::spec_release(&loaded, &request);
+        if let Some(release) = &release {
+            let cache = crate::fetch::cache_dir();
+            self.in_use
+                .extend(crate::fetch::ReleaseUse::take(&cache, release));
+        }
         let vmlinux = vmlinux::find(options, release.as_deref());
         self.coverage = vmlinux::not_checked(options, vmlinux.as_ref(), release.as_deref());
         let lower_options = LowerOptions {

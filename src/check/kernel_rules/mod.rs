@@ -120,6 +120,10 @@ pub fn check(model: &mut Model, inputs: &KernelInputs, diagnostics: &mut Diagnos
         }
     }
     model.objects = objects;
+    if let Some(warning) = objects::gaps(&vmlinux) {
+        run.diagnostics
+            .push(warning.at(model.target.span, "the target whose vmlinux this is"));
+    }
     closure::add_copies(&mut model.helpers, run.copied);
     add_vmlinux_externs(model, run.vmlinux_externs);
     run.coverage

@@ -31,6 +31,18 @@ pub(super) fn open_vmlinux(
 ) -> Option<Kernel> {
     match Kernel::open(&inputs.vmlinux, &options(inputs, "vmlinux", None)) {
         Ok(vmlinux) => Some(vmlinux),
+        Err(e) if crate::fetch::dropped_debug_key(&inputs.vmlinux).is_some() => {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::IndexOnlyIncomplete,
+                    "the debug files of the target's vmlinux were dropped and its index is not in the cache",
+                )
+                .at(target, "the target whose vmlinux this is")
+                .with_note(e.to_string())
+                .with_help("fetch the debug package again with `kgpc kernel fetch RELEASE --restore-debug`"),
+            );
+            None
+        }
         Err(e) => {
             diagnostics.push(
                 Diagnostic::error(Code::KernelUnreadable, "cannot read the target's vmlinux")
@@ -57,6 +69,35 @@ pub(crate) fn damaged(kernel: &Kernel) -> Vec<Diagnostic> {
             .with_help("use an undamaged copy of the object: fetch it again with `kgpc kernel fetch RELEASE`, or pass another with --vmlinux or --modules")
         })
         .collect()
+}
+
+/// A warning naming what `kernel`'s index could not answer without its
+/// debug files (KGP0237), if anything.
+pub(super) fn gaps(kernel: &Kernel) -> Option<Diagnostic> {
+    let gaps = kernel.gaps();
+    if gaps.is_empty() {
+        return None;
+    }
+    let shown: Vec<&str> = gaps.iter().take(5).map(String::as_str).collect();
+    let more = gaps.len().saturating_sub(shown.len());
+    let tail = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    Some(
+        Diagnostic::warning(
+            Code::IndexGap,
+            format!(
+                "the index of {} cannot answer {} question(s) without its debug files: {}{tail}",
+                kernel.object_name,
+                gaps.len(),
+                shown.join(", ")
+            ),
+        )
+        .with_note(format!("{}'s debug files were dropped; its rendered facts do not hold these, so they were answered as unknown", kernel.path.display()))
+        .with_help("fetch the debug package again with `kgpc kernel fetch RELEASE --restore-debug`"),
+    )
 }
 
 /// The file and build id the coverage records for `kernel`.

@@ -161,10 +161,8 @@ fn compare_builds(
     if found.is_empty() {
         return false;
     }
-    session.compiled = crate::pipeline::Compiled {
-        sources: compiled.sources,
-        ..Default::default()
-    };
+    session.compiled = crate::pipeline::Compiled::default();
+    session.compiled.sources = compiled.sources;
     for diagnostic in found {
         session.compiled.diagnostics.push(diagnostic);
     }
