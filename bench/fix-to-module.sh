@@ -28,14 +28,8 @@ views=$cache/kernels/$release/fix-views
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# seconds COMMAND...: runs it in the case's directory and prints its wall time.
-seconds() {
-  local start end
-  start=$EPOCHREALTIME
-  "$@" >"$work/out.log" 2>&1 || { cat "$work/out.log" >&2; exit 1; }
-  end=$EPOCHREALTIME
-  awk -v a="$start" -v b="$end" 'BEGIN {printf "%.1f", b - a}'
-}
+# shellcheck source=bench/seconds.sh
+. bench/seconds.sh
 
 echo "target: $release, $(nproc) cores"
 printf '%-28s %12s %14s\n' "fix" ".patch→.ko" ".patch→proven"

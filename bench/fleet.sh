@@ -25,14 +25,8 @@ builds=$("$kgpc" kernel list | grep -c -- '-cloud-amd64' || true)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# seconds COMMAND...: runs it and prints its wall time.
-seconds() {
-  local start end
-  start=$EPOCHREALTIME
-  "$@" >"$work/out.log" 2>&1 || { cat "$work/out.log" >&2; exit 1; }
-  end=$EPOCHREALTIME
-  awk -v a="$start" -v b="$end" 'BEGIN {printf "%.1f", b - a}'
-}
+# shellcheck source=bench/seconds.sh
+. bench/seconds.sh
 
 echo "spec: $spec; newest build $newest; $builds cached cloud builds; $(nproc) cores"
 printf '%-8s %10s %16s %8s %14s\n' command "one (s)" "all (s)" ratio "s per build"

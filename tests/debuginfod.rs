@@ -18,14 +18,7 @@ const MODULE: &str = "kernel/fs/nfsd/nfsd.ko";
 
 /// The fetched kernel: its release, its unpacked root, and its `-dbg` package.
 fn kernel() -> (String, PathBuf, PathBuf) {
-    let root = common::debian_kernel("root");
-    let vmlinux = common::debian_kernel("vmlinux");
-    let release = common::release_of(&vmlinux);
-    let debs = root
-        .ancestors()
-        .nth(3)
-        .expect("the kgpc cache")
-        .join("debs");
+    let (release, root, debs) = common::debian_kernel_and_debs();
     let prefix = format!("linux-image-{release}-dbg_");
     let deb = fs::read_dir(&debs)
         .expect("the cache keeps its packages")

@@ -13,19 +13,6 @@ use std::process::Command;
 
 const MODULE: &str = "kernel/fs/nfsd/nfsd.ko";
 
-/// The fetched kernel: its release, its unpacked root, and the cache's downloads.
-fn kernel() -> (String, PathBuf, PathBuf) {
-    let root = common::debian_kernel("root");
-    let vmlinux = common::debian_kernel("vmlinux");
-    let release = common::release_of(&vmlinux);
-    let debs = root
-        .ancestors()
-        .nth(3)
-        .expect("the kgpc cache")
-        .join("debs");
-    (release, root, debs)
-}
-
 /// A cache of its own holding the image's nfsd module, the debug vmlinux and the
 /// downloaded packages (`debs`), but no module debug object.
 fn cache_with_image(release: &str, root: &Path, debs: &Path) -> tempfile::TempDir {
@@ -82,7 +69,7 @@ fn hex(v: &Value) -> u64 {
 
 #[test]
 fn a_named_module_gets_its_debug_object_from_the_dbg_package() {
-    let (release, root, debs) = kernel();
+    let (release, root, debs) = common::debian_kernel_and_debs();
     let cache = cache_with_image(&release, &root, &debs);
     let work = spec(
         &release,
@@ -158,7 +145,7 @@ fn a_named_module_gets_its_debug_object_from_the_dbg_package() {
 
 #[test]
 fn an_image_module_is_read_with_split_btf_against_vmlinux() {
-    let (release, root, _) = kernel();
+    let (release, root, _) = common::debian_kernel_and_debs();
     let image_dir = root.join(format!("lib/modules/{release}"));
     let image = image_dir.join(MODULE);
     let cache = root.ancestors().nth(3).unwrap().to_path_buf();

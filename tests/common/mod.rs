@@ -129,3 +129,16 @@ pub fn release_of(vmlinux: &Path) -> String {
         .expect("a vmlinux-RELEASE")
         .to_string()
 }
+
+/// Debian 12's current cloud kernel with its debug vmlinux fetched: its
+/// release, its unpacked root, and the kgpc cache's downloaded packages.
+pub fn debian_kernel_and_debs() -> (String, PathBuf, PathBuf) {
+    let root = debian_kernel("root");
+    let release = release_of(&debian_kernel("vmlinux"));
+    let debs = root
+        .ancestors()
+        .nth(3)
+        .expect("the kgpc cache")
+        .join("debs");
+    (release, root, debs)
+}
