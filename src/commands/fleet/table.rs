@@ -113,7 +113,7 @@ pub fn table(rows: &[Row]) -> Vec<String> {
         .map(|row| {
             let mut last = match row.module() {
                 Some(module) if row.status == Status::Passed => module.to_string(),
-                _ => row.first_problem().unwrap_or_default(),
+                _ => row.first_problem().map(shortened).unwrap_or_default(),
             };
             if !row.substituted.is_empty() {
                 last = format!("{last} [{}]", footnote(rows, row))
@@ -165,6 +165,17 @@ pub fn table(rows: &[Row]) -> Vec<String> {
         .collect()
 }
 
+/// A problem cut to the table's width at a word, its whole text being above the table.
+fn shortened(problem: String) -> String {
+    const WIDTH: usize = 100;
+    if problem.chars().count() <= WIDTH {
+        return problem;
+    }
+    let cut: String = problem.chars().take(WIDTH).collect();
+    let at = cut.rfind(' ').unwrap_or(cut.len());
+    format!("{}…", &cut[..at])
+}
+
 /// The number of `row`'s footnote: its place among the rows with substituted packages.
 fn footnote(rows: &[Row], row: &Row) -> usize {
     rows.iter()
@@ -202,4 +213,19 @@ fn plain(diagnostic: &Value) -> String {
         text.push_str(&format!("\n  = help: {help}"));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_problem_is_cut_at_a_word() {
+        let short = "KGP0221: gone".to_string();
+        assert_eq!(shortened(short.clone()), short);
+        let long = format!("KGP0221: {}", "word ".repeat(40));
+        let cut = shortened(long);
+        assert!(cut.ends_with("word…"), "{cut}");
+        assert!(cut.chars().count() <= 101);
+    }
 }
