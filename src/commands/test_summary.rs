@@ -234,8 +234,8 @@ pub fn render(shown: &Shown, rows: &[Row]) {
     }
 }
 
-/// Seconds to a tenth.
-fn round(time: Duration) -> f64 {
+/// Seconds to a tenth, for the JSON records of runs of many children.
+pub(super) fn round(time: Duration) -> f64 {
     (time.as_secs_f64() * 10.0).round() / 10.0
 }
 

@@ -96,41 +96,38 @@ fn image_releases() -> Result<Vec<String>, FetchError> {
 
 /// The newest version apt has of each of `packages` (those it has none of are left out).
 pub(super) fn madison(packages: &[String]) -> Result<BTreeMap<String, String>, FetchError> {
-    let (_, text) = output(
-        Command::new("apt-cache")
-            .arg("madison")
-            .args(packages)
-            .env("LC_ALL", "C"),
-    )?;
     let mut versions: BTreeMap<String, String> = BTreeMap::new();
-    for line in text.lines() {
-        let mut fields = line.split('|').map(str::trim);
-        let (Some(name), Some(version)) = (fields.next(), fields.next()) else {
-            continue;
-        };
-        if name.is_empty() || version.is_empty() || name.contains(' ') {
-            continue;
-        }
-        // madison lists the newest version first.
-        versions
-            .entry(name.to_string())
-            .or_insert_with(|| version.to_string());
+    // madison lists the newest version first.
+    for (name, version) in madison_rows(packages)? {
+        versions.entry(name).or_insert(version);
     }
     Ok(versions)
 }
 
 /// Every version apt has of `package`, newest first.
 pub(super) fn versions_of(package: &str) -> Result<Vec<String>, FetchError> {
+    Ok(madison_rows(&[package.to_string()])?
+        .into_iter()
+        .filter(|(name, _)| name == package)
+        .map(|(_, version)| version)
+        .collect())
+}
+
+/// The `package | version | source` rows `apt-cache madison` prints for `packages`.
+fn madison_rows(packages: &[String]) -> Result<Vec<(String, String)>, FetchError> {
     let (_, text) = output(
         Command::new("apt-cache")
-            .args(["madison", package])
+            .arg("madison")
+            .args(packages)
             .env("LC_ALL", "C"),
     )?;
     Ok(text
         .lines()
-        .filter_map(|l| {
-            let mut fields = l.split('|').map(str::trim);
-            (fields.next() == Some(package)).then(|| fields.next().map(str::to_string))?
+        .filter_map(|line| {
+            let mut fields = line.split('|').map(str::trim);
+            let (name, version) = (fields.next()?, fields.next()?);
+            let valid = !name.is_empty() && !version.is_empty() && !name.contains(' ');
+            valid.then(|| (name.to_string(), version.to_string()))
         })
         .collect())
 }

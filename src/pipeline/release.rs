@@ -7,12 +7,7 @@ use crate::load::Loaded;
 /// The release the spec's target resolves to, read from the syntax tree
 /// before lowering (which reports any problem with it).
 pub fn spec_release(loaded: &Loaded, request: &ReleaseRequest) -> Option<String> {
-    let target = loaded.trees.first()?.targets().next()?;
-    let releases: Vec<String> = target
-        .releases()
-        .map(|r| r.value.clone())
-        .filter(|r| !r.trim().is_empty())
-        .collect();
+    let releases = spec_targets(loaded).releases;
     crate::check::release::resolve(&releases, request)
         .ok()
         .map(|(r, _)| r)

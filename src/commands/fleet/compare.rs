@@ -12,6 +12,7 @@ use crate::diagnostic::Diagnostic;
 use crate::fetch;
 use crate::kernel::{locate, Kernel, OpenOptions};
 use crate::source::Span;
+use std::collections::HashMap;
 use std::path::Path;
 
 /// What one build has of one function.
@@ -58,8 +59,16 @@ pub fn differences(model: &Model, releases: &[String], cache: &Path) -> Vec<Diag
     let mut unknown: Vec<Vec<&str>> = vec![Vec::new(); functions.len()];
     for release in releases {
         let tree = fetch::source_ready(cache, release).map(|t| t.dir);
+        // Each object of the release is opened once, for all its functions.
+        let mut opened: HashMap<Option<&str>, Option<Kernel>> = HashMap::new();
         for (index, function) in functions.iter().enumerate() {
-            match look(cache, release, tree.as_deref(), function) {
+            let kernel = opened
+                .entry(function.module)
+                .or_insert_with(|| open(cache, release, function.module));
+            let found = kernel
+                .as_ref()
+                .and_then(|kernel| look(kernel, tree.as_deref(), function));
+            match found {
                 Some(found) => seen[index].push((release, found)),
                 None => unknown[index].push(release),
             }
@@ -149,11 +158,10 @@ fn group<'a>(
     groups
 }
 
-/// What `release` has of `function`: its source's hash where the tree is
-/// cached and the definition found, else its code's size; `None` without
-/// debug information.
-fn look(cache: &Path, release: &str, tree: Option<&Path>, function: &Compared) -> Option<Seen> {
-    let object = match function.module {
+/// The debug object of `module` (vmlinux for `None`) of `release`, opened;
+/// `None` without debug information.
+fn open(cache: &Path, release: &str, module: Option<&str>) -> Option<Kernel> {
+    let object = match module {
         None => locate::find_vmlinux(release, cache)?,
         Some(module) => {
             locate::module_object(module, release, None, cache)
@@ -164,13 +172,18 @@ fn look(cache: &Path, release: &str, tree: Option<&Path>, function: &Compared) -
     let options = OpenOptions {
         cache_dir: Some(cache.to_path_buf()),
         progress: false,
-        object_name: function.module.map(str::to_string),
+        object_name: module.map(str::to_string),
         btf_base: None,
     };
-    let kernel = Kernel::open(&object, &options).ok()?;
+    Kernel::open(&object, &options).ok()
+}
+
+/// What `kernel` has of `function`: its source's hash where the release's
+/// tree is cached and the definition found, else its code's size.
+fn look(kernel: &Kernel, tree: Option<&Path>, function: &Compared) -> Option<Seen> {
     if let Some(tree) = tree {
         if let Ok(found) =
-            crate::source_tree::definition(&kernel, tree, function.name, function.file)
+            crate::source_tree::definition(kernel, tree, function.name, function.file)
         {
             return Some(Seen::Source(crate::digest::sha256_hex(
                 found.text.as_bytes(),

@@ -1,5 +1,6 @@
 //! How one build of the fleet ended, read from its child's JSON output.
 
+use super::super::test_summary::round;
 use crate::error::{EXIT_BUILD, EXIT_SPEC_ERRORS, EXIT_TEST};
 use crate::fetch::FetchError;
 use serde_json::{json, Value};
@@ -195,7 +196,52 @@ fn facts(summary: &Value) -> String {
     }
 }
 
-/// Seconds to a tenth.
-pub fn round(time: Duration) -> f64 {
-    (time.as_secs_f64() * 10.0).round() / 10.0
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::ExitStatus;
+
+    fn output(code: i32, stdout: &str) -> Output {
+        Output {
+            status: ExitStatus::from_raw(code << 8),
+            stdout: stdout.as_bytes().to_vec(),
+            stderr: b"kgpc said this\n".to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_childs_exit_status_and_summary_say_how_its_build_ended() {
+        let second = Duration::from_secs(1);
+        let skipped = "{\"code\":\"KGP0136\",\"severity\":\"warning\",\"message\":\"skipped: CONFIG_BT is not set\"}\n\
+                       {\"summary\":{\"status\":\"skipped\",\"kernel_checks\":{\"ran\":false,\"skipped\":\"the build is skipped\"}}}\n";
+        let row = Row::read("r", &output(0, skipped), second);
+        assert_eq!(row.status, Status::Skipped);
+        assert_eq!(row.failure_status(), None);
+        assert_eq!(row.facts, "not checked: the build is skipped");
+        assert_eq!(
+            row.first_problem().unwrap(),
+            "KGP0136: skipped: CONFIG_BT is not set"
+        );
+        for (code, status) in [
+            (0, Status::Passed),
+            (1, Status::Failed),
+            (4, Status::Failed),
+            (5, Status::Failed),
+            (2, Status::Error),
+            (101, Status::Error),
+        ] {
+            let row = Row::read("r", &output(code, "{\"summary\":{}}\n"), second);
+            assert_eq!(row.status, status, "exit {code}");
+            assert_eq!(row.failure_status().is_none(), code == 0, "exit {code}");
+        }
+        let gone = FetchError::Gone {
+            release: "r".into(),
+            version: "1".into(),
+            missing: vec!["linux-headers-r".into()],
+        };
+        let row = Row::unavailable("r", &gone);
+        assert_eq!(row.failure_status(), Some(EXIT_BUILD));
+        assert_eq!(row.record()["build"]["diagnostics"][0]["code"], "KGP0221");
+    }
 }

@@ -1,7 +1,8 @@
 //! The fleet's summary: for people, each build's problems and then a table of
 //! build by result; in JSON one record per build and a summary record.
 
-use super::row::{round, Row, Status};
+use super::super::test_summary::round;
+use super::row::{Row, Status};
 use crate::cli::MessageFormat;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -44,23 +45,8 @@ pub fn render(shown: &Shown, rows: &[Row]) {
             crate::outln!("{}", json!({ "summary": summary }));
         }
         MessageFormat::Human => {
-            let mut shown_before: Vec<(String, &str)> = Vec::new();
-            for row in rows.iter().filter(|r| r.status != Status::Passed) {
-                crate::errln!("---- {} ({}) ----", row.release, row.status.word());
-                let text: Vec<String> = row.diagnostics.iter().map(plain).collect();
-                let text = text.join("\n");
-                match shown_before
-                    .iter()
-                    .find(|(t, _)| *t == text && !t.is_empty())
-                {
-                    Some((_, first)) => crate::errln!("the same diagnostics as {first}"),
-                    None if !text.is_empty() => crate::errln!("{text}"),
-                    None => {}
-                }
-                shown_before.push((text, &row.release));
-                if row.diagnostics.is_empty() || row.status == Status::Error {
-                    crate::errln!("{}", row.output.trim_end());
-                }
+            for line in problems(rows) {
+                crate::errln!("{line}");
             }
             crate::errln!(
                 "Summary of `kgpc {}` of {} for {} builds, {} at a time:",
@@ -104,6 +90,28 @@ pub fn render(shown: &Shown, rows: &[Row]) {
             }
         }
     }
+}
+
+/// What the builds that did not pass said, each under a heading; a build that
+/// said what an earlier one said names that one instead of repeating it.
+fn problems(rows: &[Row]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut shown_before: Vec<(String, &str)> = Vec::new();
+    for row in rows.iter().filter(|r| r.status != Status::Passed) {
+        lines.push(format!("---- {} ({}) ----", row.release, row.status.word()));
+        let text: Vec<String> = row.diagnostics.iter().map(plain).collect();
+        let text = text.join("\n");
+        match shown_before.iter().find(|(t, _)| *t == text) {
+            _ if text.is_empty() => {}
+            Some((_, first)) => lines.push(format!("the same diagnostics as {first}")),
+            None => lines.push(text.clone()),
+        }
+        shown_before.push((text, &row.release));
+        if row.diagnostics.is_empty() || row.status == Status::Error {
+            lines.push(row.output.trim_end().to_string());
+        }
+    }
+    lines
 }
 
 /// The table's lines: a heading, then one line per build.
@@ -218,6 +226,43 @@ fn plain(diagnostic: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{ExitStatus, Output};
+    use std::time::Duration;
+
+    fn row(release: &str, code: i32, stdout: &str) -> Row {
+        let output = Output {
+            status: ExitStatus::from_raw(code << 8),
+            stdout: stdout.as_bytes().to_vec(),
+            stderr: Vec::new(),
+        };
+        Row::read(release, &output, Duration::from_millis(1500))
+    }
+
+    const ERROR: &str = "{\"code\":\"KGP0010\",\"severity\":\"error\",\"message\":\"no arch\",\"spans\":[{\"file\":\"a.kgp\",\"line_start\":2,\"column_start\":1,\"primary\":true}],\"notes\":[],\"help\":\"add arch\"}\n";
+
+    #[test]
+    fn builds_that_said_the_same_name_the_first_and_passed_ones_say_nothing() {
+        let passed = "{\"summary\":{\"status\":\"ok\",\"module\":\"out/a/x.ko\",\"kernel_checks\":{\"ran\":true,\"vmlinux\":{\"build_id\":\"0123456789abcdef\"}}}}\n";
+        let rows = [row("a", 0, passed), row("b", 1, ERROR), row("c", 1, ERROR)];
+        assert_eq!(
+            problems(&rows),
+            [
+                "---- b (failed) ----",
+                "error[KGP0010]: no arch\n  --> a.kgp:2:1\n  = help: add arch",
+                "---- c (failed) ----",
+                "the same diagnostics as b",
+            ]
+        );
+        let lines = table(&rows);
+        assert!(lines[0].starts_with("BUILD  RESULT"), "{lines:?}");
+        assert!(
+            lines[1].contains("debug vmlinux 0123456789ab  out/a/x.ko"),
+            "{lines:?}"
+        );
+        assert!(lines[2].ends_with("KGP0010: no arch"), "{lines:?}");
+    }
 
     #[test]
     fn a_long_problem_is_cut_at_a_word() {
