@@ -201,3 +201,44 @@ fn look(kernel: &Kernel, tree: Option<&Path>, function: &Compared) -> Option<See
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Severity;
+    use crate::source::{FileId, Span};
+
+    fn function() -> Compared<'static> {
+        Compared {
+            name: "proc_register",
+            file: None,
+            module: None,
+            span: Span::new(FileId(0), 0, 1),
+        }
+    }
+
+    #[test]
+    fn sources_that_differ_are_an_error_and_code_that_differs_a_warning() {
+        let source = |h: &str| Seen::Source(h.repeat(64));
+        let seen = [("a", source("1")), ("b", source("1")), ("c", source("2"))];
+        let d = difference(&function(), &seen, &["d"]).unwrap();
+        assert_eq!(d.severity, Severity::Error);
+        assert_eq!(
+            d.notes,
+            [
+                "version 1 (sha256 111111111111): a, b",
+                "version 2 (sha256 222222222222): c",
+                "not compared (no debug information or no such function): d",
+            ]
+        );
+        let seen = [("a", Seen::Code(571)), ("b", Seen::Code(580))];
+        let d = difference(&function(), &seen, &[]).unwrap();
+        assert_eq!(d.severity, Severity::Warning);
+        assert_eq!(d.notes, ["571 bytes of code: a", "580 bytes of code: b"]);
+        // The same everywhere, or one source beside one code size: nothing to say.
+        let seen = [("a", source("1")), ("b", source("1"))];
+        assert!(difference(&function(), &seen, &[]).is_none());
+        let seen = [("a", source("1")), ("b", Seen::Code(571))];
+        assert!(difference(&function(), &seen, &[]).is_none());
+    }
+}
