@@ -51,10 +51,7 @@ pub fn kernel(args: &KernelArgs) -> Result<(), Error> {
             if *available {
                 return super::kernel_list::list_available(&cache, targets, *message_format);
             }
-            match message_format {
-                MessageFormat::Human => super::kernel_trim::list(&cache),
-                MessageFormat::Json => super::kernel_list::list_cached(&cache, *message_format),
-            }
+            super::kernel_trim::list(&cache, *message_format);
             Ok(())
         }
         KernelCommand::DropDebug { release } => super::kernel_trim::drop_debug(&cache, release)

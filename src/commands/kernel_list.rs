@@ -1,5 +1,5 @@
-//! `kgpc kernel list`: the kernels in the cache, and with `--available` the
-//! builds of the distribution's archive, with what each still has there.
+//! `kgpc kernel list --available`: the builds of the distribution's archive,
+//! with what each still has there (the cached kernels are `kernel_trim::list`'s).
 
 use super::session::{spec_options, Session};
 use crate::cli::{MessageFormat, SpecArgs};
@@ -7,27 +7,6 @@ use crate::error::Error;
 use crate::fetch::{self, KernelPaths};
 use serde_json::json;
 use std::path::{Path, PathBuf};
-
-/// Prints each cached release and whether it has its debug vmlinux.
-pub fn list_cached(cache: &Path, format: MessageFormat) {
-    for release in fetch::cached_releases(cache) {
-        let paths = KernelPaths::in_cache(cache, &release);
-        match format {
-            MessageFormat::Human => {
-                let dbg = if paths.has_dbg() {
-                    " (with debug vmlinux)"
-                } else {
-                    ""
-                };
-                crate::outln!("{release}{dbg}");
-            }
-            MessageFormat::Json => crate::outln!(
-                "{}",
-                json!({ "build": { "release": release, "cached": true, "dbg_cached": paths.has_dbg() } })
-            ),
-        }
-    }
-}
 
 /// Prints the archive's builds that the targets (specs or patterns) match.
 pub fn list_available(

@@ -3,6 +3,7 @@
 //! its index answers for them, and the cache kept within a size.
 
 use super::size;
+use crate::cli::MessageFormat;
 use crate::error::Error;
 use crate::fetch::{self, trim, KernelPaths, ReleaseClaim};
 use crate::kernel::{elf, index_cache, rendered, Kernel, OpenOptions};
@@ -81,19 +82,33 @@ fn bytes_of(files: &[PathBuf]) -> u64 {
 }
 
 /// `kgpc kernel list`: each release, what it keeps of its debug files, and its size.
-pub fn list(cache: &Path) {
-    for release in fetch::cached_releases(cache) {
+pub fn list(cache: &Path, format: MessageFormat) {
+    let releases = fetch::cached_releases(cache);
+    let width = releases.iter().map(String::len).max().unwrap_or(0);
+    for release in releases {
         let paths = KernelPaths::in_cache(cache, &release);
         let state = DebugFiles::of(&paths);
         let index = bytes_of(&index_files(cache, &paths));
         let total = trim::disk_usage(&paths.dir) + index;
+        if format == MessageFormat::Json {
+            let record = serde_json::json!({ "build": {
+                "release": release,
+                "cached": true,
+                "debug": state.words(),
+                "dbg_cached": state == DebugFiles::Vmlinux,
+                "bytes": total,
+                "index_bytes": index,
+            }});
+            crate::outln!("{record}");
+            continue;
+        }
         let detail = if state == DebugFiles::IndexOnly {
             format!("  (index and facts {})", size::show(index))
         } else {
             String::new()
         };
         crate::outln!(
-            "{release:<24}  {:<14}  {}{detail}",
+            "{release:<width$}  {:<14}  {}{detail}",
             state.words(),
             size::show(total)
         );

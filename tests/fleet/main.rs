@@ -115,6 +115,17 @@ fn the_archive_lists_each_build_with_what_it_still_has() {
     assert_eq!(current["cached"], true);
     assert_eq!(current["dbg_cached"], true);
 
+    // Without --available, JSON lists the cache: what each release keeps and its size.
+    let (code, out, err) = kgpc(&["kernel", "list", "--message-format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let cached = json_lines(&out)
+        .into_iter()
+        .filter_map(|v| v.get("build").cloned())
+        .find(|b| b["release"] == newest.as_str())
+        .expect("the current build is in the cache's list");
+    assert_eq!(cached["debug"], "debug vmlinux");
+    assert!(cached["bytes"].as_u64().unwrap() > cached["index_bytes"].as_u64().unwrap());
+
     // A spec stands for its target's patterns; text lists the same builds.
     let (code, out, err) = kgpc(&[
         "kernel",
